@@ -1,0 +1,3 @@
+from archspec.cli.main import main
+
+main()

@@ -1,0 +1,41 @@
+"""The Python API: from a spec (file or mapping) to the graph IR and its shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from archspec.ir import Graph
+from archspec.shapes import ShapeReport, infer_shapes
+from archspec.spec.expand import Program, lower
+from archspec.spec.program import load_program, program_from_data
+
+SpecSource = str | Path | Mapping[str, Any] | Program
+
+
+def load(source: SpecSource) -> Program:
+    """Load and validate a spec from a path, an in-memory mapping, or pass a Program through."""
+    if isinstance(source, Program):
+        return source
+    if isinstance(source, Mapping):
+        return program_from_data(dict(source))
+    return load_program(source)
+
+
+def to_graph(
+    source: SpecSource, params: Mapping[str, Any] | None = None, input_shape: list[int | str] | None = None
+) -> Graph:
+    """Expand a spec into the graph IR, with network ``params`` overridden (like ``--set``)."""
+    return lower(load(source), params, input_shape)
+
+
+def shapes(
+    source: SpecSource | Graph,
+    params: Mapping[str, Any] | None = None,
+    input_shape: list[int | str] | None = None,
+    **limits: int,
+) -> ShapeReport:
+    """Infer every shape of a spec (or of an already lowered graph)."""
+    graph = source if isinstance(source, Graph) else to_graph(source, params, input_shape)
+    return infer_shapes(graph, **limits)

@@ -1,0 +1,242 @@
+"""The ``archspec`` command line.
+
+Exit codes: 0 ok, 1 a spec (or parity) failure, 2 a usage error. A user mistake
+never prints a traceback; ``--debug`` shows one for archspec's own failures.
+Heavy modules (rich, pydantic models, backends) load inside the commands, so
+``archspec --help`` and ``archspec shapes`` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from archspec._version import __version__
+from archspec.errors import SpecError, SpecErrors
+
+app = typer.Typer(
+    name="archspec",
+    help="Compile declarative neural-network specs: check them, infer shapes, emit modules.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_STATE: dict[str, Any] = {"debug": False}
+
+SpecArg = Annotated[Path, typer.Argument(help="A spec file (.yaml, .yml or .json).", show_default=False, metavar="SPEC")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", help="Override a network param: --set classes=100 (repeatable).", metavar="NAME=VALUE"),
+]
+InputOpt = Annotated[
+    str | None, typer.Option("--input", "-i", help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic).")
+]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table (for people) or json (for programs).")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"archspec {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+) -> None:
+    _STATE["debug"] = debug
+
+
+# ---------------------------------------------------------------- arguments
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    """``["classes=100", "arch=[[1, 64]]"]`` → ``{"classes": 100, "arch": [[1, 64]]}``."""
+    from archspec.spec import expr as exprs
+
+    out: dict[str, Any] = {}
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise typer.BadParameter(f"expected NAME=VALUE, got '{item}'", param_hint="--set")
+        try:
+            tree = exprs.parse(text.strip() or "''")
+        except SpecError as exc:
+            raise typer.BadParameter(f"{name}: {exc.message}", param_hint="--set") from None
+        ok, value = exprs.literal(getattr(tree, "body", tree))
+        if not ok:
+            body = getattr(tree, "body", None)
+            lowered = text.strip().lower()
+            if lowered in ("true", "false"):
+                value = lowered == "true"
+            elif body is not None and body.__class__.__name__ == "Name":
+                value = text.strip()  # a bare word is a string
+            else:
+                raise typer.BadParameter(f"{name}: '{text}' is not a literal value", param_hint="--set")
+        out[name] = value
+    return out
+
+
+def parse_input(text: str | None) -> list[int | str] | None:
+    """``"1x3x224x224"`` or ``"N,3,224,224"`` → ``[1, 3, 224, 224]`` / ``["N", 3, 224, 224]``."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.replace(",", "x").replace("X", "x").split("x")]
+    dims: list[int | str] = []
+    for part in parts:
+        if part.isdigit() and int(part) > 0:
+            dims.append(int(part))
+        elif part.isidentifier():
+            dims.append(part)
+        else:
+            raise typer.BadParameter(f"'{text}' is not a shape like 1x3x224x224", param_hint="--input")
+    return dims
+
+
+def _fail(exc: SpecError | SpecErrors) -> None:
+    color = sys.stderr.isatty()
+    typer.echo(exc.render(color=color), err=True)
+
+
+# ------------------------------------------------------------------ commands
+@app.command()
+def check(
+    specs: Annotated[list[Path], typer.Argument(help="Spec files to check.", show_default=False, metavar="SPEC...")],
+    sets: SetOpt = None,
+    fmt: FormatOpt = "table",
+) -> None:
+    """Validate specs (syntax, blocks, every shape); exit 1 with located errors.
+
+    Example: archspec check specs/*.yaml
+    """
+    from archspec import api
+
+    overrides = parse_sets(sets)
+    failed = 0
+    results = []
+    for path in specs:
+        try:
+            report = api.shapes(path, overrides if overrides else None)
+        except (SpecError, SpecErrors) as exc:
+            failed += 1
+            results.append({"file": str(path), "ok": False, "errors": _errors_json(exc)})
+            if fmt != "json":
+                _fail(exc)
+            continue
+        results.append({"file": str(path), "ok": True, "nodes": len(report.graph), "params": report.total_params})
+        if fmt != "json":
+            typer.echo(f"ok  {path}  ({len(report.graph)} ops, {report.total_params:,} params)")
+    if fmt == "json":
+        typer.echo(json.dumps(results, indent=2))
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def shapes(
+    spec: SpecArg,
+    input: InputOpt = None,
+    sets: SetOpt = None,
+    depth: Annotated[int | None, typer.Option("--depth", "-d", min=1, help="Show rows down to this depth.")] = None,
+    fmt: FormatOpt = "table",
+    max_params: Annotated[
+        int, typer.Option("--max-params", min=1, help="Refuse networks with more parameters than this.")
+    ] = 10_000_000_000,
+) -> None:
+    """Print every layer's output shape, parameter count and MACs, with totals.
+
+    Example: archspec shapes specs/googlenet.yaml --input 1x1x96x96 --depth 1
+    """
+    from archspec import api
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter("choose table or json", param_hint="--format")
+    try:
+        report = api.shapes(spec, parse_sets(sets), parse_input(input), max_params=max_params)
+    except (SpecError, SpecErrors) as exc:
+        _fail(exc)
+        raise typer.Exit(1) from None
+    if fmt == "json":
+        typer.echo(json.dumps(report.to_dict(depth)))
+        return
+    from archspec.cli.render import print_shape_table
+
+    print_shape_table(report, depth)
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")] = None,
+) -> None:
+    """Print the JSON Schema of spec files (for editor validation and completion).
+
+    Example: archspec schema -o archspec.schema.json
+    """
+    from archspec.spec.schema import spec_json_schema
+
+    text = json.dumps(spec_json_schema(), indent=2)
+    if output is None:
+        typer.echo(text)
+        return
+    from archspec.io import atomic_write_text
+
+    atomic_write_text(output, text + "\n")
+
+
+def _errors_json(exc: SpecError | SpecErrors) -> list[dict[str, Any]]:
+    errors = exc.errors if isinstance(exc, SpecErrors) else [exc]
+    return [
+        {
+            "message": e.message,
+            "file": e.loc.file if e.loc else None,
+            "line": e.loc.line if e.loc else None,
+            "column": e.loc.column if e.loc else None,
+            "trace": list(e.trace),
+            "expected": e.expected,
+            "found": e.found,
+            "hint": e.hint,
+        }
+        for e in errors
+    ]
+
+
+def main() -> None:
+    """Console entry point: run the app, turning failures into messages and exit codes."""
+    try:
+        result = app(standalone_mode=False)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (SpecError, SpecErrors) as exc:
+        _fail(exc)
+        sys.exit(1)
+    except SystemExit:
+        raise
+    except typer.Abort:  # click turns Ctrl-C into Abort
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+            exc.show()  # a usage error from click (typer vendors its own copy of click)
+            sys.exit(exc.exit_code)
+        # Anything else is archspec's own bug: say so, briefly, unless debugging.
+        if _STATE["debug"]:
+            raise
+        typer.echo(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in archspec; run with --debug for a traceback and please report it.",
+            err=True,
+        )
+        sys.exit(3)
+    sys.exit(result if isinstance(result, int) else 0)
+

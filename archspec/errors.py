@@ -1,0 +1,126 @@
+"""Located, user-facing errors.
+
+Every user mistake surfaces as a :class:`SpecError`: it names the file, line and
+column, the block call stack (``b3 › inception#2 › branch3 › conv``), what was
+expected and what was found, and a suggestion where one exists. Several errors
+found in one pass travel together as :class:`SpecErrors`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A point in a source file; ``line`` and ``column`` are 1-based."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+    end_column: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def shifted(self, columns: int, width: int = 0) -> Location:
+        """The location ``columns`` characters to the right (for spots inside a scalar)."""
+        column = self.column + columns
+        return replace(self, column=column, end_column=column + width if width else 0)
+
+
+@dataclass(frozen=True)
+class SpecError(Exception):
+    """A mistake in a spec, a weights file or a command line, reported to a person."""
+
+    message: str
+    loc: Location | None = None
+    trace: tuple[str, ...] = ()
+    expected: str | None = None
+    found: str | None = None
+    hint: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __str__(self) -> str:
+        return self.render(color=False, snippet=False)
+
+    def with_context(
+        self, loc: Location | None = None, trace: Sequence[str] | None = None
+    ) -> SpecError:
+        """Fill in a location or block stack that the raiser did not know."""
+        return replace(
+            self,
+            loc=self.loc or loc,
+            trace=self.trace or tuple(trace or ()),
+        )
+
+    def render(self, color: bool = False, snippet: bool = True) -> str:
+        """Format as ``file:line:col: error: message`` followed by details."""
+        red, bold, dim, reset = ("\x1b[31m", "\x1b[1m", "\x1b[2m", "\x1b[0m") if color else ("",) * 4
+        head = f"{bold}{self.loc}: {reset}" if self.loc else ""
+        lines = [f"{head}{red}{bold}error:{reset}{bold} {self.message}{reset}"]
+        if self.trace:
+            lines.append(f"  in: {' › '.join(self.trace)}")
+        if self.expected is not None:
+            lines.append(f"  expected: {self.expected}")
+        if self.found is not None:
+            lines.append(f"  found: {self.found}")
+        lines.extend(f"  note: {note}" for note in self.notes)
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        if snippet and self.loc is not None:
+            excerpt = source_excerpt(self.loc)
+            if excerpt:
+                lines.append(f"{dim}{excerpt}{reset}")
+        return "\n".join(lines)
+
+
+class SpecErrors(Exception):
+    """Several :class:`SpecError` found in one pass, reported together."""
+
+    def __init__(self, errors: Iterable[SpecError]) -> None:
+        self.errors: list[SpecError] = list(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+    def render(self, color: bool = False, snippet: bool = True) -> str:
+        return "\n\n".join(e.render(color=color, snippet=snippet) for e in self.errors)
+
+
+def source_excerpt(loc: Location) -> str:
+    """The source line of ``loc`` with a caret under the column, or '' if unreadable."""
+    if loc.line <= 0:
+        return ""
+    try:
+        with Path(loc.file).open(encoding="utf-8", errors="replace") as fh:
+            for number, text in enumerate(fh, start=1):
+                if number == loc.line:
+                    break
+            else:
+                return ""
+    except OSError:
+        return ""
+    text = text.rstrip("\n")
+    if len(text) > 200:
+        return ""
+    gutter = f"{loc.line:>5} | "
+    width = max(1, loc.end_column - loc.column) if loc.end_column else 1
+    caret = " " * (len(gutter) - 2) + "| " + " " * max(0, loc.column - 1) + "^" * width
+    return f"{gutter}{text}\n{caret}"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A ``did you mean 'x'?`` hint for a misspelt name, or None."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def one_of(choices: Iterable[str]) -> str:
+    names = sorted(choices)
+    if len(names) > 12:
+        names = names[:12] + ["..."]
+    return ", ".join(names) if names else "(none)"

@@ -1,0 +1,26 @@
+"""The op library: each op declared once, one module per family.
+
+==============  ==========================================================
+family          ops
+==============  ==========================================================
+``conv``        conv, conv1d
+``linear``      linear
+``norm``        batchnorm, layernorm, lrn
+``activation``  relu, relu6, leaky_relu, sigmoid, tanh, gelu, silu, softmax
+``pool``        maxpool, avgpool, maxpool1d, avgpool1d, global_avgpool,
+                global_maxpool, adaptive_avgpool
+``tensor``      flatten, dropout, identity
+``merge``       concat, add
+==============  ==========================================================
+
+MACs (multiply-accumulates) follow torchinfo's "Total mult-adds": a layer with
+learnable parameters counts each parameter element once per use, i.e. per output
+position for convolutions and once per sample for linear and norm layers;
+parameter-free ops count 0. FLOPs are about twice the MACs; tools disagree on
+this, so archspec reports MACs and labels them.
+"""
+
+from archspec.ops import activation, conv, linear, merge, norm, pool, tensor
+from archspec.ops._base import REGISTRY, Op, ShapeError, register
+
+__all__ = ["REGISTRY", "Op", "ShapeError", "register", "activation", "conv", "linear", "merge", "norm", "pool", "tensor"]

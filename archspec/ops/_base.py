@@ -1,0 +1,155 @@
+"""The op contract and registry.
+
+An op is declared once, as a frozen pydantic model registered with :func:`register`:
+its fields are the op's attributes (in the order positional arguments fill them),
+canonicalised at validation (``kernel=3`` becomes ``(3, 3)``), and its methods are
+the rules: :meth:`Op.infer` (output type), :meth:`Op.params` and :meth:`Op.buffers`
+(tensor shapes, named as in PyTorch's ``state_dict``), :meth:`Op.macs`.
+
+Rules raise :class:`ShapeError` with what was expected and what was found; the
+shape pass adds the node's location and block stack.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from archspec.errors import SpecError
+from archspec.ir import Dim, Shape, TensorType
+
+
+class ShapeError(SpecError):
+    """A shape rule's complaint; located by the shape pass."""
+
+
+class Op(BaseModel):
+    """Base of all ops. Subclasses set ``op_name`` and declare attributes as fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    op_name: ClassVar[str]
+    #: Inputs the op takes: an int, or ``None`` for one or more (merges).
+    arity: ClassVar[int | None] = 1
+    #: Number of spatial dims for ops whose tuple attributes expand from one int.
+    spatial: ClassVar[int] = 0
+    #: Attribute fields that expand from one int to ``spatial`` ints.
+    spatial_fields: ClassVar[tuple[str, ...]] = ()
+    #: Hints for argument names people bring from other frameworks.
+    misnamed: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_spatial(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not cls.spatial_fields:
+            return data
+        out = dict(data)
+        for name in cls.spatial_fields:
+            default = cls.model_fields[name].default
+            if name not in out and isinstance(default, tuple) and len(default) == 1:
+                out[name] = default[0]  # declared as one value; meant for every spatial dim
+            value = out.get(name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                out[name] = (value,) * cls.spatial
+            elif isinstance(value, list):
+                out[name] = tuple(value)
+        return out
+
+    # ------------------------------------------------------------------ rules
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        """The output type for these input types."""
+        raise NotImplementedError
+
+    def params(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
+        """Learnable parameter shapes, named as in PyTorch (``weight``, ``bias``)."""
+        return {}
+
+    def buffers(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
+        """Non-learnable state (``running_mean``, ``running_var``)."""
+        return {}
+
+    def macs(self, inputs: tuple[TensorType, ...], output: TensorType) -> int:
+        """Multiply-accumulates for one forward pass (see :mod:`archspec.ops`)."""
+        return 0
+
+    # ---------------------------------------------------------------- helpers
+    @classmethod
+    def positional(cls) -> tuple[str, ...]:
+        """Attribute names in the order positional arguments fill them."""
+        return tuple(cls.model_fields)
+
+    def check_arity(self, count: int) -> None:
+        if self.arity is None:
+            if count < 1:
+                raise ShapeError(f"{self.op_name} needs at least one input", found="none")
+        elif count != self.arity:
+            raise ShapeError(
+                f"{self.op_name} takes {self.arity} input{'s' if self.arity != 1 else ''}, got {count}",
+                hint="to run branches side by side and join them, use 'concat: [...]' or 'add: [...]'"
+                if self.arity == 1
+                else None,
+            )
+
+
+OpT = TypeVar("OpT", bound=type[Op])
+
+REGISTRY: dict[str, type[Op]] = {}
+
+
+def register(cls: OpT) -> OpT:
+    """Class decorator: add an op to the registry under its ``op_name``."""
+    name = cls.op_name
+    if name in REGISTRY:
+        raise ValueError(f"op '{name}' is registered twice")
+    REGISTRY[name] = cls
+    return cls
+
+
+# ---------------------------------------------------------------- shape helpers
+def static(dim: Dim, what: str) -> int:
+    """``dim`` as an int, or a ShapeError naming what needed it."""
+    if isinstance(dim, int):
+        return dim
+    raise ShapeError(
+        f"{what} must be a known size, but it is the symbol '{dim}'",
+        hint="give a concrete input shape, e.g. --input 1x3x224x224",
+    )
+
+
+def expect_rank(op: Op, x: TensorType, ranks: Iterable[int], layout: str, hint: str | None = None) -> None:
+    allowed = tuple(ranks)
+    if x.rank not in allowed:
+        raise ShapeError(
+            f"{op.op_name} expects a {' or '.join(f'{r}-D' for r in allowed)} input",
+            expected=layout,
+            found=str(x),
+            hint=hint,
+        )
+
+
+def numel(shape: Shape) -> int:
+    return math.prod(static(d, "size") for d in shape)
+
+
+def batch(x: TensorType) -> int:
+    """The batch size for MAC counts: the leading dim, or 1 if symbolic (per sample)."""
+    lead = x.shape[0] if x.shape else 1
+    return lead if isinstance(lead, int) else 1
+
+
+def same_dtype(op: Op, inputs: tuple[TensorType, ...]) -> str:
+    dtypes = {x.dtype for x in inputs}
+    if len(dtypes) > 1:
+        raise ShapeError(f"{op.op_name} inputs have different dtypes", found=", ".join(sorted(dtypes)))
+    return inputs[0].dtype
+
+
+def check(condition: bool, message: str, **details: Any) -> None:
+    if not condition:
+        raise ShapeError(message, **details)
+
+
+Rule = Callable[..., Any]

@@ -1,0 +1,168 @@
+"""Pooling: ``maxpool``, ``avgpool`` (2-D) and their 1-D forms, global and adaptive pools.
+
+Semantics are PyTorch's, stated explicitly so every backend matches them: max
+pooling pads with -inf; average pooling divides by the window including padding
+unless ``count_include_pad=false``; ``ceil_mode`` lets the last window start
+inside the input or the left padding (never only in the right padding). Windows
+default to ``stride = kernel``. Pools count 0 MACs (torchinfo counts none).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from archspec.ir import TensorType
+from archspec.ops._base import Op, ShapeError, expect_rank, register, static
+
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+
+
+def pool_out(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
+    """Output length of a pooling window along one axis, as PyTorch computes it."""
+    span = dilation * (kernel - 1) + 1
+    steps = (size + 2 * pad - span) / stride
+    out = (math.ceil(steps) if ceil_mode else math.floor(steps)) + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1  # the last window would start in the right padding
+    return out
+
+
+class _WindowPool(Op):
+    """Sliding-window pooling over the last ``spatial`` axes of [N, C, *S]."""
+
+    spatial_fields = ("kernel", "stride", "padding", "dilation")
+
+    kernel: tuple[PositiveInt, ...]
+    stride: tuple[PositiveInt, ...] | None = None
+    padding: tuple[NonNegativeInt, ...] = (0,)
+    dilation: tuple[PositiveInt, ...] = (1,)
+    ceil_mode: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> _WindowPool:
+        if self.stride is None:
+            object.__setattr__(self, "stride", self.kernel)
+        n = self.spatial
+        for name in ("kernel", "stride", "padding", "dilation"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"{name} needs {n} value{'s' if n > 1 else ''} (one per spatial dim)")
+        for k, p in zip(self.kernel, self.padding, strict=True):
+            if p > k // 2:
+                raise ValueError(f"padding {p} is more than half the kernel {k} (PyTorch refuses it)")
+        return self
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        n = self.spatial
+        expect_rank(self, x, (n + 2,), "[N, C, H, W]" if n == 2 else "[N, C, L]")
+        assert self.stride is not None
+        out: list[int | str] = list(x.shape[:2])
+        for axis, (size, k, s, p, d) in enumerate(
+            zip(x.shape[2:], self.kernel, self.stride, self.padding, self.dilation, strict=True)
+        ):
+            size = static(size, "spatial size")
+            span = d * (k - 1) + 1
+            if size + 2 * p < span:
+                raise ShapeError(
+                    f"{self.op_name} window ({span}) is larger than its padded input along axis {axis + 2} "
+                    f"({size} + 2*{p})",
+                    found=f"input {x}",
+                )
+            out.append(pool_out(size, k, s, p, d, self.ceil_mode))
+        return TensorType(tuple(out), x.dtype)
+
+
+class _MaxPool(_WindowPool):
+    """Max over each window; padding counts as -inf. Arguments: ``kernel``, ``stride`` (=kernel),
+    ``padding`` (0), ``dilation`` (1), ``ceil_mode`` (false)."""
+
+
+class _AvgPool(_WindowPool):
+    """Mean over each window. Arguments: ``kernel``, ``stride`` (=kernel), ``padding`` (0),
+    ``ceil_mode`` (false), ``count_include_pad`` (true: divide by the full window size)."""
+
+    spatial_fields = ("kernel", "stride", "padding")
+
+    dilation: tuple[PositiveInt, ...] = (1,)
+    count_include_pad: bool = True
+
+    @model_validator(mode="after")
+    def _no_dilation(self) -> _AvgPool:
+        if any(d != 1 for d in self.dilation):
+            raise ValueError("average pooling has no dilation")
+        object.__setattr__(self, "dilation", (1,) * self.spatial)
+        return self
+
+
+@register
+class MaxPool(_MaxPool):
+    __doc__ = _MaxPool.__doc__
+    op_name = "maxpool"
+    spatial = 2
+
+
+@register
+class MaxPool1d(_MaxPool):
+    __doc__ = _MaxPool.__doc__
+    op_name = "maxpool1d"
+    spatial = 1
+
+
+@register
+class AvgPool(_AvgPool):
+    __doc__ = _AvgPool.__doc__
+    op_name = "avgpool"
+    spatial = 2
+
+
+@register
+class AvgPool1d(_AvgPool):
+    __doc__ = _AvgPool.__doc__
+    op_name = "avgpool1d"
+    spatial = 1
+
+
+class _GlobalPool(Op):
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        expect_rank(self, x, (3, 4, 5), "[N, C, ...]")
+        return TensorType((*x.shape[:2], *(1,) * (x.rank - 2)), x.dtype)
+
+
+@register
+class GlobalAvgPool(_GlobalPool):
+    """Mean over all spatial axes, keeping them as size 1: [N, C, H, W] → [N, C, 1, 1]."""
+
+    op_name = "global_avgpool"
+
+
+@register
+class GlobalMaxPool(_GlobalPool):
+    """Max over all spatial axes, keeping them as size 1: [N, C, H, W] → [N, C, 1, 1]."""
+
+    op_name = "global_maxpool"
+
+
+@register
+class AdaptiveAvgPool(Op):
+    """Average pooling to a fixed ``output_size`` (int or [h, w]), windows as in PyTorch:
+    output cell i covers input rows floor(i*H/h) .. ceil((i+1)*H/h)."""
+
+    op_name = "adaptive_avgpool"
+    spatial = 2
+    spatial_fields = ("output_size",)
+
+    output_size: tuple[PositiveInt, ...]
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        expect_rank(self, x, (4,), "[N, C, H, W]")
+        if len(self.output_size) != 2:
+            raise ShapeError("adaptive_avgpool output_size needs 2 values", found=str(self.output_size))
+        for d in x.shape[2:]:
+            static(d, "spatial size")
+        return TensorType((*x.shape[:2], *self.output_size), x.dtype)

@@ -1,0 +1,51 @@
+"""Layout and pass-through ops: ``flatten``, ``dropout``, ``identity``. All count 0 MACs."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+from pydantic import Field
+
+from archspec.ir import TensorType
+from archspec.ops._base import Op, ShapeError, register, static
+
+
+@register
+class Flatten(Op):
+    """Collapse axes ``start_dim``.. into one, in NCHW (row-major) order: [N, C, H, W] → [N, C*H*W]."""
+
+    op_name = "flatten"
+
+    start_dim: Annotated[int, Field(ge=1)] = 1
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        if self.start_dim >= x.rank:
+            raise ShapeError(
+                f"flatten from axis {self.start_dim} needs more axes", expected=f"more than {self.start_dim}-D", found=str(x)
+            )
+        tail = math.prod(static(d, "flattened axis") for d in x.shape[self.start_dim :])
+        return TensorType((*x.shape[: self.start_dim], tail), x.dtype)
+
+
+@register
+class Dropout(Op):
+    """Zero each element with probability ``p`` in train mode (scaling the rest by 1/(1-p)); identity in eval."""
+
+    op_name = "dropout"
+
+    p: Annotated[float, Field(ge=0, lt=1)] = 0.5
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        return inputs[0]
+
+
+@register
+class Identity(Op):
+    """Pass the input through (the shortcut of a residual block)."""
+
+    op_name = "identity"
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        return inputs[0]

@@ -1,0 +1,178 @@
+"""Shape inference: the type, parameter shapes, buffers and MACs of every node.
+
+:func:`infer_shapes` runs each node's op rules in topological order and returns a
+:class:`ShapeReport`, which also rolls nodes up into the rows of a shape table
+(``archspec shapes``): one row per scope and per node, pre-order, with the output
+shape of each and the parameters and MACs of everything under it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from archspec.errors import SpecError
+from archspec.ir import GRAPH_INPUT, Graph, Shape, TensorType
+
+MAX_PARAMS = 10_000_000_000
+MAX_ACTIVATION = 100_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    """What shape inference knows about one node."""
+
+    output: TensorType
+    params: dict[str, Shape]
+    buffers: dict[str, Shape]
+    macs: int
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One line of a shape table."""
+
+    path: str
+    op: str
+    shape: Shape
+    params: int
+    buffers: int
+    macs: int
+    depth: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "op": self.op,
+            "shape": list(self.shape),
+            "params": self.params,
+            "macs": self.macs,
+        }
+
+
+@dataclass(frozen=True)
+class ShapeReport:
+    """The result of shape inference over a graph."""
+
+    graph: Graph
+    info: dict[str, NodeInfo]
+    rows: tuple[Row, ...] = field(default=())
+
+    @property
+    def output(self) -> TensorType:
+        return self.info[self.graph.output].output
+
+    @property
+    def total_params(self) -> int:
+        return sum(_count(i.params) for i in self.info.values())
+
+    @property
+    def total_buffers(self) -> int:
+        return sum(_count(i.buffers) for i in self.info.values())
+
+    @property
+    def total_macs(self) -> int:
+        return sum(i.macs for i in self.info.values())
+
+    def table(self, depth: int | None = None) -> list[Row]:
+        """Rows down to ``depth`` path components (all rows when None)."""
+        return [r for r in self.rows if depth is None or r.depth <= depth]
+
+    def to_dict(self, depth: int | None = None) -> dict[str, Any]:
+        """The ``--format json`` object of ``archspec shapes``."""
+        return {
+            "name": self.graph.name,
+            "input": list(self.graph.input.shape),
+            "output": list(self.output.shape),
+            "nodes": [r.to_dict() for r in self.table(depth)],
+            "total_params": self.total_params,
+            "total_buffers": self.total_buffers,
+            "total_macs": self.total_macs,
+            "macs_convention": "torchinfo mult-adds (FLOPs ~ 2 x MACs); per sample when the batch is symbolic",
+        }
+
+
+def _count(shapes: dict[str, Shape]) -> int:
+    return sum(math.prod(s) for s in shapes.values())  # type: ignore[misc]
+
+
+def infer_shapes(
+    graph: Graph, *, max_params: int = MAX_PARAMS, max_activation: int = MAX_ACTIVATION
+) -> ShapeReport:
+    """Infer every node's type and sizes; raise a located SpecError on a mismatch or an absurd size."""
+    types: dict[str, TensorType] = {GRAPH_INPUT: graph.input}
+    info: dict[str, NodeInfo] = {}
+    total_params = 0
+    for node in graph.nodes:
+        inputs = tuple(types[name] for name in node.inputs)
+        try:
+            out = node.op.infer(inputs)
+            params = node.op.params(inputs)
+            buffers = node.op.buffers(inputs)
+            macs = node.op.macs(inputs, out)
+        except SpecError as exc:
+            raise exc.with_context(node.loc, node.trace) from None
+        for d in out.shape:
+            if isinstance(d, int) and d <= 0:
+                raise SpecError(
+                    f"{node.op_name} produces an empty tensor {out}",
+                    node.loc,
+                    node.trace,
+                    found=f"input {', '.join(map(str, inputs))}",
+                    hint="the input is too small for this stack of strides and pools",
+                )
+        total_params += _count(params)
+        if total_params > max_params:
+            raise SpecError(
+                f"the network has over {max_params:,} parameters (reached {total_params:,} at '{node.name}')",
+                node.loc,
+                node.trace,
+                hint="raise the bound with --max-params if you mean it",
+            )
+        size = math.prod(d if isinstance(d, int) else 1 for d in out.shape)
+        if size > max_activation:
+            raise SpecError(
+                f"'{node.name}' produces {size:,} elements per forward pass",
+                node.loc,
+                node.trace,
+                hint="raise the bound with --max-activation if you mean it",
+            )
+        types[node.name] = out
+        info[node.name] = NodeInfo(out, params, buffers, macs)
+    report = ShapeReport(graph, info)
+    object.__setattr__(report, "rows", _rows(graph, info))
+    return report
+
+
+def _rows(graph: Graph, info: dict[str, NodeInfo]) -> tuple[Row, ...]:
+    """Roll nodes up into scope rows; order is pre-order of the spec's tree."""
+    scopes = {s.path: s for s in graph.scopes}
+    totals: dict[str, list[int]] = {}
+    order: list[str] = []
+    for node in graph.nodes:
+        parts = node.name.split(".")
+        node_info = info[node.name]
+        counts = (_count(node_info.params), _count(node_info.buffers), node_info.macs)
+        for cut in range(1, len(parts) + 1):
+            prefix = ".".join(parts[:cut])
+            entry = totals.get(prefix)
+            if entry is None:
+                entry = totals[prefix] = [0, 0, 0]
+                order.append(prefix)
+            entry[0] += counts[0]
+            entry[1] += counts[1]
+            entry[2] += counts[2]
+    rows = []
+    for path in order:
+        scope = scopes.get(path)
+        if scope is not None:
+            op, output = scope.label, scope.output
+        elif path in info:
+            op, output = graph.node(path).op_name, path
+        else:
+            continue  # a path prefix with no scope of its own
+        shape = info[output].output.shape if output in info else graph.input.shape
+        p, b, m = totals[path]
+        rows.append(Row(path, op, shape, p, b, m, path.count(".") + 1))
+    return tuple(rows)

@@ -1,0 +1,1 @@
+"""The spec language: loading, desugaring, validation (pydantic) and expansion to the IR."""

@@ -1,0 +1,355 @@
+"""Shorthand to canonical form: the step between a loaded file and the pydantic models.
+
+The shorthand that people write and what it becomes:
+
+=====================================  =============================================
+``conv(64, 7, stride=2)``              ``{call: conv, args: [64, 7], kwargs: {stride: 2}}``
+``relu``                               ``{call: relu}``
+``a -> b -> c``  or ``[a, b, c]``      ``{seq: [a, b, c]}``
+``{b1: a, b2: b}`` (plain names)       ``{seq: {b1: a, b2: b}}``
+``(a -> b) * n``                       ``{repeat: n, do: {seq: [a, b]}}``
+``a if flag else b``                   ``{if: flag, then: a, else: b}``
+``for: n, c in arch`` + ``do:``        ``{for: [n, c], in: arch, do: ...}``
+``blocks: {"vgg(n, c=64)": body}``     ``blocks: {vgg: {params: [n, c=64], body: ...}}``
+=====================================  =============================================
+
+Arguments that are not literals become ``{expr: "<source>"}`` and are evaluated by
+the expander. Every produced node carries its source location, so later errors
+point at the file, line and column of the text that caused them.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from pydantic import ValidationError
+
+from archspec.errors import Location, SpecError, SpecErrors, did_you_mean, one_of
+from archspec.spec import expr as exprs
+from archspec.spec.loader import Document, Path_
+from archspec.spec.model import LAYER_KINDS, Library, Spec
+
+_STRUCTURED_KEYS = {"call", "args", "kwargs", "seq", "concat", "axis", "add", "repeat", "do", "for", "in", "if", "then", "else", "dag"}  # fmt: skip
+
+
+class Desugarer:
+    """Rewrites one loaded document into canonical data (plain dicts with ``loc``)."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+
+    # ----------------------------------------------------------------- documents
+    def document(self) -> dict[str, Any]:
+        data = self.doc.data
+        if not isinstance(data, dict):
+            raise SpecError(
+                "a spec file must be a mapping",
+                self.doc.loc(()),
+                expected="keys archspec, name, input, network (and optionally doc, params, use, blocks)",
+                found=type(data).__name__,
+            )
+        out: dict[str, Any] = {"loc": self.doc.loc(())}
+        for key, value in data.items():
+            path: Path_ = (key,)
+            if key == "blocks":
+                out[key] = self.blocks(value, path)
+            elif key == "network":
+                out[key] = self.layer(value, path)
+            elif key == "input":
+                out[key] = value
+            else:
+                out[key] = value
+        return out
+
+    def blocks(self, value: Any, path: Path_) -> Any:
+        if not isinstance(value, dict):
+            return value  # pydantic reports the type
+        out: dict[str, Any] = {}
+        for key, body in value.items():
+            name, params = self.signature(str(key), (*path, key))
+            if name in out:
+                raise SpecError(f"block '{name}' is defined twice", self.key_loc((*path, key)))
+            out[name] = {"params": params, "body": self.layer(body, (*path, key)), "loc": self.key_loc((*path, key))}
+        return out
+
+    def signature(self, text: str, path: Path_) -> tuple[str, list[dict[str, Any]]]:
+        """Parse a block key ``name(a, b=1)`` into its name and parameter list."""
+        loc = self.key_loc(path)
+        if "(" not in text:
+            tree = exprs.parse(text, loc)
+            body = tree.body if isinstance(tree, ast.Expression) else None
+            if not isinstance(body, ast.Name):
+                raise SpecError("a block name must be a plain name", loc, found=text)
+            return body.id, []
+        tree = exprs.parse(text, loc)
+        call = tree.body if isinstance(tree, ast.Expression) else None
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+            raise SpecError(
+                "invalid block signature", loc, expected="name(param, other=default)", found=text
+            )
+        params: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for arg in call.args:
+            if not isinstance(arg, ast.Name):
+                raise SpecError(
+                    "block parameters must be plain names",
+                    exprs.node_loc(arg, loc),
+                    found=ast.unparse(arg),
+                    hint="give defaults as name=value, after the parameters without defaults",
+                )
+            if params and not params[-1]["required"]:
+                raise SpecError(
+                    f"parameter '{arg.id}' without a default follows one with a default", exprs.node_loc(arg, loc)
+                )
+            params.append({"name": arg.id, "required": True, "loc": exprs.node_loc(arg, loc)})
+        for kw in call.keywords:
+            if kw.arg is None:
+                raise SpecError("'**' is not allowed in a block signature", exprs.node_loc(kw, loc))
+            params.append(
+                {
+                    "name": kw.arg,
+                    "required": False,
+                    "default": self.arg_from_ast(kw.value, text, loc),
+                    "loc": exprs.node_loc(kw, loc),
+                }
+            )
+        for param in params:
+            if param["name"] in seen:
+                raise SpecError(f"parameter '{param['name']}' is listed twice", param["loc"])
+            seen.add(param["name"])
+        return call.func.id, params
+
+    # -------------------------------------------------------------------- layers
+    def layer(self, value: Any, path: Path_) -> Any:
+        loc = self.doc.loc(path)
+        if isinstance(value, str):
+            return self.shorthand(value, loc)
+        if isinstance(value, list):
+            if not value:
+                raise SpecError("empty list where a layer is expected", loc, hint="use 'identity' for a no-op")
+            return {"seq": [self.layer(item, (*path, i)) for i, item in enumerate(value)], "loc": loc}
+        if isinstance(value, dict):
+            if not value:
+                raise SpecError("empty mapping where a layer is expected", loc)
+            kind = next((k for k in LAYER_KINDS if k in value), None)
+            if kind is None:
+                structured = [k for k in value if k in _STRUCTURED_KEYS]
+                if structured:
+                    raise SpecError(
+                        f"'{structured[0]}' given without the key it belongs to",
+                        self.key_loc((*path, structured[0])),
+                        expected="one of " + one_of(LAYER_KINDS),
+                    )
+                return {"seq": {k: self.layer(v, (*path, k)) for k, v in value.items()}, "loc": loc}
+            return self.structured(kind, value, path)
+        raise SpecError(
+            "expected a layer",
+            loc,
+            expected="a call like 'conv(64, 3)', a list of layers, or a mapping",
+            found=repr(value),
+        )
+
+    def structured(self, kind: str, value: dict[str, Any], path: Path_) -> dict[str, Any]:
+        out: dict[str, Any] = {"loc": self.doc.loc(path)}
+        for key, item in value.items():
+            sub = (*path, key)
+            if key in ("do", "then", "else"):
+                out[key] = self.layer(item, sub)
+            elif key == "seq" and isinstance(item, dict):
+                out[key] = {k: self.layer(v, (*sub, k)) for k, v in item.items()}
+            elif key in ("seq", "concat", "add") and isinstance(item, list):
+                out[key] = [self.layer(v, (*sub, i)) for i, v in enumerate(item)]
+            elif key == "dag" and isinstance(item, dict):
+                out[key] = {name: self.dag_node(node, (*sub, name)) for name, node in item.items()}
+            elif key == "for" and isinstance(item, str) and "in" not in value:
+                out["for"], out["in"] = self.for_clause(item, self.doc.loc(sub))
+            elif key in ("repeat", "if", "in"):
+                out[key] = self.arg(item, sub)
+            elif key == "kwargs" and isinstance(item, dict):
+                out[key] = {k: self.arg(v, (*sub, k)) for k, v in item.items()}
+            elif key == "args" and isinstance(item, list):
+                out[key] = [self.arg(v, (*sub, i)) for i, v in enumerate(item)]
+            else:
+                out[key] = item
+        return out
+
+    def dag_node(self, value: Any, path: Path_) -> Any:
+        if isinstance(value, dict) and "do" in value and set(value) <= {"in", "do"}:
+            inputs = value.get("in", [])
+            return {
+                "in": [inputs] if isinstance(inputs, str) else inputs,
+                "do": self.layer(value["do"], (*path, "do")),
+                "loc": self.doc.loc(path),
+            }
+        return {"do": self.layer(value, path), "loc": self.doc.loc(path)}
+
+    def for_clause(self, text: str, loc: Location) -> tuple[list[str], Any]:
+        """``n, c in conv_arch`` → (["n", "c"], arg for ``conv_arch``)."""
+        tree = exprs.parse(text, loc, mode="for")
+        loop = tree.body[0] if isinstance(tree, ast.Module) else None
+        assert isinstance(loop, ast.For)
+        targets = loop.target.elts if isinstance(loop.target, ast.Tuple) else [loop.target]
+        names = []
+        for target in targets:
+            if not isinstance(target, ast.Name):
+                raise SpecError(
+                    "a 'for' binds plain names", exprs.node_loc(target, loc), found=ast.unparse(target)
+                )
+            names.append(target.id)
+        return names, self.arg_from_ast(loop.iter, text, loc)
+
+    def shorthand(self, text: str, loc: Location) -> dict[str, Any]:
+        """Parse a layer written as a string."""
+        if not text.strip():
+            raise SpecError("empty string where a layer is expected", loc)
+        tree = exprs.parse(text, loc)
+        assert isinstance(tree, ast.Expression)
+        return self.layer_from_ast(tree.body, text.replace("\n", " "), loc)
+
+    def layer_from_ast(self, node: ast.expr, text: str, loc: Location) -> dict[str, Any]:
+        here = exprs.node_loc(node, loc)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.RShift):
+            steps: list[ast.expr] = []
+            _flatten_arrows(node, steps)
+            return {"seq": [self.layer_from_ast(step, text, loc) for step in steps], "loc": here}
+        if isinstance(node, ast.List | ast.Tuple):
+            if not node.elts:
+                raise SpecError("empty list where a layer is expected", here)
+            return {"seq": [self.layer_from_ast(item, text, loc) for item in node.elts], "loc": here}
+        if isinstance(node, ast.Name):
+            return {"call": node.id, "loc": here}
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name):
+                raise SpecError("only plain names can be called", here, found=ast.unparse(node.func))
+            kwargs: dict[str, Any] = {}
+            for kw in node.keywords:
+                if kw.arg is None:
+                    raise SpecError("'**' is not allowed in a call", exprs.node_loc(kw, loc))
+                if kw.arg in kwargs:
+                    raise SpecError(f"argument '{kw.arg}' is given twice", exprs.node_loc(kw, loc))
+                kwargs[kw.arg] = self.arg_from_ast(kw.value, text, loc)
+            return {
+                "call": node.func.id,
+                "args": [self.arg_from_ast(a, text, loc) for a in node.args],
+                "kwargs": kwargs,
+                "loc": exprs.node_loc(node.func, loc),
+            }
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            if _looks_like_layer(node.right) and not _looks_like_layer(node.left):
+                raise SpecError(
+                    "write the layer first and the count second",
+                    here,
+                    expected=f"{ast.unparse(node.right)} * {ast.unparse(node.left)}",
+                    found=ast.unparse(node),
+                )
+            return {
+                "repeat": self.arg_from_ast(node.right, text, loc),
+                "do": self.layer_from_ast(node.left, text, loc),
+                "loc": here,
+            }
+        if isinstance(node, ast.IfExp):
+            return {
+                "if": self.arg_from_ast(node.test, text, loc),
+                "then": self.layer_from_ast(node.body, text, loc),
+                "else": self.layer_from_ast(node.orelse, text, loc),
+                "loc": here,
+            }
+        raise SpecError(
+            "expected a layer (an op or block call)",
+            here,
+            expected="e.g. conv(64, 3) -> relu",
+            found=ast.unparse(node),
+        )
+
+    # ----------------------------------------------------------------- arguments
+    def arg_from_ast(self, node: ast.expr, text: str, loc: Location) -> Any:
+        ok, value = exprs.literal(node)
+        if ok:
+            return value
+        start, end = node.col_offset, node.end_col_offset
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.RShift):
+            raise SpecError(
+                "a layer chain cannot be an argument", exprs.node_loc(node, loc), found=ast.unparse(node)
+            )
+        source = text[start:end] if end is not None and end <= len(text) else ast.unparse(node)
+        return {"expr": source, "loc": loc.shifted(start, len(source))}
+
+    def arg(self, value: Any, path: Path_) -> Any:
+        """An argument given as YAML data: strings are expressions, the rest literals."""
+        if isinstance(value, str):
+            loc = self.doc.loc(path)
+            tree = exprs.parse(value, loc)
+            assert isinstance(tree, ast.Expression)
+            return self.arg_from_ast(tree.body, value.replace("\n", " "), loc)
+        if isinstance(value, list):
+            return [self.arg(v, (*path, i)) for i, v in enumerate(value)]
+        return value
+
+    def key_loc(self, path: Path_) -> Location:
+        return self.doc.key_locs.get(path) or self.doc.loc(path)
+
+
+def _flatten_arrows(node: ast.expr, out: list[ast.expr]) -> None:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.RShift):
+        _flatten_arrows(node.left, out)
+        _flatten_arrows(node.right, out)
+    else:
+        out.append(node)
+
+
+def _looks_like_layer(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) or (isinstance(node, ast.BinOp) and isinstance(node.op, ast.RShift))
+
+
+def validate(doc: Document, *, library: bool = False) -> Spec | Library:
+    """Desugar ``doc`` and validate it with pydantic; all model errors are reported at once."""
+    data = Desugarer(doc).document()
+    model: type[Library] = Library if library else Spec
+    if library and isinstance(doc.data, dict) and "network" in doc.data:
+        model = Spec
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors: dict[tuple[str, str | None], SpecError] = {}
+        for err in exc.errors():
+            located = _located(err, data, doc, model)
+            errors.setdefault((located.message, str(located.loc)), located)
+        raise SpecErrors(errors.values()) from None
+
+
+def _located(err: Any, data: dict[str, Any], doc: Document, model: type[Library]) -> SpecError:
+    """Turn one pydantic error into a SpecError at the nearest located node."""
+    loc: Location | None = data.get("loc")
+    node: Any = data
+    path: list[str | int] = []
+    for part in err["loc"]:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif part == err["loc"][-1] and err["type"] in ("extra_forbidden", "missing"):
+            pass
+        else:
+            continue  # a union tag such as 'int' or 'seq' in pydantic's error path
+        path.append(part)
+        if isinstance(node, dict) and isinstance(node.get("loc"), Location):
+            loc = node["loc"]
+    where = ".".join(str(p) for p in path)
+    kind = err["type"]
+    found = err.get("input")
+    key = str(path[-1]) if path else "?"
+    if kind == "extra_forbidden":
+        fields = model.model_fields if len(path) == 1 else {}
+        return SpecError(
+            f"unknown key '{key}'" + (f" in '{'.'.join(map(str, path[:-1]))}'" if len(path) > 1 else ""),
+            doc.key_locs.get(tuple(path)) or loc,
+            expected=("one of " + one_of(fields)) if fields else None,
+            hint=did_you_mean(key, fields) if fields else None,
+        )
+    if kind == "missing":
+        return SpecError(f"missing required key '{key}'", loc)
+    if kind == "literal_error" and path[:1] == ["archspec"]:
+        return SpecError("unsupported spec format version", loc, expected="archspec: 1", found=repr(found))
+    shown = repr(found) if not isinstance(found, dict | list) else type(found).__name__
+    return SpecError(f"invalid value at '{where}': {err['msg']}", loc, found=shown)

@@ -1,0 +1,452 @@
+"""Expansion: a validated :class:`~archspec.spec.model.Spec` becomes a :class:`~archspec.ir.Graph`.
+
+Blocks are instantiated with their arguments, expressions evaluated, repetitions
+unrolled and every op's attributes validated by its model. Paths mirror the spec:
+named steps keep their names (``b1``), listed steps are numbered from 0 (``b3.0``),
+branches of ``concat``/``add`` are ``branch1``, ``branch2``, ... A ``repeat`` or
+``for`` inside a list adds its copies to that list, as a Python loop appending to
+an ``nn.Sequential`` would. Errors name the block stack (``b3 › inception#2 ›
+branch 3 › conv#3``) and the source location.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from archspec.errors import Location, SpecError, did_you_mean, one_of
+from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
+from archspec.ops import REGISTRY, Op, ShapeError
+from archspec.spec import expr as exprs
+from archspec.spec.model import Add, Arg, Block, Call, Concat, Dag, Expr, For, If, Layer, Repeat, Seq, Spec
+
+MAX_NODES = 1_000_000
+MAX_REPEAT = 100_000
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+Env = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Program:
+    """A validated spec with the blocks it can call (its own and those it uses)."""
+
+    spec: Spec
+    blocks: Mapping[str, Block]
+    file: str
+
+
+def _join(path: str, part: str | int) -> str:
+    return f"{path}.{part}" if path else str(part)
+
+
+def _label(layer: Layer, index: int) -> str:
+    name = layer.call if isinstance(layer, Call) else type(layer).__name__.lower()
+    return f"{name}#{index + 1}"
+
+
+class Expander:
+    """Walks canonical layers, emitting IR nodes in topological order."""
+
+    def __init__(self, program: Program, params: Env) -> None:
+        self.blocks = program.blocks
+        self.params = params
+        self.nodes: list[Node] = []
+        self.names: set[str] = {GRAPH_INPUT}
+        self.scopes: dict[str, Scope] = {}
+        self.stack: list[str] = []
+
+    # ---------------------------------------------------------------- dispatch
+    def expand(self, layer: Layer, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
+        """Expand ``layer`` at ``path`` reading ``xs``; return the name of its output node."""
+        handler = getattr(self, "_" + type(layer).__name__.lower())
+        return handler(layer, path, xs, env, trace)
+
+    def _call(self, layer: Call, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
+        if not trace or not trace[-1].startswith(layer.call + "#"):
+            trace = (*trace, layer.call)
+        block = self.blocks.get(layer.call)
+        if block is not None:
+            return self._block(layer, block, path, xs, trace)
+        op_cls = REGISTRY.get(layer.call)
+        if op_cls is None:
+            known = [*REGISTRY, *self.blocks]
+            raise SpecError(
+                f"unknown op or block '{layer.call}'",
+                layer.loc,
+                trace,
+                expected="an op (" + one_of(REGISTRY) + ") or a block (" + one_of(self.blocks) + ")",
+                found=layer.call,
+                hint=did_you_mean(layer.call, known) or "define it under 'blocks:' or 'use:' a library that has it",
+            )
+        op = self._bind_op(op_cls, layer, env, trace)
+        name = path or layer.call
+        try:
+            op.check_arity(len(xs))
+        except ShapeError as exc:
+            raise exc.with_context(layer.loc, trace) from None
+        return self._add_node(Node(name, op, xs, layer.loc, trace))
+
+    def _seq(self, layer: Seq, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
+        out = xs
+        if isinstance(layer.seq, dict):
+            for key, item in layer.seq.items():
+                if not _NAME.match(key):
+                    raise SpecError(
+                        f"step name '{key}' is not a plain name",
+                        item.loc or layer.loc,
+                        trace,
+                        expected="letters, digits and '_', not starting with a digit",
+                        found=key,
+                    )
+                out = (self.expand(item, _join(path, key), out, env, (*trace, key)),)
+        else:
+            index = 0
+            for item in layer.seq:
+                for body, item_env in self._copies(item, env, trace):
+                    sub = (*trace, _label(body, index))
+                    out = (self.expand(body, _join(path, index), out, item_env, sub),)
+                    index += 1
+        return self._close_scope(path, ScopeKind.SEQ, "seq", out, xs, layer.loc, trace)
+
+    def _repeat(self, layer: Repeat, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
+        return self._seq(Seq.model_construct(seq=[layer], loc=layer.loc), path, xs, env, trace)
+
+    def _for(self, layer: For, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
+        return self._seq(Seq.model_construct(seq=[layer], loc=layer.loc), path, xs, env, trace)
+
+    def _if(self, layer: If, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
+        chosen = layer.then if self.value(layer.if_, env, trace) else layer.else_
+        return self.expand(chosen, path, xs, env, trace)
+
+    def _concat(self, layer: Concat, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
+        return self._branches(layer.concat, REGISTRY["concat"](axis=layer.axis), layer, path, xs, env, trace)
+
+    def _add(self, layer: Add, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
+        return self._branches(layer.add, REGISTRY["add"](), layer, path, xs, env, trace)
+
+    def _dag(self, layer: Dag, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
+        outputs: dict[str, str] = {}
+        names = list(layer.dag)
+        previous = xs
+        for position, (key, node) in enumerate(layer.dag.items()):
+            sub = (*trace, key)
+            if key == GRAPH_INPUT or not _NAME.match(key):
+                raise SpecError(
+                    f"'{key}' cannot name a DAG node",
+                    node.loc,
+                    sub,
+                    hint=f"'{GRAPH_INPUT}' refers to the DAG's input" if key == GRAPH_INPUT else None,
+                )
+            if node.in_:
+                inputs = []
+                for ref in node.in_:
+                    if ref == GRAPH_INPUT:
+                        if len(xs) != 1:
+                            raise SpecError("this DAG has several inputs; 'input' is ambiguous", node.loc, sub)
+                        inputs.append(xs[0])
+                    elif ref in outputs:
+                        inputs.append(outputs[ref])
+                    elif ref in names[position:]:
+                        raise SpecError(
+                            f"DAG node '{key}' reads '{ref}', which is defined after it",
+                            node.loc,
+                            sub,
+                            hint="list a DAG's nodes after the nodes they read",
+                        )
+                    else:
+                        raise SpecError(
+                            f"DAG node '{key}' reads unknown node '{ref}'",
+                            node.loc,
+                            sub,
+                            expected="'input' or one of " + one_of(outputs),
+                            hint=did_you_mean(ref, [*outputs, GRAPH_INPUT]),
+                        )
+                previous = tuple(inputs)
+            outputs[key] = self.expand(node.do, _join(path, key), previous, env, sub)
+            previous = (outputs[key],)
+        return self._close_scope(path, ScopeKind.DAG, "dag", previous, xs, layer.loc, trace)
+
+    # ----------------------------------------------------------------- helpers
+    def _branches(
+        self,
+        branches: list[Layer],
+        merge: Op,
+        layer: Concat | Add,
+        path: str,
+        xs: tuple[str, ...],
+        env: Env,
+        trace: tuple[str, ...],
+    ) -> str:
+        kind = merge.op_name
+        if len(xs) != 1:
+            raise SpecError(f"'{kind}' branches read one input, got {len(xs)}", layer.loc, trace)
+        outs = tuple(
+            self.expand(branch, _join(path, f"branch{i}"), xs, env, (*trace, f"branch {i}"))
+            for i, branch in enumerate(branches, start=1)
+        )
+        name = path or kind
+        self._add_node(Node(name, merge, outs, layer.loc, trace))
+        return self._close_scope(path, ScopeKind(kind), kind, (name,), xs, layer.loc, trace)
+
+    def _block(self, call: Call, block: Block, path: str, xs: tuple[str, ...], trace: tuple[str, ...]) -> str:
+        name = call.call
+        if name in self.stack:
+            cycle = " -> ".join([*self.stack[self.stack.index(name) :], name])
+            raise SpecError(
+                f"block '{name}' is recursive: {cycle}",
+                call.loc,
+                trace,
+                hint="a block cannot call itself, directly or through other blocks",
+            )
+        env = self._bind_block(call, block, trace)
+        self.stack.append(name)
+        try:
+            out = self.expand(block.body, path, xs, {**self.params, **env}, trace)
+        finally:
+            self.stack.pop()
+        scope = Scope(path, ScopeKind.BLOCK, name, out, tuple(env.items()), call.loc)
+        self.scopes[path] = scope  # a block names its path, over the seq/concat inside it
+        return out
+
+    def _bind_block(self, call: Call, block: Block, trace: tuple[str, ...]) -> dict[str, Any]:
+        env: dict[str, Any] = dict(self.params)
+        names = [p.name for p in block.params]
+        signature = f"{call.call}({', '.join(names)})"
+        if len(call.args) > len(names):
+            raise SpecError(
+                f"{call.call} takes {len(names)} argument{'s' if len(names) != 1 else ''}, got {len(call.args)}",
+                call.loc,
+                trace,
+                expected=signature,
+            )
+        bound: dict[str, Any] = {}
+        for param, arg in zip(block.params, call.args, strict=False):
+            bound[param.name] = self.value(arg, env, trace)
+        for key, arg in call.kwargs.items():
+            if key not in names:
+                raise SpecError(
+                    f"unknown argument '{key}' for block {call.call}",
+                    _arg_loc(arg, call.loc),
+                    trace,
+                    expected=signature,
+                    found=key,
+                    hint=did_you_mean(key, names),
+                )
+            if key in bound:
+                raise SpecError(f"{call.call} got two values for '{key}'", _arg_loc(arg, call.loc), trace)
+            bound[key] = self.value(arg, env, trace)
+        result: dict[str, Any] = {}
+        for param in block.params:
+            if param.name in bound:
+                result[param.name] = bound[param.name]
+            elif not param.required:
+                result[param.name] = self.value(param.default, {**env, **result}, trace)
+            else:
+                raise SpecError(
+                    f"{call.call} is missing argument '{param.name}'", call.loc, trace, expected=signature
+                )
+        return result
+
+    def _bind_op(self, cls: type[Op], call: Call, env: Env, trace: tuple[str, ...]) -> Op:
+        fields = cls.positional()
+        signature = f"{cls.op_name}({', '.join(fields)})"
+        if len(call.args) > len(fields):
+            raise SpecError(
+                f"{cls.op_name} takes at most {len(fields)} argument{'s' if len(fields) != 1 else ''}, "
+                f"got {len(call.args)}",
+                call.loc,
+                trace,
+                expected=signature,
+            )
+        values: dict[str, Any] = {}
+        arg_locs: dict[str, Location | None] = {}
+        for name, arg in zip(fields, call.args, strict=False):
+            values[name] = self.value(arg, env, trace)
+            arg_locs[name] = _arg_loc(arg, call.loc)
+        for key, arg in call.kwargs.items():
+            loc = _arg_loc(arg, call.loc)
+            if key not in fields:
+                raise SpecError(
+                    f"unknown argument '{key}' for {cls.op_name}",
+                    loc,
+                    trace,
+                    expected=signature,
+                    found=key,
+                    hint=cls.misnamed.get(key) or did_you_mean(key, fields),
+                )
+            if key in values:
+                raise SpecError(f"{cls.op_name} got two values for '{key}'", loc, trace, expected=signature)
+            values[key] = self.value(arg, env, trace)
+            arg_locs[key] = loc
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = str(err["loc"][0]) if err["loc"] else None
+            if err["type"] == "missing":
+                raise SpecError(
+                    f"{cls.op_name} is missing argument '{field}'", call.loc, trace, expected=signature
+                ) from None
+            detail = err["msg"].removeprefix("Value error, ")
+            where = f"'{field}' of {cls.op_name}" if field else cls.op_name
+            shown = repr(values[field]) if field in values else None
+            raise SpecError(
+                f"invalid {where}: {detail}",
+                arg_locs.get(field or "", call.loc) or call.loc,
+                trace,
+                expected=_expected(cls, field),
+                found=shown,
+            ) from None
+
+    def _copies(self, item: Layer, env: Env, trace: tuple[str, ...]) -> list[tuple[Layer, Env]]:
+        """The layers a list item contributes: itself, or the copies of a repeat/for."""
+        if isinstance(item, Repeat):
+            count = self.value(item.repeat, env, trace)
+            if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_REPEAT:
+                raise SpecError(
+                    "a repeat count must be a whole number from 0 to " + f"{MAX_REPEAT:,}",
+                    _arg_loc(item.repeat, item.loc),
+                    trace,
+                    found=repr(count),
+                )
+            return [(item.do, env)] * count
+        if isinstance(item, For):
+            values = self.value(item.in_, env, trace)
+            where = _arg_loc(item.in_, item.loc)
+            if not isinstance(values, list):
+                raise SpecError("'for' needs a list to loop over", where, trace, found=repr(values))
+            if len(values) > MAX_REPEAT:
+                raise SpecError(f"'for' over {len(values):,} items is over the limit of {MAX_REPEAT:,}", where, trace)
+            copies = []
+            for value in values:
+                if len(item.for_) == 1:
+                    copies.append((item.do, {**env, item.for_[0]: value}))
+                    continue
+                if not isinstance(value, list) or len(value) != len(item.for_):
+                    raise SpecError(
+                        f"cannot unpack {value!r} into {', '.join(item.for_)}",
+                        where,
+                        trace,
+                        expected=f"items of {len(item.for_)} values",
+                        found=repr(value),
+                    )
+                copies.append((item.do, {**env, **dict(zip(item.for_, value, strict=True))}))
+            return copies
+        return [(item, env)]
+
+    def _close_scope(
+        self,
+        path: str,
+        kind: ScopeKind,
+        label: str,
+        out: tuple[str, ...],
+        xs: tuple[str, ...],
+        loc: Location | None,
+        trace: tuple[str, ...],
+    ) -> str:
+        if len(out) != 1:
+            raise SpecError(f"an empty {label} cannot pass on {len(out)} inputs", loc, trace)
+        if path and path not in self.scopes:
+            self.scopes[path] = Scope(path, kind, label, out[0], (), loc)
+        return out[0]
+
+    def _add_node(self, node: Node) -> str:
+        if node.name in self.names:
+            raise SpecError(f"two layers are named '{node.name}'", node.loc, node.trace)
+        if len(self.nodes) >= MAX_NODES:
+            raise SpecError(
+                f"the network expands to more than {MAX_NODES:,} ops", node.loc, node.trace
+            )
+        self.names.add(node.name)
+        self.nodes.append(node)
+        return node.name
+
+    def value(self, arg: Arg, env: Env, trace: tuple[str, ...]) -> Any:
+        """Evaluate an argument: literals as they are, expressions in ``env``."""
+        if isinstance(arg, Expr):
+            return exprs.evaluate(arg.expr, env, arg.loc, trace)
+        if isinstance(arg, list):
+            return [self.value(a, env, trace) for a in arg]
+        return arg
+
+
+def _arg_loc(arg: Arg, fallback: Location | None) -> Location | None:
+    return arg.loc if isinstance(arg, Expr) and arg.loc else fallback
+
+
+def _expected(cls: type[Op], field: str | None) -> str | None:
+    if not field or field not in cls.model_fields:
+        return None
+    info = cls.model_fields[field]
+    text = str(info.annotation).replace("typing.", "")
+    bounds = [f"{m.__class__.__name__.lower()} {next(iter(vars(m).values()))}" for m in info.metadata if vars(m)]
+    return text + (f" ({', '.join(bounds)})" if bounds else "")
+
+
+def resolve_params(spec: Spec, overrides: Mapping[str, Any], file: str) -> dict[str, Any]:
+    """Network params with ``--set`` overrides applied; unknown names are errors."""
+    params = dict(spec.params)
+    for key, value in overrides.items():
+        if key not in params:
+            raise SpecError(
+                f"unknown param '{key}' in --set",
+                Location(file),
+                expected="one of " + one_of(params),
+                hint=did_you_mean(key, params),
+            )
+        old = params[key]
+        if old is not None and type(old) is not type(value) and not (isinstance(old, float) and type(value) is int):
+            raise SpecError(
+                f"--set {key}: the spec's value is a {type(old).__name__}, the new one a {type(value).__name__}",
+                Location(file),
+                expected=f"a {type(old).__name__} like {old!r}",
+                found=repr(value),
+            )
+        params[key] = value
+    return params
+
+
+def input_type(spec: Spec, params: Env, override: list[int | str] | None, file: str) -> TensorType:
+    """The network's input type: the spec's ``input`` (or ``--input``), params substituted."""
+    dims: list[int | str] = []
+    loc = spec.loc or Location(file)
+    for dim in override if override is not None else spec.input:
+        if isinstance(dim, str) and dim in params:
+            dim = params[dim]
+        if isinstance(dim, bool) or not isinstance(dim, int | str):
+            raise SpecError("input dims must be sizes or symbols", loc, found=repr(dim))
+        if isinstance(dim, int) and dim <= 0:
+            raise SpecError("input sizes must be positive", loc, expected="> 0", found=str(dim))
+        if isinstance(dim, str) and not _NAME.match(dim):
+            raise SpecError(f"input dim '{dim}' is neither a size nor a symbol name", loc)
+        dims.append(dim)
+    return TensorType(tuple(dims))
+
+
+def lower(
+    program: Program, overrides: Mapping[str, Any] | None = None, input_shape: list[int | str] | None = None
+) -> Graph:
+    """Expand a program into the graph IR (shapes are inferred separately)."""
+    spec = program.spec
+    params = resolve_params(spec, overrides or {}, program.file)
+    inp = input_type(spec, params, input_shape, program.file)
+    expander = Expander(program, params)
+    out = expander.expand(spec.network, "", (GRAPH_INPUT,), params, ())
+    if out == GRAPH_INPUT:
+        raise SpecError("the network has no layers", spec.loc)
+    graph = Graph(
+        name=spec.name,
+        input=inp,
+        nodes=tuple(expander.nodes),
+        output=out,
+        scopes=tuple(expander.scopes.values()),
+        doc=spec.doc,
+        params=tuple(params.items()),
+    )
+    graph.verify()
+    return graph

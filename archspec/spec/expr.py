@@ -1,0 +1,327 @@
+"""The small, safe expression language of spec files.
+
+Expressions are parsed with Python's :mod:`ast` and checked against a whitelist of
+node types; they are evaluated by walking the tree here, never by ``eval``. They
+cover what architecture parameters need: numbers, strings, booleans, lists,
+integer arithmetic (``k // 2``, ``c * 4``), indexing (``c2[0]``), comparisons,
+``x if cond else y`` and a few pure builtins (``min``, ``max``, ``len``, ...).
+
+``a -> b`` (the sequence arrow of layer shorthand) is read as ``a >> b``: both are
+two characters, so the columns of every sub-expression stay those of the source.
+Work is bounded: expression length, number size and list length all have limits.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import operator
+import tokenize
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+from archspec.errors import Location, SpecError, did_you_mean
+
+MAX_EXPR_CHARS = 2_000
+MAX_INT_BITS = 64
+MAX_LIST_LEN = 100_000
+
+_CONSTANTS: dict[str, Any] = {"true": True, "false": False, "null": None, "none": None}
+
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
+    ast.Not: operator.not_,
+}
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+
+
+def _bounded_range(*args: int) -> list[int]:
+    values = range(*args)
+    if len(values) > MAX_LIST_LEN:
+        raise ValueError(f"range of {len(values):,} items is over the limit of {MAX_LIST_LEN:,}")
+    return list(values)
+
+
+BUILTINS: dict[str, Callable[..., Any]] = {
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "len": len,
+    "int": int,
+    "float": float,
+    "round": round,
+    "sum": sum,
+    "range": _bounded_range,
+}
+
+_ALLOWED = (
+    ast.Expression, ast.Constant, ast.Name, ast.Load, ast.List, ast.Tuple, ast.Subscript,
+    ast.Slice, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call,
+    ast.keyword, ast.And, ast.Or, *_BINARY, *_UNARY, *_COMPARE, ast.RShift,
+)  # fmt: skip
+
+
+def _describe(node: ast.AST) -> str:
+    names = {
+        ast.Attribute: "attribute access ('.')",
+        ast.Lambda: "lambda",
+        ast.ListComp: "list comprehension",
+        ast.Dict: "dict literal",
+        ast.Set: "set literal",
+        ast.NamedExpr: "assignment ':='",
+        ast.Starred: "'*' unpacking",
+        ast.JoinedStr: "f-string",
+        ast.GeneratorExp: "generator",
+        ast.Await: "await",
+        ast.Yield: "yield",
+    }
+    return names.get(type(node), type(node).__name__)
+
+
+def _arrows_to_shifts(source: str) -> str:
+    """Replace the token ``->`` by ``>>`` (same width, so columns are kept)."""
+    if "->" not in source:
+        return source
+    chars = list(source)
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.OP and tok.string == "->":
+                col = tok.start[1]
+                chars[col : col + 2] = [">", ">"]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass  # ast.parse reports the real problem
+    return "".join(chars)
+
+
+def parse(source: str, loc: Location | None = None, *, mode: str = "eval") -> ast.AST:
+    """Parse and whitelist-check an expression; errors point into the source."""
+    return _parse_cached(source, mode, loc)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(source: str, mode: str, loc: Location | None) -> ast.AST:
+    if len(source) > MAX_EXPR_CHARS:
+        raise SpecError(
+            f"expression is {len(source):,} characters long, over the limit of {MAX_EXPR_CHARS:,}", loc
+        )
+    source = source.replace("\n", " ")  # a YAML block scalar's newline is a space; widths kept
+    prefix = 4 if mode == "for" else 0
+    text = _arrows_to_shifts(source)
+    wrapped = f"for {text}: pass" if mode == "for" else text.strip()
+    lead = 0 if mode == "for" else len(text) - len(text.lstrip())
+    try:
+        tree = ast.parse(wrapped, mode="exec" if mode == "for" else "eval")
+    except SyntaxError as exc:
+        col = max(0, (exc.offset or 1) - 1 - prefix + lead)
+        raise SpecError(
+            f"invalid expression: {exc.msg}",
+            loc.shifted(col) if loc else None,
+            found=source.strip(),
+        ) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise SpecError("expression is nested too deeply", loc) from None
+    for node in ast.walk(tree):
+        if mode == "for" and isinstance(node, ast.Module | ast.For | ast.Pass | ast.Store):
+            continue
+        if not isinstance(node, _ALLOWED):
+            col = getattr(node, "col_offset", 0) - prefix + lead
+            raise SpecError(
+                f"{_describe(node)} is not allowed in a spec expression",
+                loc.shifted(col) if loc else None,
+                expected="numbers, names, lists, arithmetic, comparisons, 'a if c else b', calls",
+                found=source.strip(),
+            )
+    if lead:
+        for node in ast.walk(tree):
+            if hasattr(node, "col_offset"):
+                node.col_offset += lead
+    if prefix:
+        for node in ast.walk(tree):
+            if hasattr(node, "col_offset"):
+                node.col_offset -= prefix
+    return tree
+
+
+def node_loc(node: ast.AST, loc: Location | None) -> Location | None:
+    """The source location of an AST node of an expression that starts at ``loc``."""
+    if loc is None:
+        return None
+    start = getattr(node, "col_offset", 0)
+    end = getattr(node, "end_col_offset", None)
+    return loc.shifted(start, (end - start) if end is not None and getattr(node, "end_lineno", 1) == 1 else 0)
+
+
+class Evaluator:
+    """Evaluates whitelisted expressions over an environment of named values."""
+
+    def __init__(self, env: Mapping[str, Any], loc: Location | None, trace: tuple[str, ...] = ()) -> None:
+        self.env = env
+        self.loc = loc
+        self.trace = trace
+
+    def error(self, node: ast.AST, message: str, **details: Any) -> SpecError:
+        return SpecError(message, node_loc(node, self.loc), self.trace, **details)
+
+    def eval(self, node: ast.AST) -> Any:
+        method = getattr(self, "_" + type(node).__name__, None)
+        if method is None:
+            raise self.error(node, f"{_describe(node)} cannot be evaluated here")
+        try:
+            value = method(node)
+        except SpecError:
+            raise
+        except RecursionError:
+            raise self.error(node, "expression is nested too deeply") from None
+        except (TypeError, ValueError, ZeroDivisionError, IndexError, KeyError, OverflowError) as exc:
+            raise self.error(node, f"cannot evaluate '{ast.unparse(node)}': {exc}") from None
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+            raise self.error(node, f"number in '{ast.unparse(node)}' is too large", expected=f"below 2**{MAX_INT_BITS}")
+        if isinstance(value, list | str | tuple) and len(value) > MAX_LIST_LEN:
+            raise self.error(node, f"value of '{ast.unparse(node)}' is too long ({len(value):,} items)")
+        return value
+
+    def _Expression(self, node: ast.Expression) -> Any:
+        return self.eval(node.body)
+
+    def _Constant(self, node: ast.Constant) -> Any:
+        if not isinstance(node.value, int | float | str | bool | type(None)):
+            raise self.error(node, f"constant {node.value!r} is not allowed")
+        return node.value
+
+    def _Name(self, node: ast.Name) -> Any:
+        if node.id in self.env:
+            return self.env[node.id]
+        if node.id.lower() in _CONSTANTS:
+            return _CONSTANTS[node.id.lower()]
+        if node.id in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[node.id]
+        raise self.error(
+            node,
+            f"undefined name '{node.id}'",
+            expected="a block parameter or network param: " + (", ".join(sorted(self.env)) or "(none defined)"),
+            hint=did_you_mean(node.id, self.env),
+        )
+
+    def _List(self, node: ast.List) -> list[Any]:
+        return [self.eval(item) for item in node.elts]
+
+    _Tuple = _List
+
+    def _Subscript(self, node: ast.Subscript) -> Any:
+        value = self.eval(node.value)
+        if isinstance(node.slice, ast.Slice):
+            parts = [None if p is None else self.eval(p) for p in (node.slice.lower, node.slice.upper, node.slice.step)]
+            return value[slice(*parts)]
+        index = self.eval(node.slice)
+        if not isinstance(value, list | str) or not isinstance(index, int) or isinstance(index, bool):
+            raise self.error(
+                node,
+                f"cannot index '{ast.unparse(node.value)}' with '{ast.unparse(node.slice)}'",
+                expected="a list indexed by an integer",
+                found=f"{type(value).__name__} indexed by {type(index).__name__}",
+            )
+        if not -len(value) <= index < len(value):
+            raise self.error(
+                node,
+                f"index {index} is out of range for '{ast.unparse(node.value)}'",
+                expected=f"an index below {len(value)}",
+                found=repr(value),
+            )
+        return value[index]
+
+    def _BinOp(self, node: ast.BinOp) -> Any:
+        if isinstance(node.op, ast.RShift):
+            raise self.error(node, "'->' joins layers, not values")
+        left, right = self.eval(node.left), self.eval(node.right)
+        if isinstance(node.op, ast.Pow) and isinstance(right, int) and abs(right) > MAX_INT_BITS:
+            raise self.error(node, f"exponent {right} is too large")
+        if isinstance(node.op, ast.Mult):
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, list | str) and isinstance(n, int) and len(seq) * n > MAX_LIST_LEN:
+                    raise self.error(node, "repeated list is too long")
+        return _BINARY[type(node.op)](left, right)
+
+    def _UnaryOp(self, node: ast.UnaryOp) -> Any:
+        return _UNARY[type(node.op)](self.eval(node.operand))
+
+    def _BoolOp(self, node: ast.BoolOp) -> Any:
+        value: Any = None
+        for operand in node.values:
+            value = self.eval(operand)
+            if isinstance(node.op, ast.And) and not value:
+                return value
+            if isinstance(node.op, ast.Or) and value:
+                return value
+        return value
+
+    def _Compare(self, node: ast.Compare) -> bool:
+        left = self.eval(node.left)
+        for op, comparator in zip(node.ops, node.comparators, strict=True):
+            right = self.eval(comparator)
+            if not _COMPARE[type(op)](left, right):
+                return False
+            left = right
+        return True
+
+    def _IfExp(self, node: ast.IfExp) -> Any:
+        return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
+
+    def _Call(self, node: ast.Call) -> Any:
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name is None or name not in BUILTINS:
+            raise self.error(
+                node,
+                f"'{ast.unparse(node.func)}' is not a function usable in a value",
+                expected="one of " + ", ".join(sorted(BUILTINS)),
+                hint="layers (ops and blocks) go where a layer is expected, not inside arguments",
+            )
+        args = [self.eval(a) for a in node.args]
+        kwargs = {kw.arg: self.eval(kw.value) for kw in node.keywords if kw.arg is not None}
+        return BUILTINS[name](*args, **kwargs)
+
+
+def evaluate(source: str, env: Mapping[str, Any], loc: Location | None = None, trace: tuple[str, ...] = ()) -> Any:
+    """Parse and evaluate ``source`` in ``env``."""
+    return Evaluator(env, loc, trace).eval(parse(source, loc))
+
+
+def literal(node: ast.AST) -> tuple[bool, Any]:
+    """``(True, value)`` when ``node`` is a literal needing no environment."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str | bool | type(None)):
+        return True, node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        ok, value = literal(node.operand)
+        if ok and isinstance(value, int | float) and not isinstance(value, bool):
+            return True, -value if isinstance(node.op, ast.USub) else value
+        return False, None
+    if isinstance(node, ast.Name) and node.id.lower() in _CONSTANTS:
+        return False, None  # a param may shadow it; evaluate in context
+    if isinstance(node, ast.List | ast.Tuple):
+        values = []
+        for item in node.elts:
+            ok, value = literal(item)
+            if not ok:
+                return False, None
+            values.append(value)
+        return True, values
+    return False, None

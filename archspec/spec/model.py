@@ -1,0 +1,190 @@
+"""The canonical, structured form of a spec, as pydantic v2 models.
+
+Spec files are written in a shorthand (``conv(64, 7, stride=2) -> relu``, block
+keys like ``inception(c1, c2, c3, c4)``, plain lists and mappings); the desugarer
+(:mod:`archspec.spec.desugar`) rewrites the shorthand into these models, which are
+the one form the expander reads. Every node remembers where it came from.
+
+A layer is one of::
+
+    {call: conv, args: [64, 3], kwargs: {padding: 1}}     an op or a block
+    {seq: [layer, ...]}  or  {seq: {name: layer, ...}}     run one after another
+    {concat: [layer, ...], axis: 1}                        branches on one input, joined
+    {add: [layer, ...]}                                    branches on one input, summed
+    {repeat: n, do: layer}                                 n copies in sequence
+    {for: [a, b], in: pairs, do: layer}                    one copy per item, names bound
+    {if: cond, then: layer, else: layer}                   choose at expansion time
+    {dag: {name: {in: [names], do: layer}, ...}}           a named DAG
+
+An argument is a literal (number, string, bool, null, list) or ``{expr: "c2[0]"}``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic.json_schema import SkipJsonSchema
+from typing_extensions import TypeAliasType
+
+from archspec.errors import Location
+
+
+class Located(BaseModel):
+    """Base of canonical nodes: frozen, no unknown keys, carrying a source location."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True)
+
+    loc: SkipJsonSchema[Location | None] = Field(default=None, exclude=True, repr=False)
+
+
+class Expr(Located):
+    """An expression evaluated at expansion time, e.g. ``{expr: "c2[0]"}``."""
+
+    expr: str = Field(min_length=1)
+
+
+Arg = TypeAliasType("Arg", Union[bool, int, float, str, None, list["Arg"], Expr])  # noqa: UP007
+
+
+class Call(Located):
+    """A call of an op (``conv``) or a block (``inception``)."""
+
+    call: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    args: list[Arg] = []
+    kwargs: dict[str, Arg] = {}
+
+
+class Seq(Located):
+    """Layers run one after another; a mapping names its steps, a list numbers them."""
+
+    seq: list[Layer] | dict[str, Layer]
+
+
+class Concat(Located):
+    """Branches applied to the same input, joined along ``axis`` (channels by default)."""
+
+    concat: list[Layer] = Field(min_length=1)
+    axis: int = 1
+
+
+class Add(Located):
+    """Branches applied to the same input and summed (residual connections)."""
+
+    add: list[Layer] = Field(min_length=1)
+
+
+class Repeat(Located):
+    """``repeat`` copies of ``do`` in sequence (inside a list they join the list)."""
+
+    repeat: Arg
+    do: Layer
+
+
+class For(Located):
+    """One copy of ``do`` per item of ``in``, with the item bound to the ``for`` names."""
+
+    for_: list[str] = Field(alias="for", min_length=1)
+    in_: Arg = Field(alias="in")
+    do: Layer
+
+
+class If(Located):
+    """``then`` when ``if`` is true at expansion time, else ``else``."""
+
+    if_: Arg = Field(alias="if")
+    then: Layer
+    else_: Layer = Field(alias="else")
+
+
+class DagNode(Located):
+    """A DAG node: the names of its inputs (default: the node before it) and its layer."""
+
+    in_: list[str] = Field(default=[], alias="in")
+    do: Layer
+
+
+class Dag(Located):
+    """A general DAG; its last node is its output and ``input`` names its input."""
+
+    dag: dict[str, DagNode] = Field(min_length=1)
+
+
+LAYER_KINDS: dict[str, type[Located]] = {
+    "call": Call,
+    "seq": Seq,
+    "concat": Concat,
+    "add": Add,
+    "repeat": Repeat,
+    "for": For,
+    "if": If,
+    "dag": Dag,
+}
+
+
+def _layer_kind(value: Any) -> str | None:
+    if isinstance(value, Located):
+        for key, cls in LAYER_KINDS.items():
+            if type(value) is cls:
+                return key
+        return None
+    if isinstance(value, dict):
+        for key in LAYER_KINDS:
+            if key in value:
+                return key
+    return None
+
+
+Layer = Annotated[
+    Annotated[Call, Tag("call")]
+    | Annotated[Seq, Tag("seq")]
+    | Annotated[Concat, Tag("concat")]
+    | Annotated[Add, Tag("add")]
+    | Annotated[Repeat, Tag("repeat")]
+    | Annotated[For, Tag("for")]
+    | Annotated[If, Tag("if")]
+    | Annotated[Dag, Tag("dag")],
+    Discriminator(
+        _layer_kind,
+        custom_error_type="layer_kind",
+        custom_error_message="expected a layer: a call, a list, or a mapping with one of "
+        "call, seq, concat, add, repeat, for, if, dag",
+    ),
+]
+
+
+class Param(Located):
+    """A block parameter, with an optional default expression."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    default: Arg = None
+    required: bool = True
+
+
+class Block(Located):
+    """A reusable block: ``inception(c1, c2, c3, c4): <layer>``."""
+
+    params: list[Param] = []
+    body: Layer
+
+
+class Library(Located):
+    """A file of blocks for other specs to ``use``."""
+
+    archspec: Literal[1]
+    doc: str = ""
+    use: list[str] = []
+    blocks: dict[str, Block] = {}
+
+
+class Spec(Library):
+    """A network: its input, overridable params, blocks, and the network layer itself."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")
+    input: list[int | str] = Field(min_length=1)
+    params: dict[str, Arg] = {}
+    network: Layer
+
+
+for _model in (Seq, Concat, Add, Repeat, For, If, DagNode, Dag, Block, Spec, Library):
+    _model.model_rebuild()

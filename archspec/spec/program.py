@@ -1,0 +1,69 @@
+"""Load a spec file together with the block libraries it ``use``-s."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from archspec.errors import Location, SpecError
+from archspec.spec.desugar import validate
+from archspec.spec.expand import Program
+from archspec.spec.loader import Document, load_file
+from archspec.spec.model import Block, Library, Spec
+
+
+def load_program(path: str | Path) -> Program:
+    """Load and validate a spec and its libraries; raise SpecError/SpecErrors on problems."""
+    doc = load_file(path)
+    spec = validate(doc)
+    if not isinstance(spec, Spec):
+        raise SpecError(
+            "this file has no 'network': it is a block library",
+            Location(doc.file),
+            hint="'use:' it from a spec that has input and network",
+        )
+    blocks: dict[str, Block] = {}
+    origin: dict[str, str] = {}
+    _import(spec, doc, blocks, origin, stack=[Path(doc.file).resolve()])
+    for name, block in spec.blocks.items():
+        blocks[name] = block  # the spec's own blocks shadow those it uses
+    return Program(spec, blocks, doc.file)
+
+
+def program_from_data(data: dict[str, Any], file: str = "<dict>") -> Program:
+    """Build a program from an in-memory spec mapping (no 'use' of relative files)."""
+    spec = validate(Document(file, data))
+    if not isinstance(spec, Spec):
+        raise SpecError("a spec needs 'input' and 'network'", Location(file))
+    return Program(spec, dict(spec.blocks), file)
+
+
+def _import(
+    lib: Library, doc: Document, blocks: dict[str, Block], origin: dict[str, str], stack: list[Path]
+) -> None:
+    base = Path(doc.file).parent
+    for i, rel in enumerate(lib.use):
+        loc = doc.loc(("use", i))
+        target = (base / rel).resolve()
+        if target in stack:
+            chain = " -> ".join(p.name for p in [*stack[stack.index(target) :], target])
+            raise SpecError(f"'use' cycle: {chain}", loc)
+        if not target.is_file():
+            raise SpecError(
+                f"cannot find block library '{rel}'",
+                loc,
+                expected=f"a file relative to {base or '.'}",
+                found=str(target),
+            )
+        sub_doc = load_file(target)
+        library = validate(sub_doc, library=True)
+        _import(library, sub_doc, blocks, origin, [*stack, target])
+        for name, block in library.blocks.items():
+            if name in blocks and origin[name] != str(target):
+                raise SpecError(
+                    f"block '{name}' is defined in both {origin[name]} and {target}",
+                    loc,
+                    hint="rename one, or define the one you want in this spec (its own blocks win)",
+                )
+            blocks[name] = block
+            origin[name] = str(target)
