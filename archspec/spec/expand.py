@@ -71,7 +71,7 @@ class Expander:
             trace = (*trace, layer.call)
         block = self.blocks.get(layer.call)
         if block is not None:
-            return self._block(layer, block, path, xs, trace)
+            return self._block(layer, block, path, xs, env, trace)
         op_cls = REGISTRY.get(layer.call)
         if op_cls is None:
             known = [*REGISTRY, *self.blocks]
@@ -193,7 +193,9 @@ class Expander:
         self._add_node(Node(name, merge, outs, layer.loc, trace))
         return self._close_scope(path, ScopeKind(kind), kind, (name,), xs, layer.loc, trace)
 
-    def _block(self, call: Call, block: Block, path: str, xs: tuple[str, ...], trace: tuple[str, ...]) -> str:
+    def _block(
+        self, call: Call, block: Block, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]
+    ) -> str:
         name = call.call
         if name in self.stack:
             cycle = " -> ".join([*self.stack[self.stack.index(name) :], name])
@@ -203,18 +205,19 @@ class Expander:
                 trace,
                 hint="a block cannot call itself, directly or through other blocks",
             )
-        env = self._bind_block(call, block, trace)
+        bound = self._bind_block(call, block, env, trace)
         self.stack.append(name)
         try:
-            out = self.expand(block.body, path, xs, {**self.params, **env}, trace)
+            # Lexical scope: a block's body sees the network params and its own arguments only.
+            out = self.expand(block.body, path, xs, {**self.params, **bound}, trace)
         finally:
             self.stack.pop()
-        scope = Scope(path, ScopeKind.BLOCK, name, out, tuple(env.items()), call.loc)
+        scope = Scope(path, ScopeKind.BLOCK, name, out, tuple(bound.items()), call.loc)
         self.scopes[path] = scope  # a block names its path, over the seq/concat inside it
         return out
 
-    def _bind_block(self, call: Call, block: Block, trace: tuple[str, ...]) -> dict[str, Any]:
-        env: dict[str, Any] = dict(self.params)
+    def _bind_block(self, call: Call, block: Block, env: Env, trace: tuple[str, ...]) -> dict[str, Any]:
+        """Evaluate a block call's arguments in the caller's ``env`` and bind them to parameters."""
         names = [p.name for p in block.params]
         signature = f"{call.call}({', '.join(names)})"
         if len(call.args) > len(names):
@@ -245,7 +248,7 @@ class Expander:
             if param.name in bound:
                 result[param.name] = bound[param.name]
             elif not param.required:
-                result[param.name] = self.value(param.default, {**env, **result}, trace)
+                result[param.name] = self.value(param.default, {**self.params, **result}, trace)
             else:
                 raise SpecError(
                     f"{call.call} is missing argument '{param.name}'", call.loc, trace, expected=signature

@@ -55,6 +55,9 @@ def spec_json_schema() -> dict[str, Any]:
             *({"$ref": ref} for ref in sorted(_VARIANT_REFS)),
         ],
     }
+    # 'for' may be written as one string: "n, c in conv_arch".
+    defs["For"]["properties"]["for"] = {"anyOf": [{"type": "string"}, defs["For"]["properties"]["for"]]}
+    defs["For"]["required"] = ["for", "do"]
     # DAG nodes may be written as just a layer.
     defs["DagNode"] = {"anyOf": [defs["DagNode"], _LAYER_REF]}
     schema["properties"]["blocks"] = {
