@@ -1,0 +1,133 @@
+"""The command line: help, version, exit codes, output formats and options."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOGLENET = str(ROOT / "specs" / "googlenet.yaml")
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "archspec", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_version() -> None:
+    from archspec import __version__
+
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"archspec {__version__}"
+
+
+@pytest.mark.parametrize("command", ["check", "shapes", "schema"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = run(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Example: archspec " + command in result.stdout
+
+
+def test_no_arguments_shows_help_and_usage_exit_code() -> None:
+    result = run()
+    assert "Usage" in result.stdout + result.stderr
+    assert result.returncode == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("shapes",),  # missing SPEC
+        ("shapes", GOOGLENET, "--format", "xml"),
+        ("shapes", GOOGLENET, "--input", "1x-3x9"),
+        ("shapes", GOOGLENET, "--set", "classes"),
+        ("shapes", GOOGLENET, "--depth", "0"),
+        ("frobnicate",),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(args: tuple[str, ...]) -> None:
+    result = run(*args)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_shapes_json_format() -> None:
+    result = run("shapes", GOOGLENET, "--format", "json", "--depth", "1")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) >= {"name", "input", "nodes", "total_params", "total_buffers", "total_macs"}
+    assert data["name"] == "googlenet"
+    assert data["input"] == ["N", 1, 96, 96]
+    assert [n["path"] for n in data["nodes"]] == ["b1", "b2", "b3", "b4", "b5", "head"]
+    assert data["nodes"][-1]["shape"] == ["N", 10]
+    assert all(set(n) == {"path", "op", "shape", "params", "macs"} for n in data["nodes"])
+    assert sum(n["params"] for n in data["nodes"]) == data["total_params"]
+
+
+def test_shapes_input_and_set_options() -> None:
+    result = run("shapes", GOOGLENET, "-f", "json", "-d", "1", "--input", "2x1x96x96", "--set", "classes=100")
+    data = json.loads(result.stdout)
+    assert data["input"] == [2, 1, 96, 96]
+    assert data["nodes"][-1]["shape"] == [2, 100]
+
+
+def test_macs_scale_with_batch() -> None:
+    one = json.loads(run("shapes", GOOGLENET, "-f", "json", "--input", "1x1x96x96").stdout)
+    four = json.loads(run("shapes", GOOGLENET, "-f", "json", "--input", "4x1x96x96").stdout)
+    assert four["total_macs"] == 4 * one["total_macs"]
+    assert four["total_params"] == one["total_params"]
+
+
+def test_shapes_table_for_people() -> None:
+    result = run("shapes", GOOGLENET, "--depth", "2")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("googlenet  input [N, 1, 96, 96]")
+    assert lines[1].split() == ["path", "op", "output", "shape", "params", "MACs"]
+    assert any(line.split()[:2] == ["b3", "seq"] and "[N, 480, 6, 6]" in line for line in lines)
+    assert any(line.strip().startswith("0") and "inception" in line for line in lines)
+    assert "total params:  5,977,530" in result.stdout
+    assert "\x1b[" not in result.stdout  # no colour codes when not a terminal
+
+
+def test_check_several_files_and_json(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("archspec: 1\nname: bad\ninput: [1, 3, 8, 8]\nnetwork: convv(8, 3)\n")
+    result = run("check", GOOGLENET, str(bad), "--format", "json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert [r["ok"] for r in report] == [True, False]
+    (error,) = report[1]["errors"]
+    assert error["line"] == 4 and error["column"] == 10
+    assert error["hint"] == "did you mean 'conv'?"
+
+
+def test_check_ok_exit_0() -> None:
+    result = run("check", GOOGLENET)
+    assert result.returncode == 0
+    assert result.stdout.startswith("ok  ")
+
+
+def test_spec_error_exit_1_no_partial_output(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("archspec: 1\nname: bad\ninput: [1, 3, 8, 8]\nnetwork:\n  a: conv(8, 3)\n  b: linear(4)\n")
+    result = run("shapes", str(bad))
+    assert result.returncode == 1
+    assert result.stdout == ""  # nothing printed before the error was found
+    assert f"{bad}:6:6: error: linear expects a 2-D input" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_schema_to_stdout_and_file(tmp_path: Path) -> None:
+    result = run("schema")
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "archspec spec file"
+    out = tmp_path / "schema.json"
+    assert run("schema", "-o", str(out)).returncode == 0
+    assert json.loads(out.read_text()) == schema
