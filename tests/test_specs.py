@@ -1,0 +1,295 @@
+"""The example specs in ``specs/``: valid against the JSON Schema, passing ``archspec check``,
+and equal to the networks they transcribe (parameter counts, shapes, weight names).
+
+Spec files are found by glob, so a new spec (or block library) is tested automatically.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from archspec import api
+from archspec.cli.main import app
+from archspec.infer import ShapeReport
+
+ROOT = Path(__file__).resolve().parents[1]
+SPECS = ROOT / "specs"
+ALL_FILES = sorted(SPECS.rglob("*.yaml")) + sorted(SPECS.rglob("*.json"))
+
+
+def _load(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+
+
+NETWORKS = [p for p in ALL_FILES if "network" in _load(p)]
+LIBRARIES = [p for p in ALL_FILES if p not in NETWORKS]
+
+
+def _id(path: Path) -> str:
+    return str(path.relative_to(SPECS))
+
+
+def test_specs_are_found() -> None:
+    names = {p.stem for p in NETWORKS}
+    assert {"googlenet", "lenet_bn", "alexnet", "vgg11", "nin", "inception_small", "resnet18", "mobilenet_v2"} <= names
+    assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
+        p.stem for p in LIBRARIES
+    }
+
+
+# ------------------------------------------------------------------ schema
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.protocols.Validator:
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.stdout)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=_id)
+def test_spec_file_matches_schema(path: Path, validator: jsonschema.protocols.Validator) -> None:
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(_load(path))]
+    assert not errors, "\n".join(errors)
+
+
+# ------------------------------------------------------------------- check
+@pytest.mark.parametrize("path", NETWORKS, ids=_id)
+def test_network_passes_check(path: Path) -> None:
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 0, result.output + result.stderr
+    assert result.stdout.startswith("ok")
+
+
+def test_check_all_through_the_entry_point() -> None:
+    """``python -m archspec check specs/*.yaml`` as a user runs it: exit 0, one 'ok' per network."""
+    result = subprocess.run(
+        [sys.executable, "-m", "archspec", "check", *map(str, NETWORKS)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("ok  ") == len(NETWORKS)
+
+
+@pytest.mark.parametrize("path", LIBRARIES, ids=_id)
+def test_block_library_is_used(path: Path) -> None:
+    """Every library is used by some network spec, so `check` exercises its blocks."""
+    users = [
+        spec
+        for spec in [*NETWORKS, *LIBRARIES]
+        if any((spec.parent / rel).resolve() == path.resolve() for rel in _load(spec).get("use", []))
+    ]
+    assert users, f"no spec uses {_id(path)}"
+
+
+# ------------------------------------------------------ published numbers
+def test_resnet18_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "resnet18.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 11_689_512  # torchvision.models.resnet18().parameters()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 2) == 1.81  # torchvision's documented GFLOPS (mult-adds)
+
+
+def test_resnet34_by_setting_layers() -> None:
+    report = api.shapes(SPECS / "resnet18.yaml", {"layers": [3, 4, 6, 3]})
+    assert report.total_params == 21_797_672  # torchvision.models.resnet34()
+
+
+def test_mobilenet_v2_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "mobilenet_v2.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 3_504_872  # torchvision.models.mobilenet_v2()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 2) == 0.30  # torchvision's documented GFLOPS (mult-adds)
+    # 17 inverted residual blocks, 10 of them with the residual sum (stride 1, in == out).
+    graph = report.graph
+    assert sum(node.op_name == "add" for node in graph.nodes) == 10
+    depthwise = [node for node in graph.nodes if node.op_name == "conv" and node.op.groups > 1]
+    assert len(depthwise) == 17
+
+
+# --------------------------------------------------- PyTorch transcriptions
+def _torch() -> Any:
+    return pytest.importorskip("torch")
+
+
+def _named_params(report: ShapeReport) -> dict[str, tuple[int, ...]]:
+    return {f"{name}.{p}": tuple(shape) for name, info in report.info.items() for p, shape in info.params.items()}
+
+
+def _named_buffers(report: ShapeReport) -> dict[str, tuple[int, ...]]:
+    return {f"{name}.{b}": tuple(shape) for name, info in report.info.items() for b, shape in info.buffers.items()}
+
+
+def _torch_params(model: Any) -> dict[str, tuple[int, ...]]:
+    return {name: tuple(p.shape) for name, p in model.named_parameters()}
+
+
+def _torch_buffers(model: Any) -> dict[str, tuple[int, ...]]:
+    return {name: tuple(b.shape) for name, b in model.named_buffers() if not name.endswith("num_batches_tracked")}
+
+
+def _sequential_shapes(model: Any, x: Any) -> list[tuple[int, ...]]:
+    shapes = []
+    for layer in model:
+        x = layer(x)
+        shapes.append(tuple(x.shape))
+    return shapes
+
+
+def _compare_sequential(spec: str, model: Any, input_shape: tuple[int, ...]) -> None:
+    """The spec's top-level list is the nn.Sequential layer for layer: names, shapes, counts."""
+    torch = _torch()
+    report = api.shapes(SPECS / spec, input_shape=list(input_shape))
+    assert _named_params(report) == _torch_params(model)
+    assert _named_buffers(report) == _torch_buffers(model)
+    assert report.total_params == sum(p.numel() for p in model.parameters())
+    rows = report.table(1)
+    model.eval()
+    with torch.no_grad():
+        expected = _sequential_shapes(model, torch.zeros(input_shape, device="meta"))
+    assert [row.path for row in rows] == [str(i) for i in range(len(model))]
+    assert [tuple(row.shape) for row in rows] == expected
+
+
+def test_lenet_bn_equals_pytorch() -> None:
+    torch = _torch()
+    nn = torch.nn
+    with torch.device("meta"):
+        # d2l's LeNet with batch norm (seed 003, concise version), in PyTorch.
+        net = nn.Sequential(
+            nn.Conv2d(1, 6, kernel_size=5), nn.BatchNorm2d(6), nn.Sigmoid(),
+            nn.MaxPool2d(kernel_size=2, stride=2),
+            nn.Conv2d(6, 16, kernel_size=5), nn.BatchNorm2d(16), nn.Sigmoid(),
+            nn.MaxPool2d(kernel_size=2, stride=2),
+            nn.Flatten(),
+            nn.Linear(256, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
+            nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(),
+            nn.Linear(84, 10),
+        )  # fmt: skip
+    assert sum(p.numel() for p in net.parameters()) == 44_878
+    _compare_sequential("lenet_bn.yaml", net, (2, 1, 28, 28))
+
+
+def test_alexnet_equals_pytorch() -> None:
+    torch = _torch()
+    nn = torch.nn
+    with torch.device("meta"):
+        # d2l's AlexNet, in PyTorch.
+        net = nn.Sequential(
+            nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1), nn.ReLU(),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Conv2d(96, 256, kernel_size=5, padding=2), nn.ReLU(),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Conv2d(256, 384, kernel_size=3, padding=1), nn.ReLU(),
+            nn.Conv2d(384, 384, kernel_size=3, padding=1), nn.ReLU(),
+            nn.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Flatten(),
+            nn.Linear(6400, 4096), nn.ReLU(),
+            nn.Dropout(p=0.5),
+            nn.Linear(4096, 4096), nn.ReLU(),
+            nn.Dropout(p=0.5),
+            nn.Linear(4096, 10),
+        )  # fmt: skip
+    _compare_sequential("alexnet.yaml", net, (1, 1, 224, 224))
+
+
+def _inception_net() -> Any:
+    """Seed 001's InceptionNet, transcribed verbatim (only the style differs)."""
+    torch = _torch()
+    nn = torch.nn
+
+    def ConvBNRelu(in_channel: int, out_channel: int, kernel_size: int) -> Any:
+        return nn.Sequential(
+            nn.Conv2d(in_channel, out_channel, kernel_size=kernel_size, stride=1, padding=kernel_size // 2),
+            nn.BatchNorm2d(out_channel),
+            nn.ReLU(),
+        )
+
+    class BaseInception(nn.Module):
+        def __init__(self, in_channel: int, out_channel_list: list[int], reduce_channel_list: list[int]) -> None:
+            super().__init__()
+            self.branch1_conv = ConvBNRelu(in_channel, out_channel_list[0], 1)
+            self.branch2_conv1 = ConvBNRelu(in_channel, reduce_channel_list[0], 1)
+            self.branch2_conv2 = ConvBNRelu(reduce_channel_list[0], out_channel_list[1], 3)
+            self.branch3_conv1 = ConvBNRelu(in_channel, reduce_channel_list[1], 1)
+            self.branch3_conv2 = ConvBNRelu(reduce_channel_list[1], out_channel_list[2], 5)
+            self.branch4_pool = nn.MaxPool2d(kernel_size=3, stride=1, padding=1)
+            self.branch4_conv = ConvBNRelu(in_channel, out_channel_list[3], 3)
+
+        def forward(self, x: Any) -> Any:
+            out1 = self.branch1_conv(x)
+            out2 = self.branch2_conv2(self.branch2_conv1(x))
+            out3 = self.branch3_conv2(self.branch3_conv1(x))
+            out4 = self.branch4_conv(self.branch4_pool(x))
+            return torch.cat([out1, out2, out3, out4], dim=1)
+
+    class InceptionNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.block1 = nn.Sequential(
+                nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=1), nn.BatchNorm2d(64), nn.ReLU()
+            )
+            self.block2 = nn.Sequential(
+                nn.Conv2d(64, 128, kernel_size=3, stride=2, padding=1), nn.BatchNorm2d(128), nn.ReLU()
+            )
+            self.block3 = nn.Sequential(
+                BaseInception(128, [64, 64, 64, 64], [16, 16]), nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+            )
+            self.block4 = nn.Sequential(
+                BaseInception(256, [96, 96, 96, 96], [32, 32]), nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+            )
+            self.fc = nn.Linear(384, 10)
+
+        def forward(self, x: Any) -> Any:
+            out = self.block1(x)
+            out = self.block2(out)
+            out = self.block3(out)
+            out = self.block4(out)
+            out = torch.nn.functional.avg_pool2d(out, 2)
+            out = out.view(out.size(0), -1)
+            return self.fc(out)
+
+    with torch.device("meta"):
+        return InceptionNet()
+
+
+def test_inception_small_equals_seed_001() -> None:
+    torch = _torch()
+    net = _inception_net().eval()
+    report = api.shapes(SPECS / "inception_small.yaml", input_shape=[2, 3, 32, 32])
+
+    assert report.total_params == sum(p.numel() for p in net.parameters())
+    assert report.total_buffers == sum(math.prod(shape) for shape in _torch_buffers(net).values())
+    # The same multiset of parameter shapes (names differ: the seed flattens branch names).
+    assert sorted(_named_params(report).values()) == sorted(_torch_params(net).values())
+
+    shapes: dict[str, tuple[int, ...]] = {}
+    hooks = [
+        getattr(net, name).register_forward_hook(lambda _m, _i, out, name=name: shapes.__setitem__(name, out.shape))
+        for name in ("block1", "block2", "block3", "block4", "fc")
+    ]
+    with torch.no_grad():
+        out = net(torch.zeros(2, 3, 32, 32, device="meta"))
+    for hook in hooks:
+        hook.remove()
+    rows = {row.path: tuple(row.shape) for row in report.table(1)}
+    assert list(rows) == ["block1", "block2", "block3", "block4", "avg_pool", "flatten", "fc"]
+    for name, shape in shapes.items():
+        assert rows[name] == tuple(shape), name
+    assert tuple(report.output.shape) == tuple(out.shape) == (2, 10)
