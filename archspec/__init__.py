@@ -5,6 +5,7 @@
     import archspec
     report = archspec.shapes("specs/googlenet.yaml", params={"classes": 100})
     graph = archspec.to_graph("specs/resnet18.yaml")
+    model = archspec.build("specs/googlenet.yaml", backend="torch", classes=100)
 """
 
 from __future__ import annotations
@@ -16,10 +17,17 @@ from archspec.errors import Location, SpecError, SpecErrors
 
 if TYPE_CHECKING:
     from archspec.api import load, shapes, to_graph
+    from archspec.backends import build, emit
 
-__all__ = ["Location", "SpecError", "SpecErrors", "__version__", "load", "shapes", "to_graph"]
+__all__ = ["Location", "SpecError", "SpecErrors", "__version__", "build", "emit", "load", "shapes", "to_graph"]
 
-_LAZY = {"load": "archspec.api", "shapes": "archspec.api", "to_graph": "archspec.api"}
+_LAZY = {
+    "load": "archspec.api",
+    "shapes": "archspec.api",
+    "to_graph": "archspec.api",
+    "build": "archspec.backends",
+    "emit": "archspec.backends",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from archspec.infer import ShapeReport, infer_shapes
 from archspec.ir import Graph
-from archspec.shapes import ShapeReport, infer_shapes
 from archspec.spec.expand import Program, lower
 from archspec.spec.program import load_program, program_from_data
 

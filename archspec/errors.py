@@ -9,9 +9,13 @@ found in one pass travel together as :class:`SpecErrors`.
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
+
+_E = TypeVar("_E", bound=BaseException)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +53,7 @@ class SpecError(Exception):
     def __str__(self) -> str:
         return self.render(color=False, snippet=False)
 
-    def with_context(
-        self, loc: Location | None = None, trace: Sequence[str] | None = None
-    ) -> SpecError:
+    def with_context(self, loc: Location | None = None, trace: Sequence[str] | None = None) -> SpecError:
         """Fill in a location or block stack that the raiser did not know."""
         return replace(
             self,
@@ -80,6 +82,26 @@ class SpecError(Exception):
         return "\n".join(lines)
 
 
+def exception_attrs_settable(cls: type[_E]) -> type[_E]:
+    """Keep a frozen dataclass exception's fields frozen, but let Python set its exception
+    attributes: contextlib sets ``__traceback__`` on an exception leaving a ``with`` block,
+    ``add_note`` sets ``__notes__`` (a frozen dataclass refuses both). Apply it to every
+    frozen dataclass subclass too: each gets its own refusing ``__setattr__``."""
+    frozen = cls.__setattr__
+
+    def __setattr__(self: BaseException, name: str, value: object) -> None:
+        if name.startswith("__") and name.endswith("__"):
+            BaseException.__setattr__(self, name, value)
+        else:
+            frozen(self, name, value)
+
+    cls.__setattr__ = __setattr__  # type: ignore[method-assign,assignment]
+    return cls
+
+
+exception_attrs_settable(SpecError)
+
+
 class SpecErrors(Exception):
     """Several :class:`SpecError` found in one pass, reported together."""
 
@@ -97,10 +119,8 @@ def source_excerpt(loc: Location) -> str:
         return ""
     try:
         with Path(loc.file).open(encoding="utf-8", errors="replace") as fh:
-            for number, text in enumerate(fh, start=1):
-                if number == loc.line:
-                    break
-            else:
+            text = next(itertools.islice(fh, loc.line - 1, None), None)
+            if text is None:
                 return ""
     except OSError:
         return ""
@@ -122,5 +142,5 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 def one_of(choices: Iterable[str]) -> str:
     names = sorted(choices)
     if len(names) > 12:
-        names = names[:12] + ["..."]
+        names = [*names[:12], "..."]
     return ", ".join(names) if names else "(none)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from archspec.errors import SpecError
 from archspec.ir import GRAPH_INPUT, Graph, Shape, TensorType
@@ -94,12 +94,10 @@ class ShapeReport:
 
 
 def _count(shapes: dict[str, Shape]) -> int:
-    return sum(math.prod(s) for s in shapes.values())  # type: ignore[misc]
+    return sum(math.prod(cast("tuple[int, ...]", s)) for s in shapes.values())  # params are never symbolic
 
 
-def infer_shapes(
-    graph: Graph, *, max_params: int = MAX_PARAMS, max_activation: int = MAX_ACTIVATION
-) -> ShapeReport:
+def infer_shapes(graph: Graph, *, max_params: int = MAX_PARAMS, max_activation: int = MAX_ACTIVATION) -> ShapeReport:
     """Infer every node's type and sizes; raise a located SpecError on a mismatch or an absurd size."""
     types: dict[str, TensorType] = {GRAPH_INPUT: graph.input}
     info: dict[str, NodeInfo] = {}
@@ -112,7 +110,8 @@ def infer_shapes(
             buffers = node.op.buffers(inputs)
             macs = node.op.macs(inputs, out)
         except SpecError as exc:
-            raise exc.with_context(node.loc, node.trace) from None
+            spot = dict(node.attr_locs).get(getattr(exc, "attr", None) or "")
+            raise exc.with_context(spot or node.loc, node.trace) from None
         for d in out.shape:
             if isinstance(d, int) and d <= 0:
                 raise SpecError(

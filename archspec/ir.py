@@ -71,6 +71,13 @@ class Node:
     inputs: tuple[str, ...]
     loc: Location | None = None
     trace: tuple[str, ...] = ()
+    #: The spec expressions attributes were given by (``("out_channels", "c2[0]")``), in the
+    #: scope they were written in; literal arguments have none. Codegen uses them to make block
+    #: classes parametric (``nn.Conv2d(in_channels, c2[0], 1)``); they never change a value.
+    exprs: tuple[tuple[str, str], ...] = ()
+    #: Where each attribute was written (``("groups", loc)``), so a shape error about one
+    #: attribute (``ShapeError.attr``) points at it rather than at the op's name.
+    attr_locs: tuple[tuple[str, Location], ...] = ()
 
     @property
     def op_name(self) -> str:
@@ -87,6 +94,8 @@ class Scope:
     output: str
     args: tuple[tuple[str, Any], ...] = ()
     loc: Location | None = None
+    #: For a block call, the expressions its arguments were given by, in the caller's scope.
+    arg_exprs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

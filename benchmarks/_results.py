@@ -8,7 +8,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-HEADER = "# Benchmark results\n\nEach section is rewritten by the script named in it; ratios are measured side by side in one run.\n"
+HEADER = (
+    "# Benchmark results\n\n"
+    "Each section is rewritten by the script named in it; ratios are measured side by side in one run.\n"
+)
 
 
 def machine() -> str:

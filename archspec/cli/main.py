@@ -29,7 +29,9 @@ app = typer.Typer(
 
 _STATE: dict[str, Any] = {"debug": False}
 
-SpecArg = Annotated[Path, typer.Argument(help="A spec file (.yaml, .yml or .json).", show_default=False, metavar="SPEC")]
+SpecArg = Annotated[
+    Path, typer.Argument(help="A spec file (.yaml, .yml or .json).", show_default=False, metavar="SPEC")
+]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", help="Override a network param: --set classes=100 (repeatable).", metavar="NAME=VALUE"),
@@ -191,14 +193,19 @@ def schema(
     atomic_write_text(output, text + "\n")
 
 
+from archspec.cli.compile import compile_spec  # noqa: E402  (a command of its own file)
+
+app.command("compile")(compile_spec)
+
+
 def _errors_json(exc: SpecError | SpecErrors) -> list[dict[str, Any]]:
     errors = exc.errors if isinstance(exc, SpecErrors) else [exc]
     return [
         {
             "message": e.message,
             "file": e.loc.file if e.loc else None,
-            "line": e.loc.line if e.loc else None,
-            "column": e.loc.column if e.loc else None,
+            "line": e.loc.line if e.loc and e.loc.line > 0 else None,
+            "column": e.loc.column if e.loc and e.loc.line > 0 else None,
             "trace": list(e.trace),
             "expected": e.expected,
             "found": e.found,
@@ -226,9 +233,10 @@ def main() -> None:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as exc:
-        if hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int):
+        code = getattr(exc, "exit_code", None)
+        if hasattr(exc, "show") and isinstance(code, int):
             exc.show()  # a usage error from click (typer vendors its own copy of click)
-            sys.exit(exc.exit_code)
+            sys.exit(code)
         # Anything else is archspec's own bug: say so, briefly, unless debugging.
         if _STATE["debug"]:
             raise
@@ -239,4 +247,3 @@ def main() -> None:
         )
         sys.exit(3)
     sys.exit(result if isinstance(result, int) else 0)
-

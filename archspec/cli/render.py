@@ -11,7 +11,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from archspec.shapes import Row, ShapeReport
+from archspec.infer import Row, ShapeReport
 
 _HEADERS = ("path", "op", "output shape", "params", "MACs")
 

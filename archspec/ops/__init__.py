@@ -23,4 +23,16 @@ this, so archspec reports MACs and labels them.
 from archspec.ops import activation, conv, linear, merge, norm, pool, tensor
 from archspec.ops._base import REGISTRY, Op, ShapeError, register
 
-__all__ = ["REGISTRY", "Op", "ShapeError", "register", "activation", "conv", "linear", "merge", "norm", "pool", "tensor"]
+__all__ = [
+    "REGISTRY",
+    "Op",
+    "ShapeError",
+    "activation",
+    "conv",
+    "linear",
+    "merge",
+    "norm",
+    "pool",
+    "register",
+    "tensor",
+]

@@ -14,22 +14,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from archspec.errors import SpecError
+from archspec.errors import SpecError, exception_attrs_settable
 from archspec.ir import Dim, Shape, TensorType
 
 
+@exception_attrs_settable
+@dataclass(frozen=True)
 class ShapeError(SpecError):
-    """A shape rule's complaint; located by the shape pass."""
+    """A shape rule's complaint; located by the shape pass.
+
+    ``attr`` names the attribute at fault (``groups``), so the error points where the
+    spec wrote it; without one it points at the op.
+    """
+
+    attr: str | None = None
 
 
 class Op(BaseModel):
     """Base of all ops. Subclasses set ``op_name`` and declare attributes as fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
 
     op_name: ClassVar[str]
     #: Inputs the op takes: an int, or ``None`` for one or more (merges).

@@ -77,5 +77,10 @@ class Softmax(Op):
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
         if not -x.rank <= self.axis < x.rank:
-            raise ShapeError(f"softmax axis {self.axis} is out of range", expected=f"an axis of a {x.rank}-D input", found=str(x))
+            raise ShapeError(
+                f"softmax axis {self.axis} is out of range for a {x.rank}-D input",
+                expected=f"an axis from {-x.rank} to {x.rank - 1}",
+                found=f"input {x}",
+                attr="axis",
+            )
         return x

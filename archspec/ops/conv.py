@@ -12,11 +12,14 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from archspec.ir import Shape, TensorType
-from archspec.ops._base import Op, ShapeError, batch, check, expect_rank, register, static
+from archspec.ops._base import Op, ShapeError, batch, expect_rank, numel, register, static
 
 PositiveInt = Annotated[int, Field(gt=0)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 Pad = tuple[NonNegativeInt, NonNegativeInt]
+
+
+_TOO_SMALL = "the input is too small here: give a larger input, or fewer strides and pools before it"
 
 
 def conv_out(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int) -> int:
@@ -38,7 +41,11 @@ class _ConvBase(Op):
     out_channels: PositiveInt
     kernel: tuple[PositiveInt, ...]
     stride: tuple[PositiveInt, ...] = (1,)
-    padding: tuple[Pad, ...] | Literal["same"] = Field(default=0, validate_default=True)
+    padding: tuple[Pad, ...] | Literal["same"] = Field(
+        default=0,
+        validate_default=True,
+        description="an int >= 0, one per spatial dim, a [lo, hi] pair per dim, 'same' (stride 1) or 'valid'",
+    )
     dilation: tuple[PositiveInt, ...] = (1,)
     groups: PositiveInt = 1
     bias: bool = True
@@ -64,7 +71,9 @@ class _ConvBase(Op):
         for name in ("kernel", "stride", "dilation", "padding"):
             value = getattr(self, name)
             if value != "same" and len(value) != n:
-                raise ValueError(f"{name} needs {n} value{'s' if n > 1 else ''} (one per spatial dim), got {len(value)}")
+                raise ValueError(
+                    f"{name} needs {n} value{'s' if n > 1 else ''} (one per spatial dim), got {len(value)}"
+                )
         if self.padding == "same":
             if any(s != 1 for s in self.stride):
                 raise ValueError("padding='same' needs stride 1 (as in PyTorch); give explicit padding")
@@ -91,6 +100,7 @@ class _ConvBase(Op):
                 f"groups={self.groups} must divide the input channels ({channels}) "
                 f"and out_channels ({self.out_channels})",
                 found=f"input {x}",
+                attr="groups",
             )
         out: list[int | str] = [x.shape[0], self.out_channels]
         for axis, (size, k, s, pad, d) in enumerate(
@@ -104,6 +114,7 @@ class _ConvBase(Op):
                     f"along axis {axis + 2} ({size} + padding {pad[0]}+{pad[1]})",
                     expected=f"an input of at least {span - pad[0] - pad[1]} along that axis",
                     found=f"input {x}",
+                    hint=_TOO_SMALL,
                 )
             out.append(conv_out(size, k, s, pad, d))
         return TensorType(tuple(out), x.dtype)
@@ -116,7 +127,7 @@ class _ConvBase(Op):
         return shapes
 
     def macs(self, inputs: tuple[TensorType, ...], output: TensorType) -> int:
-        per_position = sum(math.prod(s) for s in self.params(inputs).values())  # type: ignore[arg-type]
+        per_position = sum(numel(s) for s in self.params(inputs).values())
         positions = math.prod(static(d, "size") for d in output.shape[2:])
         return per_position * positions * batch(output)
 

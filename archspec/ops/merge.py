@@ -23,12 +23,19 @@ class Concat(Op):
         first = inputs[0]
         axis = self.axis % first.rank if -first.rank <= self.axis < first.rank else None
         if axis is None:
-            raise ShapeError(f"concat axis {self.axis} is out of range", found=str(first))
+            raise ShapeError(
+                f"concat axis {self.axis} is out of range for {first.rank}-D inputs",
+                expected=f"an axis from {-first.rank} to {first.rank - 1}",
+                found=str(first),
+                attr="axis",
+            )
         for i, x in enumerate(inputs[1:], start=2):
-            same = x.rank == first.rank and all(a == b for j, (a, b) in enumerate(zip(x.shape, first.shape)) if j != axis)
+            same = x.rank == first.rank and all(
+                a == b for j, (a, b) in enumerate(zip(x.shape, first.shape, strict=True)) if j != axis
+            )
             if not same:
                 raise ShapeError(
-                    f"concat inputs differ outside axis {axis}: input {i} does not match input 1",
+                    f"concat inputs differ outside axis {axis}: input {i} is {x}, input 1 is {first}",
                     expected=f"{first} (any size on axis {axis})",
                     found=str(x),
                     notes=tuple(f"input {k}: {t}" for k, t in enumerate(inputs, start=1)),
@@ -51,7 +58,7 @@ class Add(Op):
         for i, x in enumerate(inputs[1:], start=2):
             if x.shape != first.shape:
                 raise ShapeError(
-                    f"add inputs must have the same shape: input {i} differs from input 1",
+                    f"add inputs must have the same shape: input {i} is {x}, input 1 is {first}",
                     expected=str(first),
                     found=str(x),
                     notes=tuple(f"input {k}: {t}" for k, t in enumerate(inputs, start=1)),

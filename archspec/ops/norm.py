@@ -6,7 +6,7 @@ MACs follow torchinfo, which counts each learnable element once per sample:
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
@@ -32,7 +32,7 @@ class BatchNorm(Op):
     """
 
     op_name = "batchnorm"
-    misnamed = {
+    misnamed: ClassVar[dict[str, str]] = {
         "momentum": "'momentum' means opposite things in PyTorch and Flax; archspec calls it "
         "update_rate (PyTorch momentum=0.1 is update_rate=0.1, Flax momentum=0.9 is update_rate=0.1)",
     }

@@ -66,13 +66,16 @@ class _WindowPool(Op):
         ):
             size = static(size, "spatial size")
             span = d * (k - 1) + 1
-            if size + 2 * p < span:
+            length = pool_out(size, k, s, p, d, self.ceil_mode)
+            if length < 1:  # as in PyTorch, ceil_mode lets a window overhang the padded input by < stride
                 raise ShapeError(
                     f"{self.op_name} window ({span}) is larger than its padded input along axis {axis + 2} "
                     f"({size} + 2*{p})",
+                    expected=f"an input of at least {span - 2 * p - (s - 1 if self.ceil_mode else 0)} along that axis",
                     found=f"input {x}",
+                    hint="the input is too small here: give a larger input, or fewer strides and pools before it",
                 )
-            out.append(pool_out(size, k, s, p, d, self.ceil_mode))
+            out.append(length)
         return TensorType(tuple(out), x.dtype)
 
 
@@ -85,10 +88,13 @@ class _AvgPool(_WindowPool):
     """Mean over each window. Arguments: ``kernel``, ``stride`` (=kernel), ``padding`` (0),
     ``ceil_mode`` (false), ``count_include_pad`` (true: divide by the full window size)."""
 
-    spatial_fields = ("kernel", "stride", "padding")
-
-    dilation: tuple[PositiveInt, ...] = (1,)
+    dilation: tuple[PositiveInt, ...] = (1,)  # always 1 per dim; not an argument (see positional)
     count_include_pad: bool = True
+
+    @classmethod
+    def positional(cls) -> tuple[str, ...]:
+        """PyTorch's order: kernel, stride, padding, ceil_mode, count_include_pad."""
+        return tuple(name for name in cls.model_fields if name != "dilation")
 
     @model_validator(mode="after")
     def _no_dilation(self) -> _AvgPool:
@@ -162,7 +168,9 @@ class AdaptiveAvgPool(Op):
         (x,) = inputs
         expect_rank(self, x, (4,), "[N, C, H, W]")
         if len(self.output_size) != 2:
-            raise ShapeError("adaptive_avgpool output_size needs 2 values", found=str(self.output_size))
+            raise ShapeError(
+                "adaptive_avgpool output_size needs 2 values", found=str(list(self.output_size)), attr="output_size"
+            )
         for d in x.shape[2:]:
             static(d, "spatial size")
         return TensorType((*x.shape[:2], *self.output_size), x.dtype)

@@ -23,7 +23,10 @@ class Flatten(Op):
         (x,) = inputs
         if self.start_dim >= x.rank:
             raise ShapeError(
-                f"flatten from axis {self.start_dim} needs more axes", expected=f"more than {self.start_dim}-D", found=str(x)
+                f"flatten from axis {self.start_dim} needs more axes",
+                expected=f"more than {self.start_dim}-D",
+                found=str(x),
+                attr="start_dim",
             )
         tail = math.prod(static(d, "flattened axis") for d in x.shape[self.start_dim :])
         return TensorType((*x.shape[: self.start_dim], tail), x.dtype)

@@ -30,7 +30,10 @@ from archspec.spec import expr as exprs
 from archspec.spec.loader import Document, Path_
 from archspec.spec.model import LAYER_KINDS, Library, Spec
 
-_STRUCTURED_KEYS = {"call", "args", "kwargs", "seq", "concat", "axis", "add", "repeat", "do", "for", "in", "if", "then", "else", "dag"}  # fmt: skip
+_STRUCTURED_KEYS = {
+    *("call", "args", "kwargs", "seq", "concat", "axis", "add"),
+    *("repeat", "do", "for", "in", "if", "then", "else", "dag"),
+}
 
 
 class Desugarer:
@@ -49,7 +52,13 @@ class Desugarer:
                 expected="keys archspec, name, input, network (and optionally doc, params, use, blocks)",
                 found=type(data).__name__,
             )
-        out: dict[str, Any] = {"loc": self.doc.loc(())}
+        locs: dict[str, Location] = {}
+        out: dict[str, Any] = {"loc": self.doc.loc(()), "locs": locs}
+        if isinstance(data.get("params"), dict):  # for '--set' errors: the params and each value
+            locs["params"] = self.key_loc(("params",))
+            locs.update({f"params.{k}": self.doc.loc(("params", k)) for k in data["params"]})
+        if isinstance(data.get("input"), list):  # for errors about one input dim
+            locs.update({f"input.{i}": self.doc.loc(("input", i)) for i in range(len(data["input"]))})
         for key, value in data.items():
             path: Path_ = (key,)
             if key == "blocks":
@@ -85,9 +94,7 @@ class Desugarer:
         tree = exprs.parse(text, loc)
         call = tree.body if isinstance(tree, ast.Expression) else None
         if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
-            raise SpecError(
-                "invalid block signature", loc, expected="name(param, other=default)", found=text
-            )
+            raise SpecError("invalid block signature", loc, expected="name(param, other=default)", found=text)
         params: list[dict[str, Any]] = []
         seen: set[str] = set()
         for arg in call.args:
@@ -124,7 +131,10 @@ class Desugarer:
     def layer(self, value: Any, path: Path_) -> Any:
         loc = self.doc.loc(path)
         if isinstance(value, str):
-            return self.shorthand(value, loc)
+            try:
+                return self.shorthand(value, loc)
+            except SpecError as exc:
+                raise exc.with_context(trace=_trace(path)) from None
         if isinstance(value, list):
             if not value:
                 raise SpecError("empty list where a layer is expected", loc, hint="use 'identity' for a no-op")
@@ -142,7 +152,10 @@ class Desugarer:
                         expected="one of " + one_of(LAYER_KINDS),
                     )
                 return {"seq": {k: self.layer(v, (*path, k)) for k, v in value.items()}, "loc": loc}
-            return self.structured(kind, value, path)
+            try:
+                return self.structured(kind, value, path)
+            except SpecError as exc:
+                raise exc.with_context(trace=_trace(path)) from None
         raise SpecError(
             "expected a layer",
             loc,
@@ -151,25 +164,37 @@ class Desugarer:
         )
 
     def structured(self, kind: str, value: dict[str, Any], path: Path_) -> dict[str, Any]:
-        out: dict[str, Any] = {"loc": self.doc.loc(path)}
+        locs: dict[str, Location] = {}
+        out: dict[str, Any] = {"loc": self.doc.loc(path), "locs": locs}
         for key, item in value.items():
             sub = (*path, key)
+            if key not in ("do", "then", "else", "seq", "concat", "add", "dag"):
+                locs[key] = self.doc.loc(sub)
             if key in ("do", "then", "else"):
                 out[key] = self.layer(item, sub)
             elif key == "seq" and isinstance(item, dict):
                 out[key] = {k: self.layer(v, (*sub, k)) for k, v in item.items()}
             elif key in ("seq", "concat", "add") and isinstance(item, list):
                 out[key] = [self.layer(v, (*sub, i)) for i, v in enumerate(item)]
+            elif key in ("seq", "concat", "add") and isinstance(item, str):
+                # A flow list the loader kept as text ('concat: [conv(8, 1), conv(8, 3)]'), or one layer.
+                parsed = self.shorthand(item, self.doc.loc(sub))
+                listed = item.lstrip().startswith("[") and isinstance(parsed.get("seq"), list)
+                out[key] = parsed["seq"] if listed else [parsed]
             elif key == "dag" and isinstance(item, dict):
                 out[key] = {name: self.dag_node(node, (*sub, name)) for name, node in item.items()}
             elif key == "for" and isinstance(item, str) and "in" not in value:
                 out["for"], out["in"] = self.for_clause(item, self.doc.loc(sub))
+                locs["in"] = self.doc.loc(sub)
             elif key in ("repeat", "if", "in"):
                 out[key] = self.arg(item, sub)
             elif key == "kwargs" and isinstance(item, dict):
                 out[key] = {k: self.arg(v, (*sub, k)) for k, v in item.items()}
+                locs.update({f"kwargs.{k}": self.doc.loc((*sub, k)) for k in item})
+                locs.update({f"keys.{k}": self.key_loc((*sub, k)) for k in item})
             elif key == "args" and isinstance(item, list):
                 out[key] = [self.arg(v, (*sub, i)) for i, v in enumerate(item)]
+                locs.update({f"args.{i}": self.doc.loc((*sub, i)) for i in range(len(item))})
             else:
                 out[key] = item
         return out
@@ -177,10 +202,14 @@ class Desugarer:
     def dag_node(self, value: Any, path: Path_) -> Any:
         if isinstance(value, dict) and "do" in value and set(value) <= {"in", "do"}:
             inputs = value.get("in", [])
+            locs = {"in": self.doc.loc((*path, "in")), "in.0": self.doc.loc((*path, "in"))}
+            if isinstance(inputs, list):
+                locs.update({f"in.{i}": self.doc.loc((*path, "in", i)) for i in range(len(inputs))})
             return {
                 "in": [inputs] if isinstance(inputs, str) else inputs,
                 "do": self.layer(value["do"], (*path, "do")),
                 "loc": self.doc.loc(path),
+                "locs": locs,
             }
         return {"do": self.layer(value, path), "loc": self.doc.loc(path)}
 
@@ -193,9 +222,7 @@ class Desugarer:
         names = []
         for target in targets:
             if not isinstance(target, ast.Name):
-                raise SpecError(
-                    "a 'for' binds plain names", exprs.node_loc(target, loc), found=ast.unparse(target)
-                )
+                raise SpecError("a 'for' binds plain names", exprs.node_loc(target, loc), found=ast.unparse(target))
             names.append(target.id)
         return names, self.arg_from_ast(loop.iter, text, loc)
 
@@ -219,21 +246,28 @@ class Desugarer:
             return {"seq": [self.layer_from_ast(item, text, loc) for item in node.elts], "loc": here}
         if isinstance(node, ast.Name):
             return {"call": node.id, "loc": here}
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and here is not None:
+            # A quoted item of a flow list the loader kept whole: [conv(c, 1), 'relu']
+            return self.shorthand(node.value, here.shifted(1))
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):
                 raise SpecError("only plain names can be called", here, found=ast.unparse(node.func))
             kwargs: dict[str, Any] = {}
+            locs = {f"args.{i}": exprs.node_loc(a, loc) for i, a in enumerate(node.args)}
             for kw in node.keywords:
                 if kw.arg is None:
                     raise SpecError("'**' is not allowed in a call", exprs.node_loc(kw, loc))
                 if kw.arg in kwargs:
                     raise SpecError(f"argument '{kw.arg}' is given twice", exprs.node_loc(kw, loc))
                 kwargs[kw.arg] = self.arg_from_ast(kw.value, text, loc)
+                locs[f"keys.{kw.arg}"] = exprs.node_loc(kw, loc, len(kw.arg))
+                locs[f"kwargs.{kw.arg}"] = exprs.node_loc(kw.value, loc)
             return {
                 "call": node.func.id,
                 "args": [self.arg_from_ast(a, text, loc) for a in node.args],
                 "kwargs": kwargs,
                 "loc": exprs.node_loc(node.func, loc),
+                "locs": locs,
             }
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
             if _looks_like_layer(node.right) and not _looks_like_layer(node.left):
@@ -247,6 +281,7 @@ class Desugarer:
                 "repeat": self.arg_from_ast(node.right, text, loc),
                 "do": self.layer_from_ast(node.left, text, loc),
                 "loc": here,
+                "locs": {"repeat": exprs.node_loc(node.right, loc)},
             }
         if isinstance(node, ast.IfExp):
             return {
@@ -254,6 +289,7 @@ class Desugarer:
                 "then": self.layer_from_ast(node.body, text, loc),
                 "else": self.layer_from_ast(node.orelse, text, loc),
                 "loc": here,
+                "locs": {"if": exprs.node_loc(node.test, loc)},
             }
         raise SpecError(
             "expected a layer (an op or block call)",
@@ -269,9 +305,7 @@ class Desugarer:
             return value
         start, end = node.col_offset, node.end_col_offset
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.RShift):
-            raise SpecError(
-                "a layer chain cannot be an argument", exprs.node_loc(node, loc), found=ast.unparse(node)
-            )
+            raise SpecError("a layer chain cannot be an argument", exprs.node_loc(node, loc), found=ast.unparse(node))
         source = text[start:end] if end is not None and end <= len(text) else ast.unparse(node)
         return {"expr": source, "loc": loc.shifted(start, len(source))}
 
@@ -288,6 +322,23 @@ class Desugarer:
 
     def key_loc(self, path: Path_) -> Location:
         return self.doc.key_locs.get(path) or self.doc.loc(path)
+
+
+def _trace(path: Path_) -> tuple[str, ...]:
+    """The block stack of a layer's file path, as expansion would name it, for errors found
+    before expansion: ``("network", "b3", "x", "concat", 1)`` → ``("b3", "x", "branch 2")``."""
+    if path[:1] == ("blocks",) and len(path) > 1:
+        trace, rest = [str(path[1]).split("(")[0].strip()], path[2:]
+    elif path[:1] == ("network",):
+        trace, rest = [], path[1:]
+    else:
+        return ()
+    for before, part in zip((None, *rest), rest, strict=False):
+        if isinstance(part, int) and before in ("concat", "add"):
+            trace.append(f"branch {part + 1}")
+        elif isinstance(part, str) and part not in _STRUCTURED_KEYS:
+            trace.append(part)
+    return tuple(trace)
 
 
 def _flatten_arrows(node: ast.expr, out: list[ast.expr]) -> None:
@@ -323,10 +374,15 @@ def _located(err: Any, data: dict[str, Any], doc: Document, model: type[Library]
     loc: Location | None = data.get("loc")
     node: Any = data
     path: list[str | int] = []
+    tagged: int | None = None
     for part in err["loc"]:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if isinstance(node, dict) and id(node) != tagged and part == next((k for k in LAYER_KINDS if k in node), None):
+            tagged = id(node)  # pydantic's union tag ('call', 'seq') before the layer's own fields
+            continue
+        if isinstance(node, dict) and isinstance(node.get("locs"), dict) and node["locs"].get(part):
+            loc = node["locs"][part]  # a key of a structured layer: 'axis', 'repeat', ...
+        in_dict = isinstance(node, dict) and part in node
+        if in_dict or (isinstance(node, list) and isinstance(part, int) and part < len(node)):
             node = node[part]
         elif part == err["loc"][-1] and err["type"] in ("extra_forbidden", "missing"):
             pass
@@ -337,10 +393,12 @@ def _located(err: Any, data: dict[str, Any], doc: Document, model: type[Library]
             loc = node["loc"]
     where = ".".join(str(p) for p in path)
     kind = err["type"]
+    if path and path[0] in ("archspec", "name", "doc", "input", "params", "use") and kind != "missing":
+        loc = doc.loc(tuple(path))  # top-level data is not desugared: the file's own locations hold
     found = err.get("input")
     key = str(path[-1]) if path else "?"
     if kind == "extra_forbidden":
-        fields = model.model_fields if len(path) == 1 else {}
+        fields = [f for f in model.model_fields if f not in ("loc", "locs")] if len(path) == 1 else []
         return SpecError(
             f"unknown key '{key}'" + (f" in '{'.'.join(map(str, path[:-1]))}'" if len(path) > 1 else ""),
             doc.key_locs.get(tuple(path)) or loc,

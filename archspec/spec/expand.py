@@ -12,17 +12,18 @@ branch 3 › conv#3``) and the source location.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import ValidationError
 
 from archspec.errors import Location, SpecError, did_you_mean, one_of
 from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
-from archspec.ops import REGISTRY, Op, ShapeError
+from archspec.ops import REGISTRY, Op, ShapeError, merge
 from archspec.spec import expr as exprs
-from archspec.spec.model import Add, Arg, Block, Call, Concat, Dag, Expr, For, If, Layer, Repeat, Seq, Spec
+from archspec.spec.model import Add, Arg, Block, Call, Concat, Dag, Expr, For, If, Layer, Located, Repeat, Seq, Spec
 
 MAX_NODES = 1_000_000
 MAX_REPEAT = 100_000
@@ -59,6 +60,7 @@ class Expander:
         self.names: set[str] = {GRAPH_INPUT}
         self.scopes: dict[str, Scope] = {}
         self.stack: list[str] = []
+        self.op_cache: dict[tuple[type[Op], str], Op] = {}
 
     # ---------------------------------------------------------------- dispatch
     def expand(self, layer: Layer, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
@@ -79,7 +81,7 @@ class Expander:
                 f"unknown op or block '{layer.call}'",
                 layer.loc,
                 trace,
-                expected="an op (" + one_of(REGISTRY) + ") or a block (" + one_of(self.blocks) + ")",
+                expected=f"an op ({one_of(REGISTRY)})" + (f" or a block ({one_of(self.blocks)})" * bool(self.blocks)),
                 found=layer.call,
                 hint=did_you_mean(layer.call, known) or "define it under 'blocks:' or 'use:' a library that has it",
             )
@@ -89,7 +91,8 @@ class Expander:
             op.check_arity(len(xs))
         except ShapeError as exc:
             raise exc.with_context(layer.loc, trace) from None
-        return self._add_node(Node(name, op, xs, layer.loc, trace))
+        exprs = _arg_sources(op_cls.positional(), layer)
+        return self._add_node(Node(name, op, xs, layer.loc, trace, exprs, attr_locs=_attr_locs(op_cls, layer)))
 
     def _seq(self, layer: Seq, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         out = xs
@@ -124,10 +127,10 @@ class Expander:
         return self.expand(chosen, path, xs, env, trace)
 
     def _concat(self, layer: Concat, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
-        return self._branches(layer.concat, REGISTRY["concat"](axis=layer.axis), layer, path, xs, env, trace)
+        return self._branches(layer.concat, merge.Concat(axis=layer.axis), layer, path, xs, env, trace)
 
     def _add(self, layer: Add, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
-        return self._branches(layer.add, REGISTRY["add"](), layer, path, xs, env, trace)
+        return self._branches(layer.add, merge.Add(), layer, path, xs, env, trace)
 
     def _dag(self, layer: Dag, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         outputs: dict[str, str] = {}
@@ -144,7 +147,8 @@ class Expander:
                 )
             if node.in_:
                 inputs = []
-                for ref in node.in_:
+                for j, ref in enumerate(node.in_):
+                    ref_loc = node.locs.get(f"in.{j}") or node.loc
                     if ref == GRAPH_INPUT:
                         if len(xs) != 1:
                             raise SpecError("this DAG has several inputs; 'input' is ambiguous", node.loc, sub)
@@ -154,14 +158,14 @@ class Expander:
                     elif ref in names[position:]:
                         raise SpecError(
                             f"DAG node '{key}' reads '{ref}', which is defined after it",
-                            node.loc,
+                            ref_loc,
                             sub,
                             hint="list a DAG's nodes after the nodes they read",
                         )
                     else:
                         raise SpecError(
                             f"DAG node '{key}' reads unknown node '{ref}'",
-                            node.loc,
+                            ref_loc,
                             sub,
                             expected="'input' or one of " + one_of(outputs),
                             hint=did_you_mean(ref, [*outputs, GRAPH_INPUT]),
@@ -190,12 +194,11 @@ class Expander:
             for i, branch in enumerate(branches, start=1)
         )
         name = path or kind
-        self._add_node(Node(name, merge, outs, layer.loc, trace))
+        spots = tuple((k, v) for k, v in layer.locs.items() if k == "axis" and v is not None)
+        self._add_node(Node(name, merge, outs, layer.loc, trace, attr_locs=spots))
         return self._close_scope(path, ScopeKind(kind), kind, (name,), xs, layer.loc, trace)
 
-    def _block(
-        self, call: Call, block: Block, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]
-    ) -> str:
+    def _block(self, call: Call, block: Block, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         name = call.call
         if name in self.stack:
             cycle = " -> ".join([*self.stack[self.stack.index(name) :], name])
@@ -212,7 +215,8 @@ class Expander:
             out = self.expand(block.body, path, xs, {**self.params, **bound}, trace)
         finally:
             self.stack.pop()
-        scope = Scope(path, ScopeKind.BLOCK, name, out, tuple(bound.items()), call.loc)
+        arg_exprs = _arg_sources([p.name for p in block.params], call)
+        scope = Scope(path, ScopeKind.BLOCK, name, out, tuple(bound.items()), call.loc, arg_exprs)
         self.scopes[path] = scope  # a block names its path, over the seq/concat inside it
         return out
 
@@ -223,7 +227,7 @@ class Expander:
         if len(call.args) > len(names):
             raise SpecError(
                 f"{call.call} takes {len(names)} argument{'s' if len(names) != 1 else ''}, got {len(call.args)}",
-                call.loc,
+                _at(call, f"args.{len(names)}", call.args[len(names)]),
                 trace,
                 expected=signature,
             )
@@ -234,14 +238,14 @@ class Expander:
             if key not in names:
                 raise SpecError(
                     f"unknown argument '{key}' for block {call.call}",
-                    _arg_loc(arg, call.loc),
+                    _at(call, f"keys.{key}"),
                     trace,
                     expected=signature,
                     found=key,
                     hint=did_you_mean(key, names),
                 )
             if key in bound:
-                raise SpecError(f"{call.call} got two values for '{key}'", _arg_loc(arg, call.loc), trace)
+                raise SpecError(f"{call.call} got two values for '{key}'", _at(call, f"keys.{key}"), trace)
             bound[key] = self.value(arg, env, trace)
         result: dict[str, Any] = {}
         for param in block.params:
@@ -250,9 +254,7 @@ class Expander:
             elif not param.required:
                 result[param.name] = self.value(param.default, {**self.params, **result}, trace)
             else:
-                raise SpecError(
-                    f"{call.call} is missing argument '{param.name}'", call.loc, trace, expected=signature
-                )
+                raise SpecError(f"{call.call} is missing argument '{param.name}'", call.loc, trace, expected=signature)
         return result
 
     def _bind_op(self, cls: type[Op], call: Call, env: Env, trace: tuple[str, ...]) -> Op:
@@ -262,17 +264,17 @@ class Expander:
             raise SpecError(
                 f"{cls.op_name} takes at most {len(fields)} argument{'s' if len(fields) != 1 else ''}, "
                 f"got {len(call.args)}",
-                call.loc,
+                _at(call, f"args.{len(fields)}", call.args[len(fields)]),
                 trace,
                 expected=signature,
             )
         values: dict[str, Any] = {}
         arg_locs: dict[str, Location | None] = {}
-        for name, arg in zip(fields, call.args, strict=False):
+        for i, (name, arg) in enumerate(zip(fields, call.args, strict=False)):
             values[name] = self.value(arg, env, trace)
-            arg_locs[name] = _arg_loc(arg, call.loc)
+            arg_locs[name] = _at(call, f"args.{i}", arg)
         for key, arg in call.kwargs.items():
-            loc = _arg_loc(arg, call.loc)
+            loc = _at(call, f"keys.{key}")
             if key not in fields:
                 raise SpecError(
                     f"unknown argument '{key}' for {cls.op_name}",
@@ -285,9 +287,14 @@ class Expander:
             if key in values:
                 raise SpecError(f"{cls.op_name} got two values for '{key}'", loc, trace, expected=signature)
             values[key] = self.value(arg, env, trace)
-            arg_locs[key] = loc
+            arg_locs[key] = _at(call, f"kwargs.{key}", arg)
+        cache_key = (cls, repr(sorted(values.items())))
+        cached = self.op_cache.get(cache_key)
+        if cached is not None:
+            return cached  # ops are frozen: identical calls share one validated instance
         try:
-            return cls.model_validate(values)
+            op = self.op_cache[cache_key] = cls.model_validate(values)
+            return op
         except ValidationError as exc:
             err = exc.errors()[0]
             field = str(err["loc"][0]) if err["loc"] else None
@@ -296,13 +303,20 @@ class Expander:
                     f"{cls.op_name} is missing argument '{field}'", call.loc, trace, expected=signature
                 ) from None
             detail = err["msg"].removeprefix("Value error, ")
+            detail = detail[:1].lower() + detail[1:]
             where = f"'{field}' of {cls.op_name}" if field else cls.op_name
-            shown = repr(values[field]) if field in values else None
+            expected = _expected(cls, field)
+            if field is None:  # a check across fields: point at the first field its message names
+                named = [(m.start(), f) for f in values if (m := re.search(rf"\b{f}\b", detail))]
+                field = min(named)[1] if named else None
+            shown = _shown(values[field]) if field in values else None
+            if expected and (err["type"].endswith(("_type", "_parsing")) or err["type"] == "literal_error"):
+                detail = f"expected {expected}, found {shown}"
             raise SpecError(
                 f"invalid {where}: {detail}",
                 arg_locs.get(field or "", call.loc) or call.loc,
                 trace,
-                expected=_expected(cls, field),
+                expected=expected,
                 found=shown,
             ) from None
 
@@ -313,19 +327,19 @@ class Expander:
             if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_REPEAT:
                 raise SpecError(
                     "a repeat count must be a whole number from 0 to " + f"{MAX_REPEAT:,}",
-                    _arg_loc(item.repeat, item.loc),
+                    _at(item, "repeat", item.repeat),
                     trace,
                     found=repr(count),
                 )
             return [(item.do, env)] * count
         if isinstance(item, For):
             values = self.value(item.in_, env, trace)
-            where = _arg_loc(item.in_, item.loc)
+            where = _at(item, "in", item.in_)
             if not isinstance(values, list):
                 raise SpecError("'for' needs a list to loop over", where, trace, found=repr(values))
             if len(values) > MAX_REPEAT:
                 raise SpecError(f"'for' over {len(values):,} items is over the limit of {MAX_REPEAT:,}", where, trace)
-            copies = []
+            copies: list[tuple[Layer, Env]] = []
             for value in values:
                 if len(item.for_) == 1:
                     copies.append((item.do, {**env, item.for_[0]: value}))
@@ -362,9 +376,7 @@ class Expander:
         if node.name in self.names:
             raise SpecError(f"two layers are named '{node.name}'", node.loc, node.trace)
         if len(self.nodes) >= MAX_NODES:
-            raise SpecError(
-                f"the network expands to more than {MAX_NODES:,} ops", node.loc, node.trace
-            )
+            raise SpecError(f"the network expands to more than {MAX_NODES:,} ops", node.loc, node.trace)
         self.names.add(node.name)
         self.nodes.append(node)
         return node.name
@@ -378,17 +390,85 @@ class Expander:
         return arg
 
 
-def _arg_loc(arg: Arg, fallback: Location | None) -> Location | None:
-    return arg.loc if isinstance(arg, Expr) and arg.loc else fallback
+def _arg_sources(names: Sequence[str], call: Call) -> tuple[tuple[str, str], ...]:
+    """The expression text of each argument of ``call`` given by an expression, by name."""
+    bound = [*zip(names, call.args, strict=False), *call.kwargs.items()]
+    return tuple((name, text) for name, arg in bound if (text := _arg_source(arg)) is not None)
+
+
+def _arg_source(arg: Arg) -> str | None:
+    """``{expr: "c2[0]"}`` → ``"c2[0]"``; a list holding expressions → ``"[1, k]"``; a literal → None."""
+    if isinstance(arg, Expr):
+        return arg.expr
+    if isinstance(arg, list):
+        parts = [_arg_source(a) for a in arg]
+        if all(p is None for p in parts):
+            return None
+        return "[" + ", ".join(repr(a) if p is None else p for a, p in zip(arg, parts, strict=True)) + "]"
+    return None
+
+
+def _at(layer: Located, part: str, arg: Arg = None) -> Location | None:
+    """Where ``part`` of ``layer`` was written (see ``Located.locs``), else where the layer was."""
+    if isinstance(arg, Expr) and arg.loc:
+        return arg.loc
+    return layer.locs.get(part) or layer.loc
+
+
+def _attr_locs(cls: type[Op], call: Call) -> tuple[tuple[str, Location], ...]:
+    """Where each attribute of an op call was written, for shape errors about one of them."""
+    given = enumerate(zip(cls.positional(), call.args, strict=False))
+    spots = [(name, _at(call, f"args.{i}", arg)) for i, (name, arg) in given]
+    spots += [(name, _at(call, f"kwargs.{name}", arg)) for name, arg in call.kwargs.items()]
+    return tuple((name, loc) for name, loc in spots if loc is not None)
+
+
+def _shown(value: Any) -> str:
+    """A value with its kind, as an error's 'found': ``the string '2'``, ``the list [True]``."""
+    kinds = {str: "the string", bool: "the boolean", int: "the int", float: "the number", list: "the list"}
+    if value is None:
+        return "null"
+    return f"{kinds.get(type(value), type(value).__name__)} {value!r}"
 
 
 def _expected(cls: type[Op], field: str | None) -> str | None:
+    """What a field accepts, in words: ``an int > 0, or a list of 2 of them``."""
     if not field or field not in cls.model_fields:
         return None
     info = cls.model_fields[field]
-    text = str(info.annotation).replace("typing.", "")
-    bounds = [f"{m.__class__.__name__.lower()} {next(iter(vars(m).values()))}" for m in info.metadata if vars(m)]
-    return text + (f" ({', '.join(bounds)})" if bounds else "")
+    if info.description:
+        return info.description
+    return _type_words(info.annotation, list(info.metadata), cls.spatial if field in cls.spatial_fields else 0)
+
+
+_BOUNDS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+
+
+def _type_words(tp: Any, metadata: list[Any], spatial: int = 0) -> str:
+    origin, args = get_origin(tp), get_args(tp)
+    if origin is Annotated:
+        extra = [m for item in args[1:] for m in getattr(item, "metadata", [item])]
+        return _type_words(args[0], [*metadata, *extra], spatial)
+    bounds = [
+        f" {_BOUNDS[f.name]} {getattr(m, f.name)}"
+        for m in metadata
+        if is_dataclass(m)
+        for f in fields(m)
+        if f.name in _BOUNDS
+    ]
+    simple = {bool: "true or false", int: "an int", float: "a number", str: "a string", type(None): "null"}
+    if tp in simple:
+        return simple[tp] + ",".join(bounds)
+    if origin is Literal:
+        return " or ".join(repr(a) for a in args)
+    if origin in (Union, UnionType):
+        return ", or ".join(_type_words(a, [], spatial) for a in args)
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = _type_words(args[0], [])
+        return f"{item}, or a list of {spatial} of them" if spatial > 1 else item if spatial else f"a list of ({item})"
+    if origin is tuple:
+        return "a list of " + str(len(args)) + ": " + ", ".join(_type_words(a, []) for a in args)
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
 def resolve_params(spec: Spec, overrides: Mapping[str, Any], file: str) -> dict[str, Any]:
@@ -398,7 +478,7 @@ def resolve_params(spec: Spec, overrides: Mapping[str, Any], file: str) -> dict[
         if key not in params:
             raise SpecError(
                 f"unknown param '{key}' in --set",
-                Location(file),
+                spec.locs.get("params") or Location(file),
                 expected="one of " + one_of(params),
                 hint=did_you_mean(key, params),
             )
@@ -406,7 +486,7 @@ def resolve_params(spec: Spec, overrides: Mapping[str, Any], file: str) -> dict[
         if old is not None and type(old) is not type(value) and not (isinstance(old, float) and type(value) is int):
             raise SpecError(
                 f"--set {key}: the spec's value is a {type(old).__name__}, the new one a {type(value).__name__}",
-                Location(file),
+                spec.locs.get(f"params.{key}") or Location(file),
                 expected=f"a {type(old).__name__} like {old!r}",
                 found=repr(value),
             )
@@ -417,8 +497,8 @@ def resolve_params(spec: Spec, overrides: Mapping[str, Any], file: str) -> dict[
 def input_type(spec: Spec, params: Env, override: list[int | str] | None, file: str) -> TensorType:
     """The network's input type: the spec's ``input`` (or ``--input``), params substituted."""
     dims: list[int | str] = []
-    loc = spec.loc or Location(file)
-    for dim in override if override is not None else spec.input:
+    for i, dim in enumerate(override if override is not None else spec.input):
+        loc = (spec.locs.get(f"input.{i}") if override is None else None) or spec.loc or Location(file)
         if isinstance(dim, str) and dim in params:
             dim = params[dim]
         if isinstance(dim, bool) or not isinstance(dim, int | str):

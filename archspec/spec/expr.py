@@ -121,9 +121,7 @@ def parse(source: str, loc: Location | None = None, *, mode: str = "eval") -> as
 @lru_cache(maxsize=4096)
 def _parse_cached(source: str, mode: str, loc: Location | None) -> ast.AST:
     if len(source) > MAX_EXPR_CHARS:
-        raise SpecError(
-            f"expression is {len(source):,} characters long, over the limit of {MAX_EXPR_CHARS:,}", loc
-        )
+        raise SpecError(f"expression is {len(source):,} characters long, over the limit of {MAX_EXPR_CHARS:,}", loc)
     source = source.replace("\n", " ")  # a YAML block scalar's newline is a space; widths kept
     prefix = 4 if mode == "for" else 0
     text = _arrows_to_shifts(source)
@@ -162,12 +160,15 @@ def _parse_cached(source: str, mode: str, loc: Location | None) -> ast.AST:
     return tree
 
 
-def node_loc(node: ast.AST, loc: Location | None) -> Location | None:
-    """The source location of an AST node of an expression that starts at ``loc``."""
+def node_loc(node: ast.AST, loc: Location | None, width: int | None = None) -> Location | None:
+    """The source location of an AST node of an expression that starts at ``loc``.
+
+    ``width`` overrides the node's own width (a keyword argument's name, not its value).
+    """
     if loc is None:
         return None
     start = getattr(node, "col_offset", 0)
-    end = getattr(node, "end_col_offset", None)
+    end = getattr(node, "end_col_offset", None) if width is None else start + width
     return loc.shifted(start, (end - start) if end is not None and getattr(node, "end_lineno", 1) == 1 else 0)
 
 
@@ -194,6 +195,8 @@ class Evaluator:
             raise self.error(node, "expression is nested too deeply") from None
         except (TypeError, ValueError, ZeroDivisionError, IndexError, KeyError, OverflowError) as exc:
             raise self.error(node, f"cannot evaluate '{ast.unparse(node)}': {exc}") from None
+        if isinstance(value, complex):  # (-1) ** 0.5: no spec value is complex
+            raise self.error(node, f"'{ast.unparse(node)}' is not a real number")
         if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
             raise self.error(node, f"number in '{ast.unparse(node)}' is too large", expected=f"below 2**{MAX_INT_BITS}")
         if isinstance(value, list | str | tuple) and len(value) > MAX_LIST_LEN:
@@ -219,7 +222,7 @@ class Evaluator:
             node,
             f"undefined name '{node.id}'",
             expected="a block parameter or network param: " + (", ".join(sorted(self.env)) or "(none defined)"),
-            hint=did_you_mean(node.id, self.env),
+            hint=did_you_mean(node.id, self.env) or f"if you mean the word, quote it: '{node.id}'",
         )
 
     def _List(self, node: ast.List) -> list[Any]:

@@ -31,6 +31,15 @@ MAX_NODES = 200_000
 Path_ = tuple[str | int, ...]
 
 _YAML = "tag:yaml.org,2002:"
+# libyaml's composer is ~10x faster than PyYAML's pure-Python one and gives the same marks.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# But libyaml composes recursively in C: a text nested some 30,000 levels deep ('[[[[...')
+# overflows the C stack and kills the process. Each level of nesting costs one of these
+# characters or one more column of indent (a few thousand levels within MAX_FILE_BYTES),
+# so a text with few of them is safe for libyaml; others go to PyYAML, which raises
+# RecursionError (reported as too deep).
+_NESTING_CHARS = "[{-?"
+_C_SAFE_NESTING = 2_000
 _FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)$")
 
 
@@ -90,7 +99,8 @@ def load_file(path: str | Path) -> Document:
 def load_yaml_text(text: str, file: str = "<string>") -> Document:
     """Parse YAML text; see the module docstring for what is refused."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        nesting = sum(text.count(c) for c in _NESTING_CHARS)
+        root = yaml.compose(text, Loader=_LOADER if nesting < _C_SAFE_NESTING else yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, file, text) from None
     except yaml.YAMLError as exc:
@@ -100,8 +110,38 @@ def load_yaml_text(text: str, file: str = "<string>") -> Document:
     doc = Document(file, None)
     if root is None:
         raise SpecError("spec file is empty", Location(file), expected="a mapping with 'archspec: 1'")
+    _check_expansion(root, file, {}, 0)
     doc.data = _Builder(doc, text).build(root, (), 0)
     return doc
+
+
+def _check_expansion(node: Node, file: str, sizes: dict[int, int], depth: int) -> int:
+    """The node count of ``node`` once aliases are copied out; an alias bomb is refused at
+    the first (innermost) collection over :data:`MAX_NODES`, before anything is built.
+
+    Aliases share composed nodes, so each is sized once (a recursive alias counts once;
+    the builder reports its depth)."""
+    key = id(node)
+    if sizes.get(key) == 0:
+        raise SpecError(
+            f"recursive YAML alias: this {'list' if isinstance(node, SequenceNode) else 'mapping'} contains itself",
+            _mark(node, file),
+            hint="an alias (*name) must refer to an anchor (&name) outside the collection it is in",
+        )
+    if key in sizes or depth > MAX_DEPTH or isinstance(node, ScalarNode):
+        return sizes.get(key, 1)
+    sizes[key] = 0  # in progress
+    children = node.value if isinstance(node, SequenceNode) else [part for pair in node.value for part in pair]
+    total = 1 + sum(_check_expansion(child, file, sizes, depth + 1) for child in children)
+    if total > MAX_NODES:
+        raise SpecError(
+            f"this {'list' if isinstance(node, SequenceNode) else 'mapping'} expands to {total:,} YAML nodes, "
+            f"over the limit of {MAX_NODES:,}",
+            _mark(node, file),
+            hint="YAML aliases (*name) copy whole subtrees; an alias bomb is refused here",
+        )
+    sizes[key] = total
+    return total
 
 
 def load_json_text(text: str, file: str = "<string>") -> Document:
@@ -118,23 +158,29 @@ def load_json_text(text: str, file: str = "<string>") -> Document:
     try:
         data = json.loads(text, object_pairs_hook=no_duplicates)
     except json.JSONDecodeError as exc:
-        raise SpecError(f"invalid JSON: {exc.msg}", Location(file, exc.lineno, exc.colno)) from None
+        before = text[: exc.pos].rstrip()
+        trailing = before.endswith(",") and text[exc.pos : exc.pos + 1] in ("}", "]")
+        raise SpecError(
+            f"invalid JSON: {exc.msg}",
+            Location(file, exc.lineno, exc.colno),
+            hint="JSON allows no comma after the last item" if trailing else None,
+        ) from None
     except _DuplicateKey as exc:
         # Let the YAML pass below point at the second occurrence; fall back to no line.
         try:
             load_yaml_text(text, file)
-        except SpecError as located:
-            raise located from None
+        except SpecError as at_second:
+            raise at_second from None
         raise SpecError(f"duplicate key '{exc.key}'", Location(file)) from None
     except RecursionError:
         raise SpecError(f"JSON nested deeper than {MAX_DEPTH} levels", Location(file)) from None
+    _check_depth(data, file)
     doc = Document(file, data)
     try:
         located = load_yaml_text(text, file)
     except SpecError:
         return doc  # valid JSON that YAML 1.1 cannot read: values are right, locations coarse
     doc.locs, doc.key_locs = located.locs, located.key_locs
-    _check_depth(data, file)
     return doc
 
 
@@ -195,7 +241,8 @@ class _Builder:
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         assert isinstance(node, MappingNode)
         out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
+        pairs = _rejoin_split_calls(node, self.text) if node.flow_style else node.value
+        for key_node, value_node in pairs:
             self._check_tag(key_node)
             if not isinstance(key_node, ScalarNode):
                 raise SpecError(
@@ -222,7 +269,16 @@ class _Builder:
 
     def _check_tag(self, node: Node) -> None:
         tag = node.tag or ""
-        if tag.startswith(_YAML) and tag[len(_YAML) :] in ("str", "int", "float", "bool", "null", "seq", "map", "merge"):
+        if tag.startswith(_YAML) and tag[len(_YAML) :] in (
+            "str",
+            "int",
+            "float",
+            "bool",
+            "null",
+            "seq",
+            "map",
+            "merge",
+        ):
             return
         shown = "!!" + tag[len(_YAML) :] if tag.startswith(_YAML) else tag
         if "python" in tag:
@@ -251,7 +307,7 @@ class _Builder:
                 return value
         if kind == "float":
             return yaml.SafeLoader.construct_yaml_float(_NO_LOADER, node)
-        if node.style is None and _FLOAT.match(value):
+        if not node.style and _FLOAT.match(value):
             return float(value)  # YAML 1.1 reads 1e-5 as a string; every user means a number
         return value
 
@@ -259,14 +315,53 @@ class _Builder:
 _NO_LOADER: Any = yaml.SafeLoader("")
 
 
-def _has_split_call(node: Node) -> bool:
-    """Whether YAML split a call like ``conv(c1, 1)`` at its comma in this flow collection."""
+def _has_split_call(node: Node, seen: dict[int, bool] | None = None, depth: int = 0) -> bool:
+    """Whether YAML split a call like ``conv(c1, 1)`` at its comma in this flow collection.
+
+    Aliases make the composed tree a graph: each node is visited once (an alias bomb
+    costs no more than its text), and cycles and over-deep nesting stop the walk
+    (the builder reports them).
+    """
     if isinstance(node, ScalarNode):
-        if node.style is not None:
+        if node.style:  # quoted: the user kept the call whole
             return False
         return node.value.count("(") != node.value.count(")")
+    seen = {} if seen is None else seen
+    if id(node) in seen or depth > MAX_DEPTH:
+        return seen.get(id(node), False)
+    seen[id(node)] = False
     items = node.value if isinstance(node, SequenceNode) else [v for _, v in node.value]
-    return any(_has_split_call(item) for item in items)
+    seen[id(node)] = found = any(_has_split_call(item, seen, depth + 1) for item in items)
+    return found
+
+
+def _rejoin_split_calls(node: MappingNode, text: str) -> list[tuple[Node, Node]]:
+    """Undo YAML's split of ``{do: conv(4, 1)}`` into ``{do: 'conv(4', 1): null}``.
+
+    A plain value with an unclosed ``(`` takes the following key-only entries up to
+    the closing ``)``, as the source text they came from.
+    """
+    pairs: list[tuple[Node, Node]] = []
+    items = list(node.value)
+    i = 0
+    while i < len(items):
+        key, value = items[i]
+        i += 1
+        if isinstance(value, ScalarNode) and not value.style and value.tag == _YAML + "str":
+            open_ = value.value.count("(") - value.value.count(")")
+            end = value
+            while open_ > 0 and i < len(items):
+                piece, empty = items[i]
+                if not isinstance(piece, ScalarNode) or piece.style or empty.tag != _YAML + "null" or empty.value:
+                    break
+                open_ += piece.value.count("(") - piece.value.count(")")
+                end = piece
+                i += 1
+            if end is not value:
+                joined = text[value.start_mark.index : end.end_mark.index]
+                value = ScalarNode(_YAML + "str", joined, value.start_mark, end.end_mark)
+        pairs.append((key, value))
+    return pairs
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, file: str, text: str) -> SpecError:
@@ -281,4 +376,12 @@ def _yaml_error(exc: yaml.MarkedYAMLError, file: str, text: str) -> SpecError:
             hint = "inside [ ... ], YAML splits at every comma; write calls as 'a -> b' or quote them"
         elif "\t" in line:
             hint = "YAML does not allow tabs for indentation"
-    return SpecError(f"invalid YAML: {problem}", loc, hint=hint)
+    notes: tuple[str, ...] = ()
+    opened = exc.context_mark
+    context = exc.context or ""
+    if exc.problem and ("flow sequence" in context or "flow mapping" in context) and opened and opened is not mark:
+        # The parser notices an unclosed '[' or '{' only where the next thing fails to fit.
+        notes = (f"{context} that starts at {file}:{opened.line + 1}:{opened.column + 1}",)
+        bracket = "]" if "sequence" in context else "}"
+        hint = hint or f"is a '{bracket}' missing? the collection opened at line {opened.line + 1} is not closed"
+    return SpecError(f"invalid YAML: {problem}", loc, hint=hint, notes=notes)

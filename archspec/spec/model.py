@@ -33,9 +33,15 @@ from archspec.errors import Location
 class Located(BaseModel):
     """Base of canonical nodes: frozen, no unknown keys, carrying a source location."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True, defer_build=True
+    )
 
     loc: SkipJsonSchema[Location | None] = Field(default=None, exclude=True, repr=False)
+    #: Where the node's parts came from, for errors that point inside it: ``args.0`` (a
+    #: positional argument), ``kwargs.stride`` (a keyword's value), ``keys.stride`` (the
+    #: keyword itself), ``repeat``, ``in``, ``in.0``, ``axis``, ... (set by the desugarer).
+    locs: SkipJsonSchema[dict[str, Location | None]] = Field(default={}, exclude=True, repr=False)
 
 
 class Expr(Located):
@@ -44,7 +50,7 @@ class Expr(Located):
     expr: str = Field(min_length=1)
 
 
-Arg = TypeAliasType("Arg", Union[bool, int, float, str, None, list["Arg"], Expr])  # noqa: UP007
+Arg = TypeAliasType("Arg", Union[bool, int, float, str, list["Arg"], Expr, None])  # type: ignore[misc]  # noqa: UP007
 
 
 class Call(Located):

@@ -24,7 +24,7 @@ def load_program(path: str | Path) -> Program:
         )
     blocks: dict[str, Block] = {}
     origin: dict[str, str] = {}
-    _import(spec, doc, blocks, origin, stack=[Path(doc.file).resolve()])
+    _import(spec, doc, blocks, origin, stack=[Path(doc.file).resolve()], own=frozenset(spec.blocks))
     for name, block in spec.blocks.items():
         blocks[name] = block  # the spec's own blocks shadow those it uses
     return Program(spec, blocks, doc.file)
@@ -39,7 +39,12 @@ def program_from_data(data: dict[str, Any], file: str = "<dict>") -> Program:
 
 
 def _import(
-    lib: Library, doc: Document, blocks: dict[str, Block], origin: dict[str, str], stack: list[Path]
+    lib: Library,
+    doc: Document,
+    blocks: dict[str, Block],
+    origin: dict[str, str],
+    stack: list[Path],
+    own: frozenset[str] = frozenset(),
 ) -> None:
     base = Path(doc.file).parent
     for i, rel in enumerate(lib.use):
@@ -57,8 +62,10 @@ def _import(
             )
         sub_doc = load_file(target)
         library = validate(sub_doc, library=True)
-        _import(library, sub_doc, blocks, origin, [*stack, target])
+        _import(library, sub_doc, blocks, origin, [*stack, target], own)
         for name, block in library.blocks.items():
+            if name in own:
+                continue  # the spec's own block shadows every library's
             if name in blocks and origin[name] != str(target):
                 raise SpecError(
                     f"block '{name}' is defined in both {origin[name]} and {target}",

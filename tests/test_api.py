@@ -1,0 +1,43 @@
+"""The Python API at the package's top level."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import archspec
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOGLENET = ROOT / "specs" / "googlenet.yaml"
+
+
+def test_top_level_functions_survive_importing_every_submodule() -> None:
+    # A submodule named like an API function would replace it on import (archspec.shapes once did).
+    for info in pkgutil.walk_packages(archspec.__path__, "archspec."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    for name in ("load", "shapes", "to_graph", "build", "emit"):
+        assert callable(getattr(archspec, name)), name
+    assert archspec.shapes(GOOGLENET).total_params == archspec.shapes(GOOGLENET).total_params == 5_977_530
+
+
+def test_shapes_accepts_params_input_and_a_graph() -> None:
+    report = archspec.shapes(GOOGLENET, params={"classes": 100}, input_shape=[2, 1, 96, 96])
+    assert report.output.shape == (2, 100)
+    graph = archspec.to_graph(GOOGLENET)
+    assert archspec.shapes(graph).output.shape == ("N", 10)
+
+
+def test_in_memory_mapping_spec() -> None:
+    spec = {"archspec": 1, "name": "tiny", "input": ["N", 4], "network": "linear(3) -> softmax"}
+    report = archspec.shapes(spec)
+    assert report.output.shape == ("N", 3)
+    assert report.total_params == 15
+
+
+def test_unknown_attribute() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        archspec.nope  # noqa: B018
