@@ -1,0 +1,246 @@
+"""Backends: the contract, their discovery, and per-backend op lowerings.
+
+A backend turns a shape-checked graph into a framework's module. It is a
+:class:`Backend` (a :class:`typing.Protocol`, so any object with these members
+qualifies) found through the entry-point group ``archspec.backends``; the built-in
+ones register the same way a third party's would::
+
+    [project.entry-points."archspec.backends"]
+    torch = "archspec_torch:backend"
+
+Each backend lowers ops through a :class:`Lowerings` table, filled by decorator in
+files mirroring :mod:`archspec.ops`::
+
+    LOWERINGS = Lowerings("torch")
+
+    @LOWERINGS.register(Conv)
+    def conv(node, ctx): ...
+
+This module imports no framework: a backend's framework is imported only when
+that backend is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
+
+from archspec.errors import SpecError, did_you_mean, one_of
+
+if TYPE_CHECKING:
+    from archspec.api import SpecSource
+    from archspec.infer import ShapeReport
+    from archspec.ir import Graph, Node
+    from archspec.ops import Op
+
+ENTRY_POINT_GROUP = "archspec.backends"
+
+#: What each built-in backend needs installed, for the "not installed" message.
+_EXTRAS = {"torch": "archspec[torch]", "flax": "archspec[flax]", "onnx": "archspec[onnx]"}
+
+
+@dataclass(frozen=True)
+class EmittedSource:
+    """Generated source code: the text, the file name it is compiled under, and what it defines.
+
+    ``entry`` names the top-level object (the network's class) that building instantiates.
+    """
+
+    source: str
+    filename: str
+    entry: str
+    imports: tuple[str, ...] = ()
+    #: Names a reader may want: block classes by the spec block they come from.
+    classes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What :meth:`Backend.run` returns; every array is a numpy array in the spec's layout (NCHW).
+
+    ``captured`` maps each requested node or scope path to its output; ``state`` maps the
+    canonical buffer names (``b1.1.running_mean``) to their values after the run (train mode
+    updates them); ``grads`` maps ``"input"`` and every canonical parameter name to the
+    gradient of ``sum(output * cotangent)`` when a cotangent was given, else it is empty.
+    """
+
+    output: Any
+    captured: Mapping[str, Any] = field(default_factory=dict)
+    state: Mapping[str, Any] = field(default_factory=dict)
+    grads: Mapping[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What a backend offers. ``name`` is its entry-point name (``"torch"``)."""
+
+    name: str
+
+    def build(self, graph: Graph, report: ShapeReport, weights: str | Path | None = None) -> Any:
+        """The framework module for ``graph``, with canonical ``weights`` loaded when given."""
+        ...
+
+    def emit(self, graph: Graph, report: ShapeReport) -> EmittedSource:
+        """Standalone, readable source for ``graph`` (what :meth:`build` runs)."""
+        ...
+
+    def load_weights(self, module: Any, path: str | Path) -> None:
+        """Load a canonical safetensors file into ``module``; all mismatches in one SpecError."""
+        ...
+
+    def save_weights(self, module: Any, path: str | Path) -> None:
+        """Save ``module``'s canonical weights as safetensors."""
+        ...
+
+    def supports(self, op: type[Op]) -> bool:
+        """Whether this backend has a lowering for ``op``."""
+        ...
+
+    def run(
+        self,
+        module: Any,
+        inputs: Any,
+        *,
+        train: bool = False,
+        capture: Sequence[str] = (),
+        cotangent: Any = None,
+        device: str = "cpu",
+    ) -> RunResult:
+        """One forward pass of ``module`` (from :meth:`build`) on ``inputs``, a float32 numpy array
+        in the spec's layout, in eval or train mode, on ``device``; see :class:`RunResult`.
+        This is what ``archspec parity`` compares across backends."""
+        ...
+
+
+# ------------------------------------------------------------------ discovery
+def backend_entry_points() -> dict[str, metadata.EntryPoint]:
+    """The installed backends' entry points by name (nothing is imported)."""
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+_LOADED: dict[str, Backend] = {}
+
+
+def get_backend(name: str) -> Backend:
+    """The backend registered as ``name``; a SpecError if unknown or its framework is missing."""
+    if name in _LOADED:
+        return _LOADED[name]
+    points = backend_entry_points()
+    point = points.get(name)
+    if point is None:
+        raise SpecError(
+            f"unknown backend '{name}'",
+            expected="one of " + one_of(points),
+            found=name,
+            hint=did_you_mean(name, points) or "a backend registers under the entry-point group " + ENTRY_POINT_GROUP,
+        )
+    try:
+        backend = point.load()
+    except ImportError as exc:
+        extra = _EXTRAS.get(name)
+        raise SpecError(
+            f"backend '{name}' cannot be loaded: {exc}",
+            hint=f"install its framework: pip install '{extra}'" if extra else "install the backend's framework",
+        ) from None
+    if not isinstance(backend, Backend):
+        raise SpecError(f"entry point '{name}' ({point.value}) is not an archspec backend")
+    _LOADED[name] = backend
+    return backend
+
+
+def backends_supporting(op: type[Op], exclude: str = "") -> list[str]:
+    """Names of the installed, loadable backends that lower ``op`` (loads them: error paths only)."""
+    names = []
+    for name in sorted(backend_entry_points()):
+        if name == exclude:
+            continue
+        try:
+            backend = get_backend(name)
+        except SpecError:
+            continue
+        if backend.supports(op):
+            names.append(name)
+    return names
+
+
+# ------------------------------------------------------------------ lowerings
+LoweringT = TypeVar("LoweringT", bound=Callable[..., Any])
+
+
+class Lowerings(Generic[LoweringT]):
+    """One backend's lowering rules, keyed by op class (registered by decorator)."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self._rules: dict[type[Op], LoweringT] = {}
+
+    def register(self, *ops: type[Op]) -> Callable[[LoweringT], LoweringT]:
+        """Decorator: ``rule`` lowers each of ``ops`` (op classes from :mod:`archspec.ops`)."""
+
+        def decorate(rule: LoweringT) -> LoweringT:
+            for op in ops:
+                if op in self._rules:
+                    raise ValueError(f"{self.backend}: op '{op.op_name}' has two lowerings")
+                self._rules[op] = rule
+            return rule
+
+        return decorate
+
+    def __contains__(self, op: type[Op]) -> bool:
+        return op in self._rules
+
+    def ops(self) -> frozenset[type[Op]]:
+        return frozenset(self._rules)
+
+    def get(self, node: Node) -> LoweringT:
+        """The rule for ``node``'s op, or a SpecError naming the op and who does lower it."""
+        op = type(node.op)
+        rule = self._rules.get(op)
+        if rule is None:
+            others = backends_supporting(op, exclude=self.backend)
+            raise SpecError(
+                f"the {self.backend} backend has no lowering for op '{op.op_name}' (at {node.name})",
+                node.loc,
+                node.trace,
+                hint=("backends that have one: " + ", ".join(others)) if others else "no installed backend has one",
+            )
+        return rule
+
+
+# ------------------------------------------------------------------ the API
+def build(
+    spec: SpecSource,
+    backend: str = "torch",
+    weights: str | Path | None = None,
+    *,
+    input_shape: list[int | str] | None = None,
+    **params: Any,
+) -> Any:
+    """Compile ``spec`` (a path, mapping or loaded program) into ``backend``'s module.
+
+    ``params`` override network params (like ``--set``); ``weights`` is a canonical
+    safetensors file to load. Example::
+
+        model = archspec.build("specs/googlenet.yaml", backend="torch", classes=100)
+    """
+    from archspec.api import to_graph
+    from archspec.infer import infer_shapes
+
+    chosen = get_backend(backend)
+    graph = to_graph(spec, params or None, input_shape)
+    return chosen.build(graph, infer_shapes(graph), weights)
+
+
+def emit(
+    spec: SpecSource, backend: str = "torch", *, input_shape: list[int | str] | None = None, **params: Any
+) -> EmittedSource:
+    """The source ``backend`` generates for ``spec`` (see :func:`build` for the arguments)."""
+    from archspec.api import to_graph
+    from archspec.infer import infer_shapes
+
+    chosen = get_backend(backend)
+    graph = to_graph(spec, params or None, input_shape)
+    return chosen.emit(graph, infer_shapes(graph))

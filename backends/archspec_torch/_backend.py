@@ -1,0 +1,102 @@
+"""The torch backend object: build = emit + load, so the two cannot drift."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from archspec.backends import EmittedSource, RunResult
+from archspec.errors import SpecError
+from archspec.ir import Graph
+from archspec.ops import Op
+from archspec.infer import ShapeReport
+from archspec_torch import ops as _ops  # registers the lowerings
+from archspec_torch import weights as _weights
+from archspec_torch._load import load_source
+from archspec_torch._lowering import LOWERINGS
+from archspec_torch.codegen._emit import ModuleEmitter
+
+del _ops
+
+#: Names a submodule cannot take: they are nn.Module's own attributes.
+RESERVED_ATTRIBUTES = frozenset(dir(nn.Module)) | frozenset({"forward", "training"})
+
+
+class TorchBackend:
+    """Builds ``nn.Module``s and their source; see :class:`archspec.backends.Backend`."""
+
+    name = "torch"
+
+    def emit(self, graph: Graph, report: ShapeReport) -> EmittedSource:
+        """Readable, standalone source (imports only torch) whose entry class builds the network."""
+        return ModuleEmitter(graph, report, RESERVED_ATTRIBUTES).emit()
+
+    def build(self, graph: Graph, report: ShapeReport, weights: str | Path | None = None) -> nn.Module:
+        """The network as an ``nn.Module`` (train mode, like any new module), weights loaded if given."""
+        emitted = self.emit(graph, report)
+        module = load_source(emitted)
+        model: nn.Module = getattr(module, emitted.entry)()
+        if weights is not None:
+            self.load_weights(model, weights)
+        return model
+
+    def load_weights(self, module: Any, path: str | Path) -> None:
+        _weights.load_weights(module, path)
+
+    def save_weights(self, module: Any, path: str | Path) -> None:
+        _weights.save_weights(module, path)
+
+    def supports(self, op: type[Op]) -> bool:
+        return op in LOWERINGS
+
+    def run(
+        self,
+        module: Any,
+        inputs: Any,
+        *,
+        train: bool = False,
+        capture: Sequence[str] = (),
+        cotangent: Any = None,
+        device: str = "cpu",
+    ) -> RunResult:
+        """One forward (and, with a cotangent, backward) pass; see :meth:`archspec.backends.Backend.run`."""
+        import torch
+
+        model: nn.Module = module.to(device)
+        model.train(train)
+        captured: dict[str, torch.Tensor] = {}
+        hooks = []
+        for path in capture:
+            try:
+                target = model.get_submodule(path)
+            except AttributeError:
+                raise SpecError(f"cannot capture '{path}': the torch module has no submodule there") from None
+            hooks.append(target.register_forward_hook(lambda _m, _i, out, p=path: captured.__setitem__(p, out)))
+        x = torch.from_numpy(inputs).to(device).requires_grad_(cotangent is not None)
+        model.zero_grad(set_to_none=True)
+        try:
+            out = model(x)
+            if cotangent is not None:
+                (out * torch.from_numpy(cotangent).to(device)).sum().backward()
+        finally:
+            for hook in hooks:
+                hook.remove()
+
+        def numpy(t: torch.Tensor) -> Any:
+            return t.detach().cpu().numpy()
+
+        grads: dict[str, Any] = {}
+        if cotangent is not None:
+            assert x.grad is not None
+            grads["input"] = numpy(x.grad)
+            grads.update((name, numpy(p.grad)) for name, p in model.named_parameters() if p.grad is not None)
+        state = {
+            name: numpy(buf) for name, buf in model.named_buffers() if not name.endswith("num_batches_tracked")
+        }
+        return RunResult(numpy(out), {p: numpy(t) for p, t in captured.items()}, state, grads)
+
+    def __repr__(self) -> str:
+        return "<archspec backend 'torch'>"

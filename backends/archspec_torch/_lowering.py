@@ -1,0 +1,114 @@
+"""The torch lowering contract: what a rule receives and what it returns.
+
+A rule, registered per op class in ``archspec_torch/ops/<family>.py`` (mirroring
+:mod:`archspec.ops`), turns one IR node into either
+
+* a :class:`ModuleCall`: the constructor of the ``nn.Module`` that computes it
+  (``nn.Conv2d(in_channels, c1, 1)``), placed at the node's path so its parameters
+  get the canonical names; or
+* a :class:`FunctionCall`: a parameter-free expression over its inputs
+  (``torch.cat([a, b], dim=1)``), used for merges inside a ``forward``.
+
+Arguments are :class:`~archspec_torch.codegen.Term` objects from the
+:class:`LoweringContext`, so a rule never decides whether an argument is written as a
+number or as the spec's expression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from archspec.backends import Lowerings
+from archspec.ir import Node, TensorType
+from archspec_torch.codegen._terms import Env, Term
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    """``constructor(*args, **kwargs)``; ``helper`` names a helper class the file must define."""
+
+    constructor: str
+    args: tuple[Term, ...] = ()
+    kwargs: tuple[tuple[str, Term], ...] = ()
+    helper: str | None = None
+
+    def arguments(self) -> list[str]:
+        return [a.source for a in self.args] + [f"{k}={v.source}" for k, v in self.kwargs]
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return (*self.args, *(v for _, v in self.kwargs))
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    """A parameter-free op written inline: ``render(input_expressions)`` is its expression."""
+
+    render: Callable[[Sequence[str]], str]
+    needs: tuple[str, ...] = ()  # top-level names it uses: "torch", "F"
+
+
+Lowered = ModuleCall | FunctionCall
+Rule = Callable[[Node, "LoweringContext"], Lowered]
+
+LOWERINGS: Lowerings[Rule] = Lowerings("torch")
+
+
+class LoweringContext:
+    """What a rule may know about its node: input and output types, and terms for its arguments."""
+
+    def __init__(
+        self, node: Node, inputs: tuple[TensorType, ...], output: TensorType, env: Env, channels: tuple[Term, ...]
+    ) -> None:
+        self.node = node
+        self.inputs = inputs
+        self.output = output
+        self.env = env
+        self._channels = channels
+        self._exprs = dict(node.exprs)
+
+    @property
+    def input(self) -> TensorType:
+        return self.inputs[0]
+
+    def channels(self, index: int = 0) -> Term:
+        """Input ``index``'s size along axis 1 (channels of NCHW, features of [N, F])."""
+        return self._channels[index]
+
+    def attr(self, name: str, value: Any | None = None) -> Term:
+        """Attribute ``name`` as passed to torch: ``value`` (default: the op's), as the spec's expression if exact."""
+        if value is None:
+            value = getattr(self.node.op, name)
+        return self.env.term(value, self._exprs.get(name))
+
+    def literal(self, value: Any) -> Term:
+        return Term(value)
+
+    def options(self, *items: tuple[str, Term, Any]) -> tuple[tuple[str, Term], ...]:
+        """Keyword arguments, leaving out literal ones equal to torch's default."""
+        return tuple((k, t) for k, t, default in items if not (t.is_literal and t.value == default))
+
+
+def same_for_every_dim(values: tuple[Any, ...]) -> Any:
+    """``(3, 3)`` → ``3``; ``(1, 3)`` stays: torch takes either, people write the first."""
+    return values[0] if len(set(values)) == 1 else values
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A small class a lowering may need in the generated file, defined once at its top."""
+
+    name: str
+    source: str
+    needs: tuple[str, ...] = ()
+
+
+HELPERS: dict[str, Helper] = {}
+
+
+def register_helper(helper: Helper) -> Helper:
+    """Make ``helper`` available to :class:`ModuleCall` (``helper=helper.name``)."""
+    HELPERS[helper.name] = helper
+    return helper

@@ -1,0 +1,170 @@
+"""Terms: values in generated code, written as the spec's expression where that is exact.
+
+A :class:`Term` is a concrete value (what the IR says) and, optionally, a Python
+expression over the parameters of the class being generated (``c2[0]``,
+``kernel_size // 2``, ``in_channels``). An :class:`Env` hands out terms: it takes an
+expression the spec gave an attribute, checks that it uses only constructs whose
+Python meaning equals the spec language's, evaluates it with archspec's own safe
+evaluator over this instance's parameter values, and keeps it only if it gives
+exactly the concrete value; otherwise the term is the literal value. So generated
+code is parametric where that is exact and literal everywhere else, and it is
+correct for every instance by construction.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from archspec.errors import SpecError
+from archspec.spec import expr as spec_expr
+from archspec_torch.codegen._namespace import is_free_identifier
+
+#: Builtins whose Python meaning is the spec language's (``range`` is not: it makes a list there).
+_PURE_CALLS = frozenset({"min", "max", "abs", "len", "int", "float", "round", "sum"})
+_SPEC_CONSTANTS = frozenset({"true", "false", "null", "none"})
+_NODES = (
+    ast.Expression, ast.Constant, ast.Name, ast.Load, ast.List, ast.Subscript, ast.Slice, ast.BinOp,
+    ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call, ast.keyword, ast.operator, ast.unaryop,
+    ast.boolop, ast.cmpop,
+)  # fmt: skip
+
+
+def literal(value: Any) -> str:
+    """Python source for a plain value (lists stay lists, tuples tuples, strings double-quoted)."""
+    if isinstance(value, str):
+        text = repr(value)
+        return '"' + text[1:-1] + '"' if text[0] == "'" and '"' not in value else text
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        inner = ", ".join(literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
+
+
+def normalise(value: Any) -> Any:
+    """Lists and tuples compare equal when their items do."""
+    if isinstance(value, list | tuple):
+        return tuple(normalise(v) for v in value)
+    return value
+
+
+def same_value(a: Any, b: Any) -> bool:
+    a, b = normalise(a), normalise(b)
+    return (type(a) is type(b) and a == b) or (
+        isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool) and a == b
+    )
+
+
+@dataclass(frozen=True)
+class Term:
+    """A value in generated code: ``expr`` when it is exact for this instance, else a literal."""
+
+    value: Any
+    expr: ast.expr | None = field(default=None, compare=False)
+
+    @property
+    def source(self) -> str:
+        return ast.unparse(self.expr) if self.expr is not None else literal(self.value)
+
+    @property
+    def names(self) -> frozenset[str]:
+        if self.expr is None:
+            return frozenset()
+        return frozenset(n.id for n in ast.walk(self.expr) if isinstance(n, ast.Name))
+
+    @property
+    def is_literal(self) -> bool:
+        return self.expr is None
+
+    def as_ast(self) -> ast.expr:
+        if self.expr is not None:
+            return self.expr
+        return ast.parse(literal(self.value), mode="eval").body
+
+
+def _portable(tree: ast.AST) -> bool:
+    """Whether ``tree`` means the same in Python as in the spec language."""
+    for node in ast.walk(tree):
+        if not isinstance(node, _NODES) or isinstance(node, ast.RShift):
+            return False
+        if isinstance(node, ast.Name) and (node.id.lower() in _SPEC_CONSTANTS or node.id in ("True", "False", "None")):
+            return False
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _PURE_CALLS):
+            return False
+        if isinstance(node, ast.Constant) and not isinstance(node.value, int | float | str):
+            return False
+    return True
+
+
+class Env:
+    """The parameters visible in one generated class, with this instance's values."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self.values = {k: v for k, v in values.items() if is_free_identifier(k)}
+        self.used: set[str] = set()
+
+    def literal(self, value: Any) -> Term:
+        return Term(value)
+
+    def name(self, name: str) -> Term:
+        """The parameter ``name`` itself as a term."""
+        self.used.add(name)
+        return Term(self.values[name], ast.Name(name, ast.Load()))
+
+    def term(self, value: Any, source: str | None) -> Term:
+        """``source`` (a spec expression) when it evaluates to ``value`` here, else the literal."""
+        if source is None:
+            return Term(value)
+        try:
+            tree = spec_expr.parse(source)
+        except SpecError:
+            return Term(value)
+        body = tree.body if isinstance(tree, ast.Expression) else tree
+        if not isinstance(body, ast.expr):
+            return Term(value)
+        return self.check(value, body)
+
+    def check(self, value: Any, body: ast.expr) -> Term:
+        """The term for an expression tree, kept only if it is exact and portable."""
+        if not _portable(body):
+            return Term(value)
+        names = {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and n.id not in _PURE_CALLS}
+        if not names:
+            return Term(value)  # a constant expression: show the value
+        if not names <= self.values.keys():
+            return Term(value)
+        try:
+            result = spec_expr.Evaluator(self.values, None).eval(body)
+        except SpecError:
+            return Term(value)
+        if not same_value(result, value):
+            return Term(value)
+        self.used |= names
+        return Term(value, body)
+
+    def sum(self, value: Any, terms: list[Term]) -> Term:
+        """``a + b + ...`` when every term is an expression, else the literal ``value``."""
+        if not terms or any(t.is_literal for t in terms):
+            return Term(value)
+        body: ast.expr = terms[0].as_ast()
+        for t in terms[1:]:
+            body = ast.BinOp(body, ast.Add(), t.as_ast())
+        return self.check(value, body)
+
+    def substitute(self, value: Any, body: ast.expr | None, arguments: Mapping[str, Term]) -> Term:
+        """An expression in a callee's parameters, rewritten in this env's terms via ``arguments``."""
+        if body is None:
+            return Term(value)
+
+        class Rewrite(ast.NodeTransformer):
+            def visit_Name(self, node: ast.Name) -> ast.expr:
+                if node.id in arguments:
+                    return arguments[node.id].as_ast()
+                return node
+
+        rewritten = Rewrite().visit(ast.fix_missing_locations(ast.parse(ast.unparse(body), mode="eval").body))
+        return self.check(value, rewritten)

@@ -1,0 +1,71 @@
+"""Canonical safetensors weights: round trip, one report of every mismatch, nothing half-loaded."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import example_input, randomise
+
+import archspec
+from archspec import api
+
+torch = pytest.importorskip("torch")
+from archspec_torch import backend, canonical_state  # noqa: E402
+
+
+def test_round_trip_gives_identical_outputs(tmp_path):
+    report = api.shapes("specs/inception_small.yaml")
+    model = archspec.build("specs/inception_small.yaml").eval()
+    randomise(model, seed=3)
+    path = tmp_path / "w.safetensors"
+    backend.save_weights(model, path)
+    again = archspec.build("specs/inception_small.yaml", weights=path).eval()
+    x = example_input(report)
+    with torch.no_grad():
+        assert torch.equal(model(x), again(x))
+
+
+def test_canonical_file_holds_no_num_batches_tracked_and_loads_with_plain_torch(tmp_path):
+    from safetensors.torch import load_file
+
+    model = archspec.build("specs/lenet_bn.yaml")
+    path = tmp_path / "w.safetensors"
+    backend.save_weights(model, path)
+    tensors = load_file(str(path))
+    assert not any(k.endswith("num_batches_tracked") for k in tensors)
+    assert "1.running_mean" in tensors and "1.running_var" in tensors and "0.weight" in tensors
+    fresh = archspec.build("specs/lenet_bn.yaml")
+    fresh.load_state_dict(tensors, strict=True)  # torch's BatchNorm treats the counter as optional
+
+
+def test_every_mismatch_is_reported_at_once_and_nothing_is_loaded(tmp_path):
+    from safetensors.torch import save_file
+
+    model = archspec.build("specs/lenet_bn.yaml")
+    tensors = {k: v.clone() for k, v in canonical_state(model).items()}
+    del tensors["0.bias"]
+    tensors["extra.weight"] = torch.zeros(2)
+    tensors["4.weight"] = torch.zeros(3, 3)
+    tensors["15.bias"] = tensors["15.bias"].double()
+    tensors["1.weight"] = torch.full_like(tensors["1.weight"], 7.0)
+    path = tmp_path / "bad.safetensors"
+    save_file(tensors, str(path))
+    target = archspec.build("specs/lenet_bn.yaml")
+    before = {k: v.clone() for k, v in target.state_dict().items()}
+    with pytest.raises(archspec.SpecError, match="4 problems, nothing loaded") as info:
+        backend.load_weights(target, path)
+    notes = "\n".join(info.value.notes)
+    assert "missing: 0.bias" in notes
+    assert "unexpected: extra.weight" in notes
+    assert "wrong shape: 4.weight is (3, 3), expected (16, 6, 5, 5)" in notes
+    assert "wrong dtype: 15.bias is float64, expected float32" in notes
+    assert all(torch.equal(before[k], v) for k, v in target.state_dict().items())
+
+
+def test_a_file_that_is_not_safetensors_is_a_spec_error(tmp_path):
+    path = tmp_path / "w.pt"
+    torch.save({"a": torch.zeros(1)}, path)  # a pickle: never read
+    model = archspec.build("specs/lenet_bn.yaml")
+    with pytest.raises(archspec.SpecError, match="not a readable safetensors file"):
+        backend.load_weights(model, path)
+    with pytest.raises(archspec.SpecError, match="does not exist"):
+        backend.load_weights(model, tmp_path / "missing.safetensors")
