@@ -10,9 +10,9 @@ from torch import nn
 
 from archspec.backends import EmittedSource, RunResult
 from archspec.errors import SpecError
+from archspec.infer import ShapeReport
 from archspec.ir import Graph
 from archspec.ops import Op
-from archspec.infer import ShapeReport
 from archspec_torch import ops as _ops  # registers the lowerings
 from archspec_torch import weights as _weights
 from archspec_torch._load import load_source

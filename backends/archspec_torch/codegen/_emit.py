@@ -23,9 +23,9 @@ from typing import Any
 
 from archspec.backends import EmittedSource
 from archspec.errors import SpecError
+from archspec.infer import ShapeReport
 from archspec.ir import Graph, Node, TensorType
 from archspec.ops.merge import Concat
-from archspec.infer import ShapeReport
 from archspec_torch._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext, ModuleCall
 from archspec_torch.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
 from archspec_torch.codegen._terms import Env, Term, literal
