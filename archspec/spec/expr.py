@@ -114,14 +114,29 @@ def _arrows_to_shifts(source: str) -> str:
 
 
 def parse(source: str, loc: Location | None = None, *, mode: str = "eval") -> ast.AST:
-    """Parse and whitelist-check an expression; errors point into the source."""
-    return _parse_cached(source, mode, loc)
+    """Parse and whitelist-check an expression; errors point into the source at ``loc``.
+
+    The tree is cached by text, so a call written many times (``unit(8)`` in a chain of
+    10,000 blocks) is parsed once; trees are shared and must not be modified.
+    """
+    try:
+        return _parse_text(source, mode)
+    except _ParseProblem as problem:
+        where = loc.shifted(problem.column) if loc and problem.column is not None else loc
+        raise SpecError(problem.message, where, **problem.details) from None
+
+
+class _ParseProblem(Exception):
+    """A parse failure at a column of the text, located by :func:`parse`."""
+
+    def __init__(self, message: str, column: int | None = None, **details: Any) -> None:
+        self.message, self.column, self.details = message, column, details
 
 
 @lru_cache(maxsize=4096)
-def _parse_cached(source: str, mode: str, loc: Location | None) -> ast.AST:
+def _parse_text(source: str, mode: str) -> ast.AST:
     if len(source) > MAX_EXPR_CHARS:
-        raise SpecError(f"expression is {len(source):,} characters long, over the limit of {MAX_EXPR_CHARS:,}", loc)
+        raise _ParseProblem(f"expression is {len(source):,} characters long, over the limit of {MAX_EXPR_CHARS:,}")
     source = source.replace("\n", " ")  # a YAML block scalar's newline is a space; widths kept
     prefix = 4 if mode == "for" else 0
     text = _arrows_to_shifts(source)
@@ -131,32 +146,26 @@ def _parse_cached(source: str, mode: str, loc: Location | None) -> ast.AST:
         tree = ast.parse(wrapped, mode="exec" if mode == "for" else "eval")
     except SyntaxError as exc:
         col = max(0, (exc.offset or 1) - 1 - prefix + lead)
-        raise SpecError(
-            f"invalid expression: {exc.msg}",
-            loc.shifted(col) if loc else None,
-            found=source.strip(),
-        ) from None
+        raise _ParseProblem(f"invalid expression: {exc.msg}", col, found=source.strip()) from None
     except (RecursionError, MemoryError, ValueError):
-        raise SpecError("expression is nested too deeply", loc) from None
+        raise _ParseProblem("expression is nested too deeply") from None
     for node in ast.walk(tree):
         if mode == "for" and isinstance(node, ast.Module | ast.For | ast.Pass | ast.Store):
             continue
         if not isinstance(node, _ALLOWED):
-            col = getattr(node, "col_offset", 0) - prefix + lead
-            raise SpecError(
+            raise _ParseProblem(
                 f"{_describe(node)} is not allowed in a spec expression",
-                loc.shifted(col) if loc else None,
+                getattr(node, "col_offset", 0) - prefix + lead,
                 expected="numbers, names, lists, arithmetic, comparisons, 'a if c else b', calls",
                 found=source.strip(),
             )
-    if lead:
+    if lead or prefix:
         for node in ast.walk(tree):
             if hasattr(node, "col_offset"):
-                node.col_offset += lead
-    if prefix:
-        for node in ast.walk(tree):
-            if hasattr(node, "col_offset"):
-                node.col_offset -= prefix
+                node.col_offset += lead - prefix
+            end = getattr(node, "end_col_offset", None)
+            if end is not None:
+                node.end_col_offset = end + lead - prefix  # type: ignore[attr-defined]
     return tree
 
 

@@ -38,8 +38,26 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # characters or one more column of indent (a few thousand levels within MAX_FILE_BYTES),
 # so a text with few of them is safe for libyaml; others go to PyYAML, which raises
 # RecursionError (reported as too deep).
-_NESTING_CHARS = "[{-?"
 _C_SAFE_NESTING = 2_000
+_BRACKETS = re.compile(r"[\[\]{}]")
+_LINE_LEAD = re.compile(r"^[ \t?:-]*", re.MULTILINE)
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on the YAML nesting depth of ``text``, cheap to compute.
+
+    Flow nesting is the bracket depth; block nesting needs, per level, at least one more
+    character of indentation or one more ``-``/``?`` indicator at the start of a line (a
+    ``- key:`` line opens two levels with two characters, hence the factor 2).
+    """
+    depth = flow = 0
+    for match in _BRACKETS.finditer(text):
+        depth = depth + 1 if match.group() in "[{" else max(0, depth - 1)
+        flow = max(flow, depth)
+    block = max((len(m.group()) for m in _LINE_LEAD.finditer(text)), default=0)
+    return flow + 2 * block
+
+
 _FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)$")
 
 
@@ -99,8 +117,8 @@ def load_file(path: str | Path) -> Document:
 def load_yaml_text(text: str, file: str = "<string>") -> Document:
     """Parse YAML text; see the module docstring for what is refused."""
     try:
-        nesting = sum(text.count(c) for c in _NESTING_CHARS)
-        root = yaml.compose(text, Loader=_LOADER if nesting < _C_SAFE_NESTING else yaml.SafeLoader)
+        safe_for_c = _nesting_bound(text) < _C_SAFE_NESTING
+        root = yaml.compose(text, Loader=_LOADER if safe_for_c else yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, file, text) from None
     except yaml.YAMLError as exc:
