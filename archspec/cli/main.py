@@ -120,6 +120,7 @@ def check(
     Example: archspec check specs/*.yaml
     """
     from archspec import api
+    from archspec.spec.program import IsLibrary
 
     overrides = parse_sets(sets)
     failed = 0
@@ -127,6 +128,12 @@ def check(
     for path in specs:
         try:
             report = api.shapes(path, overrides if overrides else None)
+        except IsLibrary as lib:
+            names = sorted(lib.library.blocks) if lib.library else []
+            results.append({"file": str(path), "ok": True, "library": True, "blocks": names})
+            if fmt != "json":
+                typer.echo(f"ok  {path}  (block library: {', '.join(names)})")
+            continue
         except (SpecError, SpecErrors) as exc:
             failed += 1
             results.append({"file": str(path), "ok": False, "errors": _errors_json(exc)})

@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archspec.errors import Location, SpecError
+from archspec.errors import Location, SpecError, exception_attrs_settable
 from archspec.spec.desugar import validate
 from archspec.spec.expand import Program
 from archspec.spec.loader import Document, load_file
 from archspec.spec.model import Block, Library, Spec
 
 
+@exception_attrs_settable
+@dataclass(frozen=True)
+class IsLibrary(SpecError):
+    """Raised by :func:`load_program` for a valid block library, which has no network to expand."""
+
+    library: Library | None = None
+
+
 def load_program(path: str | Path) -> Program:
     """Load and validate a spec and its libraries; raise SpecError/SpecErrors on problems."""
     doc = load_file(path)
-    spec = validate(doc)
-    if not isinstance(spec, Spec):
-        raise SpecError(
-            "this file has no 'network': it is a block library",
+    data = doc.data
+    if isinstance(data, dict) and "blocks" in data and not {"network", "name", "input"} & data.keys():
+        library = validate(doc, library=True)
+        assert isinstance(library, Library)
+        _import(library, doc, {}, {}, stack=[Path(doc.file).resolve()], own=frozenset(library.blocks))
+        raise IsLibrary(
+            "this file is a block library (no 'network'): nothing to expand",
             Location(doc.file),
-            hint="'use:' it from a spec that has input and network",
+            found="blocks " + ", ".join(library.blocks),
+            hint="'use:' it from a spec that has name, input and network",
+            library=library,
         )
+    spec = validate(doc)
+    assert isinstance(spec, Spec)
     blocks: dict[str, Block] = {}
     origin: dict[str, str] = {}
     _import(spec, doc, blocks, origin, stack=[Path(doc.file).resolve()], own=frozenset(spec.blocks))

@@ -131,3 +131,21 @@ def test_schema_to_stdout_and_file(tmp_path: Path) -> None:
     out = tmp_path / "schema.json"
     assert run("schema", "-o", str(out)).returncode == 0
     assert json.loads(out.read_text()) == schema
+
+
+def test_check_accepts_block_libraries_and_shapes_refuses_them() -> None:
+    library = str(ROOT / "specs" / "blocks" / "inception.yaml")
+    result = run("check", library)
+    assert result.returncode == 0, result.stderr
+    assert "block library: inception" in result.stdout
+    result = run("shapes", library)
+    assert result.returncode == 1
+    assert "is a block library" in result.stderr
+
+
+def test_check_reports_errors_inside_a_library(tmp_path: Path) -> None:
+    lib = tmp_path / "lib.yaml"
+    lib.write_text("archspec: 1\nblocks:\n  unit(c): conv(c, 3) -> relu\n  broken(: relu\n")
+    result = run("check", str(lib))
+    assert result.returncode == 1
+    assert f"{lib}:4:" in result.stderr
