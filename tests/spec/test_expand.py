@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from archspec import api
-from archspec.errors import SpecError, SpecErrors
+from archspec.errors import SpecError
 from archspec.ir import GRAPH_INPUT, Graph, Node, ScopeKind, TensorType
 from archspec.ops import REGISTRY
 
