@@ -35,11 +35,20 @@ def compile_spec(
     input: Annotated[
         str | None, typer.Option("--input", "-i", help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic).")
     ] = None,
+    opset: Annotated[
+        int | None, typer.Option("--opset", help="ONNX opset (onnx only; default 17, read by most runtimes).")
+    ] = None,
+    fold_bn: Annotated[
+        bool, typer.Option("--fold-bn", help="Fold each batchnorm into the convolution before it (onnx only).")
+    ] = False,
 ) -> None:
     """Write standalone source for a spec (readable PyTorch for --backend torch).
 
     With --weights, the weights file is checked against the compiled network (every
     missing, unexpected or misshapen tensor is reported) before anything is written.
+
+    For --backend onnx the file is the .onnx model itself, with the --weights given or
+    seeded random ones (it says which).
 
     Example: archspec compile specs/googlenet.yaml --backend torch -o googlenet.py
     """
@@ -51,6 +60,13 @@ def compile_spec(
     try:
         chosen = get_backend(backend)
         report = api.shapes(spec, parse_sets(sets), parse_input(input))
+        export_file = getattr(chosen, "export_file", None)  # backends whose artefact is a model file (onnx)
+        if export_file is not None:
+            message = export_file(report.graph, report, output, weights=weights, opset=opset, fold_bn=fold_bn)
+            typer.echo(message, err=True)
+            return
+        if opset is not None or fold_bn:
+            raise typer.BadParameter(f"--opset and --fold-bn are for --backend onnx, not {backend}")
         emitted = chosen.emit(report.graph, report)
         if weights is not None:
             chosen.build(report.graph, report, weights)  # all mismatches, by name, or nothing

@@ -1,0 +1,143 @@
+"""The onnx backend object: build an :class:`OnnxModel`, write ``.onnx`` files, run onnxruntime."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+
+from archspec.backends import EmittedSource, RunResult
+from archspec.errors import SpecError
+from archspec.infer import ShapeReport
+from archspec.ir import Graph
+from archspec.ops import Op
+from archspec_onnx import weights as _weights
+from archspec_onnx._lowering import DEFAULT_OPSET, LOWERINGS
+from archspec_onnx._model import OnnxModel
+
+_EVAL_ONLY = (
+    "ONNX export is eval-only: the exported graph has batchnorm with running statistics and no dropout, "
+    "and onnxruntime computes no gradients"
+)
+
+
+def _module(module: Any) -> OnnxModel:
+    if not isinstance(module, OnnxModel):
+        raise SpecError(f"the onnx backend expects a model from its build(), got {type(module).__name__}")
+    return module
+
+
+class OnnxBackend:
+    """ONNX models straight from the IR; see :class:`archspec.backends.Backend`.
+
+    ``build`` returns an :class:`OnnxModel` (its ``.model`` is the ``onnx.ModelProto``);
+    :meth:`export_file` writes the ``.onnx`` file ``archspec compile --backend onnx`` makes.
+    """
+
+    name = "onnx"
+    #: What ``archspec compile`` writes for this backend.
+    suffix = ".onnx"
+
+    def build(
+        self,
+        graph: Graph,
+        report: ShapeReport,
+        weights: str | Path | None = None,
+        *,
+        opset: int = DEFAULT_OPSET,
+        fold_bn: bool = False,
+        seed: int = _weights.DEFAULT_SEED,
+    ) -> OnnxModel:
+        """The exported network, with canonical ``weights`` from a file, else seeded random ones."""
+        tensors = _weights.random_weights(report, seed) if weights is None else _weights.load_weights(report, weights)
+        return OnnxModel(graph, report, tensors, opset=opset, fold_bn=fold_bn)
+
+    def emit(self, graph: Graph, report: ShapeReport) -> EmittedSource:
+        """The model in ONNX's readable text form, initializers declared as typed inputs without
+        their data (the artefact itself is the binary ``.onnx`` file: see :meth:`export_file`)."""
+        model = onnx.ModelProto()
+        model.CopyFrom(self.build(graph, report).model)
+        for tensor in model.graph.initializer:
+            model.graph.input.append(onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, tensor.dims))
+        del model.graph.initializer[:]
+        text = onnx.printer.to_text(model)
+        return EmittedSource(text, f"{graph.name}.onnx.txt", graph.name, imports=("onnx",))
+
+    def export_file(
+        self,
+        graph: Graph,
+        report: ShapeReport,
+        output: str | Path,
+        *,
+        weights: str | Path | None = None,
+        opset: int | None = None,
+        fold_bn: bool = False,
+    ) -> str:
+        """Write ``output`` (``.onnx``, plus ``.onnx.data`` beyond 2 GB); returns what was written, for people."""
+        model = self.build(graph, report, weights, opset=opset or DEFAULT_OPSET, fold_bn=fold_bn)
+        files = model.save(output)
+        folded = f", {len(model.exported.folded)} batchnorms folded" if fold_bn else ""
+        origin = (
+            f"weights from {weights}"
+            if weights is not None
+            else f"seeded random weights (seed {_weights.DEFAULT_SEED}); pass --weights W.safetensors for trained ones"
+        )
+        written = " + ".join(str(f) for f in files)
+        return f"wrote {written} (opset {model.opset}, {report.total_params:,} params{folded}) with {origin}"
+
+    def load_weights(self, module: Any, path: str | Path) -> None:
+        model = _module(module)
+        model.set_weights(_weights.load_weights(model.report, path))
+
+    def save_weights(self, module: Any, path: str | Path) -> None:
+        _weights.save_weights(_module(module).weights, path)
+
+    def supports(self, op: type[Op]) -> bool:
+        return op in LOWERINGS
+
+    def run(
+        self,
+        module: Any,
+        inputs: Any,
+        *,
+        train: bool = False,
+        capture: Sequence[str] = (),
+        cotangent: Any = None,
+        device: str = "cpu",
+    ) -> RunResult:
+        """One eval-mode forward pass through onnxruntime; see :meth:`archspec.backends.Backend.run`.
+
+        ``capture`` takes node or scope paths (a stage like ``b3``); their values become extra
+        outputs of the session's copy of the model. Train mode and gradients are SpecErrors.
+        """
+        model = _module(module)
+        if train:
+            raise SpecError(f"{_EVAL_ONLY}; it cannot run in train mode", hint="compare onnx in eval mode only")
+        if cotangent is not None:
+            raise SpecError(f"{_EVAL_ONLY}; it cannot compute gradients", hint="compare gradients on torch and flax")
+        providers = ["CPUExecutionProvider"]
+        if device.startswith("cuda"):
+            import onnxruntime as ort
+
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise SpecError(
+                    "onnxruntime here has no CUDA execution provider",
+                    hint="install onnxruntime-gpu, or run the onnx backend on cpu",
+                )
+            providers.insert(0, "CUDAExecutionProvider")
+        elif device != "cpu":
+            raise SpecError(f"the onnx backend runs on cpu or cuda, not '{device}'")
+        session, outputs = model.session(capture, providers)
+        x = np.ascontiguousarray(inputs, dtype=np.float32)
+        results = dict(zip(outputs, session.run(outputs, {"input": x}), strict=True))
+        captured = {}
+        for path, value in model.capture_values(capture):
+            captured[path] = x.copy() if value == "input" else results[value]
+        state = {k: v.copy() for k, v in model.weights.items() if k.endswith((".running_mean", ".running_var"))}
+        return RunResult(results[outputs[0]], captured, state, {})
+
+    def __repr__(self) -> str:
+        return "<archspec backend 'onnx'>"

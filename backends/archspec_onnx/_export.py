@@ -1,0 +1,184 @@
+"""The exporter: a shape-checked graph and its canonical weights → an ``onnx.ModelProto``.
+
+It walks the IR in order and lets each node's lowering add ONNX nodes (see
+:mod:`archspec_onnx._lowering`). The result is the eval-mode graph:
+
+* the input is ``input`` and the output ``output``; every other value is named by the path
+  of the IR node that computes it, nodes by the same paths, initializers exactly by the
+  canonical weight names; symbolic dims (the batch ``N``) stay symbolic;
+* dropout and identity are removed; batchnorm uses its running statistics;
+* with ``fold_bn``, a batchnorm that directly follows a convolution whose output nothing else
+  reads is folded into that convolution (scaled weight, shifted bias) and disappears;
+* the opset is written with the oldest IR version that allows it, for the widest readership,
+  and the metadata records the spec's name, archspec's version and the opset.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from archspec._version import __version__
+from archspec.errors import SpecError
+from archspec.infer import ShapeReport
+from archspec.ir import GRAPH_INPUT, Graph, TensorType
+from archspec.ops.conv import Conv, Conv1d
+from archspec.ops.norm import BatchNorm
+from archspec_onnx import ops as _ops  # registers the lowerings
+from archspec_onnx._lowering import DEFAULT_OPSET, LOWERINGS, MIN_OPSET, LoweringContext, max_opset
+
+del _ops
+
+INPUT_NAME = "input"
+OUTPUT_NAME = "output"
+
+
+@dataclass(frozen=True)
+class Exported:
+    """An exported model and how IR paths map onto its values.
+
+    ``values`` maps each IR node path to the ONNX value holding its output (dropout maps to
+    its input's value, the output node to ``output``); ``folded`` maps each convolution that
+    absorbed a batchnorm to that batchnorm's path (the convolution's own output is gone).
+    """
+
+    model: onnx.ModelProto
+    values: dict[str, str]
+    folded: dict[str, str] = field(default_factory=dict)
+
+
+def check_opset(opset: int) -> None:
+    """A SpecError unless archspec can write ``opset`` with the installed onnx."""
+    newest = max_opset()
+    if not MIN_OPSET <= opset <= newest:
+        raise SpecError(
+            f"ONNX opset {opset} is not supported",
+            expected=f"an opset from {MIN_OPSET} to {newest} (the newest the installed onnx knows)",
+            found=str(opset),
+            hint=f"the default, {DEFAULT_OPSET}, is read by most runtimes and converters",
+        )
+
+
+def fold_plan(graph: Graph) -> dict[str, str]:
+    """``{conv path: batchnorm path}`` for every batchnorm that can be folded into its convolution."""
+    readers = Counter(name for node in graph.nodes for name in node.inputs)
+    plan = {}
+    for node in graph.nodes:
+        if not isinstance(node.op, BatchNorm) or node.inputs[0] == GRAPH_INPUT:
+            continue
+        source = graph.node(node.inputs[0])
+        if isinstance(source.op, Conv | Conv1d) and readers[source.name] == 1 and source.name != graph.output:
+            plan[source.name] = node.name
+    return plan
+
+
+def fold_weights(graph: Graph, weights: dict[str, np.ndarray], plan: dict[str, str]) -> dict[str, np.ndarray]:
+    """The weights with each planned batchnorm folded into its convolution (computed in float64)."""
+    folded = dict(weights)
+    for conv, bn in plan.items():
+        op = graph.node(bn).op
+        assert isinstance(op, BatchNorm)
+        mean = folded.pop(f"{bn}.running_mean").astype(np.float64)
+        var = folded.pop(f"{bn}.running_var").astype(np.float64)
+        gamma = folded.pop(f"{bn}.weight").astype(np.float64) if op.affine else np.ones_like(mean)
+        beta = folded.pop(f"{bn}.bias").astype(np.float64) if op.affine else np.zeros_like(mean)
+        scale = gamma / np.sqrt(var + op.eps)
+        weight = folded[f"{conv}.weight"].astype(np.float64)
+        bias = folded.get(f"{conv}.bias", np.zeros_like(mean)).astype(np.float64)
+        folded[f"{conv}.weight"] = (weight * scale.reshape(-1, *[1] * (weight.ndim - 1))).astype(np.float32)
+        folded[f"{conv}.bias"] = ((bias - mean) * scale + beta).astype(np.float32)
+    return folded
+
+
+def value_info(name: str, t: TensorType) -> onnx.ValueInfoProto:
+    elem = helper.np_dtype_to_tensor_dtype(np.dtype(t.dtype))
+    return helper.make_tensor_value_info(name, elem, list(t.shape))
+
+
+def export(
+    graph: Graph,
+    report: ShapeReport,
+    weights: dict[str, np.ndarray],
+    *,
+    opset: int = DEFAULT_OPSET,
+    fold_bn: bool = False,
+) -> Exported:
+    """``graph`` as an ONNX model with ``weights`` (canonical names) as its initializers."""
+    check_opset(opset)
+    plan = fold_plan(graph) if fold_bn else {}
+    effective = fold_weights(graph, weights, plan) if plan else weights
+    absorbed = {bn: conv for conv, bn in plan.items()}
+    output_name = OUTPUT_NAME
+    if output_name in report.info and output_name != graph.output:
+        output_name = f"{OUTPUT_NAME}_"  # a stage named "output" that is not the network's output
+    values: dict[str, str] = {GRAPH_INPUT: INPUT_NAME}
+    types: dict[str, TensorType] = {GRAPH_INPUT: graph.input}
+    types.update((name, info.output) for name, info in report.info.items())
+    nodes: list[onnx.NodeProto] = []
+    used: dict[str, np.ndarray] = {}
+    for node in graph.nodes:
+        if node.name in absorbed:
+            values[node.name] = values.pop(absorbed[node.name])
+            continue
+        produces = plan.get(node.name, node.name)  # a folding conv computes its batchnorm's value
+        out = output_name if produces == graph.output else produces
+        ctx = LoweringContext(
+            node,
+            tuple(types[i] for i in node.inputs),
+            types[node.name],
+            tuple(values[i] for i in node.inputs),
+            out,
+            opset,
+            effective,
+            nodes,
+            used,
+        )
+        rule = LOWERINGS.get(node)
+        try:
+            alias = rule(node, ctx)
+        except SpecError:
+            raise
+        except Exception as exc:  # a lowering's own bug: say where
+            raise SpecError(
+                f"while lowering '{node.name}' ({node.op_name}) to ONNX: {type(exc).__name__}: {exc}",
+                node.loc,
+                node.trace,
+            ) from exc
+        values[node.name] = alias if alias is not None else out
+    final = values[graph.output]
+    if final != output_name:  # the network ends in a removed op (dropout): name its value
+        nodes.append(helper.make_node("Identity", [final], [output_name], name=output_name))
+    values[graph.output] = output_name
+    initializers = [numpy_helper.from_array(array, name) for name, array in used.items()]
+    onnx_graph = helper.make_graph(
+        nodes,
+        graph.name,
+        [value_info(INPUT_NAME, graph.input)],
+        [value_info(output_name, report.output)],
+        initializer=initializers,
+    )
+    opsets = [helper.make_opsetid("", opset)]
+    model = helper.make_model(
+        onnx_graph,
+        opset_imports=opsets,
+        producer_name="archspec",
+        producer_version=__version__,
+        doc_string=graph.doc,
+    )
+    model.ir_version = helper.find_min_ir_version_for(opsets)
+    helper.set_model_props(
+        model,
+        {
+            "archspec.spec": graph.name,
+            "archspec.version": __version__,
+            "archspec.opset": str(opset),
+            "archspec.fold_bn": "true" if plan else "false",
+            "archspec.params": json.dumps(dict(graph.params), sort_keys=True, default=str),
+        },
+    )
+    return Exported(model, {k: v for k, v in values.items() if k != GRAPH_INPUT}, plan)

@@ -1,0 +1,8 @@
+"""ONNX lowerings, one module per op family, mirroring :mod:`archspec.ops`.
+
+Importing this package registers every rule in :data:`archspec_onnx._lowering.LOWERINGS`.
+"""
+
+from archspec_onnx.ops import activation, conv, linear, merge, norm, pool, tensor
+
+__all__ = ["activation", "conv", "linear", "merge", "norm", "pool", "tensor"]

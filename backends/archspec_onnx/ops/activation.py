@@ -1,0 +1,70 @@
+"""Activations → ONNX ops; where ONNX has no op at the export's opset, a short composition.
+
+* ``relu6`` → ``Clip(x, 0, 6)``; ``silu`` → ``x * Sigmoid(x)``.
+* ``gelu`` → ``Gelu`` from opset 20; below it, ``0.5 x (1 + erf(x / √2))`` (or the tanh form
+  for ``approximate='tanh'``), the same formulas PyTorch uses.
+* ``softmax`` → ``Softmax(axis)`` (opset ≥ 13: normalises along that one axis, like PyTorch).
+"""
+
+from __future__ import annotations
+
+import math
+
+from archspec.ir import Node
+from archspec.ops import Op
+from archspec.ops.activation import Gelu, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Softmax, Tanh
+from archspec_onnx._lowering import LOWERINGS, LoweringContext
+
+_PLAIN: dict[type[Op], str] = {Relu: "Relu", Sigmoid: "Sigmoid", Tanh: "Tanh"}
+
+#: The first opset with a Gelu op.
+GELU_OPSET = 20
+
+
+@LOWERINGS.register(*_PLAIN)
+def plain(node: Node, ctx: LoweringContext) -> None:
+    ctx.emit(_PLAIN[type(node.op)], [ctx.x])
+
+
+@LOWERINGS.register(Relu6)
+def relu6(node: Node, ctx: LoweringContext) -> None:
+    ctx.emit("Clip", [ctx.x, ctx.const("min", 0.0), ctx.const("max", 6.0)])
+
+
+@LOWERINGS.register(LeakyRelu)
+def leaky_relu(node: Node, ctx: LoweringContext) -> None:
+    assert isinstance(node.op, LeakyRelu)
+    ctx.emit("LeakyRelu", [ctx.x], alpha=node.op.negative_slope)
+
+
+@LOWERINGS.register(Silu)
+def silu(node: Node, ctx: LoweringContext) -> None:
+    ctx.emit("Mul", [ctx.x, ctx.emit("Sigmoid", [ctx.x], to=ctx.tmp("sigmoid"))])
+
+
+@LOWERINGS.register(Gelu)
+def gelu(node: Node, ctx: LoweringContext) -> None:
+    op = node.op
+    assert isinstance(op, Gelu)
+    if ctx.opset >= GELU_OPSET:
+        ctx.emit("Gelu", [ctx.x], approximate=op.approximate)
+        return
+    x = ctx.x
+    if op.approximate == "tanh":  # 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
+        cube = ctx.emit("Mul", [x, ctx.emit("Mul", [x, x], to=ctx.tmp("square"))], to=ctx.tmp("cube"))
+        inner = ctx.emit("Mul", [cube, ctx.const("c", 0.044715)], to=ctx.tmp("scaled_cube"))
+        inner = ctx.emit("Add", [x, inner], to=ctx.tmp("poly"))
+        inner = ctx.emit("Mul", [inner, ctx.const("sqrt_2_over_pi", math.sqrt(2 / math.pi))], to=ctx.tmp("arg"))
+        curve = ctx.emit("Tanh", [inner], to=ctx.tmp("tanh"))
+    else:  # 0.5 x (1 + erf(x / √2))
+        scaled = ctx.emit("Div", [x, ctx.const("sqrt2", math.sqrt(2))], to=ctx.tmp("scaled"))
+        curve = ctx.emit("Erf", [scaled], to=ctx.tmp("erf"))
+    one_plus = ctx.emit("Add", [curve, ctx.const("one", 1.0)], to=ctx.tmp("one_plus"))
+    half_x = ctx.emit("Mul", [x, ctx.const("half", 0.5)], to=ctx.tmp("half_x"))
+    ctx.emit("Mul", [half_x, one_plus])
+
+
+@LOWERINGS.register(Softmax)
+def softmax(node: Node, ctx: LoweringContext) -> None:
+    assert isinstance(node.op, Softmax)
+    ctx.emit("Softmax", [ctx.x], axis=node.op.axis)

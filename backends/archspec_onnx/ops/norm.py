@@ -1,0 +1,77 @@
+"""``batchnorm`` → ``BatchNormalization`` with the running statistics (the eval graph),
+``layernorm`` → ``LayerNormalization`` (opset ≥ 17), ``lrn`` → ``LRN`` or its composition.
+
+ONNX's BatchNormalization ``momentum`` is the weight of the *old* running value, so
+archspec's ``update_rate`` is written as ``momentum = 1 - update_rate`` (it documents the
+model; inference does not read it). Without ``affine`` the scale and shift are constant
+ones and zeros, not initializers, since they are not canonical weights.
+
+PyTorch's LocalResponseNorm sums the window ``c - size//2 .. c + (size-1)//2``; ONNX's LRN
+sums ``c - (size-1)//2 .. c + size//2``. They agree for odd sizes on 4-D inputs (where
+onnxruntime implements LRN); otherwise the lowering writes PyTorch's own computation: the
+squares, zero-padded along channels, averaged by a ``size x 1 x ...`` pool.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from archspec.ir import Node
+from archspec.ops._base import static
+from archspec.ops.norm import BatchNorm, LayerNorm, LocalResponseNorm
+from archspec_onnx._lowering import LOWERINGS, LoweringContext
+
+#: The first opset with LayerNormalization.
+LAYERNORM_OPSET = 17
+
+
+@LOWERINGS.register(BatchNorm)
+def batchnorm(node: Node, ctx: LoweringContext) -> None:
+    op = node.op
+    assert isinstance(op, BatchNorm)
+    channels = static(ctx.input.shape[1], "channels")
+    if op.affine:
+        scale, shift = ctx.param("weight"), ctx.param("bias")
+    else:
+        scale, shift = ctx.const("scale", np.ones(channels)), ctx.const("shift", np.zeros(channels))
+    ctx.emit(
+        "BatchNormalization",
+        [ctx.x, scale, shift, ctx.param("running_mean"), ctx.param("running_var")],
+        epsilon=op.eps,
+        momentum=1.0 - op.update_rate,
+    )
+
+
+@LOWERINGS.register(LayerNorm)
+def layernorm(node: Node, ctx: LoweringContext) -> None:
+    op = node.op
+    assert isinstance(op, LayerNorm)
+    ctx.require_opset(LAYERNORM_OPSET, "LayerNormalization")
+    if op.affine:
+        inputs = [ctx.x, ctx.param("weight"), ctx.param("bias")]
+    else:
+        shape = [static(d, "normalised axis") for d in ctx.input.shape[-op.dims :]]
+        inputs = [ctx.x, ctx.const("scale", np.ones(shape))]
+    ctx.emit("LayerNormalization", inputs, axis=-op.dims, epsilon=op.eps)
+
+
+@LOWERINGS.register(LocalResponseNorm)
+def lrn(node: Node, ctx: LoweringContext) -> None:
+    op = node.op
+    assert isinstance(op, LocalResponseNorm)
+    if op.size % 2 == 1 and ctx.input.rank == 4:
+        ctx.emit("LRN", [ctx.x], size=op.size, alpha=op.alpha, beta=op.beta, bias=op.k)
+        return
+    rank = ctx.input.rank
+    square = ctx.emit("Mul", [ctx.x, ctx.x], to=ctx.tmp("square"))
+    lifted = ctx.emit("Unsqueeze", [square, ctx.const("axis", [1], np.int64)], to=ctx.tmp("lifted"))
+    begins = [0, 0, op.size // 2] + [0] * (rank - 2)
+    ends = [0, 0, (op.size - 1) // 2] + [0] * (rank - 2)
+    padded = ctx.emit("Pad", [lifted, ctx.const("pads", begins + ends, np.int64)], to=ctx.tmp("padded"))
+    kernel = [op.size] + [1] * (rank - 2)
+    mean = ctx.emit("AveragePool", [padded], to=ctx.tmp("window_mean"), kernel_shape=kernel)
+    mean = ctx.emit("Squeeze", [mean, ctx.const("axis", [1], np.int64)], to=ctx.tmp("mean"))
+    scaled = ctx.emit("Mul", [mean, ctx.const("alpha", op.alpha)], to=ctx.tmp("scaled"))
+    shifted = ctx.emit("Add", [scaled, ctx.const("k", op.k)], to=ctx.tmp("shifted"))
+    divisor = ctx.emit("Pow", [shifted, ctx.const("beta", op.beta)], to=ctx.tmp("divisor"))
+    ctx.emit("Div", [ctx.x, divisor])

@@ -1,0 +1,107 @@
+"""Canonical weights as numpy arrays: the names and shapes a graph expects, seeded random ones,
+and safetensors files (never pickle), checked all at once.
+
+The names are the IR paths plus the parameter or buffer name (``b3.0.branch2.1.weight``,
+``bn1.running_var``) in PyTorch layouts, exactly as every archspec backend reads and writes them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from archspec.errors import SpecError
+from archspec.infer import ShapeReport
+from archspec.io import atomic_write
+
+#: The seed of the weights ``archspec compile --backend onnx`` writes when given none.
+DEFAULT_SEED = 0
+
+
+def expected_shapes(report: ShapeReport) -> dict[str, tuple[int, ...]]:
+    """Every canonical tensor of the network by name, parameters then buffers per node."""
+    shapes: dict[str, tuple[int, ...]] = {}
+    for node in report.graph.nodes:
+        info = report.info[node.name]
+        for group in (info.params, info.buffers):
+            for name, shape in group.items():
+                shapes[f"{node.name}.{name}"] = tuple(int(d) for d in shape)
+    return shapes
+
+
+def random_weights(report: ShapeReport, seed: int = DEFAULT_SEED) -> dict[str, np.ndarray]:
+    """Seeded weights drawn like a fresh PyTorch module's: weights and biases uniform in
+    ±1/√fan_in, norm scales 1 and shifts 0, running mean 0 and variance 1."""
+    rng = np.random.default_rng(seed)
+    tensors: dict[str, np.ndarray] = {}
+    for node in report.graph.nodes:
+        info = report.info[node.name]
+        weight = info.params.get("weight")
+        fan_in = math.prod(int(d) for d in weight[1:]) if weight is not None and len(weight) >= 2 else 0
+        for name, shape in (*info.params.items(), *info.buffers.items()):
+            dims = tuple(int(d) for d in shape)
+            if fan_in and name in ("weight", "bias"):
+                bound = np.float32(1.0 / math.sqrt(fan_in))
+                value = rng.random(dims, dtype=np.float32) * (2 * bound) - bound  # float32 throughout: big nets
+            elif name in ("weight", "running_var"):
+                value = np.ones(dims, np.float32)
+            else:
+                value = np.zeros(dims, np.float32)
+            tensors[f"{node.name}.{name}"] = value
+    return tensors
+
+
+def read_weights(path: str | Path) -> dict[str, np.ndarray]:
+    """The tensors of a safetensors file, or a SpecError saying why it cannot be read."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        return load_file(str(path))
+    except FileNotFoundError:
+        raise SpecError(f"weights file {path} does not exist") from None
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise SpecError(f"{path} is not a readable safetensors file: {exc}") from None
+
+
+def check_weights(report: ShapeReport, tensors: dict[str, np.ndarray], source: str = "weights") -> None:
+    """Raise one SpecError listing every missing, unexpected, misshapen or mistyped tensor."""
+    expected = expected_shapes(report)
+    notes = [f"missing: {k} {shape}" for k, shape in expected.items() if k not in tensors]
+    notes += [
+        f"unexpected: {k} {tuple(v.shape)}"
+        for k, v in tensors.items()
+        if k not in expected and not k.endswith(".num_batches_tracked")  # torch bookkeeping, not canonical
+    ]
+    for key, want in expected.items():
+        got = tensors.get(key)
+        if got is None:
+            continue
+        if tuple(got.shape) != want:
+            notes.append(f"wrong shape: {key} is {tuple(got.shape)}, expected {want}")
+        if got.dtype != np.float32:
+            notes.append(f"wrong dtype: {key} is {got.dtype}, expected float32")
+    if notes:
+        raise SpecError(
+            f"{source} do not match the network: {len(notes)} problem{'s' if len(notes) != 1 else ''}, nothing loaded",
+            notes=tuple(notes),
+            hint="weights are named by spec path, e.g. b3.0.branch2.2.weight; see `archspec shapes` for the paths",
+        )
+
+
+def load_weights(report: ShapeReport, path: str | Path) -> dict[str, np.ndarray]:
+    """The canonical tensors of ``path``, checked against the network (all of them, or a SpecError)."""
+    tensors = read_weights(path)
+    check_weights(report, tensors, source=f"weights in {path}")
+    expected = expected_shapes(report)
+    return {k: np.ascontiguousarray(tensors[k]) for k in expected}
+
+
+def save_weights(tensors: dict[str, np.ndarray], path: str | Path) -> None:
+    """Write canonical tensors to ``path`` (safetensors, atomically)."""
+    from safetensors.numpy import save_file
+
+    contiguous = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    atomic_write(path, lambda tmp: save_file(contiguous, str(tmp), metadata={"format": "pt", "writer": "archspec"}))

@@ -1,0 +1,107 @@
+"""Shared fixtures for the onnx backend tests: every spec in specs/, built once per session.
+
+The 224x224 ImageNet-style specs run at a smaller input (see ``INPUTS``) so that the whole
+suite stays quick; every spec keeps its layers, so every lowering is still exercised.
+Weights are the backend's seeded ones with the batchnorm statistics and affine terms made
+non-trivial, so that running statistics and folding are really tested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+np = pytest.importorskip("numpy")
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+import archspec  # noqa: E402
+from archspec import api  # noqa: E402
+from archspec.backends import get_backend  # noqa: E402
+from archspec.infer import ShapeReport  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[3]
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+#: Smaller inputs for the 224x224 specs (the layers are unchanged; only the sizes shrink).
+INPUTS: dict[str, list[int | str]] = {
+    "alexnet": ["N", 1, 96, 96],
+    "nin": ["N", 1, 96, 96],
+    "vgg11": ["N", 1, 32, 32],
+    "resnet18": ["N", 3, 64, 64],
+    "mobilenet_v2": ["N", 3, 64, 64],
+}
+
+
+def lively_weights(weights: dict[str, Any], seed: int = 1) -> dict[str, Any]:
+    """``weights`` with batchnorm scales, shifts and statistics drawn away from 1 and 0."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, value in weights.items():
+        is_norm = name.rsplit(".", 1)[0] + ".running_mean" in weights
+        if name.endswith("running_var") or (is_norm and name.endswith(".weight")):
+            value = rng.uniform(0.5, 1.5, value.shape)
+        elif name.endswith("running_mean") or (is_norm and name.endswith(".bias")):
+            value = rng.uniform(-0.1, 0.1, value.shape)
+        out[name] = np.asarray(value, dtype=np.float32)
+    return out
+
+
+def example_input(report: ShapeReport, batch: int = 2, seed: int = 0) -> Any:
+    shape = [batch if isinstance(d, str) else d for d in report.graph.input.shape]
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+@dataclass
+class SpecCase:
+    """One spec with its report, a weights file, and its onnx models (built on first use)."""
+
+    path: Path
+    report: ShapeReport
+    weights: Path
+    input_shape: list[int | str] | None
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    def onnx(self, **options: Any) -> Any:
+        key = "onnx" + repr(sorted(options.items()))
+        if key not in self._cache:
+            backend = get_backend("onnx")
+            self._cache[key] = backend.build(self.report.graph, self.report, self.weights, **options)
+        return self._cache[key]
+
+    def torch(self) -> Any:
+        if "torch" not in self._cache:
+            pytest.importorskip("torch")
+            self._cache["torch"] = archspec.build(
+                self.path, backend="torch", weights=self.weights, input_shape=self.input_shape
+            )
+        return self._cache["torch"]
+
+
+_CASES: dict[Path, SpecCase] = {}
+
+
+@pytest.fixture(params=SPECS, ids=[p.stem for p in SPECS])
+def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SpecCase:
+    path = request.param
+    if path not in _CASES:
+        from archspec_onnx import random_weights, save_weights
+
+        shape = INPUTS.get(path.stem)
+        report = api.shapes(path, None, shape)
+        weights = tmp_path_factory.mktemp(path.stem) / "weights.safetensors"
+        save_weights(lively_weights(random_weights(report, seed=0)), weights)
+        _CASES[path] = SpecCase(path, report, weights, shape)
+    return _CASES[path]
+
+
+@pytest.fixture
+def onnx_backend() -> Any:
+    return get_backend("onnx")
