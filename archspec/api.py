@@ -34,8 +34,11 @@ def shapes(
     source: SpecSource | Graph,
     params: Mapping[str, Any] | None = None,
     input_shape: list[int | str] | None = None,
-    **limits: int,
+    *,
+    max_params: int | None = None,
+    max_activation: int | None = None,
 ) -> ShapeReport:
-    """Infer every shape of a spec (or of an already lowered graph)."""
+    """Infer every shape of a spec (or of an already lowered graph); ``max_params`` and
+    ``max_activation`` raise (or lower) the bounds on absurd networks (None: the defaults)."""
     graph = source if isinstance(source, Graph) else to_graph(source, params, input_shape)
-    return infer_shapes(graph, **limits)
+    return infer_shapes(graph, max_params=max_params, max_activation=max_activation)

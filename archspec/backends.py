@@ -217,30 +217,40 @@ def build(
     weights: str | Path | None = None,
     *,
     input_shape: list[int | str] | None = None,
+    max_params: int | None = None,
+    max_activation: int | None = None,
     **params: Any,
 ) -> Any:
     """Compile ``spec`` (a path, mapping or loaded program) into ``backend``'s module.
 
     ``params`` override network params (like ``--set``); ``weights`` is a canonical
-    safetensors file to load. Example::
+    safetensors file to load. A network over the bounds of :func:`archspec.infer.infer_shapes`
+    is refused before the backend allocates anything; ``max_params`` and ``max_activation``
+    raise them (like ``--max-params``). Example::
 
         model = archspec.build("specs/googlenet.yaml", backend="torch", classes=100)
     """
     from archspec.api import to_graph
     from archspec.infer import infer_shapes
 
-    chosen = get_backend(backend)
     graph = to_graph(spec, params or None, input_shape)
-    return chosen.build(graph, infer_shapes(graph), weights)
+    report = infer_shapes(graph, max_params=max_params, max_activation=max_activation)
+    return get_backend(backend).build(graph, report, weights)
 
 
 def emit(
-    spec: SpecSource, backend: str = "torch", *, input_shape: list[int | str] | None = None, **params: Any
+    spec: SpecSource,
+    backend: str = "torch",
+    *,
+    input_shape: list[int | str] | None = None,
+    max_params: int | None = None,
+    max_activation: int | None = None,
+    **params: Any,
 ) -> EmittedSource:
     """The source ``backend`` generates for ``spec`` (see :func:`build` for the arguments)."""
     from archspec.api import to_graph
     from archspec.infer import infer_shapes
 
-    chosen = get_backend(backend)
     graph = to_graph(spec, params or None, input_shape)
-    return chosen.emit(graph, infer_shapes(graph))
+    report = infer_shapes(graph, max_params=max_params, max_activation=max_activation)
+    return get_backend(backend).emit(graph, report)

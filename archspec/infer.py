@@ -15,8 +15,12 @@ from typing import Any, cast
 from archspec.errors import SpecError
 from archspec.ir import GRAPH_INPUT, Graph, Shape, TensorType
 
+#: Bounds that refuse absurd networks before any backend allocates a byte: learnable
+#: parameters in all (10^10, 40 GB as float32), and elements of any one tensor, the input
+#: included (2^32, 16 GiB as float32; VGG's first layer at batch 1024 and 224x224 needs
+#: 3.3 x 10^9). A symbolic batch counts as 1. ``--max-params`` / ``--max-activation`` raise them.
 MAX_PARAMS = 10_000_000_000
-MAX_ACTIVATION = 100_000_000_000
+MAX_ACTIVATION = 2**32
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,15 +97,31 @@ class ShapeReport:
         }
 
 
+def _elements(t: TensorType) -> int:
+    return math.prod(d if isinstance(d, int) else 1 for d in t.shape)  # a symbolic batch counts as 1
+
+
 def _count(shapes: dict[str, Shape]) -> int:
     return sum(math.prod(cast("tuple[int, ...]", s)) for s in shapes.values())  # params are never symbolic
 
 
-def infer_shapes(graph: Graph, *, max_params: int = MAX_PARAMS, max_activation: int = MAX_ACTIVATION) -> ShapeReport:
-    """Infer every node's type and sizes; raise a located SpecError on a mismatch or an absurd size."""
+def infer_shapes(graph: Graph, *, max_params: int | None = None, max_activation: int | None = None) -> ShapeReport:
+    """Infer every node's type and sizes; raise a located SpecError on a mismatch or an absurd size
+    (over ``max_params`` parameters or ``max_activation`` elements in a tensor; None: the defaults)."""
+    max_params = MAX_PARAMS if max_params is None else max_params
+    max_activation = MAX_ACTIVATION if max_activation is None else max_activation
     types: dict[str, TensorType] = {GRAPH_INPUT: graph.input}
     info: dict[str, NodeInfo] = {}
     total_params = 0
+    size = _elements(graph.input)
+    if size > max_activation and graph.nodes:
+        first = graph.nodes[0]
+        raise SpecError(
+            f"the input {graph.input} has {size:,} elements, over the limit of {max_activation:,}",
+            first.loc,
+            first.trace,
+            hint="raise the bound with --max-activation (max_activation=) if you mean it",
+        )
     for node in graph.nodes:
         inputs = tuple(types[name] for name in node.inputs)
         try:
@@ -127,15 +147,15 @@ def infer_shapes(graph: Graph, *, max_params: int = MAX_PARAMS, max_activation: 
                 f"the network has over {max_params:,} parameters (reached {total_params:,} at '{node.name}')",
                 node.loc,
                 node.trace,
-                hint="raise the bound with --max-params if you mean it",
+                hint="raise the bound with --max-params (max_params=) if you mean it",
             )
-        size = math.prod(d if isinstance(d, int) else 1 for d in out.shape)
+        size = _elements(out)
         if size > max_activation:
             raise SpecError(
-                f"'{node.name}' produces {size:,} elements per forward pass",
+                f"'{node.name}' produces a tensor {out} of {size:,} elements, over the limit of {max_activation:,}",
                 node.loc,
                 node.trace,
-                hint="raise the bound with --max-activation if you mean it",
+                hint="raise the bound with --max-activation (max_activation=) if you mean it",
             )
         types[node.name] = out
         info[node.name] = NodeInfo(out, params, buffers, macs)

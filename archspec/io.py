@@ -1,6 +1,9 @@
 """Writing files safely: write to a temporary file beside the target, then rename.
 
-A failure half-way never leaves a truncated file and never replaces a good one.
+A failure half-way never leaves a truncated file and never replaces a good one. A file
+system's refusal (no such folder, permission denied, disk full, a folder where the file
+should go) is a :class:`~archspec.errors.SpecError` naming the file; anything the writer
+raises (a SpecError of its own, Ctrl-C) passes through, after the temporary file is removed.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from archspec.errors import Location, SpecError
 
 
 def _default_mode() -> int:
@@ -21,19 +26,34 @@ def _default_mode() -> int:
 def atomic_write(path: str | Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp_path)`` and move the result onto ``path`` only if it succeeds."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    if target.is_dir():
+        raise SpecError(f"cannot write {target}: it is a directory", Location(str(target)))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise _cannot_write(target, exc) from None
     try:
         write(Path(tmp))
         # mkstemp makes the file private (0600); give it the mode a plain open() would have,
         # or keep the mode of the file it replaces.
         os.chmod(tmp, target.stat().st_mode & 0o7777 if target.exists() else _default_mode())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _cannot_write(target, exc) from None
         raise
+
+
+def _cannot_write(target: Path, exc: OSError) -> SpecError:
+    return SpecError(
+        f"cannot write {target}: {exc.strerror or exc}",
+        Location(str(target)),
+        hint="nothing was written; a file already there is unchanged",
+    )
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from archspec.cli.options import MaxActivationOpt, MaxParamsOpt
 from archspec.errors import SpecError, SpecErrors
 
 
@@ -41,11 +42,15 @@ def compile_spec(
     fold_bn: Annotated[
         bool, typer.Option("--fold-bn", help="Fold each batchnorm into the convolution before it (onnx only).")
     ] = False,
+    max_params: MaxParamsOpt = None,
+    max_activation: MaxActivationOpt = None,
 ) -> None:
     """Write standalone source for a spec (readable PyTorch for --backend torch).
 
     With --weights, the weights file is checked against the compiled network (every
-    missing, unexpected or misshapen tensor is reported) before anything is written.
+    missing, unexpected or misshapen tensor is reported) before anything is written; for
+    --backend torch the file then also defines load_weights(model, path=WEIGHTS), which
+    loads that file (found relative to model.py) or another canonical one.
 
     For --backend onnx the file is the .onnx model itself, with the --weights given or
     seeded random ones (it says which).
@@ -58,8 +63,11 @@ def compile_spec(
     from archspec.io import atomic_write_text
 
     try:
+        # Shapes first: an absurd network is refused before a backend (or its framework) loads.
+        report = api.shapes(
+            spec, parse_sets(sets), parse_input(input), max_params=max_params, max_activation=max_activation
+        )
         chosen = get_backend(backend)
-        report = api.shapes(spec, parse_sets(sets), parse_input(input))
         export_file = getattr(chosen, "export_file", None)  # backends whose artefact is a model file (onnx)
         if export_file is not None:
             message = export_file(report.graph, report, output, weights=weights, opset=opset, fold_bn=fold_bn)
@@ -67,11 +75,16 @@ def compile_spec(
             return
         if opset is not None or fold_bn:
             raise typer.BadParameter(f"--opset and --fold-bn are for --backend onnx, not {backend}")
-        emitted = chosen.emit(report.graph, report)
-        if weights is not None:
-            chosen.build(report.graph, report, weights)  # all mismatches, by name, or nothing
+        with_weights = getattr(chosen, "emit_with_weights", None)  # source that can load its weights (torch)
+        if weights is not None and with_weights is not None:
+            emitted = with_weights(report.graph, report, weights, output)  # checks them first
+        else:
+            emitted = chosen.emit(report.graph, report)
+            if weights is not None:
+                chosen.build(report.graph, report, weights)  # all mismatches, by name, or nothing
     except (SpecError, SpecErrors) as exc:
         _fail(exc)
         raise typer.Exit(1) from None
     atomic_write_text(output, emitted.source)
-    typer.echo(f"wrote {output} ({emitted.entry}, {report.total_params:,} params)", err=True)
+    loads = f"; load_weights({emitted.entry}()) reads {weights}" if weights is not None and with_weights else ""
+    typer.echo(f"wrote {output} ({emitted.entry}, {report.total_params:,} params{loads})", err=True)

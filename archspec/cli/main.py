@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from archspec._version import __version__
+from archspec.cli.options import MaxActivationOpt, MaxParamsOpt
 from archspec.errors import SpecError, SpecErrors
 
 app = typer.Typer(
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 
 _STATE: dict[str, Any] = {"debug": False}
+INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
 SpecArg = Annotated[
     Path, typer.Argument(help="A spec file (.yaml, .yml or .json).", show_default=False, metavar="SPEC")
@@ -114,6 +116,8 @@ def check(
     specs: Annotated[list[Path], typer.Argument(help="Spec files to check.", show_default=False, metavar="SPEC...")],
     sets: SetOpt = None,
     fmt: FormatOpt = "table",
+    max_params: MaxParamsOpt = None,
+    max_activation: MaxActivationOpt = None,
 ) -> None:
     """Validate specs (syntax, blocks, every shape); exit 1 with located errors.
 
@@ -127,7 +131,9 @@ def check(
     results = []
     for path in specs:
         try:
-            report = api.shapes(path, overrides if overrides else None)
+            report = api.shapes(
+                path, overrides if overrides else None, max_params=max_params, max_activation=max_activation
+            )
         except IsLibrary as lib:
             names = sorted(lib.library.blocks) if lib.library else []
             results.append({"file": str(path), "ok": True, "library": True, "blocks": names})
@@ -156,9 +162,8 @@ def shapes(
     sets: SetOpt = None,
     depth: Annotated[int | None, typer.Option("--depth", "-d", min=1, help="Show rows down to this depth.")] = None,
     fmt: FormatOpt = "table",
-    max_params: Annotated[
-        int, typer.Option("--max-params", min=1, help="Refuse networks with more parameters than this.")
-    ] = 10_000_000_000,
+    max_params: MaxParamsOpt = None,
+    max_activation: MaxActivationOpt = None,
 ) -> None:
     """Print every layer's output shape, parameter count and MACs, with totals.
 
@@ -169,7 +174,9 @@ def shapes(
     if fmt not in ("table", "json"):
         raise typer.BadParameter("choose table or json", param_hint="--format")
     try:
-        report = api.shapes(spec, parse_sets(sets), parse_input(input), max_params=max_params)
+        report = api.shapes(
+            spec, parse_sets(sets), parse_input(input), max_params=max_params, max_activation=max_activation
+        )
     except (SpecError, SpecErrors) as exc:
         _fail(exc)
         raise typer.Exit(1) from None
@@ -253,4 +260,6 @@ def main() -> None:
             err=True,
         )
         sys.exit(3)
+    if result == INTERRUPTED:  # typer turns Ctrl-C inside a command into exit code 130
+        typer.echo("interrupted", err=True)
     sys.exit(result if isinstance(result, int) else 0)

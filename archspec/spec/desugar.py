@@ -407,6 +407,13 @@ def _located(err: Any, data: dict[str, Any], doc: Document, model: type[Library]
         )
     if kind == "missing":
         return SpecError(f"missing required key '{key}'", loc)
+    if err["loc"][-1:] == ("[key]",):  # a mapping key that must be a name (params)
+        return SpecError(
+            f"'{key}' cannot name an entry of '{'.'.join(map(str, path[:-1]))}'",
+            doc.key_locs.get(tuple(path)) or loc,
+            expected="a name of ASCII letters, digits and '_', not starting with a digit",
+            found=repr(key),
+        )
     if kind == "literal_error" and path[:1] == ["archspec"]:
         return SpecError("unsupported spec format version", loc, expected="archspec: 1", found=repr(found))
     shown = repr(found) if not isinstance(found, dict | list) else type(found).__name__

@@ -25,8 +25,15 @@ from archspec.ops import REGISTRY, Op, ShapeError, merge
 from archspec.spec import expr as exprs
 from archspec.spec.model import Add, Arg, Block, Call, Concat, Dag, Expr, For, If, Layer, Located, Repeat, Seq, Spec
 
-MAX_NODES = 1_000_000
+#: Bounds on what a small spec can ask for (``((relu * 1000) * 1000) * 1000`` is 30 characters):
+#: ops in the graph, expansion steps (a repeat of empty layers makes steps but no ops), the
+#: count of one repeat or for, and the nesting of layers and blocks (block chains included).
+#: 100,000 ops take about 3 s and 150 MB to expand and infer; the largest spec'd networks
+#: have a few thousand.
+MAX_NODES = 100_000
+MAX_STEPS = 3 * MAX_NODES
 MAX_REPEAT = 100_000
+MAX_NESTING = 64
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 Env = Mapping[str, Any]
@@ -61,12 +68,33 @@ class Expander:
         self.scopes: dict[str, Scope] = {}
         self.stack: list[str] = []
         self.op_cache: dict[tuple[type[Op], str], Op] = {}
+        self.depth = 0
+        self.steps = 0
 
     # ---------------------------------------------------------------- dispatch
     def expand(self, layer: Layer, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         """Expand ``layer`` at ``path`` reading ``xs``; return the name of its output node."""
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise SpecError(
+                f"the network takes more than {MAX_STEPS:,} expansion steps",
+                layer.loc,
+                trace,
+                hint="a repeat or for multiplies everything inside it, empty layers too",
+            )
+        if self.depth >= MAX_NESTING:
+            raise SpecError(
+                f"layers and blocks are nested more than {MAX_NESTING} levels deep",
+                layer.loc,
+                trace,
+                hint="a chain of blocks calling blocks counts one level per call",
+            )
         handler = getattr(self, "_" + type(layer).__name__.lower())
-        return handler(layer, path, xs, env, trace)
+        self.depth += 1
+        try:
+            return handler(layer, path, xs, env, trace)
+        finally:
+            self.depth -= 1
 
     def _call(self, layer: Call, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         if not trace or not trace[-1].startswith(layer.call + "#"):
@@ -376,7 +404,12 @@ class Expander:
         if node.name in self.names:
             raise SpecError(f"two layers are named '{node.name}'", node.loc, node.trace)
         if len(self.nodes) >= MAX_NODES:
-            raise SpecError(f"the network expands to more than {MAX_NODES:,} ops", node.loc, node.trace)
+            raise SpecError(
+                f"the network expands to more than {MAX_NODES:,} ops",
+                node.loc,
+                node.trace,
+                hint="a repeat or for multiplies the ops inside it; nested ones multiply each other",
+            )
         self.names.add(node.name)
         self.nodes.append(node)
         return node.name

@@ -8,7 +8,10 @@ integer arithmetic (``k // 2``, ``c * 4``), indexing (``c2[0]``), comparisons,
 
 ``a -> b`` (the sequence arrow of layer shorthand) is read as ``a >> b``: both are
 two characters, so the columns of every sub-expression stay those of the source.
-Work is bounded: expression length, number size and list length all have limits.
+Work is bounded: expression length and nesting, number size and the size of values (list
+items and string characters, nested lists counted in full) all have limits, and the few
+operations that could run long on small numbers (``round`` to -10**18 digits, string
+``%``-formatting, ``sum`` of lists) are refused or bounded before they run.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import ast
 import io
 import operator
 import tokenize
+import unicodedata
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -26,6 +30,10 @@ from archspec.errors import Location, SpecError, did_you_mean
 MAX_EXPR_CHARS = 2_000
 MAX_INT_BITS = 64
 MAX_LIST_LEN = 100_000
+#: Nesting of one expression's syntax tree: ``a -> b -> c`` is 3 levels, ``f(g(x))`` 4. Every
+#: pass over expressions recurses, so this also keeps each of them far from Python's limit.
+MAX_EXPR_DEPTH = 100
+_MAX_ROUND_DIGITS = 400
 
 _CONSTANTS: dict[str, Any] = {"true": True, "false": False, "null": None, "none": None}
 
@@ -62,6 +70,22 @@ def _bounded_range(*args: int) -> list[int]:
     return list(values)
 
 
+def _bounded_round(number: Any, ndigits: Any = None) -> Any:
+    # round(5, -10**18) computes 10**(10**18): refuse digit counts no float or spec value needs.
+    if isinstance(ndigits, int) and abs(ndigits) > _MAX_ROUND_DIGITS:
+        raise ValueError(f"{ndigits} digits is out of range (at most {_MAX_ROUND_DIGITS} either way)")
+    return round(number, ndigits)
+
+
+def _number_sum(values: Any, start: Any = 0) -> Any:
+    # sum(lists, []) copies the growing list once per item (quadratic): numbers only.
+    items = list(values) if isinstance(values, list | tuple) else values
+    for item in [*items, start] if isinstance(items, list) else [start]:
+        if not isinstance(item, int | float):
+            raise TypeError(f"sum adds numbers, not {type(item).__name__} values")
+    return sum(items, start)
+
+
 BUILTINS: dict[str, Callable[..., Any]] = {
     "min": min,
     "max": max,
@@ -69,10 +93,35 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "len": len,
     "int": int,
     "float": float,
-    "round": round,
-    "sum": sum,
+    "round": _bounded_round,
+    "sum": _number_sum,
     "range": _bounded_range,
 }
+
+
+def value_size(value: Any, stop: int | None = None, memo: dict[int, int] | None = None) -> int:
+    """How big ``value`` is once written out: list items plus string characters, nested lists
+    counted in full (``[[0] * 1000] * 1000`` is a million, though it shares one inner list).
+    Counting ends early, with a result over ``stop``, once the size passes ``stop``."""
+    if isinstance(value, str):
+        return len(value)
+    if not isinstance(value, list | tuple):
+        return 1
+    memo = {} if memo is None else memo
+    size = memo.get(id(value))
+    if size is not None:
+        return size
+    size = len(value)
+    for item in value:
+        if isinstance(item, str):
+            size += len(item)
+        elif isinstance(item, list | tuple):
+            size += value_size(item, stop, memo)
+        if stop is not None and size > stop:
+            return size  # partial, not memoised
+    memo[id(value)] = size
+    return size
+
 
 _ALLOWED = (
     ast.Expression, ast.Constant, ast.Name, ast.Load, ast.List, ast.Tuple, ast.Subscript,
@@ -138,6 +187,8 @@ def _parse_text(source: str, mode: str) -> ast.AST:
     if len(source) > MAX_EXPR_CHARS:
         raise _ParseProblem(f"expression is {len(source):,} characters long, over the limit of {MAX_EXPR_CHARS:,}")
     source = source.replace("\n", " ")  # a YAML block scalar's newline is a space; widths kept
+    if not source.isascii():
+        _check_ascii_names(source)
     prefix = 4 if mode == "for" else 0
     text = _arrows_to_shifts(source)
     wrapped = f"for {text}: pass" if mode == "for" else text.strip()
@@ -149,6 +200,13 @@ def _parse_text(source: str, mode: str) -> ast.AST:
         raise _ParseProblem(f"invalid expression: {exc.msg}", col, found=source.strip()) from None
     except (RecursionError, MemoryError, ValueError):
         raise _ParseProblem("expression is nested too deeply") from None
+    depth = _depth(tree) - (2 if mode == "for" else 0)  # 'for x in ...: pass' adds Module and For
+    if depth > MAX_EXPR_DEPTH:
+        raise _ParseProblem(
+            f"expression is nested {depth} levels deep, over the limit of {MAX_EXPR_DEPTH}",
+            0,
+            hint="split a long chain ('a -> b -> ...') into a YAML list, or give parts of it names",
+        )
     for node in ast.walk(tree):
         if mode == "for" and isinstance(node, ast.Module | ast.For | ast.Pass | ast.Store):
             continue
@@ -167,6 +225,40 @@ def _parse_text(source: str, mode: str) -> ast.AST:
             if end is not None:
                 node.end_col_offset = end + lead - prefix  # type: ignore[attr-defined]
     return tree
+
+
+def _check_ascii_names(source: str) -> None:
+    """Refuse names with non-ASCII characters. Python's parser folds look-alikes into ASCII
+    (NFKC: 'ｃｏｎｖ' is read as 'conv'), and others ('cоnv' with a Cyrillic 'о') only look
+    like a name they are not; a spec's names are ASCII, and strings may hold any text."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return  # ast.parse reports the real problem
+    for tok in tokens:
+        if tok.type == tokenize.NAME and not tok.string.isascii():
+            folded = unicodedata.normalize("NFKC", tok.string)
+            raise _ParseProblem(
+                f"the name '{tok.string}' is not plain ASCII",
+                tok.start[1],
+                expected="a name of ASCII letters, digits and '_'",
+                found=ascii(tok.string),
+                hint=f"Python would read it as '{folded}'; write that if you mean it"
+                if folded.isascii()
+                else "it looks like a name it is not; retype it",
+            )
+
+
+def _depth(tree: ast.AST) -> int:
+    """The depth of a syntax tree, without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend(
+            (child, depth + 1) for child in ast.iter_child_nodes(node) if not isinstance(child, ast.expr_context)
+        )
+    return deepest
 
 
 def node_loc(node: ast.AST, loc: Location | None, width: int | None = None) -> Location | None:
@@ -208,8 +300,12 @@ class Evaluator:
             raise self.error(node, f"'{ast.unparse(node)}' is not a real number")
         if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
             raise self.error(node, f"number in '{ast.unparse(node)}' is too large", expected=f"below 2**{MAX_INT_BITS}")
-        if isinstance(value, list | str | tuple) and len(value) > MAX_LIST_LEN:
-            raise self.error(node, f"value of '{ast.unparse(node)}' is too long ({len(value):,} items)")
+        if isinstance(value, list | str | tuple) and value_size(value, stop=MAX_LIST_LEN) > MAX_LIST_LEN:
+            raise self.error(
+                node,
+                f"value of '{ast.unparse(node)}' is too long (over {MAX_LIST_LEN:,} items and characters)",
+                expected=f"at most {MAX_LIST_LEN:,} list items and string characters, nested lists included",
+            )
         return value
 
     def _Expression(self, node: ast.Expression) -> Any:
@@ -265,6 +361,8 @@ class Evaluator:
         if isinstance(node.op, ast.RShift):
             raise self.error(node, "'->' joins layers, not values")
         left, right = self.eval(node.left), self.eval(node.right)
+        if isinstance(node.op, ast.Mod) and isinstance(left, str):
+            raise self.error(node, "'%' on a string formats it, which spec expressions do not do")
         if isinstance(node.op, ast.Pow) and isinstance(right, int) and abs(right) > MAX_INT_BITS:
             raise self.error(node, f"exponent {right} is too large")
         if isinstance(node.op, ast.Mult):

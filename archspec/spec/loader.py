@@ -13,6 +13,7 @@ list of calls, so the user gets what they wrote.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass, field
@@ -34,28 +35,21 @@ _YAML = "tag:yaml.org,2002:"
 # libyaml's composer is ~10x faster than PyYAML's pure-Python one and gives the same marks.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # But libyaml composes recursively in C: a text nested some 30,000 levels deep ('[[[[...')
-# overflows the C stack and kills the process. Each level of nesting costs one of these
-# characters or one more column of indent (a few thousand levels within MAX_FILE_BYTES),
-# so a text with few of them is safe for libyaml; others go to PyYAML, which raises
-# RecursionError (reported as too deep).
+# overflows the C stack and kills the process. Each level of nesting costs an opening
+# bracket or one more column of indent (or a '-'/'?' indicator) at the start of a line, so
+# a text with fewer than _C_SAFE_NESTING of either is safe to compose. For the others the
+# parser's event stream (iterative, in C too) measures the real depth first, and one over
+# MAX_DEPTH is refused at the collection that crosses it. Both gates run at C speed:
+# a Python loop over the characters of a deep 8 MB text took seconds. (PyYAML's
+# pure-Python composer is no way out either: on such a text it runs for minutes.)
 _C_SAFE_NESTING = 2_000
-_BRACKETS = re.compile(r"[\[\]{}]")
-_LINE_LEAD = re.compile(r"^[ \t?:-]*", re.MULTILINE)
+_DEEP_INDENT = re.compile(rf"^[ \t?:-]{{{_C_SAFE_NESTING // 2}}}", re.MULTILINE)
 
 
-def _nesting_bound(text: str) -> int:
-    """An upper bound on the YAML nesting depth of ``text``, cheap to compute.
-
-    Flow nesting is the bracket depth; block nesting needs, per level, at least one more
-    character of indentation or one more ``-``/``?`` indicator at the start of a line (a
-    ``- key:`` line opens two levels with two characters, hence the factor 2).
-    """
-    depth = flow = 0
-    for match in _BRACKETS.finditer(text):
-        depth = depth + 1 if match.group() in "[{" else max(0, depth - 1)
-        flow = max(flow, depth)
-    block = max((len(m.group()) for m in _LINE_LEAD.finditer(text)), default=0)
-    return flow + 2 * block
+def _maybe_deep(text: str) -> bool:
+    """Whether ``text`` might nest deeper than libyaml's composer can take (cheap, conservative)."""
+    brackets = text.count("[") + text.count("{")
+    return brackets >= _C_SAFE_NESTING or _DEEP_INDENT.search(text) is not None
 
 
 _FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)$")
@@ -117,8 +111,9 @@ def load_file(path: str | Path) -> Document:
 def load_yaml_text(text: str, file: str = "<string>") -> Document:
     """Parse YAML text; see the module docstring for what is refused."""
     try:
-        safe_for_c = _nesting_bound(text) < _C_SAFE_NESTING
-        root = yaml.compose(text, Loader=_LOADER if safe_for_c else yaml.SafeLoader)
+        if _maybe_deep(text):
+            _check_nesting(text, file)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, file, text) from None
     except yaml.YAMLError as exc:
@@ -131,6 +126,23 @@ def load_yaml_text(text: str, file: str = "<string>") -> Document:
     _check_expansion(root, file, {}, 0)
     doc.data = _Builder(doc, text).build(root, (), 0)
     return doc
+
+
+def _check_nesting(text: str, file: str) -> None:
+    """Refuse ``text`` at the first collection nested deeper than :data:`MAX_DEPTH`, reading
+    the parser's events (no recursion, so no depth can overflow a stack)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise SpecError(
+                    f"YAML nested deeper than {MAX_DEPTH} levels",
+                    Location(file, mark.line + 1, mark.column + 1) if mark else Location(file),
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def _check_expansion(node: Node, file: str, sizes: dict[int, int], depth: int) -> int:
@@ -163,7 +175,8 @@ def _check_expansion(node: Node, file: str, sizes: dict[int, int], depth: int) -
 
 
 def load_json_text(text: str, file: str = "<string>") -> Document:
-    """Parse JSON text (values from :mod:`json`, locations from the YAML composer)."""
+    """Parse JSON text (values from :mod:`json`, locations from the YAML composer, or from a scan
+    of the text where YAML 1.1 cannot read it: a key of over 1,024 characters, say)."""
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -184,22 +197,97 @@ def load_json_text(text: str, file: str = "<string>") -> Document:
             hint="JSON allows no comma after the last item" if trailing else None,
         ) from None
     except _DuplicateKey as exc:
-        # Let the YAML pass below point at the second occurrence; fall back to no line.
-        try:
-            load_yaml_text(text, file)
-        except SpecError as at_second:
-            raise at_second from None
+        # Point at the second occurrence: the YAML pass says where, or else the scan of the text.
+        for locate in (load_yaml_text, _json_locations):
+            try:
+                locate(_yaml_readable(text) if locate is load_yaml_text else text, file)
+            except SpecError as found:
+                if found.message.startswith("duplicate key"):
+                    raise found from None
+            except RecursionError:
+                pass
         raise SpecError(f"duplicate key '{exc.key}'", Location(file)) from None
     except RecursionError:
         raise SpecError(f"JSON nested deeper than {MAX_DEPTH} levels", Location(file)) from None
     _check_depth(data, file)
     doc = Document(file, data)
     try:
-        located = load_yaml_text(text, file)
-    except SpecError:
-        return doc  # valid JSON that YAML 1.1 cannot read: values are right, locations coarse
+        located = load_yaml_text(_yaml_readable(text), file)
+    except SpecError:  # valid JSON that YAML 1.1 cannot read
+        doc.locs, doc.key_locs = _json_locations(text, file)
+        return doc
     doc.locs, doc.key_locs = located.locs, located.key_locs
     return doc
+
+
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_JSON_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity")
+
+
+def _json_locations(text: str, file: str) -> tuple[dict[Path_, Location], dict[Path_, Location]]:
+    """Where each value and key of ``text``, JSON that :func:`json.loads` read (its depth
+    checked), is: the YAML composer's locations, found by scanning the text. A duplicate
+    key is refused at its second occurrence."""
+    starts = [0, *(m.end() for m in re.finditer("\n", text))]
+    locs: dict[Path_, Location] = {}
+    key_locs: dict[Path_, Location] = {}
+
+    def at(pos: int, width: int = 0) -> Location:
+        line = bisect.bisect_right(starts, pos)
+        column = pos - starts[line - 1] + 1
+        return Location(file, line, column, column + width if width else 0)
+
+    def skip(pos: int) -> int:
+        match = _JSON_SPACE.match(text, pos)
+        return match.end() if match else pos
+
+    def value(pos: int, path: Path_) -> int:
+        pos = skip(pos)
+        opener = text[pos]
+        if opener == '"':
+            locs[path] = at(pos + 1)  # a quoted scalar's content, as YAML locates it
+            return int(json.decoder.scanstring(text, pos + 1)[1])  # type: ignore[attr-defined]
+        locs[path] = at(pos)
+        if opener not in "[{":
+            match = _JSON_SCALAR.match(text, pos)
+            return match.end() if match else pos + 1
+        closer, index = ("]" if opener == "[" else "}"), 0
+        seen: dict[str, Location] = {}
+        pos = skip(pos + 1)
+        while text[pos] != closer:
+            if opener == "[":
+                pos = skip(value(pos, (*path, index)))
+                index += 1
+            else:
+                key, end = json.decoder.scanstring(text, pos + 1)  # type: ignore[attr-defined]
+                if key in seen:
+                    raise SpecError(
+                        f"duplicate key '{key}'",
+                        at(pos),
+                        notes=(f"first defined at {seen[key]}",),
+                        hint="JSON readers keep only one of them; rename or remove one",
+                    )
+                seen[key] = key_locs[(*path, key)] = at(pos, len(key))
+                pos = skip(value(skip(end) + 1, (*path, key)))  # past the ':'
+            if text[pos] == ",":
+                pos = skip(pos + 1)
+        return pos + 1
+
+    value(0, ())
+    return locs, key_locs
+
+
+_NOT_YAML_PLAIN = re.compile("[^\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ESCAPE = re.compile(r"\\.", re.S)
+
+
+def _yaml_readable(text: str) -> str:
+    """JSON text made readable by YAML 1.1, line for line and column for column, for the location
+    pass: the characters YAML refuses (tabs, C0/C1 controls; JSON allows them in strings) or
+    reads as line breaks (NEL, U+2028, U+2029) become spaces, and the JSON escape ``\\/``
+    (unknown to YAML) becomes ``\\\\``."""
+    text = _NOT_YAML_PLAIN.sub(" ", text)
+    return _ESCAPE.sub(lambda m: "\\\\" if m.group() == "\\/" else m.group(), text)
 
 
 class _DuplicateKey(Exception):
@@ -318,13 +406,12 @@ class _Builder:
             return None
         if kind == "bool":
             return value.lower() in ("true", "yes", "on", "y")
-        if kind == "int":
+        if kind in ("int", "float"):
+            construct = yaml.SafeLoader.construct_yaml_int if kind == "int" else yaml.SafeLoader.construct_yaml_float
             try:
-                return yaml.SafeLoader.construct_yaml_int(_NO_LOADER, node)
-            except ValueError:
+                return construct(_NO_LOADER, node)
+            except (ValueError, IndexError):  # '!!float ;', '!!int': the text, which validation reports
                 return value
-        if kind == "float":
-            return yaml.SafeLoader.construct_yaml_float(_NO_LOADER, node)
         if not node.style and _FLOAT.match(value):
             return float(value)  # YAML 1.1 reads 1e-5 as a string; every user means a number
         return value

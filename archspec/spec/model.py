@@ -188,7 +188,7 @@ class Spec(Library):
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")
     input: list[int | str] = Field(min_length=1)
-    params: dict[str, Arg] = {}
+    params: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Arg] = {}  # names, as --set takes
     network: Layer
 
 

@@ -1,0 +1,1 @@
+"""Fuzzing: hostile and broken input through every stage (see fuzzlib for the rules)."""
