@@ -18,6 +18,7 @@ from archspec_torch import weights as _weights
 from archspec_torch._load import load_source
 from archspec_torch._lowering import LOWERINGS
 from archspec_torch.codegen._emit import ModuleEmitter
+from archspec_torch.codegen._weights import add_weights_loader
 
 del _ops
 
@@ -33,6 +34,19 @@ class TorchBackend:
     def emit(self, graph: Graph, report: ShapeReport) -> EmittedSource:
         """Readable, standalone source (imports only torch) whose entry class builds the network."""
         return ModuleEmitter(graph, report, RESERVED_ATTRIBUTES).emit()
+
+    def emit_with_weights(
+        self, graph: Graph, report: ShapeReport, weights: str | Path, output: str | Path
+    ) -> EmittedSource:
+        """:meth:`emit`'s source plus ``load_weights(model, path=WEIGHTS)``, for a file written to ``output``.
+
+        ``weights`` is checked against the network first (every mismatch reported by name, in
+        one SpecError); ``WEIGHTS`` in the source is its path relative to ``output``. This is
+        what ``archspec compile --backend torch --weights W.safetensors`` writes.
+        """
+        emitted = self.emit(graph, report)
+        self.load_weights(getattr(load_source(emitted), emitted.entry)(), weights)  # all of them, or a SpecError
+        return add_weights_loader(emitted, weights, output)
 
     def build(self, graph: Graph, report: ShapeReport, weights: str | Path | None = None) -> nn.Module:
         """The network as an ``nn.Module`` (train mode, like any new module), weights loaded if given."""
@@ -74,7 +88,8 @@ class TorchBackend:
                 target = model.get_submodule(path)
             except AttributeError:
                 raise SpecError(f"cannot capture '{path}': the torch module has no submodule there") from None
-            hooks.append(target.register_forward_hook(lambda _m, _i, out, p=path: captured.__setitem__(p, out)))
+            # a copy: a later in-place activation may overwrite the module's output tensor
+            hooks.append(target.register_forward_hook(lambda _m, _i, out, p=path: captured.__setitem__(p, out.clone())))
         x = torch.from_numpy(inputs).to(device).requires_grad_(cotangent is not None)
         model.zero_grad(set_to_none=True)
         try:
@@ -93,9 +108,7 @@ class TorchBackend:
             assert x.grad is not None
             grads["input"] = numpy(x.grad)
             grads.update((name, numpy(p.grad)) for name, p in model.named_parameters() if p.grad is not None)
-        state = {
-            name: numpy(buf) for name, buf in model.named_buffers() if not name.endswith("num_batches_tracked")
-        }
+        state = {name: numpy(buf) for name, buf in model.named_buffers() if not name.endswith("num_batches_tracked")}
         return RunResult(numpy(out), {p: numpy(t) for p, t in captured.items()}, state, grads)
 
     def __repr__(self) -> str:

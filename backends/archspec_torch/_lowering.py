@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from archspec.backends import Lowerings
+from archspec.codegen._terms import Env, Term
 from archspec.ir import Node, TensorType
-from archspec_torch.codegen._terms import Env, Term
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,13 @@ class LoweringContext:
     """What a rule may know about its node: input and output types, and terms for its arguments."""
 
     def __init__(
-        self, node: Node, inputs: tuple[TensorType, ...], output: TensorType, env: Env, channels: tuple[Term, ...]
+        self,
+        node: Node,
+        inputs: tuple[TensorType, ...],
+        output: TensorType,
+        env: Env,
+        channels: tuple[Term, ...],
+        overwritable: bool = False,
     ) -> None:
         self.node = node
         self.inputs = inputs
@@ -68,6 +74,9 @@ class LoweringContext:
         self.env = env
         self._channels = channels
         self._exprs = dict(node.exprs)
+        #: The input tensor is this node's alone and nobody reads it later: the op may run
+        #: in place (see :mod:`archspec_torch._inplace`).
+        self.overwritable = overwritable
 
     @property
     def input(self) -> TensorType:

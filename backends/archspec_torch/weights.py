@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from archspec.errors import SpecError
+from archspec.errors import Location, SpecError
 from archspec.io import atomic_write
 
 NON_CANONICAL_SUFFIX = "num_batches_tracked"
@@ -35,16 +35,37 @@ def save_weights(module: nn.Module, path: str | Path) -> None:
 
 
 def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """The tensors of a safetensors file, or a SpecError saying why it cannot be read."""
+    """The tensors of a safetensors file, or a SpecError saying why it cannot be read.
+
+    Only safetensors is read, never a pickle (``torch.save`` writes a zip of pickles): a
+    weights file from a stranger must not be able to run code."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    where = Location(str(path))
+    if not Path(path).exists():
+        raise SpecError(f"weights file {path} does not exist", where)
+    if not Path(path).is_file():
+        raise SpecError(f"weights file {path} is not a regular file", where)
     try:
         return load_file(str(path))
-    except FileNotFoundError:
-        raise SpecError(f"weights file {path} does not exist") from None
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise SpecError(f"{path} is not a readable safetensors file: {exc}") from None
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise SpecError(f"{path} is not a readable safetensors file: {exc}", where, hint=_pickle_hint(path)) from None
+
+
+def _pickle_hint(path: str | Path) -> str | None:
+    """A hint for the files people mistake for weights files: torch.save's zip, a bare pickle."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(2)
+    except OSError:
+        return None
+    if head == b"PK" or head[:1] == b"\x80":
+        return (
+            "this looks like torch.save (pickle) output, which archspec never loads (unpickling can run code); "
+            "convert it where you trust it: safetensors.torch.save_file(model.state_dict(), 'w.safetensors')"
+        )
+    return None
 
 
 def check_weights(module: nn.Module, tensors: dict[str, torch.Tensor], source: str = "weights") -> None:
@@ -74,9 +95,15 @@ def check_weights(module: nn.Module, tensors: dict[str, torch.Tensor], source: s
 def load_weights(module: nn.Module, path: str | Path) -> None:
     """Load canonical weights from ``path`` into ``module``: all of them, or none (a SpecError)."""
     tensors = read_weights(path)
-    check_weights(module, tensors, source=f"weights in {path}")
+    try:
+        check_weights(module, tensors, source=f"weights in {path}")
+    except SpecError as exc:
+        raise exc.with_context(Location(str(path))) from None
+    # torch's own counters (num_batches_tracked) are not canonical: left out, whatever their
+    # shape, so that load_state_dict cannot fail half-way through (it copies as it goes).
+    canonical = {k: v for k, v in tensors.items() if not k.endswith("." + NON_CANONICAL_SUFFIX)}
     with torch.no_grad():
-        module.load_state_dict(tensors, strict=True)
+        module.load_state_dict(canonical, strict=True)
 
 
 def _dtype(dtype: torch.dtype) -> str:

@@ -1,6 +1,6 @@
 """Source generation: the module tree written as PyTorch classes.
 
-One emitter per tree-node kind (:class:`~archspec_torch.codegen._tree.Kind`): a leaf
+One emitter per tree-node kind (:class:`~archspec.codegen._tree.Kind`): a leaf
 is its op's constructor (from the op's lowering), an unnamed list is an inline
 ``nn.Sequential(...)``, a block whose body is a list is ``class X(nn.Sequential)``,
 and anything with names, branches or a DAG is ``class X(nn.Module)`` with a
@@ -8,7 +8,7 @@ and anything with names, branches or a DAG is ``class X(nn.Module)`` with a
 when their text is the same, so a spec block used with different arguments becomes
 one parametric class (``Inception(in_channels, c1, c2, c3, c4)``) when every value
 in it can be written exactly in the block's parameters (see
-:mod:`~archspec_torch.codegen._terms`), and numbered variants (``Residual2``) where
+:mod:`~archspec.codegen._terms`), and numbered variants (``Residual2``) where
 the block's structure differs between calls.
 """
 
@@ -16,20 +16,23 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import keyword
+import re
 import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from archspec.backends import EmittedSource
+from archspec.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
+from archspec.codegen._terms import Env, Term, literal
+from archspec.codegen._tree import Kind, TreeNode, build_tree
 from archspec.errors import SpecError
 from archspec.infer import ShapeReport
 from archspec.ir import Graph, Node, TensorType
 from archspec.ops.merge import Concat
+from archspec_torch._inplace import overwritable_inputs
 from archspec_torch._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext, ModuleCall
-from archspec_torch.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
-from archspec_torch.codegen._terms import Env, Term, literal
-from archspec_torch.codegen._tree import Kind, TreeNode, build_tree
 
 MAX_LINE = 110
 INDENT = "    "
@@ -76,12 +79,16 @@ class ModuleEmitter:
         self.graph = graph
         self.report = report
         self.reserved_attributes = reserved_attributes
-        self.class_names = Namespace(MODULE_NAMES, class_style=True)
+        # Module-level names (classes, helpers) never equal a parameter name, which would shadow
+        # them inside an __init__ that takes that parameter.
+        parameters = {k for scope in graph.scopes for k, _ in scope.args} | {k for k, _ in graph.params}
+        self.class_names = Namespace(MODULE_NAMES | HELPERS.keys() | parameters, class_style=True)
         self.known: dict[tuple[str, str], ClassRef] = {}
         self.definitions: list[str] = []
         self.helpers: list[str] = []
         self.needs: set[str] = set()
         self.block_classes: dict[str, str] = {}
+        self.overwritable = overwritable_inputs(graph)
         self.emitters: dict[Kind, Callable[[TreeNode, ClassState, str], str]] = {
             Kind.LEAF: self._leaf,
             Kind.SEQUENTIAL: self._sequential,
@@ -92,7 +99,7 @@ class ModuleEmitter:
     # ------------------------------------------------------------------ entry
     def emit(self) -> EmittedSource:
         tree = build_tree(self.graph)
-        root_values = {k: v for k, v in self.graph.params if _plain_default(v)}
+        root_values = {k: v for k, v in self.graph.params if _plain_default(v) and _usable_parameter(k)}
         root = self._class(tree, root_values, label=self.graph.name, root=True)
         imports = ["import torch"] if "torch" in self.needs else []
         if "F" in self.needs:
@@ -244,7 +251,7 @@ class ModuleEmitter:
     def _instance(self, tree: TreeNode, state: ClassState, indent: str) -> str:
         """A call of the class written for ``tree``: block arguments and input size as terms."""
         if tree.is_block and tree.scope is not None:
-            values = {k: v for k, v in tree.scope.args if is_free_identifier(k)}
+            values = {k: v for k, v in tree.scope.args if _usable_parameter(k)}
             arguments = dict(tree.scope.args)
             sources = dict(tree.scope.arg_exprs)
             ref = self._class(tree, values, tree.label)
@@ -269,7 +276,7 @@ class ModuleEmitter:
         inputs = tuple(self._type(i) for i in node.inputs)
         output = self.report.info[node.name].output
         sizes = tuple(state.sizes.get(i, Term(_size(t))) for i, t in zip(node.inputs, inputs, strict=True))
-        ctx = LoweringContext(node, inputs, output, state.env, sizes)
+        ctx = LoweringContext(node, inputs, output, state.env, sizes, node.name in self.overwritable)
         rule = LOWERINGS.get(node)
         try:
             lowered = rule(node, ctx)
@@ -312,26 +319,33 @@ class ModuleEmitter:
     # ---------------------------------------------------------------- helpers
     def _attribute(self, child: TreeNode) -> str:
         key = child.key
-        if not key.isidentifier() or key in self.reserved_attributes or key.startswith("_"):
+        reserved = keyword.iskeyword(key) or key in self.reserved_attributes or key.startswith("_")
+        if not key.isidentifier() or not key.isascii() or reserved:
             node = child.node or _first_node(child)
             raise SpecError(
                 f"the layer name '{key}' (at {child.path}) cannot be a torch submodule name",
                 node.loc if node else None,
                 node.trace if node else (),
-                hint=f"'{key}' is a Python keyword or an nn.Module attribute; rename the step",
+                hint=f"'{key}' is a Python keyword, private, or an nn.Module attribute; rename the step",
             )
         return key
 
     def _helper(self, name: str) -> None:
         helper = HELPERS[name]
-        if helper.source not in self.helpers:
-            self.class_names.reserve(name)
-            self.helpers.append(helper.source.rstrip("\n"))
+        text = helper.source.rstrip("\n")
+        if text not in self.helpers:  # once per module, however many layers use it (its name is reserved)
+            self.helpers.append(text)
             self.needs.update(helper.needs)
 
     def _type(self, name: str) -> TensorType:
         info = self.report.info.get(name)
         return info.output if info is not None else self.graph.input
+
+
+def _usable_parameter(name: str) -> bool:
+    """Whether a spec parameter can be a parameter of a generated class: a free identifier that
+    is not the name of a helper class (``PaddedConv2d``); others are written as values."""
+    return is_free_identifier(name) and name not in HELPERS
 
 
 def _size(t: TensorType) -> Any:
@@ -373,7 +387,7 @@ def _anonymous_label(tree: TreeNode) -> str:
 
 def _class_doc(tree: TreeNode, label: str, root: bool, graph: Graph) -> str:
     if root:
-        return (graph.doc or f"The {graph.name} network.").replace('"""', "'''").replace("\\", "\\\\")
+        return graph.doc or f"The {graph.name} network."
     if tree.is_block:
         assert tree.scope is not None
         params = ", ".join(k for k, _ in tree.scope.args)
@@ -384,7 +398,15 @@ def _class_doc(tree: TreeNode, label: str, root: bool, graph: Graph) -> str:
 
 
 def _docstring(text: str, indent: str) -> str:
-    lines = textwrap.wrap(" ".join(text.split()), MAX_LINE - len(indent) - 6) or [""]
+    """``text`` (the spec's own words) as a docstring that says exactly that and nothing else: one
+    line of words, backslashes doubled, unprintable characters (NUL, escapes, bidi controls)
+    escaped, no quote run that could end the string."""
+    text = " ".join(text.split()).replace("\\", "\\\\")
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    text = re.sub(r'"(?=")', r'\\"', text)  # no two quotes in a row, so no run of three
+    if text.endswith('"'):
+        text = text[:-1] + '\\"'
+    lines = textwrap.wrap(text, MAX_LINE - len(indent) - 6) or [""]
     if len(lines) == 1:
         return f'{indent}"""{lines[0]}"""'
     return f'{indent}"""' + f"\n{indent}".join(lines) + f'\n{indent}"""'

@@ -1,4 +1,9 @@
-"""Activations → their ``nn`` modules (never in-place: a branch may read the same input)."""
+"""Activations → their ``nn`` modules; ``relu`` and ``relu6`` in place where that is safe.
+
+``nn.ReLU(inplace=True)`` only when the lowering context says the input is overwritable
+(a fresh tensor no other node reads: see :mod:`archspec_torch._inplace`), as torchvision's
+models do after a convolution or BatchNorm; never on an input that a branch shares.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,18 @@ from archspec.ops import Op
 from archspec.ops.activation import Gelu, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Softmax, Tanh
 from archspec_torch._lowering import LOWERINGS, LoweringContext, ModuleCall
 
+_IN_PLACE: dict[type[Op], str] = {Relu: "nn.ReLU", Relu6: "nn.ReLU6"}
 _PLAIN: dict[type[Op], str] = {
-    Relu: "nn.ReLU",
-    Relu6: "nn.ReLU6",
     Sigmoid: "nn.Sigmoid",
     Tanh: "nn.Tanh",
     Silu: "nn.SiLU",
 }
+
+
+@LOWERINGS.register(*_IN_PLACE)
+def in_place(node: Node, ctx: LoweringContext) -> ModuleCall:
+    inplace = (("inplace", ctx.literal(True)),) if ctx.overwritable else ()
+    return ModuleCall(_IN_PLACE[type(node.op)], kwargs=inplace)
 
 
 @LOWERINGS.register(*_PLAIN)

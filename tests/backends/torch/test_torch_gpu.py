@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import example_input, randomise
+from conftest import example_input, randomise, twin_input, twins
 
 import archspec
 from archspec import api
@@ -45,17 +45,30 @@ def test_cuda_matches_cpu(spec_path):
     torch.testing.assert_close(gpu, cpu, rtol=1e-4, atol=1e-4)
 
 
-def test_cuda_seed_001_parity():
-    from test_torch_seed_parity import SPEC, _canonical_to_seed
-    from torch_seed_001 import InceptionNetSmall
+@pytest.mark.parametrize("mode", ["eval", "train"])
+@pytest.mark.parametrize("name", ["inception_small", "googlenet", "resnet18", "mobilenet_v2"])
+def test_cuda_matches_the_handwritten_twin(name, mode, canonical_files):
+    """test_torch_fixture_parity's comparison on CUDA: same canonical weights, identical outputs."""
+    compiled, handwritten, _ = twins(name, canonical_files(name))
+    compiled, handwritten = getattr(compiled, mode)().cuda(), getattr(handwritten, mode)().cuda()
+    x = twin_input(name).cuda()
+    outputs = []
+    for model in (compiled, handwritten):
+        torch.manual_seed(3)
+        with torch.no_grad():
+            outputs.append(model(x))
+    assert torch.equal(*outputs)
 
-    compiled = archspec.build(SPEC)
-    seed = InceptionNetSmall()
-    randomise(compiled, seed=5)
-    mapping = _canonical_to_seed(compiled, seed)
-    state = compiled.state_dict()
-    seed.load_state_dict({mapping[k]: state[k] for k in mapping}, strict=False)
-    compiled, seed = compiled.eval().cuda(), seed.eval().cuda()
-    x = torch.randn(4, 3, 32, 32, device="cuda")
+
+def test_cuda_channels_last_and_autocast():
+    report = api.shapes("specs/resnet18.yaml")
+    model = archspec.build("specs/resnet18.yaml").eval().cuda()
+    x = example_input(report).cuda()
     with torch.no_grad():
-        assert torch.equal(compiled(x), seed(x))
+        reference = model(x)
+        last = model.to(memory_format=torch.channels_last)(x.to(memory_format=torch.channels_last))
+        with torch.autocast("cuda", dtype=torch.float16):
+            half = model(x)
+    torch.testing.assert_close(last, reference, rtol=1e-4, atol=1e-4)
+    assert half.dtype == torch.float16
+    torch.testing.assert_close(half.float(), reference, rtol=5e-2, atol=5e-2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import example_input, randomise
+from conftest import ROOT, example_input, randomise
 
 import archspec
 from archspec import api
@@ -69,3 +69,53 @@ def test_a_file_that_is_not_safetensors_is_a_spec_error(tmp_path):
         backend.load_weights(model, path)
     with pytest.raises(archspec.SpecError, match="does not exist"):
         backend.load_weights(model, tmp_path / "missing.safetensors")
+
+
+def test_compile_with_weights_writes_a_standalone_file_that_loads_them(tmp_path):
+    """`archspec compile --weights`: checked, then model.py defines load_weights(model, path=WEIGHTS)."""
+    import ast
+    import importlib.util
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    spec = ROOT / "specs" / "lenet_bn.yaml"
+    reference = archspec.build(spec, classes=3)
+    randomise(reference, seed=4)
+    (tmp_path / "weights").mkdir()
+    weights = tmp_path / "weights" / "lenet.safetensors"
+    backend.save_weights(reference, weights)
+    out = tmp_path / "code" / "model.py"
+    out.parent.mkdir()
+    command = [sys.executable, "-m", "archspec", "compile", str(spec), "-o", str(out), "--set", "classes=3"]
+    done = subprocess.run([*command, "--weights", str(weights)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "load_weights(LenetBn()) reads" in done.stderr
+    source = out.read_text()
+    assert 'WEIGHTS = pathlib.Path(__file__).parent / "../weights/lenet.safetensors"' in source
+    top_level = {n.names[0].name.split(".")[0] for n in ast.parse(source).body if isinstance(n, ast.Import)}
+    top_level |= {n.module.split(".")[0] for n in ast.parse(source).body if isinstance(n, ast.ImportFrom)}
+    assert top_level == {"pathlib", "torch"}  # safetensors only inside load_weights
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is not None:
+        check = [ruff, "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(out)]
+        lint = subprocess.run(check, capture_output=True, text=True)
+        assert lint.returncode == 0, lint.stdout
+
+    loaded = importlib.util.spec_from_file_location("compiled_with_weights", out)
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    model = module.load_weights(module.LenetBn()).eval()
+    x = example_input(api.shapes(spec), batch=3)
+    with torch.no_grad():
+        assert torch.equal(model(x), reference.eval()(x))
+    other = archspec.build(spec, classes=3)
+    backend.save_weights(other, tmp_path / "other.safetensors")
+    module.load_weights(model, tmp_path / "other.safetensors")  # any canonical file, by path
+    assert torch.equal(model.state_dict()["0.weight"], other.state_dict()["0.weight"])
+
+    out.unlink()
+    wrong = subprocess.run([*command[:-2], "--weights", str(weights)], capture_output=True, text=True)
+    assert wrong.returncode == 1 and "wrong shape: 15.weight is (3, 84), expected (10, 84)" in wrong.stderr
+    assert not out.exists()

@@ -14,13 +14,14 @@ correct for every instance by construction.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from archspec.codegen._namespace import is_free_identifier
 from archspec.errors import SpecError
 from archspec.spec import expr as spec_expr
-from archspec_torch.codegen._namespace import is_free_identifier
 
 #: Builtins whose Python meaning is the spec language's (``range`` is not: it makes a list there).
 _PURE_CALLS = frozenset({"min", "max", "abs", "len", "int", "float", "round", "sum"})
@@ -42,6 +43,8 @@ def literal(value: Any) -> str:
     if isinstance(value, tuple):
         inner = ", ".join(literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, float) and not math.isfinite(value):  # repr gives 'inf', 'nan': no Python names
+        return 'float("nan")' if math.isnan(value) else 'float("inf")' if value > 0 else '-float("inf")'
     return repr(value)
 
 

@@ -1,7 +1,7 @@
 """A namespace that hands out legal, unique Python identifiers.
 
 Generated code never shadows a keyword, a builtin or a name the module itself
-imports (``torch``, ``nn``, ``F``); every name asked for comes back as itself when
+imports (``torch``, ``nn``, ``F``; ``jax``, ``jnp``, ``lax``, ``nnx``); every name asked for comes back as itself when
 free, else with a numeric suffix (``conv``, ``conv_2``; ``Inception``, ``Inception2``).
 """
 
@@ -12,8 +12,8 @@ import keyword
 import re
 from collections.abc import Iterable
 
-#: Names the generated module defines or imports at top level.
-MODULE_NAMES = frozenset({"torch", "nn", "F", "self", "super"})
+#: Names a generated module defines or imports at top level, for every backend that generates Python.
+MODULE_NAMES = frozenset({"torch", "nn", "F", "jax", "jnp", "lax", "nnx", "rngs", "self", "super"})
 
 _ILLEGAL = re.compile(r"[^0-9A-Za-z_]")
 

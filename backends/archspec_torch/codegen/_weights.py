@@ -1,0 +1,61 @@
+"""The ``load_weights`` helper that ``archspec compile --weights W.safetensors`` adds to a model.py.
+
+The file stays standalone: importing it needs only torch (and the standard library); the helper
+imports ``safetensors`` when called. ``WEIGHTS`` remembers the file compiled with, relative to
+the generated file, so the pair can move together::
+
+    from model import Resnet18, load_weights
+    model = load_weights(Resnet18()).eval()           # the weights given to compile
+    other = load_weights(Resnet18(), "finetuned.safetensors")
+
+Nothing here changes the classes: building in memory (``archspec.build``) runs the same classes
+without the helper.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+from archspec.backends import EmittedSource
+
+_HELPER = '''
+
+#: The canonical weights this file was compiled with (archspec compile --weights), found relative to it.
+WEIGHTS = {weights}
+
+
+def load_weights(model: nn.Module, path: str | pathlib.Path = WEIGHTS) -> nn.Module:
+    """Load canonical archspec weights into ``model`` (e.g. ``{entry}()``) and return it.
+
+    ``path`` is a safetensors file whose tensor names are ``model``'s state_dict keys, in PyTorch
+    layouts (``archspec compile --weights`` checked ``WEIGHTS`` against this network). Every tensor
+    must be there with its shape; nothing is unpickled. Needs ``pip install safetensors``.
+    """
+    from safetensors.torch import load_file
+
+    model.load_state_dict(load_file(path))
+    return model
+'''
+
+
+def weights_reference(weights: str | Path, output: str | Path) -> str:
+    """Python source for ``weights`` as seen from the file ``output``: relative where possible."""
+    target = Path(weights).resolve()
+    try:
+        relative = Path(os.path.relpath(target, Path(output).resolve().parent))
+    except ValueError:  # another drive (Windows): no relative path exists
+        return f"pathlib.Path({json.dumps(target.as_posix())})"
+    return f"pathlib.Path(__file__).parent / {json.dumps(relative.as_posix())}"
+
+
+def add_weights_loader(emitted: EmittedSource, weights: str | Path, output: str | Path) -> EmittedSource:
+    """``emitted`` with ``import pathlib`` and a ``load_weights`` helper that defaults to ``weights``."""
+    lines = emitted.source.splitlines(keepends=True)
+    first_import = next(i for i, line in enumerate(lines) if line.startswith(("import ", "from ")))
+    lines.insert(first_import, "import pathlib\n\n")
+    helper = _HELPER.format(weights=weights_reference(weights, output), entry=emitted.entry)
+    source = "".join(lines).rstrip("\n") + "\n" + helper
+    return dataclasses.replace(emitted, source=source, imports=("import pathlib", *emitted.imports))

@@ -1,0 +1,57 @@
+"""ReLUs run in place exactly where hand-written PyTorch would put ``inplace=True`` safely."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import archspec
+
+torch = pytest.importorskip("torch")
+from archspec_torch import backend  # noqa: E402
+
+
+def _inplace(model) -> dict[str, bool]:
+    """Path -> whether that ReLU (or ReLU6) runs in place."""
+    relus = torch.nn.ReLU | torch.nn.ReLU6
+    return {name: module.inplace for name, module in model.named_modules() if isinstance(module, relus)}
+
+
+def test_after_conv_batchnorm_add_and_concat_the_relu_is_in_place():
+    resnet = _inplace(archspec.build("specs/resnet18.yaml"))
+    assert resnet["relu"] and resnet["layer1.0.0.branch1.2"] and resnet["layer1.0.1"]  # after bn, bn, add
+    assert all(_inplace(archspec.build("specs/mobilenet_v2.yaml")).values())
+    assert all(_inplace(archspec.build("specs/googlenet.yaml")).values())
+    for merge in ("concat", "add"):
+        network = [{merge: ["conv(2, 1)", "identity"]}, "relu"]
+        spec = {"archspec": 1, "name": "m", "input": ["N", 2, 4, 4], "network": network}
+        assert _inplace(archspec.build(spec)) == {"1": True}
+
+
+@pytest.mark.parametrize(
+    "network",
+    [
+        ["relu"],  # the caller's tensor
+        [{"concat": ["relu", "conv(2, 1)"]}],  # an input two branches read
+        ["conv(2, 1)", "sigmoid", "relu"],  # sigmoid's backward reads its output
+        ["conv(2, 1)", "identity", "relu"],  # identity returns its input itself
+        ["conv(2, 1)", "dropout(0.5)", "relu"],  # so does dropout in eval mode
+        ["conv(2, 1)", "relu", "relu"],  # relu's backward reads its output
+    ],
+)
+def test_never_in_place_on_a_tensor_someone_else_reads(network):
+    spec = {"archspec": 1, "name": "n", "input": ["N", 2, 4, 4], "network": network}
+    model = archspec.build(spec)
+    assert not list(_inplace(model).values())[-1]  # the last ReLU, the one reading a shared tensor
+    x = torch.randn(3, 2, 4, 4, requires_grad=True)
+    before = x.detach().clone()
+    model.train()(x).sum().backward()  # autograd would refuse an unsafe in-place write
+    assert torch.equal(x.detach(), before)
+
+
+def test_run_captures_the_output_before_an_in_place_relu_overwrites_it():
+    model = archspec.build("specs/resnet18.yaml")
+    x = np.random.default_rng(0).standard_normal((1, 3, 32, 32)).astype(np.float32)
+    result = backend.run(model, x, capture=["bn1", "relu"])
+    assert (result.captured["bn1"] < 0).any()
+    assert np.array_equal(result.captured["relu"], np.maximum(result.captured["bn1"], 0))
