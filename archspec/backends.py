@@ -219,6 +219,7 @@ def build(
     input_shape: list[int | str] | None = None,
     max_params: int | None = None,
     max_activation: int | None = None,
+    options: Mapping[str, Any] | None = None,
     **params: Any,
 ) -> Any:
     """Compile ``spec`` (a path, mapping or loaded program) into ``backend``'s module.
@@ -226,7 +227,8 @@ def build(
     ``params`` override network params (like ``--set``); ``weights`` is a canonical
     safetensors file to load. A network over the bounds of :func:`archspec.infer.infer_shapes`
     is refused before the backend allocates anything; ``max_params`` and ``max_activation``
-    raise them (like ``--max-params``). Example::
+    raise them (like ``--max-params``). ``options`` go to the backend's own ``build``
+    (flax: ``{"data_format": "NHWC"}``). Example::
 
         model = archspec.build("specs/googlenet.yaml", backend="torch", classes=100)
     """
@@ -235,7 +237,21 @@ def build(
 
     graph = to_graph(spec, params or None, input_shape)
     report = infer_shapes(graph, max_params=max_params, max_activation=max_activation)
-    return get_backend(backend).build(graph, report, weights)
+    chosen = get_backend(backend)
+    if not options:
+        return chosen.build(graph, report, weights)
+    import inspect
+
+    accepted = inspect.signature(chosen.build).parameters
+    unknown = [name for name in options if name not in accepted or name in ("graph", "report", "weights")]
+    if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        known = [n for n, p in accepted.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        raise SpecError(
+            f"the {backend} backend has no build option '{unknown[0]}'",
+            expected=", ".join(known) if known else "no options",
+            hint=did_you_mean(unknown[0], known),
+        )
+    return chosen.build(graph, report, weights, **options)
 
 
 def emit(

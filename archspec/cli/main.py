@@ -211,6 +211,10 @@ from archspec.cli.compile import compile_spec  # noqa: E402  (a command of its o
 
 app.command("compile")(compile_spec)
 
+from archspec.cli.parity import parity_spec  # noqa: E402  (a command of its own file)
+
+app.command("parity")(parity_spec)
+
 
 def _errors_json(exc: SpecError | SpecErrors) -> list[dict[str, Any]]:
     errors = exc.errors if isinstance(exc, SpecErrors) else [exc]

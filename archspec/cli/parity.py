@@ -1,0 +1,121 @@
+"""``archspec parity``: the same seeded weights and input through several backends, differences tabled.
+
+Registered on the app by :mod:`archspec.cli.main`; the work is :func:`archspec.parity.parity`
+(framework-free), and each backend's framework loads only when the command runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from archspec.errors import SpecError, SpecErrors
+
+if TYPE_CHECKING:
+    from archspec.parity import ParityReport
+
+
+def parity_spec(
+    spec: Annotated[
+        Path, typer.Argument(help="A spec file (.yaml, .yml or .json).", show_default=False, metavar="SPEC")
+    ],
+    backends: Annotated[
+        str, typer.Option("--backends", "-b", help="Comma-separated backends; the first is the reference.")
+    ] = "torch,flax",
+    mode: Annotated[
+        str, typer.Option("--mode", help="eval, or train: one step with batch statistics (running stats compared).")
+    ] = "eval",
+    grad: Annotated[
+        bool, typer.Option("--grad", help="Also compare gradients of sum(output * cotangent) for input and params.")
+    ] = False,
+    device: Annotated[str, typer.Option("--device", help="cpu or cuda (TF32 off for fp32).")] = "cpu",
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Batch size of the seeded input.")] = 2,
+    atol: Annotated[float, typer.Option("--atol", min=0.0, help="Absolute tolerance.")] = 1e-4,
+    rtol: Annotated[float, typer.Option("--rtol", min=0.0, help="Tolerance relative to max|reference|.")] = 1e-4,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the weights, input and cotangent.")] = 0,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", "-s", help="Override a network param: --set classes=100 (repeatable).", metavar="NAME=VALUE"
+        ),
+    ] = None,
+    input: Annotated[
+        str | None, typer.Option("--input", "-i", help="Input shape, e.g. Nx3x64x64 (the batch comes from --batch).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table (for people) or json (for programs).")] = "table",
+) -> None:
+    """Run a spec through several backends with the same seeded weights and input; compare.
+
+    Prints, per top-level stage and for the output (plus running statistics in train mode
+    and gradients with --grad), the max abs difference max|a - b| and the max rel difference
+    max|a - b| / max|a| against the first backend a. A tensor passes when
+    max|a - b| <= atol + rtol * max|a|; exit 1 when any does not. In train mode dropout
+    rates are set to 0 (frameworks draw different masks).
+
+    Example: archspec parity specs/googlenet.yaml --backends torch,flax --mode train --grad
+    """
+    from archspec.cli.main import _fail, parse_input, parse_sets
+    from archspec.parity import parity
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter("choose table or json", param_hint="--format")
+    if mode not in ("eval", "train"):
+        raise typer.BadParameter("choose eval or train", param_hint="--mode")
+    names = [b.strip() for b in backends.split(",") if b.strip()]
+    try:
+        report = parity(
+            spec,
+            names,
+            mode=mode,
+            grad=grad,
+            device=device,
+            batch=batch,
+            atol=atol,
+            rtol=rtol,
+            seed=seed,
+            params=parse_sets(sets) or None,
+            input_shape=parse_input(input),
+        )
+    except (SpecError, SpecErrors) as exc:
+        _fail(exc)
+        raise typer.Exit(1) from None
+    if fmt == "json":
+        typer.echo(json.dumps(report.to_dict(), indent=2, default=_json_number))
+    else:
+        _print_table(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _json_number(value: object) -> object:
+    return str(value)
+
+
+def _number(x: float) -> str:
+    return "inf" if math.isinf(x) else f"{x:.2e}"
+
+
+def _print_table(report: ParityReport) -> None:
+    shape = "x".join(str(d) for d in report.input_shape)
+    typer.echo(
+        f"parity {report.spec}: {', '.join(report.backends)} (reference {report.reference}), {report.mode} mode"
+        f"{', gradients' if report.grad else ''}, {report.device}, input {shape}, seed {report.seed}"
+    )
+    typer.echo(f"pass: max|a - b| <= {report.atol:g} + {report.rtol:g} * max|a|  (a: {report.reference})")
+    rows = [("backend", "kind", "name", "max abs", "max rel", "", "worst tensor / note")]
+    for r in report.rows:
+        detail = r.note or (f"{r.worst} (of {r.tensors})" if r.worst else "")
+        rows.append((r.backend, r.kind, r.name, _number(r.abs), _number(r.rel), "ok" if r.ok else "FAIL", detail))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    for backend, why in report.skipped.items():
+        typer.echo(f"skipped {backend}: {why}")
+    for note in report.notes:
+        typer.echo(f"note: {note}")
+    failed = sum(not r.ok for r in report.rows)
+    typer.echo("ok" if not failed else f"{failed} row{'s' if failed != 1 else ''} over tolerance")

@@ -1,0 +1,172 @@
+"""The Flax lowering contract: what a rule receives and what it returns.
+
+A rule, registered per op class in ``archspec_flax/ops/<family>.py`` (mirroring
+:mod:`archspec.ops`), turns one IR node into either
+
+* a :class:`ModuleCall`: the constructor of the NNX module that computes it
+  (``nnx.Conv(in_channels, c1, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs)``), placed at the
+  node's path so its variables get the canonical names; a parameter-free function
+  (``nnx.relu``) is a ModuleCall with ``bare=True``, written without a call; or
+* a :class:`FunctionCall`: a parameter-free expression over its inputs
+  (``jnp.concatenate([a, b], axis=-1)``), used for merges inside a ``__call__``.
+
+Inside a generated module every tensor of rank 3 or more is channels-last (NHWC, NLC):
+rules see the spec's NCHW types and translate axes with :func:`channels_last_axis`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from archspec.backends import Lowerings
+from archspec.codegen import Env, Term
+from archspec.ir import Node, TensorType
+
+
+@dataclass(frozen=True)
+class ModuleCall:
+    """``constructor(*args, **kwargs)`` (just ``constructor`` when ``bare``).
+
+    ``helper`` names a helper the file must define; ``rngs`` says the constructor takes ``rngs=``.
+    """
+
+    constructor: str
+    args: tuple[Term, ...] = ()
+    kwargs: tuple[tuple[str, Term], ...] = ()
+    helper: str | None = None
+    rngs: bool = False
+    bare: bool = False
+
+    def arguments(self) -> list[str]:
+        out = [a.source for a in self.args] + [f"{k}={v.source}" for k, v in self.kwargs]
+        return [*out, "rngs=rngs"] if self.rngs else out
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return (*self.args, *(v for _, v in self.kwargs))
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    """A parameter-free op written inline: ``render(input_expressions)`` is its expression."""
+
+    render: Callable[[Sequence[str]], str]
+    needs: tuple[str, ...] = ()  # top-level names it uses: "jnp"
+
+
+Lowered = ModuleCall | FunctionCall
+Rule = Callable[[Node, "LoweringContext"], Lowered]
+
+LOWERINGS: Lowerings[Rule] = Lowerings("flax")
+
+
+def channels_last_axis(axis: int, rank: int) -> int:
+    """The position of NCHW axis ``axis`` in the channels-last layout of a rank-``rank`` tensor."""
+    axis %= rank
+    if rank <= 2 or axis == 0:
+        return axis
+    return rank - 1 if axis == 1 else axis - 1
+
+
+class LoweringContext:
+    """What a rule may know about its node: input and output types, and terms for its arguments."""
+
+    def __init__(
+        self, node: Node, inputs: tuple[TensorType, ...], output: TensorType, env: Env, channels: tuple[Term, ...]
+    ) -> None:
+        self.node = node
+        self.inputs = inputs
+        self.output = output
+        self.env = env
+        self._channels = channels
+        self._exprs = dict(node.exprs)
+
+    @property
+    def input(self) -> TensorType:
+        return self.inputs[0]
+
+    def channels(self, index: int = 0) -> Term:
+        """Input ``index``'s size along the spec's axis 1 (channels of NCHW, features of [N, F])."""
+        return self._channels[index]
+
+    def attr(self, name: str, value: Any | None = None) -> Term:
+        """Attribute ``name``: ``value`` (default: the op's), as the spec's expression if exact."""
+        if value is None:
+            value = getattr(self.node.op, name)
+        return self.env.term(value, self._exprs.get(name))
+
+    def per_dim(self, name: str, value: tuple[Any, ...] | None = None) -> Term:
+        """A per-dimension tuple attribute (``(3, 3)``), written ``(k, k)`` when the spec gave one
+        expression ``k`` for every dimension and it is exact here; else the literal tuple."""
+        if value is None:
+            value = getattr(self.node.op, name)
+        assert value is not None
+        if len(set(value)) == 1 and name in self._exprs:
+            one = self.env.term(value[0], self._exprs[name])
+            if not one.is_literal:
+                return _tuple_term(value, [one] * len(value))
+        return Term(tuple(value))
+
+    def pairs(self, name: str, value: tuple[tuple[int, int], ...]) -> Term:
+        """Padding pairs ``((p, p), (p, p))``, with ``p`` the spec's expression where exact."""
+        flat = {v for pair in value for v in pair}
+        if len(flat) == 1 and name in self._exprs:
+            one = self.env.term(next(iter(flat)), self._exprs[name])
+            if not one.is_literal:
+                pair = _tuple_term(value[0], [one, one])
+                return _tuple_term(value, [pair] * len(value))
+        return Term(tuple(value))
+
+    def literal(self, value: Any) -> Term:
+        return Term(value)
+
+    def options(self, *items: tuple[str, Term, Any]) -> tuple[tuple[str, Term], ...]:
+        """Keyword arguments, leaving out literal ones equal to the constructor's default."""
+        return tuple((k, t) for k, t, default in items if not (t.is_literal and t.value == default))
+
+
+def _tuple_term(value: Any, items: list[Term]) -> Term:
+    return Term(tuple(value), ast.Tuple([t.as_ast() for t in items], ast.Load()))
+
+
+@dataclass(frozen=True)
+class Helper:
+    """A small class or function a lowering may need in the generated file, defined once at its top."""
+
+    name: str
+    source: str
+    needs: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()  # other helpers it calls
+
+
+HELPERS: dict[str, Helper] = {}
+
+
+def register_helper(helper: Helper) -> Helper:
+    """Make ``helper`` available to :class:`ModuleCall` (``helper=helper.name``)."""
+    HELPERS[helper.name] = helper
+    return helper
+
+
+#: Every generated file defines these: the root converts NCHW to channels-last and back.
+register_helper(
+    Helper(
+        "channels_last",
+        '''def channels_last(x: jax.Array) -> jax.Array:
+    """NCHW (or NCL, NCDHW) to channels-last; [N, F] stays as it is."""
+    return jnp.moveaxis(x, 1, -1) if x.ndim > 2 else x''',
+        needs=("jnp",),
+    )
+)
+register_helper(
+    Helper(
+        "channels_first",
+        '''def channels_first(x: jax.Array) -> jax.Array:
+    """Channels-last back to NCHW (or NCL, NCDHW); [N, F] stays as it is."""
+    return jnp.moveaxis(x, -1, 1) if x.ndim > 2 else x''',
+        needs=("jnp",),
+    )
+)

@@ -1,0 +1,87 @@
+"""Activations → NNX functions (``nnx.relu``), or small helper modules where an attribute matters.
+
+``gelu`` is exact (erf) unless the spec says ``approximate='tanh'``: ``nnx.gelu``'s default is
+the tanh approximation, so the helper always passes ``approximate`` explicitly.
+"""
+
+from __future__ import annotations
+
+from archspec.ir import Node
+from archspec.ops import Op
+from archspec.ops.activation import Gelu, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Softmax, Tanh
+from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, channels_last_axis, register_helper
+
+_PLAIN: dict[type[Op], str] = {
+    Relu: "nnx.relu",
+    Relu6: "nnx.relu6",
+    Sigmoid: "nnx.sigmoid",
+    Tanh: "nnx.tanh",
+    Silu: "nnx.silu",
+}
+
+register_helper(
+    Helper(
+        "Gelu",
+        '''class Gelu(nnx.Module):
+    """GELU; ``approximate=False`` is exact (erf), as torch.nn.GELU() (nnx.gelu defaults to tanh)."""
+
+    def __init__(self, approximate: bool = False) -> None:
+        self.approximate = approximate
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return nnx.gelu(x, approximate=self.approximate)''',
+    )
+)
+register_helper(
+    Helper(
+        "LeakyRelu",
+        '''class LeakyRelu(nnx.Module):
+    """x if x > 0 else negative_slope * x."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        self.negative_slope = negative_slope
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return nnx.leaky_relu(x, negative_slope=self.negative_slope)''',
+    )
+)
+register_helper(
+    Helper(
+        "Softmax",
+        '''class Softmax(nnx.Module):
+    """Softmax along ``axis`` of the channels-last array."""
+
+    def __init__(self, axis: int = -1) -> None:
+        self.axis = axis
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return nnx.softmax(x, axis=self.axis)''',
+    )
+)
+
+
+@LOWERINGS.register(*_PLAIN)
+def plain(node: Node, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall(_PLAIN[type(node.op)], bare=True)
+
+
+@LOWERINGS.register(LeakyRelu)
+def leaky_relu(node: Node, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("LeakyRelu", (ctx.attr("negative_slope"),), helper="LeakyRelu")
+
+
+@LOWERINGS.register(Gelu)
+def gelu(node: Node, ctx: LoweringContext) -> ModuleCall:
+    op = node.op
+    assert isinstance(op, Gelu)
+    return ModuleCall("Gelu", (ctx.literal(op.approximate == "tanh"),), helper="Gelu")
+
+
+@LOWERINGS.register(Softmax)
+def softmax(node: Node, ctx: LoweringContext) -> ModuleCall:
+    op = node.op
+    assert isinstance(op, Softmax)
+    rank = ctx.input.rank
+    axis = channels_last_axis(op.axis, rank)
+    written = axis - rank if axis == rank - 1 else axis  # the channels as -1
+    return ModuleCall("Softmax", kwargs=ctx.options(("axis", ctx.literal(written), -1)), helper="Softmax")

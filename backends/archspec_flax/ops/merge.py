@@ -1,0 +1,29 @@
+"""``concat`` → ``jnp.concatenate([...], axis=...)`` (the spec's axis in channels-last terms) and
+``add`` → ``a + b``, written inline in ``__call__``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from archspec.ir import Node
+from archspec.ops.merge import Add, Concat
+from archspec_flax._lowering import LOWERINGS, FunctionCall, LoweringContext, channels_last_axis
+
+
+@LOWERINGS.register(Concat)
+def concat(node: Node, ctx: LoweringContext) -> FunctionCall:
+    op = node.op
+    assert isinstance(op, Concat)
+    rank = ctx.output.rank
+    axis = channels_last_axis(op.axis, rank)
+    written = axis - rank if axis == rank - 1 else axis  # -1 for channels reads as what it is
+
+    def render(inputs: Sequence[str]) -> str:
+        return f"jnp.concatenate([{', '.join(inputs)}], axis={written})"
+
+    return FunctionCall(render, needs=("jnp",))
+
+
+@LOWERINGS.register(Add)
+def add(node: Node, ctx: LoweringContext) -> FunctionCall:
+    return FunctionCall(lambda inputs: " + ".join(inputs))

@@ -1,0 +1,115 @@
+"""``batchnorm`` → :class:`BatchNorm` (``nnx.BatchNorm`` with PyTorch's variance update),
+``layernorm`` → ``nnx.LayerNorm``, ``lrn`` → :class:`LocalResponseNorm`.
+
+The spec's ``update_rate`` (weight of the new batch statistic) is Flax's ``1 - momentum``.
+``nnx.BatchNorm`` normalises with the biased batch variance, as the spec says, but also
+updates its running variance with that biased one, while the spec (like PyTorch and
+Caffe) updates it with the *unbiased* one; the generated ``BatchNorm`` subclass does the
+train-mode step itself rather than rely on Flax's default. Variances are computed in
+two passes (``use_fast_variance=False`` for LayerNorm), never as E[x²] - E[x]².
+"""
+
+from __future__ import annotations
+
+from archspec.ir import Node
+from archspec.ops.norm import BatchNorm, LayerNorm, LocalResponseNorm
+from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
+
+register_helper(
+    Helper(
+        "BatchNorm",
+        '''class BatchNorm(nnx.BatchNorm):
+    """nnx.BatchNorm over the last (channel) axis that, in train mode, updates the running
+    variance with the unbiased batch variance, as PyTorch does (nnx.BatchNorm uses the biased
+    one); it normalises with the biased one, as both do. ``momentum`` is Flax's: the weight
+    of the old running value (PyTorch's momentum 0.1 is Flax's 0.9)."""
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        if self.use_running_average:
+            return super().__call__(x)
+        axes = tuple(range(x.ndim - 1))
+        mean = jnp.mean(x, axis=axes)
+        var = jnp.mean(jnp.square(x - mean), axis=axes)
+        count = x.size // x.shape[-1]
+        unbiased = var * (count / max(count - 1, 1))
+        keep = self.momentum
+        self.mean[...] = lax.stop_gradient(keep * self.mean[...] + (1 - keep) * mean)
+        self.var[...] = lax.stop_gradient(keep * self.var[...] + (1 - keep) * unbiased)
+        y = (x - mean) * lax.rsqrt(var + self.epsilon)
+        if self.scale is not None:
+            y = y * self.scale[...]
+        if self.bias is not None:
+            y = y + self.bias[...]
+        return y''',
+        needs=("jnp", "lax"),
+    )
+)
+
+register_helper(
+    Helper(
+        "LocalResponseNorm",
+        '''class LocalResponseNorm(nnx.Module):
+    """Local response normalisation across channels, as torch.nn.LocalResponseNorm:
+    x / (k + alpha / size * sum of x**2 over ``size`` channels around each one) ** beta,
+    the window zero-padded by size // 2 before and (size - 1) // 2 after."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        window = (1,) * (x.ndim - 1) + (self.size,)
+        padding = ((0, 0),) * (x.ndim - 1) + ((self.size // 2, (self.size - 1) // 2),)
+        summed = lax.reduce_window(jnp.square(x), 0.0, lax.add, window, (1,) * x.ndim, padding)
+        return x / (self.k + self.alpha / self.size * summed) ** self.beta''',
+        needs=("jnp", "lax"),
+    )
+)
+
+
+@LOWERINGS.register(BatchNorm)
+def batchnorm(node: Node, ctx: LoweringContext) -> ModuleCall:
+    op = node.op
+    assert isinstance(op, BatchNorm)
+    keep = round(1.0 - op.update_rate, 12)  # Flax's momentum: the weight of the old value
+    options = (
+        ("momentum", ctx.literal(keep)),
+        *ctx.options(
+            ("epsilon", ctx.attr("eps"), 1e-5),
+            ("use_scale", ctx.attr("affine"), True),
+            ("use_bias", ctx.attr("affine"), True),
+        ),
+    )
+    return ModuleCall("BatchNorm", (ctx.channels(),), options, helper="BatchNorm", rngs=True)
+
+
+@LOWERINGS.register(LayerNorm)
+def layernorm(node: Node, ctx: LoweringContext) -> ModuleCall:
+    op = node.op
+    assert isinstance(op, LayerNorm)
+    from archspec.errors import SpecError
+
+    if ctx.input.rank != 2 or op.dims != 1:
+        raise SpecError(
+            f"the flax backend lowers layernorm over the features of [N, F] only, not {ctx.input} with dims={op.dims}",
+            hint="normalise after 'flatten', or use the torch backend",
+        )
+    options = (
+        *ctx.options(
+            ("epsilon", ctx.attr("eps"), 1e-5),
+            ("use_scale", ctx.attr("affine"), True),
+            ("use_bias", ctx.attr("affine"), True),
+        ),
+        ("use_fast_variance", ctx.literal(False)),
+    )
+    return ModuleCall("nnx.LayerNorm", (ctx.channels(),), options, rngs=True)
+
+
+@LOWERINGS.register(LocalResponseNorm)
+def lrn(node: Node, ctx: LoweringContext) -> ModuleCall:
+    options = ctx.options(
+        ("alpha", ctx.attr("alpha"), 1e-4), ("beta", ctx.attr("beta"), 0.75), ("k", ctx.attr("k"), 1.0)
+    )
+    return ModuleCall("LocalResponseNorm", (ctx.attr("size"),), options, helper="LocalResponseNorm")

@@ -1,0 +1,55 @@
+"""``flatten`` → :class:`Flatten`, ``dropout`` → ``nnx.Dropout``, ``identity`` → :func:`identity`.
+
+Flatten order: the spec flattens in NCHW (row-major) order, and a channels-last feature
+map flattened as it is would order features (h, w, c) instead of (c, h, w). archspec's
+choice: ``Flatten`` moves the channels back to axis 1 before reshaping, so the
+flattened vector is the spec's and every linear layer keeps its canonical weight as it
+is (no permuted copy of the first linear layer to keep in sync with a layout). The
+transpose it costs is one copy of a small feature map.
+"""
+
+from __future__ import annotations
+
+from archspec.ir import Node
+from archspec.ops.tensor import Dropout, Flatten, Identity
+from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
+
+register_helper(
+    Helper(
+        "Flatten",
+        '''class Flatten(nnx.Module):
+    """Flatten axes ``start_dim``.. in the spec's NCHW order (channels moved back to axis 1
+    first), so the features come out as PyTorch's nn.Flatten orders them."""
+
+    def __init__(self, start_dim: int = 1) -> None:
+        self.start_dim = start_dim
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = channels_first(x)
+        return channels_last(x.reshape(*x.shape[: self.start_dim], -1))''',
+        uses=("channels_first", "channels_last"),
+    )
+)
+register_helper(
+    Helper(
+        "identity",
+        '''def identity(x: jax.Array) -> jax.Array:
+    """The input, unchanged (a residual block's shortcut)."""
+    return x''',
+    )
+)
+
+
+@LOWERINGS.register(Flatten)
+def flatten(node: Node, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("Flatten", kwargs=ctx.options(("start_dim", ctx.attr("start_dim"), 1)), helper="Flatten")
+
+
+@LOWERINGS.register(Dropout)
+def dropout(node: Node, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("nnx.Dropout", (ctx.attr("p"),), rngs=True)
+
+
+@LOWERINGS.register(Identity)
+def identity(node: Node, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("identity", helper="identity", bare=True)

@@ -1,0 +1,190 @@
+"""Canonical weights for Flax NNX modules: safetensors files named by IR path, PyTorch layouts.
+
+A canonical file holds every parameter and running statistic under its IR path plus
+PyTorch's name (``b3.0.branch2.2.weight``, ``block1.1.running_var``) in PyTorch's
+layout. The NNX module keeps them in Flax's names and layouts; this module is the one
+place that translates, both ways:
+
+==================  ===================  ===========================================
+NNX layer           variable             canonical name and layout
+==================  ===================  ===========================================
+``nnx.Conv``        ``kernel`` (H W I O)  ``weight`` (O I H W): transposed
+``nnx.Linear``      ``kernel`` [in, out]  ``weight`` [out, in]: transposed
+norms               ``scale``             ``weight``
+``BatchNorm``       ``mean``, ``var``     ``running_mean``, ``running_var``
+any                 ``bias``              ``bias``
+==================  ===================  ===========================================
+
+Module paths drop the ``layers`` attribute of ``nnx.Sequential`` (``b1.layers.0`` is
+``b1.0``). Nothing is pickled, and loading is all or nothing: every mismatch is
+reported at once, by name, before any value is assigned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from archspec.errors import SpecError
+from archspec.io import atomic_write
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One canonical tensor of a module: where NNX keeps it and how its layout converts.
+
+    ``perm`` takes the NNX array to the canonical layout (``np.transpose(a, perm)``); None
+    when the layouts are the same.
+    """
+
+    name: str
+    path: tuple[Any, ...]  # the variable's path in nnx.state(module)
+    variable: nnx.Variable[Any]
+    perm: tuple[int, ...] | None
+
+    def to_canonical(self, array: Any) -> np.ndarray:
+        array = np.asarray(array)
+        return array if self.perm is None else np.transpose(array, self.perm)
+
+    def from_canonical(self, array: Any) -> np.ndarray:
+        array = np.asarray(array)
+        return array if self.perm is None else np.transpose(array, np.argsort(self.perm))
+
+    def canonical(self) -> np.ndarray:
+        return self.to_canonical(self.variable.get_value())
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The canonical shape (works on abstract modules from ``nnx.eval_shape`` too)."""
+        shape = tuple(self.variable.get_value().shape)
+        return shape if self.perm is None else tuple(shape[i] for i in self.perm)
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return np.dtype(self.variable.get_value().dtype)
+
+
+def _kernel_perm(ndim: int) -> tuple[int, ...]:
+    """Conv kernels (*K, I, O) → (O, I, *K); linear kernels ([in, out] → [out, in]) are the ndim-2 case."""
+    return (ndim - 1, ndim - 2, *range(ndim - 2))
+
+
+_NAMES = {"kernel": "weight", "scale": "weight", "bias": "bias", "mean": "running_mean", "var": "running_var"}
+
+
+def _convert(owner: Any, leaf: str, ndim: int) -> tuple[str, tuple[int, ...] | None] | None:
+    name = _NAMES.get(leaf)
+    if name is None:
+        return None
+    if leaf == "kernel" and isinstance(owner, nnx.Conv | nnx.Linear):
+        return name, _kernel_perm(ndim)
+    if leaf in ("mean", "var") and not isinstance(owner, nnx.BatchNorm):
+        return None
+    return name, None
+
+
+def canonical_entries(module: nnx.Module) -> dict[str, Entry]:
+    """Every canonical tensor of ``module`` by canonical name, in the module's order."""
+    nodes: dict[tuple[Any, ...], Any] = {}
+    variables: list[tuple[tuple[Any, ...], nnx.Variable[Any]]] = []
+    for path, node in nnx.iter_graph(module):
+        path = tuple(path)
+        nodes[path] = node
+        if isinstance(node, nnx.Param | nnx.BatchStat):
+            variables.append((path, node))
+    entries: dict[str, Entry] = {}
+    for path, variable in sorted(variables, key=lambda item: _order(item[0])):
+        owner = nodes.get(path[:-1])
+        converted = _convert(owner, str(path[-1]), len(variable.get_value().shape))
+        if converted is None:
+            continue
+        name, perm = converted
+        parts = [str(p) for i, p in enumerate(path[:-1]) if not _is_sequential_layers(nodes, path, i)]
+        canonical = ".".join([*parts, name])
+        entries[canonical] = Entry(canonical, path, variable, perm)
+    return entries
+
+
+def _is_sequential_layers(nodes: Mapping[tuple[Any, ...], Any], path: tuple[Any, ...], i: int) -> bool:
+    return path[i] == "layers" and isinstance(nodes.get(path[:i]), nnx.Sequential)
+
+
+def _order(path: tuple[Any, ...]) -> tuple[tuple[int, Any], ...]:
+    return tuple((0, p) if isinstance(p, int) else (1, str(p)) for p in path)
+
+
+def canonical_state(module: nnx.Module) -> dict[str, np.ndarray]:
+    """``module``'s canonical tensors by name, as numpy arrays in PyTorch layouts."""
+    return {name: entry.canonical() for name, entry in canonical_entries(module).items()}
+
+
+def save_weights(module: nnx.Module, path: str | Path) -> None:
+    """Write ``module``'s canonical weights to ``path`` (safetensors, atomically)."""
+    from safetensors.numpy import save_file
+
+    tensors = {k: np.ascontiguousarray(v) for k, v in canonical_state(module).items()}
+    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "np", "writer": "archspec"}))
+
+
+def read_weights(path: str | Path) -> dict[str, np.ndarray]:
+    """The tensors of a safetensors file, or a SpecError saying why it cannot be read."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    try:
+        return load_file(str(path))
+    except FileNotFoundError:
+        raise SpecError(f"weights file {path} does not exist") from None
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise SpecError(f"{path} is not a readable safetensors file: {exc}") from None
+
+
+def check_weights(module: nnx.Module, tensors: Mapping[str, np.ndarray], source: str = "weights") -> None:
+    """Raise one SpecError listing every missing, unexpected, misshapen or mistyped tensor."""
+    expected = canonical_entries(module)
+    notes: list[str] = []
+    notes += [f"missing: {k} {v.shape}" for k, v in expected.items() if k not in tensors]
+    notes += [f"unexpected: {k} {tuple(v.shape)}" for k, v in tensors.items() if k not in expected]
+    for key, want in expected.items():
+        got = tensors.get(key)
+        if got is None:
+            continue
+        if tuple(got.shape) != want.shape:
+            notes.append(f"wrong shape: {key} is {tuple(got.shape)}, expected {want.shape}")
+        if got.dtype != want.dtype:
+            notes.append(f"wrong dtype: {key} is {got.dtype}, expected {want.dtype}")
+    if notes:
+        raise SpecError(
+            f"{source} do not match the network: {len(notes)} problem{'s' if len(notes) != 1 else ''}, nothing loaded",
+            notes=tuple(notes),
+            hint="weights are named by spec path, e.g. b3.0.branch2.2.weight; see `archspec shapes` for the paths",
+        )
+
+
+def assign(module: nnx.Module, tensors: Mapping[str, np.ndarray], source: str = "weights") -> None:
+    """Set ``module``'s variables from canonical ``tensors``: all of them, or none (a SpecError)."""
+    check_weights(module, tensors, source)
+    for name, entry in canonical_entries(module).items():
+        entry.variable.set_value(jnp.asarray(entry.from_canonical(tensors[name])))
+
+
+def load_weights(module: nnx.Module, path: str | Path) -> None:
+    """Load canonical weights from ``path`` into ``module``: all of them, or none (a SpecError)."""
+    assign(module, read_weights(path), source=f"weights in {path}")
+
+
+def to_canonical(entries: Mapping[str, Entry], values: Iterable[tuple[tuple[Any, ...], Any]]) -> dict[str, np.ndarray]:
+    """Arrays keyed by NNX state path (gradients, new statistics) as canonical name → numpy array."""
+    by_path = {entry.path: entry for entry in entries.values()}
+    out: dict[str, np.ndarray] = {}
+    for path, value in values:
+        entry = by_path.get(tuple(path))
+        if entry is not None:
+            out[entry.name] = entry.to_canonical(value)
+    return out

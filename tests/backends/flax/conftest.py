@@ -1,0 +1,36 @@
+"""Shared settings for the Flax backend tests: every spec in specs/ at a size a 2-core CPU runs fast.
+
+The 224x224 networks run at a smaller input (the input override; every shape still comes from
+archspec's shape pass), and VGG-11 at the tutorial's narrow ``ratio=8``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("jax")
+pytest.importorskip("flax")
+
+ROOT = Path(__file__).resolve().parents[3]
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+#: Per spec: (input shape override or None, param overrides).
+SMALL: dict[str, tuple[list[int | str] | None, dict[str, object]]] = {
+    "alexnet": (["N", 1, 67, 67], {}),
+    "googlenet": (["N", 1, 32, 32], {}),
+    "inception_small": (None, {}),
+    "lenet_bn": (None, {}),
+    "mobilenet_v2": (["N", 3, 32, 32], {"classes": 10}),
+    "nin": (["N", 1, 67, 67], {}),
+    "resnet18": (["N", 3, 64, 64], {"classes": 10}),  # at 32x32 layer4 is 1x1: BN over 4 values
+    "vgg11": (["N", 1, 32, 32], {"ratio": 8}),
+}
+
+
+@pytest.fixture(params=SPECS, ids=[p.stem for p in SPECS])
+def spec_case(request) -> tuple[Path, list[int | str] | None, dict[str, object]]:
+    """A spec, its input-shape override (or None) and its param overrides."""
+    shape, params = SMALL.get(request.param.stem, (None, {}))
+    return request.param, shape, params

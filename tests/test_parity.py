@@ -1,0 +1,59 @@
+"""``archspec parity``: the command, its exit codes and JSON, and the framework-free core."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from archspec.parity import compare, draw_weights, stages, without_dropout
+
+
+def test_compare_measures_abs_and_rel_against_the_reference():
+    diff, rel, ok = compare([1.0, -200.0], [1.0, -200.01], atol=1e-4, rtol=1e-4)
+    assert diff == pytest.approx(0.01) and rel == pytest.approx(0.01 / 200)
+    assert ok  # 0.01 <= 1e-4 + 1e-4 * 200
+    assert not compare([1.0], [1.1], 1e-4, 1e-4)[2]
+
+
+def test_weights_are_seeded_and_running_variances_positive():
+    from archspec import api
+
+    report = api.shapes("specs/lenet_bn.yaml")
+    a, b = draw_weights(report, 1), draw_weights(report, 1)
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+    assert all((v > 0).all() for k, v in a.items() if k.endswith("running_var"))
+
+
+def test_stages_and_dropout_removal():
+    from archspec.api import to_graph
+    from archspec.ops.tensor import Dropout
+
+    graph = to_graph("specs/googlenet.yaml")
+    assert stages(graph) == ["b1", "b2", "b3", "b4", "b5", "head"]
+    alex = without_dropout(to_graph("specs/alexnet.yaml"))
+    assert all(n.op.p == 0 for n in alex.nodes if isinstance(n.op, Dropout))
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archspec", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_cli_parity_passes_with_json():
+    pytest.importorskip("torch")
+    pytest.importorskip("flax")
+    done = _cli("parity", "specs/lenet_bn.yaml", "--mode", "train", "--grad", "--batch", "4", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["ok"] and data["reference"] == "torch"
+    assert {r["kind"] for r in data["rows"]} == {"stage", "output", "state", "grad"}
+
+
+def test_cli_parity_exits_1_over_tolerance():
+    pytest.importorskip("torch")
+    pytest.importorskip("flax")
+    done = _cli("parity", "specs/lenet_bn.yaml", "--atol", "0", "--rtol", "0")
+    assert done.returncode == 1
+    assert "FAIL" in done.stdout
