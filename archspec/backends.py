@@ -109,9 +109,10 @@ class Backend(Protocol):
         cotangent: Any = None,
         device: str = "cpu",
     ) -> RunResult:
-        """One forward pass of ``module`` (from :meth:`build`) on ``inputs``, a float32 numpy array
-        in the spec's layout, in eval or train mode, on ``device``; see :class:`RunResult`.
-        This is what ``archspec parity`` compares across backends."""
+        """One forward pass of ``module`` (from :meth:`build`) on ``inputs``, a numpy array in the
+        spec's layout, in eval or train mode, on ``device``; see :class:`RunResult`. The pass runs
+        in the dtype of ``inputs``: float32, or float64 (parameters promoted; a SpecError where the
+        backend cannot). This is what ``archspec parity`` compares across backends."""
         ...
 
 

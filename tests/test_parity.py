@@ -57,3 +57,22 @@ def test_cli_parity_exits_1_over_tolerance():
     done = _cli("parity", "specs/lenet_bn.yaml", "--atol", "0", "--rtol", "0")
     assert done.returncode == 1
     assert "FAIL" in done.stdout
+
+
+def test_float64_parity_is_rounding_tight_and_skips_float32_only_backends():
+    pytest.importorskip("torch")
+    pytest.importorskip("flax")
+    pytest.importorskip("onnxruntime")
+    from archspec.parity import parity
+
+    report = parity("specs/lenet_bn.yaml", ["torch", "flax", "onnx"], dtype="float64", grad=True, atol=1e-9, rtol=1e-9)
+    assert report.ok and report.dtype == "float64", [r for r in report.rows if not r.ok]
+    assert {r.kind for r in report.rows} == {"stage", "output", "grad"}
+    assert "float32" in report.skipped["onnx"]
+    # the same comparison in float32 does not meet float64's tolerance: the dtype really changed
+    assert not parity("specs/lenet_bn.yaml", ["torch", "flax"], atol=1e-9, rtol=1e-9).ok
+
+
+def test_cli_parity_refuses_an_unknown_dtype():
+    done = _cli("parity", "specs/lenet_bn.yaml", "--dtype", "float16")
+    assert done.returncode == 2 and "float32 or float64" in done.stderr

@@ -33,6 +33,10 @@ def parity_spec(
         bool, typer.Option("--grad", help="Also compare gradients of sum(output * cotangent) for input and params.")
     ] = False,
     device: Annotated[str, typer.Option("--device", help="cpu or cuda (TF32 off for fp32).")] = "cpu",
+    dtype: Annotated[
+        str,
+        typer.Option("--dtype", help="float32, or float64 to tell rounding (ill-conditioned nets) from real bugs."),
+    ] = "float32",
     batch: Annotated[int, typer.Option("--batch", min=1, help="Batch size of the seeded input.")] = 2,
     atol: Annotated[float, typer.Option("--atol", min=0.0, help="Absolute tolerance.")] = 1e-4,
     rtol: Annotated[float, typer.Option("--rtol", min=0.0, help="Tolerance relative to max|reference|.")] = 1e-4,
@@ -54,7 +58,8 @@ def parity_spec(
     and gradients with --grad), the max abs difference max|a - b| and the max rel difference
     max|a - b| / max|a| against the first backend a. A tensor passes when
     max|a - b| <= atol + rtol * max|a|; exit 1 when any does not. In train mode dropout
-    rates are set to 0 (frameworks draw different masks).
+    rates are set to 0 (frameworks draw different masks). --dtype float64 runs every backend
+    in float64, which separates real differences from float32 rounding in ill-conditioned nets.
 
     Example: archspec parity specs/googlenet.yaml --backends torch,flax --mode train --grad
     """
@@ -65,6 +70,8 @@ def parity_spec(
         raise typer.BadParameter("choose table or json", param_hint="--format")
     if mode not in ("eval", "train"):
         raise typer.BadParameter("choose eval or train", param_hint="--mode")
+    if dtype not in ("float32", "float64"):
+        raise typer.BadParameter("choose float32 or float64", param_hint="--dtype")
     names = [b.strip() for b in backends.split(",") if b.strip()]
     try:
         report = parity(
@@ -79,6 +86,7 @@ def parity_spec(
             seed=seed,
             params=parse_sets(sets) or None,
             input_shape=parse_input(input),
+            dtype=dtype,
         )
     except (SpecError, SpecErrors) as exc:
         _fail(exc)
@@ -103,7 +111,7 @@ def _print_table(report: ParityReport) -> None:
     shape = "x".join(str(d) for d in report.input_shape)
     typer.echo(
         f"parity {report.spec}: {', '.join(report.backends)} (reference {report.reference}), {report.mode} mode"
-        f"{', gradients' if report.grad else ''}, {report.device}, input {shape}, seed {report.seed}"
+        f"{', gradients' if report.grad else ''}, {report.device}, {report.dtype}, input {shape}, seed {report.seed}"
     )
     typer.echo(f"pass: max|a - b| <= {report.atol:g} + {report.rtol:g} * max|a|  (a: {report.reference})")
     rows = [("backend", "kind", "name", "max abs", "max rel", "", "worst tensor / note")]

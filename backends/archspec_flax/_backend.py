@@ -134,8 +134,12 @@ class FlaxBackend:
 
         # One jit-compiled program, not hundreds of op-by-op dispatches (each compiled on its own);
         # highest precision, so fp32 matmuls and convs are not computed in TF32/bf16 on GPUs.
-        with jax.default_device(target), jax.default_matmul_precision("highest"):
+        # A float64 input runs the whole pass in float64 (jax keeps 64-bit types only under x64).
+        wide = np.asarray(inputs).dtype == np.float64
+        with jax.default_device(target), jax.default_matmul_precision("highest"), jax.enable_x64(wide):
             x = jnp.asarray(inputs)
+            if wide:
+                params, rest = _promoted(params), _promoted(rest)
             params, rest = jax.device_put((params, rest), target)
             if cotangent is None:
                 out, (captured, new_stats) = forward_fn(params, x, rest)
@@ -150,7 +154,7 @@ class FlaxBackend:
             flat = [(tuple(p), v[...] if isinstance(v, nnx.Variable) else v) for p, v in nnx.to_flat_state(param_grads)]
             grads.update(_weights.to_canonical(entries, flat))
         for entry in stats:
-            entry.variable[...] = new_stats[entry.name]
+            entry.variable[...] = np.asarray(new_stats[entry.name]).astype(entry.variable[...].dtype)
         state = {e.name: np.asarray(new_stats[e.name]) for e in stats}
         captured_nchw = {p: np.asarray(_nchw(v)) for p, v in captured.items()}
         return RunResult(np.asarray(out), captured_nchw, state, grads)
@@ -172,6 +176,17 @@ def _materialise(model: nnx.Module, seed: int) -> None:
             variable.set_value(jax.random.fold_in(key, i))
         else:
             variable.set_value(jnp.zeros(value.shape, value.dtype))
+
+
+def _promoted(state: Any) -> Any:
+    """``state`` with its floating-point arrays in float64 (call under ``jax.enable_x64``)."""
+
+    def widen(value: Any) -> Any:
+        if hasattr(value, "dtype") and jnp.issubdtype(value.dtype, jnp.floating):
+            return jnp.asarray(value, jnp.float64)
+        return value
+
+    return jax.tree.map(widen, state)
 
 
 def _nchw(x: jax.Array) -> jax.Array:

@@ -114,6 +114,10 @@ class OnnxBackend:
         outputs of the session's copy of the model. Train mode and gradients are SpecErrors.
         """
         model = _module(module)
+        if getattr(inputs, "dtype", None) is not None and str(inputs.dtype) != "float32":
+            raise SpecError(
+                f"the onnx model is float32; it cannot run a {inputs.dtype} pass", hint="use --dtype float32"
+            )
         if train:
             raise SpecError(f"{_EVAL_ONLY}; it cannot run in train mode", hint="compare onnx in eval mode only")
         if cotangent is not None:

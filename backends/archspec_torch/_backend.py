@@ -79,7 +79,8 @@ class TorchBackend:
         """One forward (and, with a cotangent, backward) pass; see :meth:`archspec.backends.Backend.run`."""
         import torch
 
-        model: nn.Module = module.to(device)
+        x = torch.from_numpy(inputs)
+        model: nn.Module = module.to(device, dtype=x.dtype)  # float64 runs promote the parameters
         model.train(train)
         captured: dict[str, torch.Tensor] = {}
         hooks = []
@@ -90,12 +91,12 @@ class TorchBackend:
                 raise SpecError(f"cannot capture '{path}': the torch module has no submodule there") from None
             # a copy: a later in-place activation may overwrite the module's output tensor
             hooks.append(target.register_forward_hook(lambda _m, _i, out, p=path: captured.__setitem__(p, out.clone())))
-        x = torch.from_numpy(inputs).to(device).requires_grad_(cotangent is not None)
+        x = x.to(device).requires_grad_(cotangent is not None)
         model.zero_grad(set_to_none=True)
         try:
             out = model(x)
             if cotangent is not None:
-                (out * torch.from_numpy(cotangent).to(device)).sum().backward()
+                (out * torch.from_numpy(cotangent).to(device, out.dtype)).sum().backward()
         finally:
             for hook in hooks:
                 hook.remove()

@@ -34,3 +34,14 @@ def spec_case(request) -> tuple[Path, list[int | str] | None, dict[str, object]]
     """A spec, its input-shape override (or None) and its param overrides."""
     shape, params = SMALL.get(request.param.stem, (None, {}))
     return request.param, shape, params
+
+
+@pytest.fixture
+def spec_case_by_name():
+    """A function: spec stem -> (spec path, input-shape override or None, param overrides)."""
+
+    def case(name: str) -> tuple[Path, list[int | str] | None, dict[str, object]]:
+        shape, params = SMALL.get(name, (None, {}))
+        return ROOT / "specs" / f"{name}.yaml", shape, params
+
+    return case

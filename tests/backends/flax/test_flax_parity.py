@@ -1,16 +1,32 @@
-"""torch and flax agree on every spec, on CPU in float32: outputs, train-mode statistics, gradients.
+"""torch and flax agree on every spec, on CPU: outputs, train-mode statistics, gradients.
 
 Measured by :func:`archspec.parity.parity`: per tensor, ``max|a - b| <= 1e-4 + 1e-4 * max|a|``
 with ``a`` torch's value (1e-4 absolute where values are O(1), relative to the tensor's own scale
 where they are large), for each top-level stage, the output, every running statistic after one
 train step, and the gradients of sum(output * cotangent) w.r.t. the input and every parameter.
+
+Two train steps are too ill-conditioned for that in float32: MobileNetV2 and ResNet-18 at these
+small inputs run train-mode BatchNorm over a handful of values per channel (a 1x1 or 2x2 map
+times the batch), and gradients through such a BatchNorm amplify rounding. torch in float32
+itself then misses torch in float64 by more than 1e-4 of a tensor's scale (MobileNetV2: 5e-3 on
+the input gradient; biases whose exact gradient is 0 get O(1) noise). For those two nets the
+semantics are proven in float64, where both backends agree to 1e-7 (rounding there is ~1e-12 and a
+lowering bug is of order 1), and float32 is held to the float64 truth: flax's float32 error on
+every tensor is at most a small multiple of torch's own float32 error.
 """
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
+import numpy as np
 import pytest
 
-from archspec.parity import parity
+from archspec.api import to_graph
+from archspec.backends import get_backend
+from archspec.infer import infer_shapes
+from archspec.parity import draw_weights, parity, without_dropout
 
 pytest.importorskip("torch")
 
@@ -18,15 +34,13 @@ pytest.importorskip("torch")
 #: normalised to exactly ±1, so gradients amplify rounding); 4 keeps float32 comparisons meaningful.
 TRAIN_BATCH = 4
 
-#: MobileNetV2's full-network gradients differ by up to ~1e-2 of their scale in the earliest
-#: layers, although every block driven with the same input agrees to 1e-7: the gradient is
-#: sensitive to 1e-6 differences in the forward pass (suspected: ReLU6 gates at exact ties).
-MOBILENET_GRADS = pytest.mark.xfail(reason="mobilenet_v2 gradients: see MOBILENET_GRADS", strict=False)
+#: Nets whose float32 train-step gradients differ from the exact ones by more than the tolerance
+#: in either framework (see the module docstring).
+ILL_CONDITIONED = {"mobilenet_v2", "resnet18"}
 
-#: ResNet-18 train-mode gradients at batch 4, 64x64: outputs and statistics agree, gradients reach
-#: 1.7e-4 of their scale (over rtol 1e-4); at batch 2 they pass. Open: float32 conditioning of
-#: 20 batch-statistics BatchNorms, or the same sensitivity as MOBILENET_GRADS.
-RESNET_TRAIN_GRADS = pytest.mark.xfail(reason="resnet18 train gradients: see RESNET_TRAIN_GRADS", strict=False)
+#: How much further from the float64 truth flax's float32 may be than torch's float32, per tensor.
+#: Measured on MobileNetV2: median 0.8, largest 3.8 over 260 tensors; a lowering bug is O(1/rounding).
+ROUNDING_FACTOR = 10.0
 
 
 def _failures(report) -> list[str]:
@@ -35,17 +49,14 @@ def _failures(report) -> list[str]:
 
 def test_eval_outputs_agree(spec_case):
     spec_path, shape, params = spec_case
-    grad = spec_path.stem != "mobilenet_v2"  # its gradients: see MOBILENET_GRADS
-    report = parity(str(spec_path), ["torch", "flax"], mode="eval", grad=grad, input_shape=shape, params=params)
+    report = parity(str(spec_path), ["torch", "flax"], mode="eval", grad=True, input_shape=shape, params=params)
     assert report.rows and report.ok, _failures(report)
+    assert {"stage", "output", "grad"} <= {r.kind for r in report.rows}
 
 
-def test_train_step_agrees(spec_case, request):
+def test_train_step_agrees(spec_case):
     spec_path, shape, params = spec_case
-    if spec_path.stem == "mobilenet_v2":
-        request.applymarker(MOBILENET_GRADS)
-    if spec_path.stem == "resnet18":
-        request.applymarker(RESNET_TRAIN_GRADS)
+    ill = spec_path.stem in ILL_CONDITIONED
     report = parity(
         str(spec_path),
         ["torch", "flax"],
@@ -54,7 +65,46 @@ def test_train_step_agrees(spec_case, request):
         batch=TRAIN_BATCH,
         input_shape=shape,
         params=params,
+        dtype="float64" if ill else "float32",
+        atol=1e-7 if ill else 1e-4,
+        rtol=1e-7 if ill else 1e-4,
     )
-    kinds = {r.kind for r in report.rows}
-    assert {"output", "grad"} <= kinds
+    assert {"output", "grad"} <= {r.kind for r in report.rows}  # "state" too where the net has BatchNorm
     assert report.ok, _failures(report)
+
+
+@pytest.mark.parametrize("name", sorted(ILL_CONDITIONED))
+def test_float32_train_step_is_as_close_to_the_truth_as_torch(name, spec_case_by_name):
+    spec_path, shape, params = spec_case_by_name(name)
+    graph = without_dropout(to_graph(spec_path, params or None, shape))
+    report = infer_shapes(graph)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((TRAIN_BATCH, *report.graph.input.shape[1:])).astype(np.float32)
+    cotangent = rng.standard_normal((TRAIN_BATCH, *report.output.shape[1:])).astype(np.float32)
+    runs = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "weights.safetensors"
+        from safetensors.numpy import save_file
+
+        save_file(draw_weights(report, 0), str(path))
+        for backend, dtype in [("torch", "float64"), ("torch", "float32"), ("flax", "float32")]:
+            chosen = get_backend(backend)
+            module = chosen.build(graph, report, path)
+            runs[backend, dtype] = chosen.run(module, x.astype(dtype), train=True, cotangent=cotangent.astype(dtype))
+
+    def tensors(run) -> dict[str, dict[str, np.ndarray]]:
+        return {"output": {"output": run.output}, "state": run.state, "grad": run.grads}
+
+    truth, torch32, flax32 = (
+        tensors(runs[k]) for k in [("torch", "float64"), ("torch", "float32"), ("flax", "float32")]
+    )
+    problems = []
+    for kind, exact in truth.items():
+        assert exact and exact.keys() == flax32[kind].keys(), kind
+        floor = 1e-6 * max(float(np.abs(v).max()) for v in exact.values())
+        for tensor, value in exact.items():
+            torch_error = float(np.abs(torch32[kind][tensor] - value).max())
+            flax_error = float(np.abs(flax32[kind][tensor] - value).max())
+            if flax_error > ROUNDING_FACTOR * torch_error + floor:
+                problems.append(f"{kind} {tensor}: flax {flax_error:.2e}, torch {torch_error:.2e} off float64")
+    assert not problems, problems
