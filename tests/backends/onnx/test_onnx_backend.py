@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import onnx
 import pytest
-from conftest import ROOT, example_input, lively_weights
+from onnx_support import ROOT, example_input, lively_weights
 
 import archspec
 from archspec import api

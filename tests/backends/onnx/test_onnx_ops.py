@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
-from conftest import lively_weights
+from onnx_support import lively_weights
 
 import archspec
 from archspec import api

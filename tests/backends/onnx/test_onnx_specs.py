@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from conftest import example_input
+from onnx_support import example_input
 
 import archspec
 from archspec.backends import get_backend

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, example_input, randomise
+from torch_support import ROOT, example_input, randomise
 
 import archspec
 from archspec import api

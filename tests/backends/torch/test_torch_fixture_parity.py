@@ -17,9 +17,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from archspec_torch import canonical_state  # noqa: E402
-from conftest import twin_input, twins  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 from torch_handwritten import HANDWRITTEN  # noqa: E402
+from torch_support import twin_input, twins  # noqa: E402
 
 
 @pytest.mark.parametrize("name", list(HANDWRITTEN))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import example_input, randomise, twin_input, twins
+from torch_support import example_input, randomise, twin_input, twins
 
 import archspec
 from archspec import api

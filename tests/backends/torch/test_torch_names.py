@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch_support import ROOT
 
 import archspec
 from archspec.errors import SpecError, SpecErrors

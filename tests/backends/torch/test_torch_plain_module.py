@@ -14,7 +14,7 @@ import pytest
 import archspec
 
 torch = pytest.importorskip("torch")
-from conftest import twin_input, twins  # noqa: E402
+from torch_support import twin_input, twins  # noqa: E402
 
 
 @pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "googlenet"])

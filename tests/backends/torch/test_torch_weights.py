@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT, example_input, randomise
+from torch_support import ROOT, example_input, randomise
 
 import archspec
 from archspec import api

@@ -14,7 +14,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from conftest import randomise
+from torch_support import randomise
 
 import archspec
 

@@ -1,0 +1,42 @@
+"""Helpers of the onnx backend tests (a module name no other test directory uses): spec paths,
+the smaller inputs of the 224x224 specs, lively batchnorm weights and seeded inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from archspec.infer import ShapeReport
+
+ROOT = Path(__file__).resolve().parents[3]
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+#: Smaller inputs for the 224x224 specs (the layers are unchanged; only the sizes shrink).
+INPUTS: dict[str, list[int | str]] = {
+    "alexnet": ["N", 1, 96, 96],
+    "nin": ["N", 1, 96, 96],
+    "vgg11": ["N", 1, 32, 32],
+    "resnet18": ["N", 3, 64, 64],
+    "mobilenet_v2": ["N", 3, 64, 64],
+}
+
+
+def lively_weights(weights: dict[str, Any], seed: int = 1) -> dict[str, Any]:
+    """``weights`` with batchnorm scales, shifts and statistics drawn away from 1 and 0."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, value in weights.items():
+        is_norm = name.rsplit(".", 1)[0] + ".running_mean" in weights
+        if name.endswith("running_var") or (is_norm and name.endswith(".weight")):
+            value = rng.uniform(0.5, 1.5, value.shape)
+        elif name.endswith("running_mean") or (is_norm and name.endswith(".bias")):
+            value = rng.uniform(-0.1, 0.1, value.shape)
+        out[name] = np.asarray(value, dtype=np.float32)
+    return out
+
+
+def example_input(report: ShapeReport, batch: int = 2, seed: int = 0) -> Any:
+    shape = [batch if isinstance(d, str) else d for d in report.graph.input.shape]
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
