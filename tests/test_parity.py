@@ -76,3 +76,28 @@ def test_float64_parity_is_rounding_tight_and_skips_float32_only_backends():
 def test_cli_parity_refuses_an_unknown_dtype():
     done = _cli("parity", "specs/lenet_bn.yaml", "--dtype", "float16")
     assert done.returncode == 2 and "float32 or float64" in done.stderr
+
+
+def test_onnx_joins_parity_in_eval_and_is_skipped_with_the_reason_in_train():
+    pytest.importorskip("torch")
+    pytest.importorskip("onnxruntime")
+    done = _cli("parity", "specs/inception_small.yaml", "--backends", "torch,onnx", "--format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = json.loads(done.stdout)
+    assert data["ok"] and {(r["backend"], r["kind"]) for r in data["rows"]} == {("onnx", "stage"), ("onnx", "output")}
+    assert {r["name"] for r in data["rows"]} >= {"block1", "block4", "fc", "output"}
+    done = _cli(
+        "parity",
+        "specs/lenet_bn.yaml",
+        "--backends",
+        "torch,flax,onnx",
+        "--mode",
+        "train",
+        "--batch",
+        "4",
+        "--format",
+        "json",
+    )
+    data = json.loads(done.stdout)
+    assert done.returncode == 0 and data["ok"], done.stdout + done.stderr
+    assert "train mode" in data["skipped"]["onnx"] and {r["backend"] for r in data["rows"]} == {"flax"}
