@@ -53,7 +53,7 @@ register_helper(
 
     def __call__(self, x: jax.Array) -> jax.Array:
         pads = []
-        for size, k, s, p, d in zip(x.shape[1:-1], self.kernel, self.stride, self.padding, self.dilation):
+        for size, k, s, p, d in zip(x.shape[1:-1], self.kernel, self.stride, self.padding, self.dilation, strict=True):
             pads.append((p, pool_windows(size, k, s, p, d, self.ceil_mode)[1]))
         return lax.reduce_window(
             x,
@@ -86,7 +86,7 @@ register_helper(
 
     def __call__(self, x: jax.Array) -> jax.Array:
         pads, counts = [], []
-        for size, k, s, p in zip(x.shape[1:-1], self.kernel, self.stride, self.padding):
+        for size, k, s, p in zip(x.shape[1:-1], self.kernel, self.stride, self.padding, strict=True):
             out, right = pool_windows(size, k, s, p, 1, self.ceil_mode)
             lo, hi = (-p, size + p) if self.count_include_pad else (0, size)
             counts.append([min(i * s - p + k, hi) - max(i * s - p, lo) for i in range(out)])
@@ -134,7 +134,7 @@ register_helper(
 
     def __call__(self, x: jax.Array) -> jax.Array:
         weights = []
-        for size, out in zip(x.shape[1:3], self.output_size):
+        for size, out in zip(x.shape[1:3], self.output_size, strict=True):
             rows = []
             for i in range(out):
                 start, end = (i * size) // out, -(-((i + 1) * size) // out)
