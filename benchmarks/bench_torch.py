@@ -139,12 +139,12 @@ def forward_rows(tmp: Path, quick: bool) -> tuple[list[str], list[float]]:
 
 
 def build_rows(quick: bool) -> tuple[list[str], list[float]]:
-    from archspec_torch._load import load_source
     from torch_handwritten import HANDWRITTEN
 
     import archspec
     from archspec import api
     from archspec.backends import get_backend
+    from archspec.codegen import load_source
 
     backend = get_backend("torch")
     rows, ratios = [], []

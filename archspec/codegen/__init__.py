@@ -1,10 +1,14 @@
 """Framework-free pieces of Python code generation, shared by the backends that emit source.
 
 A namespace for identifiers (``_namespace``), terms that are exact spec expressions or
-literals (``_terms``) and the module tree of a graph (``_tree``). Nothing here imports
-a framework; each backend's emitter (``archspec_torch.codegen``, ``archspec_flax.codegen``) writes its own classes.
+literals (``_terms``), the module tree of a graph (``_tree``), what a lowering rule may know
+about its node (``_context``) and running generated source (``_load``). Nothing here imports a
+framework; each backend's emitter (``archspec_torch.codegen``, ``archspec_flax.codegen``) writes
+its own classes.
 """
 
+from archspec.codegen._context import LoweringContext
+from archspec.codegen._load import load_source
 from archspec.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
 from archspec.codegen._terms import Env, Term, literal, same_value
 from archspec.codegen._tree import Kind, TreeNode, build_tree
@@ -13,6 +17,7 @@ __all__ = [
     "MODULE_NAMES",
     "Env",
     "Kind",
+    "LoweringContext",
     "Namespace",
     "Term",
     "TreeNode",
@@ -20,5 +25,6 @@ __all__ = [
     "camel_case",
     "is_free_identifier",
     "literal",
+    "load_source",
     "same_value",
 ]

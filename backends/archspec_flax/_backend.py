@@ -13,13 +13,13 @@ import numpy as np
 from flax import nnx
 
 from archspec.backends import EmittedSource, RunResult
+from archspec.codegen import load_source
 from archspec.errors import SpecError
 from archspec.infer import ShapeReport
 from archspec.ir import Graph
 from archspec.ops import Op
 from archspec_flax import ops as _ops  # registers the lowerings
 from archspec_flax import weights as _weights
-from archspec_flax._load import load_source
 from archspec_flax._lowering import LOWERINGS
 from archspec_flax.codegen._emit import ModuleEmitter
 
@@ -57,7 +57,7 @@ class FlaxBackend:
         if data_format not in ("NCHW", "NHWC"):
             raise SpecError(f"data_format must be 'NCHW' or 'NHWC', not '{data_format}'")
         emitted = self.emit(graph, report)
-        entry = getattr(load_source(emitted), emitted.entry)
+        entry = getattr(load_source(emitted, "archspec_generated_flax"), emitted.entry)
         takes_rngs = "rngs" in inspect.signature(entry).parameters
 
         def create() -> nnx.Module:

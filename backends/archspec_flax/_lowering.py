@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from archspec.backends import Lowerings
-from archspec.codegen import Env, Term
-from archspec.ir import Node, TensorType
+from archspec.codegen import LoweringContext as BaseContext
+from archspec.codegen import Term
+from archspec.ir import Node
 
 
 @dataclass(frozen=True)
@@ -71,32 +72,8 @@ def channels_last_axis(axis: int, rank: int) -> int:
     return rank - 1 if axis == 1 else axis - 1
 
 
-class LoweringContext:
-    """What a rule may know about its node: input and output types, and terms for its arguments."""
-
-    def __init__(
-        self, node: Node, inputs: tuple[TensorType, ...], output: TensorType, env: Env, channels: tuple[Term, ...]
-    ) -> None:
-        self.node = node
-        self.inputs = inputs
-        self.output = output
-        self.env = env
-        self._channels = channels
-        self._exprs = dict(node.exprs)
-
-    @property
-    def input(self) -> TensorType:
-        return self.inputs[0]
-
-    def channels(self, index: int = 0) -> Term:
-        """Input ``index``'s size along the spec's axis 1 (channels of NCHW, features of [N, F])."""
-        return self._channels[index]
-
-    def attr(self, name: str, value: Any | None = None) -> Term:
-        """Attribute ``name``: ``value`` (default: the op's), as the spec's expression if exact."""
-        if value is None:
-            value = getattr(self.node.op, name)
-        return self.env.term(value, self._exprs.get(name))
+class LoweringContext(BaseContext):
+    """:class:`archspec.codegen.LoweringContext`, and tuple attributes written as the spec wrote them."""
 
     def per_dim(self, name: str, value: tuple[Any, ...] | None = None) -> Term:
         """A per-dimension tuple attribute (``(3, 3)``), written ``(k, k)`` when the spec gave one
@@ -119,13 +96,6 @@ class LoweringContext:
                 pair = _tuple_term(value[0], [one, one])
                 return _tuple_term(value, [pair] * len(value))
         return Term(tuple(value))
-
-    def literal(self, value: Any) -> Term:
-        return Term(value)
-
-    def options(self, *items: tuple[str, Term, Any]) -> tuple[tuple[str, Term], ...]:
-        """Keyword arguments, leaving out literal ones equal to the constructor's default."""
-        return tuple((k, t) for k, t, default in items if not (t.is_literal and t.value == default))
 
 
 def _tuple_term(value: Any, items: list[Term]) -> Term:

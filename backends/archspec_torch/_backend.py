@@ -9,13 +9,13 @@ from typing import Any
 from torch import nn
 
 from archspec.backends import EmittedSource, RunResult
+from archspec.codegen import load_source
 from archspec.errors import SpecError
 from archspec.infer import ShapeReport
 from archspec.ir import Graph
 from archspec.ops import Op
 from archspec_torch import ops as _ops  # registers the lowerings
 from archspec_torch import weights as _weights
-from archspec_torch._load import load_source
 from archspec_torch._lowering import LOWERINGS
 from archspec_torch.codegen._emit import ModuleEmitter
 from archspec_torch.codegen._weights import add_weights_loader

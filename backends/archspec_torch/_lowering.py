@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from archspec.backends import Lowerings
-from archspec.codegen._terms import Env, Term
+from archspec.codegen import Env, Term
+from archspec.codegen import LoweringContext as BaseContext
 from archspec.ir import Node, TensorType
 
 
@@ -56,8 +57,8 @@ Rule = Callable[[Node, "LoweringContext"], Lowered]
 LOWERINGS: Lowerings[Rule] = Lowerings("torch")
 
 
-class LoweringContext:
-    """What a rule may know about its node: input and output types, and terms for its arguments."""
+class LoweringContext(BaseContext):
+    """:class:`archspec.codegen.LoweringContext`, and whether the op may run in place."""
 
     def __init__(
         self,
@@ -68,36 +69,10 @@ class LoweringContext:
         channels: tuple[Term, ...],
         overwritable: bool = False,
     ) -> None:
-        self.node = node
-        self.inputs = inputs
-        self.output = output
-        self.env = env
-        self._channels = channels
-        self._exprs = dict(node.exprs)
+        super().__init__(node, inputs, output, env, channels)
         #: The input tensor is this node's alone and nobody reads it later: the op may run
         #: in place (see :mod:`archspec_torch._inplace`).
         self.overwritable = overwritable
-
-    @property
-    def input(self) -> TensorType:
-        return self.inputs[0]
-
-    def channels(self, index: int = 0) -> Term:
-        """Input ``index``'s size along axis 1 (channels of NCHW, features of [N, F])."""
-        return self._channels[index]
-
-    def attr(self, name: str, value: Any | None = None) -> Term:
-        """Attribute ``name`` as passed to torch: ``value`` (default: the op's), as the spec's expression if exact."""
-        if value is None:
-            value = getattr(self.node.op, name)
-        return self.env.term(value, self._exprs.get(name))
-
-    def literal(self, value: Any) -> Term:
-        return Term(value)
-
-    def options(self, *items: tuple[str, Term, Any]) -> tuple[tuple[str, Term], ...]:
-        """Keyword arguments, leaving out literal ones equal to torch's default."""
-        return tuple((k, t) for k, t, default in items if not (t.is_literal and t.value == default))
 
 
 def same_for_every_dim(values: tuple[Any, ...]) -> Any:

@@ -13,13 +13,12 @@ import types
 
 from archspec.backends import EmittedSource
 
-_PACKAGE = "archspec_generated"
 
-
-def load_source(emitted: EmittedSource) -> types.ModuleType:
-    """Execute ``emitted`` as a fresh module and return it."""
+def load_source(emitted: EmittedSource, package: str = "archspec_generated") -> types.ModuleType:
+    """Execute ``emitted`` as a fresh module named ``package.<file stem>`` and return it (the same
+    module again while its source is unchanged)."""
     stem = emitted.filename.removesuffix(".py")
-    name = f"{_PACKAGE}.{stem}"
+    name = f"{package}.{stem}"
     cached = sys.modules.get(name)
     if cached is not None and getattr(cached, "__archspec_source__", None) == emitted.source:
         return cached
@@ -29,6 +28,6 @@ def load_source(emitted: EmittedSource) -> types.ModuleType:
     module.__file__ = emitted.filename
     module.__dict__["__archspec_source__"] = emitted.source
     code = compile(emitted.source, emitted.filename, "exec", dont_inherit=True)
-    exec(code, module.__dict__)  # the text archspec itself generated: see archspec_torch.codegen
+    exec(code, module.__dict__)  # the text archspec itself generated: see the backends' codegen
     sys.modules[name] = module
     return module
