@@ -31,8 +31,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from archspec.errors import SpecError
 from archspec.io import atomic_write
+from archspec.weights import check_tensors, described, read_safetensors
 
 
 @dataclass(frozen=True)
@@ -133,38 +133,16 @@ def save_weights(module: nnx.Module, path: str | Path) -> None:
 
 
 def read_weights(path: str | Path) -> dict[str, np.ndarray]:
-    """The tensors of a safetensors file, or a SpecError saying why it cannot be read."""
-    from safetensors import SafetensorError
+    """The tensors of a safetensors file (never a pickle), or a SpecError saying why it cannot be read."""
     from safetensors.numpy import load_file
 
-    try:
-        return load_file(str(path))
-    except FileNotFoundError:
-        raise SpecError(f"weights file {path} does not exist") from None
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise SpecError(f"{path} is not a readable safetensors file: {exc}") from None
+    return read_safetensors(path, load_file)
 
 
 def check_weights(module: nnx.Module, tensors: Mapping[str, np.ndarray], source: str = "weights") -> None:
     """Raise one SpecError listing every missing, unexpected, misshapen or mistyped tensor."""
-    expected = canonical_entries(module)
-    notes: list[str] = []
-    notes += [f"missing: {k} {v.shape}" for k, v in expected.items() if k not in tensors]
-    notes += [f"unexpected: {k} {tuple(v.shape)}" for k, v in tensors.items() if k not in expected]
-    for key, want in expected.items():
-        got = tensors.get(key)
-        if got is None:
-            continue
-        if tuple(got.shape) != want.shape:
-            notes.append(f"wrong shape: {key} is {tuple(got.shape)}, expected {want.shape}")
-        if got.dtype != want.dtype:
-            notes.append(f"wrong dtype: {key} is {got.dtype}, expected {want.dtype}")
-    if notes:
-        raise SpecError(
-            f"{source} do not match the network: {len(notes)} problem{'s' if len(notes) != 1 else ''}, nothing loaded",
-            notes=tuple(notes),
-            hint="weights are named by spec path, e.g. b3.0.branch2.2.weight; see `archspec shapes` for the paths",
-        )
+    expected = {k: (e.shape, str(e.dtype)) for k, e in canonical_entries(module).items()}
+    check_tensors(expected, described(tensors), source)
 
 
 def assign(module: nnx.Module, tensors: Mapping[str, np.ndarray], source: str = "weights") -> None:

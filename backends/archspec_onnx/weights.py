@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from archspec.errors import SpecError
 from archspec.infer import ShapeReport
 from archspec.io import atomic_write
+from archspec.weights import check_tensors, described, read_safetensors
 
 #: The seed of the weights ``archspec compile --backend onnx`` writes when given none.
 DEFAULT_SEED = 0
@@ -54,41 +54,16 @@ def random_weights(report: ShapeReport, seed: int = DEFAULT_SEED) -> dict[str, n
 
 
 def read_weights(path: str | Path) -> dict[str, np.ndarray]:
-    """The tensors of a safetensors file, or a SpecError saying why it cannot be read."""
-    from safetensors import SafetensorError
+    """The tensors of a safetensors file (never a pickle), or a SpecError saying why it cannot be read."""
     from safetensors.numpy import load_file
 
-    try:
-        return load_file(str(path))
-    except FileNotFoundError:
-        raise SpecError(f"weights file {path} does not exist") from None
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise SpecError(f"{path} is not a readable safetensors file: {exc}") from None
+    return read_safetensors(path, load_file)
 
 
 def check_weights(report: ShapeReport, tensors: dict[str, np.ndarray], source: str = "weights") -> None:
     """Raise one SpecError listing every missing, unexpected, misshapen or mistyped tensor."""
-    expected = expected_shapes(report)
-    notes = [f"missing: {k} {shape}" for k, shape in expected.items() if k not in tensors]
-    notes += [
-        f"unexpected: {k} {tuple(v.shape)}"
-        for k, v in tensors.items()
-        if k not in expected and not k.endswith(".num_batches_tracked")  # torch bookkeeping, not canonical
-    ]
-    for key, want in expected.items():
-        got = tensors.get(key)
-        if got is None:
-            continue
-        if tuple(got.shape) != want:
-            notes.append(f"wrong shape: {key} is {tuple(got.shape)}, expected {want}")
-        if got.dtype != np.float32:
-            notes.append(f"wrong dtype: {key} is {got.dtype}, expected float32")
-    if notes:
-        raise SpecError(
-            f"{source} do not match the network: {len(notes)} problem{'s' if len(notes) != 1 else ''}, nothing loaded",
-            notes=tuple(notes),
-            hint="weights are named by spec path, e.g. b3.0.branch2.2.weight; see `archspec shapes` for the paths",
-        )
+    expected = {k: (shape, "float32") for k, shape in expected_shapes(report).items()}
+    check_tensors(expected, described(tensors), source)
 
 
 def load_weights(report: ShapeReport, path: str | Path) -> dict[str, np.ndarray]:

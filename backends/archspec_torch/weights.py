@@ -17,8 +17,7 @@ from torch import nn
 
 from archspec.errors import Location, SpecError
 from archspec.io import atomic_write
-
-NON_CANONICAL_SUFFIX = "num_batches_tracked"
+from archspec.weights import NON_CANONICAL_SUFFIX, check_tensors, described, read_safetensors
 
 
 def canonical_state(module: nn.Module) -> dict[str, torch.Tensor]:
@@ -35,61 +34,15 @@ def save_weights(module: nn.Module, path: str | Path) -> None:
 
 
 def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """The tensors of a safetensors file, or a SpecError saying why it cannot be read.
-
-    Only safetensors is read, never a pickle (``torch.save`` writes a zip of pickles): a
-    weights file from a stranger must not be able to run code."""
-    from safetensors import SafetensorError
+    """The tensors of a safetensors file (never a pickle), or a SpecError saying why it cannot be read."""
     from safetensors.torch import load_file
 
-    where = Location(str(path))
-    if not Path(path).exists():
-        raise SpecError(f"weights file {path} does not exist", where)
-    if not Path(path).is_file():
-        raise SpecError(f"weights file {path} is not a regular file", where)
-    try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise SpecError(f"{path} is not a readable safetensors file: {exc}", where, hint=_pickle_hint(path)) from None
-
-
-def _pickle_hint(path: str | Path) -> str | None:
-    """A hint for the files people mistake for weights files: torch.save's zip, a bare pickle."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(2)
-    except OSError:
-        return None
-    if head == b"PK" or head[:1] == b"\x80":
-        return (
-            "this looks like torch.save (pickle) output, which archspec never loads (unpickling can run code); "
-            "convert it where you trust it: safetensors.torch.save_file(model.state_dict(), 'w.safetensors')"
-        )
-    return None
+    return read_safetensors(path, load_file)
 
 
 def check_weights(module: nn.Module, tensors: dict[str, torch.Tensor], source: str = "weights") -> None:
     """Raise one SpecError listing every missing, unexpected, misshapen or mistyped tensor."""
-    expected = canonical_state(module)
-    notes: list[str] = []
-    missing = [k for k in expected if k not in tensors]
-    unexpected = [k for k in tensors if k not in expected and not k.endswith("." + NON_CANONICAL_SUFFIX)]
-    notes += [f"missing: {k} {tuple(expected[k].shape)}" for k in missing]
-    notes += [f"unexpected: {k} {tuple(tensors[k].shape)}" for k in unexpected]
-    for key, want in expected.items():
-        got = tensors.get(key)
-        if got is None:
-            continue
-        if tuple(got.shape) != tuple(want.shape):
-            notes.append(f"wrong shape: {key} is {tuple(got.shape)}, expected {tuple(want.shape)}")
-        if got.dtype != want.dtype:
-            notes.append(f"wrong dtype: {key} is {_dtype(got.dtype)}, expected {_dtype(want.dtype)}")
-    if notes:
-        raise SpecError(
-            f"{source} do not match the network: {len(notes)} problem{'s' if len(notes) != 1 else ''}, nothing loaded",
-            notes=tuple(notes),
-            hint="weights are named by spec path, e.g. b3.0.branch2.2.weight; see `archspec shapes` for the paths",
-        )
+    check_tensors(described(canonical_state(module), _dtype), described(tensors, _dtype), source)
 
 
 def load_weights(module: nn.Module, path: str | Path) -> None:
