@@ -84,7 +84,13 @@ class Backend(Protocol):
         ...
 
     def emit(self, graph: Graph, report: ShapeReport) -> EmittedSource:
-        """Standalone, readable source for ``graph`` (what :meth:`build` runs)."""
+        """Standalone, readable source for ``graph`` (what :meth:`build` runs).
+
+        A backend whose :meth:`build` runs this source may also offer
+        ``build_from_source(emitted, weights=None, **options)``, the same build from source
+        already emitted; :func:`archspec.build` then keeps the source in the build cache
+        (:mod:`archspec.cache`) and skips the spec, shapes and emit on a hit.
+        """
         ...
 
     def load_weights(self, module: Any, path: str | Path) -> None:
@@ -193,6 +199,15 @@ class Lowerings(Generic[LoweringT]):
     def __contains__(self, op: type[Op]) -> bool:
         return op in self._rules
 
+    def fingerprint(self) -> str:
+        """A digest of which rule lowers which op, by the rules' names and code: a rule added,
+        removed or replaced in this process changes it (the build cache keys on it)."""
+        snapshot = tuple(self._rules.items())
+        if getattr(self, "_fingerprinted", None) != snapshot:
+            self._fingerprint = code_digest(snapshot)
+            self._fingerprinted = snapshot
+        return self._fingerprint
+
     def ops(self) -> frozenset[type[Op]]:
         return frozenset(self._rules)
 
@@ -211,6 +226,18 @@ class Lowerings(Generic[LoweringT]):
         return rule
 
 
+def code_digest(pairs: Sequence[tuple[type, Callable[..., Any]]]) -> str:
+    """A digest of (class, function) pairs by qualified names and bytecode, stable across processes."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for cls, fn in sorted(pairs, key=lambda pair: (pair[0].__module__, pair[0].__qualname__)):
+        code = getattr(fn, "__code__", None)
+        digest.update(f"{cls.__module__}.{cls.__qualname__}={fn.__module__}.{fn.__qualname__}".encode())
+        digest.update(code.co_code if code is not None else b"")
+    return digest.hexdigest()
+
+
 # ------------------------------------------------------------------ the API
 def build(
     spec: SpecSource,
@@ -221,6 +248,7 @@ def build(
     max_params: int | None = None,
     max_activation: int | None = None,
     options: Mapping[str, Any] | None = None,
+    cache: bool = True,
     **params: Any,
 ) -> Any:
     """Compile ``spec`` (a path, mapping or loaded program) into ``backend``'s module.
@@ -229,30 +257,21 @@ def build(
     safetensors file to load. A network over the bounds of :func:`archspec.infer.infer_shapes`
     is refused before the backend allocates anything; ``max_params`` and ``max_activation``
     raise them (like ``--max-params``). ``options`` go to the backend's own ``build``
-    (flax: ``{"data_format": "NHWC"}``). Example::
+    (flax: ``{"data_format": "NHWC"}``). The generated source of a backend that builds from
+    source (torch, flax) is kept in the build cache (:mod:`archspec.cache`), so building the
+    same spec again skips straight to running it; ``cache=False`` bypasses it. Example::
 
         model = archspec.build("specs/googlenet.yaml", backend="torch", classes=100)
     """
-    from archspec.api import to_graph
-    from archspec.infer import infer_shapes
-
-    graph = to_graph(spec, params or None, input_shape)
-    report = infer_shapes(graph, max_params=max_params, max_activation=max_activation)
     chosen = get_backend(backend)
-    if not options:
-        return chosen.build(graph, report, weights)
-    import inspect
-
-    accepted = inspect.signature(chosen.build).parameters
-    unknown = [name for name in options if name not in accepted or name in ("graph", "report", "weights")]
-    if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        known = [n for n, p in accepted.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
-        raise SpecError(
-            f"the {backend} backend has no build option '{unknown[0]}'",
-            expected=", ".join(known) if known else "no options",
-            hint=did_you_mean(unknown[0], known),
-        )
-    return chosen.build(graph, report, weights, **options)
+    options = dict(options or {})
+    _check_options(chosen, options)
+    from_source = getattr(chosen, "build_from_source", None)
+    if from_source is None:
+        graph, report = _shapes(spec, params, input_shape, max_params, max_activation)
+        return chosen.build(graph, report, weights, **options)
+    emitted = _emitted(chosen, spec, params, input_shape, max_params, max_activation, cache)
+    return from_source(emitted, weights, **options)
 
 
 def emit(
@@ -262,12 +281,74 @@ def emit(
     input_shape: list[int | str] | None = None,
     max_params: int | None = None,
     max_activation: int | None = None,
+    cache: bool = True,
     **params: Any,
 ) -> EmittedSource:
     """The source ``backend`` generates for ``spec`` (see :func:`build` for the arguments)."""
+    return _emitted(get_backend(backend), spec, params, input_shape, max_params, max_activation, cache)
+
+
+def _check_options(chosen: Backend, options: Mapping[str, Any]) -> None:
+    """Refuse build options the backend's ``build`` does not take, before any work is done."""
+    if not options:
+        return
+    import inspect
+
+    accepted = inspect.signature(chosen.build).parameters
+    unknown = [name for name in options if name not in accepted or name in ("graph", "report", "weights")]
+    if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        known = [n for n, p in accepted.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        raise SpecError(
+            f"the {chosen.name} backend has no build option '{unknown[0]}'",
+            expected=", ".join(known) if known else "no options",
+            hint=did_you_mean(unknown[0], known),
+        )
+
+
+def _shapes(
+    spec: SpecSource,
+    params: Mapping[str, Any],
+    input_shape: list[int | str] | None,
+    max_params: int | None,
+    max_activation: int | None,
+) -> tuple[Graph, ShapeReport]:
     from archspec.api import to_graph
     from archspec.infer import infer_shapes
 
     graph = to_graph(spec, params or None, input_shape)
+    return graph, infer_shapes(graph, max_params=max_params, max_activation=max_activation)
+
+
+def _emitted(
+    chosen: Backend,
+    spec: SpecSource,
+    params: Mapping[str, Any],
+    input_shape: list[int | str] | None,
+    max_params: int | None,
+    max_activation: int | None,
+    use_cache: bool,
+) -> EmittedSource:
+    """``chosen``'s source for ``spec``: from the build cache when it holds it within the bounds
+    asked for, else generated (spec, expansion, shapes, emit) and kept there."""
+    from archspec.api import load
+    from archspec.cache import default_cache
+    from archspec.infer import MAX_ACTIVATION, MAX_PARAMS, infer_shapes
+    from archspec.spec.expand import lower
+
+    store = default_cache() if use_cache else None
+    key = store.key(spec, chosen, params, input_shape) if store is not None else None
+    if store is not None and key is not None:
+        entry = store.get(key)
+        if (
+            entry is not None
+            and entry.total_params <= (MAX_PARAMS if max_params is None else max_params)
+            and entry.largest_activation <= (MAX_ACTIVATION if max_activation is None else max_activation)
+        ):
+            return entry.emitted
+    program = load(spec)
+    graph = lower(program, params or None, input_shape)
     report = infer_shapes(graph, max_params=max_params, max_activation=max_activation)
-    return get_backend(backend).emit(graph, report)
+    emitted = chosen.emit(graph, report)
+    if store is not None and key is not None:
+        store.put(key, program, report, emitted)
+    return emitted

@@ -76,6 +76,12 @@ class ShapeReport:
         return sum(_count(i.buffers) for i in self.info.values())
 
     @property
+    def largest_activation(self) -> int:
+        """Elements in the largest tensor the network takes or makes (what ``max_activation`` bounds)."""
+        sizes = [_elements(i.output) for i in self.info.values()]
+        return max([_elements(self.graph.input), *sizes]) if sizes else 0
+
+    @property
     def total_macs(self) -> int:
         return sum(i.macs for i in self.info.values())
 

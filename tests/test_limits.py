@@ -81,13 +81,20 @@ def test_the_bounds_can_be_raised_and_lowered() -> None:
     assert infer.MAX_ACTIVATION == 2**32 and infer.MAX_PARAMS == 10**10  # the numbers --help states
 
 
-def test_build_and_emit_refuse_before_the_backend_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_build_and_emit_refuse_before_the_backend_builds(monkeypatch: pytest.MonkeyPatch) -> None:
     import archspec.backends as backends
 
-    def no_backend(name: str) -> Any:
-        raise AssertionError(f"backend {name} was asked for an absurd network")
+    class Refuses:
+        """A backend that fails any request to build or emit (it may be looked up: that allocates nothing)."""
 
-    monkeypatch.setattr(backends, "get_backend", no_backend)
+        name = "refuses"
+
+        def _asked(self, *_args: Any, **_kwargs: Any) -> Any:
+            raise AssertionError("a backend was asked for an absurd network")
+
+        build = emit = build_from_source = _asked
+
+    monkeypatch.setattr(backends, "get_backend", lambda name: Refuses())
     for build in (archspec.build, archspec.emit):
         assert "1,000,001,000,000" in refused(lambda build=build: build(HUGE_LINEAR)).message
         assert "30,000,000,000 elements" in refused(lambda build=build: build(HUGE_INPUT)).message

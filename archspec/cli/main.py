@@ -9,6 +9,7 @@ Heavy modules (rich, pydantic models, backends) load inside the commands, so
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -205,6 +206,40 @@ def schema(
     from archspec.io import atomic_write_text
 
     atomic_write_text(output, text + "\n")
+
+
+@app.command()
+def cache(clear: Annotated[bool, typer.Option("--clear", help="Remove every entry.")] = False) -> None:
+    """Show the build cache (the generated source of networks built before) or empty it.
+
+    archspec.build keeps each network's generated source there, keyed by the spec's text,
+    params, backend and archspec's code, so building it again skips straight to running it.
+    Set ARCHSPEC_CACHE_DIR to move it, ARCHSPEC_CACHE=0 to turn it off.
+
+    Example: archspec cache --clear
+    """
+    from archspec.cache import MAX_ENTRIES, BuildCache, cache_dir
+
+    root = cache_dir()
+    if root is None:
+        typer.echo(f"build cache: off (ARCHSPEC_CACHE={os.environ.get('ARCHSPEC_CACHE', '')})")
+        return
+    store = BuildCache(root)
+    if clear:
+        removed = store.clear()
+        typer.echo(f"build cache: {root}: removed {removed} {'entry' if removed == 1 else 'entries'}")
+        return
+    entries = store.entries()
+    size = 0
+    for path in entries:
+        try:
+            size += path.stat().st_size
+        except OSError:
+            continue
+    typer.echo(
+        f"build cache: {root}\n{len(entries)} {'entry' if len(entries) == 1 else 'entries'}, "
+        f"{size / 1024:,.0f} KiB (the {MAX_ENTRIES} most recently used are kept)"
+    )
 
 
 from archspec.cli.compile import compile_spec  # noqa: E402  (a command of its own file)

@@ -14,6 +14,7 @@ list of calls, so the user gets what they wrote.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -63,6 +64,9 @@ class Document:
     data: Any
     locs: dict[Path_, Location] = field(default_factory=dict)
     key_locs: dict[Path_, Location] = field(default_factory=dict)
+    #: :func:`text_digest` of the text parsed (empty for in-memory data): what the build cache
+    #: checks a file against.
+    digest: str = ""
 
     def loc(self, path: Path_) -> Location:
         """The location of the value at ``path``, or of its nearest located ancestor."""
@@ -96,16 +100,21 @@ def load_file(path: str | Path) -> Document:
     except OSError as exc:
         raise SpecError(f"cannot read spec file: {exc.strerror or exc}", Location(file)) from None
     suffix = p.suffix.lower()
-    if suffix == ".json":
-        return load_json_text(text, file)
-    if suffix in (".yaml", ".yml"):
-        return load_yaml_text(text, file)
+    if suffix in (".json", ".yaml", ".yml"):
+        doc = load_json_text(text, file) if suffix == ".json" else load_yaml_text(text, file)
+        doc.digest = text_digest(text)
+        return doc
     raise SpecError(
         f"unknown spec file type '{suffix or p.name}'",
         Location(file),
         expected=".yaml, .yml or .json",
         found=suffix or "no suffix",
     )
+
+
+def text_digest(text: str) -> str:
+    """The digest by which the build cache recognises a spec file's text (SHA-256, hex)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def load_yaml_text(text: str, file: str = "<string>") -> Document:

@@ -40,10 +40,12 @@ def load_program(path: str | Path) -> Program:
     assert isinstance(spec, Spec)
     blocks: dict[str, Block] = {}
     origin: dict[str, str] = {}
-    _import(spec, doc, blocks, origin, stack=[Path(doc.file).resolve()], own=frozenset(spec.blocks))
+    top = Path(doc.file).resolve()
+    sources = {str(top): doc.digest}
+    _import(spec, doc, blocks, origin, stack=[top], own=frozenset(spec.blocks), sources=sources)
     for name, block in spec.blocks.items():
         blocks[name] = block  # the spec's own blocks shadow those it uses
-    return Program(spec, blocks, doc.file)
+    return Program(spec, blocks, doc.file, sources)
 
 
 def program_from_data(data: dict[str, Any], file: str = "<dict>") -> Program:
@@ -61,7 +63,11 @@ def _import(
     origin: dict[str, str],
     stack: list[Path],
     own: frozenset[str] = frozenset(),
+    sources: dict[str, str] | None = None,
 ) -> None:
+    """Add the blocks of the libraries ``lib`` uses (recursively) to ``blocks``, recording where
+    each came from in ``origin`` and each file read, with its digest, in ``sources``."""
+    sources = {} if sources is None else sources
     base = Path(doc.file).parent
     for i, rel in enumerate(lib.use):
         loc = doc.loc(("use", i))
@@ -77,8 +83,9 @@ def _import(
                 found=str(target),
             )
         sub_doc = load_file(target)
+        sources[str(target)] = sub_doc.digest
         library = validate(sub_doc, library=True)
-        _import(library, sub_doc, blocks, origin, [*stack, target], own)
+        _import(library, sub_doc, blocks, origin, [*stack, target], own, sources)
         for name, block in library.blocks.items():
             if name in own:
                 continue  # the spec's own block shadows every library's

@@ -33,6 +33,8 @@ class FlaxBackend:
     """Builds Flax NNX modules and their source; see :class:`archspec.backends.Backend`."""
 
     name = "flax"
+    #: The op lowering rules (what the build cache keys on, with this package's code).
+    lowerings = LOWERINGS
 
     def emit(self, graph: Graph, report: ShapeReport) -> EmittedSource:
         """Readable, standalone source (imports only jax and flax) whose entry class builds the network."""
@@ -54,9 +56,19 @@ class FlaxBackend:
         abstractly (``nnx.eval_shape``: no random initialisation to throw away), the file is
         checked against it (every mismatch at once, nothing loaded on any), then filled in.
         """
+        return self.build_from_source(self.emit(graph, report), weights, data_format=data_format, seed=seed)
+
+    def build_from_source(
+        self,
+        emitted: EmittedSource,
+        weights: str | Path | None = None,
+        *,
+        data_format: str = "NCHW",
+        seed: int = 0,
+    ) -> nnx.Module:
+        """:meth:`build` from source :meth:`emit` returned (what the build cache keeps)."""
         if data_format not in ("NCHW", "NHWC"):
             raise SpecError(f"data_format must be 'NCHW' or 'NHWC', not '{data_format}'")
-        emitted = self.emit(graph, report)
         entry = getattr(load_source(emitted, "archspec_generated_flax"), emitted.entry)
         takes_rngs = "rngs" in inspect.signature(entry).parameters
 

@@ -38,6 +38,8 @@ class OnnxBackend:
     """
 
     name = "onnx"
+    #: The op lowering rules (what the build cache keys on, with this package's code).
+    lowerings = LOWERINGS
     #: What ``archspec compile`` writes for this backend.
     suffix = ".onnx"
 

@@ -30,6 +30,8 @@ class TorchBackend:
     """Builds ``nn.Module``s and their source; see :class:`archspec.backends.Backend`."""
 
     name = "torch"
+    #: The op lowering rules (what the build cache keys on, with this package's code).
+    lowerings = LOWERINGS
 
     def emit(self, graph: Graph, report: ShapeReport) -> EmittedSource:
         """Readable, standalone source (imports only torch) whose entry class builds the network."""
@@ -50,7 +52,10 @@ class TorchBackend:
 
     def build(self, graph: Graph, report: ShapeReport, weights: str | Path | None = None) -> nn.Module:
         """The network as an ``nn.Module`` (train mode, like any new module), weights loaded if given."""
-        emitted = self.emit(graph, report)
+        return self.build_from_source(self.emit(graph, report), weights)
+
+    def build_from_source(self, emitted: EmittedSource, weights: str | Path | None = None) -> nn.Module:
+        """:meth:`build` from source :meth:`emit` returned (what the build cache keeps)."""
         module = load_source(emitted)
         model: nn.Module = getattr(module, emitted.entry)()
         if weights is not None:

@@ -27,7 +27,7 @@ def test_version() -> None:
     assert result.stdout.strip() == f"archspec {__version__}"
 
 
-@pytest.mark.parametrize("command", ["check", "shapes", "schema"])
+@pytest.mark.parametrize("command", ["check", "shapes", "schema", "cache"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run(command, "--help")
     assert result.returncode == 0, result.stderr
@@ -131,6 +131,24 @@ def test_schema_to_stdout_and_file(tmp_path: Path) -> None:
     out = tmp_path / "schema.json"
     assert run("schema", "-o", str(out)).returncode == 0
     assert json.loads(out.read_text()) == schema
+
+
+def test_cache_shows_and_clears_the_build_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    import archspec
+
+    monkeypatch.setenv("ARCHSPEC_CACHE_DIR", str(tmp_path))  # the subprocesses inherit it
+    archspec.build(ROOT / "specs" / "lenet_bn.yaml")
+    shown = run("cache")
+    assert shown.returncode == 0, shown.stderr
+    first, second = shown.stdout.splitlines()
+    assert first == f"build cache: {tmp_path}"
+    assert second.startswith("1 entry, ")
+    cleared = run("cache", "--clear")
+    assert cleared.stdout.strip() == f"build cache: {tmp_path}: removed 1 entry"
+    assert run("cache").stdout.splitlines()[1].startswith("0 entries, ")
+    monkeypatch.setenv("ARCHSPEC_CACHE", "off")
+    assert run("cache").stdout.strip() == "build cache: off (ARCHSPEC_CACHE=off)"
 
 
 def test_check_accepts_block_libraries_and_shapes_refuses_them() -> None:
