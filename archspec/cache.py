@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -49,6 +50,8 @@ FORMAT = 1
 #: Entries kept; the least recently used beyond this are removed when one is added.
 MAX_ENTRIES = 256
 _SUFFIX = ".json"
+#: An entry used again is marked as recently used at most this often (seconds): a hit writes nothing.
+_TOUCH_AFTER = 60
 _OFF = frozenset({"0", "off", "false", "no"})
 
 
@@ -75,6 +78,40 @@ def code_fingerprint(package_dir: str) -> str:
             stat = path.stat()
             digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
+
+
+_CODE_TOKENS: dict[object, str] = {}
+
+
+def _code_token(backend: object) -> str:
+    """A digest of the code a build runs: archspec's and the backend package's files, which ops
+    are registered, and which rules lower them (memoised on the registry and the rule table as
+    they are now, so a change at run time is seen)."""
+    from archspec.backends import Lowerings
+    from archspec.ops import REGISTRY
+
+    lowerings = getattr(backend, "lowerings", None)
+    rules = lowerings.fingerprint() if isinstance(lowerings, Lowerings) else None
+    memo = (type(backend), getattr(backend, "name", "?"), tuple(REGISTRY.items()), rules)
+    token = _CODE_TOKENS.get(memo)
+    if token is None:
+        module = type(backend).__module__
+        parts = [
+            __version__,
+            code_fingerprint(_package_dir(__name__)),
+            sorted((name, op.__module__, op.__qualname__) for name, op in REGISTRY.items()),
+            memo[1],
+            module,
+            code_fingerprint(_package_dir(module)),
+            rules,
+        ]
+        token = _CODE_TOKENS[memo] = hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    return token
+
+
+def _read_text(path: str) -> str:
+    with open(path, encoding="utf-8") as file:  # newlines read as load_file reads them
+        return file.read()
 
 
 def _package_dir(module_name: str) -> str:
@@ -121,34 +158,16 @@ class BuildCache:
         file = digest = None
         if isinstance(spec, str | Path):
             try:
-                file = str(Path(spec).resolve())
-                digest = text_digest(Path(file).read_text(encoding="utf-8"))
-            except (OSError, UnicodeError, RuntimeError):
+                file = os.path.realpath(spec)
+                digest = text_digest(_read_text(file))
+            except (OSError, UnicodeError, ValueError):
                 return None  # the build itself reports the problem
             origin: list[str] = ["file", file, digest]
         elif isinstance(spec, Mapping):
             origin = ["data", _json(spec) or ""]
         else:
             return None
-        from archspec.backends import Lowerings
-        from archspec.ops import REGISTRY
-
-        backend_module = type(backend).__module__
-        lowerings = getattr(backend, "lowerings", None)
-        parts = [
-            FORMAT,
-            __version__,
-            code_fingerprint(_package_dir(__name__)),
-            sorted((name, op.__module__, op.__qualname__) for name, op in REGISTRY.items()),
-            getattr(backend, "name", "?"),
-            backend_module,
-            code_fingerprint(_package_dir(backend_module)),
-            lowerings.fingerprint() if isinstance(lowerings, Lowerings) else None,
-            *origin,
-            dict(params or {}),
-            input_shape,
-        ]
-        text = _json(parts)
+        text = _json([FORMAT, _code_token(backend), *origin, dict(params or {}), input_shape])
         if text is None or origin[-1] == "":
             return None
         return Key(hashlib.sha256(text.encode()).hexdigest(), file, digest)
@@ -165,13 +184,16 @@ class BuildCache:
         path = self._path(key.value)
         try:
             with path.open(encoding="utf-8") as file:
-                if not _trusted(os.fstat(file.fileno())):
+                stat = os.fstat(file.fileno())
+                if not _trusted(stat):
                     return None
                 data = json.loads(file.read())
             if data["format"] != FORMAT or data["key"] != key.value:
                 return None
-            for file, digest in data["sources"].items():
-                if text_digest(Path(file).read_text(encoding="utf-8")) != digest:
+            for source, digest in data["sources"].items():
+                if source == key.file and digest == key.digest:
+                    continue  # read for the key a moment ago
+                if text_digest(_read_text(source)) != digest:
                     return None
             e = data["emitted"]
             emitted = EmittedSource(
@@ -180,8 +202,9 @@ class BuildCache:
             entry = Entry(emitted, int(data["total_params"]), int(data["largest_activation"]))
         except (OSError, UnicodeError, ValueError, KeyError, TypeError, AttributeError):
             return None
-        with contextlib.suppress(OSError):
-            os.utime(path)  # recently used: kept longest
+        if time.time() - stat.st_mtime > _TOUCH_AFTER:
+            with contextlib.suppress(OSError):
+                os.utime(path)  # recently used: kept longest
         return entry
 
     def put(self, key: Key, program: Program, report: ShapeReport, emitted: EmittedSource) -> None:
