@@ -1,20 +1,26 @@
-"""Framework-free pieces of Python code generation, shared by the backends that emit source.
+"""Framework-free Python code generation, shared by the backends that emit source.
 
 A namespace for identifiers (``_namespace``), terms that are exact spec expressions or
 literals (``_terms``), the module tree of a graph (``_tree``), what a lowering rule may know
-about its node (``_context``) and running generated source (``_load``). Nothing here imports a
-framework; each backend's emitter (``archspec_torch.codegen``, ``archspec_flax.codegen``) writes
-its own classes.
+about its node (``_context``), the walk that writes the tree as classes (``_emitter``) and
+running generated source (``_load``). Nothing here imports a framework; each backend's emitter
+(``archspec_torch.codegen``, ``archspec_flax.codegen``) is a :class:`ClassEmitter` with the
+framework's vocabulary.
 """
 
 from archspec.codegen._context import LoweringContext
+from archspec.codegen._emitter import INDENT, MAX_LINE, ClassEmitter, ClassState, call_source, docstring
 from archspec.codegen._load import load_source
 from archspec.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
 from archspec.codegen._terms import Env, Term, literal, same_value
 from archspec.codegen._tree import Kind, TreeNode, build_tree
 
 __all__ = [
+    "INDENT",
+    "MAX_LINE",
     "MODULE_NAMES",
+    "ClassEmitter",
+    "ClassState",
     "Env",
     "Kind",
     "LoweringContext",
@@ -22,7 +28,9 @@ __all__ = [
     "Term",
     "TreeNode",
     "build_tree",
+    "call_source",
     "camel_case",
+    "docstring",
     "is_free_identifier",
     "literal",
     "load_source",

@@ -1,118 +1,38 @@
 """Source generation: the module tree written as Flax NNX classes.
 
-One emitter per tree-node kind (:class:`~archspec.codegen.Kind`): a leaf is its op's
-constructor (from the op's lowering) or a bare function (``nnx.relu``), an unnamed list
-is an inline ``nnx.Sequential(...)``, a block whose body is a list is
-``class X(nnx.Sequential)``, and anything with names, branches or a DAG is
-``class X(nnx.Module)`` with a ``__call__``. Classes whose layers have variables take
-``rngs`` (keyword-only, as NNX modules do). The network's class converts its NCHW input
-to channels-last and its output back, unless built with ``data_format="NHWC"``.
-Classes are written bottom-up and shared: two instances get one class
-when their text is the same, so a spec block used with different arguments becomes
-one parametric class (``Inception(in_channels, c1, c2, c3, c4)``) when every value
-in it can be written exactly in the block's parameters (see
-:mod:`archspec.codegen._terms`), and numbered variants (``Residual2``) where
-the block's structure differs between calls.
+The walk is :class:`archspec.codegen.ClassEmitter`'s, shared with the torch backend; this is
+Flax NNX's vocabulary for it (``nnx.Sequential``, ``nnx.Module`` with a ``__call__``), its
+imports, and what only Flax needs: classes whose layers have variables take ``rngs``
+(keyword-only, as NNX modules do) and hand it down; a parameter-free layer may be a bare
+function (``nnx.relu``); and the network's class converts its NCHW input to channels-last
+and its output back, unless built with ``data_format="NHWC"``.
 """
 
 from __future__ import annotations
 
-import ast
-import hashlib
-import keyword
-import textwrap
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
-
-from archspec.backends import EmittedSource
-from archspec.codegen import (
-    MODULE_NAMES,
-    Env,
-    Kind,
-    Namespace,
-    Term,
-    TreeNode,
-    build_tree,
-    camel_case,
-    is_free_identifier,
-    literal,
-)
-from archspec.errors import SpecError
-from archspec.infer import ShapeReport
-from archspec.ir import Graph, Node, TensorType
-from archspec.ops.merge import Concat
+from archspec.codegen import INDENT, ClassEmitter, ClassState, Namespace, call_source
 from archspec_flax._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext, ModuleCall
 
-MAX_LINE = 110
-INDENT = "    "
-_OUT_SIZE_FIELDS = ("out_channels", "out_features")
-_PLACEHOLDER = "__CLASS__"
+_LAYOUT_HELPERS = ("channels_last", "channels_first")
 
 
-@dataclass(frozen=True)
-class ClassRef:
-    """A generated class: its name, ``__init__`` parameters and output size in those parameters."""
-
-    name: str
-    params: tuple[str, ...]
-    in_param: str | None
-    out_size: Term | None
-    rngs: bool = False
-
-
-@dataclass
-class ClassState:
-    """What is known while one class is being written."""
-
-    env: Env
-    sizes: dict[str, Term]
-    in_param: str | None = None
-    terms: list[Term] = field(default_factory=list)
-    rngs: bool = False  # some layer in the class takes rngs
-
-    def use(self, terms: Iterable[Term]) -> None:
-        self.terms.extend(terms)
-
-
-def call_source(func: str, arguments: list[str], indent: str) -> str:
-    """``func(a, b)`` on one line if it fits, else one argument per line."""
-    line = f"{func}({', '.join(arguments)})"
-    if len(indent) + len(line) <= MAX_LINE or not arguments:
-        return line
-    inner = indent + INDENT
-    return f"{func}(\n" + "".join(f"{inner}{a},\n" for a in arguments) + f"{indent})"
-
-
-class ModuleEmitter:
+class ModuleEmitter(ClassEmitter):
     """Writes one graph as a Python module of Flax NNX classes."""
 
-    def __init__(self, graph: Graph, report: ShapeReport, reserved_attributes: frozenset[str]) -> None:
-        self.graph = graph
-        self.report = report
-        self.reserved_attributes = reserved_attributes
-        # Module-level names (classes, helpers) never equal a parameter name, which would shadow
-        # them inside an __init__ that takes that parameter.
-        parameters = {k for scope in graph.scopes for k, _ in scope.args} | {k for k, _ in graph.params}
-        self.class_names = Namespace(MODULE_NAMES | HELPERS.keys() | parameters, class_style=True)
-        self.known: dict[tuple[str, str], ClassRef] = {}
-        self.definitions: list[str] = []
-        self.helpers: list[str] = []
-        self.needs: set[str] = set()
-        self.block_classes: dict[str, str] = {}
-        self.emitters: dict[Kind, Callable[[TreeNode, ClassState, str], str]] = {
-            Kind.LEAF: self._leaf,
-            Kind.SEQUENTIAL: self._sequential,
-            Kind.SEQUENTIAL_CLASS: self._instance,
-            Kind.MODULE_CLASS: self._instance,
-        }
+    sequential_base = "nnx.Sequential"
+    module_base = "nnx.Module"
+    call_method = "__call__"
+    tensor_type = "jax.Array"
+    attribute_role = "a Flax NNX attribute name"
+    module_class = "nnx.Module"
+    forward_reserved = frozenset({"nchw", *_LAYOUT_HELPERS})
+    lowerings = LOWERINGS
+    helper_table = HELPERS
+    function_type = FunctionCall
+    context_type = LoweringContext
 
-    # ------------------------------------------------------------------ entry
-    def emit(self) -> EmittedSource:
-        tree = build_tree(self.graph)
-        root_values = {k: v for k, v in self.graph.params if _plain_default(v) and _usable_parameter(k)}
-        root = self._class(tree, root_values, label=self.graph.name, root=True)
-        for name in ("channels_last", "channels_first"):
+    def imports(self) -> list[str]:
+        for name in _LAYOUT_HELPERS:
             self._helper(name)
         imports = ["import jax"]
         if "jnp" in self.needs:
@@ -120,91 +40,9 @@ class ModuleEmitter:
         imports.append("from flax import nnx")  # isort's order: plain imports, then from-imports by module
         if "lax" in self.needs:
             imports.append("from jax import lax")
-        doc = f'"""{self.graph.name}: generated by archspec from its spec; edit the spec, not this file."""'
-        parts = [doc, "\n".join(imports), *self.helpers, *self.definitions]
-        source = "\n\n\n".join(parts).replace("\n\n\n" + "\n".join(imports), "\n\n" + "\n".join(imports), 1) + "\n"
-        digest = hashlib.sha256(source.encode()).hexdigest()[:10]
-        return EmittedSource(
-            source=source,
-            filename=f"archspec_generated_{_file_stem(self.graph.name)}_{digest}.py",
-            entry=root.name,
-            imports=tuple(imports),
-            classes=dict(self.block_classes),
-        )
+        return imports
 
-    # ---------------------------------------------------------------- classes
-    def _class(self, tree: TreeNode, values: dict[str, Any], label: str, root: bool = False) -> ClassRef:
-        """Write (or reuse) the class for composite ``tree`` whose body sees ``values``."""
-        state = ClassState(Env(values), {})
-        in_param = None
-        in_types = [self._type(i) for i in tree.inputs]
-        if len(in_types) == 1 and not root and _size(in_types[0]) is not None:
-            names = Namespace(state.env.values)
-            in_param = names.new("in_channels" if in_types[0].rank > 2 else "in_features")
-            state.env.values[in_param] = _size(in_types[0])
-            state.in_param = in_param
-            state.sizes[tree.inputs[0]] = Term(_size(in_types[0]), _name(in_param))
-        else:
-            for name, t in zip(tree.inputs, in_types, strict=True):
-                state.sizes[name] = Term(_size(t))
-        if tree.kind is Kind.SEQUENTIAL_CLASS:
-            items = [self._child(c, state, INDENT * 3) for c in tree.children]
-            init = [
-                f"{INDENT * 2}super().__init__(\n" + "".join(f"{INDENT * 3}{i},\n" for i in items) + f"{INDENT * 2})"
-            ]
-            forward = self._root_sequential_call() if root else []
-            base = "nnx.Sequential"
-        else:
-            init = []
-            for child in tree.children:
-                if self._is_function(child):
-                    assert child.node is not None
-                    self._lower(child.node, state)  # written in __call__; its output size is still known
-                    continue
-                attr = self._attribute(child)
-                init.append(f"{INDENT * 2}self.{attr} = {self._child(child, state, INDENT * 2)}")
-            if tree.merge is not None:
-                self._lower(tree.merge, state)  # written in __call__; records the merged size
-            forward = self._forward(tree, root)
-            base = "nnx.Module"
-        if root:
-            init.append(f'{INDENT * 2}self.data_format = data_format  # "NCHW" (the spec\'s) or "NHWC"')
-            if state.rngs:
-                init.insert(0, f"{INDENT * 2}rngs = rngs if rngs is not None else nnx.Rngs(0)")
-        used = {n for t in state.terms for n in t.names}
-        params = tuple(p for p in state.env.values if p in used)
-        if in_param in params:
-            params = (in_param, *(p for p in params if p != in_param))
-        arguments = ["self", *(f"{p}={literal(values[p])}" if root else p for p in params)]
-        if root:
-            arguments += ["*", 'data_format: str = "NCHW"', *(["rngs: nnx.Rngs | None = None"] if state.rngs else [])]
-        elif state.rngs:
-            arguments += ["*", "rngs: nnx.Rngs"]
-        signature = ", ".join(arguments)
-        doc = _docstring(_class_doc(tree, label, root, self.graph), INDENT)
-        text = "\n".join(
-            [
-                f"class {_PLACEHOLDER}({base}):",
-                doc,
-                "",
-                f"{INDENT}def __init__({signature}) -> None:",
-                *init,
-                *forward,
-            ]
-        )
-        out_size = state.sizes.get(tree.output)
-        key = (label, text)
-        ref = self.known.get(key)
-        if ref is None:
-            name = self.class_names.new(camel_case(label))
-            ref = ClassRef(name, params, in_param if in_param in params else None, out_size, state.rngs)
-            self.known[key] = ref
-            self.definitions.append(text.replace(_PLACEHOLDER, name, 1))
-            if tree.is_block:
-                self.block_classes.setdefault(name, tree.label)
-        return ref
-
-    def _root_sequential_call(self) -> list[str]:
+    def root_sequential_call(self) -> list[str]:
         body = [
             'nchw = self.data_format == "NCHW"',
             "out = super().__call__(channels_last(x) if nchw else x)",
@@ -212,242 +50,29 @@ class ModuleEmitter:
         ]
         return ["", f"{INDENT}def __call__(self, x: jax.Array) -> jax.Array:", *(f"{INDENT * 2}{b}" for b in body)]
 
-    def _forward(self, tree: TreeNode, root: bool = False) -> list[str]:
-        local = Namespace(MODULE_NAMES | {"nchw", "channels_last", "channels_first"})
-        params = (
-            [local.new("x")] if len(tree.inputs) == 1 else [local.new(f"x{i}") for i in range(1, len(tree.inputs) + 1)]
-        )
-        values = dict(zip(tree.inputs, params, strict=True))
-        merge = tree.merge
-        lines: list[str] = []
-        calls = {c.path: self._call_expression(c) for c in tree.children}
-        if merge is not None and all(set(c.inputs) <= set(tree.inputs) for c in tree.children):
-            produced = {c.output: c for c in tree.children}
-            args = [
-                calls[produced[i].path]([values[x] for x in self._reads(produced[i])]) if i in produced else values[i]
-                for i in merge.inputs
-            ]
-            result = self._function(merge, args)
-        else:
-            chain = merge is None and len(tree.inputs) == 1 and _reads_previous(tree)
-            for child in tree.children:
-                call = calls[child.path]([values[i] for i in self._reads(child)])
-                var = params[0] if chain else local.new(child.key)
-                lines.append(f"{var} = {call}")
-                values[child.output] = var
-            result = self._function(merge, [values[i] for i in merge.inputs]) if merge else values[tree.output]
-            if lines and lines[-1].startswith(f"{result} = "):
-                result = lines.pop()[len(result) + 3 :]
+    def root_init(self, init: list[str], state: ClassState) -> None:
+        init.append(f'{INDENT * 2}self.data_format = data_format  # "NCHW" (the spec\'s) or "NHWC"')
+        if "rngs" in state.threaded:
+            init.insert(0, f"{INDENT * 2}rngs = rngs if rngs is not None else nnx.Rngs(0)")
+
+    def extra_parameters(self, state: ClassState, root: bool) -> list[str]:
+        rngs = "rngs" in state.threaded
         if root:
-            (x,) = params
-            lines.insert(0, f"{x} = channels_last({x}) if nchw else {x}")
-            lines.insert(0, 'nchw = self.data_format == "NCHW"')
-            if not result.isidentifier():
-                out = local.new("out")
-                lines.append(f"{out} = {result}")
-                result = out
-            result = f"channels_first({result}) if nchw else {result}"
-        signature = ", ".join(["self", *(f"{p}: jax.Array" for p in params)])
-        body = [f"{INDENT * 2}{line}" for line in lines]
-        return ["", f"{INDENT}def __call__({signature}) -> jax.Array:", *body, f"{INDENT * 2}return {result}"]
+            return ["*", 'data_format: str = "NCHW"', *(["rngs: nnx.Rngs | None = None"] if rngs else [])]
+        return ["*", "rngs: nnx.Rngs"] if rngs else []
 
-    def _reads(self, child: TreeNode) -> tuple[str, ...]:
-        return child.node.inputs if child.kind is Kind.LEAF and child.node is not None else child.inputs
+    def root_forward(self, lines: list[str], params: list[str], result: str, local: Namespace) -> str:
+        (x,) = params
+        lines.insert(0, f"{x} = channels_last({x}) if nchw else {x}")
+        lines.insert(0, 'nchw = self.data_format == "NCHW"')
+        if not result.isidentifier():
+            out = local.new("out")
+            lines.append(f"{out} = {result}")
+            result = out
+        return f"channels_first({result}) if nchw else {result}"
 
-    def _call_expression(self, child: TreeNode) -> Callable[[list[str]], str]:
-        if self._is_function(child):
-            assert child.node is not None
-            node = child.node
-            return lambda args: self._function(node, args)
-        attr = child.key
-        return lambda args: f"self.{attr}({', '.join(args)})"
+    def threaded_by(self, lowered: ModuleCall) -> set[str]:
+        return {"rngs"} if lowered.rngs else set()
 
-    # ---------------------------------------------------------------- children
-    def _child(self, child: TreeNode, state: ClassState, indent: str) -> str:
-        """The constructor expression of a submodule (recording its output size)."""
-        return self.emitters[child.kind](child, state, indent)
-
-    def _leaf(self, tree: TreeNode, state: ClassState, indent: str) -> str:
-        node = tree.node
-        assert node is not None
-        lowered = self._lower(node, state)
-        if isinstance(lowered, FunctionCall):
-            raise SpecError(
-                f"'{node.op_name}' at {node.name} must read several values, but here it is a step of a list",
-                node.loc,
-                node.trace,
-                hint="merge branches with 'concat: [...]' or 'add: [...]'",
-            )
-        state.use(lowered.terms)
-        state.rngs |= lowered.rngs
-        if lowered.helper is not None:
-            self._helper(lowered.helper)
-        if lowered.bare:
-            return lowered.constructor
-        return call_source(lowered.constructor, lowered.arguments(), indent)
-
-    def _sequential(self, tree: TreeNode, state: ClassState, indent: str) -> str:
-        inner = indent + INDENT
-        items = [self._child(c, state, inner) for c in tree.children]
-        return "nnx.Sequential(\n" + "".join(f"{inner}{i},\n" for i in items) + f"{indent})"
-
-    def _instance(self, tree: TreeNode, state: ClassState, indent: str) -> str:
-        """A call of the class written for ``tree``: block arguments and input size as terms."""
-        if tree.is_block and tree.scope is not None:
-            values = {k: v for k, v in tree.scope.args if _usable_parameter(k)}
-            arguments = dict(tree.scope.args)
-            sources = dict(tree.scope.arg_exprs)
-            ref = self._class(tree, values, tree.label)
-            given = {p: state.env.term(arguments[p], sources.get(p)) for p in ref.params if p != ref.in_param}
-        else:  # an unnamed composite sees the parameters of the class around it
-            values = {k: v for k, v in state.env.values.items() if k != state.in_param}
-            ref = self._class(tree, values, _anonymous_label(tree))
-            given = {p: state.env.name(p) for p in ref.params if p != ref.in_param}
-        if ref.in_param is not None:
-            given[ref.in_param] = state.sizes[tree.inputs[0]]
-        ordered = [given[p] for p in ref.params]
-        state.use(ordered)
-        state.rngs |= ref.rngs
-        out_value = _size(self._type(tree.output))
-        if ref.out_size is not None:
-            state.sizes[tree.output] = state.env.substitute(out_value, ref.out_size.expr, given)
-        else:
-            state.sizes[tree.output] = Term(out_value)
-        return call_source(ref.name, [t.source for t in ordered] + (["rngs=rngs"] if ref.rngs else []), indent)
-
-    # ---------------------------------------------------------------- lowering
-    def _lower(self, node: Node, state: ClassState) -> ModuleCall | FunctionCall:
-        inputs = tuple(self._type(i) for i in node.inputs)
-        output = self.report.info[node.name].output
-        sizes = tuple(state.sizes.get(i, Term(_size(t))) for i, t in zip(node.inputs, inputs, strict=True))
-        ctx = LoweringContext(node, inputs, output, state.env, sizes)
-        rule = LOWERINGS.get(node)
-        try:
-            lowered = rule(node, ctx)
-        except SpecError as exc:
-            raise exc.with_context(node.loc, node.trace) from None
-        except Exception as exc:
-            raise SpecError(
-                f"while lowering {node.name} ({node.op_name}): {type(exc).__name__}: {exc}", node.loc, node.trace
-            ) from exc
-        state.sizes[node.name] = self._out_size(node, ctx, sizes)
-        return lowered
-
-    def _out_size(self, node: Node, ctx: LoweringContext, sizes: tuple[Term, ...]) -> Term:
-        """The output's channel (or feature) count as a term: from the op's size attribute,
-        the sum of a channel concat's inputs, or the input's when the op keeps it."""
-        value = _size(ctx.output)
-        if value is None:
-            return Term(None)
-        for name in _OUT_SIZE_FIELDS:
-            if name in type(node.op).model_fields:
-                return ctx.attr(name)
-        if isinstance(node.op, Concat) and node.op.axis % ctx.output.rank == 1:
-            return ctx.env.sum(value, list(sizes))
-        if sizes and sizes[0].value == value and ctx.inputs[0].rank >= 2:
-            return sizes[0]
-        return Term(value)
-
-    def _function(self, node: Node, args: list[str]) -> str:
-        rule = LOWERINGS.get(node)
-        lowered = rule(node, LoweringContext(node, (), self.report.info[node.name].output, Env({}), ()))
-        assert isinstance(lowered, FunctionCall)
-        self.needs.update(lowered.needs)
-        return lowered.render(args)
-
-    def _is_function(self, tree: TreeNode) -> bool:
-        if tree.kind is not Kind.LEAF or tree.node is None:
-            return False
-        return type(tree.node.op).arity is None  # merges are written inline in __call__
-
-    # ---------------------------------------------------------------- helpers
-    def _attribute(self, child: TreeNode) -> str:
-        key = child.key
-        reserved = keyword.iskeyword(key) or key in self.reserved_attributes or key.startswith("_")
-        if not key.isidentifier() or not key.isascii() or reserved:
-            node = child.node or _first_node(child)
-            raise SpecError(
-                f"the layer name '{key}' (at {child.path}) cannot be a Flax NNX attribute name",
-                node.loc if node else None,
-                node.trace if node else (),
-                hint=f"'{key}' is a Python keyword, private, or an nnx.Module attribute; rename the step",
-            )
-        return key
-
-    def _helper(self, name: str) -> None:
-        helper = HELPERS[name]
-        for used in helper.uses:
-            self._helper(used)
-        if helper.source not in self.helpers:  # once per module; every helper's name is reserved up front
-            self.helpers.append(helper.source.rstrip("\n"))
-            self.needs.update(helper.needs)
-
-    def _type(self, name: str) -> TensorType:
-        info = self.report.info.get(name)
-        return info.output if info is not None else self.graph.input
-
-
-def _size(t: TensorType) -> Any:
-    return t.shape[1] if t.rank >= 2 and isinstance(t.shape[1], int) else None
-
-
-def _name(name: str) -> ast.Name:
-    return ast.Name(name, ast.Load())
-
-
-def _reads_previous(tree: TreeNode) -> bool:
-    previous = tree.inputs
-    for child in tree.children:
-        if tuple(dict.fromkeys(child.inputs)) != previous:
-            return False
-        previous = (child.output,)
-    return True
-
-
-def _plain_default(value: Any) -> bool:
-    return isinstance(value, int | float | str | bool) or value is None
-
-
-def _first_node(tree: TreeNode) -> Node | None:
-    if tree.node is not None:
-        return tree.node
-    for child in tree.children:
-        found = _first_node(child)
-        if found is not None:
-            return found
-    return None
-
-
-def _anonymous_label(tree: TreeNode) -> str:
-    if tree.merge is not None:
-        return tree.merge.op_name
-    return tree.key if tree.key.isidentifier() else (tree.scope.label if tree.scope else "layers")
-
-
-def _class_doc(tree: TreeNode, label: str, root: bool, graph: Graph) -> str:
-    if root:
-        return (graph.doc or f"The {graph.name} network.").replace('"""', "'''").replace("\\", "\\\\")
-    if tree.is_block:
-        assert tree.scope is not None
-        params = ", ".join(k for k, _ in tree.scope.args)
-        return f"The spec's block ``{label}({params})``."
-    if tree.merge is not None:
-        return f"Branches on one input, merged by {tree.merge.op_name}."
-    return "Layers of the spec."
-
-
-def _docstring(text: str, indent: str) -> str:
-    lines = textwrap.wrap(" ".join(text.split()), MAX_LINE - len(indent) - 6) or [""]
-    if len(lines) == 1:
-        return f'{indent}"""{lines[0]}"""'
-    return f'{indent}"""' + f"\n{indent}".join(lines) + f'\n{indent}"""'
-
-
-def _file_stem(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name) or "network"
-
-
-def _usable_parameter(name: str) -> bool:
-    """Whether a spec parameter can be a parameter of a generated class: a free identifier that
-    is not the name of a helper (``MaxPool``, ``channels_last``); others are written as values."""
-    return is_free_identifier(name) and name not in HELPERS
+    def layer_source(self, lowered: ModuleCall, indent: str) -> str:
+        return lowered.constructor if lowered.bare else call_source(lowered.constructor, lowered.arguments(), indent)

@@ -1,416 +1,49 @@
 """Source generation: the module tree written as PyTorch classes.
 
-One emitter per tree-node kind (:class:`~archspec.codegen._tree.Kind`): a leaf
-is its op's constructor (from the op's lowering), an unnamed list is an inline
-``nn.Sequential(...)``, a block whose body is a list is ``class X(nn.Sequential)``,
-and anything with names, branches or a DAG is ``class X(nn.Module)`` with a
-``forward``. Classes are written bottom-up and shared: two instances get one class
-when their text is the same, so a spec block used with different arguments becomes
-one parametric class (``Inception(in_channels, c1, c2, c3, c4)``) when every value
-in it can be written exactly in the block's parameters (see
-:mod:`~archspec.codegen._terms`), and numbered variants (``Residual2``) where
-the block's structure differs between calls.
+The walk is :class:`archspec.codegen.ClassEmitter`'s, shared with the flax backend; this is
+torch's vocabulary for it (``nn.Sequential``, ``nn.Module`` with a ``forward``), its imports,
+and the one thing only torch's rules are told: whether an op may run in place
+(:mod:`archspec_torch._inplace`).
 """
 
 from __future__ import annotations
 
-import ast
-import hashlib
-import keyword
-import re
-import textwrap
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
-
-from archspec.backends import EmittedSource
-from archspec.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
-from archspec.codegen._terms import Env, Term, literal
-from archspec.codegen._tree import Kind, TreeNode, build_tree
-from archspec.errors import SpecError
+from archspec.codegen import ClassEmitter, Env, Term
 from archspec.infer import ShapeReport
 from archspec.ir import Graph, Node, TensorType
-from archspec.ops.merge import Concat
 from archspec_torch._inplace import overwritable_inputs
-from archspec_torch._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext, ModuleCall
-
-MAX_LINE = 110
-INDENT = "    "
-_OUT_SIZE_FIELDS = ("out_channels", "out_features")
-_PLACEHOLDER = "__CLASS__"
+from archspec_torch._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext
 
 
-@dataclass(frozen=True)
-class ClassRef:
-    """A generated class: its name, ``__init__`` parameters and output size in those parameters."""
-
-    name: str
-    params: tuple[str, ...]
-    in_param: str | None
-    out_size: Term | None
-
-
-@dataclass
-class ClassState:
-    """What is known while one class is being written."""
-
-    env: Env
-    sizes: dict[str, Term]
-    in_param: str | None = None
-    terms: list[Term] = field(default_factory=list)
-
-    def use(self, terms: Iterable[Term]) -> None:
-        self.terms.extend(terms)
-
-
-def call_source(func: str, arguments: list[str], indent: str) -> str:
-    """``func(a, b)`` on one line if it fits, else one argument per line."""
-    line = f"{func}({', '.join(arguments)})"
-    if len(indent) + len(line) <= MAX_LINE or not arguments:
-        return line
-    inner = indent + INDENT
-    return f"{func}(\n" + "".join(f"{inner}{a},\n" for a in arguments) + f"{indent})"
-
-
-class ModuleEmitter:
+class ModuleEmitter(ClassEmitter):
     """Writes one graph as a Python module of torch classes."""
 
-    def __init__(self, graph: Graph, report: ShapeReport, reserved_attributes: frozenset[str]) -> None:
-        self.graph = graph
-        self.report = report
-        self.reserved_attributes = reserved_attributes
-        # Module-level names (classes, helpers) never equal a parameter name, which would shadow
-        # them inside an __init__ that takes that parameter.
-        parameters = {k for scope in graph.scopes for k, _ in scope.args} | {k for k, _ in graph.params}
-        self.class_names = Namespace(MODULE_NAMES | HELPERS.keys() | parameters, class_style=True)
-        self.known: dict[tuple[str, str], ClassRef] = {}
-        self.definitions: list[str] = []
-        self.helpers: list[str] = []
-        self.needs: set[str] = set()
-        self.block_classes: dict[str, str] = {}
-        self.overwritable = overwritable_inputs(graph)
-        self.emitters: dict[Kind, Callable[[TreeNode, ClassState, str], str]] = {
-            Kind.LEAF: self._leaf,
-            Kind.SEQUENTIAL: self._sequential,
-            Kind.SEQUENTIAL_CLASS: self._instance,
-            Kind.MODULE_CLASS: self._instance,
-        }
+    sequential_base = "nn.Sequential"
+    module_base = "nn.Module"
+    call_method = "forward"
+    tensor_type = "torch.Tensor"
+    attribute_role = "a torch submodule name"
+    module_class = "nn.Module"
+    lowerings = LOWERINGS
+    helper_table = HELPERS
+    function_type = FunctionCall
 
-    # ------------------------------------------------------------------ entry
-    def emit(self) -> EmittedSource:
-        tree = build_tree(self.graph)
-        root_values = {k: v for k, v in self.graph.params if _plain_default(v) and _usable_parameter(k)}
-        root = self._class(tree, root_values, label=self.graph.name, root=True)
+    def __init__(self, graph: Graph, report: ShapeReport, reserved_attributes: frozenset[str]) -> None:
+        super().__init__(graph, report, reserved_attributes)
+        self.overwritable = overwritable_inputs(graph)
+
+    def imports(self) -> list[str]:
         imports = ["import torch"] if "torch" in self.needs else []
         if "F" in self.needs:
             imports.append("import torch.nn.functional as F")
         imports.append("from torch import nn")
-        doc = f'"""{self.graph.name}: generated by archspec from its spec; edit the spec, not this file."""'
-        parts = [doc, "\n".join(imports), *self.helpers, *self.definitions]
-        source = "\n\n\n".join(parts).replace("\n\n\n" + "\n".join(imports), "\n\n" + "\n".join(imports), 1) + "\n"
-        digest = hashlib.sha256(source.encode()).hexdigest()[:10]
-        return EmittedSource(
-            source=source,
-            filename=f"archspec_generated_{_file_stem(self.graph.name)}_{digest}.py",
-            entry=root.name,
-            imports=tuple(imports),
-            classes=dict(self.block_classes),
-        )
+        return imports
 
-    # ---------------------------------------------------------------- classes
-    def _class(self, tree: TreeNode, values: dict[str, Any], label: str, root: bool = False) -> ClassRef:
-        """Write (or reuse) the class for composite ``tree`` whose body sees ``values``."""
-        state = ClassState(Env(values), {})
-        in_param = None
-        in_types = [self._type(i) for i in tree.inputs]
-        if len(in_types) == 1 and not root and _size(in_types[0]) is not None:
-            names = Namespace(state.env.values)
-            in_param = names.new("in_channels" if in_types[0].rank > 2 else "in_features")
-            state.env.values[in_param] = _size(in_types[0])
-            state.in_param = in_param
-            state.sizes[tree.inputs[0]] = Term(_size(in_types[0]), _name(in_param))
-        else:
-            for name, t in zip(tree.inputs, in_types, strict=True):
-                state.sizes[name] = Term(_size(t))
-        if tree.kind is Kind.SEQUENTIAL_CLASS:
-            items = [self._child(c, state, INDENT * 3) for c in tree.children]
-            init = [
-                f"{INDENT * 2}super().__init__(\n" + "".join(f"{INDENT * 3}{i},\n" for i in items) + f"{INDENT * 2})"
-            ]
-            forward: list[str] = []
-            base = "nn.Sequential"
-        else:
-            init = [f"{INDENT * 2}super().__init__()"]
-            for child in tree.children:
-                if self._is_function(child):
-                    assert child.node is not None
-                    self._lower(child.node, state)  # written in forward; its output size is still known
-                    continue
-                attr = self._attribute(child)
-                init.append(f"{INDENT * 2}self.{attr} = {self._child(child, state, INDENT * 2)}")
-            if tree.merge is not None:
-                self._lower(tree.merge, state)  # written in forward; records the merged size
-            forward = self._forward(tree)
-            base = "nn.Module"
-            self.needs.add("torch")
-        used = {n for t in state.terms for n in t.names}
-        params = tuple(p for p in state.env.values if p in used)
-        if in_param in params:
-            params = (in_param, *(p for p in params if p != in_param))
-        signature = ", ".join(["self", *(f"{p}={literal(values[p])}" if root else p for p in params)])
-        doc = _docstring(_class_doc(tree, label, root, self.graph), INDENT)
-        text = "\n".join(
-            [
-                f"class {_PLACEHOLDER}({base}):",
-                doc,
-                "",
-                f"{INDENT}def __init__({signature}) -> None:",
-                *init,
-                *forward,
-            ]
-        )
-        out_size = state.sizes.get(tree.output)
-        key = (label, text)
-        ref = self.known.get(key)
-        if ref is None:
-            name = self.class_names.new(camel_case(label))
-            ref = ClassRef(name, params, in_param if in_param in params else None, out_size)
-            self.known[key] = ref
-            self.definitions.append(text.replace(_PLACEHOLDER, name, 1))
-            if tree.is_block:
-                self.block_classes.setdefault(name, tree.label)
-        return ref
+    def context(
+        self, node: Node, inputs: tuple[TensorType, ...], output: TensorType, env: Env, sizes: tuple[Term, ...]
+    ) -> LoweringContext:
+        return LoweringContext(node, inputs, output, env, sizes, node.name in self.overwritable)
 
-    def _forward(self, tree: TreeNode) -> list[str]:
-        local = Namespace(MODULE_NAMES)
-        params = (
-            [local.new("x")] if len(tree.inputs) == 1 else [local.new(f"x{i}") for i in range(1, len(tree.inputs) + 1)]
-        )
-        values = dict(zip(tree.inputs, params, strict=True))
-        merge = tree.merge
-        lines: list[str] = []
-        calls = {c.path: self._call_expression(c) for c in tree.children}
-        if merge is not None and all(set(c.inputs) <= set(tree.inputs) for c in tree.children):
-            produced = {c.output: c for c in tree.children}
-            args = [
-                calls[produced[i].path]([values[x] for x in self._reads(produced[i])]) if i in produced else values[i]
-                for i in merge.inputs
-            ]
-            result = self._function(merge, args)
-        else:
-            chain = merge is None and len(tree.inputs) == 1 and _reads_previous(tree)
-            for child in tree.children:
-                call = calls[child.path]([values[i] for i in self._reads(child)])
-                var = params[0] if chain else local.new(child.key)
-                lines.append(f"{var} = {call}")
-                values[child.output] = var
-            result = self._function(merge, [values[i] for i in merge.inputs]) if merge else values[tree.output]
-            if lines and lines[-1].startswith(f"{result} = "):
-                result = lines.pop()[len(result) + 3 :]
-        signature = ", ".join(["self", *(f"{p}: torch.Tensor" for p in params)])
-        body = [f"{INDENT * 2}{line}" for line in lines]
-        return ["", f"{INDENT}def forward({signature}) -> torch.Tensor:", *body, f"{INDENT * 2}return {result}"]
-
-    def _reads(self, child: TreeNode) -> tuple[str, ...]:
-        return child.node.inputs if child.kind is Kind.LEAF and child.node is not None else child.inputs
-
-    def _call_expression(self, child: TreeNode) -> Callable[[list[str]], str]:
-        if self._is_function(child):
-            assert child.node is not None
-            node = child.node
-            return lambda args: self._function(node, args)
-        attr = child.key
-        return lambda args: f"self.{attr}({', '.join(args)})"
-
-    # ---------------------------------------------------------------- children
-    def _child(self, child: TreeNode, state: ClassState, indent: str) -> str:
-        """The constructor expression of a submodule (recording its output size)."""
-        return self.emitters[child.kind](child, state, indent)
-
-    def _leaf(self, tree: TreeNode, state: ClassState, indent: str) -> str:
-        node = tree.node
-        assert node is not None
-        lowered = self._lower(node, state)
-        if isinstance(lowered, FunctionCall):
-            raise SpecError(
-                f"'{node.op_name}' at {node.name} must read several values, but here it is a step of a list",
-                node.loc,
-                node.trace,
-                hint="merge branches with 'concat: [...]' or 'add: [...]'",
-            )
-        state.use(lowered.terms)
-        if lowered.helper is not None:
-            self._helper(lowered.helper)
-        return call_source(lowered.constructor, lowered.arguments(), indent)
-
-    def _sequential(self, tree: TreeNode, state: ClassState, indent: str) -> str:
-        inner = indent + INDENT
-        items = [self._child(c, state, inner) for c in tree.children]
-        return "nn.Sequential(\n" + "".join(f"{inner}{i},\n" for i in items) + f"{indent})"
-
-    def _instance(self, tree: TreeNode, state: ClassState, indent: str) -> str:
-        """A call of the class written for ``tree``: block arguments and input size as terms."""
-        if tree.is_block and tree.scope is not None:
-            values = {k: v for k, v in tree.scope.args if _usable_parameter(k)}
-            arguments = dict(tree.scope.args)
-            sources = dict(tree.scope.arg_exprs)
-            ref = self._class(tree, values, tree.label)
-            given = {p: state.env.term(arguments[p], sources.get(p)) for p in ref.params if p != ref.in_param}
-        else:  # an unnamed composite sees the parameters of the class around it
-            values = {k: v for k, v in state.env.values.items() if k != state.in_param}
-            ref = self._class(tree, values, _anonymous_label(tree))
-            given = {p: state.env.name(p) for p in ref.params if p != ref.in_param}
-        if ref.in_param is not None:
-            given[ref.in_param] = state.sizes[tree.inputs[0]]
-        ordered = [given[p] for p in ref.params]
-        state.use(ordered)
-        out_value = _size(self._type(tree.output))
-        if ref.out_size is not None:
-            state.sizes[tree.output] = state.env.substitute(out_value, ref.out_size.expr, given)
-        else:
-            state.sizes[tree.output] = Term(out_value)
-        return call_source(ref.name, [t.source for t in ordered], indent)
-
-    # ---------------------------------------------------------------- lowering
-    def _lower(self, node: Node, state: ClassState) -> ModuleCall | FunctionCall:
-        inputs = tuple(self._type(i) for i in node.inputs)
-        output = self.report.info[node.name].output
-        sizes = tuple(state.sizes.get(i, Term(_size(t))) for i, t in zip(node.inputs, inputs, strict=True))
-        ctx = LoweringContext(node, inputs, output, state.env, sizes, node.name in self.overwritable)
-        rule = LOWERINGS.get(node)
-        try:
-            lowered = rule(node, ctx)
-        except SpecError as exc:
-            raise exc.with_context(node.loc, node.trace) from None
-        except Exception as exc:
-            raise SpecError(
-                f"while lowering {node.name} ({node.op_name}): {type(exc).__name__}: {exc}", node.loc, node.trace
-            ) from exc
-        state.sizes[node.name] = self._out_size(node, ctx, sizes)
-        return lowered
-
-    def _out_size(self, node: Node, ctx: LoweringContext, sizes: tuple[Term, ...]) -> Term:
-        """The output's channel (or feature) count as a term: from the op's size attribute,
-        the sum of a channel concat's inputs, or the input's when the op keeps it."""
-        value = _size(ctx.output)
-        if value is None:
-            return Term(None)
-        for name in _OUT_SIZE_FIELDS:
-            if name in type(node.op).model_fields:
-                return ctx.attr(name)
-        if isinstance(node.op, Concat) and node.op.axis % ctx.output.rank == 1:
-            return ctx.env.sum(value, list(sizes))
-        if sizes and sizes[0].value == value and ctx.inputs[0].rank >= 2:
-            return sizes[0]
-        return Term(value)
-
-    def _function(self, node: Node, args: list[str]) -> str:
-        rule = LOWERINGS.get(node)
-        lowered = rule(node, LoweringContext(node, (), self.report.info[node.name].output, Env({}), ()))
-        assert isinstance(lowered, FunctionCall)
-        self.needs.update(lowered.needs)
-        return lowered.render(args)
-
-    def _is_function(self, tree: TreeNode) -> bool:
-        if tree.kind is not Kind.LEAF or tree.node is None:
-            return False
-        return type(tree.node.op).arity is None  # merges are written inline in forward
-
-    # ---------------------------------------------------------------- helpers
-    def _attribute(self, child: TreeNode) -> str:
-        key = child.key
-        reserved = keyword.iskeyword(key) or key in self.reserved_attributes or key.startswith("_")
-        if not key.isidentifier() or not key.isascii() or reserved:
-            node = child.node or _first_node(child)
-            raise SpecError(
-                f"the layer name '{key}' (at {child.path}) cannot be a torch submodule name",
-                node.loc if node else None,
-                node.trace if node else (),
-                hint=f"'{key}' is a Python keyword, private, or an nn.Module attribute; rename the step",
-            )
-        return key
-
-    def _helper(self, name: str) -> None:
-        helper = HELPERS[name]
-        text = helper.source.rstrip("\n")
-        if text not in self.helpers:  # once per module, however many layers use it (its name is reserved)
-            self.helpers.append(text)
-            self.needs.update(helper.needs)
-
-    def _type(self, name: str) -> TensorType:
-        info = self.report.info.get(name)
-        return info.output if info is not None else self.graph.input
-
-
-def _usable_parameter(name: str) -> bool:
-    """Whether a spec parameter can be a parameter of a generated class: a free identifier that
-    is not the name of a helper class (``PaddedConv2d``); others are written as values."""
-    return is_free_identifier(name) and name not in HELPERS
-
-
-def _size(t: TensorType) -> Any:
-    return t.shape[1] if t.rank >= 2 and isinstance(t.shape[1], int) else None
-
-
-def _name(name: str) -> ast.Name:
-    return ast.Name(name, ast.Load())
-
-
-def _reads_previous(tree: TreeNode) -> bool:
-    previous = tree.inputs
-    for child in tree.children:
-        if tuple(dict.fromkeys(child.inputs)) != previous:
-            return False
-        previous = (child.output,)
-    return True
-
-
-def _plain_default(value: Any) -> bool:
-    return isinstance(value, int | float | str | bool) or value is None
-
-
-def _first_node(tree: TreeNode) -> Node | None:
-    if tree.node is not None:
-        return tree.node
-    for child in tree.children:
-        found = _first_node(child)
-        if found is not None:
-            return found
-    return None
-
-
-def _anonymous_label(tree: TreeNode) -> str:
-    if tree.merge is not None:
-        return tree.merge.op_name
-    return tree.key if tree.key.isidentifier() else (tree.scope.label if tree.scope else "layers")
-
-
-def _class_doc(tree: TreeNode, label: str, root: bool, graph: Graph) -> str:
-    if root:
-        return graph.doc or f"The {graph.name} network."
-    if tree.is_block:
-        assert tree.scope is not None
-        params = ", ".join(k for k, _ in tree.scope.args)
-        return f"The spec's block ``{label}({params})``."
-    if tree.merge is not None:
-        return f"Branches on one input, merged by {tree.merge.op_name}."
-    return "Layers of the spec."
-
-
-def _docstring(text: str, indent: str) -> str:
-    """``text`` (the spec's own words) as a docstring that says exactly that and nothing else: one
-    line of words, backslashes doubled, unprintable characters (NUL, escapes, bidi controls)
-    escaped, no quote run that could end the string."""
-    text = " ".join(text.split()).replace("\\", "\\\\")
-    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
-    text = re.sub(r'"(?=")', r'\\"', text)  # no two quotes in a row, so no run of three
-    if text.endswith('"'):
-        text = text[:-1] + '\\"'
-    lines = textwrap.wrap(text, MAX_LINE - len(indent) - 6) or [""]
-    if len(lines) == 1:
-        return f'{indent}"""{lines[0]}"""'
-    return f'{indent}"""' + f"\n{indent}".join(lines) + f'\n{indent}"""'
-
-
-def _file_stem(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name) or "network"
+    def module_init(self) -> list[str]:
+        self.needs.add("torch")  # forward's annotations
+        return ["        super().__init__()"]

@@ -30,8 +30,7 @@ import archspec
 from archspec.errors import SpecError, SpecErrors
 
 torch = pytest.importorskip("torch")
-from archspec_torch.codegen._emit import _docstring  # noqa: E402
-
+from archspec.codegen import docstring as _docstring  # noqa: E402
 from archspec.codegen import literal  # noqa: E402
 
 HOSTILE = [

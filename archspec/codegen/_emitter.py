@@ -1,0 +1,499 @@
+"""Source generation shared by the backends: a graph's module tree written as Python classes.
+
+One emitter per tree-node kind (:class:`~archspec.codegen.Kind`): a leaf is its op's
+constructor (from the op's lowering), an unnamed list is an inline ``Sequential(...)``, a block
+whose body is a list is ``class X(Sequential)``, and anything with names, branches or a DAG is
+``class X(Module)`` with a forward method. Classes are written bottom-up and shared: two
+instances get one class when their text is the same, so a spec block used with different
+arguments becomes one parametric class (``Inception(in_channels, c1, c2, c3, c4)``) when every
+value in it can be written exactly in the block's parameters (see :mod:`archspec.codegen._terms`),
+and numbered variants (``Residual2``) where the block's structure differs between calls.
+
+:class:`ClassEmitter` is that walk, framework-free. A backend subclasses it with its vocabulary
+(base classes, the forward method's name, the tensor annotation, its lowering rules and helpers)
+and overrides the hooks where its framework differs (imports, the network class's extras,
+arguments handed down to every layer such as Flax's ``rngs``).
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import keyword
+import re
+import textwrap
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from archspec.backends import EmittedSource, Lowerings
+from archspec.codegen._context import LoweringContext
+from archspec.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
+from archspec.codegen._terms import Env, Term, literal
+from archspec.codegen._tree import Kind, TreeNode, build_tree
+from archspec.errors import SpecError
+from archspec.infer import ShapeReport
+from archspec.ir import Graph, Node, TensorType
+from archspec.ops.merge import Concat
+
+MAX_LINE = 110
+INDENT = "    "
+_OUT_SIZE_FIELDS = ("out_channels", "out_features")
+_PLACEHOLDER = "__CLASS__"
+
+
+class Helper(Protocol):
+    """A definition a lowering may need at the top of the generated file (a backend's own class)."""
+
+    name: str
+    source: str
+    needs: tuple[str, ...]
+
+
+class FunctionCall(Protocol):
+    """What a lowering returns for an op written inline, as a merge in forward (a backend's own class)."""
+
+    needs: tuple[str, ...]
+
+    def render(self, args: list[str]) -> str: ...
+
+
+@dataclass(frozen=True)
+class ClassRef:
+    """A generated class: its name, ``__init__`` parameters and output size in those parameters,
+    and the arguments it hands down to its layers (see :attr:`ClassState.threaded`)."""
+
+    name: str
+    params: tuple[str, ...]
+    in_param: str | None
+    out_size: Term | None
+    threaded: frozenset[str] = frozenset()
+
+
+@dataclass
+class ClassState:
+    """What is known while one class is being written."""
+
+    env: Env
+    sizes: dict[str, Term]
+    in_param: str | None = None
+    terms: list[Term] = field(default_factory=list)
+    #: Keyword arguments the class takes only to hand them to its layers (Flax's ``rngs``).
+    threaded: set[str] = field(default_factory=set)
+
+    def use(self, terms: Iterable[Term]) -> None:
+        self.terms.extend(terms)
+
+
+def call_source(func: str, arguments: list[str], indent: str) -> str:
+    """``func(a, b)`` on one line if it fits, else one argument per line."""
+    line = f"{func}({', '.join(arguments)})"
+    if len(indent) + len(line) <= MAX_LINE or not arguments:
+        return line
+    inner = indent + INDENT
+    return f"{func}(\n" + "".join(f"{inner}{a},\n" for a in arguments) + f"{indent})"
+
+
+class ClassEmitter:
+    """Writes one graph as a Python module of a framework's classes (see the module docstring)."""
+
+    # ------------------------------------------------------------------ the framework's vocabulary
+    #: ``nn.Sequential``, ``nn.Module``: the bases of generated classes.
+    sequential_base: ClassVar[str]
+    module_base: ClassVar[str]
+    #: The name of the method that computes (``forward``) and the annotation of its tensors.
+    call_method: ClassVar[str]
+    tensor_type: ClassVar[str]
+    #: How an error names what a layer name must be (``a torch submodule name``) and the module class.
+    attribute_role: ClassVar[str]
+    module_class: ClassVar[str]
+    #: Names the forward method's locals must not take, beyond :data:`MODULE_NAMES`.
+    forward_reserved: ClassVar[frozenset[str]] = frozenset()
+    lowerings: ClassVar[Lowerings[Any]]
+    helper_table: ClassVar[Mapping[str, Helper]]
+    function_type: ClassVar[type[FunctionCall]]  # the backend's FunctionCall class
+    #: What the rules are given: the backend's own subclass where its rules need more.
+    context_type: ClassVar[type[LoweringContext]] = LoweringContext
+
+    def __init__(self, graph: Graph, report: ShapeReport, reserved_attributes: frozenset[str]) -> None:
+        self.graph = graph
+        self.report = report
+        self.reserved_attributes = reserved_attributes
+        # Module-level names (classes, helpers) never equal a parameter name, which would shadow
+        # them inside an __init__ that takes that parameter.
+        parameters = {k for scope in graph.scopes for k, _ in scope.args} | {k for k, _ in graph.params}
+        self.class_names = Namespace(MODULE_NAMES | self.helper_table.keys() | parameters, class_style=True)
+        self.known: dict[tuple[str, str], ClassRef] = {}
+        self.definitions: list[str] = []
+        self.helpers: list[str] = []
+        self.needs: set[str] = set()
+        self.block_classes: dict[str, str] = {}
+        self.emitters: dict[Kind, Callable[[TreeNode, ClassState, str], str]] = {
+            Kind.LEAF: self._leaf,
+            Kind.SEQUENTIAL: self._sequential,
+            Kind.SEQUENTIAL_CLASS: self._instance,
+            Kind.MODULE_CLASS: self._instance,
+        }
+
+    # ------------------------------------------------------------------ hooks
+    def imports(self) -> list[str]:
+        """The file's import lines, once every class is written (``self.needs`` is complete)."""
+        raise NotImplementedError
+
+    def context(
+        self, node: Node, inputs: tuple[TensorType, ...], output: TensorType, env: Env, sizes: tuple[Term, ...]
+    ) -> LoweringContext:
+        """What the lowering rule of ``node`` is given."""
+        return self.context_type(node, inputs, output, env, sizes)
+
+    def module_init(self) -> list[str]:
+        """The first lines of a Module class's ``__init__`` body."""
+        return []
+
+    def root_sequential_call(self) -> list[str]:
+        """The method lines the network's class gets when it is a Sequential (none by default)."""
+        return []
+
+    def root_init(self, init: list[str], state: ClassState) -> None:
+        """Adjust the network class's ``__init__`` body."""
+
+    def extra_parameters(self, state: ClassState, root: bool) -> list[str]:
+        """``__init__`` parameters after the class's own (keyword-only ones, with their ``*``)."""
+        return []
+
+    def root_forward(self, lines: list[str], params: list[str], result: str, local: Namespace) -> str:
+        """Adjust the network class's forward body; returns the expression it returns."""
+        return result
+
+    def threaded_by(self, lowered: Any) -> set[str]:
+        """The arguments a layer's constructor is handed (see :attr:`ClassState.threaded`)."""
+        return set()
+
+    def layer_source(self, lowered: Any, indent: str) -> str:
+        """A layer's constructor expression."""
+        return call_source(lowered.constructor, lowered.arguments(), indent)
+
+    # ------------------------------------------------------------------ entry
+    def emit(self) -> EmittedSource:
+        tree = build_tree(self.graph)
+        root_values = {k: v for k, v in self.graph.params if _plain_default(v) and self._usable_parameter(k)}
+        root = self._class(tree, root_values, label=self.graph.name, root=True)
+        imports = self.imports()
+        doc = f'"""{self.graph.name}: generated by archspec from its spec; edit the spec, not this file."""'
+        parts = [doc, "\n".join(imports), *self.helpers, *self.definitions]
+        source = "\n\n\n".join(parts).replace("\n\n\n" + "\n".join(imports), "\n\n" + "\n".join(imports), 1) + "\n"
+        digest = hashlib.sha256(source.encode()).hexdigest()[:10]
+        return EmittedSource(
+            source=source,
+            filename=f"archspec_generated_{_file_stem(self.graph.name)}_{digest}.py",
+            entry=root.name,
+            imports=tuple(imports),
+            classes=dict(self.block_classes),
+        )
+
+    # ---------------------------------------------------------------- classes
+    def _class(self, tree: TreeNode, values: dict[str, Any], label: str, root: bool = False) -> ClassRef:
+        """Write (or reuse) the class for composite ``tree`` whose body sees ``values``."""
+        state = ClassState(Env(values), {})
+        in_param = None
+        in_types = [self._type(i) for i in tree.inputs]
+        if len(in_types) == 1 and not root and _size(in_types[0]) is not None:
+            names = Namespace(state.env.values)
+            in_param = names.new("in_channels" if in_types[0].rank > 2 else "in_features")
+            state.env.values[in_param] = _size(in_types[0])
+            state.in_param = in_param
+            state.sizes[tree.inputs[0]] = Term(_size(in_types[0]), ast.Name(in_param, ast.Load()))
+        else:
+            for name, t in zip(tree.inputs, in_types, strict=True):
+                state.sizes[name] = Term(_size(t))
+        if tree.kind is Kind.SEQUENTIAL_CLASS:
+            items = [self._child(c, state, INDENT * 3) for c in tree.children]
+            init = [
+                f"{INDENT * 2}super().__init__(\n" + "".join(f"{INDENT * 3}{i},\n" for i in items) + f"{INDENT * 2})"
+            ]
+            forward = self.root_sequential_call() if root else []
+            base = self.sequential_base
+        else:
+            init = self.module_init()
+            for child in tree.children:
+                if self._is_function(child):
+                    assert child.node is not None
+                    self._lower(child.node, state)  # written in forward; its output size is still known
+                    continue
+                attr = self._attribute(child)
+                init.append(f"{INDENT * 2}self.{attr} = {self._child(child, state, INDENT * 2)}")
+            if tree.merge is not None:
+                self._lower(tree.merge, state)  # written in forward; records the merged size
+            forward = self._forward(tree, root)
+            base = self.module_base
+        if root:
+            self.root_init(init, state)
+        used = {n for t in state.terms for n in t.names}
+        params = tuple(p for p in state.env.values if p in used)
+        if in_param in params:
+            params = (in_param, *(p for p in params if p != in_param))
+        arguments = ["self", *(f"{p}={literal(values[p])}" if root else p for p in params)]
+        signature = ", ".join([*arguments, *self.extra_parameters(state, root)])
+        doc = docstring(_class_doc(tree, label, root, self.graph), INDENT)
+        text = "\n".join(
+            [
+                f"class {_PLACEHOLDER}({base}):",
+                doc,
+                "",
+                f"{INDENT}def __init__({signature}) -> None:",
+                *init,
+                *forward,
+            ]
+        )
+        out_size = state.sizes.get(tree.output)
+        key = (label, text)
+        ref = self.known.get(key)
+        if ref is None:
+            name = self.class_names.new(camel_case(label))
+            ref = ClassRef(name, params, in_param if in_param in params else None, out_size, frozenset(state.threaded))
+            self.known[key] = ref
+            self.definitions.append(text.replace(_PLACEHOLDER, name, 1))
+            if tree.is_block:
+                self.block_classes.setdefault(name, tree.label)
+        return ref
+
+    def _forward(self, tree: TreeNode, root: bool) -> list[str]:
+        local = Namespace(MODULE_NAMES | self.forward_reserved)
+        params = (
+            [local.new("x")] if len(tree.inputs) == 1 else [local.new(f"x{i}") for i in range(1, len(tree.inputs) + 1)]
+        )
+        values = dict(zip(tree.inputs, params, strict=True))
+        merge = tree.merge
+        lines: list[str] = []
+        calls = {c.path: self._call_expression(c) for c in tree.children}
+        if merge is not None and all(set(c.inputs) <= set(tree.inputs) for c in tree.children):
+            produced = {c.output: c for c in tree.children}
+            args = [
+                calls[produced[i].path]([values[x] for x in self._reads(produced[i])]) if i in produced else values[i]
+                for i in merge.inputs
+            ]
+            result = self._function(merge, args)
+        else:
+            chain = merge is None and len(tree.inputs) == 1 and _reads_previous(tree)
+            for child in tree.children:
+                call = calls[child.path]([values[i] for i in self._reads(child)])
+                var = params[0] if chain else local.new(child.key)
+                lines.append(f"{var} = {call}")
+                values[child.output] = var
+            result = self._function(merge, [values[i] for i in merge.inputs]) if merge else values[tree.output]
+            if lines and lines[-1].startswith(f"{result} = "):
+                result = lines.pop()[len(result) + 3 :]
+        if root:
+            result = self.root_forward(lines, params, result, local)
+        signature = ", ".join(["self", *(f"{p}: {self.tensor_type}" for p in params)])
+        body = [f"{INDENT * 2}{line}" for line in lines]
+        return [
+            "",
+            f"{INDENT}def {self.call_method}({signature}) -> {self.tensor_type}:",
+            *body,
+            f"{INDENT * 2}return {result}",
+        ]
+
+    def _reads(self, child: TreeNode) -> tuple[str, ...]:
+        return child.node.inputs if child.kind is Kind.LEAF and child.node is not None else child.inputs
+
+    def _call_expression(self, child: TreeNode) -> Callable[[list[str]], str]:
+        if self._is_function(child):
+            assert child.node is not None
+            node = child.node
+            return lambda args: self._function(node, args)
+        attr = child.key
+        return lambda args: f"self.{attr}({', '.join(args)})"
+
+    # ---------------------------------------------------------------- children
+    def _child(self, child: TreeNode, state: ClassState, indent: str) -> str:
+        """The constructor expression of a submodule (recording its output size)."""
+        return self.emitters[child.kind](child, state, indent)
+
+    def _leaf(self, tree: TreeNode, state: ClassState, indent: str) -> str:
+        node = tree.node
+        assert node is not None
+        lowered = self._lower(node, state)
+        if isinstance(lowered, self.function_type):
+            raise SpecError(
+                f"'{node.op_name}' at {node.name} must read several values, but here it is a step of a list",
+                node.loc,
+                node.trace,
+                hint="merge branches with 'concat: [...]' or 'add: [...]'",
+            )
+        state.use(lowered.terms)
+        state.threaded |= self.threaded_by(lowered)
+        if lowered.helper is not None:
+            self._helper(lowered.helper)
+        return self.layer_source(lowered, indent)
+
+    def _sequential(self, tree: TreeNode, state: ClassState, indent: str) -> str:
+        inner = indent + INDENT
+        items = [self._child(c, state, inner) for c in tree.children]
+        return f"{self.sequential_base}(\n" + "".join(f"{inner}{i},\n" for i in items) + f"{indent})"
+
+    def _instance(self, tree: TreeNode, state: ClassState, indent: str) -> str:
+        """A call of the class written for ``tree``: block arguments and input size as terms."""
+        if tree.is_block and tree.scope is not None:
+            values = {k: v for k, v in tree.scope.args if self._usable_parameter(k)}
+            arguments = dict(tree.scope.args)
+            sources = dict(tree.scope.arg_exprs)
+            ref = self._class(tree, values, tree.label)
+            given = {p: state.env.term(arguments[p], sources.get(p)) for p in ref.params if p != ref.in_param}
+        else:  # an unnamed composite sees the parameters of the class around it
+            values = {k: v for k, v in state.env.values.items() if k != state.in_param}
+            ref = self._class(tree, values, _anonymous_label(tree))
+            given = {p: state.env.name(p) for p in ref.params if p != ref.in_param}
+        if ref.in_param is not None:
+            given[ref.in_param] = state.sizes[tree.inputs[0]]
+        ordered = [given[p] for p in ref.params]
+        state.use(ordered)
+        state.threaded |= ref.threaded
+        out_value = _size(self._type(tree.output))
+        if ref.out_size is not None:
+            state.sizes[tree.output] = state.env.substitute(out_value, ref.out_size.expr, given)
+        else:
+            state.sizes[tree.output] = Term(out_value)
+        handed = [f"{name}={name}" for name in sorted(ref.threaded)]
+        return call_source(ref.name, [t.source for t in ordered] + handed, indent)
+
+    # ---------------------------------------------------------------- lowering
+    def _lower(self, node: Node, state: ClassState) -> Any:
+        inputs = tuple(self._type(i) for i in node.inputs)
+        output = self.report.info[node.name].output
+        sizes = tuple(state.sizes.get(i, Term(_size(t))) for i, t in zip(node.inputs, inputs, strict=True))
+        ctx = self.context(node, inputs, output, state.env, sizes)
+        rule = self.lowerings.get(node)
+        try:
+            lowered = rule(node, ctx)
+        except SpecError as exc:
+            raise exc.with_context(node.loc, node.trace) from None
+        except Exception as exc:
+            raise SpecError(
+                f"while lowering {node.name} ({node.op_name}): {type(exc).__name__}: {exc}", node.loc, node.trace
+            ) from exc
+        state.sizes[node.name] = self._out_size(node, ctx, sizes)
+        return lowered
+
+    def _out_size(self, node: Node, ctx: LoweringContext, sizes: tuple[Term, ...]) -> Term:
+        """The output's channel (or feature) count as a term: from the op's size attribute,
+        the sum of a channel concat's inputs, or the input's when the op keeps it."""
+        value = _size(ctx.output)
+        if value is None:
+            return Term(None)
+        for name in _OUT_SIZE_FIELDS:
+            if name in type(node.op).model_fields:
+                return ctx.attr(name)
+        if isinstance(node.op, Concat) and node.op.axis % ctx.output.rank == 1:
+            return ctx.env.sum(value, list(sizes))
+        if sizes and sizes[0].value == value and ctx.inputs[0].rank >= 2:
+            return sizes[0]
+        return Term(value)
+
+    def _function(self, node: Node, args: list[str]) -> str:
+        rule = self.lowerings.get(node)
+        lowered = rule(node, self.context(node, (), self.report.info[node.name].output, Env({}), ()))
+        assert isinstance(lowered, self.function_type)
+        self.needs.update(lowered.needs)
+        return lowered.render(args)
+
+    def _is_function(self, tree: TreeNode) -> bool:
+        if tree.kind is not Kind.LEAF or tree.node is None:
+            return False
+        return type(tree.node.op).arity is None  # merges are written inline in forward
+
+    # ---------------------------------------------------------------- names and helpers
+    def _attribute(self, child: TreeNode) -> str:
+        key = child.key
+        reserved = keyword.iskeyword(key) or key in self.reserved_attributes or key.startswith("_")
+        if not key.isidentifier() or not key.isascii() or reserved:
+            node = child.node or _first_node(child)
+            raise SpecError(
+                f"the layer name '{key}' (at {child.path}) cannot be {self.attribute_role}",
+                node.loc if node else None,
+                node.trace if node else (),
+                hint=f"'{key}' is a Python keyword, private, or an {self.module_class} attribute; rename the step",
+            )
+        return key
+
+    def _helper(self, name: str) -> None:
+        helper = self.helper_table[name]
+        for used in getattr(helper, "uses", ()):  # helpers it calls come first
+            self._helper(used)
+        text = helper.source.rstrip("\n")
+        if text not in self.helpers:  # once per module, however many layers use it (its name is reserved)
+            self.helpers.append(text)
+            self.needs.update(helper.needs)
+
+    def _usable_parameter(self, name: str) -> bool:
+        """Whether a spec parameter can be a parameter of a generated class: a free identifier that
+        is not the name of a helper (``PaddedConv2d``); others are written as values."""
+        return is_free_identifier(name) and name not in self.helper_table
+
+    def _type(self, name: str) -> TensorType:
+        info = self.report.info.get(name)
+        return info.output if info is not None else self.graph.input
+
+
+def _size(t: TensorType) -> Any:
+    return t.shape[1] if t.rank >= 2 and isinstance(t.shape[1], int) else None
+
+
+def _reads_previous(tree: TreeNode) -> bool:
+    previous = tree.inputs
+    for child in tree.children:
+        if tuple(dict.fromkeys(child.inputs)) != previous:
+            return False
+        previous = (child.output,)
+    return True
+
+
+def _plain_default(value: Any) -> bool:
+    return isinstance(value, int | float | str | bool) or value is None
+
+
+def _first_node(tree: TreeNode) -> Node | None:
+    if tree.node is not None:
+        return tree.node
+    for child in tree.children:
+        found = _first_node(child)
+        if found is not None:
+            return found
+    return None
+
+
+def _anonymous_label(tree: TreeNode) -> str:
+    if tree.merge is not None:
+        return tree.merge.op_name
+    return tree.key if tree.key.isidentifier() else (tree.scope.label if tree.scope else "layers")
+
+
+def _class_doc(tree: TreeNode, label: str, root: bool, graph: Graph) -> str:
+    if root:
+        return graph.doc or f"The {graph.name} network."
+    if tree.is_block:
+        assert tree.scope is not None
+        params = ", ".join(k for k, _ in tree.scope.args)
+        return f"The spec's block ``{label}({params})``."
+    if tree.merge is not None:
+        return f"Branches on one input, merged by {tree.merge.op_name}."
+    return "Layers of the spec."
+
+
+def docstring(text: str, indent: str) -> str:
+    """``text`` (the spec's own words) as a docstring that says exactly that and nothing else: one
+    line of words, backslashes doubled, unprintable characters (NUL, escapes, bidi controls)
+    escaped, no quote run that could end the string."""
+    text = " ".join(text.split()).replace("\\", "\\\\")
+    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    text = re.sub(r'"(?=")', r'\\"', text)  # no two quotes in a row, so no run of three
+    if text.endswith('"'):
+        text = text[:-1] + '\\"'
+    lines = textwrap.wrap(text, MAX_LINE - len(indent) - 6) or [""]
+    if len(lines) == 1:
+        return f'{indent}"""{lines[0]}"""'
+    return f'{indent}"""' + f"\n{indent}".join(lines) + f'\n{indent}"""'
+
+
+def _file_stem(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name) or "network"
