@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -225,7 +226,7 @@ class BuildCache:
         if text is None:
             return
         path = self._path(key.value)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             # private to this user, whatever the umask: see _trusted

@@ -132,3 +132,15 @@ def test_a_lowering_replaced_at_run_time_is_a_miss(store: BuildCache, monkeypatc
             archspec.build(spec)
     archspec.build(spec)
     assert len(store.entries()) == 1  # the entry of the first build, hit again
+
+
+def test_builds_racing_to_fill_the_cache(store: BuildCache) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = ROOT / "specs" / "lenet_bn.yaml"
+    with ThreadPoolExecutor(4) as pool:
+        models = list(pool.map(lambda _: archspec.build(spec), range(8)))
+    assert len({type(m).__name__ for m in models}) == 1
+    assert len(store.entries()) == 1
+    assert [p.name for p in store.entries()[0].parent.iterdir() if p.suffix != ".json"] == []  # no temporaries
+    assert store.get(store.key(spec, archspec.backends.get_backend("torch"), {}, None)) is not None
