@@ -8,8 +8,9 @@ shape of each and the parameters and MACs of everything under it.
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 from archspec.errors import SpecError
@@ -61,7 +62,12 @@ class ShapeReport:
 
     graph: Graph
     info: dict[str, NodeInfo]
-    rows: tuple[Row, ...] = field(default=())
+
+    @functools.cached_property
+    def rows(self) -> tuple[Row, ...]:
+        """The shape table's rows: nodes rolled up into the spec's scopes, in pre-order
+        (computed when first asked for: building a module does not need them)."""
+        return _rows(self.graph, self.info)
 
     @property
     def output(self) -> TensorType:
@@ -165,9 +171,7 @@ def infer_shapes(graph: Graph, *, max_params: int | None = None, max_activation:
             )
         types[node.name] = out
         info[node.name] = NodeInfo(out, params, buffers, macs)
-    report = ShapeReport(graph, info)
-    object.__setattr__(report, "rows", _rows(graph, info))
-    return report
+    return ShapeReport(graph, info)
 
 
 def _rows(graph: Graph, info: dict[str, NodeInfo]) -> tuple[Row, ...]:

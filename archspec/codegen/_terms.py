@@ -14,6 +14,7 @@ correct for every instance by construction.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -103,6 +104,26 @@ def _portable(tree: ast.AST) -> bool:
     return True
 
 
+def _names(body: ast.expr) -> frozenset[str]:
+    """The parameters an expression reads."""
+    return frozenset(n.id for n in ast.walk(body) if isinstance(n, ast.Name) and n.id not in _PURE_CALLS)
+
+
+@functools.lru_cache(maxsize=4096)
+def _analysed(source: str) -> tuple[ast.expr, bool, frozenset[str]] | None:
+    """A spec expression's tree, whether it is portable, and the names it reads, once per text
+    (a block's attributes are checked again for every instance of it); None if it does not parse.
+    The tree is :func:`archspec.spec.expr.parse`'s shared one: never modified."""
+    try:
+        tree = spec_expr.parse(source)
+    except SpecError:
+        return None
+    body = tree.body if isinstance(tree, ast.Expression) else tree
+    if not isinstance(body, ast.expr):
+        return None
+    return body, _portable(body), _names(body)
+
+
 class Env:
     """The parameters visible in one generated class, with this instance's values."""
 
@@ -120,22 +141,18 @@ class Env:
 
     def term(self, value: Any, source: str | None) -> Term:
         """``source`` (a spec expression) when it evaluates to ``value`` here, else the literal."""
-        if source is None:
+        analysed = _analysed(source) if source is not None else None
+        if analysed is None:
             return Term(value)
-        try:
-            tree = spec_expr.parse(source)
-        except SpecError:
-            return Term(value)
-        body = tree.body if isinstance(tree, ast.Expression) else tree
-        if not isinstance(body, ast.expr):
-            return Term(value)
-        return self.check(value, body)
+        return self._checked(value, *analysed)
 
     def check(self, value: Any, body: ast.expr) -> Term:
         """The term for an expression tree, kept only if it is exact and portable."""
-        if not _portable(body):
+        return self._checked(value, body, _portable(body), _names(body))
+
+    def _checked(self, value: Any, body: ast.expr, portable: bool, names: frozenset[str]) -> Term:
+        if not portable:
             return Term(value)
-        names = {n.id for n in ast.walk(body) if isinstance(n, ast.Name) and n.id not in _PURE_CALLS}
         if not names:
             return Term(value)  # a constant expression: show the value
         if not names <= self.values.keys():
