@@ -183,6 +183,8 @@ class Lowerings(Generic[LoweringT]):
     def __init__(self, backend: str) -> None:
         self.backend = backend
         self._rules: dict[type[Op], LoweringT] = {}
+        self._fingerprinted: tuple[tuple[type[Op], LoweringT], ...] | None = None  # the rules it was taken of
+        self._fingerprint = ""
 
     def register(self, *ops: type[Op]) -> Callable[[LoweringT], LoweringT]:
         """Decorator: ``rule`` lowers each of ``ops`` (op classes from :mod:`archspec.ops`)."""
@@ -203,7 +205,7 @@ class Lowerings(Generic[LoweringT]):
         """A digest of which rule lowers which op, by the rules' names and code: a rule added,
         removed or replaced in this process changes it (the build cache keys on it)."""
         snapshot = tuple(self._rules.items())
-        if getattr(self, "_fingerprinted", None) != snapshot:
+        if self._fingerprinted != snapshot:
             self._fingerprint = code_digest(snapshot)
             self._fingerprinted = snapshot
         return self._fingerprint

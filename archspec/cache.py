@@ -32,7 +32,6 @@ import hashlib
 import json
 import os
 import sys
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -40,6 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archspec._version import __version__
+from archspec.errors import SpecError
+from archspec.io import atomic_write_text
 
 if TYPE_CHECKING:
     from archspec.backends import EmittedSource
@@ -110,11 +111,6 @@ def _code_token(backend: object) -> str:
     return token
 
 
-def _read_text(path: str) -> str:
-    with open(path, encoding="utf-8") as file:  # newlines read as load_file reads them
-        return file.read()
-
-
 def _package_dir(module_name: str) -> str:
     top = sys.modules[module_name.partition(".")[0]]
     return str(Path(top.__file__ or ".").parent)
@@ -154,14 +150,14 @@ class BuildCache:
     ) -> Key | None:
         """The key of building ``spec`` with ``backend``; None where the spec cannot be keyed
         (a loaded Program, a file that cannot be read, values that are not JSON)."""
-        from archspec.spec.loader import text_digest
+        from archspec.spec.loader import read_spec_text, text_digest
 
         file = digest = None
         if isinstance(spec, str | Path):
             try:
                 file = os.path.realpath(spec)
-                digest = text_digest(_read_text(file))
-            except (OSError, UnicodeError, ValueError):
+                digest = text_digest(read_spec_text(file))
+            except (OSError, ValueError, SpecError):
                 return None  # the build itself reports the problem
             origin: list[str] = ["file", file, digest]
         elif isinstance(spec, Mapping):
@@ -180,7 +176,7 @@ class BuildCache:
     def get(self, key: Key) -> Entry | None:
         """The entry for ``key`` if there is a sound one whose library files are unchanged."""
         from archspec.backends import EmittedSource
-        from archspec.spec.loader import text_digest
+        from archspec.spec.loader import read_spec_text, text_digest
 
         path = self._path(key.value)
         try:
@@ -194,14 +190,14 @@ class BuildCache:
             for source, digest in data["sources"].items():
                 if source == key.file and digest == key.digest:
                     continue  # read for the key a moment ago
-                if text_digest(_read_text(source)) != digest:
+                if text_digest(read_spec_text(source)) != digest:
                     return None
             e = data["emitted"]
             emitted = EmittedSource(
                 str(e["source"]), str(e["filename"]), str(e["entry"]), tuple(e["imports"]), dict(e["classes"])
             )
             entry = Entry(emitted, int(data["total_params"]), int(data["largest_activation"]))
-        except (OSError, UnicodeError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, SpecError, ValueError, KeyError, TypeError, AttributeError):
             return None
         if time.time() - stat.st_mtime > _TOUCH_AFTER:
             with contextlib.suppress(OSError):
@@ -226,16 +222,10 @@ class BuildCache:
         if text is None:
             return
         path = self._path(key.value)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # one per writer
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # private to this user, whatever the umask: see _trusted
-            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as file:
-                file.write(text)
-            os.replace(tmp, path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+            atomic_write_text(path, text, mode=0o600)  # private to this user, whatever the umask: see _trusted
+        except (OSError, SpecError):
             return
         self._prune()
 

@@ -23,8 +23,9 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], object]) -> None:
-    """Call ``write(tmp_path)`` and move the result onto ``path`` only if it succeeds."""
+def atomic_write(path: str | Path, write: Callable[[Path], object], mode: int | None = None) -> None:
+    """Call ``write(tmp_path)`` and move the result onto ``path`` only if it succeeds; the file
+    gets ``mode`` if given, else the mode a plain open() would give it."""
     target = Path(path)
     if target.is_dir():
         raise SpecError(f"cannot write {target}: it is a directory", Location(str(target)))
@@ -38,7 +39,9 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> None:
         write(Path(tmp))
         # mkstemp makes the file private (0600); give it the mode a plain open() would have,
         # or keep the mode of the file it replaces.
-        os.chmod(tmp, target.stat().st_mode & 0o7777 if target.exists() else _default_mode())
+        if mode is None:
+            mode = target.stat().st_mode & 0o7777 if target.exists() else _default_mode()
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
@@ -60,5 +63,5 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+def atomic_write_text(path: str | Path, text: str, mode: int | None = None) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), mode)

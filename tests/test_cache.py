@@ -94,6 +94,14 @@ def test_key_of_data_and_of_what_cannot_be_keyed(spec_file: Path, store: BuildCa
     assert store.key(spec_file, FakeBackend(), {"width": object()}, None) is None  # not JSON
 
 
+def test_key_refuses_what_the_loader_refuses(
+    spec_file: Path, store: BuildCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("archspec.spec.loader.MAX_FILE_BYTES", 10)  # a huge file is never read whole for a key
+    assert store.key(spec_file, FakeBackend(), {}, None) is None
+    assert store.key(spec_file.parent, FakeBackend(), {}, None) is None  # a folder
+
+
 def test_code_fingerprint_follows_the_code(tmp_path: Path) -> None:
     fingerprint = code_fingerprint.__wrapped__  # the uncached function: the real one runs once per process
     (tmp_path / "mod.py").write_text("x = 1\n")

@@ -77,8 +77,9 @@ class Document:
         return Location(self.file)
 
 
-def load_file(path: str | Path) -> Document:
-    """Load a ``.yaml``/``.yml``/``.json`` spec file; raise :class:`SpecError` on any problem."""
+def read_spec_text(path: str | Path) -> str:
+    """A spec file's text, refused (SpecError) when it is missing, a folder, over
+    MAX_FILE_BYTES or not UTF-8; newlines read as Python's text mode reads them."""
     file = str(path)
     p = Path(path)
     try:
@@ -94,11 +95,18 @@ def load_file(path: str | Path) -> Document:
             hint="spec files describe networks, not weights; keep data out of them",
         )
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise SpecError(f"spec file is not UTF-8 text ({exc.reason})", Location(file)) from None
     except OSError as exc:
         raise SpecError(f"cannot read spec file: {exc.strerror or exc}", Location(file)) from None
+
+
+def load_file(path: str | Path) -> Document:
+    """Load a ``.yaml``/``.yml``/``.json`` spec file; raise :class:`SpecError` on any problem."""
+    file = str(path)
+    p = Path(path)
+    text = read_spec_text(path)
     suffix = p.suffix.lower()
     if suffix in (".json", ".yaml", ".yml"):
         doc = load_json_text(text, file) if suffix == ".json" else load_yaml_text(text, file)
