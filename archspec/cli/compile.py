@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from archspec.cli.options import MaxActivationOpt, MaxParamsOpt
+from archspec.cli.options import MaxActivationOpt, MaxParamsOpt, SetOpt
 from archspec.errors import SpecError, SpecErrors
 
 
@@ -27,12 +27,7 @@ def compile_spec(
         Path | None,
         typer.Option("--weights", "-w", help="Canonical safetensors weights to check against the network."),
     ] = None,
-    sets: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set", "-s", help="Override a network param: --set classes=100 (repeatable).", metavar="NAME=VALUE"
-        ),
-    ] = None,
+    sets: SetOpt = None,
     input: Annotated[
         str | None, typer.Option("--input", "-i", help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic).")
     ] = None,

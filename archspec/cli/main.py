@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from archspec._version import __version__
-from archspec.cli.options import MaxActivationOpt, MaxParamsOpt
+from archspec.cli.options import MaxActivationOpt, MaxParamsOpt, SetOpt
 from archspec.errors import SpecError, SpecErrors
 
 app = typer.Typer(
@@ -34,10 +34,6 @@ INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
 SpecArg = Annotated[
     Path, typer.Argument(help="A spec file (.yaml, .yml or .json).", show_default=False, metavar="SPEC")
-]
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--set", "-s", help="Override a network param: --set classes=100 (repeatable).", metavar="NAME=VALUE"),
 ]
 InputOpt = Annotated[
     str | None, typer.Option("--input", "-i", help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic).")

@@ -1,4 +1,4 @@
-"""Options shared by the commands that infer shapes (check, shapes, compile): the resource bounds.
+"""Options shared by several commands: network params (--set) and the resource bounds.
 
 Their defaults are :data:`archspec.infer.MAX_PARAMS` and :data:`archspec.infer.MAX_ACTIVATION`,
 written out here so that ``--help`` needs no import of the shape pass.
@@ -28,4 +28,8 @@ MaxActivationOpt = Annotated[
         "(default 4,294,967,296; a symbolic batch counts as 1).",
         show_default=False,
     ),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", help="Override a network param: --set classes=100 (repeatable).", metavar="NAME=VALUE"),
 ]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from archspec.cli.options import SetOpt
 from archspec.errors import SpecError, SpecErrors
 
 if TYPE_CHECKING:
@@ -41,12 +42,7 @@ def parity_spec(
     atol: Annotated[float, typer.Option("--atol", min=0.0, help="Absolute tolerance.")] = 1e-4,
     rtol: Annotated[float, typer.Option("--rtol", min=0.0, help="Tolerance relative to max|reference|.")] = 1e-4,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the weights, input and cotangent.")] = 0,
-    sets: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set", "-s", help="Override a network param: --set classes=100 (repeatable).", metavar="NAME=VALUE"
-        ),
-    ] = None,
+    sets: SetOpt = None,
     input: Annotated[
         str | None, typer.Option("--input", "-i", help="Input shape, e.g. Nx3x64x64 (the batch comes from --batch).")
     ] = None,
