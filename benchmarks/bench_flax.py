@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import write_section
+from _results import median_time, ms, verdict, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "backends" / "flax" / "fixtures"))
@@ -260,14 +260,14 @@ def forward_and_compile(quick: bool, clock: Callable[[], float]) -> tuple[list[s
                     vs = f"{total / (lower[0] + compile_[0]):.2f}" if i else ""
                     differ = hlo_difference(hlo[i], hlo[0]) if i else ""
                     compile_rows.append(
-                        f"| {name} | {size} | {variant.name} | {_ms(lower[i])} | {_ms(compile_[i])} | {_ms(total)} "
+                        f"| {name} | {size} | {variant.name} | {ms(lower[i])} | {ms(compile_[i])} | {ms(total)} "
                         f"| {vs} | {sum(hlo_instructions(hlo[i]).values())} | {differ} |"
                     )
                     print(compile_rows[-1], flush=True)
 
                 transpose = jax.jit(lambda x: jnp.moveaxis(x, 1, -1))
                 nchw_in = variants[1].x
-                transpose_s = _median(lambda t=transpose, x=nchw_in: t(x).block_until_ready(), 21, clock)
+                transpose_s = median_time(lambda t=transpose, x=nchw_in: t(x).block_until_ready(), 21, clock)
 
                 calls = []
                 for v in variants:
@@ -280,12 +280,12 @@ def forward_and_compile(quick: bool, clock: Callable[[], float]) -> tuple[list[s
                 t = timed(calls, rounds, clock)
                 ratios += [t.ratios[1], t.ratios[2]]
                 worse = 1 if t.ratios[1] >= t.ratios[2] else 2  # the verdict is the slower build's
-                verdict = _verdict(t.ratios[worse] <= FORWARD_TARGET, t.q1[worse])
+                judged = verdict(t.ratios[worse] <= FORWARD_TARGET, t.q1[worse])
                 forward_rows.append(
-                    f"| {name} | {size} | {_ms(t.medians[0])} "
-                    f"| {_ms(t.medians[1])} | {t.ratios[1]:.3f} | {t.q1[1]:.3f} to {t.q3[1]:.3f} | {t.best[1]:.3f} "
-                    f"| {_ms(t.medians[2])} | {t.ratios[2]:.3f} | {t.q1[2]:.3f} to {t.q3[2]:.3f} | {t.best[2]:.3f} "
-                    f"| {_ms(transpose_s)} | {rounds} | {verdict} |"
+                    f"| {name} | {size} | {ms(t.medians[0])} "
+                    f"| {ms(t.medians[1])} | {t.ratios[1]:.3f} | {t.q1[1]:.3f} to {t.q3[1]:.3f} | {t.best[1]:.3f} "
+                    f"| {ms(t.medians[2])} | {t.ratios[2]:.3f} | {t.q1[2]:.3f} to {t.q3[2]:.3f} | {t.best[2]:.3f} "
+                    f"| {ms(transpose_s)} | {rounds} | {judged} |"
                 )
                 print(forward_rows[-1], flush=True)
             del models
@@ -339,26 +339,6 @@ def rounds_for(seconds_per_call: float, quick: bool) -> int:
     quartiles of 2-second calls (resnet18 at batch 32) to a handful of noisy samples."""
     budget, low, high = (4.0, 3, 11) if quick else (30.0, 11, 41)
     return max(low, min(high, int(budget / (3 * max(seconds_per_call, SAMPLE_SECONDS)))))
-
-
-def _median(fn: Callable[[], object], rounds: int, clock: Callable[[], float]) -> float:
-    fn()
-    times = []
-    for _ in range(rounds):
-        start = clock()
-        fn()
-        times.append(clock() - start)
-    return statistics.median(times)
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.2f} ms" if seconds < 0.1 else f"{seconds * 1e3:.0f} ms"
-
-
-def _verdict(ok: bool, q1: float = 2.0) -> str:
-    if ok:
-        return "meets target"
-    return "above target, within noise (middle half reaches 1)" if q1 <= 1.0 else "**misses target**"
 
 
 def main() -> None:

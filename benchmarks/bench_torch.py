@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import write_section
+from _results import median_time, ms, verdict, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "backends" / "torch" / "fixtures"))
@@ -132,8 +132,8 @@ def forward_rows(tmp: Path, quick: bool) -> tuple[list[str], list[float]]:
             ratios.append(p.ratio)
             size = "x".join(str(d) for d in (batch, *shape))
             rows.append(
-                f"| {name} | {size} | {_ms(p.b)} | {_ms(p.a)} | {p.ratio:.3f} | {p.q1:.3f} to {p.q3:.3f} "
-                f"| {p.best:.3f} | {rounds} | {_verdict(p.ratio <= FORWARD_TARGET, p.q1)} |"
+                f"| {name} | {size} | {ms(p.b)} | {ms(p.a)} | {p.ratio:.3f} | {p.q1:.3f} to {p.q3:.3f} "
+                f"| {p.best:.3f} | {rounds} | {verdict(p.ratio <= FORWARD_TARGET, p.q1)} |"
             )
             print(rows[-1], flush=True)
     return rows, ratios
@@ -161,39 +161,19 @@ def build_rows(quick: bool) -> tuple[list[str], list[float]]:
         report = api.shapes(spec)
         emitted = backend.emit(report.graph, report)
         module = load_source(emitted)
-        shapes = _median(lambda spec=spec: api.shapes(spec), rounds)
-        emit = _median(lambda r=report: backend.emit(r.graph, r), rounds)
-        construct = _median(lambda m=module, e=emitted: getattr(m, e.entry)(), rounds)
-        run_source = _median(lambda e=emitted: exec(compile(e.source, e.filename, "exec"), {}), rounds)
+        shapes = median_time(lambda spec=spec: api.shapes(spec), rounds, CLOCK)
+        emit = median_time(lambda r=report: backend.emit(r.graph, r), rounds, CLOCK)
+        construct = median_time(lambda m=module, e=emitted: getattr(m, e.entry)(), rounds, CLOCK)
+        run_source = median_time(lambda e=emitted: exec(compile(e.source, e.filename, "exec"), {}), rounds, CLOCK)
         ratios.append(cached.ratio)
         rows.append(
-            f"| {name} | {_ms(cached.b)} | {_ms(cached.a)} | {cached.ratio:.2f} | {cached.q1:.2f} to {cached.q3:.2f} "
-            f"| {_verdict(cached.ratio <= BUILD_TARGET)} | {_ms(fresh.a)} | {fresh.ratio:.2f} "
-            f"| {fresh.q1:.2f} to {fresh.q3:.2f} | {_verdict(fresh.ratio <= BUILD_TARGET)} | {_ms(shapes)} "
-            f"| {_ms(emit)} | {_ms(construct)} | {_ms(run_source)} |"
+            f"| {name} | {ms(cached.b)} | {ms(cached.a)} | {cached.ratio:.2f} | {cached.q1:.2f} to {cached.q3:.2f} "
+            f"| {verdict(cached.ratio <= BUILD_TARGET)} | {ms(fresh.a)} | {fresh.ratio:.2f} "
+            f"| {fresh.q1:.2f} to {fresh.q3:.2f} | {verdict(fresh.ratio <= BUILD_TARGET)} | {ms(shapes)} "
+            f"| {ms(emit)} | {ms(construct)} | {ms(run_source)} |"
         )
         print(rows[-1], flush=True)
     return rows, ratios
-
-
-def _median(fn: Callable[[], object], rounds: int) -> float:
-    fn()
-    times = []
-    for _ in range(rounds):
-        start = CLOCK()
-        fn()
-        times.append(CLOCK() - start)
-    return statistics.median(times)
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.2f} ms" if seconds < 0.1 else f"{seconds * 1e3:.0f} ms"
-
-
-def _verdict(ok: bool, q1: float = 2.0) -> str:
-    if ok:
-        return "meets target"
-    return "above target, within noise (middle half reaches 1)" if q1 <= 1.0 else "**misses target**"
 
 
 def main() -> None:
