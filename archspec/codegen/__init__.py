@@ -12,7 +12,7 @@ from archspec.codegen._context import LoweringContext
 from archspec.codegen._emitter import INDENT, MAX_LINE, ClassEmitter, ClassState, call_source, docstring
 from archspec.codegen._load import load_source
 from archspec.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
-from archspec.codegen._terms import Env, Term, literal, same_value
+from archspec.codegen._terms import Env, Expression, Term, literal, same_value, tuple_term
 from archspec.codegen._tree import Kind, TreeNode, build_tree
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "ClassEmitter",
     "ClassState",
     "Env",
+    "Expression",
     "Kind",
     "LoweringContext",
     "Namespace",
@@ -35,4 +36,5 @@ __all__ = [
     "literal",
     "load_source",
     "same_value",
+    "tuple_term",
 ]

@@ -17,7 +17,7 @@ arguments handed down to every layer such as Flax's ``rngs``).
 
 from __future__ import annotations
 
-import ast
+import functools
 import hashlib
 import keyword
 import re
@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Protocol
 from archspec.backends import EmittedSource, Lowerings
 from archspec.codegen._context import LoweringContext
 from archspec.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
-from archspec.codegen._terms import Env, Term, literal
+from archspec.codegen._terms import Env, Term, literal, parameter
 from archspec.codegen._tree import Kind, TreeNode, build_tree
 from archspec.errors import SpecError
 from archspec.infer import ShapeReport
@@ -202,7 +202,7 @@ class ClassEmitter:
             in_param = names.new("in_channels" if in_types[0].rank > 2 else "in_features")
             state.env.values[in_param] = _size(in_types[0])
             state.in_param = in_param
-            state.sizes[tree.inputs[0]] = Term(_size(in_types[0]), ast.Name(in_param, ast.Load()))
+            state.sizes[tree.inputs[0]] = Term(_size(in_types[0]), parameter(in_param))
         else:
             for name, t in zip(tree.inputs, in_types, strict=True):
                 state.sizes[name] = Term(_size(t))
@@ -480,6 +480,7 @@ def _class_doc(tree: TreeNode, label: str, root: bool, graph: Graph) -> str:
     return "Layers of the spec."
 
 
+@functools.lru_cache(maxsize=1024)
 def docstring(text: str, indent: str) -> str:
     """``text`` (the spec's own words) as a docstring that says exactly that and nothing else: one
     line of words, backslashes doubled, unprintable characters (NUL, escapes, bidi controls)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,31 +63,39 @@ def same_value(a: Any, b: Any) -> bool:
     )
 
 
+@dataclass(frozen=True, eq=False)
+class Expression:
+    """A Python expression over a class's parameters, with what a term needs to know of it,
+    worked out once per expression text (a block's attributes recur in every instance of it)."""
+
+    body: ast.expr  # shared between terms: never modified
+    text: str  # its source, as generated code writes it
+    portable: bool  # whether it means the same in Python as in the spec language
+    names: frozenset[str]  # the parameters it reads
+
+
+def _expression(body: ast.expr) -> Expression:
+    return Expression(body, ast.unparse(body), _portable(body), _names(body))
+
+
 @dataclass(frozen=True)
 class Term:
     """A value in generated code: ``expr`` when it is exact for this instance, else a literal."""
 
     value: Any
-    expr: ast.expr | None = field(default=None, compare=False)
+    expr: Expression | None = field(default=None, compare=False)
 
     @property
     def source(self) -> str:
-        return ast.unparse(self.expr) if self.expr is not None else literal(self.value)
+        return self.expr.text if self.expr is not None else literal(self.value)
 
     @property
     def names(self) -> frozenset[str]:
-        if self.expr is None:
-            return frozenset()
-        return frozenset(n.id for n in ast.walk(self.expr) if isinstance(n, ast.Name))
+        return self.expr.names if self.expr is not None else frozenset()
 
     @property
     def is_literal(self) -> bool:
         return self.expr is None
-
-    def as_ast(self) -> ast.expr:
-        if self.expr is not None:
-            return self.expr
-        return ast.parse(literal(self.value), mode="eval").body
 
 
 def _portable(tree: ast.AST) -> bool:
@@ -110,10 +118,9 @@ def _names(body: ast.expr) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _analysed(source: str) -> tuple[ast.expr, bool, frozenset[str]] | None:
-    """A spec expression's tree, whether it is portable, and the names it reads, once per text
-    (a block's attributes are checked again for every instance of it); None if it does not parse.
-    The tree is :func:`archspec.spec.expr.parse`'s shared one: never modified."""
+def _analysed(source: str) -> Expression | None:
+    """A spec expression, analysed once per text; None if it does not parse. Its tree is
+    :func:`archspec.spec.expr.parse`'s shared one."""
     try:
         tree = spec_expr.parse(source)
     except SpecError:
@@ -121,7 +128,50 @@ def _analysed(source: str) -> tuple[ast.expr, bool, frozenset[str]] | None:
     body = tree.body if isinstance(tree, ast.Expression) else tree
     if not isinstance(body, ast.expr):
         return None
-    return body, _portable(body), _names(body)
+    return _expression(body)
+
+
+@functools.lru_cache(maxsize=1024)
+def parameter(name: str) -> Expression:
+    """The expression that is the parameter ``name`` itself."""
+    return _expression(ast.Name(name, ast.Load()))
+
+
+def _python(text: str) -> ast.expr:
+    """A fresh tree of generated source ``text`` (an :attr:`Expression.text`)."""
+    return ast.parse(text, mode="eval").body
+
+
+@functools.lru_cache(maxsize=4096)
+def _combined(kind: str, texts: tuple[str, ...]) -> Expression:
+    """The sum (``kind='+'``) or tuple (``kind='()'``) of expressions given by their sources."""
+    items = [_python(t) for t in texts]
+    if kind == "()":
+        return _expression(ast.Tuple(items, ast.Load()))
+    body = items[0]
+    for item in items[1:]:
+        body = ast.BinOp(body, ast.Add(), item)
+    return _expression(body)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rewritten(text: str, replacements: tuple[tuple[str, str], ...]) -> Expression:
+    """Expression ``text`` with each named parameter replaced by the source it is paired with."""
+    by_name = dict(replacements)
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_Name(self, node: ast.Name) -> ast.expr:
+            return _python(by_name[node.id]) if node.id in by_name else node
+
+    return _expression(ast.fix_missing_locations(Rewrite().visit(_python(text))))
+
+
+def tuple_term(value: Iterable[Any], items: list[Term]) -> Term:
+    """The tuple ``value`` written as one expression of its items' terms (``(k, k)``), or as a
+    literal when any item is one."""
+    if any(t.is_literal for t in items):
+        return Term(tuple(value))
+    return Term(tuple(value), _combined("()", tuple(t.source for t in items)))
 
 
 class Env:
@@ -137,54 +187,40 @@ class Env:
     def name(self, name: str) -> Term:
         """The parameter ``name`` itself as a term."""
         self.used.add(name)
-        return Term(self.values[name], ast.Name(name, ast.Load()))
+        return Term(self.values[name], parameter(name))
 
     def term(self, value: Any, source: str | None) -> Term:
         """``source`` (a spec expression) when it evaluates to ``value`` here, else the literal."""
-        analysed = _analysed(source) if source is not None else None
-        if analysed is None:
+        expression = _analysed(source) if source is not None else None
+        if expression is None:
             return Term(value)
-        return self._checked(value, *analysed)
+        return self.check(value, expression)
 
-    def check(self, value: Any, body: ast.expr) -> Term:
-        """The term for an expression tree, kept only if it is exact and portable."""
-        return self._checked(value, body, _portable(body), _names(body))
-
-    def _checked(self, value: Any, body: ast.expr, portable: bool, names: frozenset[str]) -> Term:
-        if not portable:
+    def check(self, value: Any, expression: Expression) -> Term:
+        """The term for ``expression``, kept only if it is portable and exact here."""
+        names = expression.names
+        if not expression.portable or not names:  # a constant expression: show the value
             return Term(value)
-        if not names:
-            return Term(value)  # a constant expression: show the value
         if not names <= self.values.keys():
             return Term(value)
         try:
-            result = spec_expr.Evaluator(self.values, None).eval(body)
+            result = spec_expr.Evaluator(self.values, None).eval(expression.body)
         except SpecError:
             return Term(value)
         if not same_value(result, value):
             return Term(value)
         self.used |= names
-        return Term(value, body)
+        return Term(value, expression)
 
     def sum(self, value: Any, terms: list[Term]) -> Term:
         """``a + b + ...`` when every term is an expression, else the literal ``value``."""
         if not terms or any(t.is_literal for t in terms):
             return Term(value)
-        body: ast.expr = terms[0].as_ast()
-        for t in terms[1:]:
-            body = ast.BinOp(body, ast.Add(), t.as_ast())
-        return self.check(value, body)
+        return self.check(value, _combined("+", tuple(t.source for t in terms)))
 
-    def substitute(self, value: Any, body: ast.expr | None, arguments: Mapping[str, Term]) -> Term:
+    def substitute(self, value: Any, expression: Expression | None, arguments: Mapping[str, Term]) -> Term:
         """An expression in a callee's parameters, rewritten in this env's terms via ``arguments``."""
-        if body is None:
+        if expression is None:
             return Term(value)
-
-        class Rewrite(ast.NodeTransformer):
-            def visit_Name(self, node: ast.Name) -> ast.expr:
-                if node.id in arguments:
-                    return arguments[node.id].as_ast()
-                return node
-
-        rewritten = Rewrite().visit(ast.fix_missing_locations(ast.parse(ast.unparse(body), mode="eval").body))
-        return self.check(value, rewritten)
+        replacements = tuple((n, arguments[n].source) for n in sorted(expression.names) if n in arguments)
+        return self.check(value, _rewritten(expression.text, replacements))

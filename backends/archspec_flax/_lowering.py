@@ -16,14 +16,13 @@ rules see the spec's NCHW types and translate axes with :func:`channels_last_axi
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from archspec.backends import Lowerings
 from archspec.codegen import LoweringContext as BaseContext
-from archspec.codegen import Term
+from archspec.codegen import Term, tuple_term
 from archspec.ir import Node
 
 
@@ -84,7 +83,7 @@ class LoweringContext(BaseContext):
         if len(set(value)) == 1 and name in self._exprs:
             one = self.env.term(value[0], self._exprs[name])
             if not one.is_literal:
-                return _tuple_term(value, [one] * len(value))
+                return tuple_term(value, [one] * len(value))
         return Term(tuple(value))
 
     def pairs(self, name: str, value: tuple[tuple[int, int], ...]) -> Term:
@@ -93,13 +92,9 @@ class LoweringContext(BaseContext):
         if len(flat) == 1 and name in self._exprs:
             one = self.env.term(next(iter(flat)), self._exprs[name])
             if not one.is_literal:
-                pair = _tuple_term(value[0], [one, one])
-                return _tuple_term(value, [pair] * len(value))
+                pair = tuple_term(value[0], [one, one])
+                return tuple_term(value, [pair] * len(value))
         return Term(tuple(value))
-
-
-def _tuple_term(value: Any, items: list[Term]) -> Term:
-    return Term(tuple(value), ast.Tuple([t.as_ast() for t in items], ast.Load()))
 
 
 @dataclass(frozen=True)
