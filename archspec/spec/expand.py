@@ -71,6 +71,7 @@ class Expander:
         self.scopes: dict[str, Scope] = {}
         self.stack: list[str] = []
         self.op_cache: dict[tuple[type[Op], str], Op] = {}
+        self.call_sites: dict[int, tuple[Call, tuple[tuple[str, str], ...], tuple[tuple[str, Location], ...]]] = {}
         self.depth = 0
         self.steps = 0
 
@@ -122,8 +123,19 @@ class Expander:
             op.check_arity(len(xs))
         except ShapeError as exc:
             raise exc.with_context(layer.loc, trace) from None
-        exprs = _arg_sources(op_cls.positional(), layer)
-        return self._add_node(Node(name, op, xs, layer.loc, trace, exprs, attr_locs=_attr_locs(op_cls, layer)))
+        _, exprs, attr_locs = self._call_site(op_cls, layer)
+        return self._add_node(Node(name, op, xs, layer.loc, trace, exprs, attr_locs=attr_locs))
+
+    def _call_site(
+        self, cls: type[Op], call: Call
+    ) -> tuple[Call, tuple[tuple[str, str], ...], tuple[tuple[str, Location], ...]]:
+        """The expression text and the location of each argument of an op call: the same for every
+        instance of the block that makes the call, so worked out once per call in the spec (the
+        entry holds the call, so its id is not reused while the entry lives)."""
+        site = self.call_sites.get(id(call))
+        if site is None:
+            site = self.call_sites[id(call)] = (call, _arg_sources(cls.positional(), call), _attr_locs(cls, call))
+        return site
 
     def _seq(self, layer: Seq, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         out = xs
@@ -290,7 +302,7 @@ class Expander:
 
     def _bind_op(self, cls: type[Op], call: Call, env: Env, trace: tuple[str, ...]) -> Op:
         fields = cls.positional()
-        signature = f"{cls.op_name}({', '.join(fields)})"
+        signature = _signature(cls)
         if len(call.args) > len(fields):
             raise SpecError(
                 f"{cls.op_name} takes at most {len(fields)} argument{'s' if len(fields) != 1 else ''}, "
@@ -300,25 +312,23 @@ class Expander:
                 expected=signature,
             )
         values: dict[str, Any] = {}
-        arg_locs: dict[str, Location | None] = {}
-        for i, (name, arg) in enumerate(zip(fields, call.args, strict=False)):
+        for name, arg in zip(fields, call.args, strict=False):
             values[name] = self.value(arg, env, trace)
-            arg_locs[name] = _at(call, f"args.{i}", arg)
         for key, arg in call.kwargs.items():
-            loc = _at(call, f"keys.{key}")
             if key not in fields:
                 raise SpecError(
                     f"unknown argument '{key}' for {cls.op_name}",
-                    loc,
+                    _at(call, f"keys.{key}"),
                     trace,
                     expected=signature,
                     found=key,
                     hint=cls.misnamed.get(key) or did_you_mean(key, fields),
                 )
             if key in values:
-                raise SpecError(f"{cls.op_name} got two values for '{key}'", loc, trace, expected=signature)
+                raise SpecError(
+                    f"{cls.op_name} got two values for '{key}'", _at(call, f"keys.{key}"), trace, expected=signature
+                )
             values[key] = self.value(arg, env, trace)
-            arg_locs[key] = _at(call, f"kwargs.{key}", arg)
         cache_key = (cls, repr(sorted(values.items())))
         cached = self.op_cache.get(cache_key)
         if cached is not None:
@@ -345,7 +355,7 @@ class Expander:
                 detail = f"expected {expected}, found {shown}"
             raise SpecError(
                 f"invalid {where}: {detail}",
-                arg_locs.get(field or "", call.loc) or call.loc,
+                dict(_attr_locs(cls, call)).get(field or "") or call.loc,
                 trace,
                 expected=expected,
                 found=shown,
@@ -457,6 +467,10 @@ def _attr_locs(cls: type[Op], call: Call) -> tuple[tuple[str, Location], ...]:
     spots = [(name, _at(call, f"args.{i}", arg)) for i, (name, arg) in given]
     spots += [(name, _at(call, f"kwargs.{name}", arg)) for name, arg in call.kwargs.items()]
     return tuple((name, loc) for name, loc in spots if loc is not None)
+
+
+def _signature(cls: type[Op]) -> str:
+    return f"{cls.op_name}({', '.join(cls.positional())})"
 
 
 def _shown(value: Any) -> str:
