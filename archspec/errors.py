@@ -35,7 +35,8 @@ class Location:
     def shifted(self, columns: int, width: int = 0) -> Location:
         """The location ``columns`` characters to the right (for spots inside a scalar)."""
         column = self.column + columns
-        return replace(self, column=column, end_column=column + width if width else 0)
+        # The constructor, not dataclasses.replace: a spec's loading makes thousands of these.
+        return Location(self.file, self.line, column, column + width if width else 0)
 
 
 @dataclass(frozen=True)
