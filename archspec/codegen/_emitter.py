@@ -40,6 +40,14 @@ MAX_LINE = 110
 INDENT = "    "
 _OUT_SIZE_FIELDS = ("out_channels", "out_features")
 _PLACEHOLDER = "__CLASS__"
+#: The method that writes each kind of tree node (by name, so the emitter holds no bound
+#: methods of itself: no reference cycle keeps a finished emit's graph alive until a GC).
+_EMITTERS = {
+    Kind.LEAF: "_leaf",
+    Kind.SEQUENTIAL: "_sequential",
+    Kind.SEQUENTIAL_CLASS: "_instance",
+    Kind.MODULE_CLASS: "_instance",
+}
 
 
 class Helper(Protocol):
@@ -128,12 +136,6 @@ class ClassEmitter:
         self.helpers: list[str] = []
         self.needs: set[str] = set()
         self.block_classes: dict[str, str] = {}
-        self.emitters: dict[Kind, Callable[[TreeNode, ClassState, str], str]] = {
-            Kind.LEAF: self._leaf,
-            Kind.SEQUENTIAL: self._sequential,
-            Kind.SEQUENTIAL_CLASS: self._instance,
-            Kind.MODULE_CLASS: self._instance,
-        }
 
     # ------------------------------------------------------------------ hooks
     def imports(self) -> list[str]:
@@ -308,7 +310,8 @@ class ClassEmitter:
     # ---------------------------------------------------------------- children
     def _child(self, child: TreeNode, state: ClassState, indent: str) -> str:
         """The constructor expression of a submodule (recording its output size)."""
-        return self.emitters[child.kind](child, state, indent)
+        emitter: Callable[[TreeNode, ClassState, str], str] = getattr(self, _EMITTERS[child.kind])
+        return emitter(child, state, indent)
 
     def _leaf(self, tree: TreeNode, state: ClassState, indent: str) -> str:
         node = tree.node
