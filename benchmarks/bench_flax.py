@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import median_time, ms, verdict, write_section
+from _results import median_time, ms, timed, verdict, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "backends" / "flax" / "fixtures"))
@@ -61,48 +61,6 @@ VARIANTS = ("hand-written", "compiled, NCHW in", "compiled, NHWC in")
 #: The clock samples are read from: the process's CPU time when XLA computes on one thread (time the
 #: scheduler gives other processes is not counted), wall-clock time with more threads.
 CLOCK: Callable[[], float] = time.process_time
-
-
-@dataclass(frozen=True)
-class Timed:
-    """Seconds per call of several functions timed round by round in rotating order, and per-round
-    ratios of each to the first."""
-
-    medians: tuple[float, ...]
-    ratios: tuple[float, ...]  # median over rounds of (fn i / fn 0) in the same round; ratios[0] = 1
-    q1: tuple[float, ...]  # quartiles of those ratios
-    q3: tuple[float, ...]
-    best: tuple[float, ...]  # fastest call of fn i / fastest of fn 0
-    rounds: int
-
-
-def timed(fns: Sequence[Callable[[], object]], rounds: int, clock: Callable[[], float]) -> Timed:
-    """Time ``fns`` round by round, rotating which goes first; a sample is as many calls as fill
-    about SAMPLE_SECONDS, so fast calls are not lost in the timer's resolution."""
-    for fn in fns:
-        fn()
-    start = clock()
-    fns[0]()
-    calls = max(1, round(SAMPLE_SECONDS / max(clock() - start, 1e-9)))
-    times: list[list[float]] = [[] for _ in fns]
-    for r in range(rounds):
-        for k in range(len(fns)):
-            which = (r + k) % len(fns)
-            fn = fns[which]
-            start = clock()
-            for _ in range(calls):
-                fn()
-            times[which].append((clock() - start) / calls)
-    ratios, q1, q3 = [], [], []
-    for series in times:
-        per_round = [x / y for x, y in zip(series, times[0], strict=True)]
-        quartiles = statistics.quantiles(per_round, n=4) if rounds > 1 else [per_round[0]] * 3
-        ratios.append(statistics.median(per_round))
-        q1.append(quartiles[0])
-        q3.append(quartiles[2])
-    medians = tuple(statistics.median(s) for s in times)
-    best = tuple(min(s) / min(times[0]) for s in times)
-    return Timed(medians, tuple(ratios), tuple(q1), tuple(q3), best, rounds)
 
 
 @dataclass
@@ -277,7 +235,7 @@ def forward_and_compile(quick: bool, clock: Callable[[], float]) -> tuple[list[s
                 start = clock()
                 calls[0]()
                 rounds = rounds_for(clock() - start, quick)
-                t = timed(calls, rounds, clock)
+                t = timed(calls, rounds, clock, SAMPLE_SECONDS)
                 ratios += [t.ratios[1], t.ratios[2]]
                 worse = 1 if t.ratios[1] >= t.ratios[2] else 2  # the verdict is the slower build's
                 judged = verdict(t.ratios[worse] <= FORWARD_TARGET, t.q1[worse])

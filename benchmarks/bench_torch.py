@@ -14,7 +14,7 @@ InceptionNet, hand ports of seeds 002 and 003, torchvision-style ResNet-18), loa
 same canonical weights as the compiled module. Forward passes run in eval mode under
 ``torch.inference_mode`` with a fixed number of intra-op threads (1 by default: on a shared
 machine a second OpenMP thread that has to wait for a busy core makes times swing by 10x and
-more), at each spec's own input size. The two modules run interleaved, in alternating order,
+more), at each spec's own input size. What is compared runs interleaved, in rotating order,
 and each timed sample is as many calls as fill about 25 ms of this thread's CPU time (wall time
 with more threads), so drift in the machine's speed hits both alike; the tables give medians
 over the rounds, and each ratio is the median of the rounds' own ratios (with its middle half,
@@ -25,15 +25,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import median_time, ms, verdict, write_section
+from _results import median_time, ms, timed, verdict, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "backends" / "torch" / "fixtures"))
@@ -46,42 +44,6 @@ SAMPLE_SECONDS = 0.025
 #: The clock timed samples are read from: this thread's CPU time when torch computes on this
 #: thread alone (--threads 1), so time the scheduler gives other processes is not counted.
 CLOCK: Callable[[], float] = time.thread_time
-
-
-@dataclass(frozen=True)
-class Paired:
-    """Seconds per call of two functions timed in alternating order, and their per-round ratios."""
-
-    a: float  # median seconds per call of the first
-    b: float  # of the second
-    ratio: float  # median over rounds of (first / second) in the same round
-    q1: float  # quartiles of those ratios: the spread the machine's noise leaves
-    q3: float
-    best: float  # fastest call of the first / fastest of the second: the least disturbed pair
-    rounds: int
-
-
-def paired(a: Callable[[], object], b: Callable[[], object], rounds: int) -> Paired:
-    """Time ``a`` and ``b`` round by round, alternating which goes first; a sample is as many
-    calls as fill about SAMPLE_SECONDS, so fast calls are not lost in the timer's resolution."""
-    a()
-    b()
-    start = CLOCK()
-    a()
-    calls = max(1, round(SAMPLE_SECONDS / max(CLOCK() - start, 1e-9)))
-    times: tuple[list[float], list[float]] = ([], [])
-    for r in range(rounds):
-        for which in (0, 1) if r % 2 == 0 else (1, 0):
-            fn = (a, b)[which]
-            start = CLOCK()
-            for _ in range(calls):
-                fn()
-            times[which].append((CLOCK() - start) / calls)
-    ratios = [x / y for x, y in zip(*times, strict=True)]
-    q1, _, q3 = statistics.quantiles(ratios, n=4)
-    a_median, b_median = statistics.median(times[0]), statistics.median(times[1])
-    best = min(times[0]) / min(times[1])
-    return Paired(a_median, b_median, statistics.median(ratios), q1, q3, best, rounds)
 
 
 def twins(name: str, weights: Path):
@@ -128,12 +90,15 @@ def forward_rows(tmp: Path, quick: bool) -> tuple[list[str], list[float]]:
                 start = time.perf_counter()
                 handwritten(x)
                 rounds = rounds_for(time.perf_counter() - start, quick)
-                p = paired(lambda m=compiled, x=x: m(x), lambda m=handwritten, x=x: m(x), rounds)
-            ratios.append(p.ratio)
+                t = timed(
+                    [lambda m=handwritten, x=x: m(x), lambda m=compiled, x=x: m(x)], rounds, CLOCK, SAMPLE_SECONDS
+                )
+            ratios.append(t.ratios[1])
             size = "x".join(str(d) for d in (batch, *shape))
             rows.append(
-                f"| {name} | {size} | {ms(p.b)} | {ms(p.a)} | {p.ratio:.3f} | {p.q1:.3f} to {p.q3:.3f} "
-                f"| {p.best:.3f} | {rounds} | {verdict(p.ratio <= FORWARD_TARGET, p.q1)} |"
+                f"| {name} | {size} | {ms(t.medians[0])} | {ms(t.medians[1])} | {t.ratios[1]:.3f} "
+                f"| {t.q1[1]:.3f} to {t.q3[1]:.3f} | {t.best[1]:.3f} | {rounds} "
+                f"| {verdict(t.ratios[1] <= FORWARD_TARGET, t.q1[1])} |"
             )
             print(rows[-1], flush=True)
     return rows, ratios
@@ -155,8 +120,13 @@ def build_rows(quick: bool) -> tuple[list[str], list[float]]:
         start = time.perf_counter()
         make()
         rounds = rounds_for(time.perf_counter() - start, quick)
-        cached = paired(lambda spec=spec: archspec.build(spec), make, rounds)
-        fresh = paired(lambda spec=spec: archspec.build(spec, cache=False), make, rounds)
+        # hand-written, cached build, uncached build (what the very first build of a spec pays)
+        t = timed(
+            [make, lambda spec=spec: archspec.build(spec), lambda spec=spec: archspec.build(spec, cache=False)],
+            rounds,
+            CLOCK,
+            SAMPLE_SECONDS,
+        )
         # Where an uncached archspec.build's time goes (each part timed alone, medians).
         report = api.shapes(spec)
         emitted = backend.emit(report.graph, report)
@@ -165,11 +135,11 @@ def build_rows(quick: bool) -> tuple[list[str], list[float]]:
         emit = median_time(lambda r=report: backend.emit(r.graph, r), rounds, CLOCK)
         construct = median_time(lambda m=module, e=emitted: getattr(m, e.entry)(), rounds, CLOCK)
         run_source = median_time(lambda e=emitted: exec(compile(e.source, e.filename, "exec"), {}), rounds, CLOCK)
-        ratios.append(cached.ratio)
+        ratios.append(t.ratios[1])
         rows.append(
-            f"| {name} | {ms(cached.b)} | {ms(cached.a)} | {cached.ratio:.2f} | {cached.q1:.2f} to {cached.q3:.2f} "
-            f"| {verdict(cached.ratio <= BUILD_TARGET)} | {ms(fresh.a)} | {fresh.ratio:.2f} "
-            f"| {fresh.q1:.2f} to {fresh.q3:.2f} | {verdict(fresh.ratio <= BUILD_TARGET)} | {ms(shapes)} "
+            f"| {name} | {ms(t.medians[0])} | {ms(t.medians[1])} | {t.ratios[1]:.2f} | {t.q1[1]:.2f} to {t.q3[1]:.2f} "
+            f"| {verdict(t.ratios[1] <= BUILD_TARGET)} | {ms(t.medians[2])} | {t.ratios[2]:.2f} "
+            f"| {t.q1[2]:.2f} to {t.q3[2]:.2f} | {verdict(t.ratios[2] <= BUILD_TARGET)} | {ms(shapes)} "
             f"| {ms(emit)} | {ms(construct)} | {ms(run_source)} |"
         )
         print(rows[-1], flush=True)
@@ -212,7 +182,7 @@ def main() -> None:
         "spec's own input size. The hand-written modules are the test fixtures (tests/backends/torch/fixtures/: "
         "seed 001's InceptionNet, hand ports of the Gluon seeds 002 and 003, torchvision-style ResNet-18) "
         "holding the same canonical weights; their outputs equal the compiled modules' bit for bit. "
-        "The two modules run interleaved, alternating which goes first; a sample averages the calls that fill "
+        "The modules run interleaved, rotating which goes first; a sample averages the calls that fill "
         f"about {SAMPLE_SECONDS * 1e3:.0f} ms of {clock}. Times are medians over the rounds; a ratio is the "
         "median of the rounds' compiled / hand-written ratios; the middle half of those ratios shows how much the "
         "shared machine's noise moves them, and the ratio of the two fastest calls is the least disturbed view.",
@@ -229,7 +199,8 @@ def main() -> None:
         "below 1 at batch 32.",
         "",
         f"Build time (target at most {BUILD_TARGET}x): a spec file to a ready module with `archspec.build`, "
-        "against constructing the hand-written module. A build keeps the network's generated source in the "
+        "against constructing the hand-written module (the three run interleaved, as above). A build keeps the "
+        "network's generated source in the "
         "build cache (`archspec/cache.py`: keyed by the spec's text, the libraries it uses, its params, the "
         "backend and archspec's own code), so every build after the first of a spec, in any process, runs "
         "that source straight away: *cached* is that build (checking the cache: hashing the spec and its "
