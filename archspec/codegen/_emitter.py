@@ -34,6 +34,7 @@ from archspec.codegen._tree import Kind, TreeNode, build_tree
 from archspec.errors import SpecError
 from archspec.infer import ShapeReport
 from archspec.ir import Graph, Node, TensorType
+from archspec.ops import Op
 from archspec.ops.merge import Concat
 
 MAX_LINE = 110
@@ -384,9 +385,9 @@ class ClassEmitter:
         value = _size(ctx.output)
         if value is None:
             return Term(None)
-        for name in _OUT_SIZE_FIELDS:
-            if name in type(node.op).model_fields:
-                return ctx.attr(name)
+        field_name = _size_field(type(node.op))
+        if field_name is not None:
+            return ctx.attr(field_name)
         if isinstance(node.op, Concat) and node.op.axis % ctx.output.rank == 1:
             return ctx.env.sum(value, list(sizes))
         if sizes and sizes[0].value == value and ctx.inputs[0].rank >= 2:
@@ -436,6 +437,12 @@ class ClassEmitter:
     def _type(self, name: str) -> TensorType:
         info = self.report.info.get(name)
         return info.output if info is not None else self.graph.input
+
+
+@functools.cache
+def _size_field(op_class: type[Op]) -> str | None:
+    """The attribute that sets an op's output channels or features (``out_channels``), if any."""
+    return next((name for name in _OUT_SIZE_FIELDS if name in op_class.model_fields), None)
 
 
 def _size(t: TensorType) -> Any:
