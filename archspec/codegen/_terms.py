@@ -157,13 +157,17 @@ def _combined(kind: str, texts: tuple[str, ...]) -> Expression:
 @functools.lru_cache(maxsize=4096)
 def _rewritten(text: str, replacements: tuple[tuple[str, str], ...]) -> Expression:
     """Expression ``text`` with each named parameter replaced by the source it is paired with."""
-    by_name = dict(replacements)
+    return _expression(ast.fix_missing_locations(_Rewrite(dict(replacements)).visit(_python(text))))
 
-    class Rewrite(ast.NodeTransformer):
-        def visit_Name(self, node: ast.Name) -> ast.expr:
-            return _python(by_name[node.id]) if node.id in by_name else node
 
-    return _expression(ast.fix_missing_locations(Rewrite().visit(_python(text))))
+class _Rewrite(ast.NodeTransformer):
+    """Replaces names by the trees of the sources they map to."""
+
+    def __init__(self, sources: Mapping[str, str]) -> None:
+        self.sources = sources
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        return _python(self.sources[node.id]) if node.id in self.sources else node
 
 
 def tuple_term(value: Iterable[Any], items: list[Term]) -> Term:
@@ -220,7 +224,12 @@ class Env:
 
     def substitute(self, value: Any, expression: Expression | None, arguments: Mapping[str, Term]) -> Term:
         """An expression in a callee's parameters, rewritten in this env's terms via ``arguments``."""
-        if expression is None:
+        if expression is None or not expression.portable:
             return Term(value)
-        replacements = tuple((n, arguments[n].source) for n in sorted(expression.names) if n in arguments)
-        return self.check(value, _rewritten(expression.text, replacements))
+        replaced = [n for n in sorted(expression.names) if n in arguments]
+        # What the rewritten expression reads; a constant (the callee's size in literal arguments)
+        # or one that reads names this class does not have is a literal without rewriting it.
+        names = (expression.names - set(replaced)).union(*(arguments[n].names for n in replaced))
+        if not names or not names <= self.values.keys():
+            return Term(value)
+        return self.check(value, _rewritten(expression.text, tuple((n, arguments[n].source) for n in replaced)))

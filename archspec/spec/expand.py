@@ -302,14 +302,13 @@ class Expander:
 
     def _bind_op(self, cls: type[Op], call: Call, env: Env, trace: tuple[str, ...]) -> Op:
         fields = cls.positional()
-        signature = _signature(cls)
         if len(call.args) > len(fields):
             raise SpecError(
                 f"{cls.op_name} takes at most {len(fields)} argument{'s' if len(fields) != 1 else ''}, "
                 f"got {len(call.args)}",
                 _at(call, f"args.{len(fields)}", call.args[len(fields)]),
                 trace,
-                expected=signature,
+                expected=_signature(cls),
             )
         values: dict[str, Any] = {}
         for name, arg in zip(fields, call.args, strict=False):
@@ -320,13 +319,16 @@ class Expander:
                     f"unknown argument '{key}' for {cls.op_name}",
                     _at(call, f"keys.{key}"),
                     trace,
-                    expected=signature,
+                    expected=_signature(cls),
                     found=key,
                     hint=cls.misnamed.get(key) or did_you_mean(key, fields),
                 )
             if key in values:
                 raise SpecError(
-                    f"{cls.op_name} got two values for '{key}'", _at(call, f"keys.{key}"), trace, expected=signature
+                    f"{cls.op_name} got two values for '{key}'",
+                    _at(call, f"keys.{key}"),
+                    trace,
+                    expected=_signature(cls),
                 )
             values[key] = self.value(arg, env, trace)
         cache_key = (cls, repr(sorted(values.items())))
@@ -341,7 +343,7 @@ class Expander:
             field = str(err["loc"][0]) if err["loc"] else None
             if err["type"] == "missing":
                 raise SpecError(
-                    f"{cls.op_name} is missing argument '{field}'", call.loc, trace, expected=signature
+                    f"{cls.op_name} is missing argument '{field}'", call.loc, trace, expected=_signature(cls)
                 ) from None
             detail = err["msg"].removeprefix("Value error, ")
             detail = detail[:1].lower() + detail[1:]
