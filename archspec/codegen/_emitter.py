@@ -116,6 +116,9 @@ class ClassEmitter:
     #: How an error names what a layer name must be (``a torch submodule name``) and the module class.
     attribute_role: ClassVar[str]
     module_class: ClassVar[str]
+    #: Names of the parameters :meth:`extra_parameters` adds (Flax's ``rngs``, ``data_format``): a
+    #: spec parameter so named is written as its value, not as a parameter of a generated class.
+    extra_parameter_names: ClassVar[frozenset[str]] = frozenset()
     #: Names the forward method's locals must not take, beyond :data:`MODULE_NAMES`.
     forward_reserved: ClassVar[frozenset[str]] = frozenset()
     lowerings: ClassVar[Lowerings[Any]]
@@ -431,8 +434,9 @@ class ClassEmitter:
 
     def _usable_parameter(self, name: str) -> bool:
         """Whether a spec parameter can be a parameter of a generated class: a free identifier that
-        is not the name of a helper (``PaddedConv2d``); others are written as values."""
-        return is_free_identifier(name) and name not in self.helper_table
+        is not the name of a helper (``PaddedConv2d``) or of a parameter the backend adds; others
+        are written as values."""
+        return is_free_identifier(name) and name not in self.helper_table and name not in self.extra_parameter_names
 
     def _type(self, name: str) -> TensorType:
         info = self.report.info.get(name)

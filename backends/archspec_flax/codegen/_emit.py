@@ -26,6 +26,7 @@ class ModuleEmitter(ClassEmitter):
     attribute_role = "a Flax NNX attribute name"
     module_class = "nnx.Module"
     forward_reserved = frozenset({"nchw", *_LAYOUT_HELPERS})
+    extra_parameter_names = frozenset({"rngs", "data_format"})
     lowerings = LOWERINGS
     helper_table = HELPERS
     function_type = FunctionCall

@@ -64,6 +64,7 @@ def _places(name: str) -> dict[str, dict[str, Any]]:
         "step": _spec(network={name: "conv(4, 3, padding=1) -> batchnorm", "after": "maxpool(2)"}),
         "dag node": _spec(network={"dag": {name: "conv(4, 1)", "b": {"in": ["input", name], "do": "concat"}}}),
         "param": _spec(params={name: 4}, network="relu"),
+        "param in use": _spec(params={name: 4}, network=f"conv({name}, 1) -> relu -> conv({name}, 1)"),
         "block": _spec(blocks={f"{name}(c)": "conv(c, 1) -> relu"}, network=[f"{name}(4)", f"{name}(5)"]),
         "block parameter": _spec(
             blocks={f"unit({name}, c)": f"conv({name}, 1) -> maxpool(2) -> conv(c, 1)"},
