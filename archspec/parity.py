@@ -326,10 +326,15 @@ def parity(
             f"the reference backend '{ref_name}' cannot run this comparison: {result.skipped[ref_name]}",
             hint="put a backend that supports it first in --backends",
         )
-    for name in names[1:]:
-        other = runs.get(name)
-        if other is None:
-            continue
+    compared = [name for name in names[1:] if runs.get(name) is not None]
+    if not compared:
+        skipped = "; ".join(f"{name}: {why}" for name, why in result.skipped.items())
+        raise SpecError(
+            f"nothing to compare: no backend besides '{ref_name}' can run this comparison ({skipped})",
+            hint="add a backend that can, e.g. --backends torch,flax",
+        )
+    for name in compared:
+        other = runs[name]
         for stage in capture:
             result.rows += _group("stage", name, {stage: reference.captured[stage]}, {stage: other.captured[stage]},
                                   _stage_of, atol, rtol)  # fmt: skip

@@ -101,3 +101,23 @@ def test_onnx_joins_parity_in_eval_and_is_skipped_with_the_reason_in_train():
     data = json.loads(done.stdout)
     assert done.returncode == 0 and data["ok"], done.stdout + done.stderr
     assert "train mode" in data["skipped"]["onnx"] and {r["backend"] for r in data["rows"]} == {"flax"}
+
+
+def test_parity_with_nothing_to_compare_fails_and_says_why():
+    pytest.importorskip("torch")
+    pytest.importorskip("onnxruntime")
+    done = _cli("parity", "specs/lenet_bn.yaml", "--backends", "torch,onnx", "--mode", "train")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "nothing to compare" in done.stderr and "train mode" in done.stderr
+    assert "\nok" not in done.stdout
+
+
+def test_parity_on_a_device_that_is_not_one_is_a_usage_error_and_a_missing_one_a_located_refusal():
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("flax")
+    done = _cli("parity", "specs/lenet_bn.yaml", "--device", "tpu")
+    assert done.returncode == 2 and "'tpu' is not a device" in done.stderr, done.stderr
+    if not torch.cuda.is_available():
+        done = _cli("parity", "specs/lenet_bn.yaml", "--device", "cuda")
+        assert done.returncode == 1 and "has no 'cuda' device here" in done.stderr, done.stderr
+        assert "bug" not in done.stderr

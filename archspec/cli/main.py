@@ -291,7 +291,7 @@ def main() -> None:
             raise
         typer.echo(
             f"internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in archspec; run with --debug for a traceback and please report it.",
+            "This is a bug in archspec; `archspec --debug <command> ...` shows the traceback: please report it.",
             err=True,
         )
         sys.exit(3)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -68,6 +69,8 @@ def parity_spec(
         raise typer.BadParameter("choose eval or train", param_hint="--mode")
     if dtype not in ("float32", "float64"):
         raise typer.BadParameter("choose float32 or float64", param_hint="--dtype")
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise typer.BadParameter(f"'{device}' is not a device: choose cpu, cuda or cuda:N", param_hint="--device")
     names = [b.strip() for b in backends.split(",") if b.strip()]
     try:
         report = parity(
@@ -123,3 +126,8 @@ def _print_table(report: ParityReport) -> None:
         typer.echo(f"note: {note}")
     failed = sum(not r.ok for r in report.rows)
     typer.echo("ok" if not failed else f"{failed} row{'s' if failed != 1 else ''} over tolerance")
+    if failed and report.dtype == "float32" and (report.mode == "train" or report.grad):
+        typer.echo(
+            "hint: train-mode batch statistics and gradients can magnify float32 rounding past the tolerance; "
+            "--dtype float64 shows whether the backends agree up to rounding"
+        )

@@ -18,10 +18,7 @@ from archspec_onnx import weights as _weights
 from archspec_onnx._lowering import DEFAULT_OPSET, LOWERINGS
 from archspec_onnx._model import OnnxModel
 
-_EVAL_ONLY = (
-    "ONNX export is eval-only: the exported graph has batchnorm with running statistics and no dropout, "
-    "and onnxruntime computes no gradients"
-)
+_EVAL_ONLY = "ONNX export is eval-only: the exported graph has batchnorm with running statistics and no dropout"
 
 
 def _module(module: Any) -> OnnxModel:
@@ -123,7 +120,7 @@ class OnnxBackend:
         if train:
             raise SpecError(f"{_EVAL_ONLY}; it cannot run in train mode", hint="compare onnx in eval mode only")
         if cotangent is not None:
-            raise SpecError(f"{_EVAL_ONLY}; it cannot compute gradients", hint="compare gradients on torch and flax")
+            raise SpecError("onnxruntime computes no gradients", hint="compare gradients on torch and flax")
         providers = ["CPUExecutionProvider"]
         if device.startswith("cuda"):
             import onnxruntime as ort

@@ -84,8 +84,14 @@ class TorchBackend:
         """One forward (and, with a cotangent, backward) pass; see :meth:`archspec.backends.Backend.run`."""
         import torch
 
+        try:
+            place = torch.device(device)
+        except RuntimeError:
+            raise SpecError(f"torch has no device '{device}'", expected="cpu or cuda") from None
+        if place.type == "cuda" and not torch.cuda.is_available():
+            raise SpecError(f"torch has no '{device}' device here", hint="run on cpu, or install torch with CUDA")
         x = torch.from_numpy(inputs)
-        model: nn.Module = module.to(device, dtype=x.dtype)  # float64 runs promote the parameters
+        model: nn.Module = module.to(place, dtype=x.dtype)  # float64 runs promote the parameters
         model.train(train)
         captured: dict[str, torch.Tensor] = {}
         hooks = []
@@ -96,12 +102,12 @@ class TorchBackend:
                 raise SpecError(f"cannot capture '{path}': the torch module has no submodule there") from None
             # a copy: a later in-place activation may overwrite the module's output tensor
             hooks.append(target.register_forward_hook(lambda _m, _i, out, p=path: captured.__setitem__(p, out.clone())))
-        x = x.to(device).requires_grad_(cotangent is not None)
+        x = x.to(place).requires_grad_(cotangent is not None)
         model.zero_grad(set_to_none=True)
         try:
             out = model(x)
             if cotangent is not None:
-                (out * torch.from_numpy(cotangent).to(device, out.dtype)).sum().backward()
+                (out * torch.from_numpy(cotangent).to(place, out.dtype)).sum().backward()
         finally:
             for hook in hooks:
                 hook.remove()
