@@ -93,7 +93,7 @@ class _ConvBase(Op):
         (x,) = inputs
         n = self.spatial
         layout = "[N, C, H, W]" if n == 2 else "[N, C, L]"
-        expect_rank(self, x, (n + 2,), layout, hint="insert 'flatten' or reshape before it" if x.rank < n + 2 else None)
+        expect_rank(self, x, (n + 2,), layout, hint=_rank_hint(self.op_name, x.rank))
         channels = static(x.shape[1], f"{self.op_name} input channels")
         if channels % self.groups or self.out_channels % self.groups:
             raise ShapeError(
@@ -144,3 +144,13 @@ class Conv1d(_ConvBase):
     __doc__ = _ConvBase.__doc__
     op_name = "conv1d"
     spatial = 1
+
+
+def _rank_hint(op_name: str, rank: int) -> str | None:
+    """What to do when a convolution gets an input of the wrong rank."""
+    fitting = {3: "conv1d", 4: "conv"}.get(rank)
+    if fitting is not None and fitting != op_name:
+        return f"a {rank}-D input takes '{fitting}'"
+    if rank == 2:
+        return "a [N, F] input comes from flatten or linear: put the convolutions before them"
+    return None

@@ -548,6 +548,16 @@ def resolve_params(spec: Spec, overrides: Mapping[str, Any], file: str) -> dict[
 
 def input_type(spec: Spec, params: Env, override: list[int | str] | None, file: str) -> TensorType:
     """The network's input type: the spec's ``input`` (or ``--input``), params substituted."""
+    if override is not None and len(override) != len(spec.input):
+        declared = "[" + ", ".join(map(str, spec.input)) + "]"
+        given = f"{len(override)} dim{'s' if len(override) != 1 else ''}"
+        raise SpecError(
+            f"the input shape given has {given}; the spec's input {declared} has {len(spec.input)}",
+            spec.locs.get("input.0") or spec.loc or Location(file),
+            expected=f"{len(spec.input)} dims, like {'x'.join(map(str, spec.input))}",
+            found="x".join(map(str, override)),
+            hint="--input (input_shape=) changes the sizes of the spec's input, not its rank",
+        )
     dims: list[int | str] = []
     for i, dim in enumerate(override if override is not None else spec.input):
         loc = (spec.locs.get(f"input.{i}") if override is None else None) or spec.loc or Location(file)

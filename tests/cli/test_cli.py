@@ -77,6 +77,14 @@ def test_shapes_input_and_set_options() -> None:
     assert data["nodes"][-1]["shape"] == [2, 100]
 
 
+def test_an_input_of_another_rank_is_refused_at_the_specs_input() -> None:
+    for given in ("abc", "1x1x96"):
+        result = run("shapes", GOOGLENET, "--input", given)
+        assert result.returncode == 1
+        assert f"has {len(given.split('x'))} dim" in result.stderr and "[N, 1, 96, 96] has 4" in result.stderr
+        assert "googlenet.yaml:4:9" in result.stderr and "conv" not in result.stderr
+
+
 def test_macs_scale_with_batch() -> None:
     one = json.loads(run("shapes", GOOGLENET, "-f", "json", "--input", "1x1x96x96").stdout)
     four = json.loads(run("shapes", GOOGLENET, "-f", "json", "--input", "4x1x96x96").stdout)

@@ -118,6 +118,8 @@ CASES: dict[str, Case] = {
         hint=r"projection shortcut",
     ),
     "linear_on_4d.yaml": Case(r"linear expects a 2-D input", 6, 27, trace="head › linear#2", hint=r"flatten"),
+    "conv_on_sequence.yaml": Case(r"conv expects a 4-D input", 5, 9, trace="stem › conv#1", hint=r"takes 'conv1d'"),
+    "conv_after_linear.yaml": Case(r"conv expects a 4-D input", 6, 9, trace="tail", hint=r"before them"),
     "kernel_too_large.yaml": Case(
         r"conv kernel \(7 wide.*larger than its padded input", 5, 9, trace="stem › conv#1", hint=r"too small"
     ),
