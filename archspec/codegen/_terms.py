@@ -193,6 +193,11 @@ class Env:
         self.used.add(name)
         return Term(self.values[name], parameter(name))
 
+    def term_names(self, source: str) -> frozenset[str]:
+        """The parameters here that spec expression ``source`` reads (none if it does not parse)."""
+        expression = _analysed(source)
+        return expression.names & self.values.keys() if expression is not None else frozenset()
+
     def term(self, value: Any, source: str | None) -> Term:
         """``source`` (a spec expression) when it evaluates to ``value`` here, else the literal."""
         expression = _analysed(source) if source is not None else None

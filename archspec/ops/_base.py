@@ -49,6 +49,9 @@ class Op(BaseModel):
     spatial_fields: ClassVar[tuple[str, ...]] = ()
     #: Hints for argument names people bring from other frameworks.
     misnamed: ClassVar[dict[str, str]] = {}
+    #: Attributes that never change the output's shape (a dropout rate, an epsilon): generated code
+    #: may take them as arguments of any value (see ``archspec.codegen``'s ``ClassState.fixed``).
+    shape_neutral: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
     @classmethod

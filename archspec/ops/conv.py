@@ -37,6 +37,7 @@ class _ConvBase(Op):
     """
 
     spatial_fields = ("kernel", "stride", "dilation")
+    shape_neutral = frozenset({"bias"})
 
     out_channels: PositiveInt
     kernel: tuple[PositiveInt, ...]

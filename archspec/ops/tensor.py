@@ -37,6 +37,7 @@ class Dropout(Op):
     """Zero each element with probability ``p`` in train mode (scaling the rest by 1/(1-p)); identity in eval."""
 
     op_name = "dropout"
+    shape_neutral = frozenset({"p"})
 
     p: Annotated[float, Field(ge=0, lt=1)] = 0.5
 

@@ -110,3 +110,63 @@ def test_compile_cli_writes_the_file(tmp_path):
         text=True,
     )
     assert bad.returncode == 1 and "unknown backend 'tensorflow'" in bad.stderr
+
+
+def _other_value(value):
+    """A different value of a network param's kind: what a person might pass the network class."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 3
+    if isinstance(value, float):
+        return value / 2
+    return None
+
+
+def _class_arguments_against_set(spec, tmp_path):
+    """For each network param the emitted network class takes: the class built with another value
+    of it against archspec.build with that value set; their parameter shapes and outputs' shapes agree."""
+    from archspec.codegen import load_source
+
+    emitted = archspec.emit(spec)
+    network = getattr(load_source(emitted), emitted.entry)
+    report = api.shapes(spec)
+    x = example_input(report, batch=2)
+    import inspect
+
+    taken = {n: p.default for n, p in inspect.signature(network).parameters.items() if n != "self"}
+    for name, default in taken.items():
+        value = _other_value(default)
+        if value is None:
+            continue
+        ours = network(**{name: value}).eval()
+        expected = archspec.build(spec, **{name: value}).eval()
+        assert {k: v.shape for k, v in ours.state_dict().items()} == {
+            k: v.shape for k, v in expected.state_dict().items()
+        }, (spec, name)
+        with torch.no_grad():
+            assert ours(x).shape == expected(x).shape, (spec, name)
+    return taken
+
+
+def test_the_network_class_takes_only_params_every_value_follows(spec_path, tmp_path):
+    _class_arguments_against_set(spec_path, tmp_path)
+
+
+def test_a_param_a_later_size_is_made_of_is_written_as_its_value(tmp_path):
+    """The network class takes a param only if the sizes made from it are written in its terms: a
+    width that sets a convolution's channels, flattened into a linear layer's features, is not."""
+    spec = {
+        "archspec": 1,
+        "name": "w1",
+        "input": ["N", 3, 28, 28],
+        "params": {"width": 16, "classes": 10, "rate": 0.25, "k": 5},
+        "network": {
+            "features": "conv(width, k) -> relu -> maxpool(2) -> dropout(rate)",
+            "more": "conv(width, 1) -> relu",
+            "head": "flatten -> linear(classes)",
+        },
+    }
+    assert _class_arguments_against_set(spec, tmp_path) == {"classes": 10, "rate": 0.25}
+    chain = dict(spec, params={"width": 16, "classes": 10}, network="conv(width, 3) -> relu -> conv(width, 1)")
+    assert _class_arguments_against_set(chain, tmp_path) == {"width": 16}
