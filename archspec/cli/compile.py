@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from archspec.cli.options import MaxActivationOpt, MaxParamsOpt, SetOpt
+from archspec.cli.options import MaxActivationOpt, MaxParamsOpt, SetOpt, known_backend
 from archspec.errors import SpecError, SpecErrors
 
 
@@ -19,20 +19,26 @@ def compile_spec(
     spec: Annotated[
         Path, typer.Argument(help="A spec file (.yaml, .yml or .json).", show_default=False, metavar="SPEC")
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write (e.g. model.py).")],
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The file to write (e.g. model.py).")],
     backend: Annotated[
-        str, typer.Option("--backend", "-b", help="The backend: torch, or any installed one.")
+        str, typer.Option("--backend", "-b", metavar="NAME", help="torch, flax, onnx or any installed backend.")
     ] = "torch",
     weights: Annotated[
         Path | None,
-        typer.Option("--weights", "-w", help="Canonical safetensors weights to check against the network."),
+        typer.Option(
+            "--weights", "-w", metavar="FILE", help="Canonical safetensors weights to check against the network."
+        ),
     ] = None,
     sets: SetOpt = None,
     input: Annotated[
-        str | None, typer.Option("--input", "-i", help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic).")
+        str | None,
+        typer.Option(
+            "--input", "-i", metavar="SHAPE", help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic)."
+        ),
     ] = None,
     opset: Annotated[
-        int | None, typer.Option("--opset", help="ONNX opset (onnx only; default 17, read by most runtimes).")
+        int | None,
+        typer.Option("--opset", metavar="N", help="ONNX opset (onnx only; default 17, read by most runtimes)."),
     ] = None,
     fold_bn: Annotated[
         bool, typer.Option("--fold-bn", help="Fold each batchnorm into the convolution before it (onnx only).")
@@ -57,6 +63,7 @@ def compile_spec(
     from archspec.cli.main import _fail, parse_input, parse_sets
     from archspec.io import atomic_write_text
 
+    known_backend(backend)
     try:
         # Shapes first: an absurd network is refused before a backend (or its framework) loads.
         report = api.shapes(

@@ -36,9 +36,12 @@ SpecArg = Annotated[
     Path, typer.Argument(help="A spec file (.yaml, .yml or .json).", show_default=False, metavar="SPEC")
 ]
 InputOpt = Annotated[
-    str | None, typer.Option("--input", "-i", help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic).")
+    str | None,
+    typer.Option("--input", "-i", metavar="SHAPE", help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic)."),
 ]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table (for people) or json (for programs).")]
+FormatOpt = Annotated[
+    str, typer.Option("--format", "-f", metavar="table|json", help="table (for people) or json (for programs).")
+]
 
 
 def _version(value: bool) -> None:
@@ -157,7 +160,12 @@ def shapes(
     spec: SpecArg,
     input: InputOpt = None,
     sets: SetOpt = None,
-    depth: Annotated[int | None, typer.Option("--depth", "-d", min=1, help="Show rows down to this depth.")] = None,
+    depth: Annotated[
+        int | None,
+        typer.Option(
+            "--depth", "-d", min=1, metavar="N", help="Show rows down to this depth (1: the network's top-level steps)."
+        ),
+    ] = None,
     fmt: FormatOpt = "table",
     max_params: MaxParamsOpt = None,
     max_activation: MaxActivationOpt = None,
@@ -187,7 +195,9 @@ def shapes(
 
 @app.command()
 def schema(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to a file instead of stdout.")
+    ] = None,
 ) -> None:
     """Print the JSON Schema of spec files (for editor validation and completion).
 

@@ -15,6 +15,7 @@ MaxParamsOpt = Annotated[
     typer.Option(
         "--max-params",
         min=1,
+        metavar="N",
         help="Refuse networks with more learnable parameters than this (default 10,000,000,000).",
         show_default=False,
     ),
@@ -24,6 +25,7 @@ MaxActivationOpt = Annotated[
     typer.Option(
         "--max-activation",
         min=1,
+        metavar="N",
         help="Refuse networks with a tensor (the input included) of more elements than this "
         "(default 4,294,967,296; a symbolic batch counts as 1).",
         show_default=False,
@@ -33,3 +35,18 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", help="Override a network param: --set classes=100 (repeatable).", metavar="NAME=VALUE"),
 ]
+
+
+def known_backend(name: str, option: str = "--backend") -> str:
+    """``name`` if a backend is registered under it (without loading it), else a usage error."""
+    from archspec.backends import backend_entry_points
+    from archspec.errors import did_you_mean, one_of
+
+    points = backend_entry_points()
+    if name not in points:
+        suggestion = did_you_mean(name, points)
+        raise typer.BadParameter(
+            f"no backend '{name}'; installed: {one_of(points)}" + (f" ({suggestion})" if suggestion else ""),
+            param_hint=option,
+        )
+    return name

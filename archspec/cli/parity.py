@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archspec.cli.options import SetOpt
+from archspec.cli.options import SetOpt, known_backend
 from archspec.errors import SpecError, SpecErrors
 
 if TYPE_CHECKING:
@@ -26,28 +26,49 @@ def parity_spec(
         Path, typer.Argument(help="A spec file (.yaml, .yml or .json).", show_default=False, metavar="SPEC")
     ],
     backends: Annotated[
-        str, typer.Option("--backends", "-b", help="Comma-separated backends; the first is the reference.")
+        str,
+        typer.Option(
+            "--backends", "-b", metavar="A,B,...", help="Comma-separated backends; the first is the reference."
+        ),
     ] = "torch,flax",
     mode: Annotated[
-        str, typer.Option("--mode", help="eval, or train: one step with batch statistics (running stats compared).")
+        str,
+        typer.Option(
+            "--mode",
+            metavar="eval|train",
+            help="eval, or train: one step with batch statistics (running stats compared).",
+        ),
     ] = "eval",
     grad: Annotated[
         bool, typer.Option("--grad", help="Also compare gradients of sum(output * cotangent) for input and params.")
     ] = False,
-    device: Annotated[str, typer.Option("--device", help="cpu or cuda (TF32 off for fp32).")] = "cpu",
+    device: Annotated[
+        str, typer.Option("--device", metavar="cpu|cuda[:N]", help="cpu or cuda (TF32 off for fp32).")
+    ] = "cpu",
     dtype: Annotated[
         str,
-        typer.Option("--dtype", help="float32, or float64 to tell rounding (ill-conditioned nets) from real bugs."),
+        typer.Option(
+            "--dtype",
+            metavar="float32|float64",
+            help="float32, or float64 to tell rounding (ill-conditioned nets) from real bugs.",
+        ),
     ] = "float32",
-    batch: Annotated[int, typer.Option("--batch", min=1, help="Batch size of the seeded input.")] = 2,
-    atol: Annotated[float, typer.Option("--atol", min=0.0, help="Absolute tolerance.")] = 1e-4,
-    rtol: Annotated[float, typer.Option("--rtol", min=0.0, help="Tolerance relative to max|reference|.")] = 1e-4,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the weights, input and cotangent.")] = 0,
+    batch: Annotated[int, typer.Option("--batch", min=1, metavar="N", help="Batch size of the seeded input.")] = 2,
+    atol: Annotated[float, typer.Option("--atol", min=0.0, metavar="X", help="Absolute tolerance.")] = 1e-4,
+    rtol: Annotated[
+        float, typer.Option("--rtol", min=0.0, metavar="X", help="Tolerance relative to max|reference|.")
+    ] = 1e-4,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the weights, input and cotangent.")] = 0,
     sets: SetOpt = None,
     input: Annotated[
-        str | None, typer.Option("--input", "-i", help="Input shape, e.g. Nx3x64x64 (the batch comes from --batch).")
+        str | None,
+        typer.Option(
+            "--input", "-i", metavar="SHAPE", help="Input shape, e.g. Nx3x64x64 (the batch comes from --batch)."
+        ),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table (for people) or json (for programs).")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", metavar="table|json", help="table (for people) or json (for programs).")
+    ] = "table",
 ) -> None:
     """Run a spec through several backends with the same seeded weights and input; compare.
 
@@ -71,7 +92,7 @@ def parity_spec(
         raise typer.BadParameter("choose float32 or float64", param_hint="--dtype")
     if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
         raise typer.BadParameter(f"'{device}' is not a device: choose cpu, cuda or cuda:N", param_hint="--device")
-    names = [b.strip() for b in backends.split(",") if b.strip()]
+    names = [known_backend(b.strip(), "--backends") for b in backends.split(",") if b.strip()]
     try:
         report = parity(
             spec,

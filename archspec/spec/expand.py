@@ -475,6 +475,12 @@ def _signature(cls: type[Op]) -> str:
     return f"{cls.op_name}({', '.join(cls.positional())})"
 
 
+def _kind(value: Any) -> str:
+    """A value's kind in the spec language's words: ``an int``, ``a string``."""
+    kinds = {bool: "a boolean", int: "an int", float: "a number", str: "a string", list: "a list", dict: "a map"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def _shown(value: Any) -> str:
     """A value with its kind, as an error's 'found': ``the string '2'``, ``the list [True]``."""
     kinds = {str: "the string", bool: "the boolean", int: "the int", float: "the number", list: "the list"}
@@ -537,9 +543,9 @@ def resolve_params(spec: Spec, overrides: Mapping[str, Any], file: str) -> dict[
         old = params[key]
         if old is not None and type(old) is not type(value) and not (isinstance(old, float) and type(value) is int):
             raise SpecError(
-                f"--set {key}: the spec's value is a {type(old).__name__}, the new one a {type(value).__name__}",
+                f"--set {key}: the spec's value is {_kind(old)}, the new one {_kind(value)}",
                 spec.locs.get(f"params.{key}") or Location(file),
-                expected=f"a {type(old).__name__} like {old!r}",
+                expected=f"{_kind(old)} like {old!r}",
                 found=repr(value),
             )
         params[key] = value

@@ -150,7 +150,7 @@ def test_outputs_that_cannot_be_written_are_spec_errors(tmp_path: Path, cli: Any
         (["shapes", "."], 1, "expected a spec file, found a directory"),
         (["shapes", "README.md"], 1, "unknown spec file type '.md'"),
         (["check", "pyproject.toml"], 1, "unknown spec file type '.toml'"),
-        (["compile", LENET, "-o", "x.py", "--backend", "tensorflow"], 1, "unknown backend 'tensorflow'"),
+        (["compile", LENET, "-o", "x.py", "--backend", "tensorflow"], 2, "no backend 'tensorflow'; installed"),
         (["compile", LENET, "-o", "x.py", "--weights", "missing.safetensors"], 1, "does not exist"),
         (["shapes", LENET, "--input", "1x-1"], 2, "is not a shape like"),
         (["shapes", LENET, "--set", "c=__import__('os')"], 2, "is not a literal value"),

@@ -237,9 +237,9 @@ def test_set_overrides_params(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"classes": "ten"}, "--set classes: the spec's value is a int, the new one a str"),
-        ({"classes": 10.0}, "the new one a float"),
-        ({"classes": True}, "the new one a bool"),
+        ({"classes": "ten"}, "--set classes: the spec's value is an int, the new one a string"),
+        ({"classes": 10.0}, "the new one a number"),
+        ({"classes": True}, "the new one a boolean"),
         ({"clases": 3}, "unknown param 'clases' in --set"),
     ],
 )
