@@ -62,6 +62,14 @@ class SpecError(Exception):
             trace=self.trace or tuple(trace or ()),
         )
 
+    def called_from(self, block: str, arguments: Iterable[tuple[str, object]], loc: Location | None) -> SpecError:
+        """Add a note of the block call whose body this error is in: the argument values and
+        where the call is (the error's own location is inside the block, often in a library)."""
+        if loc is None:
+            return self
+        shown = ", ".join(f"{name}={_short(repr(value))}" for name, value in arguments)
+        return replace(self, notes=(*self.notes, f"{block}({shown}) is called at {loc}"))
+
     def render(self, color: bool = False, snippet: bool = True) -> str:
         """Format as ``file:line:col: error: message`` followed by details."""
         red, bold, dim, reset = ("\x1b[31m", "\x1b[1m", "\x1b[2m", "\x1b[0m") if color else ("",) * 4
@@ -81,6 +89,10 @@ class SpecError(Exception):
             if excerpt:
                 lines.append(f"{dim}{excerpt}{reset}")
         return "\n".join(lines)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def exception_attrs_settable(cls: type[_E]) -> type[_E]:

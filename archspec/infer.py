@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from archspec.errors import SpecError
-from archspec.ir import GRAPH_INPUT, Graph, Shape, TensorType
+from archspec.ir import GRAPH_INPUT, Graph, ScopeKind, Shape, TensorType
 
 #: Bounds that refuse absurd networks before any backend allocates a byte: learnable
 #: parameters in all (10^10, 40 GB as float32), and elements of any one tensor, the input
@@ -143,7 +143,7 @@ def infer_shapes(graph: Graph, *, max_params: int | None = None, max_activation:
             macs = node.op.macs(inputs, out)
         except SpecError as exc:
             spot = dict(node.attr_locs).get(getattr(exc, "attr", None) or "")
-            raise exc.with_context(spot or node.loc, node.trace) from None
+            raise _in_calls(exc.with_context(spot or node.loc, node.trace), graph, node.name) from None
         for d in out.shape:
             if isinstance(d, int) and d <= 0:
                 raise SpecError(
@@ -205,3 +205,11 @@ def _rows(graph: Graph, info: dict[str, NodeInfo]) -> tuple[Row, ...]:
         p, b, m = totals[path]
         rows.append(Row(path, op, shape, p, b, m, path.count(".") + 1))
     return tuple(rows)
+
+
+def _in_calls(exc: SpecError, graph: Graph, path: str) -> SpecError:
+    """``exc`` with a note for each block call the node at ``path`` is inside, innermost first."""
+    calls = [s for s in graph.scopes if s.kind is ScopeKind.BLOCK and (path + ".").startswith(s.path + ".")]
+    for scope in sorted(calls, key=lambda s: -len(s.path)):
+        exc = exc.called_from(scope.label, scope.args, scope.loc)
+    return exc

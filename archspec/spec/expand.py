@@ -256,6 +256,8 @@ class Expander:
         try:
             # Lexical scope: a block's body sees the network params and its own arguments only.
             out = self.expand(block.body, path, xs, {**self.params, **bound}, trace)
+        except SpecError as exc:
+            raise exc.called_from(name, bound.items(), call.loc) from None
         finally:
             self.stack.pop()
         arg_exprs = _arg_sources([p.name for p in block.params], call)

@@ -287,3 +287,26 @@ def test_python_api(name: str) -> None:
     assert loc is not None
     line, column = (loc.line, loc.column) if loc.line > 0 else (None, None)
     _check(case, name, err.message, loc.file, line, column, err.trace, err.hint)
+
+
+@pytest.mark.parametrize(
+    ("spec", "notes"),
+    [
+        (  # an expression error while the block is expanded, in a library
+            CASES_DIR / "block_error_in_library.yaml",
+            [r"inception\(c1=128, c2=\[128, 192\], c3=\[32\], c4=64\) is called at .*block_error_in_library.yaml:10:7"],
+        ),
+        (  # a shape error found after expansion, two calls deep: innermost first
+            Path(__file__).resolve().parent / "calls" / "shape_error_in_block.yaml",
+            [r"unit\(c=32\) is called at .*shape_error_in_block.yaml:10:7$", r"stage\(c=32\) is called at .*:13:9$"],
+        ),
+    ],
+)
+def test_an_error_inside_a_block_says_where_the_block_is_called_and_with_what(spec: Path, notes: list[str]) -> None:
+    with pytest.raises(archspec.SpecError) as info:
+        archspec.shapes(spec)
+    calls = [note for note in info.value.notes if " is called at " in note]
+    assert len(calls) == len(notes), info.value.notes
+    for note, pattern in zip(calls, notes, strict=True):
+        assert re.search(pattern, note), note
+    assert "  note: " + calls[0] in _run("check", str(spec)).stderr
