@@ -72,9 +72,13 @@ def compile_spec(
         chosen = get_backend(backend)
         export_file = getattr(chosen, "export_file", None)  # backends whose artefact is a model file (onnx)
         if export_file is not None:
+            if output.suffix.lower() != ".onnx":
+                typer.echo(f"note: {output} gets an ONNX model (binary), not source", err=True)
             message = export_file(report.graph, report, output, weights=weights, opset=opset, fold_bn=fold_bn)
             typer.echo(message, err=True)
             return
+        if output.suffix.lower() == ".onnx":
+            typer.echo(f"note: {output} gets {backend} source; --backend onnx writes an ONNX model", err=True)
         if opset is not None or fold_bn:
             raise typer.BadParameter(f"--opset and --fold-bn are for --backend onnx, not {backend}")
         with_weights = getattr(chosen, "emit_with_weights", None)  # source that can load its weights (torch)
@@ -88,5 +92,11 @@ def compile_spec(
         _fail(exc)
         raise typer.Exit(1) from None
     atomic_write_text(output, emitted.source)
-    loads = f"; load_weights({emitted.entry}()) reads {weights}" if weights is not None and with_weights else ""
+    loads = ""
+    if weights is not None:
+        loads = (
+            f"; load_weights({emitted.entry}()) reads {weights}"
+            if with_weights
+            else f"; {weights} fits it: the {backend} backend's load_weights loads it"
+        )
     typer.echo(f"wrote {output} ({emitted.entry}, {report.total_params:,} params{loads})", err=True)

@@ -175,3 +175,15 @@ def test_check_reports_errors_inside_a_library(tmp_path: Path) -> None:
     result = run("check", str(lib))
     assert result.returncode == 1
     assert f"{lib}:4:" in result.stderr
+
+
+def test_compile_notes_an_output_name_that_suggests_the_other_kind_of_file(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    lenet = str(ROOT / "specs" / "lenet_bn.yaml")
+    result = run("compile", lenet, "-o", str(tmp_path / "model.onnx"))
+    assert result.returncode == 0 and "gets torch source; --backend onnx writes an ONNX model" in result.stderr
+    result = run("compile", lenet, "-b", "onnx", "-o", str(tmp_path / "model.py"))
+    assert result.returncode == 0 and "gets an ONNX model (binary), not source" in result.stderr
+    result = run("compile", lenet, "-o", str(tmp_path / "model.py"))
+    assert result.returncode == 0 and "note:" not in result.stderr
