@@ -14,6 +14,7 @@ from archspec.errors import SpecError
 from archspec.infer import ShapeReport
 from archspec.ir import Graph
 from archspec.ops import Op
+from archspec.ops.norm import BatchNorm
 from archspec_onnx import weights as _weights
 from archspec_onnx._lowering import DEFAULT_OPSET, LOWERINGS
 from archspec_onnx._model import OnnxModel
@@ -78,7 +79,10 @@ class OnnxBackend:
         """Write ``output`` (``.onnx``, plus ``.onnx.data`` beyond 2 GB); returns what was written, for people."""
         model = self.build(graph, report, weights, opset=opset or DEFAULT_OPSET, fold_bn=fold_bn)
         files = model.save(output)
-        folded = f", {len(model.exported.folded)} batchnorms folded" if fold_bn else ""
+        folded = ""
+        if fold_bn:
+            total = sum(isinstance(node.op, BatchNorm) for node in graph.nodes)
+            folded = f", {len(model.exported.folded)} of {total} batchnorms folded into the convolutions before them"
         origin = (
             f"weights from {weights}"
             if weights is not None
