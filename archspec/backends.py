@@ -251,13 +251,15 @@ def build(
     max_activation: int | None = None,
     options: Mapping[str, Any] | None = None,
     cache: bool = True,
-    **params: Any,
+    params: Mapping[str, Any] | None = None,
+    **overrides: Any,
 ) -> Any:
     """Compile ``spec`` (a path, mapping or loaded program) into ``backend``'s module.
 
-    ``params`` override network params (like ``--set``); ``weights`` is a canonical
-    safetensors file to load. A network over the bounds of :func:`archspec.infer.infer_shapes`
-    is refused before the backend allocates anything; ``max_params`` and ``max_activation``
+    Keyword ``overrides`` set network params (like ``--set``); ``params={...}`` does the same for
+    any name, one of this function's own (``cache``) included, as in :func:`archspec.shapes`.
+    ``weights`` is a canonical safetensors file to load. A network over the bounds of
+    :func:`archspec.infer.infer_shapes` is refused before the backend allocates anything; ``max_params`` and ``max_activation``
     raise them (like ``--max-params``). ``options`` go to the backend's own ``build``
     (flax: ``{"data_format": "NHWC"}``). The generated source of a backend that builds from
     source (torch, flax) is kept in the build cache (:mod:`archspec.cache`), so building the
@@ -265,6 +267,7 @@ def build(
 
         model = archspec.build("specs/googlenet.yaml", backend="torch", classes=100)
     """
+    params = {**(params or {}), **overrides}
     chosen = get_backend(backend)
     options = dict(options or {})
     _check_options(chosen, options)
@@ -284,9 +287,11 @@ def emit(
     max_params: int | None = None,
     max_activation: int | None = None,
     cache: bool = True,
-    **params: Any,
+    params: Mapping[str, Any] | None = None,
+    **overrides: Any,
 ) -> EmittedSource:
     """The source ``backend`` generates for ``spec`` (see :func:`build` for the arguments)."""
+    params = {**(params or {}), **overrides}
     return _emitted(get_backend(backend), spec, params, input_shape, max_params, max_activation, cache)
 
 

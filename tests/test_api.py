@@ -41,3 +41,17 @@ def test_in_memory_mapping_spec() -> None:
 def test_unknown_attribute() -> None:
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         archspec.nope  # noqa: B018
+
+
+def test_build_and_emit_take_params_as_a_mapping_too_for_names_of_their_own_arguments() -> None:
+    pytest.importorskip("torch")
+    spec = {
+        "archspec": 1,
+        "name": "named",
+        "input": ["N", 3, 8, 8],
+        "params": {"cache": 4, "width": 2},
+        "network": "conv(cache, 1) -> conv(width, 1)",
+    }
+    model = archspec.build(spec, params={"cache": 5}, width=3)
+    assert [tuple(p.shape) for p in model.parameters()][::2] == [(5, 3, 1, 1), (3, 5, 1, 1)]
+    assert "def __init__(self, cache=5, width=2)" in archspec.emit(spec, params={"cache": 5}).source
