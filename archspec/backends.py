@@ -259,10 +259,10 @@ def build(
     Keyword ``overrides`` set network params (like ``--set``); ``params={...}`` does the same for
     any name, one of this function's own (``cache``) included, as in :func:`archspec.shapes`.
     ``weights`` is a canonical safetensors file to load. A network over the bounds of
-    :func:`archspec.infer.infer_shapes` is refused before the backend allocates anything; ``max_params`` and ``max_activation``
-    raise them (like ``--max-params``). ``options`` go to the backend's own ``build``
-    (flax: ``{"data_format": "NHWC"}``). The generated source of a backend that builds from
-    source (torch, flax) is kept in the build cache (:mod:`archspec.cache`), so building the
+    :func:`archspec.infer.infer_shapes` is refused before the backend allocates anything;
+    ``max_params`` and ``max_activation`` raise them (like ``--max-params``). ``options`` go to
+    the backend's own ``build`` (flax: ``{"data_format": "NHWC"}``). The generated source of a
+    backend that builds from source (torch, flax) is kept in the build cache (:mod:`archspec.cache`), so building the
     same spec again skips straight to running it; ``cache=False`` bypasses it. Example::
 
         model = archspec.build("specs/googlenet.yaml", backend="torch", classes=100)
