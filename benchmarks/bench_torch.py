@@ -108,12 +108,13 @@ def forgetting(module_name: str) -> Callable[[], None]:
     """A function that makes this process forget what earlier builds left in memory: archspec's
     memos (parsed and analysed expressions, generated docstrings: keyed by text, they would
     otherwise be warm from the previous round's build of the same spec) and the generated module
-    ``module_name`` (so its source is compiled again). An uncached build after it pays what the
-    first build of a spec pays in a process that has built other specs."""
+    ``module_name`` (so its source is compiled again), but not what any build finds warm (the
+    build cache's fingerprint of archspec's code). An uncached build after it pays what the first
+    build of a spec pays in a process that has built other specs."""
     memos = [
         value
         for name, mod in list(sys.modules.items())
-        if name == "archspec" or name.startswith(("archspec.", "archspec_torch"))
+        if (name == "archspec" or name.startswith(("archspec.", "archspec_torch"))) and name != "archspec.cache"
         for value in vars(mod).values()
         if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == name
     ]
