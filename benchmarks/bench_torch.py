@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import median_time, ms, timed, verdict, write_section
+from _results import ms, timed, verdict, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "backends" / "torch" / "fixtures"))
@@ -153,12 +153,22 @@ def build_rows(quick: bool) -> tuple[list[str], list[float]]:
 
         # hand-written, cached build, uncached build (what the first build of a spec pays)
         t = timed([make, lambda spec=spec: archspec.build(spec), first_build], rounds, CLOCK, SAMPLE_SECONDS)
-        # Where an uncached archspec.build's time goes (each part timed alone, from cold memos, medians).
+        # Where an uncached archspec.build's time goes: each part from cold memos, timed in rotation
+        # with the hand-written constructor (so the machine's drift moves them alike), medians.
         module = load_source(emitted)
-        shapes = median_time(lambda spec=spec, f=forget: (f(), api.shapes(spec)), rounds, CLOCK)
-        emit = median_time(lambda r=report, f=forget: (f(), backend.emit(r.graph, r)), rounds, CLOCK)
-        construct = median_time(lambda m=module, e=emitted: getattr(m, e.entry)(), rounds, CLOCK)
-        run_source = median_time(lambda e=emitted: exec(compile(e.source, e.filename, "exec"), {}), rounds, CLOCK)
+        parts = timed(
+            [
+                make,
+                lambda spec=spec, f=forget: (f(), api.shapes(spec)),
+                lambda r=report, f=forget: (f(), backend.emit(r.graph, r)),
+                lambda m=module, e=emitted: getattr(m, e.entry)(),
+                lambda e=emitted: exec(compile(e.source, e.filename, "exec"), {}),
+            ],
+            rounds,
+            CLOCK,
+            SAMPLE_SECONDS,
+        )
+        shapes, emit, construct, run_source = parts.medians[1:]
         ratios.append(t.ratios[1])
         rows.append(
             f"| {name} | {ms(t.medians[0])} | {ms(t.medians[1])} | {t.ratios[1]:.2f} | {t.q1[1]:.2f} to {t.q3[1]:.2f} "
@@ -233,7 +243,8 @@ def main() -> None:
         "source (compiling it), then constructing the generated classes, which costs what constructing the "
         "hand-written ones does (mostly torch's random initialisation). Each uncached build starts with the "
         "process's memos of earlier builds cleared (analysed expressions, the generated module), so repeating "
-        "it does not flatter it; the last four columns are its parts, timed alone the same way.",
+        "it does not flatter it; the last four columns are its parts, each timed the same way, in rotation "
+        "with the hand-written constructor.",
         "",
         "| spec | hand-written | cached build | ratio | middle half | | uncached build | ratio | middle half | "
         "| spec to shapes | emit | construct | run source |",
