@@ -91,6 +91,8 @@ class ClassState:
 
     env: Env
     sizes: dict[str, Term]
+    #: The class's label (a block's name, a step's key): names the unnamed classes inside it.
+    label: str = ""
     in_param: str | None = None
     terms: list[Term] = field(default_factory=list)
     #: Keyword arguments the class takes only to hand them to its layers (Flax's ``rngs``).
@@ -223,7 +225,7 @@ class ClassEmitter:
     # ---------------------------------------------------------------- classes
     def _class(self, tree: TreeNode, values: dict[str, Any], label: str, root: bool = False) -> ClassRef:
         """Write (or reuse) the class for composite ``tree`` whose body sees ``values``."""
-        state = ClassState(Env(values), {})
+        state = ClassState(Env(values), {}, label=label)
         in_param = None
         in_types = [self._type(i) for i in tree.inputs]
         if len(in_types) == 1 and not root and _size(in_types[0]) is not None:
@@ -374,7 +376,7 @@ class ClassEmitter:
             given = {p: state.env.term(arguments[p], sources.get(p)) for p in ref.params if p != ref.in_param}
         else:  # an unnamed composite sees the parameters of the class around it
             values = {k: v for k, v in state.env.values.items() if k != state.in_param}
-            ref = self._class(tree, values, _anonymous_label(tree))
+            ref = self._class(tree, values, _anonymous_label(tree, state.label))
             given = {p: state.env.name(p) for p in ref.params if p != ref.in_param}
         if ref.in_param is not None:
             given[ref.in_param] = state.sizes[tree.inputs[0]]
@@ -528,9 +530,12 @@ def _first_node(tree: TreeNode) -> Node | None:
     return None
 
 
-def _anonymous_label(tree: TreeNode) -> str:
+def _anonymous_label(tree: TreeNode, around: str) -> str:
+    """A name for an unnamed composite: its step's key, else what it does in the class around it
+    (``residual_add``: the add of a residual block, not one more ``Add``)."""
     if tree.merge is not None:
-        return tree.merge.op_name
+        op = tree.merge.op_name
+        return f"{around}_{op}" if around.isidentifier() and around.rsplit("_", 1)[-1] != op else op
     return tree.key if tree.key.isidentifier() else (tree.scope.label if tree.scope else "layers")
 
 
