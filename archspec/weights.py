@@ -74,7 +74,8 @@ def check_tensors(expected: Mapping[str, Described], found: Mapping[str, Describ
         raise SpecError(
             f"{source} do not match the network: {len(notes)} problem{'s' if len(notes) != 1 else ''}, nothing loaded",
             notes=tuple(notes),
-            hint="weights are named by spec path, e.g. b3.0.branch2.2.weight; see `archspec shapes` for the paths",
+            hint="weights are named by spec path, e.g. b3.0.branch2.2.weight; "
+            "`archspec shapes --format json` lists every path",
         )
 
 
