@@ -183,7 +183,10 @@ def shapes(
             spec, parse_sets(sets), parse_input(input), max_params=max_params, max_activation=max_activation
         )
     except (SpecError, SpecErrors) as exc:
-        _fail(exc)
+        if fmt == "json":  # for programs, as check's: the errors as data, on stdout
+            typer.echo(json.dumps({"file": str(spec), "ok": False, "errors": _errors_json(exc)}, indent=2))
+        else:
+            _fail(exc)
         raise typer.Exit(1) from None
     if fmt == "json":
         typer.echo(json.dumps(report.to_dict(depth)))
@@ -269,6 +272,7 @@ def _errors_json(exc: SpecError | SpecErrors) -> list[dict[str, Any]]:
             "expected": e.expected,
             "found": e.found,
             "hint": e.hint,
+            "notes": list(e.notes),
         }
         for e in errors
     ]

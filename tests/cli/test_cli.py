@@ -187,3 +187,15 @@ def test_compile_notes_an_output_name_that_suggests_the_other_kind_of_file(tmp_p
     assert result.returncode == 0 and "gets an ONNX model (binary), not source" in result.stderr
     result = run("compile", lenet, "-o", str(tmp_path / "model.py"))
     assert result.returncode == 0 and "note:" not in result.stderr
+
+
+def test_shapes_in_json_reports_errors_as_json_like_check(tmp_path: Path) -> None:
+    spec = tmp_path / "seq.yaml"
+    spec.write_text("archspec: 1\nname: seq\ninput: [N, 3, 32]\nnetwork: conv(16, 3)\n")
+    result = run("shapes", str(spec), "--format", "json")
+    assert result.returncode == 1 and result.stderr == ""
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and data["file"] == str(spec)
+    (error,) = data["errors"]
+    assert (error["line"], error["column"], error["hint"]) == (4, 10, "a 3-D input takes 'conv1d'")
+    assert error["notes"] == [] and json.loads(run("check", str(spec), "-f", "json").stdout)[0]["errors"] == [error]
