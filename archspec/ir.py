@@ -96,6 +96,9 @@ class Scope:
     loc: Location | None = None
     #: For a block call, the expressions its arguments were given by, in the caller's scope.
     arg_exprs: tuple[tuple[str, str], ...] = ()
+    #: The block call this one's body is, when it is nothing else (same path: ``if`` picking one
+    #: call, a block that renames another); its arguments are what that body's layers read.
+    inner: Scope | None = None
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,8 @@ def build_tree(graph: Graph) -> TreeNode:
         parent.node = node
     for scope in graph.scopes:
         if scope.path in by_path:
+            while scope.inner is not None:  # the block whose arguments the layers read
+                scope = scope.inner
             by_path[scope.path].scope = scope
     _fill(root, graph, is_root=True)
     return root

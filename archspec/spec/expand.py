@@ -261,7 +261,9 @@ class Expander:
         finally:
             self.stack.pop()
         arg_exprs = _arg_sources([p.name for p in block.params], call)
-        scope = Scope(path, ScopeKind.BLOCK, name, out, tuple(bound.items()), call.loc, arg_exprs)
+        inner = self.scopes.get(path)
+        inner = inner if inner is not None and inner.kind is ScopeKind.BLOCK else None
+        scope = Scope(path, ScopeKind.BLOCK, name, out, tuple(bound.items()), call.loc, arg_exprs, inner)
         self.scopes[path] = scope  # a block names its path, over the seq/concat inside it
         return out
 
