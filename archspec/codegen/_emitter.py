@@ -429,6 +429,8 @@ class ClassEmitter:
                 state.fixed |= names
         if out_size.is_literal and size_field is None:  # a size from its inputs' written as a number (flatten)
             state.fixed |= {n for size in sizes for n in size.names}
+        if len({size.source for size in sizes}) > 1 and not isinstance(node.op, Concat):
+            state.fixed |= {n for size in sizes for n in size.names}  # an add holds only while its sizes agree
         return lowered
 
     def _out_size(self, node: Node, ctx: LoweringContext, sizes: tuple[Term, ...]) -> Term:

@@ -169,3 +169,14 @@ def test_a_param_a_later_size_is_made_of_is_written_as_its_value(tmp_path):
     assert _class_arguments_against_set(spec, tmp_path) == {"classes": 10, "rate": 0.25}
     chain = dict(spec, params={"width": 16, "classes": 10}, network="conv(width, 3) -> relu -> conv(width, 1)")
     assert _class_arguments_against_set(chain, tmp_path) == {"width": 16}
+    # an add of a branch in the param's terms and one of a fixed size holds only at equal sizes
+    residual = {"add": ["conv(width, 3, padding=1)", "identity"]}
+    fixed = dict(spec, input=["N", 16, 8, 8], params={"width": 16}, network=residual)
+    assert _class_arguments_against_set(fixed, tmp_path) == {}
+    dag = {
+        "a": "conv(width, 1)",
+        "b": {"in": "a", "do": "conv(width, 3, padding=1)"},
+        "c": {"in": ["a", "b"], "do": "add"},
+    }
+    follows = dict(fixed, network={"dag": dag})
+    assert _class_arguments_against_set(follows, tmp_path) == {"width": 16}
