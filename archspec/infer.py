@@ -210,6 +210,10 @@ def _rows(graph: Graph, info: dict[str, NodeInfo]) -> tuple[Row, ...]:
 def _in_calls(exc: SpecError, graph: Graph, path: str) -> SpecError:
     """``exc`` with a note for each block call the node at ``path`` is inside, innermost first."""
     calls = [s for s in graph.scopes if s.kind is ScopeKind.BLOCK and (path + ".").startswith(s.path + ".")]
-    for scope in sorted(calls, key=lambda s: -len(s.path)):
-        exc = exc.called_from(scope.label, scope.args, scope.loc)
+    for outer in sorted(calls, key=lambda s: -len(s.path)):
+        chain = [outer]  # a block whose body is another block's call: that call, then this one
+        while chain[0].inner is not None:
+            chain.insert(0, chain[0].inner)
+        for scope in chain:
+            exc = exc.called_from(scope.label, scope.args, scope.loc)
     return exc

@@ -300,6 +300,10 @@ def test_python_api(name: str) -> None:
             Path(__file__).resolve().parent / "calls" / "shape_error_in_block.yaml",
             [r"unit\(c=32\) is called at .*shape_error_in_block.yaml:10:7$", r"stage\(c=32\) is called at .*:13:9$"],
         ),
+        (  # a block whose body is just another block's call (the same path): both calls
+            Path(__file__).resolve().parent / "calls" / "shape_error_in_renamed_block.yaml",
+            [r"unit\(c=32\) is called at .*:9:15$", r"wrapper\(c=32\) is called at .*:12:9$"],
+        ),
     ],
 )
 def test_an_error_inside_a_block_says_where_the_block_is_called_and_with_what(spec: Path, notes: list[str]) -> None:
