@@ -386,7 +386,7 @@ class ClassEmitter:
         for param in ref.fixed:
             state.fixed |= given[param].names
         if tree.is_block and tree.scope is not None:  # arguments the spec computes but are written as numbers
-            state.fixed |= {n for p in ref.params if given[p].is_literal for n in _reads(sources.get(p), state.env)}
+            state.fixed |= {n for p in ref.params if given[p].is_literal for n in state.env.term_names(sources.get(p))}
         out_value = _size(self._type(tree.output))
         if ref.out_size is not None:
             out_size = state.env.substitute(out_value, ref.out_size.expr, given)
@@ -416,7 +416,7 @@ class ClassEmitter:
         out_size = state.sizes[node.name] = self._out_size(node, ctx, sizes)
         size_field = _size_field(type(node.op))
         for attr, source in node.exprs:
-            names = _reads(source, state.env)
+            names = state.env.term_names(source)
             if not names:
                 continue
             if attr == size_field:
@@ -492,11 +492,6 @@ class ClassEmitter:
     def _type(self, name: str) -> TensorType:
         info = self.report.info.get(name)
         return info.output if info is not None else self.graph.input
-
-
-def _reads(source: str | None, env: Env) -> set[str]:
-    """The parameters of ``env`` a spec expression reads."""
-    return set(env.term_names(source)) if source is not None else set()
 
 
 @functools.cache

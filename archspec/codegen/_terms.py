@@ -183,19 +183,18 @@ class Env:
 
     def __init__(self, values: Mapping[str, Any]) -> None:
         self.values = {k: v for k, v in values.items() if is_free_identifier(k)}
-        self.used: set[str] = set()
 
     def literal(self, value: Any) -> Term:
         return Term(value)
 
     def name(self, name: str) -> Term:
         """The parameter ``name`` itself as a term."""
-        self.used.add(name)
         return Term(self.values[name], parameter(name))
 
-    def term_names(self, source: str) -> frozenset[str]:
-        """The parameters here that spec expression ``source`` reads (none if it does not parse)."""
-        expression = _analysed(source)
+    def term_names(self, source: str | None) -> frozenset[str]:
+        """The parameters here that spec expression ``source`` reads (none if there is none or it
+        does not parse)."""
+        expression = _analysed(source) if source is not None else None
         return expression.names & self.values.keys() if expression is not None else frozenset()
 
     def term(self, value: Any, source: str | None) -> Term:
@@ -218,7 +217,6 @@ class Env:
             return Term(value)
         if not same_value(result, value):
             return Term(value)
-        self.used |= names
         return Term(value, expression)
 
     def sum(self, value: Any, terms: list[Term]) -> Term:
