@@ -14,6 +14,7 @@ list of calls, so the user gets what they wrote.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import json
 import re
@@ -128,9 +129,7 @@ def text_digest(text: str) -> str:
 def load_yaml_text(text: str, file: str = "<string>") -> Document:
     """Parse YAML text; see the module docstring for what is refused."""
     try:
-        if _maybe_deep(text):
-            _check_nesting(text, file)
-        root = yaml.compose(text, Loader=_LOADER)
+        root = _compose(text, file)
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, file, text) from None
     except yaml.YAMLError as exc:
@@ -145,9 +144,43 @@ def load_yaml_text(text: str, file: str = "<string>") -> Document:
     return doc
 
 
+def _compose(text: str, file: str) -> Node | None:
+    """``text`` composed by libyaml, with the nesting bound checked first where libyaml's
+    recursion could overflow the C stack, and always before one of YAML's own errors: some
+    PyYAML versions (6.0.4) refuse deep nesting themselves, with their own limit and words,
+    and a text nested past :data:`MAX_DEPTH` is refused by archspec's rule, whatever the
+    library's version."""
+    if _maybe_deep(text):
+        _check_nesting(text, file)
+    try:
+        return yaml.compose(text, Loader=_LOADER)
+    except yaml.YAMLError:
+        _check_nesting(text, file)
+        raise
+
+
 def _check_nesting(text: str, file: str) -> None:
-    """Refuse ``text`` at the first collection nested deeper than :data:`MAX_DEPTH`, reading
-    the parser's events (no recursion, so no depth can overflow a stack)."""
+    """Refuse ``text`` at the first collection nested deeper than :data:`MAX_DEPTH`.
+
+    A YAML error the library raises before that depth is reached in its event stream (its own
+    nesting limit: its scanner reads a run of opening brackets ahead of the events) is looked
+    behind: the text up to where the library stopped is measured, and the library's error is
+    raised only if the bound is not crossed there.
+    """
+    try:
+        _measure_nesting(text, file)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None and 0 < mark.index < len(text):
+            # The cut text ends mid-document: only a crossing of the bound counts there.
+            with contextlib.suppress(yaml.YAMLError):
+                _measure_nesting(text[: mark.index], file)
+        raise
+
+
+def _measure_nesting(text: str, file: str) -> None:
+    """Read the parser's events (no recursion, so no depth can overflow a stack) and refuse
+    the first collection nested deeper than :data:`MAX_DEPTH`."""
     depth = 0
     for event in yaml.parse(text, Loader=_LOADER):
         if isinstance(event, yaml.CollectionStartEvent):

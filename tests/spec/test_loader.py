@@ -193,6 +193,45 @@ def test_depth_limit_yaml() -> None:
     assert "nested deeper" in refused("- " * 5_000 + "x").message
 
 
+def _strict_yaml_library(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    """Make PyYAML behave as a version with its own nesting limit: it refuses a text nested
+    deeper than ``limit`` before producing any event, as PyYAML 6.0.4's scanner does."""
+    import yaml
+
+    real_parse, real_compose = yaml.parse, yaml.compose
+
+    def refuse_deep(text: str) -> None:
+        depth = 0
+        for index, char in enumerate(text):
+            depth += (char in "[{") - (char in "]}")
+            if depth > limit:
+                mark = yaml.Mark("<text>", index, 0, index, None, None)
+                raise yaml.scanner.ScannerError(None, None, "exceeded maximum nesting depth", mark)
+
+    def parse(text: str, Loader: type) -> object:
+        refuse_deep(text)
+        return real_parse(text, Loader=Loader)
+
+    def compose(text: str, Loader: type) -> object:
+        refuse_deep(text)
+        return real_compose(text, Loader=Loader)
+
+    monkeypatch.setattr(yaml, "parse", parse)
+    monkeypatch.setattr(yaml, "compose", compose)
+
+
+@pytest.mark.parametrize("depth", [loader.MAX_DEPTH + 40, 50_000])
+def test_depth_limit_is_archspecs_whatever_the_yaml_library_refuses_itself(
+    monkeypatch: pytest.MonkeyPatch, depth: int
+) -> None:
+    _strict_yaml_library(monkeypatch, limit=loader.MAX_DEPTH + 20)
+    err = refused("a: " + "[" * depth + "]" * depth)
+    assert err.message == f"YAML nested deeper than {loader.MAX_DEPTH} levels"
+    assert at(err) == (1, 3 + loader.MAX_DEPTH)  # the bracket that crosses the bound (the mapping is level 1)
+    # below the bound, the library's own refusal of broken text still comes through as invalid YAML
+    assert refused("a: [[[x]").message.startswith("invalid YAML")
+
+
 def test_depth_limit_json() -> None:
     deep = '{"a": ' + "[" * (loader.MAX_DEPTH + 5) + "]" * (loader.MAX_DEPTH + 5) + "}"
     assert "nested deeper" in refused(deep, "f.json").message
