@@ -17,7 +17,9 @@ import bisect
 import contextlib
 import hashlib
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,8 @@ class Document:
     #: :func:`text_digest` of the text parsed (empty for in-memory data): what the build cache
     #: checks a file against.
     digest: str = ""
+    #: Bytes of UTF-8 text read (0 for in-memory data): what bounds on many files add up.
+    size: int = 0
 
     def loc(self, path: Path_) -> Location:
         """The location of the value at ``path``, or of its nearest located ancestor."""
@@ -78,47 +82,87 @@ class Document:
         return Location(self.file)
 
 
-def read_spec_text(path: str | Path) -> str:
-    """A spec file's text, refused (SpecError) when it is missing, a folder, over
-    MAX_FILE_BYTES or not UTF-8; newlines read as Python's text mode reads them."""
+def read_spec_text(path: str | Path, limit: int | None = None) -> str:
+    """A spec file's text, refused (SpecError) when it is missing, not a regular file (a folder,
+    a FIFO, a device: nothing is opened that could block or never end), over ``limit`` bytes
+    (:data:`MAX_FILE_BYTES`) or not UTF-8; newlines read as Python's text mode reads them.
+
+    The file is opened without blocking and checked again through its descriptor, so a path
+    swapped for a FIFO after the first look is refused too, and at most ``limit + 1`` bytes are
+    read whatever size the file system reports."""
     file = str(path)
-    p = Path(path)
+    limit = MAX_FILE_BYTES if limit is None else limit
+    _check_regular_file(path)
     try:
-        size = p.stat().st_size
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            _require_regular(os.fstat(handle.fileno()), file)
+            data = handle.read(limit + 1)
     except OSError as exc:
         raise SpecError(f"cannot read spec file: {exc.strerror or exc}", Location(file)) from None
-    if p.is_dir():
-        raise SpecError("expected a spec file, found a directory", Location(file))
-    if size > MAX_FILE_BYTES:
+    if len(data) > limit:
         raise SpecError(
-            f"spec file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}",
+            f"spec file is over the limit of {limit:,} bytes",
             Location(file),
             hint="spec files describe networks, not weights; keep data out of them",
         )
     try:
-        return p.read_text(encoding="utf-8")
+        text = data.decode("utf-8-sig")  # a byte-order mark is no part of the text, in YAML or JSON
     except UnicodeDecodeError as exc:
         raise SpecError(f"spec file is not UTF-8 text ({exc.reason})", Location(file)) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # as text mode's universal newlines
+
+
+def _check_regular_file(path: str | Path) -> None:
+    """Refuse ``path`` (SpecError) unless it names a regular file, following symlinks."""
+    file = str(path)
+    try:
+        info = os.stat(path)
     except OSError as exc:
         raise SpecError(f"cannot read spec file: {exc.strerror or exc}", Location(file)) from None
+    except ValueError as exc:  # a NUL byte in the path
+        raise SpecError(f"cannot read spec file: {exc}", Location(file)) from None
+    _require_regular(info, file)
 
 
-def load_file(path: str | Path) -> Document:
-    """Load a ``.yaml``/``.yml``/``.json`` spec file; raise :class:`SpecError` on any problem."""
+def _require_regular(info: os.stat_result, file: str) -> None:
+    if stat.S_ISREG(info.st_mode):
+        return
+    kind = (
+        "a directory"
+        if stat.S_ISDIR(info.st_mode)
+        else "a FIFO (named pipe)"
+        if stat.S_ISFIFO(info.st_mode)
+        else "a device"
+        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+        else "a socket"
+        if stat.S_ISSOCK(info.st_mode)
+        else "not a regular file"
+    )
+    raise SpecError(
+        f"expected a spec file, found {kind}", Location(file), hint="give the path of a .yaml or .json file"
+    )
+
+
+def load_file(path: str | Path, limit: int | None = None) -> Document:
+    """Load a ``.yaml``/``.yml``/``.json`` spec file of at most ``limit`` bytes
+    (:data:`MAX_FILE_BYTES`); raise :class:`SpecError` on any problem."""
     file = str(path)
     p = Path(path)
-    text = read_spec_text(path)
+    _check_regular_file(path)
     suffix = p.suffix.lower()
-    if suffix in (".json", ".yaml", ".yml"):
-        doc = load_json_text(text, file) if suffix == ".json" else load_yaml_text(text, file)
-        doc.digest = text_digest(text)
-        return doc
-    raise SpecError(
-        f"unknown spec file type '{suffix or p.name}'",
-        Location(file),
-        expected=".yaml, .yml or .json",
-        found=suffix or "no suffix",
-    )
+    if suffix not in (".json", ".yaml", ".yml"):
+        raise SpecError(
+            f"unknown spec file type '{suffix or p.name}'",
+            Location(file),
+            expected=".yaml, .yml or .json",
+            found=suffix or "no suffix",
+        )
+    text = read_spec_text(path, limit)
+    doc = load_json_text(text, file) if suffix == ".json" else load_yaml_text(text, file)
+    doc.digest = text_digest(text)
+    doc.size = len(text.encode("utf-8", "surrogatepass"))
+    return doc
 
 
 def text_digest(text: str) -> str:

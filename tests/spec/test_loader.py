@@ -311,3 +311,67 @@ def test_invalid_json_is_located() -> None:
 
 def test_non_string_keys_are_refused() -> None:
     assert "plain names" in refused("? [a, b]\n: 1\n").message
+
+
+def _device_node(tmp_path: Path) -> Path | None:
+    """A character device like /dev/zero (major 1, minor 5), made in a temporary folder; None
+    where this user may not make one."""
+    import os
+    import stat
+
+    node = tmp_path / "zero.yaml"
+    try:
+        os.mknod(node, stat.S_IFCHR | 0o600, os.makedev(1, 5))
+    except (PermissionError, OSError):
+        return None
+    return node
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "symlink to a fifo", "symlink to a device"])
+def test_a_path_that_is_not_a_regular_file_is_refused_before_it_is_read(tmp_path: Path, kind: str) -> None:
+    import os
+
+    if "fifo" in kind:
+        target = tmp_path / "pipe.yaml"
+        os.mkfifo(target)  # opening it for reading would block until a writer comes: never here
+        found = "FIFO"
+    else:
+        made = _device_node(tmp_path)
+        if made is None:
+            pytest.skip("this user cannot make a device node")
+        target, found = made, "device"
+    path = target
+    if kind.startswith("symlink"):
+        path = tmp_path / "link.yaml"
+        path.symlink_to(target)
+    with pytest.raises(SpecError, match=f"expected a spec file, found a {found}") as info:
+        load_file(path)
+    assert info.value.loc == Location(str(path))
+
+
+def test_the_size_bound_holds_whatever_size_the_file_system_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    real_stat = os.stat
+    monkeypatch.setattr(loader, "MAX_FILE_BYTES", 100)
+    path = tmp_path / "big.yaml"
+    path.write_text("doc: " + "x" * 1000 + "\n")
+
+    def reports_empty(p: object, *args: object, **kwargs: object) -> os.stat_result:
+        info = real_stat(p, *args, **kwargs)  # type: ignore[arg-type]
+        return os.stat_result((info.st_mode, *info[1:6], 0, *info[7:]))  # st_size 0, as a device says
+
+    monkeypatch.setattr(loader.os, "stat", reports_empty)
+    with pytest.raises(SpecError, match="over the limit of 100 bytes"):
+        load_file(path)
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_a_byte_order_mark_is_accepted_in_yaml_and_json(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"net{suffix}"
+    path.write_bytes(b"\xef\xbb\xbf" + (b'{"a": 1}' if suffix == ".json" else b"a: 1\n"))
+    doc = load_file(path)
+    assert doc.data == {"a": 1}
+    assert doc.loc(("a",)).line == 1
