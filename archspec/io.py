@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -23,12 +24,46 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
+def check_output_path(path: str | Path) -> Path:
+    """``path`` as a file archspec may write, or a SpecError saying why not: something there
+    that is not a regular file (a folder, a FIFO, a device such as /dev/null, a socket) is never
+    replaced, since the rename that makes a write atomic would put a file in its place (run as
+    root, ``-o /dev/null`` once replaced the machine's /dev/null). A path that does not exist
+    yet is fine. Commands call it before any work; :func:`atomic_write` calls it again."""
+    target = Path(path)
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        return target
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte, a loop of symlinks
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise SpecError(f"cannot write {_shown(target)}: {reason}", Location(_shown(target))) from None
+    if stat.S_ISREG(info.st_mode):
+        return target
+    kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+    if stat.S_ISFIFO(info.st_mode):
+        kind = "a FIFO (named pipe)"
+    elif stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+        kind = "a device"
+    elif stat.S_ISSOCK(info.st_mode):
+        kind = "a socket"
+    raise SpecError(
+        f"cannot write {_shown(target)}: it is {kind}",
+        Location(_shown(target)),
+        hint="archspec writes regular files only, and never replaces anything else; nothing was written",
+    )
+
+
+def _shown(path: Path) -> str:
+    text = str(path)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], object], mode: int | None = None) -> None:
     """Call ``write(tmp_path)`` and move the result onto ``path`` only if it succeeds; the file
-    gets ``mode`` if given, else the mode a plain open() would give it."""
-    target = Path(path)
-    if target.is_dir():
-        raise SpecError(f"cannot write {target}: it is a directory", Location(str(target)))
+    gets ``mode`` if given, else the mode a plain open() would give it. Anything at ``path`` that
+    is not a regular file is refused (:func:`check_output_path`)."""
+    target = check_output_path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -53,8 +88,8 @@ def atomic_write(path: str | Path, write: Callable[[Path], object], mode: int | 
 
 def _cannot_write(target: Path, exc: OSError) -> SpecError:
     return SpecError(
-        f"cannot write {target}: {exc.strerror or exc}",
-        Location(str(target)),
+        f"cannot write {_shown(target)}: {exc.strerror or exc}",
+        Location(_shown(target)),
         hint="nothing was written; a file already there is unchanged",
     )
 

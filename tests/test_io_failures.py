@@ -90,3 +90,40 @@ def test_success_replaces_the_file_whole(target: Path) -> None:
     atomic_write_text(target.parent / "deeper" / "again.py", "x\n")
     assert (target.parent / "deeper" / "again.py").read_text() == "x\n"
     assert sorted(p.name for p in target.parent.iterdir()) == ["deeper", "model.py"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "socket", "symlink to a fifo"])
+def test_something_that_is_not_a_regular_file_is_never_replaced(tmp_path: Path, kind: str) -> None:
+    import socket
+    import stat
+
+    node = tmp_path / "node"
+    if kind.endswith("fifo"):
+        os.mkfifo(node)
+        found = "a FIFO"
+    elif kind == "device":
+        try:
+            os.mknod(node, stat.S_IFCHR | 0o600, os.makedev(1, 3))  # like /dev/null, but in a temporary folder
+        except PermissionError:
+            pytest.skip("this user cannot make a device node")
+        found = "a device"
+    else:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(str(node))
+        found = "a socket"
+    path = node
+    if kind.startswith("symlink"):
+        path = tmp_path / "link"
+        path.symlink_to(node)
+    before = os.lstat(path)
+    with pytest.raises(SpecError, match=f"cannot write {path}: it is {found}"):
+        atomic_write_text(path, "x")
+    after = os.lstat(path)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({"node", path.name})
+
+
+def test_an_impossible_name_is_a_located_error_not_a_crash(tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=r"cannot write .*\.\.\.: File name too long") as info:
+        atomic_write_text(tmp_path / ("x" * 300), "x")
+    assert len(info.value.message) < 300
