@@ -9,7 +9,7 @@ from typing import Any
 from archspec.errors import Location, SpecError, exception_attrs_settable
 from archspec.spec.desugar import validate
 from archspec.spec.expand import Program
-from archspec.spec.loader import MAX_FILE_BYTES, Document, load_file
+from archspec.spec.loader import MAX_FILE_BYTES, Document, check_data_bounds, load_file
 from archspec.spec.model import Block, Library, Spec
 
 
@@ -55,7 +55,9 @@ def load_program(path: str | Path) -> Program:
 
 
 def program_from_data(data: dict[str, Any], file: str = "<dict>") -> Program:
-    """Build a program from an in-memory spec mapping (no 'use' of relative files)."""
+    """Build a program from an in-memory spec mapping (no 'use' of relative files), held to the
+    bounds of a spec file."""
+    check_data_bounds(data, file)
     spec = validate(Document(file, data))
     if not isinstance(spec, Spec):
         raise SpecError("a spec needs 'input' and 'network'", Location(file))

@@ -92,3 +92,32 @@ def test_a_use_path_that_cannot_be_a_file_is_a_located_error(tmp_path: Path, nam
         api.to_graph(spec)
     assert info.value.loc is not None and info.value.loc.line == 4
     assert len(info.value.message) < 200  # a 5,000-character path is not echoed whole
+
+
+# ------------------------------------------------------------------ in-memory specs
+def _tiny(network: object, doc: str = "") -> dict[str, object]:
+    return {"archspec": 1, "name": "t", "input": ["N", 3, 8, 8], "doc": doc, "network": network}
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (_tiny(["relu"] * 2_000_000), "more than 200,000 values"),
+        (_tiny("relu", doc="x" * 50_000_000), "more than 8,388,608 characters"),
+        (_tiny(["relu"] * 300_000 + ["x" * 40] * 300_000), "more than 200,000 values"),
+    ],
+    ids=["2M items", "50 MB doc", "many strings"],
+)
+def test_an_in_memory_spec_is_held_to_a_files_bounds(spec: dict[str, object], message: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(SpecError, match=message):
+        api.shapes(spec)
+    assert time.perf_counter() - started < 5  # 2M items took 29 s, a 50 MB doc 90 s
+
+
+def test_an_in_memory_spec_nested_past_the_bound_is_refused_without_recursion() -> None:
+    deep: list[object] = ["relu"]
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(SpecError, match="nested deeper than 64 levels"):
+        api.shapes(_tiny(deep))
