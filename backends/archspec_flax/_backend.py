@@ -79,9 +79,8 @@ class FlaxBackend:
 
         if weights is None:
             return create()
-        tensors = _weights.read_weights(weights)
         model = nnx.eval_shape(create)
-        _weights.assign(model, tensors, source=f"weights in {weights}")
+        _weights.load_weights(model, weights)
         _materialise(model, seed)
         return model
 

@@ -32,7 +32,7 @@ import numpy as np
 from flax import nnx
 
 from archspec.io import atomic_write
-from archspec.weights import check_tensors, described, read_safetensors
+from archspec.weights import check_tensors, described, read_checked
 
 
 @dataclass(frozen=True)
@@ -132,29 +132,20 @@ def save_weights(module: nnx.Module, path: str | Path) -> None:
     atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "np", "writer": "archspec"}))
 
 
-def read_weights(path: str | Path) -> dict[str, np.ndarray]:
-    """The tensors of a safetensors file (never a pickle), or a SpecError saying why it cannot be read."""
-    from safetensors.numpy import load_file
-
-    return read_safetensors(path, load_file)
-
-
 def check_weights(module: nnx.Module, tensors: Mapping[str, np.ndarray], source: str = "weights") -> None:
     """Raise one SpecError listing every missing, unexpected, misshapen or mistyped tensor."""
     expected = {k: (e.shape, str(e.dtype)) for k, e in canonical_entries(module).items()}
     check_tensors(expected, described(tensors), source)
 
 
-def assign(module: nnx.Module, tensors: Mapping[str, np.ndarray], source: str = "weights") -> None:
-    """Set ``module``'s variables from canonical ``tensors``: all of them, or none (a SpecError)."""
-    check_weights(module, tensors, source)
-    for name, entry in canonical_entries(module).items():
-        entry.variable.set_value(jnp.asarray(entry.from_canonical(tensors[name])))
-
-
 def load_weights(module: nnx.Module, path: str | Path) -> None:
-    """Load canonical weights from ``path`` into ``module``: all of them, or none (a SpecError)."""
-    assign(module, read_weights(path), source=f"weights in {path}")
+    """Load canonical weights from ``path`` into ``module`` (built, or abstract from
+    ``nnx.eval_shape``): all of them, or none (a SpecError). The file's header is checked against
+    the module before any tensor is read."""
+    entries = canonical_entries(module)
+    tensors = read_checked(path, {k: (e.shape, str(e.dtype)) for k, e in entries.items()}, "numpy")
+    for name, entry in entries.items():
+        entry.variable.set_value(jnp.asarray(entry.from_canonical(tensors[name])))
 
 
 def to_canonical(entries: Mapping[str, Entry], values: Iterable[tuple[tuple[Any, ...], Any]]) -> dict[str, np.ndarray]:

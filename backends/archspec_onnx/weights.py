@@ -14,7 +14,7 @@ import numpy as np
 
 from archspec.infer import ShapeReport
 from archspec.io import atomic_write
-from archspec.weights import check_tensors, described, read_safetensors
+from archspec.weights import check_tensors, described, read_checked, read_safetensors
 
 #: The seed of the weights ``archspec compile --backend onnx`` writes when given none.
 DEFAULT_SEED = 0
@@ -67,11 +67,10 @@ def check_weights(report: ShapeReport, tensors: dict[str, np.ndarray], source: s
 
 
 def load_weights(report: ShapeReport, path: str | Path) -> dict[str, np.ndarray]:
-    """The canonical tensors of ``path``, checked against the network (all of them, or a SpecError)."""
-    tensors = read_weights(path)
-    check_weights(report, tensors, source=f"weights in {path}")
-    expected = expected_shapes(report)
-    return {k: np.ascontiguousarray(tensors[k]) for k in expected}
+    """The canonical tensors of ``path``, checked against the network (all of them, or a SpecError);
+    the file's header is checked before any tensor is read."""
+    expected = {k: (shape, "float32") for k, shape in expected_shapes(report).items()}
+    return {k: np.ascontiguousarray(v) for k, v in read_checked(path, expected, "numpy").items()}
 
 
 def save_weights(tensors: dict[str, np.ndarray], path: str | Path) -> None:

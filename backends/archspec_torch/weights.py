@@ -15,9 +15,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from archspec.errors import Location, SpecError
 from archspec.io import atomic_write
-from archspec.weights import NON_CANONICAL_SUFFIX, check_tensors, described, read_safetensors
+from archspec.weights import NON_CANONICAL_SUFFIX, check_tensors, described, read_checked
 
 
 def canonical_state(module: nn.Module) -> dict[str, torch.Tensor]:
@@ -33,30 +32,17 @@ def save_weights(module: nn.Module, path: str | Path) -> None:
     atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt", "writer": "archspec"}))
 
 
-def read_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """The tensors of a safetensors file (never a pickle), or a SpecError saying why it cannot be read."""
-    from safetensors.torch import load_file
-
-    return read_safetensors(path, load_file)
-
-
 def check_weights(module: nn.Module, tensors: dict[str, torch.Tensor], source: str = "weights") -> None:
     """Raise one SpecError listing every missing, unexpected, misshapen or mistyped tensor."""
     check_tensors(described(canonical_state(module), _dtype), described(tensors, _dtype), source)
 
 
 def load_weights(module: nn.Module, path: str | Path) -> None:
-    """Load canonical weights from ``path`` into ``module``: all of them, or none (a SpecError)."""
-    tensors = read_weights(path)
-    try:
-        check_weights(module, tensors, source=f"weights in {path}")
-    except SpecError as exc:
-        raise exc.with_context(Location(str(path))) from None
-    # torch's own counters (num_batches_tracked) are not canonical: left out, whatever their
-    # shape, so that load_state_dict cannot fail half-way through (it copies as it goes).
-    canonical = {k: v for k, v in tensors.items() if not k.endswith("." + NON_CANONICAL_SUFFIX)}
+    """Load canonical weights from ``path`` into ``module``: all of them, or none (a SpecError).
+    The file's header is checked against the module before any tensor is read."""
+    tensors = read_checked(path, described(canonical_state(module), _dtype), "pt")
     with torch.no_grad():
-        module.load_state_dict(canonical, strict=True)
+        module.load_state_dict(tensors, strict=True)  # torch's counters (num_batches_tracked) are optional
 
 
 def _dtype(dtype: torch.dtype) -> str:
