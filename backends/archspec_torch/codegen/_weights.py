@@ -23,6 +23,7 @@ from archspec.backends import EmittedSource
 
 _HELPER = '''
 
+
 #: The canonical weights this file was compiled with (archspec compile --weights), found relative to it.
 WEIGHTS = {weights}
 
@@ -31,12 +32,32 @@ def load_weights(model: nn.Module, path: str | pathlib.Path = WEIGHTS) -> nn.Mod
     """Load canonical archspec weights into ``model`` (e.g. ``{entry}()``) and return it.
 
     ``path`` is a safetensors file whose tensor names are ``model``'s state_dict keys, in PyTorch
-    layouts (``archspec compile --weights`` checked ``WEIGHTS`` against this network). Every tensor
-    must be there with its shape; nothing is unpickled. Needs ``pip install safetensors``.
+    layouts (archspec compile --weights checked ``WEIGHTS`` against this network). The whole file
+    is checked first: every tensor there, with its shape and dtype, and nothing else. A file that
+    does not fit raises ValueError naming every problem and leaves ``model`` unchanged. Nothing is
+    unpickled. Needs ``pip install safetensors``.
     """
-    from safetensors.torch import load_file
+    from safetensors import safe_open
 
-    model.load_state_dict(load_file(path))
+    # BatchNorm's num_batches_tracked counters are torch bookkeeping, not canonical weights.
+    expected = {{k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}}
+    with safe_open(path, framework="pt") as file:
+        names = {{k for k in file.keys() if not k.endswith("num_batches_tracked")}}  # noqa: SIM118
+        problems = [f"missing: {{k}}" for k in expected if k not in names]
+        problems += [f"unexpected: {{k}}" for k in sorted(names) if k not in expected]
+        for k in (k for k in expected if k in names):
+            shape = tuple(file.get_slice(k).get_shape())
+            if shape != tuple(expected[k].shape):
+                problems.append(f"wrong shape: {{k}} is {{shape}}, expected {{tuple(expected[k].shape)}}")
+        tensors = {{}} if problems else {{k: file.get_tensor(k) for k in expected}}
+    problems += [
+        f"wrong dtype: {{k}} is {{t.dtype}}, expected {{expected[k].dtype}}"
+        for k, t in tensors.items()
+        if t.dtype != expected[k].dtype
+    ]
+    if problems:
+        raise ValueError(f"{{path}} does not fit {{type(model).__name__}}, nothing loaded: " + "; ".join(problems))
+    model.load_state_dict(tensors)
     return model
 '''
 

@@ -115,6 +115,25 @@ def test_compile_with_weights_writes_a_standalone_file_that_loads_them(tmp_path)
     module.load_weights(model, tmp_path / "other.safetensors")  # any canonical file, by path
     assert torch.equal(model.state_dict()["0.weight"], other.state_dict()["0.weight"])
 
+    # A file that does not fit is refused whole: nothing of it is loaded, no dtype is converted.
+    from safetensors.torch import save_file
+
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    state = {k: v.clone() for k, v in canonical_state(reference).items()}
+    state["0.weight"] = state["0.weight"].half()
+    del state["15.bias"]
+    state["extra"] = torch.zeros(1)
+    save_file(state, str(tmp_path / "bad.safetensors"))
+    with pytest.raises(ValueError, match="nothing loaded") as info:
+        module.load_weights(model, tmp_path / "bad.safetensors")
+    assert str(info.value).endswith("missing: 15.bias; unexpected: extra")
+    del state["extra"]
+    state["15.bias"] = canonical_state(reference)["15.bias"]
+    save_file(state, str(tmp_path / "half.safetensors"))
+    with pytest.raises(ValueError, match=r"wrong dtype: 0\.weight is torch\.float16, expected torch\.float32"):
+        module.load_weights(model, tmp_path / "half.safetensors")
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
     out.unlink()
     wrong = subprocess.run([*command[:-2], "--weights", str(weights)], capture_output=True, text=True)
     assert wrong.returncode == 1 and "wrong shape: 15.weight is (3, 84), expected (10, 84)" in wrong.stderr
