@@ -56,6 +56,17 @@ def _maybe_deep(text: str) -> bool:
     return brackets >= _C_SAFE_NESTING or _DEEP_INDENT.search(text) is not None
 
 
+#: Python's own bound on converting digits to an int (sys.get_int_max_str_digits()); a spec's
+#: numbers are sizes and counts, far below it.
+MAX_INT_DIGITS = 4300
+
+
+def _too_many_digits(digits: int, loc: Location) -> SpecError:
+    return SpecError(
+        f"an integer of {digits:,} digits is too large", loc, expected=f"at most {MAX_INT_DIGITS:,} digits"
+    )
+
+
 _FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)$")
 
 
@@ -280,8 +291,13 @@ def load_json_text(text: str, file: str = "<string>") -> Document:
             out[key] = value
         return out
 
+    def bounded_int(digits: str) -> int:
+        if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+            raise _TooManyDigits(len(digits.lstrip("-")))
+        return int(digits)
+
     try:
-        data = json.loads(text, object_pairs_hook=no_duplicates)
+        data = json.loads(text, object_pairs_hook=no_duplicates, parse_int=bounded_int)
     except json.JSONDecodeError as exc:
         before = text[: exc.pos].rstrip()
         trailing = before.endswith(",") and text[exc.pos : exc.pos + 1] in ("}", "]")
@@ -290,6 +306,11 @@ def load_json_text(text: str, file: str = "<string>") -> Document:
             Location(file, exc.lineno, exc.colno),
             hint="JSON allows no comma after the last item" if trailing else None,
         ) from None
+    except _TooManyDigits as exc:
+        # The YAML pass locates it (an integer scalar of that many digits is refused there).
+        with contextlib.suppress(RecursionError):
+            load_yaml_text(_yaml_readable(text), file)
+        raise _too_many_digits(exc.digits, Location(file)) from None
     except _DuplicateKey as exc:
         # Point at the second occurrence: the YAML pass says where, or else the scan of the text.
         for locate in (load_yaml_text, _json_locations):
@@ -384,6 +405,11 @@ def _yaml_readable(text: str) -> str:
     return _ESCAPE.sub(lambda m: "\\\\" if m.group() == "\\/" else m.group(), text)
 
 
+class _TooManyDigits(Exception):
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
 class _DuplicateKey(Exception):
     def __init__(self, key: str) -> None:
         self.key = key
@@ -464,6 +490,8 @@ class _Builder:
         self._check_tag(node)
         if isinstance(node, ScalarNode):
             self.doc.locs[path] = _content_loc(node, self.doc.file)
+            if node.tag == _YAML + "int" and len(node.value) > MAX_INT_DIGITS:
+                raise _too_many_digits(len(node.value), self.doc.locs[path])
             return self._scalar(node)
         self.doc.locs[path] = _mark(node, self.doc.file)
         if isinstance(node, SequenceNode):

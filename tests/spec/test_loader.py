@@ -375,3 +375,19 @@ def test_a_byte_order_mark_is_accepted_in_yaml_and_json(tmp_path: Path, suffix: 
     doc = load_file(path)
     assert doc.data == {"a": 1}
     assert doc.loc(("a",)).line == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "file", "where"),
+    [
+        ("a: 1\nb: " + "9" * 100_000 + "\n", "f.yaml", (2, 4)),
+        ('{"a": 1,\n "b": ' + "9" * 100_000 + "}", "f.json", (2, 7)),
+        ('{"a": [-' + "9" * 5_000 + "]}", "f.json", (1, 8)),
+    ],
+    ids=["yaml", "json", "json negative"],
+)
+def test_an_integer_of_too_many_digits_is_a_located_error(text: str, file: str, where: tuple[int, int]) -> None:
+    err = refused(text, file)  # was: JSON an internal error (Python's int conversion limit), YAML a string
+    assert err.message.startswith("an integer of ") and err.message.endswith(" digits is too large")
+    assert at(err) == where
+    assert len(str(err)) < 200
