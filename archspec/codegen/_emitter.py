@@ -24,7 +24,6 @@ import functools
 import hashlib
 import keyword
 import re
-import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -550,18 +549,63 @@ def _class_doc(tree: TreeNode, label: str, root: bool, graph: Graph) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def docstring(text: str, indent: str) -> str:
-    """``text`` (the spec's own words) as a docstring that says exactly that and nothing else: one
-    line of words, backslashes doubled, unprintable characters (NUL, escapes, bidi controls)
-    escaped, no quote run that could end the string."""
-    text = " ".join(text.split()).replace("\\", "\\\\")
-    text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
-    text = re.sub(r'"(?=")', r'\\"', text)  # no two quotes in a row, so no run of three
-    if text.endswith('"'):
-        text = text[:-1] + '\\"'
-    lines = textwrap.wrap(text, MAX_LINE - len(indent) - 6) or [""]
+    """``text`` (the spec's own words) as a docstring that says exactly that and nothing else: its
+    words wrapped to the line length, then each line escaped (backslashes doubled, unprintable
+    characters such as NUL, escapes and bidi controls written as ``\\uXXXX``, no quote run that
+    could end the string). Wrapping comes first, on the text's own characters, so that no line
+    break can fall inside an escape: any doc the spec can hold gives valid source."""
+    width = MAX_LINE - len(indent) - 6
+    lines = [_escaped(line) for line in _wrapped(" ".join(text.split()), width)]
+    if lines[-1].endswith('"'):
+        lines[-1] = lines[-1][:-1] + '\\"'  # not a quote just before the closing ones
     if len(lines) == 1:
         return f'{indent}"""{lines[0]}"""'
     return f'{indent}"""' + f"\n{indent}".join(lines) + f'\n{indent}"""'
+
+
+def _escaped(line: str) -> str:
+    line = line.replace("\\", "\\\\")
+    if not line.isprintable():
+        line = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in line)
+    return re.sub(r'"(?=")', r'\\"', line)  # no two quotes in a row, so no run of three
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """``text``'s words in lines whose escaped form fits ``width``; a word too long for a line is
+    cut between characters. Linear in the text's length (a doc may be megabytes)."""
+    lines: list[str] = []
+    line: list[str] = []
+    used = 0  # the escaped width of ``line``, spaces included
+    for word in text.split(" "):
+        plain = word.isascii() and word.isprintable() and "\\" not in word and '"' not in word
+        size = len(word) if plain else sum(map(_escaped_width, word))
+        if line and used + 1 + size <= width:
+            line.append(word)
+            used += 1 + size
+            continue
+        if line:
+            lines.append(" ".join(line))
+        start = 0
+        while size > width:  # longer than a line: as many of its characters as fit, then the rest
+            if plain:
+                end, taken = start + width, width
+            else:  # the rest is wider than a line, so this stops before the word's end
+                end, taken = start, 0
+                while taken + _escaped_width(word[end]) <= width:
+                    taken += _escaped_width(word[end])
+                    end += 1
+            lines.append(word[start:end])
+            start, size = end, size - taken
+        line, used = [word[start:]], size
+    lines.append(" ".join(line))
+    return lines
+
+
+def _escaped_width(char: str) -> int:
+    """How wide ``char`` is once escaped (a quote counted as if it needed its backslash)."""
+    if char in '\\"':
+        return 2
+    return 1 if char.isprintable() else len(ascii(char)) - 2
 
 
 def _file_stem(name: str) -> str:
