@@ -12,14 +12,15 @@ branch 3 › conv#3``) and the source location.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, is_dataclass
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import ValidationError
 
-from archspec.errors import Location, SpecError, did_you_mean, one_of
+from archspec.errors import Location, SpecError, did_you_mean, gathered, one_of
 from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
 from archspec.ops import REGISTRY, Op, ShapeError, merge
 from archspec.spec import expr as exprs
@@ -74,6 +75,8 @@ class Expander:
         self.call_sites: dict[int, tuple[Call, tuple[tuple[str, str], ...], tuple[tuple[str, Location], ...]]] = {}
         self.depth = 0
         self.steps = 0
+        #: Errors of the network's top-level steps that failed, in order (see ``_recorded``).
+        self.errors: list[SpecError] = []
 
     # ---------------------------------------------------------------- dispatch
     def expand(self, layer: Layer, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
@@ -139,25 +142,43 @@ class Expander:
 
     def _seq(self, layer: Seq, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         out = xs
+        network_steps = not path and not trace  # the network's own top-level steps
         if isinstance(layer.seq, dict):
             for key, item in layer.seq.items():
-                if not _NAME.match(key):
-                    raise SpecError(
-                        f"step name '{key}' is not a plain name",
-                        item.loc or layer.loc,
-                        trace,
-                        expected="letters, digits and '_', not starting with a digit",
-                        found=key,
-                    )
-                out = (self.expand(item, _join(path, key), out, env, (*trace, key)),)
+                with self._recorded(network_steps):
+                    if not _NAME.match(key):
+                        raise SpecError(
+                            f"step name '{key}' is not a plain name",
+                            item.loc or layer.loc,
+                            trace,
+                            expected="letters, digits and '_', not starting with a digit",
+                            found=key,
+                        )
+                    out = (self.expand(item, _join(path, key), out, env, (*trace, key)),)
         else:
             index = 0
             for item in layer.seq:
-                for body, item_env in self._copies(item, env, trace):
-                    sub = (*trace, _label(body, index))
-                    out = (self.expand(body, _join(path, index), out, item_env, sub),)
-                    index += 1
+                with self._recorded(network_steps):
+                    for body, item_env in self._copies(item, env, trace):
+                        sub = (*trace, _label(body, index))
+                        out = (self.expand(body, _join(path, index), out, item_env, sub),)
+                        index += 1
         return self._close_scope(path, ScopeKind.SEQ, "seq", out, xs, layer.loc, trace)
+
+    @contextmanager
+    def _recorded(self, step_apart: bool) -> Iterator[None]:
+        """For a step expanded apart (``step_apart``), record its SpecError in ``errors`` and go on:
+        the next step reads the failed step's input, and expansion alone (shapes come later)
+        finds the next step's own mistakes. A bound on the whole network's size stops everything."""
+        if not step_apart:
+            yield
+            return
+        try:
+            yield
+        except SpecError as exc:
+            if self.steps > MAX_STEPS or len(self.nodes) >= MAX_NODES:
+                raise gathered([*self.errors, exc]) from None
+            self.errors.append(exc)
 
     def _repeat(self, layer: Repeat, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         return self._seq(Seq.model_construct(seq=[layer], loc=layer.loc), path, xs, env, trace)
@@ -592,6 +613,8 @@ def lower(
     inp = input_type(spec, params, input_shape, program.file)
     expander = Expander(program, params)
     out = expander.expand(spec.network, "", (GRAPH_INPUT,), params, ())
+    if expander.errors:
+        raise gathered(expander.errors)
     if out == GRAPH_INPUT:
         raise SpecError("the network has no layers", spec.loc)
     graph = Graph(
