@@ -33,6 +33,7 @@ from pydantic import ValidationError
 
 from archspec.errors import Location, SpecError, did_you_mean, gathered, one_of
 from archspec.spec import expr as exprs
+from archspec.spec.keywords import misread_keyword
 from archspec.spec.loader import Document, Path_
 from archspec.spec.model import LAYER_KINDS, Library, Spec
 
@@ -99,7 +100,7 @@ class Desugarer:
             steps = {}
             for key, step in value.items():
                 with self._recorded():
-                    steps[key] = self.layer(step, (*path, key))
+                    steps[key] = self.named_step(key, step, (*path, key))
         elif isinstance(value, list) and value:
             steps = []
             for i, step in enumerate(value):
@@ -192,7 +193,7 @@ class Desugarer:
                         self.key_loc((*path, structured[0])),
                         expected="one of " + one_of(LAYER_KINDS),
                     )
-                return {"seq": {k: self.layer(v, (*path, k)) for k, v in value.items()}, "loc": loc}
+                return {"seq": {k: self.named_step(k, v, (*path, k)) for k, v in value.items()}, "loc": loc}
             try:
                 return self.structured(kind, value, path)
             except SpecError as exc:
@@ -204,6 +205,24 @@ class Desugarer:
             found=repr(value),
         )
 
+    def named_step(self, name: Any, value: Any, path: Path_) -> Any:
+        """A step of a mapping of names; one named like a keyword or an op over a list of
+        layers is refused (see :mod:`archspec.spec.keywords`): it would not do what it says."""
+        listed = len(value) if isinstance(value, list) else self._flow_list_length(value, path)
+        if listed >= 2:
+            error = misread_keyword(str(name), listed, self.key_loc(path))
+            if error is not None:
+                raise error.with_context(trace=_trace(path[:-1]))
+        return self.layer(value, path)
+
+    def _flow_list_length(self, value: Any, path: Path_) -> int:
+        """The items of a flow list the loader kept as text (``[conv(8, 1), relu]``), else 0."""
+        if not isinstance(value, str) or not value.lstrip().startswith("["):
+            return 0
+        tree = exprs.parse(value, self.doc.loc(path))
+        body = tree.body if isinstance(tree, ast.Expression) else None
+        return len(body.elts) if isinstance(body, ast.List | ast.Tuple) else 0
+
     def structured(self, kind: str, value: dict[str, Any], path: Path_) -> dict[str, Any]:
         locs: dict[str, Location] = {}
         out: dict[str, Any] = {"loc": self.doc.loc(path), "locs": locs}
@@ -214,7 +233,7 @@ class Desugarer:
             if key in ("do", "then", "else"):
                 out[key] = self.layer(item, sub)
             elif key == "seq" and isinstance(item, dict):
-                out[key] = {k: self.layer(v, (*sub, k)) for k, v in item.items()}
+                out[key] = {k: self.named_step(k, v, (*sub, k)) for k, v in item.items()}
             elif key in ("seq", "concat", "add") and isinstance(item, list):
                 out[key] = [self.layer(v, (*sub, i)) for i, v in enumerate(item)]
             elif key in ("seq", "concat", "add") and isinstance(item, str):

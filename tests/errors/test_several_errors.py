@@ -55,13 +55,14 @@ def test_errors_in_blocks_steps_and_top_level_keys_are_all_reported_in_source_or
         "  a: conv(8, 3\n"  # 10: does not parse
         "  b: ok(4)\n"
         "  c:\n"
-        "    - relu -> 3\n"  # 13: not a layer
+        "    cat: [relu, relu]\n"  # 13: a misread keyword
         "  d: {call: relu, axis: 1}\n"  # 14: pydantic: an unknown key
     )
     errors = errors_of(tmp_path, text)
     assert spots(errors) == sorted(spots(errors))
     lines = [line for line, _ in spots(errors)]
     assert lines == [2, 5, 8, 10, 13, 14], [e.message for e in errors]
+    assert "'cat' looks like the keyword 'concat'" in errors[4].message
     assert errors[4].trace == ("c",)
 
 
