@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -24,6 +24,7 @@ from archspec.errors import Location, SpecError, did_you_mean, gathered, one_of
 from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
 from archspec.ops import REGISTRY, Op, ShapeError, merge
 from archspec.spec import expr as exprs
+from archspec.spec import words
 from archspec.spec.model import Add, Arg, Block, Call, Concat, Dag, Expr, For, If, Layer, Located, Repeat, Seq, Spec
 
 #: Bounds on what a small spec can ask for (``((relu * 1000) * 1000) * 1000`` is 30 characters):
@@ -73,6 +74,7 @@ class Expander:
         self.stack: list[str] = []
         self.op_cache: dict[tuple[type[Op], str], Op] = {}
         self.call_sites: dict[int, tuple[Call, tuple[tuple[str, str], ...], tuple[tuple[str, Location], ...]]] = {}
+        self.worded: dict[tuple[int, tuple[words.Spot, ...]], tuple[Call, Call]] = {}
         self.depth = 0
         self.steps = 0
         #: Errors of the network's top-level steps that failed, in order (see ``_recorded``).
@@ -120,6 +122,7 @@ class Expander:
                 found=layer.call,
                 hint=did_you_mean(layer.call, known) or "define it under 'blocks:' or 'use:' a library that has it",
             )
+        layer = self._with_words(op_cls, layer, env)
         op = self._bind_op(op_cls, layer, env, trace)
         name = path or layer.call
         try:
@@ -128,6 +131,17 @@ class Expander:
             raise exc.with_context(layer.loc, trace) from None
         _, exprs, attr_locs = self._call_site(op_cls, layer)
         return self._add_node(Node(name, op, xs, layer.loc, trace, exprs, attr_locs=attr_locs))
+
+    def _with_words(self, cls: type[Op], call: Call, env: Env) -> Call:
+        """``call`` with its bare words for string attributes spelt out (see :mod:`archspec.spec.words`),
+        the same rewritten call each time, so that its call site is worked out once."""
+        spots = words.words_in(cls, call, env)
+        if not spots:
+            return call
+        key = (id(call), spots)
+        if key not in self.worded:
+            self.worded[key] = (call, words.spelled_out(call, spots))  # holds the call: its id stays its own
+        return self.worded[key][1]
 
     def _call_site(
         self, cls: type[Op], call: Call
@@ -337,7 +351,7 @@ class Expander:
             )
         values: dict[str, Any] = {}
         for name, arg in zip(fields, call.args, strict=False):
-            values[name] = self.value(arg, env, trace)
+            values[name] = self._attr_value(cls, name, arg, env, trace)
         for key, arg in call.kwargs.items():
             if key not in fields:
                 raise SpecError(
@@ -355,7 +369,7 @@ class Expander:
                     trace,
                     expected=_signature(cls),
                 )
-            values[key] = self.value(arg, env, trace)
+            values[key] = self._attr_value(cls, key, arg, env, trace)
         cache_key = (cls, repr(sorted(values.items())))
         cached = self.op_cache.get(cache_key)
         if cached is not None:
@@ -386,6 +400,21 @@ class Expander:
                 trace,
                 expected=expected,
                 found=shown,
+            ) from None
+
+    def _attr_value(self, cls: type[Op], field: str, arg: Arg, env: Env, trace: tuple[str, ...]) -> Any:
+        """Evaluate the argument for attribute ``field``; an undefined name says what it takes."""
+        try:
+            return self.value(arg, env, trace)
+        except exprs.UndefinedName as exc:
+            if words.takes_strings(cls, field):
+                raise  # quoting the name is one answer: the evaluator's hint says so
+            takes = _expected(cls, field) or "a value"
+            raise replace(
+                exc,
+                hint=did_you_mean(exc.name, env)
+                or f"'{field}' of {cls.op_name} takes {takes}: write one, "
+                f"or define '{exc.name}' under 'params:' or as a parameter of the block",
             ) from None
 
     def _copies(self, item: Layer, env: Env, trace: tuple[str, ...]) -> list[tuple[Layer, Env]]:
