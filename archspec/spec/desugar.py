@@ -219,7 +219,10 @@ class Desugarer:
         """The items of a flow list the loader kept as text (``[conv(8, 1), relu]``), else 0."""
         if not isinstance(value, str) or not value.lstrip().startswith("["):
             return 0
-        tree = exprs.parse(value, self.doc.loc(path))
+        try:
+            tree = exprs.parse(value, self.doc.loc(path))
+        except SpecError:
+            return 0  # reported, with its block stack, when the step itself is desugared
         body = tree.body if isinstance(tree, ast.Expression) else None
         return len(body.elts) if isinstance(body, ast.List | ast.Tuple) else 0
 

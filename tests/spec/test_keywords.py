@@ -146,3 +146,9 @@ def test_every_alias_means_a_keyword_an_op_or_a_planned_merge() -> None:
 def test_one_edit_apart(a: str, b: str, near: bool) -> None:
     assert _one_edit_apart(a, b) is near
     assert _one_edit_apart(b, a) is near
+
+
+def test_a_broken_flow_list_under_a_step_is_reported_as_the_step_s_own_error(tmp_path: Path) -> None:
+    err = refused(tmp_path, "network:\n  b1:\n    cat: [conv(8, 1), relu ->]\n")
+    assert err.message.startswith("invalid expression")
+    assert err.trace == ("b1", "cat")
