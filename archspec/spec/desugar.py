@@ -44,7 +44,8 @@ _STRUCTURED_KEYS = {
 
 
 class Desugarer:
-    """Rewrites one loaded document into canonical data (plain dicts with ``loc``)."""
+    """Rewrites one loaded document into canonical data (plain dicts with ``loc``), leaving out
+    each block or top-level step it cannot read and recording why in ``errors``."""
 
     def __init__(self, doc: Document) -> None:
         self.doc = doc
@@ -417,7 +418,8 @@ def _looks_like_layer(node: ast.expr) -> bool:
 
 
 def validate(doc: Document, *, library: bool = False) -> Spec | Library:
-    """Desugar ``doc`` and validate it with pydantic; all model errors are reported at once."""
+    """Desugar ``doc`` and validate it with pydantic; the errors of both are raised together,
+    in source order (see :func:`archspec.errors.gathered`)."""
     desugarer = Desugarer(doc)
     data = desugarer.document()
     model: type[Library] = Library if library else Spec
