@@ -74,7 +74,7 @@ class Expander:
         self.stack: list[str] = []
         self.op_cache: dict[tuple[type[Op], str], Op] = {}
         self.call_sites: dict[int, tuple[Call, tuple[tuple[str, str], ...], tuple[tuple[str, Location], ...]]] = {}
-        self.worded: dict[tuple[int, tuple[words.Spot, ...]], tuple[Call, Call]] = {}
+        self.worded: dict[tuple[int, tuple[words.Word, ...]], tuple[Call, Call]] = {}
         self.depth = 0
         self.steps = 0
         #: Errors of the network's top-level steps that failed, in order (see ``_recorded``).
@@ -122,8 +122,9 @@ class Expander:
                 found=layer.call,
                 hint=did_you_mean(layer.call, known) or "define it under 'blocks:' or 'use:' a library that has it",
             )
-        layer = self._with_words(op_cls, layer, env)
-        op = self._bind_op(op_cls, layer, env, trace)
+        given_words = words.words_in(op_cls, layer, env)
+        layer = self._with_words(layer, given_words)
+        op = self._bind_op(op_cls, layer, env, trace, given_words)
         name = path or layer.call
         try:
             op.check_arity(len(xs))
@@ -132,15 +133,14 @@ class Expander:
         _, exprs, attr_locs = self._call_site(op_cls, layer)
         return self._add_node(Node(name, op, xs, layer.loc, trace, exprs, attr_locs=attr_locs))
 
-    def _with_words(self, cls: type[Op], call: Call, env: Env) -> Call:
-        """``call`` with its bare words for string attributes spelt out (see :mod:`archspec.spec.words`),
-        the same rewritten call each time, so that its call site is worked out once."""
-        spots = words.words_in(cls, call, env)
-        if not spots:
+    def _with_words(self, call: Call, given: tuple[words.Word, ...]) -> Call:
+        """``call`` with its bare words spelt out as strings (see :mod:`archspec.spec.words`): the
+        same rewritten call each time, so that its call site is worked out once."""
+        if not given:
             return call
-        key = (id(call), spots)
+        key = (id(call), given)
         if key not in self.worded:
-            self.worded[key] = (call, words.spelled_out(call, spots))  # holds the call: its id stays its own
+            self.worded[key] = (call, words.spelled_out(call, given))  # holds the call: its id stays its own
         return self.worded[key][1]
 
     def _call_site(
@@ -339,7 +339,10 @@ class Expander:
                 raise SpecError(f"{call.call} is missing argument '{param.name}'", call.loc, trace, expected=signature)
         return result
 
-    def _bind_op(self, cls: type[Op], call: Call, env: Env, trace: tuple[str, ...]) -> Op:
+    def _bind_op(
+        self, cls: type[Op], call: Call, env: Env, trace: tuple[str, ...], given_words: tuple[words.Word, ...] = ()
+    ) -> Op:
+        """Validate the op ``call`` makes; ``given_words`` are the attributes given as bare words."""
         fields = cls.positional()
         if len(call.args) > len(fields):
             raise SpecError(
@@ -384,6 +387,17 @@ class Expander:
                 raise SpecError(
                     f"{cls.op_name} is missing argument '{field}'", call.loc, trace, expected=_signature(cls)
                 ) from None
+            word_fields = {given for _, given in given_words}
+            if field is not None and field in word_fields and not words.takes_strings(cls, field):
+                # A word the attribute does not take, and that names nothing in scope: the name is the mistake.
+                raise exprs.UndefinedName(
+                    f"undefined name '{values[field]}'",
+                    dict(_attr_locs(cls, call)).get(field) or call.loc,
+                    trace,
+                    expected=_in_scope(env),
+                    hint=_undefined_hint(cls, field, values[field], env),
+                    name=values[field],
+                ) from None
             detail = err["msg"].removeprefix("Value error, ")
             detail = detail[:1].lower() + detail[1:]
             where = f"'{field}' of {cls.op_name}" if field else cls.op_name
@@ -409,13 +423,7 @@ class Expander:
         except exprs.UndefinedName as exc:
             if words.takes_strings(cls, field):
                 raise  # quoting the name is one answer: the evaluator's hint says so
-            takes = _expected(cls, field) or "a value"
-            raise replace(
-                exc,
-                hint=did_you_mean(exc.name, env)
-                or f"'{field}' of {cls.op_name} takes {takes}: write one, "
-                f"or define '{exc.name}' under 'params:' or as a parameter of the block",
-            ) from None
+            raise replace(exc, hint=_undefined_hint(cls, field, exc.name, env)) from None
 
     def _copies(self, item: Layer, env: Env, trace: tuple[str, ...]) -> list[tuple[Layer, Env]]:
         """The layers a list item contributes: itself, or the copies of a repeat/for."""
@@ -523,6 +531,19 @@ def _attr_locs(cls: type[Op], call: Call) -> tuple[tuple[str, Location], ...]:
     spots = [(name, _at(call, f"args.{i}", arg)) for i, (name, arg) in given]
     spots += [(name, _at(call, f"kwargs.{name}", arg)) for name, arg in call.kwargs.items()]
     return tuple((name, loc) for name, loc in spots if loc is not None)
+
+
+def _in_scope(env: Env) -> str:
+    return "a block parameter or network param: " + (", ".join(sorted(env)) or "(none defined)")
+
+
+def _undefined_hint(cls: type[Op], field: str, name: str, env: Env) -> str:
+    """What to write instead of ``name``, undefined, for attribute ``field`` (which takes no string)."""
+    takes = _expected(cls, field) or "a value"
+    return did_you_mean(name, env) or (
+        f"'{field}' of {cls.op_name} takes {takes}: write one, or define '{name}' under 'params:' "
+        "or as a parameter of the block"
+    )
 
 
 def _signature(cls: type[Op]) -> str:

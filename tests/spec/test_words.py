@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import field_validator
 
 from archspec import api
 from archspec.errors import SpecError
 from archspec.ir import Graph
-from archspec.ops import activation, conv
+from archspec.ops import REGISTRY, Op, activation, conv
 from archspec.spec.words import accepted, takes_strings
 
 HEAD = "archspec: 1\nname: t\ninput: [N, 3, 8, 8]\n"
@@ -112,3 +113,27 @@ def test_which_attributes_take_strings() -> None:
     assert not takes_strings(conv.Conv, "stride")
     assert accepted(conv.Conv, "bias") == frozenset({bool})
     assert accepted(conv.Conv, "no_such_field") == frozenset()
+
+
+class _PaddedByWord(Op):
+    """A test op whose attribute takes a word only through its validator, not its type (as an
+    op that stores one canonical form, say padding pairs, may declare it)."""
+
+    op_name = "padded_by_word"
+
+    padding: tuple[int, ...] = (0,)
+
+    @field_validator("padding", mode="before")
+    @classmethod
+    def _same(cls, value: object) -> object:
+        return (1,) if value == "same" else value
+
+
+def test_a_word_the_op_s_validator_takes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(REGISTRY, _PaddedByWord.op_name, _PaddedByWord)
+    (node,) = graph(tmp_path, "network: padded_by_word(padding=same)\n").nodes
+    assert node.op == _PaddedByWord(padding=(1,))
+    err = refused(tmp_path, "network: padded_by_word(padding=smae)\n")
+    assert err.message == "undefined name 'smae'"
+    assert (err.loc and err.loc.line, err.loc and err.loc.column) == (4, 33)
+    assert err.hint is not None and err.hint.startswith("'padding' of padded_by_word takes a list of (an int)")
