@@ -3,7 +3,8 @@
 Every user mistake surfaces as a :class:`SpecError`: it names the file, line and
 column, the block call stack (``b3 › inception#2 › branch3 › conv``), what was
 expected and what was found, and a suggestion where one exists. Several errors
-found in one pass travel together as :class:`SpecErrors`.
+found in one pass travel together as :class:`SpecErrors`; like a compiler's, their
+report shows the first :data:`MAX_SHOWN` and counts the rest.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from pathlib import Path
 from typing import TypeVar
 
 _E = TypeVar("_E", bound=BaseException)
+
+#: Errors a report shows before it only counts the rest: past a screenful, later errors are
+#: more often consequences of earlier ones than news.
+MAX_SHOWN = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +127,35 @@ class SpecErrors(Exception):
         self.errors: list[SpecError] = list(errors)
         super().__init__("\n".join(str(e) for e in self.errors))
 
+    @property
+    def shown(self) -> list[SpecError]:
+        """The errors a report shows: the first :data:`MAX_SHOWN`."""
+        return self.errors[:MAX_SHOWN]
+
+    @property
+    def not_shown(self) -> int:
+        """How many errors a report leaves out after :attr:`shown`."""
+        return max(0, len(self.errors) - MAX_SHOWN)
+
     def render(self, color: bool = False, snippet: bool = True) -> str:
-        return "\n\n".join(e.render(color=color, snippet=snippet) for e in self.errors)
+        parts = [e.render(color=color, snippet=snippet) for e in self.shown]
+        if self.not_shown:
+            red, bold, reset = ("\x1b[31m", "\x1b[1m", "\x1b[0m") if color else ("",) * 3
+            more = f"{self.not_shown} more error{'s' if self.not_shown != 1 else ''}"
+            parts.append(f"{red}{bold}error:{reset}{bold} ... (and {more}; the first {MAX_SHOWN} are shown){reset}")
+        return "\n\n".join(parts)
+
+
+def gathered(errors: Iterable[SpecError]) -> SpecError | SpecErrors:
+    """The exception to raise for the errors of one pass: the error itself when there is one,
+    else all of them, each once (the same message at the same spot is the same error)."""
+    unique: dict[tuple[str, str], SpecError] = {}
+    for error in errors:
+        unique.setdefault((error.message, str(error.loc)), error)
+    if not unique:
+        raise ValueError("gathered() needs at least one error")
+    found = list(unique.values())
+    return found[0] if len(found) == 1 else SpecErrors(found)
 
 
 def source_excerpt(loc: Location) -> str:

@@ -142,7 +142,7 @@ def check(
             continue
         except (SpecError, SpecErrors) as exc:
             failed += 1
-            results.append({"file": str(path), "ok": False, "errors": _errors_json(exc)})
+            results.append(_failure_json(path, exc))
             if fmt != "json":
                 _fail(exc)
             continue
@@ -184,7 +184,7 @@ def shapes(
         )
     except (SpecError, SpecErrors) as exc:
         if fmt == "json":  # for programs, as check's: the errors as data, on stdout
-            typer.echo(json.dumps({"file": str(spec), "ok": False, "errors": _errors_json(exc)}, indent=2))
+            typer.echo(json.dumps(_failure_json(spec, exc), indent=2))
         else:
             _fail(exc)
         raise typer.Exit(1) from None
@@ -260,8 +260,14 @@ from archspec.cli.parity import parity_spec  # noqa: E402  (a command of its own
 app.command("parity")(parity_spec)
 
 
+def _failure_json(path: Path, exc: SpecError | SpecErrors) -> dict[str, Any]:
+    """A failed spec's report for programs: its errors, capped as the text report is."""
+    not_shown = exc.not_shown if isinstance(exc, SpecErrors) else 0
+    return {"file": str(path), "ok": False, "errors": _errors_json(exc), "errors_not_shown": not_shown}
+
+
 def _errors_json(exc: SpecError | SpecErrors) -> list[dict[str, Any]]:
-    errors = exc.errors if isinstance(exc, SpecErrors) else [exc]
+    errors = exc.shown if isinstance(exc, SpecErrors) else [exc]
     return [
         {
             "message": e.message,

@@ -16,17 +16,24 @@ The shorthand that people write and what it becomes:
 Arguments that are not literals become ``{expr: "<source>"}`` and are evaluated by
 the expander. Every produced node carries its source location, so later errors
 point at the file, line and column of the text that caused them.
+
+Each block definition and each top-level step of the network is desugared on its own:
+an error in one is recorded and the others are still read, so that one run reports
+every independent mistake (:func:`validate` raises them together with pydantic's).
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import ValidationError
 
-from archspec.errors import Location, SpecError, SpecErrors, did_you_mean, one_of
+from archspec.errors import Location, SpecError, did_you_mean, gathered, one_of
 from archspec.spec import expr as exprs
+from archspec.spec.keywords import misread_keyword
 from archspec.spec.loader import Document, Path_
 from archspec.spec.model import LAYER_KINDS, Library, Spec
 
@@ -37,10 +44,13 @@ _STRUCTURED_KEYS = {
 
 
 class Desugarer:
-    """Rewrites one loaded document into canonical data (plain dicts with ``loc``)."""
+    """Rewrites one loaded document into canonical data (plain dicts with ``loc``), leaving out
+    each block or top-level step it cannot read and recording why in ``errors``."""
 
     def __init__(self, doc: Document) -> None:
         self.doc = doc
+        #: Errors of the parts left out of the result (a block, a top-level step), in source order.
+        self.errors: list[SpecError] = []
 
     # ----------------------------------------------------------------- documents
     def document(self) -> dict[str, Any]:
@@ -64,9 +74,7 @@ class Desugarer:
             if key == "blocks":
                 out[key] = self.blocks(value, path)
             elif key == "network":
-                out[key] = self.layer(value, path)
-            elif key == "input":
-                out[key] = value
+                out[key] = self.network(value, path)
             else:
                 out[key] = value
         return out
@@ -75,12 +83,47 @@ class Desugarer:
         if not isinstance(value, dict):
             return value  # pydantic reports the type
         out: dict[str, Any] = {}
+        names: set[str] = set()
         for key, body in value.items():
-            name, params = self.signature(str(key), (*path, key))
-            if name in out:
-                raise SpecError(f"block '{name}' is defined twice", self.key_loc((*path, key)))
-            out[name] = {"params": params, "body": self.layer(body, (*path, key)), "loc": self.key_loc((*path, key))}
+            with self._recorded():
+                where = self.key_loc((*path, key))
+                name, params = self.signature(str(key), (*path, key))
+                if name in names:
+                    raise SpecError(f"block '{name}' is defined twice", where)
+                names.add(name)
+                out[name] = {"params": params, "body": self.layer(body, (*path, key)), "loc": where}
         return out
+
+    def network(self, value: Any, path: Path_) -> Any:
+        """The network layer, each of its top-level steps (named or listed) read on its own."""
+        steps: Any
+        if isinstance(value, dict) and value and not any(k in value for k in _STRUCTURED_KEYS):
+            steps = {}
+            for key, step in value.items():
+                with self._recorded():
+                    steps[key] = self.named_step(key, step, (*path, key))
+        elif isinstance(value, list) and value:
+            steps = []
+            for i, step in enumerate(value):
+                with self._recorded():
+                    steps.append(self.layer(step, (*path, i)))
+        else:
+            try:
+                return self.layer(value, path)
+            except SpecError as exc:
+                self.errors.append(exc)
+                # Stands in for the network so that pydantic does not also report it missing;
+                # validate() raises the recorded error before anything reads it.
+                return {"seq": [], "loc": self.doc.loc(path)}
+        return {"seq": steps, "loc": self.doc.loc(path)}
+
+    @contextmanager
+    def _recorded(self) -> Iterator[None]:
+        """Record a SpecError raised inside the block and go on with the next part."""
+        try:
+            yield
+        except SpecError as exc:
+            self.errors.append(exc)
 
     def signature(self, text: str, path: Path_) -> tuple[str, list[dict[str, Any]]]:
         """Parse a block key ``name(a, b=1)`` into its name and parameter list."""
@@ -151,7 +194,7 @@ class Desugarer:
                         self.key_loc((*path, structured[0])),
                         expected="one of " + one_of(LAYER_KINDS),
                     )
-                return {"seq": {k: self.layer(v, (*path, k)) for k, v in value.items()}, "loc": loc}
+                return {"seq": {k: self.named_step(k, v, (*path, k)) for k, v in value.items()}, "loc": loc}
             try:
                 return self.structured(kind, value, path)
             except SpecError as exc:
@@ -163,6 +206,27 @@ class Desugarer:
             found=repr(value),
         )
 
+    def named_step(self, name: Any, value: Any, path: Path_) -> Any:
+        """A step of a mapping of names; one named like a keyword or an op over a list of
+        layers is refused (see :mod:`archspec.spec.keywords`): it would not do what it says."""
+        listed = len(value) if isinstance(value, list) else self._flow_list_length(value, path)
+        if listed >= 2:
+            error = misread_keyword(str(name), listed, self.key_loc(path))
+            if error is not None:
+                raise error.with_context(trace=_trace(path[:-1]))
+        return self.layer(value, path)
+
+    def _flow_list_length(self, value: Any, path: Path_) -> int:
+        """The items of a flow list the loader kept as text (``[conv(8, 1), relu]``), else 0."""
+        if not isinstance(value, str) or not value.lstrip().startswith("["):
+            return 0
+        try:
+            tree = exprs.parse(value, self.doc.loc(path))
+        except SpecError:
+            return 0  # reported, with its block stack, when the step itself is desugared
+        body = tree.body if isinstance(tree, ast.Expression) else None
+        return len(body.elts) if isinstance(body, ast.List | ast.Tuple) else 0
+
     def structured(self, kind: str, value: dict[str, Any], path: Path_) -> dict[str, Any]:
         locs: dict[str, Location] = {}
         out: dict[str, Any] = {"loc": self.doc.loc(path), "locs": locs}
@@ -173,7 +237,7 @@ class Desugarer:
             if key in ("do", "then", "else"):
                 out[key] = self.layer(item, sub)
             elif key == "seq" and isinstance(item, dict):
-                out[key] = {k: self.layer(v, (*sub, k)) for k, v in item.items()}
+                out[key] = {k: self.named_step(k, v, (*sub, k)) for k, v in item.items()}
             elif key in ("seq", "concat", "add") and isinstance(item, list):
                 out[key] = [self.layer(v, (*sub, i)) for i, v in enumerate(item)]
             elif key in ("seq", "concat", "add") and isinstance(item, str):
@@ -354,19 +418,26 @@ def _looks_like_layer(node: ast.expr) -> bool:
 
 
 def validate(doc: Document, *, library: bool = False) -> Spec | Library:
-    """Desugar ``doc`` and validate it with pydantic; all model errors are reported at once."""
-    data = Desugarer(doc).document()
+    """Desugar ``doc`` and validate it with pydantic; the errors of both are raised together,
+    in source order (see :func:`archspec.errors.gathered`)."""
+    desugarer = Desugarer(doc)
+    data = desugarer.document()
     model: type[Library] = Library if library else Spec
     if library and isinstance(doc.data, dict) and "network" in doc.data:
         model = Spec
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as exc:
-        errors: dict[tuple[str, str | None], SpecError] = {}
-        for err in exc.errors():
-            located = _located(err, data, doc, model)
-            errors.setdefault((located.message, str(located.loc)), located)
-        raise SpecErrors(errors.values()) from None
+        invalid = [_located(err, data, doc, model) for err in exc.errors()]
+        raise gathered(_in_source_order([*desugarer.errors, *invalid])) from None
+    if desugarer.errors:
+        raise gathered(desugarer.errors)
+    return validated
+
+
+def _in_source_order(errors: list[SpecError]) -> list[SpecError]:
+    """Errors of one file by line and column (a stable sort: errors at one spot keep their order)."""
+    return sorted(errors, key=lambda e: (e.loc.line, e.loc.column) if e.loc else (0, 0))
 
 
 def _located(err: Any, data: dict[str, Any], doc: Document, model: type[Library]) -> SpecError:

@@ -12,17 +12,19 @@ branch 3 › conv#3``) and the source location.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import ValidationError
 
-from archspec.errors import Location, SpecError, did_you_mean, one_of
+from archspec.errors import Location, SpecError, did_you_mean, gathered, one_of
 from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
 from archspec.ops import REGISTRY, Op, ShapeError, merge
 from archspec.spec import expr as exprs
+from archspec.spec import words
 from archspec.spec.model import Add, Arg, Block, Call, Concat, Dag, Expr, For, If, Layer, Located, Repeat, Seq, Spec
 
 #: Bounds on what a small spec can ask for (``((relu * 1000) * 1000) * 1000`` is 30 characters):
@@ -72,8 +74,11 @@ class Expander:
         self.stack: list[str] = []
         self.op_cache: dict[tuple[type[Op], str], Op] = {}
         self.call_sites: dict[int, tuple[Call, tuple[tuple[str, str], ...], tuple[tuple[str, Location], ...]]] = {}
+        self.worded: dict[tuple[int, tuple[words.Word, ...]], tuple[Call, Call]] = {}
         self.depth = 0
         self.steps = 0
+        #: Errors of the network's top-level steps that failed, in order (see ``_recorded``).
+        self.errors: list[SpecError] = []
 
     # ---------------------------------------------------------------- dispatch
     def expand(self, layer: Layer, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
@@ -117,7 +122,9 @@ class Expander:
                 found=layer.call,
                 hint=did_you_mean(layer.call, known) or "define it under 'blocks:' or 'use:' a library that has it",
             )
-        op = self._bind_op(op_cls, layer, env, trace)
+        given_words = words.words_in(op_cls, layer, env)
+        layer = self._with_words(layer, given_words)
+        op = self._bind_op(op_cls, layer, env, trace, given_words)
         name = path or layer.call
         try:
             op.check_arity(len(xs))
@@ -125,6 +132,16 @@ class Expander:
             raise exc.with_context(layer.loc, trace) from None
         _, exprs, attr_locs = self._call_site(op_cls, layer)
         return self._add_node(Node(name, op, xs, layer.loc, trace, exprs, attr_locs=attr_locs))
+
+    def _with_words(self, call: Call, given: tuple[words.Word, ...]) -> Call:
+        """``call`` with its bare words spelt out as strings (see :mod:`archspec.spec.words`): the
+        same rewritten call each time, so that its call site is worked out once."""
+        if not given:
+            return call
+        key = (id(call), given)
+        if key not in self.worded:
+            self.worded[key] = (call, words.spelled_out(call, given))  # holds the call: its id stays its own
+        return self.worded[key][1]
 
     def _call_site(
         self, cls: type[Op], call: Call
@@ -139,25 +156,43 @@ class Expander:
 
     def _seq(self, layer: Seq, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         out = xs
+        network_steps = not path and not trace  # the network's own top-level steps
         if isinstance(layer.seq, dict):
             for key, item in layer.seq.items():
-                if not _NAME.match(key):
-                    raise SpecError(
-                        f"step name '{key}' is not a plain name",
-                        item.loc or layer.loc,
-                        trace,
-                        expected="letters, digits and '_', not starting with a digit",
-                        found=key,
-                    )
-                out = (self.expand(item, _join(path, key), out, env, (*trace, key)),)
+                with self._recorded(network_steps):
+                    if not _NAME.match(key):
+                        raise SpecError(
+                            f"step name '{key}' is not a plain name",
+                            item.loc or layer.loc,
+                            trace,
+                            expected="letters, digits and '_', not starting with a digit",
+                            found=key,
+                        )
+                    out = (self.expand(item, _join(path, key), out, env, (*trace, key)),)
         else:
             index = 0
             for item in layer.seq:
-                for body, item_env in self._copies(item, env, trace):
-                    sub = (*trace, _label(body, index))
-                    out = (self.expand(body, _join(path, index), out, item_env, sub),)
-                    index += 1
+                with self._recorded(network_steps):
+                    for body, item_env in self._copies(item, env, trace):
+                        sub = (*trace, _label(body, index))
+                        out = (self.expand(body, _join(path, index), out, item_env, sub),)
+                        index += 1
         return self._close_scope(path, ScopeKind.SEQ, "seq", out, xs, layer.loc, trace)
+
+    @contextmanager
+    def _recorded(self, step_apart: bool) -> Iterator[None]:
+        """For a step expanded apart (``step_apart``), record its SpecError in ``errors`` and go on:
+        the next step reads the failed step's input, and expansion alone (shapes come later)
+        finds the next step's own mistakes. A bound on the whole network's size stops everything."""
+        if not step_apart:
+            yield
+            return
+        try:
+            yield
+        except SpecError as exc:
+            if self.steps > MAX_STEPS or len(self.nodes) >= MAX_NODES:
+                raise gathered([*self.errors, exc]) from None
+            self.errors.append(exc)
 
     def _repeat(self, layer: Repeat, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         return self._seq(Seq.model_construct(seq=[layer], loc=layer.loc), path, xs, env, trace)
@@ -304,7 +339,10 @@ class Expander:
                 raise SpecError(f"{call.call} is missing argument '{param.name}'", call.loc, trace, expected=signature)
         return result
 
-    def _bind_op(self, cls: type[Op], call: Call, env: Env, trace: tuple[str, ...]) -> Op:
+    def _bind_op(
+        self, cls: type[Op], call: Call, env: Env, trace: tuple[str, ...], given_words: tuple[words.Word, ...] = ()
+    ) -> Op:
+        """Validate the op ``call`` makes; ``given_words`` are the attributes given as bare words."""
         fields = cls.positional()
         if len(call.args) > len(fields):
             raise SpecError(
@@ -316,7 +354,7 @@ class Expander:
             )
         values: dict[str, Any] = {}
         for name, arg in zip(fields, call.args, strict=False):
-            values[name] = self.value(arg, env, trace)
+            values[name] = self._attr_value(cls, name, arg, env, trace)
         for key, arg in call.kwargs.items():
             if key not in fields:
                 raise SpecError(
@@ -334,7 +372,7 @@ class Expander:
                     trace,
                     expected=_signature(cls),
                 )
-            values[key] = self.value(arg, env, trace)
+            values[key] = self._attr_value(cls, key, arg, env, trace)
         cache_key = (cls, repr(sorted(values.items())))
         cached = self.op_cache.get(cache_key)
         if cached is not None:
@@ -348,6 +386,17 @@ class Expander:
             if err["type"] == "missing":
                 raise SpecError(
                     f"{cls.op_name} is missing argument '{field}'", call.loc, trace, expected=_signature(cls)
+                ) from None
+            word_fields = {given for _, given in given_words}
+            if field is not None and field in word_fields and not words.takes_strings(cls, field):
+                # A word the attribute does not take, and that names nothing in scope: the name is the mistake.
+                raise exprs.UndefinedName(
+                    f"undefined name '{values[field]}'",
+                    dict(_attr_locs(cls, call)).get(field) or call.loc,
+                    trace,
+                    expected=_in_scope(env),
+                    hint=_undefined_hint(cls, field, values[field], env),
+                    name=values[field],
                 ) from None
             detail = err["msg"].removeprefix("Value error, ")
             detail = detail[:1].lower() + detail[1:]
@@ -366,6 +415,15 @@ class Expander:
                 expected=expected,
                 found=shown,
             ) from None
+
+    def _attr_value(self, cls: type[Op], field: str, arg: Arg, env: Env, trace: tuple[str, ...]) -> Any:
+        """Evaluate the argument for attribute ``field``; an undefined name says what it takes."""
+        try:
+            return self.value(arg, env, trace)
+        except exprs.UndefinedName as exc:
+            if words.takes_strings(cls, field):
+                raise  # quoting the name is one answer: the evaluator's hint says so
+            raise replace(exc, hint=_undefined_hint(cls, field, exc.name, env)) from None
 
     def _copies(self, item: Layer, env: Env, trace: tuple[str, ...]) -> list[tuple[Layer, Env]]:
         """The layers a list item contributes: itself, or the copies of a repeat/for."""
@@ -473,6 +531,19 @@ def _attr_locs(cls: type[Op], call: Call) -> tuple[tuple[str, Location], ...]:
     spots = [(name, _at(call, f"args.{i}", arg)) for i, (name, arg) in given]
     spots += [(name, _at(call, f"kwargs.{name}", arg)) for name, arg in call.kwargs.items()]
     return tuple((name, loc) for name, loc in spots if loc is not None)
+
+
+def _in_scope(env: Env) -> str:
+    return "a block parameter or network param: " + (", ".join(sorted(env)) or "(none defined)")
+
+
+def _undefined_hint(cls: type[Op], field: str, name: str, env: Env) -> str:
+    """What to write instead of ``name``, undefined, for attribute ``field`` (which takes no string)."""
+    takes = _expected(cls, field) or "a value"
+    return did_you_mean(name, env) or (
+        f"'{field}' of {cls.op_name} takes {takes}: write one, or define '{name}' under 'params:' "
+        "or as a parameter of the block"
+    )
 
 
 def _signature(cls: type[Op]) -> str:
@@ -592,6 +663,8 @@ def lower(
     inp = input_type(spec, params, input_shape, program.file)
     expander = Expander(program, params)
     out = expander.expand(spec.network, "", (GRAPH_INPUT,), params, ())
+    if expander.errors:
+        raise gathered(expander.errors)
     if out == GRAPH_INPUT:
         raise SpecError("the network has no layers", spec.loc)
     graph = Graph(

@@ -22,10 +22,11 @@ import operator
 import tokenize
 import unicodedata
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from archspec.errors import Location, SpecError, did_you_mean
+from archspec.errors import Location, SpecError, did_you_mean, exception_attrs_settable
 
 MAX_EXPR_CHARS = 2_000
 MAX_INT_BITS = 64
@@ -273,6 +274,15 @@ def node_loc(node: ast.AST, loc: Location | None, width: int | None = None) -> L
     return loc.shifted(start, (end - start) if end is not None and getattr(node, "end_lineno", 1) == 1 else 0)
 
 
+@exception_attrs_settable
+@dataclass(frozen=True)
+class UndefinedName(SpecError):
+    """A name an expression reads that nothing in scope defines; ``name`` is the name, so that
+    the caller, who knows what the value is for, can say what to write instead."""
+
+    name: str = ""
+
+
 class Evaluator:
     """Evaluates whitelisted expressions over an environment of named values."""
 
@@ -323,11 +333,13 @@ class Evaluator:
             return _CONSTANTS[node.id.lower()]
         if node.id in ("True", "False", "None"):
             return {"True": True, "False": False, "None": None}[node.id]
-        raise self.error(
-            node,
+        raise UndefinedName(
             f"undefined name '{node.id}'",
+            node_loc(node, self.loc),
+            self.trace,
             expected="a block parameter or network param: " + (", ".join(sorted(self.env)) or "(none defined)"),
             hint=did_you_mean(node.id, self.env) or f"if you mean the word, quote it: '{node.id}'",
+            name=node.id,
         )
 
     def _List(self, node: ast.List) -> list[Any]:

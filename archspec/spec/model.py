@@ -64,7 +64,12 @@ class Call(Located):
 class Seq(Located):
     """Layers run one after another; a mapping names its steps, a list numbers them."""
 
-    seq: list[Layer] | dict[str, Layer]
+    # Tagged by the data's own type, so that pydantic reports an error in a step once, not also
+    # as "should be a valid list" for the form the steps are not written in.
+    seq: Annotated[
+        Annotated[list[Layer], Tag("list")] | Annotated[dict[str, Layer], Tag("dict")],
+        Discriminator(lambda steps: "dict" if isinstance(steps, dict) else "list"),
+    ]
 
 
 class Concat(Located):

@@ -80,6 +80,9 @@ CASES: dict[str, Case] = {
     "undefined_name.yaml": Case(
         r"undefined name 'widht'", 8, 12, trace="body › unit#1 › seq#2 › conv#1", hint=r"did you mean 'width'\?"
     ),
+    "unbound_size.yaml": Case(
+        r"undefined name 'channels'", 5, 14, trace="stem › conv#1", hint=r"'out_channels' of conv takes an int > 0"
+    ),
     # ---- ops and their arguments
     "unknown_op.yaml": Case(r"unknown op or block 'maxpol'", 5, 43, trace="stem › maxpol#3", hint=r"'maxpool'"),
     "misspelt_argument.yaml": Case(
@@ -150,7 +153,17 @@ CASES: dict[str, Case] = {
         trace="b3 › inception#2 › branch 3 › conv#3",
         file="lib/inception.yaml",
     ),
-    # ---- composition: DAGs, repeat, for
+    # ---- composition: keywords, DAGs, repeat, for
+    "misread_keyword.yaml": Case(
+        r"'cat' looks like the keyword 'concat', but as a step name it would run its 2 layers one after another",
+        7,
+        5,
+        trace="mixed",
+        hint=r"to name a sequence 'cat', write 'cat: \{seq: \[\.\.\.\]\}'",
+    ),
+    "gate_as_mul.yaml": Case(
+        r"'mul' looks like a product of branches", 6, 5, trace="se", hint=r"no element-wise multiply of branches yet"
+    ),
     "dag_unknown_node.yaml": Case(r"DAG node 'c' reads unknown node 'bb'", 9, 19, trace="body › c", hint=r"'b'"),
     "dag_later_node.yaml": Case(
         r"DAG node 'b' reads 'c', which is defined after it", 8, 16, trace="body › b", hint=r"after the nodes"

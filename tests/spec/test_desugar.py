@@ -26,7 +26,12 @@ def strip(value: Any) -> Any:
 
 
 def desugar(yaml_text: str) -> dict[str, Any]:
-    return Desugarer(load_yaml_text(yaml_text, "net.yaml")).document()
+    """The canonical data of a spec; the first error the desugarer recorded is raised."""
+    desugarer = Desugarer(load_yaml_text(yaml_text, "net.yaml"))
+    data = desugarer.document()
+    if desugarer.errors:
+        raise desugarer.errors[0]
+    return data
 
 
 def network(body: str) -> Any:
