@@ -92,7 +92,7 @@ def _call(text: str, inputs: list[Any], weights: dict[str, Any], node: str, trai
 _EXPECTED: dict[str, Expected] = {}
 
 
-def expected(case: Case, folder: Path) -> Expected:
+def expected(case: Case, folders: pytest.TempPathFactory) -> Expected:
     """``case``'s weights, inputs and reference results, made once and shared by every backend."""
     if case.id in _EXPECTED:
         return _EXPECTED[case.id]
@@ -100,7 +100,7 @@ def expected(case: Case, folder: Path) -> Expected:
     report = archspec.shapes(spec)
     assert report.output.dtype == "float32", "a spec's input is float32, and so is every op's output"
     weights = draw_weights(report, SEED)
-    path = folder / "weights.safetensors"
+    path = folders.mktemp(case.op) / "weights.safetensors"
     safetensors_numpy.save_file(weights, str(path))
     rng = np.random.default_rng(SEED)
     x = (rng.standard_normal(case.shape) * case.scale + case.shift).astype(np.float32).astype(case.dtype)
@@ -159,12 +159,14 @@ def assert_close(got: Any, want: np.ndarray, tolerance: float, what: str) -> Non
 )
 def test_op_matches_the_reference(case: Case, backend: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     chosen = _loaded(backend)
-    want = expected(case, tmp_path_factory.mktemp(case.op))
+    want = expected(case, tmp_path_factory)
     where = f"{case.network!r} on {list(case.shape)}, {backend}"
     tolerance = TOLERANCES[case.dtype]
     model = archspec.build(want.spec, backend=backend, weights=want.weights)
     gradients = backend not in NO_GRADIENTS
-    run = chosen.run(model, want.x, train=case.train, cotangent=want.cotangent if gradients else None)
+    x = want.x.copy()
+    run = chosen.run(model, x, train=case.train, cotangent=want.cotangent if gradients else None)
+    np.testing.assert_array_equal(x, want.x, err_msg=f"{where}: run() wrote into its input")
 
     output = np.asarray(run.output)
     assert output.shape == tuple(want.report.output.shape), f"{where}: archspec.shapes says {want.report.output}"
