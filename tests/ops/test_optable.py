@@ -136,10 +136,19 @@ def _loaded(name: str) -> Backend:
         pytest.skip(f"backend '{name}' is not installed here: {exc.message}")
 
 
+def _refusal(case: Case, backend: str) -> str | None:
+    """Why ``backend`` cannot run ``case`` by design, or None."""
+    if case.train and backend in EVAL_ONLY:
+        return EVAL_ONLY[backend]
+    if case.dtype != "float32" and backend in FLOAT32_ONLY:
+        return FLOAT32_ONLY[backend]
+    return None
+
+
 def _marks(case: Case, backend: str) -> list[pytest.MarkDecorator]:
-    refused = (case.train and EVAL_ONLY.get(backend)) or (case.dtype != "float32" and FLOAT32_ONLY.get(backend)) or None
-    if refused:
-        return [pytest.mark.skip(reason=refused)]
+    refusal = _refusal(case, backend)
+    if refusal is not None:
+        return [pytest.mark.skip(reason=refusal)]
     if backend in case.bugs:
         return [pytest.mark.xfail(reason=case.bugs[backend], strict=True)]
     if backend in case.pending:
