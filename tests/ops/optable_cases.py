@@ -70,8 +70,8 @@ class Case:
         return f"{self.op}[{self.label}]"
 
     def spec(self) -> dict[str, Any]:
-        """The one-op spec, as an in-memory dict."""
-        return {"archspec": 1, "name": "optable", "input": list(self.shape), "network": self.network}
+        """The one-op spec, as an in-memory dict, with a symbolic batch as specs are written."""
+        return {"archspec": 1, "name": "optable", "input": ["N", *self.shape[1:]], "network": self.network}
 
 
 def parse_call(text: str) -> tuple[str, list[Any], dict[str, Any]]:

@@ -57,7 +57,8 @@ BACKENDS = sorted(backend_entry_points())
 # ------------------------------------------------------------------ the reference
 @dataclass(frozen=True)
 class Expected:
-    """One case's spec, shapes, weights file, input and cotangent, and the reference's results."""
+    """One case's spec (batch ``N``), its shapes at the case's batch, weights file, input and
+    cotangent, and the reference's results."""
 
     spec: dict[str, Any]
     report: ShapeReport
@@ -97,7 +98,7 @@ def expected(case: Case, folders: pytest.TempPathFactory) -> Expected:
     if case.id in _EXPECTED:
         return _EXPECTED[case.id]
     spec = case.spec()
-    report = archspec.shapes(spec)
+    report = archspec.shapes(spec, input_shape=list(case.shape))  # the shapes of this run's tensors
     assert report.output.dtype == "float32", "a spec's input is float32, and so is every op's output"
     weights = draw_weights(report, SEED)
     path = folders.mktemp(case.op) / "weights.safetensors"
