@@ -1,0 +1,239 @@
+"""The op x backend table: every registered op, called as a spec calls it, on small inputs.
+
+A case is one op call as a spec writes it (``"conv(8, 3, padding=[[0, 1], [2, 0]])"``) and the
+shape of the network's input. Merges take their inputs from branches, since a spec has one input
+(``{"concat": ["conv(5, 1)", "identity"], "axis": 1}``): the branches are single calls, evaluated
+by the reference too, so concat sees tensors of different sizes along its axis.
+
+``tests/ops/test_optable.py`` runs each case on every installed backend and compares shape,
+dtype, values, gradients and running statistics with ``optable_reference.py``. Shapes are small
+and odd-sized on purpose: windows that do not tile the input expose off-by-one lowerings.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Network = str | dict[str, Any]
+
+#: Why flax fails layernorm on rank > 2 today (another branch lowers it; xfail, not strict).
+FLAX_LAYERNORM_RANK = "the flax backend lowers layernorm on [N, F] only (being fixed on another branch)"
+
+#: Lowering bugs this table found (xfail, strict: fixing one makes its cases fail until unmarked).
+FLAX_LAYERNORM_DEFAULT_EPS = (
+    "flax builds layernorm with archspec's default eps=1e-5 as nnx.LayerNorm(...) without epsilon, "
+    "so it runs with flax's own default 1e-6: outputs off by ~3e-5"
+)
+FLAX_DILATED_MAXPOOL_GRAD = (
+    "flax lowers dilated maxpool to lax.reduce_window, which has no VJP with window dilation: "
+    "run(..., cotangent=...) raises jax's NotImplementedError (the forward values are right)"
+)
+
+#: The merge ops, the keys of a spec's merge step.
+MERGES = ("concat", "add")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One op call on an input of one shape, and how to run it.
+
+    ``train`` runs the backend and the reference in train mode (batchnorm statistics, dropout
+    with p=0). The input is ``scale * N(0, 1) + shift`` (relu6 needs values past 6, maxpool's
+    -inf padding needs an all-negative input). ``pending`` maps a backend to the reason its
+    failure is known and being fixed elsewhere (xfail, not strict); ``bugs`` maps a backend to
+    a lowering bug this table found (xfail, strict: the test fails once the bug is fixed, so
+    the mark goes too).
+    """
+
+    label: str
+    network: Network
+    shape: tuple[int, ...]
+    train: bool = False
+    dtype: str = "float32"
+    scale: float = 1.0
+    shift: float = 0.0
+    pending: Mapping[str, str] = field(default_factory=dict)
+    bugs: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def op(self) -> str:
+        """The op under test: the called op, or the merge of the branches."""
+        if isinstance(self.network, dict):
+            return next(key for key in self.network if key in MERGES)
+        return parse_call(self.network)[0]
+
+    @property
+    def id(self) -> str:
+        return f"{self.op}[{self.label}]"
+
+    def spec(self) -> dict[str, Any]:
+        """The one-op spec, as an in-memory dict, with a symbolic batch as specs are written."""
+        return {"archspec": 1, "name": "optable", "input": ["N", *self.shape[1:]], "network": self.network}
+
+
+def parse_call(text: str) -> tuple[str, list[Any], dict[str, Any]]:
+    """``"conv(8, 3, padding='same')"`` as ``("conv", [8, 3], {"padding": "same"})``.
+
+    Parsed here, not by archspec, so that the reference reads the arguments as the spec's
+    author meant them; ``true`` and ``false`` are the spec's spelling of booleans.
+    """
+    tree = ast.parse(text, mode="eval").body
+    if isinstance(tree, ast.Name):
+        return tree.id, [], {}
+    if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)):
+        raise ValueError(f"a case is one op call, not {text!r}")
+    args = [_literal(arg) for arg in tree.args]
+    kwargs = {kw.arg: _literal(kw.value) for kw in tree.keywords if kw.arg is not None}
+    return tree.func.id, args, kwargs
+
+
+def _literal(node: ast.expr) -> Any:
+    if isinstance(node, ast.Name) and node.id in ("true", "false"):
+        return node.id == "true"
+    return ast.literal_eval(node)
+
+
+LAYERNORM_ND = {"flax": FLAX_LAYERNORM_RANK}
+LAYERNORM_EPS = {"flax": FLAX_LAYERNORM_DEFAULT_EPS}
+DILATED_MAXPOOL = {"flax": FLAX_DILATED_MAXPOOL_GRAD}
+
+CASES: list[Case] = [
+    # ---------------------------------------------------------------- conv
+    Case("plain", "conv(8, 3)", (2, 4, 9, 10)),
+    Case("asym-padding", "conv(8, 3, padding=[[0, 1], [2, 0]], dilation=2)", (2, 4, 9, 10)),
+    Case("asym-kernel-stride", "conv(6, [3, 5], stride=[2, 1], padding=[1, 2])", (2, 4, 9, 7)),
+    Case("stride-odd-size", "conv(5, 2, stride=3, padding=1)", (2, 3, 11, 10)),
+    Case("same", "conv(6, 3, padding='same')", (2, 3, 7, 9)),
+    Case("same-even-kernel", "conv(6, [4, 2], padding='same')", (2, 3, 7, 9)),
+    Case("same-dilated", "conv(6, 3, padding='same', dilation=2)", (2, 3, 7, 9)),
+    Case("valid-stride", "conv(6, 3, stride=2, padding='valid')", (2, 3, 8, 9)),
+    Case("dilation-per-axis", "conv(6, 3, dilation=[1, 3])", (2, 4, 9, 10)),
+    Case("groups-no-bias", "conv(6, 3, groups=2, bias=false)", (2, 4, 8, 8)),
+    Case("depthwise", "conv(4, 3, groups=4, padding=1)", (2, 4, 8, 8)),
+    Case("depthwise-multiplier", "conv(8, 3, groups=4, stride=2)", (2, 4, 9, 9)),
+    Case("1x1-on-1x1", "conv(3, 1)", (1, 2, 1, 1)),
+    Case("float64", "conv(5, 3, stride=2, padding=[[1, 0], [0, 1]])", (2, 3, 7, 8), dtype="float64"),
+    # ---------------------------------------------------------------- conv1d
+    Case("plain", "conv1d(4, 3)", (2, 3, 16)),
+    Case("stride-padding", "conv1d(4, 3, stride=2, padding=1)", (2, 3, 15)),
+    Case("same-dilated", "conv1d(4, 5, padding='same', dilation=2)", (2, 3, 16)),
+    Case("same-even-kernel", "conv1d(4, 4, padding='same')", (2, 3, 9)),
+    Case("causal", "conv1d(4, 3, padding=[[2, 0]])", (2, 3, 8)),
+    Case("valid", "conv1d(4, [3], padding='valid')", (2, 3, 8)),
+    Case("groups-no-bias", "conv1d(6, 3, groups=3, bias=false)", (2, 3, 8)),
+    # ---------------------------------------------------------------- linear
+    Case("plain", "linear(10)", (4, 20)),
+    Case("no-bias", "linear(3, bias=false)", (1, 7)),
+    Case("float64", "linear(4)", (3, 5), dtype="float64"),
+    # ---------------------------------------------------------------- batchnorm
+    Case("eval-4d", "batchnorm", (2, 3, 5, 5)),
+    Case("eval-2d", "batchnorm", (4, 6)),
+    Case("eval-3d-eps", "batchnorm(eps=1e-3, update_rate=0.01)", (2, 6, 7)),
+    Case("eval-5d-no-affine", "batchnorm(affine=false)", (2, 3, 2, 3, 4)),
+    Case("train-4d", "batchnorm(update_rate=0.3)", (4, 3, 5, 5), train=True),
+    Case("train-2d", "batchnorm", (8, 6), train=True),
+    Case("train-3d-no-affine", "batchnorm(eps=1e-3, affine=false)", (4, 5, 7), train=True),
+    Case("train-float64", "batchnorm", (4, 3, 3, 5), train=True, dtype="float64"),
+    # ---------------------------------------------------------------- layernorm
+    Case("features", "layernorm", (2, 8), bugs=LAYERNORM_EPS),
+    Case("no-affine", "layernorm(affine=false, eps=1e-3)", (3, 5)),
+    Case("last-axis-3d", "layernorm", (2, 3, 8), pending=LAYERNORM_ND),
+    Case("dims-2", "layernorm(2)", (2, 3, 8), pending=LAYERNORM_ND),
+    Case("dims-3-4d", "layernorm(3, eps=1e-6)", (2, 3, 4, 5), pending=LAYERNORM_ND),
+    Case("dims-2-no-affine", "layernorm(2, affine=false)", (2, 5, 6), pending=LAYERNORM_ND),
+    Case("float64", "layernorm", (2, 6), dtype="float64", bugs=LAYERNORM_EPS),
+    # ---------------------------------------------------------------- lrn
+    Case("odd-size", "lrn(5)", (2, 8, 6, 6)),
+    Case("even-size", "lrn(4, alpha=0.01, beta=0.5, k=1.0)", (2, 7, 5, 5)),
+    Case("3d", "lrn(3)", (2, 6, 9)),
+    Case("size-2-k-2", "lrn(2, alpha=1e-3, beta=0.5, k=2.0)", (2, 8, 6)),
+    # ---------------------------------------------------------------- activations
+    Case("4d", "relu", (2, 3, 4, 5)),
+    Case("2d", "relu", (3, 5)),
+    Case("3d", "relu", (2, 3, 5)),
+    Case("past-6", "relu6", (2, 3, 4, 5), scale=5.0),
+    Case("default", "leaky_relu", (2, 3, 4, 5)),
+    Case("slope", "leaky_relu(0.2)", (3, 5)),
+    Case("4d", "sigmoid", (2, 3, 4, 5), scale=3.0),
+    Case("3d", "tanh", (2, 3, 5), scale=2.0),
+    Case("erf", "gelu", (2, 3, 4, 5), scale=2.0),
+    Case("tanh", "gelu(approximate='tanh')", (3, 5), scale=2.0),
+    Case("4d", "silu", (2, 3, 4, 5), scale=2.0),
+    Case("axis-1-2d", "softmax", (2, 5), scale=2.0),
+    Case("axis-1-4d", "softmax", (2, 3, 4, 5), scale=2.0),
+    Case("axis-2", "softmax(axis=2)", (2, 3, 4, 5), scale=2.0),
+    Case("axis-3", "softmax(3)", (2, 3, 4, 5), scale=2.0),
+    Case("axis-minus-1", "softmax(axis=-1)", (2, 3, 4), scale=2.0),
+    Case("axis-minus-2", "softmax(axis=-2)", (2, 3, 4), scale=2.0),
+    Case("axis-0", "softmax(axis=0)", (3, 5), scale=2.0),
+    # ---------------------------------------------------------------- maxpool
+    Case("kernel-2", "maxpool(2)", (2, 3, 8, 8)),
+    Case("pad-negative-input", "maxpool(3, stride=2, padding=1)", (2, 3, 9, 9), shift=-5.0),
+    Case("ceil", "maxpool(3, stride=2, ceil_mode=true)", (2, 3, 8, 8)),
+    Case("ceil-window-in-padding", "maxpool(2, stride=2, padding=1, ceil_mode=true)", (1, 1, 5, 5), shift=-5.0),
+    Case("dilation", "maxpool(3, stride=2, padding=1, dilation=2)", (2, 3, 10, 10), bugs=DILATED_MAXPOOL),
+    Case("ceil-dilated", "maxpool(2, stride=2, dilation=2, ceil_mode=true)", (2, 2, 9, 9), bugs=DILATED_MAXPOOL),
+    Case("asym-kernel-ceil", "maxpool([2, 3], stride=[3, 1], ceil_mode=true)", (1, 2, 7, 6)),
+    Case("padding-per-axis", "maxpool([1, 3], stride=[1, 2], padding=[0, 1])", (2, 3, 5, 8)),
+    # ---------------------------------------------------------------- avgpool
+    Case("kernel-2", "avgpool(2)", (2, 3, 8, 8)),
+    Case("include-pad", "avgpool(3, stride=2, padding=1)", (2, 3, 7, 7)),
+    Case("exclude-pad", "avgpool(3, stride=2, padding=1, count_include_pad=false)", (2, 3, 7, 7)),
+    Case("ceil-include-pad", "avgpool(3, stride=2, padding=1, ceil_mode=true)", (2, 3, 8, 8)),
+    Case("ceil-exclude-pad", "avgpool(3, stride=2, padding=1, ceil_mode=true, count_include_pad=false)", (2, 3, 8, 8)),
+    Case("ceil-overhang-include-pad", "avgpool(2, stride=2, padding=1, ceil_mode=true)", (2, 2, 6, 6)),
+    Case(
+        "ceil-overhang-exclude-pad",
+        "avgpool(2, stride=2, padding=1, ceil_mode=true, count_include_pad=false)",
+        (2, 2, 6, 6),
+    ),
+    Case("ceil-window-in-padding", "avgpool(2, stride=2, padding=1, ceil_mode=true)", (1, 1, 5, 5)),
+    Case("asym-kernel", "avgpool([2, 4], stride=[1, 2])", (2, 3, 6, 9)),
+    Case("positional", "avgpool(3, 2, 1, true, false)", (2, 3, 8, 8)),
+    Case("float64", "avgpool(3, stride=2, padding=1, ceil_mode=true)", (2, 2, 8, 8), dtype="float64"),
+    # ---------------------------------------------------------------- maxpool1d / avgpool1d
+    Case("kernel-2", "maxpool1d(2)", (2, 3, 9)),
+    Case("ceil-window-in-padding", "maxpool1d(2, stride=2, padding=1, ceil_mode=true)", (2, 3, 5), shift=-5.0),
+    Case("ceil-dilated", "maxpool1d(3, stride=2, dilation=2, ceil_mode=true)", (2, 3, 10), bugs=DILATED_MAXPOOL),
+    Case("kernel-3", "avgpool1d(3)", (2, 3, 10)),
+    Case("ceil-include-pad", "avgpool1d(3, stride=2, padding=1, ceil_mode=true)", (2, 3, 6)),
+    Case("ceil-overhang-include-pad", "avgpool1d(2, stride=2, padding=1, ceil_mode=true)", (2, 3, 6)),
+    Case("ceil-exclude-pad", "avgpool1d(2, stride=2, padding=1, ceil_mode=true, count_include_pad=false)", (2, 3, 5)),
+    # ---------------------------------------------------------------- global and adaptive pools
+    Case("4d", "global_avgpool", (2, 3, 5, 7)),
+    Case("3d", "global_avgpool", (2, 3, 5)),
+    Case("5d", "global_avgpool", (2, 3, 2, 3, 4)),
+    Case("4d", "global_maxpool", (2, 3, 5, 7)),
+    Case("3d", "global_maxpool", (2, 3, 5)),
+    Case("5d", "global_maxpool", (2, 3, 2, 3, 4)),
+    Case("to-1", "adaptive_avgpool(1)", (2, 3, 7, 7)),
+    Case("uniform", "adaptive_avgpool([2, 3])", (2, 3, 6, 9)),
+    Case("uneven", "adaptive_avgpool([3, 2])", (2, 3, 7, 5)),
+    Case("overlapping", "adaptive_avgpool(4)", (2, 3, 10, 10)),
+    Case("larger-than-input", "adaptive_avgpool(5)", (2, 3, 3, 3)),
+    # ---------------------------------------------------------------- flatten, dropout, identity
+    Case("4d", "flatten", (2, 3, 4, 5)),
+    Case("start-2", "flatten(2)", (2, 3, 4, 5)),
+    Case("start-2-5d", "flatten(start_dim=2)", (2, 3, 2, 3, 4)),
+    Case("last-axis", "flatten(3)", (2, 3, 4, 5)),
+    Case("2d", "flatten", (2, 5)),
+    Case("eval", "dropout", (2, 3, 4, 5)),
+    Case("eval-2d", "dropout(0.3)", (3, 5)),
+    Case("train-p0", "dropout(0.0)", (2, 3, 4, 5), train=True),
+    Case("4d", "identity", (2, 3, 4, 5)),
+    Case("2d", "identity", (3, 5)),
+    # ---------------------------------------------------------------- merges, on branches
+    Case("channels", {"concat": ["conv(5, 1)", "identity"]}, (2, 3, 4, 4)),
+    Case("three-1d", {"concat": ["identity", "conv1d(2, 1)", "relu"]}, (2, 1, 4)),
+    Case("features", {"concat": ["linear(3)", "identity"]}, (2, 5)),
+    Case("axis-2", {"concat": ["identity", "avgpool([2, 1])"], "axis": 2}, (2, 3, 4, 5)),
+    Case("axis-3", {"concat": ["maxpool([1, 2])", "identity"], "axis": 3}, (2, 3, 4, 6)),
+    Case("axis-minus-1", {"concat": ["identity", "maxpool1d(2)"], "axis": -1}, (2, 3, 8)),
+    Case("one-branch", {"concat": ["identity"]}, (2, 3, 4, 4)),
+    Case("residual", {"add": ["identity", "conv(3, 3, padding=1)"]}, (2, 3, 5, 5)),
+    Case("three", {"add": ["identity", "relu", "linear(5)"]}, (2, 5)),
+    Case("1d", {"add": ["conv1d(4, 3, padding=1)", "identity"]}, (2, 4, 7)),
+]

@@ -1,0 +1,198 @@
+"""What each op means, written with torch.nn.functional: the reference of the op x backend table.
+
+Each function takes the spec call's own arguments, as the spec's author wrote them (``padding``
+an int, a list per axis, ``[lo, hi]`` pairs, ``'same'`` or ``'valid'``), never archspec's
+canonical attributes, so a canonicalisation bug cannot hide in the reference too. The first
+argument is the :class:`Site` being evaluated: its inputs, its canonical weights (PyTorch
+layouts: OIHW, [out, in]) and the mode. Each function checks the weight shapes it is handed
+against the shapes the op's meaning implies.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch.nn import functional as F
+
+
+@dataclass
+class Site:
+    """One op being evaluated: its inputs, its weights by local name (``weight``,
+    ``running_mean``: running statistics are updated in place in train mode), the mode."""
+
+    inputs: list[torch.Tensor]
+    weights: dict[str, torch.Tensor] = field(default_factory=dict)
+    train: bool = False
+
+    @property
+    def x(self) -> torch.Tensor:
+        (only,) = self.inputs
+        return only
+
+    def param(self, name: str, shape: tuple[int, ...]) -> torch.Tensor:
+        value = self.weights[name]
+        assert tuple(value.shape) == shape, f"{name}: canonical shape {tuple(value.shape)}, the op implies {shape}"
+        return value
+
+    def expect_weights(self, *names: str) -> None:
+        assert set(self.weights) == set(names), f"weights {sorted(self.weights)}, the op implies {sorted(names)}"
+
+
+def _per_axis(value: int | list[int], rank: int) -> tuple[int, ...]:
+    return tuple(value) if isinstance(value, list) else (value,) * rank
+
+
+# ------------------------------------------------------------------ conv, linear
+def _conv(
+    rank: int,
+    site: Site,
+    out_channels: int,
+    kernel: int | list[int],
+    stride: int | list[int] = 1,
+    padding: int | str | list[Any] = 0,
+    dilation: int | list[int] = 1,
+    groups: int = 1,
+    bias: bool = True,
+) -> torch.Tensor:
+    x = site.x
+    site.expect_weights("weight", *(["bias"] if bias else []))
+    weight = site.param("weight", (out_channels, x.shape[1] // groups, *_per_axis(kernel, rank)))
+    shift = site.param("bias", (out_channels,)) if bias else None
+    if isinstance(padding, list) and all(isinstance(lo_hi, list) for lo_hi in padding):
+        x = F.pad(x, [side for lo_hi in reversed(padding) for side in lo_hi])  # F.pad starts at the last axis
+        padding = 0
+    padding = padding if isinstance(padding, str) else _per_axis(padding, rank)
+    convolve = F.conv2d if rank == 2 else F.conv1d
+    with warnings.catch_warnings():
+        # torch warns that 'same' with an even kernel copies the input to pad it unevenly
+        warnings.filterwarnings("ignore", message=".*padding='same'.*", category=UserWarning)
+        return convolve(x, weight, shift, _per_axis(stride, rank), padding, _per_axis(dilation, rank), groups)
+
+
+def linear(site: Site, out_features: int, bias: bool = True) -> torch.Tensor:
+    x = site.x
+    site.expect_weights("weight", *(["bias"] if bias else []))
+    weight = site.param("weight", (out_features, x.shape[1]))
+    return F.linear(x, weight, site.param("bias", (out_features,)) if bias else None)
+
+
+# ------------------------------------------------------------------ norms
+def batchnorm(site: Site, eps: float = 1e-5, update_rate: float = 0.1, affine: bool = True) -> torch.Tensor:
+    channels = (site.x.shape[1],)
+    stats = ("running_mean", "running_var")
+    site.expect_weights(*stats, *(["weight", "bias"] if affine else []))
+    scale, shift = (site.param("weight", channels), site.param("bias", channels)) if affine else (None, None)
+    mean, var = (site.param(name, channels) for name in stats)
+    # PyTorch's momentum is the new batch's weight, as update_rate is, and its running
+    # variance takes the unbiased batch variance, as the spec's does
+    return F.batch_norm(site.x, mean, var, scale, shift, training=site.train, momentum=update_rate, eps=eps)
+
+
+def layernorm(site: Site, dims: int = 1, eps: float = 1e-5, affine: bool = True) -> torch.Tensor:
+    normalised = tuple(site.x.shape[-dims:])
+    site.expect_weights(*(["weight", "bias"] if affine else []))
+    scale, shift = (site.param("weight", normalised), site.param("bias", normalised)) if affine else (None, None)
+    return F.layer_norm(site.x, normalised, scale, shift, eps)
+
+
+def lrn(site: Site, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> torch.Tensor:
+    return F.local_response_norm(site.x, size, alpha, beta, k)
+
+
+# ------------------------------------------------------------------ activations
+def softmax(site: Site, axis: int = 1) -> torch.Tensor:
+    return F.softmax(site.x, dim=axis)
+
+
+def _elementwise(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    return lambda site, *args, **kwargs: fn(site.x, *args, **kwargs)
+
+
+# ------------------------------------------------------------------ pools
+def _maxpool(
+    rank: int,
+    site: Site,
+    kernel: int | list[int],
+    stride: int | list[int] | None = None,
+    padding: int | list[int] = 0,
+    dilation: int | list[int] = 1,
+    ceil_mode: bool = False,
+) -> torch.Tensor:
+    pool = F.max_pool2d if rank == 2 else F.max_pool1d
+    stride = kernel if stride is None else stride
+    axes = (_per_axis(v, rank) for v in (kernel, stride, padding, dilation))
+    return pool(site.x, *axes, ceil_mode=ceil_mode)
+
+
+def _avgpool(
+    rank: int,
+    site: Site,
+    kernel: int | list[int],
+    stride: int | list[int] | None = None,
+    padding: int | list[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> torch.Tensor:
+    pool = F.avg_pool2d if rank == 2 else F.avg_pool1d
+    stride = kernel if stride is None else stride
+    axes = (_per_axis(v, rank) for v in (kernel, stride, padding))
+    return pool(site.x, *axes, ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+
+
+def _spatial(site: Site) -> tuple[int, ...]:
+    return tuple(range(2, site.x.dim()))
+
+
+def adaptive_avgpool(site: Site, output_size: int | list[int]) -> torch.Tensor:
+    return F.adaptive_avg_pool2d(site.x, _per_axis(output_size, 2))
+
+
+# ------------------------------------------------------------------ tensor ops and merges
+def dropout(site: Site, p: float = 0.5) -> torch.Tensor:
+    assert not site.train or p == 0, "train-mode dropout draws a random mask: a table case takes p=0"
+    return F.dropout(site.x, p, training=site.train)
+
+
+def concat(site: Site, axis: int = 1) -> torch.Tensor:
+    return torch.cat(site.inputs, dim=axis)
+
+
+def add(site: Site) -> torch.Tensor:
+    return functools.reduce(operator.add, site.inputs)
+
+
+#: The reference of every op, by the name a spec calls it.
+REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
+    "conv": functools.partial(_conv, 2),
+    "conv1d": functools.partial(_conv, 1),
+    "linear": linear,
+    "batchnorm": batchnorm,
+    "layernorm": layernorm,
+    "lrn": lrn,
+    "relu": _elementwise(F.relu),
+    "relu6": _elementwise(F.relu6),
+    "leaky_relu": _elementwise(F.leaky_relu),
+    "sigmoid": _elementwise(torch.sigmoid),
+    "tanh": _elementwise(torch.tanh),
+    "gelu": _elementwise(F.gelu),
+    "silu": _elementwise(F.silu),
+    "softmax": softmax,
+    "maxpool": functools.partial(_maxpool, 2),
+    "maxpool1d": functools.partial(_maxpool, 1),
+    "avgpool": functools.partial(_avgpool, 2),
+    "avgpool1d": functools.partial(_avgpool, 1),
+    "global_avgpool": lambda site: site.x.mean(dim=_spatial(site), keepdim=True),
+    "global_maxpool": lambda site: site.x.amax(dim=_spatial(site), keepdim=True),
+    "adaptive_avgpool": adaptive_avgpool,
+    "flatten": lambda site, start_dim=1: torch.flatten(site.x, start_dim),
+    "dropout": dropout,
+    "identity": lambda site: site.x,
+    "concat": concat,
+    "add": add,
+}
