@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -78,22 +79,46 @@ class SpecError(Exception):
     def render(self, color: bool = False, snippet: bool = True) -> str:
         """Format as ``file:line:col: error: message`` followed by details."""
         red, bold, dim, reset = ("\x1b[31m", "\x1b[1m", "\x1b[2m", "\x1b[0m") if color else ("",) * 4
-        head = f"{bold}{self.loc}: {reset}" if self.loc else ""
-        lines = [f"{head}{red}{bold}error:{reset}{bold} {self.message}{reset}"]
+        # Every part may echo the spec (names, values, its file name): shown inert and bounded.
+        head = f"{bold}{shown(str(self.loc))}: {reset}" if self.loc else ""
+        lines = [f"{head}{red}{bold}error:{reset}{bold} {shown(self.message)}{reset}"]
         if self.trace:
-            lines.append(f"  in: {' › '.join(self.trace)}")
+            lines.append(f"  in: {shown(' › '.join(self.trace))}")
         if self.expected is not None:
-            lines.append(f"  expected: {self.expected}")
+            lines.append(f"  expected: {shown(self.expected)}")
         if self.found is not None:
-            lines.append(f"  found: {self.found}")
-        lines.extend(f"  note: {note}" for note in self.notes)
+            lines.append(f"  found: {shown(self.found)}")
+        lines.extend(f"  note: {shown(note)}" for note in self.notes)
         if self.hint:
-            lines.append(f"  hint: {self.hint}")
+            lines.append(f"  hint: {shown(self.hint)}")
         if snippet and self.loc is not None:
             excerpt = source_excerpt(self.loc)
             if excerpt:
                 lines.append(f"{dim}{excerpt}{reset}")
         return "\n".join(lines)
+
+
+#: The longest a part of an error message is shown (a 100,000-digit value is not echoed whole).
+MAX_SHOWN_CHARS = 300
+
+# C0 and C1 controls (escape sequences can retitle a terminal or overwrite the error with a fake
+# "ok"), DEL, and the bidirectional and zero-width controls that reorder or hide text.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def inert(text: str) -> str:
+    """``text`` with every control character written as its escape (``\\x1b``), so that nothing
+    echoed from a spec acts on the terminal."""
+    return _UNSAFE.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+def shown(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
+    """``text`` made :func:`inert` and, past ``limit`` characters, cut in the middle."""
+    text = inert(text)
+    if len(text) <= limit:
+        return text
+    keep = (limit - 30) // 2
+    return f"{text[:keep]}...({len(text) - 2 * keep:,} characters)...{text[-keep:]}"
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -173,9 +198,11 @@ def source_excerpt(loc: Location) -> str:
     if len(text) > 200:
         return ""
     gutter = f"{loc.line:>5} | "
-    width = max(1, loc.end_column - loc.column) if loc.end_column else 1
-    caret = " " * (len(gutter) - 2) + "| " + " " * max(0, loc.column - 1) + "^" * width
-    return f"{gutter}{text}\n{caret}"
+    # The caret goes under the column as shown: escapes widen what comes before it.
+    start = len(inert(text[: max(0, loc.column - 1)]))
+    end = len(inert(text[: loc.end_column - 1])) if loc.end_column > loc.column else start + 1
+    caret = " " * (len(gutter) - 2) + "| " + " " * start + "^" * max(1, end - start)
+    return f"{gutter}{inert(text)}\n{caret}"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
