@@ -32,6 +32,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from archspec.errors import Location, SpecError, did_you_mean, gathered, one_of
+from archspec.ops import REGISTRY
 from archspec.spec import expr as exprs
 from archspec.spec.keywords import misread_keyword
 from archspec.spec.loader import Document, Path_
@@ -90,6 +91,12 @@ class Desugarer:
                 name, params = self.signature(str(key), (*path, key))
                 if name in names:
                     raise SpecError(f"block '{name}' is defined twice", where)
+                if name in REGISTRY:
+                    raise SpecError(
+                        f"block '{name}' has the name of an op: every call of '{name}' would call the block",
+                        where,
+                        hint=f"rename the block (e.g. '{name}_block'); ops cannot be redefined",
+                    )
                 names.add(name)
                 out[name] = {"params": params, "body": self.layer(body, (*path, key)), "loc": where}
         return out

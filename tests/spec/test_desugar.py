@@ -259,3 +259,18 @@ def test_for_binds_plain_names_only() -> None:
 def test_a_spec_must_be_a_mapping() -> None:
     with pytest.raises(SpecError, match="must be a mapping"):
         desugar("- relu\n")
+
+
+def test_a_block_named_like_an_op_is_refused_at_its_name() -> None:
+    from archspec import api
+
+    spec = {
+        "archspec": 1,
+        "name": "t",
+        "input": ["N", 3, 8, 8],
+        "blocks": {"conv(c)": "relu"},  # would silently replace every conv of the network
+        "network": "conv(4, 3)",
+    }
+    with pytest.raises(SpecError, match="block 'conv' has the name of an op") as info:
+        api.to_graph(spec)
+    assert info.value.hint is not None and "conv_block" in info.value.hint
