@@ -126,6 +126,8 @@ class BackendOptions(BaseModel):
             return cls.model_validate(values)
         except ValidationError as exc:
             error = exc.errors()[0]
+            if not error["loc"]:  # a check across several options
+                raise SpecError(f"the {backend} backend's options: {error['msg']}", found=repr(values)) from None
             name = str(error["loc"][0])
             raise SpecError(
                 f"option '{name}' of the {backend} backend: {error['msg']}",
@@ -135,7 +137,7 @@ class BackendOptions(BaseModel):
 
     @classmethod
     def describe(cls, name: str) -> str:
-        """One option as help and errors show it: ``opset: int = 17: the ONNX opset ...``."""
+        """One option as errors show it: ``opset: int = 17 (the ONNX opset, from 13 ...)``."""
         info = cls.model_fields[name]
         annotation = info.annotation
         kind = annotation.__name__ if isinstance(annotation, type) else str(annotation).replace("typing.", "")
@@ -153,7 +155,7 @@ class Backend(Protocol):
     """What a backend offers. ``name`` is its entry-point name (``"torch"``).
 
     Every method that takes ``options`` accepts what :data:`OptionsArg` allows and reads it
-    through :func:`resolve_options` with its own :attr:`Options`.
+    with its own ``Options.resolve`` (:meth:`BackendOptions.resolve`).
     """
 
     name: str

@@ -89,3 +89,32 @@ def test_an_entry_point_that_is_not_a_backend_is_named_with_what_it_lacks(monkey
     with pytest.raises(archspec.SpecError, match=r"entry point 'half' \(half_backend:backend\) is not") as info:
         backends.get_backend("half")
     assert info.value.found == "no Options, artifact, emit, export, load_weights, run, save_weights, supports"
+
+
+def test_backend_options_are_read_into_their_declared_types_or_refused_by_name() -> None:
+    from pydantic import Field, model_validator
+
+    from archspec.backends import BackendOptions
+
+    class Options(BackendOptions):
+        size: int = Field(3, description="how big")
+        exact: bool = False
+
+        @model_validator(mode="after")
+        def _small_unless_exact(self) -> Options:
+            if self.size > 10 and not self.exact:
+                raise ValueError("size over 10 needs exact")
+            return self
+
+    assert Options.resolve("toy", {"size": "7", "exact": "true"}) == Options(size=7, exact=True)
+    assert Options.resolve("toy", None) == Options()
+    given = Options(size=4)
+    assert Options.resolve("toy", given) is given
+    with pytest.raises(archspec.SpecError, match="the toy backend has no option 'sise'") as info:
+        Options.resolve("toy", {"sise": 4})
+    assert (info.value.expected, info.value.hint) == ("one of exact, size", "did you mean 'size'?")
+    with pytest.raises(archspec.SpecError, match="option 'size' of the toy backend: Input should be a valid integer"):
+        Options.resolve("toy", {"size": "big"})
+    with pytest.raises(archspec.SpecError, match="the toy backend's options: Value error, size over 10 needs exact"):
+        Options.resolve("toy", {"size": 11})
+    assert Options.describe("size") == "size: int = 3 (how big)"

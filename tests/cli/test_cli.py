@@ -189,3 +189,16 @@ def test_shapes_in_json_reports_errors_as_json_like_check(tmp_path: Path) -> Non
     (error,) = data["errors"]
     assert (error["line"], error["column"], error["hint"]) == (4, 10, "a 3-D input takes 'conv1d'")
     assert error["notes"] == [] and json.loads(run("check", str(spec), "-f", "json").stdout)[0]["errors"] == [error]
+
+
+def test_compile_help_names_every_option_of_every_built_in_backend() -> None:
+    from archspec.backends import get_backend
+
+    shown = run("compile", "--help").stdout
+    section = shown[shown.index("Options of the built-in backends") : shown.index("Example: archspec compile")]
+    for name in ("torch", "flax", "onnx"):
+        pytest.importorskip(f"archspec_{name}")
+        options = get_backend(name).Options.model_fields
+        line = next(line for line in section.splitlines() if line.split()[:1] == [name])
+        assert all(option in section for option in options), (name, list(options))
+        assert options or line.split()[1] == "none", line
