@@ -23,7 +23,7 @@ opset 20 and the erf (or tanh) formula below it. The model's IR version is the o
 carries the opset (8 for 17), again so that older runtimes load it.
 """
 
-from archspec_onnx._backend import OnnxBackend
+from archspec_onnx._backend import OnnxBackend, OnnxOptions
 from archspec_onnx._export import Exported, export, fold_plan
 from archspec_onnx._lowering import DEFAULT_OPSET, MIN_OPSET
 from archspec_onnx._model import OnnxModel
@@ -37,6 +37,7 @@ __all__ = [
     "Exported",
     "OnnxBackend",
     "OnnxModel",
+    "OnnxOptions",
     "backend",
     "check_weights",
     "export",

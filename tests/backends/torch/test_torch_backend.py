@@ -27,7 +27,7 @@ def test_an_option_is_refused_with_what_the_backend_takes():
     assert info.value.expected == "no options"
     with pytest.raises(archspec.SpecError, match="given another backend's options \\(OnnxOptions\\)"):
         pytest.importorskip("archspec_onnx")
-        from archspec_onnx._backend import OnnxOptions
+        from archspec_onnx import OnnxOptions
 
         archspec.build(LENET, options=OnnxOptions())
 
