@@ -1,4 +1,4 @@
-"""Backends: the contract, their discovery, and per-backend op lowerings.
+"""Backends: the contract, their discovery, their options, and per-backend op lowerings.
 
 A backend turns a shape-checked graph into a framework's module. It is a
 :class:`Backend` (a :class:`typing.Protocol`, so any object with these members
@@ -8,6 +8,10 @@ ones register the same way a third party's would::
     [project.entry-points."archspec.backends"]
     torch = "archspec_torch:backend"
 
+What a backend can be asked beyond the graph (ONNX's opset, Flax's data layout) it
+declares as a :class:`BackendOptions` model; :func:`resolve_options` checks what a
+user gives (``options={...}``, ``--option NAME=VALUE``) against it.
+
 Each backend lowers ops through a :class:`Lowerings` table, filled by decorator in
 files mirroring :mod:`archspec.ops`::
 
@@ -16,8 +20,9 @@ files mirroring :mod:`archspec.ops`::
     @LOWERINGS.register(Conv)
     def conv(node, ctx): ...
 
-This module imports no framework: a backend's framework is imported only when
-that backend is asked for.
+This module imports no framework, and neither may the object an entry point names:
+a backend imports its framework when it builds, runs or checks weights, so emitting
+source needs none.
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from typing_extensions import Self
 
 from archspec.errors import SpecError, did_you_mean, one_of
 
@@ -58,6 +66,15 @@ class EmittedSource:
 
 
 @dataclass(frozen=True)
+class Artifact:
+    """What ``archspec compile`` writes for a backend: ``kind`` for people ("PyTorch source"),
+    and the ``suffix`` such a file is usually named with (``.py``)."""
+
+    kind: str
+    suffix: str
+
+
+@dataclass(frozen=True)
 class RunResult:
     """What :meth:`Backend.run` returns; every array is a numpy array in the spec's layout (NCHW).
 
@@ -73,24 +90,102 @@ class RunResult:
     grads: Mapping[str, Any] = field(default_factory=dict)
 
 
+class BackendOptions(BaseModel):
+    """The options one backend takes: subclass it with a field per option, each with a type, a
+    default and a ``description`` (what ``archspec compile --help`` and errors show). A backend
+    without options uses this class itself. Frozen; a name it does not declare is refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def resolve(cls, backend: str, given: OptionsArg) -> Self:
+        """``given`` checked against these options of the backend named ``backend``.
+
+        A name this class does not declare, or a value its field does not take, is a SpecError
+        naming the backend, the option and what it takes. Values are read as pydantic reads them,
+        so the text of ``--option opset=18`` or ``--option fold_bn=true`` becomes an int or a bool.
+        """
+        if type(given) is cls:  # exactly: a backend without options declares the base class itself
+            return given
+        if isinstance(given, BackendOptions):
+            raise SpecError(
+                f"the {backend} backend was given another backend's options ({type(given).__name__})",
+                expected=f"{cls.__name__}, or a mapping of option names to values",
+            )
+        values = dict(given or {})
+        fields = cls.model_fields
+        for name in values:
+            if name not in fields:
+                raise SpecError(
+                    f"the {backend} backend has no option '{name}'",
+                    expected=("one of " + one_of(fields)) if fields else "no options",
+                    found=name,
+                    hint=did_you_mean(name, fields) or "archspec compile --help lists each backend's options",
+                )
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            if not error["loc"]:  # a check across several options
+                raise SpecError(f"the {backend} backend's options: {error['msg']}", found=repr(values)) from None
+            name = str(error["loc"][0])
+            raise SpecError(
+                f"option '{name}' of the {backend} backend: {error['msg']}",
+                expected=cls.describe(name),
+                found=repr(values.get(name)),
+            ) from None
+
+    @classmethod
+    def describe(cls, name: str) -> str:
+        """One option as errors show it: ``opset: int = 17 (the ONNX opset, from 13 ...)``."""
+        info = cls.model_fields[name]
+        annotation = info.annotation
+        kind = annotation.__name__ if isinstance(annotation, type) else str(annotation).replace("typing.", "")
+        text = f"{name}: {kind} = {info.default!r}"
+        return f"{text} ({info.description})" if info.description else text
+
+
+#: ``options=`` as a caller gives it: a mapping of names to values, a backend's validated
+#: options, or None for the defaults.
+OptionsArg = Mapping[str, Any] | BackendOptions | None
+
+
 @runtime_checkable
 class Backend(Protocol):
-    """What a backend offers. ``name`` is its entry-point name (``"torch"``)."""
+    """What a backend offers. ``name`` is its entry-point name (``"torch"``).
+
+    Every method that takes ``options`` accepts what :data:`OptionsArg` allows and reads it
+    with its own ``Options.resolve`` (:meth:`BackendOptions.resolve`).
+    """
 
     name: str
+    #: The options this backend declares (:class:`BackendOptions` itself when it has none).
+    Options: ClassVar[type[BackendOptions]]
+    #: What :meth:`export` writes.
+    artifact: ClassVar[Artifact]
 
-    def build(self, graph: Graph, report: ShapeReport, weights: str | Path | None = None) -> Any:
-        """The framework module for ``graph``, with canonical ``weights`` loaded when given."""
+    def build(
+        self, graph: Graph, report: ShapeReport, weights: str | Path | None = None, options: OptionsArg = None
+    ) -> Any:
+        """The framework module for ``graph``, with canonical ``weights`` loaded when given. A
+        backend that emits source builds by running the text :meth:`emit` returns."""
         ...
 
-    def emit(self, graph: Graph, report: ShapeReport) -> EmittedSource:
-        """Standalone, readable source for ``graph`` (what :meth:`build` runs).
+    def emit(self, graph: Graph, report: ShapeReport, options: OptionsArg = None) -> EmittedSource:
+        """Standalone, readable source for ``graph`` (for torch and flax, what :meth:`build` runs)."""
+        ...
 
-        A backend whose :meth:`build` runs this source may also offer
-        ``build_from_source(emitted, weights=None, **options)``, the same build from source
-        already emitted; :func:`archspec.build` then keeps the source in the build cache
-        (:mod:`archspec.cache`) and skips the spec, shapes and emit on a hit.
-        """
+    def export(
+        self,
+        graph: Graph,
+        report: ShapeReport,
+        output: str | Path,
+        weights: str | Path | None = None,
+        options: OptionsArg = None,
+    ) -> str:
+        """Write :attr:`artifact` to ``output`` (what ``archspec compile`` does) and say, in one
+        line for people, what was written. ``weights`` are checked against the network first
+        (every mismatch in one SpecError, nothing written); the artefact then uses or refers to them."""
         ...
 
     def load_weights(self, module: Any, path: str | Path) -> None:
@@ -153,9 +248,19 @@ def get_backend(name: str) -> Backend:
             hint=f"install its framework: pip install '{extra}'" if extra else "install the backend's framework",
         ) from None
     if not isinstance(backend, Backend):
-        raise SpecError(f"entry point '{name}' ({point.value}) is not an archspec backend")
+        missing = [member for member in _protocol_members() if not hasattr(backend, member)]
+        raise SpecError(
+            f"entry point '{name}' ({point.value}) is not an archspec backend",
+            expected="the members of archspec.backends.Backend",
+            found="no " + ", ".join(missing),
+        )
     _LOADED[name] = backend
     return backend
+
+
+def _protocol_members() -> list[str]:
+    methods = {name for name, value in vars(Backend).items() if callable(value) and not name.startswith("_")}
+    return sorted(methods | set(Backend.__annotations__))
 
 
 def backends_supporting(op: type[Op], exclude: str = "") -> list[str]:
@@ -183,8 +288,6 @@ class Lowerings(Generic[LoweringT]):
     def __init__(self, backend: str) -> None:
         self.backend = backend
         self._rules: dict[type[Op], LoweringT] = {}
-        self._fingerprinted: tuple[tuple[type[Op], LoweringT], ...] | None = None  # the rules it was taken of
-        self._fingerprint = ""
 
     def register(self, *ops: type[Op]) -> Callable[[LoweringT], LoweringT]:
         """Decorator: ``rule`` lowers each of ``ops`` (op classes from :mod:`archspec.ops`)."""
@@ -200,15 +303,6 @@ class Lowerings(Generic[LoweringT]):
 
     def __contains__(self, op: type[Op]) -> bool:
         return op in self._rules
-
-    def fingerprint(self) -> str:
-        """A digest of which rule lowers which op, by the rules' names and code: a rule added,
-        removed or replaced in this process changes it (the build cache keys on it)."""
-        snapshot = tuple(self._rules.items())
-        if self._fingerprinted != snapshot:
-            self._fingerprint = code_digest(snapshot)
-            self._fingerprinted = snapshot
-        return self._fingerprint
 
     def ops(self) -> frozenset[type[Op]]:
         return frozenset(self._rules)
@@ -228,18 +322,6 @@ class Lowerings(Generic[LoweringT]):
         return rule
 
 
-def code_digest(pairs: Sequence[tuple[type, Callable[..., Any]]]) -> str:
-    """A digest of (class, function) pairs by qualified names and bytecode, stable across processes."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    for cls, fn in sorted(pairs, key=lambda pair: (pair[0].__module__, pair[0].__qualname__)):
-        code = getattr(fn, "__code__", None)
-        digest.update(f"{cls.__module__}.{cls.__qualname__}={fn.__module__}.{fn.__qualname__}".encode())
-        digest.update(code.co_code if code is not None else b"")
-    return digest.hexdigest()
-
-
 # ------------------------------------------------------------------ the API
 def build(
     spec: SpecSource,
@@ -249,34 +331,26 @@ def build(
     input_shape: list[int | str] | None = None,
     max_params: int | None = None,
     max_activation: int | None = None,
-    options: Mapping[str, Any] | None = None,
-    cache: bool = True,
+    options: OptionsArg = None,
     params: Mapping[str, Any] | None = None,
     **overrides: Any,
 ) -> Any:
     """Compile ``spec`` (a path, mapping or loaded program) into ``backend``'s module.
 
     Keyword ``overrides`` set network params (like ``--set``); ``params={...}`` does the same for
-    any name, one of this function's own (``cache``) included, as in :func:`archspec.shapes`.
+    any name, one of this function's own (``options``) included, as in :func:`archspec.shapes`.
     ``weights`` is a canonical safetensors file to load. A network over the bounds of
     :func:`archspec.infer.infer_shapes` is refused before the backend allocates anything;
-    ``max_params`` and ``max_activation`` raise them (like ``--max-params``). ``options`` go to
-    the backend's own ``build`` (flax: ``{"data_format": "NHWC"}``). The generated source of a
-    backend that builds from source (torch, flax) is kept in the build cache (:mod:`archspec.cache`), so building the
-    same spec again skips straight to running it; ``cache=False`` bypasses it. Example::
+    ``max_params`` and ``max_activation`` raise them (like ``--max-params``). ``options`` are the
+    backend's own (flax: ``{"data_format": "NHWC"}``; see its ``Options``), checked before any
+    work is done. Example::
 
         model = archspec.build("specs/googlenet.yaml", backend="torch", classes=100)
     """
-    params = {**(params or {}), **overrides}
     chosen = get_backend(backend)
-    options = dict(options or {})
-    _check_options(chosen, options)
-    from_source = getattr(chosen, "build_from_source", None)
-    if from_source is None:
-        graph, report = _shapes(spec, params, input_shape, max_params, max_activation)
-        return chosen.build(graph, report, weights, **options)
-    emitted = _emitted(chosen, spec, params, input_shape, max_params, max_activation, cache)
-    return from_source(emitted, weights, **options)
+    resolved = chosen.Options.resolve(chosen.name, options)
+    graph, report = _shapes(spec, {**(params or {}), **overrides}, input_shape, max_params, max_activation)
+    return chosen.build(graph, report, weights, resolved)
 
 
 def emit(
@@ -286,30 +360,16 @@ def emit(
     input_shape: list[int | str] | None = None,
     max_params: int | None = None,
     max_activation: int | None = None,
-    cache: bool = True,
+    options: OptionsArg = None,
     params: Mapping[str, Any] | None = None,
     **overrides: Any,
 ) -> EmittedSource:
-    """The source ``backend`` generates for ``spec`` (see :func:`build` for the arguments)."""
-    params = {**(params or {}), **overrides}
-    return _emitted(get_backend(backend), spec, params, input_shape, max_params, max_activation, cache)
-
-
-def _check_options(chosen: Backend, options: Mapping[str, Any]) -> None:
-    """Refuse build options the backend's ``build`` does not take, before any work is done."""
-    if not options:
-        return
-    import inspect
-
-    accepted = inspect.signature(chosen.build).parameters
-    unknown = [name for name in options if name not in accepted or name in ("graph", "report", "weights")]
-    if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        known = [n for n, p in accepted.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
-        raise SpecError(
-            f"the {chosen.name} backend has no build option '{unknown[0]}'",
-            expected=", ".join(known) if known else "no options",
-            hint=did_you_mean(unknown[0], known),
-        )
+    """The source ``backend`` generates for ``spec``: what :func:`build` runs, for torch and flax
+    (see :func:`build` for the arguments)."""
+    chosen = get_backend(backend)
+    resolved = chosen.Options.resolve(chosen.name, options)
+    graph, report = _shapes(spec, {**(params or {}), **overrides}, input_shape, max_params, max_activation)
+    return chosen.emit(graph, report, resolved)
 
 
 def _shapes(
@@ -324,38 +384,3 @@ def _shapes(
 
     graph = to_graph(spec, params or None, input_shape)
     return graph, infer_shapes(graph, max_params=max_params, max_activation=max_activation)
-
-
-def _emitted(
-    chosen: Backend,
-    spec: SpecSource,
-    params: Mapping[str, Any],
-    input_shape: list[int | str] | None,
-    max_params: int | None,
-    max_activation: int | None,
-    use_cache: bool,
-) -> EmittedSource:
-    """``chosen``'s source for ``spec``: from the build cache when it holds it within the bounds
-    asked for, else generated (spec, expansion, shapes, emit) and kept there."""
-    from archspec.api import load
-    from archspec.cache import default_cache
-    from archspec.infer import MAX_ACTIVATION, MAX_PARAMS, infer_shapes
-    from archspec.spec.expand import lower
-
-    store = default_cache() if use_cache else None
-    key = store.key(spec, chosen, params, input_shape) if store is not None else None
-    if store is not None and key is not None:
-        entry = store.get(key)
-        if (
-            entry is not None
-            and entry.total_params <= (MAX_PARAMS if max_params is None else max_params)
-            and entry.largest_activation <= (MAX_ACTIVATION if max_activation is None else max_activation)
-        ):
-            return entry.emitted
-    program = load(spec)
-    graph = lower(program, params or None, input_shape)
-    report = infer_shapes(graph, max_params=max_params, max_activation=max_activation)
-    emitted = chosen.emit(graph, report)
-    if store is not None and key is not None:
-        store.put(key, program, report, emitted)
-    return emitted

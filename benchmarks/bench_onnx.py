@@ -60,7 +60,7 @@ def forward_rows() -> list[str]:
             plain = onnx_backend.build(report.graph, report)
             weights = Path(tmp) / f"{name}.safetensors"
             onnx_backend.save_weights(plain, weights)
-            folded = onnx_backend.build(report.graph, report, weights, fold_bn=True)
+            folded = onnx_backend.build(report.graph, report, weights, {"fold_bn": True})
             model = archspec.build(spec, backend="torch", weights=weights).eval()
             options = ort.SessionOptions()
             # onnxruntime's idle threads spin after each run by default, which on a small machine

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -49,9 +51,70 @@ def test_build_and_emit_take_params_as_a_mapping_too_for_names_of_their_own_argu
         "archspec": 1,
         "name": "named",
         "input": ["N", 3, 8, 8],
-        "params": {"cache": 4, "width": 2},
-        "network": "conv(cache, 1) -> conv(width, 1)",
+        "params": {"options": 4, "width": 2},
+        "network": "conv(options, 1) -> conv(width, 1)",
     }
-    model = archspec.build(spec, params={"cache": 5}, width=3)
+    model = archspec.build(spec, params={"options": 5}, width=3)
     assert [tuple(p.shape) for p in model.parameters()][::2] == [(5, 3, 1, 1), (3, 5, 1, 1)]
-    assert "def __init__(self, cache=5, width=2)" in archspec.emit(spec, params={"cache": 5}).source
+    assert "def __init__(self, options=5, width=2)" in archspec.emit(spec, params={"options": 5}).source
+
+
+def test_build_and_emit_write_nothing_to_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # There is no build cache: a build is the spec's source, generated and run in memory.
+    pytest.importorskip("torch")
+    for variable in ("HOME", "XDG_CACHE_HOME", "TMPDIR"):
+        monkeypatch.setenv(variable, str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    emitted = archspec.emit(GOOGLENET)
+    model = archspec.build(GOOGLENET)
+    assert type(model).__name__ == emitted.entry
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(archspec.SpecError, match="unknown param 'cache'"):
+        archspec.build(GOOGLENET, cache=False)  # once an argument of build; now a network param like any
+
+
+def test_an_entry_point_that_is_not_a_backend_is_named_with_what_it_lacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    from archspec import backends
+
+    class HalfBackend:
+        name = "half"
+
+        def build(self, graph: object, report: object) -> None: ...
+
+    monkeypatch.setitem(sys.modules, "half_backend", types.SimpleNamespace(backend=HalfBackend()))
+    point = EntryPoint("half", "half_backend:backend", backends.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(backends, "backend_entry_points", lambda: {"half": point})
+    with pytest.raises(archspec.SpecError, match=r"entry point 'half' \(half_backend:backend\) is not") as info:
+        backends.get_backend("half")
+    assert info.value.found == "no Options, artifact, emit, export, load_weights, run, save_weights, supports"
+
+
+def test_backend_options_are_read_into_their_declared_types_or_refused_by_name() -> None:
+    from pydantic import Field, model_validator
+
+    from archspec.backends import BackendOptions
+
+    class Options(BackendOptions):
+        size: int = Field(3, description="how big")
+        exact: bool = False
+
+        @model_validator(mode="after")
+        def _small_unless_exact(self) -> Options:
+            if self.size > 10 and not self.exact:
+                raise ValueError("size over 10 needs exact")
+            return self
+
+    assert Options.resolve("toy", {"size": "7", "exact": "true"}) == Options(size=7, exact=True)
+    assert Options.resolve("toy", None) == Options()
+    given = Options(size=4)
+    assert Options.resolve("toy", given) is given
+    with pytest.raises(archspec.SpecError, match="the toy backend has no option 'sise'") as info:
+        Options.resolve("toy", {"sise": 4})
+    assert (info.value.expected, info.value.hint) == ("one of exact, size", "did you mean 'size'?")
+    with pytest.raises(archspec.SpecError, match="option 'size' of the toy backend: Input should be a valid integer"):
+        Options.resolve("toy", {"size": "big"})
+    with pytest.raises(archspec.SpecError, match="the toy backend's options: Value error, size over 10 needs exact"):
+        Options.resolve("toy", {"size": 11})
+    assert Options.describe("size") == "size: int = 3 (how big)"

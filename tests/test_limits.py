@@ -19,6 +19,7 @@ import pytest
 
 import archspec
 from archspec import infer
+from archspec.backends import BackendOptions
 from archspec.errors import Location, SpecError
 from archspec.spec import expand, expr
 from archspec.spec.loader import MAX_DEPTH, load_yaml_text
@@ -88,11 +89,12 @@ def test_build_and_emit_refuse_before_the_backend_builds(monkeypatch: pytest.Mon
         """A backend that fails any request to build or emit (it may be looked up: that allocates nothing)."""
 
         name = "refuses"
+        Options = BackendOptions
 
         def _asked(self, *_args: Any, **_kwargs: Any) -> Any:
             raise AssertionError("a backend was asked for an absurd network")
 
-        build = emit = build_from_source = _asked
+        build = emit = _asked
 
     monkeypatch.setattr(backends, "get_backend", lambda name: Refuses())
     for build in (archspec.build, archspec.emit):
@@ -106,7 +108,10 @@ def test_build_takes_the_raised_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[int] = []
 
     class Recorder:
-        def build(self, graph: Any, report: Any, weights: Any) -> str:
+        name = "recorder"
+        Options = BackendOptions
+
+        def build(self, graph: Any, report: Any, weights: Any, options: Any) -> str:
             seen.append(report.total_params)
             return "module"
 

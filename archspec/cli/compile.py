@@ -1,18 +1,31 @@
-"""``archspec compile``: emit a backend's source for a spec (``.py`` for torch).
+"""``archspec compile``: write what a backend makes of a spec (``.py`` source, an ``.onnx`` model).
 
-Registered on the app by :mod:`archspec.cli.main`; the backend (and its framework)
-loads only when the command runs.
+Registered on the app by :mod:`archspec.cli.main`; the backend loads only when the command runs,
+and its framework only where the weights must be checked.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archspec.cli.options import MaxActivationOpt, MaxParamsOpt, SetOpt, known_backend
+from archspec.cli.options import (
+    MaxActivationOpt,
+    MaxParamsOpt,
+    OptionOpt,
+    SetOpt,
+    known_backend,
+    parse_input,
+    parse_options,
+    parse_sets,
+)
+from archspec.cli.output import fail
 from archspec.errors import SpecError, SpecErrors
+
+if TYPE_CHECKING:
+    from archspec.backends import Backend, BackendOptions
 
 
 def compile_spec(
@@ -36,13 +49,11 @@ def compile_spec(
             "--input", "-i", metavar="SHAPE", help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic)."
         ),
     ] = None,
+    options: OptionOpt = None,
     opset: Annotated[
-        int | None,
-        typer.Option("--opset", metavar="N", help="ONNX opset (onnx only; default 17, read by most runtimes)."),
+        int | None, typer.Option("--opset", metavar="N", help="Shorthand for -O opset=N (onnx).", show_default=False)
     ] = None,
-    fold_bn: Annotated[
-        bool, typer.Option("--fold-bn", help="Fold each batchnorm into the convolution before it (onnx only).")
-    ] = False,
+    fold_bn: Annotated[bool, typer.Option("--fold-bn", help="Shorthand for -O fold_bn=true (onnx).")] = False,
     max_params: MaxParamsOpt = None,
     max_activation: MaxActivationOpt = None,
 ) -> None:
@@ -56,47 +67,48 @@ def compile_spec(
     For --backend onnx the file is the .onnx model itself, with the --weights given or
     seeded random ones (it says which).
 
+    \b
+    Options of the built-in backends (-O NAME=VALUE):
+      onnx   opset    int, default 17: from 13 to the newest the installed onnx knows
+             fold_bn  bool, default false: fold each batchnorm into the convolution before it
+             seed     int, default 0: of the random weights written without --weights
+      flax   none for compile: data_format and seed are options of archspec.build
+             (the compiled class takes data_format= and rngs= itself)
+      torch  none
+
     Example: archspec compile specs/googlenet.yaml --backend torch -o googlenet.py
     """
     from archspec import api
     from archspec.backends import get_backend
-    from archspec.cli.main import _fail, parse_input, parse_sets
-    from archspec.io import atomic_write_text
 
     known_backend(backend)
+    given = parse_options(options)
+    for name, shorthand, value in (("opset", "--opset", opset), ("fold_bn", "--fold-bn", fold_bn or None)):
+        if value is not None:
+            if name in given:
+                raise typer.BadParameter(f"{shorthand} repeats -O {name}=...: give one of them", param_hint=shorthand)
+            given[name] = str(value)
     try:
-        # Shapes first: an absurd network is refused before a backend (or its framework) loads.
+        # Shapes first: an absurd network is refused before a backend loads.
         report = api.shapes(
             spec, parse_sets(sets), parse_input(input), max_params=max_params, max_activation=max_activation
         )
         chosen = get_backend(backend)
-        export_file = getattr(chosen, "export_file", None)  # backends whose artefact is a model file (onnx)
-        if export_file is not None:
-            if output.suffix.lower() != ".onnx":
-                typer.echo(f"note: {output} gets an ONNX model (binary), not source", err=True)
-            message = export_file(report.graph, report, output, weights=weights, opset=opset, fold_bn=fold_bn)
-            typer.echo(message, err=True)
-            return
-        if output.suffix.lower() == ".onnx":
-            typer.echo(f"note: {output} gets {backend} source; --backend onnx writes an ONNX model", err=True)
-        if opset is not None or fold_bn:
-            raise typer.BadParameter(f"--opset and --fold-bn are for --backend onnx, not {backend}")
-        with_weights = getattr(chosen, "emit_with_weights", None)  # source that can load its weights (torch)
-        if weights is not None and with_weights is not None:
-            emitted = with_weights(report.graph, report, weights, output)  # checks them first
-        else:
-            emitted = chosen.emit(report.graph, report)
-            if weights is not None:
-                chosen.build(report.graph, report, weights)  # all mismatches, by name, or nothing
+        resolved = _resolve_options(chosen, given)
+        if output.suffix.lower() != chosen.artifact.suffix:
+            kind, suffix = chosen.artifact.kind, chosen.artifact.suffix
+            typer.echo(f"note: {output} gets {kind}, which is usually named *{suffix}", err=True)
+        message = chosen.export(report.graph, report, output, weights, resolved)
     except (SpecError, SpecErrors) as exc:
-        _fail(exc)
+        fail(exc)
         raise typer.Exit(1) from None
-    atomic_write_text(output, emitted.source)
-    loads = ""
-    if weights is not None:
-        loads = (
-            f"; load_weights({emitted.entry}()) reads {weights}"
-            if with_weights
-            else f"; {weights} fits it: the {backend} backend's load_weights loads it"
-        )
-    typer.echo(f"wrote {output} ({emitted.entry}, {report.total_params:,} params{loads})", err=True)
+    typer.echo(message, err=True)
+
+
+def _resolve_options(chosen: Backend, given: dict[str, str]) -> BackendOptions:
+    """``given`` read by ``chosen``'s declared options; a usage error (exit 2) where they do not fit."""
+    try:
+        return chosen.Options.resolve(chosen.name, given)
+    except SpecError as exc:
+        detail = "".join(f"; {part}" for part in (exc.expected and f"expected {exc.expected}", exc.hint) if part)
+        raise typer.BadParameter(exc.message + detail, param_hint="--option") from None

@@ -9,7 +9,6 @@ Heavy modules (rich, pydantic models, backends) load inside the commands, so
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +16,10 @@ from typing import Annotated, Any
 import typer
 
 from archspec._version import __version__
-from archspec.cli.options import MaxActivationOpt, MaxParamsOpt, SetOpt
+from archspec.cli.compile import compile_spec
+from archspec.cli.options import MaxActivationOpt, MaxParamsOpt, SetOpt, parse_input, parse_sets
+from archspec.cli.output import fail, failure_json
+from archspec.cli.parity import parity_spec
 from archspec.errors import SpecError, SpecErrors
 
 app = typer.Typer(
@@ -60,56 +62,6 @@ def _root(
     _STATE["debug"] = debug
 
 
-# ---------------------------------------------------------------- arguments
-def parse_sets(items: list[str] | None) -> dict[str, Any]:
-    """``["classes=100", "arch=[[1, 64]]"]`` → ``{"classes": 100, "arch": [[1, 64]]}``."""
-    from archspec.spec import expr as exprs
-
-    out: dict[str, Any] = {}
-    for item in items or []:
-        name, sep, text = item.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            raise typer.BadParameter(f"expected NAME=VALUE, got '{item}'", param_hint="--set")
-        try:
-            tree = exprs.parse(text.strip() or "''")
-        except SpecError as exc:
-            raise typer.BadParameter(f"{name}: {exc.message}", param_hint="--set") from None
-        ok, value = exprs.literal(getattr(tree, "body", tree))
-        if not ok:
-            body = getattr(tree, "body", None)
-            lowered = text.strip().lower()
-            if lowered in ("true", "false"):
-                value = lowered == "true"
-            elif body is not None and body.__class__.__name__ == "Name":
-                value = text.strip()  # a bare word is a string
-            else:
-                raise typer.BadParameter(f"{name}: '{text}' is not a literal value", param_hint="--set")
-        out[name] = value
-    return out
-
-
-def parse_input(text: str | None) -> list[int | str] | None:
-    """``"1x3x224x224"`` or ``"N,3,224,224"`` → ``[1, 3, 224, 224]`` / ``["N", 3, 224, 224]``."""
-    if text is None:
-        return None
-    parts = [p.strip() for p in text.replace(",", "x").replace("X", "x").split("x")]
-    dims: list[int | str] = []
-    for part in parts:
-        if part.isdigit() and int(part) > 0:
-            dims.append(int(part))
-        elif part.isidentifier():
-            dims.append(part)
-        else:
-            raise typer.BadParameter(f"'{text}' is not a shape like 1x3x224x224", param_hint="--input")
-    return dims
-
-
-def _fail(exc: SpecError | SpecErrors) -> None:
-    color = sys.stderr.isatty()
-    typer.echo(exc.render(color=color), err=True)
-
-
 # ------------------------------------------------------------------ commands
 @app.command()
 def check(
@@ -142,9 +94,9 @@ def check(
             continue
         except (SpecError, SpecErrors) as exc:
             failed += 1
-            results.append(_failure_json(path, exc))
+            results.append(failure_json(path, exc))
             if fmt != "json":
-                _fail(exc)
+                fail(exc)
             continue
         results.append({"file": str(path), "ok": True, "nodes": len(report.graph), "params": report.total_params})
         if fmt != "json":
@@ -184,9 +136,9 @@ def shapes(
         )
     except (SpecError, SpecErrors) as exc:
         if fmt == "json":  # for programs, as check's: the errors as data, on stdout
-            typer.echo(json.dumps(_failure_json(spec, exc), indent=2))
+            typer.echo(json.dumps(failure_json(spec, exc), indent=2))
         else:
-            _fail(exc)
+            fail(exc)
         raise typer.Exit(1) from None
     if fmt == "json":
         typer.echo(json.dumps(report.to_dict(depth)))
@@ -217,71 +169,8 @@ def schema(
     atomic_write_text(output, text + "\n")
 
 
-@app.command()
-def cache(clear: Annotated[bool, typer.Option("--clear", help="Remove every entry.")] = False) -> None:
-    """Show the build cache (the generated source of networks built before) or empty it.
-
-    archspec.build keeps each network's generated source there, keyed by the spec's text,
-    params, backend and archspec's code, so building it again skips straight to running it.
-    Set ARCHSPEC_CACHE_DIR to move it, ARCHSPEC_CACHE=0 to turn it off.
-
-    Example: archspec cache --clear
-    """
-    from archspec.cache import MAX_ENTRIES, BuildCache, cache_dir
-
-    root = cache_dir()
-    if root is None:
-        typer.echo(f"build cache: off (ARCHSPEC_CACHE={os.environ.get('ARCHSPEC_CACHE', '')})")
-        return
-    store = BuildCache(root)
-    if clear:
-        removed = store.clear()
-        typer.echo(f"build cache: {root}: removed {removed} {'entry' if removed == 1 else 'entries'}")
-        return
-    entries = store.entries()
-    size = 0
-    for path in entries:
-        try:
-            size += path.stat().st_size
-        except OSError:
-            continue
-    typer.echo(
-        f"build cache: {root}\n{len(entries)} {'entry' if len(entries) == 1 else 'entries'}, "
-        f"{size / 1024:,.0f} KiB (the {MAX_ENTRIES} most recently used are kept)"
-    )
-
-
-from archspec.cli.compile import compile_spec  # noqa: E402  (a command of its own file)
-
 app.command("compile")(compile_spec)
-
-from archspec.cli.parity import parity_spec  # noqa: E402  (a command of its own file)
-
 app.command("parity")(parity_spec)
-
-
-def _failure_json(path: Path, exc: SpecError | SpecErrors) -> dict[str, Any]:
-    """A failed spec's report for programs: its errors, capped as the text report is."""
-    not_shown = exc.not_shown if isinstance(exc, SpecErrors) else 0
-    return {"file": str(path), "ok": False, "errors": _errors_json(exc), "errors_not_shown": not_shown}
-
-
-def _errors_json(exc: SpecError | SpecErrors) -> list[dict[str, Any]]:
-    errors = exc.shown if isinstance(exc, SpecErrors) else [exc]
-    return [
-        {
-            "message": e.message,
-            "file": e.loc.file if e.loc else None,
-            "line": e.loc.line if e.loc and e.loc.line > 0 else None,
-            "column": e.loc.column if e.loc and e.loc.line > 0 else None,
-            "trace": list(e.trace),
-            "expected": e.expected,
-            "found": e.found,
-            "hint": e.hint,
-            "notes": list(e.notes),
-        }
-        for e in errors
-    ]
 
 
 def main() -> None:
@@ -294,7 +183,7 @@ def main() -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (SpecError, SpecErrors) as exc:
-        _fail(exc)
+        fail(exc)
         sys.exit(1)
     except SystemExit:
         raise

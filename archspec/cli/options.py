@@ -1,14 +1,18 @@
-"""Options shared by several commands: network params (--set) and the resource bounds.
+"""Options shared by several commands, and how their text is read: network params (--set), the
+input shape (--input), backend options (--option) and the resource bounds.
 
-Their defaults are :data:`archspec.infer.MAX_PARAMS` and :data:`archspec.infer.MAX_ACTIVATION`,
+The bounds' defaults are :data:`archspec.infer.MAX_PARAMS` and :data:`archspec.infer.MAX_ACTIVATION`,
 written out here so that ``--help`` needs no import of the shape pass.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import ast
+from typing import Annotated, Any
 
 import typer
+
+from archspec.errors import SpecError
 
 MaxParamsOpt = Annotated[
     int | None,
@@ -35,6 +39,15 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", help="Override a network param: --set classes=100 (repeatable).", metavar="NAME=VALUE"),
 ]
+OptionOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--option",
+        "-O",
+        metavar="NAME=VALUE",
+        help="An option of the backend: -O opset=18 (repeatable; the built-in backends' are listed above).",
+    ),
+]
 
 
 def known_backend(name: str, option: str = "--backend") -> str:
@@ -50,3 +63,67 @@ def known_backend(name: str, option: str = "--backend") -> str:
             param_hint=option,
         )
     return name
+
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    """``["classes=100", "arch=[[1, 64]]"]`` → ``{"classes": 100, "arch": [[1, 64]]}``."""
+    from archspec.spec import expr as exprs
+
+    out: dict[str, Any] = {}
+    for name, text in _pairs(items, "--set"):
+        try:
+            tree = exprs.parse(text.strip() or "''")
+        except SpecError as exc:
+            raise typer.BadParameter(f"{name}: {exc.message}", param_hint="--set") from None
+        body = getattr(tree, "body", tree)
+        ok, value = exprs.literal(body)
+        if not ok:
+            lowered = text.strip().lower()
+            if lowered in ("true", "false"):
+                value = lowered == "true"
+            elif isinstance(body, ast.Name):
+                value = text.strip()  # a bare word is a string
+            else:
+                raise typer.BadParameter(f"{name}: '{text}' is not a literal value", param_hint="--set")
+        out[name] = value
+    return out
+
+
+def parse_options(items: list[str] | None) -> dict[str, str]:
+    """``["opset=18", "fold_bn=true"]`` → ``{"opset": "18", "fold_bn": "true"}``: the values stay
+    text, which the backend's declared options read into their types (see
+    :meth:`archspec.backends.BackendOptions.resolve`)."""
+    options: dict[str, str] = {}
+    for name, text in _pairs(items, "--option"):
+        if name in options and options[name] != text:
+            raise typer.BadParameter(f"{name} is given twice ({options[name]} and {text})", param_hint="--option")
+        options[name] = text
+    return options
+
+
+def parse_input(text: str | None) -> list[int | str] | None:
+    """``"1x3x224x224"`` or ``"N,3,224,224"`` → ``[1, 3, 224, 224]`` / ``["N", 3, 224, 224]``."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.replace(",", "x").replace("X", "x").split("x")]
+    dims: list[int | str] = []
+    for part in parts:
+        if part.isdigit() and int(part) > 0:
+            dims.append(int(part))
+        elif part.isidentifier():
+            dims.append(part)
+        else:
+            raise typer.BadParameter(f"'{text}' is not a shape like 1x3x224x224", param_hint="--input")
+    return dims
+
+
+def _pairs(items: list[str] | None, option: str) -> list[tuple[str, str]]:
+    """``NAME=VALUE`` items split at the first ``=``; a usage error for any other form."""
+    pairs = []
+    for item in items or []:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise typer.BadParameter(f"expected NAME=VALUE, got '{item}'", param_hint=option)
+        pairs.append((name, text.strip()))
+    return pairs

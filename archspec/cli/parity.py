@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archspec.cli.options import SetOpt, known_backend
+from archspec.cli.options import SetOpt, known_backend, parse_input, parse_sets
+from archspec.cli.output import fail
 from archspec.errors import SpecError, SpecErrors
 
 if TYPE_CHECKING:
@@ -81,7 +82,6 @@ def parity_spec(
 
     Example: archspec parity specs/googlenet.yaml --backends torch,flax --mode train --grad
     """
-    from archspec.cli.main import _fail, parse_input, parse_sets
     from archspec.parity import parity
 
     if fmt not in ("table", "json"):
@@ -109,7 +109,7 @@ def parity_spec(
             dtype=dtype,
         )
     except (SpecError, SpecErrors) as exc:
-        _fail(exc)
+        fail(exc)
         raise typer.Exit(1) from None
     if fmt == "json":
         typer.echo(json.dumps(report.to_dict(), indent=2, default=_json_number))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -48,9 +48,6 @@ class Program:
     spec: Spec
     blocks: Mapping[str, Block]
     file: str
-    #: Every file the program was read from (the spec and the libraries it uses, resolved
-    #: paths) with the digest of its text; empty for an in-memory spec.
-    sources: Mapping[str, str] = field(default_factory=dict)
 
 
 def _join(path: str, part: str | int) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -78,9 +77,6 @@ class Document:
     data: Any
     locs: dict[Path_, Location] = field(default_factory=dict)
     key_locs: dict[Path_, Location] = field(default_factory=dict)
-    #: :func:`text_digest` of the text parsed (empty for in-memory data): what the build cache
-    #: checks a file against.
-    digest: str = ""
     #: Bytes of UTF-8 text read (0 for in-memory data): what bounds on many files add up.
     size: int = 0
 
@@ -171,14 +167,8 @@ def load_file(path: str | Path, limit: int | None = None) -> Document:
         )
     text = read_spec_text(path, limit)
     doc = load_json_text(text, file) if suffix == ".json" else load_yaml_text(text, file)
-    doc.digest = text_digest(text)
     doc.size = len(text.encode("utf-8", "surrogatepass"))
     return doc
-
-
-def text_digest(text: str) -> str:
-    """The digest by which the build cache recognises a spec file's text (SHA-256, hex)."""
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def load_yaml_text(text: str, file: str = "<string>") -> Document:

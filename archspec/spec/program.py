@@ -47,11 +47,10 @@ def load_program(path: str | Path) -> Program:
         )
     spec = validate(doc)
     assert isinstance(spec, Spec)
-    libraries.sources[str(top)] = doc.digest
     libraries.add_used(spec, doc, stack=[top], own=frozenset(spec.blocks))
     blocks = dict(libraries.blocks)
     blocks.update(spec.blocks)  # the spec's own blocks shadow those it uses
-    return Program(spec, blocks, doc.file, libraries.sources)
+    return Program(spec, blocks, doc.file)
 
 
 def program_from_data(data: dict[str, Any], file: str = "<dict>") -> Program:
@@ -71,7 +70,6 @@ class _Libraries:
         self.top = top
         self.blocks: dict[str, Block] = {}
         self.origin: dict[str, str] = {}  # block name -> the library file it came from
-        self.sources: dict[str, str] = {}  # every file read -> the digest of its text
         self.loaded: set[Path] = set()
         self.bytes_read = 0
 
@@ -136,7 +134,6 @@ class _Libraries:
             )
         sub_doc = load_file(target, limit=min(budget, MAX_FILE_BYTES))
         self.bytes_read += sub_doc.size
-        self.sources[str(target)] = sub_doc.digest
         library = validate(sub_doc, library=True)
         assert isinstance(library, Library)
         return sub_doc, library

@@ -1,4 +1,6 @@
-"""The onnx backend object: build an :class:`OnnxModel`, write ``.onnx`` files, run onnxruntime."""
+"""The onnx backend object: build an :class:`OnnxModel`, write ``.onnx`` files, run onnxruntime.
+
+Export needs only ``onnx``; onnxruntime loads when a model is first run."""
 
 from __future__ import annotations
 
@@ -8,15 +10,16 @@ from typing import Any
 
 import numpy as np
 import onnx
+from pydantic import Field
 
-from archspec.backends import EmittedSource, RunResult
+from archspec.backends import Artifact, BackendOptions, EmittedSource, OptionsArg, RunResult
 from archspec.errors import SpecError
 from archspec.infer import ShapeReport
 from archspec.ir import Graph
 from archspec.ops import Op
 from archspec.ops.norm import BatchNorm
 from archspec_onnx import weights as _weights
-from archspec_onnx._lowering import DEFAULT_OPSET, LOWERINGS
+from archspec_onnx._lowering import DEFAULT_OPSET, LOWERINGS, MIN_OPSET
 from archspec_onnx._model import OnnxModel
 
 _EVAL_ONLY = "ONNX export is eval-only: the exported graph has batchnorm with running statistics and no dropout"
@@ -28,65 +31,73 @@ def _module(module: Any) -> OnnxModel:
     return module
 
 
+class OnnxOptions(BackendOptions):
+    """What the onnx backend takes besides the graph and weights (``-O NAME=VALUE``, ``options={...}``)."""
+
+    opset: int = Field(
+        DEFAULT_OPSET, description=f"the ONNX opset, from {MIN_OPSET} to the newest the installed onnx knows"
+    )
+    fold_bn: bool = Field(False, description="fold each batchnorm into the convolution before it")
+    seed: int = Field(
+        _weights.DEFAULT_SEED, description="the seed of the random weights used when no weights file is given"
+    )
+
+
 class OnnxBackend:
     """ONNX models straight from the IR; see :class:`archspec.backends.Backend`.
 
-    ``build`` returns an :class:`OnnxModel` (its ``.model`` is the ``onnx.ModelProto``);
-    :meth:`export_file` writes the ``.onnx`` file ``archspec compile --backend onnx`` makes.
+    ``build`` returns an :class:`OnnxModel`: call it on an NCHW numpy array to run onnxruntime;
+    its ``.model`` is the ``onnx.ModelProto``. :meth:`export` writes the ``.onnx`` file
+    ``archspec compile --backend onnx`` makes.
     """
 
     name = "onnx"
-    #: The op lowering rules (what the build cache keys on, with this package's code).
-    lowerings = LOWERINGS
-    #: What ``archspec compile`` writes for this backend.
-    suffix = ".onnx"
+    Options = OnnxOptions
+    artifact = Artifact("an ONNX model (binary)", ".onnx")
 
     def build(
-        self,
-        graph: Graph,
-        report: ShapeReport,
-        weights: str | Path | None = None,
-        *,
-        opset: int = DEFAULT_OPSET,
-        fold_bn: bool = False,
-        seed: int = _weights.DEFAULT_SEED,
+        self, graph: Graph, report: ShapeReport, weights: str | Path | None = None, options: OptionsArg = None
     ) -> OnnxModel:
         """The exported network, with canonical ``weights`` from a file, else seeded random ones."""
-        tensors = _weights.random_weights(report, seed) if weights is None else _weights.load_weights(report, weights)
-        return OnnxModel(graph, report, tensors, opset=opset, fold_bn=fold_bn)
+        resolved = self.Options.resolve(self.name, options)
+        tensors = (
+            _weights.random_weights(report, resolved.seed)
+            if weights is None
+            else _weights.load_weights(report, weights)
+        )
+        return OnnxModel(graph, report, tensors, opset=resolved.opset, fold_bn=resolved.fold_bn)
 
-    def emit(self, graph: Graph, report: ShapeReport) -> EmittedSource:
+    def emit(self, graph: Graph, report: ShapeReport, options: OptionsArg = None) -> EmittedSource:
         """The model in ONNX's readable text form, initializers declared as typed inputs without
-        their data (the artefact itself is the binary ``.onnx`` file: see :meth:`export_file`)."""
+        their data (the artefact itself is the binary ``.onnx`` file: see :meth:`export`)."""
         model = onnx.ModelProto()
-        model.CopyFrom(self.build(graph, report).model)
+        model.CopyFrom(self.build(graph, report, options=options).model)
         for tensor in model.graph.initializer:
             model.graph.input.append(onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, tensor.dims))
         del model.graph.initializer[:]
         text = onnx.printer.to_text(model)
         return EmittedSource(text, f"{graph.name}.onnx.txt", graph.name, imports=("onnx",))
 
-    def export_file(
+    def export(
         self,
         graph: Graph,
         report: ShapeReport,
         output: str | Path,
-        *,
         weights: str | Path | None = None,
-        opset: int | None = None,
-        fold_bn: bool = False,
+        options: OptionsArg = None,
     ) -> str:
         """Write ``output`` (``.onnx``, plus ``.onnx.data`` beyond 2 GB); returns what was written, for people."""
-        model = self.build(graph, report, weights, opset=opset or DEFAULT_OPSET, fold_bn=fold_bn)
+        resolved = self.Options.resolve(self.name, options)
+        model = self.build(graph, report, weights, resolved)
         files = model.save(output)
         folded = ""
-        if fold_bn:
+        if resolved.fold_bn:
             total = sum(isinstance(node.op, BatchNorm) for node in graph.nodes)
             folded = f", {len(model.exported.folded)} of {total} batchnorms folded into the convolutions before them"
         origin = (
             f"weights from {weights}"
             if weights is not None
-            else f"seeded random weights (seed {_weights.DEFAULT_SEED}); pass --weights W.safetensors for trained ones"
+            else f"seeded random weights (seed {resolved.seed}); pass --weights W.safetensors for trained ones"
         )
         written = " + ".join(str(f) for f in files)
         return f"wrote {written} (opset {model.opset}, {report.total_params:,} params{folded}) with {origin}"

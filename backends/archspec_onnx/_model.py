@@ -22,7 +22,7 @@ from archspec.errors import SpecError
 from archspec.infer import ShapeReport
 from archspec.io import atomic_write_bytes
 from archspec.ir import Graph
-from archspec_onnx._export import OUTPUT_NAME, Exported, export, value_info
+from archspec_onnx._export import INPUT_NAME, OUTPUT_NAME, Exported, export, value_info
 
 #: Protocol buffers cannot serialise a message of 2 GiB or more; ONNX then stores the
 #: initializers in a side file. Models within 64 MiB of the limit use it too (the graph
@@ -105,6 +105,29 @@ class OnnxModel:
         return [target, target.parent / data_name]
 
     # ---------------------------------------------------------------- running
+    def __call__(self, x: Any) -> np.ndarray:
+        """The model's output for ``x``, run by onnxruntime on the CPU, as a torch or flax build is
+        called: ``x`` is float32 in the spec's layout (NCHW), a numpy array or anything
+        ``np.asarray`` reads; the output is a numpy array."""
+        array = np.asarray(x)
+        expected = self.graph.input.shape
+        if array.dtype != np.float32:
+            raise SpecError(
+                f"the {self.graph.name} ONNX model takes float32 input, not {array.dtype}",
+                hint="convert it: x.astype(np.float32)",
+            )
+        if array.ndim != len(expected) or any(
+            isinstance(want, int) and want != got for want, got in zip(expected, array.shape, strict=False)
+        ):
+            raise SpecError(
+                f"the {self.graph.name} ONNX model cannot take an input of shape {_shape(array.shape)}",
+                expected=_shape(expected),
+                found=_shape(array.shape),
+            )
+        session, outputs = self.session()
+        (output,) = session.run(outputs[:1], {INPUT_NAME: np.ascontiguousarray(array)})
+        return output
+
     def capture_values(self, capture: Sequence[str]) -> list[tuple[str, str]]:
         """``(path, ONNX value)`` for each requested node or scope path."""
         scopes = {s.path: s.output for s in self.graph.scopes}
@@ -169,3 +192,7 @@ class OnnxModel:
     def __repr__(self) -> str:
         fold = ", fold_bn" if self.fold_bn else ""
         return f"<OnnxModel {self.graph.name} opset {self.opset}{fold}, {len(self.model.graph.node)} nodes>"
+
+
+def _shape(dims: Sequence[int | str]) -> str:
+    return "[" + ", ".join(str(d) for d in dims) + "]"

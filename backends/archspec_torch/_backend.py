@@ -1,72 +1,93 @@
-"""The torch backend object: build = emit + load, so the two cannot drift."""
+"""The torch backend object: build = emit + load, so the two cannot drift.
+
+Importing it imports no torch: ``archspec compile --backend torch`` writes source without it.
+torch loads when a module is built or run, or weights are checked.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from torch import nn
-
-from archspec.backends import EmittedSource, RunResult
+from archspec.backends import Artifact, BackendOptions, EmittedSource, OptionsArg, RunResult
 from archspec.codegen import load_source
 from archspec.errors import SpecError
 from archspec.infer import ShapeReport
+from archspec.io import atomic_write_text
 from archspec.ir import Graph
 from archspec.ops import Op
 from archspec_torch import ops as _ops  # registers the lowerings
-from archspec_torch import weights as _weights
 from archspec_torch._lowering import LOWERINGS
+from archspec_torch._reserved import NN_MODULE_ATTRIBUTES
 from archspec_torch.codegen._emit import ModuleEmitter
 from archspec_torch.codegen._weights import add_weights_loader
+
+if TYPE_CHECKING:
+    from torch import nn
 
 del _ops
 
 #: Names a submodule cannot take: they are nn.Module's own attributes.
-RESERVED_ATTRIBUTES = frozenset(dir(nn.Module)) | frozenset({"forward", "training"})
+RESERVED_ATTRIBUTES = NN_MODULE_ATTRIBUTES | frozenset({"forward", "training"})
 
 
 class TorchBackend:
     """Builds ``nn.Module``s and their source; see :class:`archspec.backends.Backend`."""
 
     name = "torch"
-    #: The op lowering rules (what the build cache keys on, with this package's code).
-    lowerings = LOWERINGS
+    #: No options: the network's params and weights are all a build takes.
+    Options = BackendOptions
+    artifact = Artifact("PyTorch source", ".py")
 
-    def emit(self, graph: Graph, report: ShapeReport) -> EmittedSource:
+    def emit(self, graph: Graph, report: ShapeReport, options: OptionsArg = None) -> EmittedSource:
         """Readable, standalone source (imports only torch) whose entry class builds the network."""
+        self.Options.resolve(self.name, options)
         return ModuleEmitter(graph, report, RESERVED_ATTRIBUTES).emit()
 
-    def emit_with_weights(
-        self, graph: Graph, report: ShapeReport, weights: str | Path, output: str | Path
-    ) -> EmittedSource:
-        """:meth:`emit`'s source plus ``load_weights(model, path=WEIGHTS)``, for a file written to ``output``.
+    def export(
+        self,
+        graph: Graph,
+        report: ShapeReport,
+        output: str | Path,
+        weights: str | Path | None = None,
+        options: OptionsArg = None,
+    ) -> str:
+        """Write :meth:`emit`'s source to ``output``; with ``weights``, checked against the network
+        first (every mismatch by name, in one SpecError), the file also gets
+        ``load_weights(model, path=WEIGHTS)``, ``WEIGHTS`` being their path relative to ``output``."""
+        emitted = self.emit(graph, report, options)
+        loads = ""
+        if weights is not None:
+            self.load_weights(self._construct(emitted), weights)  # all of them, or a SpecError
+            emitted = add_weights_loader(emitted, weights, output)
+            loads = f"; load_weights({emitted.entry}()) reads {weights}"
+        atomic_write_text(output, emitted.source)
+        return f"wrote {output} ({emitted.entry}, {report.total_params:,} params{loads})"
 
-        ``weights`` is checked against the network first (every mismatch reported by name, in
-        one SpecError); ``WEIGHTS`` in the source is its path relative to ``output``. This is
-        what ``archspec compile --backend torch --weights W.safetensors`` writes.
-        """
-        emitted = self.emit(graph, report)
-        self.load_weights(getattr(load_source(emitted), emitted.entry)(), weights)  # all of them, or a SpecError
-        return add_weights_loader(emitted, weights, output)
-
-    def build(self, graph: Graph, report: ShapeReport, weights: str | Path | None = None) -> nn.Module:
+    def build(
+        self, graph: Graph, report: ShapeReport, weights: str | Path | None = None, options: OptionsArg = None
+    ) -> nn.Module:
         """The network as an ``nn.Module`` (train mode, like any new module), weights loaded if given."""
-        return self.build_from_source(self.emit(graph, report), weights)
-
-    def build_from_source(self, emitted: EmittedSource, weights: str | Path | None = None) -> nn.Module:
-        """:meth:`build` from source :meth:`emit` returned (what the build cache keeps)."""
-        module = load_source(emitted)
-        model: nn.Module = getattr(module, emitted.entry)()
+        model = self._construct(self.emit(graph, report, options))
         if weights is not None:
             self.load_weights(model, weights)
         return model
 
+    def _construct(self, emitted: EmittedSource) -> nn.Module:
+        """An instance of the network class ``emitted`` defines (the source runs, importing torch)."""
+        model: nn.Module = getattr(load_source(emitted), emitted.entry)()
+        return model
+
     def load_weights(self, module: Any, path: str | Path) -> None:
-        _weights.load_weights(module, path)
+        from archspec_torch import weights
+
+        weights.load_weights(module, path)
 
     def save_weights(self, module: Any, path: str | Path) -> None:
-        _weights.save_weights(module, path)
+        from archspec_torch import weights
+
+        weights.save_weights(module, path)
 
     def supports(self, op: type[Op]) -> bool:
         return op in LOWERINGS

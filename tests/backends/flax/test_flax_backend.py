@@ -119,6 +119,38 @@ def test_build_passes_backend_options_and_nhwc_equals_nchw():
 def test_an_unknown_build_option_is_named():
     import archspec
 
-    with pytest.raises(SpecError, match="no build option 'data_fromat'") as info:
+    with pytest.raises(SpecError, match="the flax backend has no option 'data_fromat'") as info:
         archspec.build("specs/lenet_bn.yaml", backend="flax", options={"data_fromat": "NHWC"})
     assert info.value.hint == "did you mean 'data_format'?"
+
+
+def test_the_written_out_reserved_names_cover_the_installed_nnx_module():
+    from archspec_flax._reserved import NNX_MODULE_ATTRIBUTES
+    from flax import nnx
+
+    missing = sorted(set(dir(nnx.Module)) - NNX_MODULE_ATTRIBUTES)
+    assert not missing, f"add to archspec_flax/_reserved.py: {missing}"
+
+
+def test_compile_refuses_options_that_only_a_build_takes(tmp_path):
+    import archspec
+
+    report = infer_shapes(to_graph("specs/lenet_bn.yaml"))
+    out = tmp_path / "lenet.py"
+    with pytest.raises(
+        SpecError, match=r"option 'data_format' is for archspec\.build, not for compiled source"
+    ) as info:
+        backend.export(report.graph, report, out, options={"data_format": "NHWC"})
+    assert info.value.hint == "the compiled class takes data_format= and rngs= when you construct it"
+    assert not out.exists()
+    assert backend.export(report.graph, report, out).startswith(f"wrote {out} (LenetBn, ")
+    assert out.read_text() == archspec.emit("specs/lenet_bn.yaml", backend="flax").source
+
+
+def test_a_bad_option_value_says_what_the_option_takes():
+    import archspec
+
+    with pytest.raises(SpecError, match="option 'data_format' of the flax backend") as info:
+        archspec.build("specs/lenet_bn.yaml", backend="flax", options={"data_format": "nhwc"})
+    assert info.value.expected is not None and info.value.expected.startswith("data_format: Literal['NCHW', 'NHWC']")
+    assert info.value.found == "'nhwc'"

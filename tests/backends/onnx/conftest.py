@@ -44,7 +44,7 @@ class SpecCase:
         key = "onnx" + repr(sorted(options.items()))
         if key not in self._cache:
             backend = get_backend("onnx")
-            self._cache[key] = backend.build(self.report.graph, self.report, self.weights, **options)
+            self._cache[key] = backend.build(self.report.graph, self.report, self.weights, options)
         return self._cache[key]
 
     def torch(self) -> Any:

@@ -91,7 +91,68 @@ def test_bad_opsets_are_clear_errors(tmp_path, args, code, message):
 def test_onnx_options_on_a_source_backend_are_usage_errors(tmp_path):
     result = archspec_cli("compile", str(LENET), "-b", "torch", "-o", str(tmp_path / "x.py"), "--fold-bn")
     assert result.returncode == 2
-    assert "for --backend onnx" in result.stderr
+    assert "the torch backend has no option 'fold_bn'; expected no options" in result.stderr
+    assert not (tmp_path / "x.py").exists()
+
+
+def test_options_and_their_shorthands_write_the_same_file(tmp_path):
+    long, short = tmp_path / "long.onnx", tmp_path / "short.onnx"
+    args = ("compile", str(LENET), "-b", "onnx")
+    assert archspec_cli(*args, "-o", str(long), "-O", "opset=18", "--option", "fold_bn=true").returncode == 0
+    assert archspec_cli(*args, "-o", str(short), "--opset", "18", "--fold-bn").returncode == 0
+    assert long.read_bytes() == short.read_bytes()
+    model = onnx.load(long)
+    assert model.opset_import[0].version == 18
+    assert [n.op_type for n in model.graph.node].count("BatchNormalization") == 2  # of 4: two follow no conv
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            ("-O", "opst=18"),
+            "the onnx backend has no option 'opst'; expected one of fold_bn, opset, seed; did you mean",
+        ),
+        (("-O", "opset=seventeen"), "option 'opset' of the onnx backend: Input should be a valid integer"),
+        (("-O", "fold_bn=maybe"), "expected fold_bn: bool = False (fold each batchnorm"),
+        (("-O", "opset"), "expected NAME=VALUE, got 'opset'"),
+        (("-O", "opset=17", "--opset", "18"), "--opset repeats -O opset=...: give one of them"),
+        (("-O", "opset=17", "-O", "opset=18"), "opset is given twice (17 and 18)"),
+    ],
+)
+def test_bad_options_are_usage_errors_that_say_what_the_backend_takes(tmp_path, options, message):
+    result = archspec_cli("compile", str(LENET), "-b", "onnx", "-o", str(tmp_path / "x.onnx"), *options)
+    assert result.returncode == 2, result.stderr
+    assert message in " ".join(result.stderr.split())
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_the_built_model_is_called_like_a_torch_or_flax_one(onnx_backend):
+    model = archspec.build(LENET, backend="onnx")
+    x = example_input(api.shapes(LENET), batch=3)
+    y = model(x)
+    assert isinstance(y, np.ndarray) and y.shape == (3, 10) and y.dtype == np.float32
+    np.testing.assert_array_equal(y, onnx_backend.run(model, x).output)
+    assert isinstance(model.model, onnx.ModelProto)
+
+
+def test_calling_the_model_on_what_it_cannot_take_is_a_spec_error():
+    model = archspec.build(LENET, backend="onnx")
+    with pytest.raises(archspec.SpecError, match="takes float32 input, not float64") as info:
+        model(np.zeros((1, 1, 28, 28)))
+    assert info.value.hint == "convert it: x.astype(np.float32)"
+    with pytest.raises(archspec.SpecError, match=r"cannot take an input of shape \[1, 3, 28, 28\]") as info:
+        model(np.zeros((1, 3, 28, 28), np.float32))
+    assert info.value.expected == "[N, 1, 28, 28]"
+
+
+def test_options_reach_build_and_emit_through_the_api():
+    folded = archspec.build(GOOGLENET, backend="onnx", options={"opset": 18, "fold_bn": True})
+    assert (folded.opset, folded.fold_bn) == (18, True)
+    assert 'opset_import: ["" : 18' in archspec.emit(LENET, backend="onnx", options={"opset": 18}).source
+    with pytest.raises(archspec.SpecError, match="the onnx backend has no option 'fold'") as info:
+        archspec.build(LENET, backend="onnx", options={"fold": True})
+    assert info.value.hint == "did you mean 'fold_bn'?"
 
 
 def test_weights_round_trip_and_every_mismatch_at_once(tmp_path, onnx_backend):
@@ -193,7 +254,7 @@ def test_run_result_and_capture_match_torch(tmp_path, onnx_backend):
 
 def test_capture_errors_name_the_path(onnx_backend):
     report = api.shapes(ROOT / "specs" / "resnet18.yaml", None, ["N", 3, 32, 32])
-    folded = onnx_backend.build(report.graph, report, fold_bn=True)
+    folded = onnx_backend.build(report.graph, report, options={"fold_bn": True})
     x = example_input(report)
     with pytest.raises(archspec.SpecError, match="cannot capture 'conv1': its convolution was folded"):
         onnx_backend.run(folded, x, capture=["conv1"])

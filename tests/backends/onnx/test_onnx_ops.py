@@ -69,7 +69,7 @@ def _models(name: str, tmp_path, **options):
     report = api.shapes(spec)
     weights = tmp_path / "w.safetensors"
     save_weights(lively_weights(random_weights(report, seed=2)), weights)
-    model = get_backend("onnx").build(report.graph, report, weights, **options)
+    model = get_backend("onnx").build(report.graph, report, weights, options)
     return report, model, archspec.build(spec, backend="torch", weights=weights)
 
 
@@ -136,6 +136,6 @@ def test_fold_bn_keeps_a_batchnorm_whose_conv_has_other_readers(tmp_path):
         ],
     }
     report = api.shapes(spec)
-    model = get_backend("onnx").build(report.graph, report, fold_bn=True)
+    model = get_backend("onnx").build(report.graph, report, options={"fold_bn": True})
     assert not model.exported.folded
     assert "BatchNormalization" in {n.op_type for n in model.model.graph.node}
