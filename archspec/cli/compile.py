@@ -6,6 +6,8 @@ and its framework only where the weights must be checked.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,6 +25,7 @@ from archspec.cli.options import (
 )
 from archspec.cli.output import fail
 from archspec.errors import SpecError, SpecErrors
+from archspec.io import check_output_path
 
 if TYPE_CHECKING:
     from archspec.backends import Backend, BackendOptions
@@ -32,7 +35,9 @@ def compile_spec(
     spec: Annotated[
         Path, typer.Argument(help="A spec file (.yaml, .yml or .json).", show_default=False, metavar="SPEC")
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="FILE", help="The file to write (e.g. model.py).")],
+    output_text: Annotated[
+        str, typer.Option("--output", "-o", metavar="FILE", help="The file to write (e.g. model.py).")
+    ],
     backend: Annotated[
         str, typer.Option("--backend", "-b", metavar="NAME", help="torch, flax, onnx or any installed backend.")
     ] = "torch",
@@ -82,6 +87,7 @@ def compile_spec(
     from archspec.backends import get_backend
 
     known_backend(backend)
+    output = _output_path(output_text)
     given = parse_options(options)
     for name, shorthand, value in (("opset", "--opset", opset), ("fold_bn", "--fold-bn", fold_bn or None)):
         if value is not None:
@@ -89,9 +95,14 @@ def compile_spec(
                 raise typer.BadParameter(f"{shorthand} repeats -O {name}=...: give one of them", param_hint=shorthand)
             given[name] = str(value)
     try:
+        check_output_path(output)  # nothing that is not a regular file is replaced, and no work is done first
+        program = api.load(spec)
+        spec_file, *libraries = program.files
+        read = [(spec_file, "the spec"), *((lib, "a block library the spec uses") for lib in libraries)]
+        _refuse_overwriting_inputs(output, [*read, *([(weights, "the weights file")] if weights else [])])
         # Shapes first: an absurd network is refused before a backend loads.
         report = api.shapes(
-            spec, parse_sets(sets), parse_input(input), max_params=max_params, max_activation=max_activation
+            program, parse_sets(sets), parse_input(input), max_params=max_params, max_activation=max_activation
         )
         chosen = get_backend(backend)
         resolved = _resolve_options(chosen, given)
@@ -112,3 +123,36 @@ def _resolve_options(chosen: Backend, given: dict[str, str]) -> BackendOptions:
     except SpecError as exc:
         detail = "".join(f"; {part}" for part in (exc.expected and f"expected {exc.expected}", exc.hint) if part)
         raise typer.BadParameter(exc.message + detail, param_hint="--option") from None
+
+
+def _output_path(text: str) -> Path:
+    """The file ``-o`` names, or a usage error for what names no file to write: ``-`` (standard
+    output, which compile does not write: a .onnx model is binary) and a path ending in a slash
+    (a folder; ``Path`` would silently drop the slash and write a file named like the folder)."""
+    if text == "-":
+        raise typer.BadParameter(
+            "'-' would be standard output; compile writes a file: give its name, e.g. -o model.py",
+            param_hint="--output",
+        )
+    if text.endswith(("/", os.sep)) or text in ("", ".", ".."):
+        raise typer.BadParameter(
+            f"'{text}' names a folder; give a file in it, e.g. -o {text.rstrip('/' + os.sep) or '.'}/model.py",
+            param_hint="--output",
+        )
+    return Path(text)
+
+
+def _refuse_overwriting_inputs(output: Path, inputs: list[tuple[Path, str]]) -> None:
+    """A usage error when ``output`` is one of the files the command reads (``inputs``: each
+    with what it is): writing would destroy what the output is made from."""
+    try:
+        target = output.resolve()
+    except (OSError, RuntimeError):
+        return  # check_output_path has refused whatever cannot be resolved
+    for path, what in inputs:
+        with contextlib.suppress(OSError, RuntimeError):
+            if path.resolve() == target:
+                raise typer.BadParameter(
+                    f"{output} is {what}; writing it would destroy it: choose another output file",
+                    param_hint="--output",
+                )

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass, replace
+from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -48,6 +49,9 @@ class Program:
     spec: Spec
     blocks: Mapping[str, Block]
     file: str
+    #: Every file the program was read from, resolved: the spec, then its libraries (none for an
+    #: in-memory spec). A command never writes over one of them.
+    files: tuple[Path, ...] = ()
 
 
 def _join(path: str, part: str | int) -> str:

@@ -50,7 +50,7 @@ def load_program(path: str | Path) -> Program:
     libraries.add_used(spec, doc, stack=[top], own=frozenset(spec.blocks))
     blocks = dict(libraries.blocks)
     blocks.update(spec.blocks)  # the spec's own blocks shadow those it uses
-    return Program(spec, blocks, doc.file)
+    return Program(spec, blocks, doc.file, (top, *libraries.loaded))
 
 
 def program_from_data(data: dict[str, Any], file: str = "<dict>") -> Program:
@@ -70,7 +70,7 @@ class _Libraries:
         self.top = top
         self.blocks: dict[str, Block] = {}
         self.origin: dict[str, str] = {}  # block name -> the library file it came from
-        self.loaded: set[Path] = set()
+        self.loaded: dict[Path, None] = {}  # the library files read, in order
         self.bytes_read = 0
 
     def add_used(self, lib: Library, doc: Document, stack: list[Path], own: frozenset[str]) -> None:
@@ -98,7 +98,7 @@ class _Libraries:
                     )
                 self.blocks[name] = block
                 self.origin[name] = str(target)
-            self.loaded.add(target)
+            self.loaded[target] = None
 
     def _resolve(self, base: Path, rel: str, loc: Location) -> Path:
         """The library file ``rel`` names, relative to ``base``, or a located SpecError."""

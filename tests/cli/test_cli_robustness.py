@@ -142,6 +142,36 @@ def test_outputs_that_cannot_be_written_are_spec_errors(tmp_path: Path, cli: Any
     assert sorted(p.name for p in nested.parent.iterdir()) == ["model.py"]
 
 
+def test_compile_never_replaces_a_node_or_its_own_inputs_and_does_no_work_first(
+    tmp_path: Path, cli: Any, no_backend: None
+) -> None:
+    fifo = tmp_path / "pipe.py"
+    os.mkfifo(fifo)
+    code, _, err = cli("compile", LENET, "-o", str(fifo))
+    assert code == 1 and "it is a FIFO (named pipe)" in err
+    assert fifo.is_fifo()
+    spec = tmp_path / "net.yaml"
+    library = tmp_path / "lib" / "blocks.yaml"
+    library.parent.mkdir()
+    library.write_text("archspec: 1\nblocks:\n  'stem(c)': conv(c, 3)\n")
+    spec.write_text("archspec: 1\nname: n\ninput: [N, 3, 8, 8]\nuse: [lib/blocks.yaml]\nnetwork: stem(4)\n")
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"not read")
+    for output, said in [
+        (spec, "is the spec"),
+        (tmp_path / "lib" / ".." / "lib" / "blocks.yaml", "is a block library the spec uses"),
+        (weights, "is the weights file"),
+    ]:
+        before = Path(output).read_bytes()
+        code, _, err = cli("compile", str(spec), "-o", str(output), "--weights", str(weights))
+        assert code == 2 and said in err, err
+        assert Path(output).read_bytes() == before
+    for output, said in [("-", "would be standard output"), (f"{tmp_path}/out/", "names a folder")]:
+        code, _, err = cli("compile", str(spec), "-o", output)
+        assert code == 2 and said in err, err
+    assert not (tmp_path / "-").exists() and not (tmp_path / "out").exists()
+
+
 # ------------------------------------------------------------------ errors and exit codes
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
