@@ -107,13 +107,20 @@ def parse_input(text: str | None) -> list[int | str] | None:
         return None
     parts = [p.strip() for p in text.replace(",", "x").replace("X", "x").split("x")]
     dims: list[int | str] = []
+    shown = text if len(text) <= 60 else text[:57] + "..."
     for part in parts:
+        if not part.isascii():  # str.isdigit takes '８' and '²', int() the first: ASCII only, as specs
+            raise typer.BadParameter(
+                f"'{shown}' is not a shape like 1x3x224x224 (ASCII digits and names)", param_hint="--input"
+            )
+        if part.isdigit() and len(part) > 18:
+            raise typer.BadParameter(f"a dimension of {len(part):,} digits is not a size", param_hint="--input")
         if part.isdigit() and int(part) > 0:
             dims.append(int(part))
         elif part.isidentifier():
             dims.append(part)
         else:
-            raise typer.BadParameter(f"'{text}' is not a shape like 1x3x224x224", param_hint="--input")
+            raise typer.BadParameter(f"'{shown}' is not a shape like 1x3x224x224", param_hint="--input")
     return dims
 
 
