@@ -54,12 +54,17 @@ def parity_spec(
             help="float32, or float64 to tell rounding (ill-conditioned nets) from real bugs.",
         ),
     ] = "float32",
-    batch: Annotated[int, typer.Option("--batch", min=1, metavar="N", help="Batch size of the seeded input.")] = 2,
+    batch: Annotated[
+        int, typer.Option("--batch", min=1, max=65536, metavar="N", help="Batch size of the seeded input.")
+    ] = 2,
     atol: Annotated[float, typer.Option("--atol", min=0.0, metavar="X", help="Absolute tolerance.")] = 1e-4,
     rtol: Annotated[
         float, typer.Option("--rtol", min=0.0, metavar="X", help="Tolerance relative to max|reference|.")
     ] = 1e-4,
-    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the weights, input and cotangent.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", min=0, max=2**63 - 1, metavar="N", help="Seed of the weights, input and cotangent."),
+    ] = 0,
     sets: SetOpt = None,
     input: Annotated[
         str | None,

@@ -186,6 +186,8 @@ def test_compile_never_replaces_a_node_or_its_own_inputs_and_does_no_work_first(
         (["shapes", LENET, "--input", "1x1x\uff12\uff18x28"], 2, "(ASCII digits and names)"),
         (["shapes", LENET, "--input", "1x1x" + "9" * 5000 + "x28"], 2, "a dimension of 5,000 digits is not a size"),
         (["compile", LENET, "-o", "x.onnx", "-b", "onnx", "--opset", "0"], 1, "ONNX opset 0 is not supported"),
+        (["parity", LENET, "--seed", "-5"], 2, "Invalid value for '--seed'"),
+        (["parity", LENET, "--batch", "99999999999999999999"], 2, "Invalid value for '--batch'"),
         (["shapes", LENET, "--set", "c=__import__('os')"], 2, "is not a literal value"),
         (["shapes", LENET, "--max-activation", "many"], 2, "Invalid value for '--max-activation'"),
         (["compile", LENET], 2, "Missing option"),
