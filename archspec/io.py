@@ -59,6 +59,11 @@ def _shown(path: Path) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+#: The files this process has written in full, in order: what a command interrupted by Ctrl-C
+#: reports as done (any other target still holds its old content, or nothing).
+WRITTEN: list[Path] = []
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], object], mode: int | None = None) -> None:
     """Call ``write(tmp_path)`` and move the result onto ``path`` only if it succeeds; the file
     gets ``mode`` if given, else the mode a plain open() would give it. Anything at ``path`` that
@@ -78,6 +83,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], object], mode: int | 
             mode = target.stat().st_mode & 0o7777 if target.exists() else _default_mode()
         os.chmod(tmp, mode)
         os.replace(tmp, target)
+        WRITTEN.append(target)
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

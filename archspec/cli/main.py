@@ -9,6 +9,7 @@ Heavy modules (rich, pydantic models, backends) load inside the commands, so
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,7 +32,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_STATE: dict[str, Any] = {"debug": False}
+_STATE: dict[str, Any] = {"debug": False, "interrupted": False}
 INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
 SpecArg = Annotated[
@@ -174,27 +175,42 @@ app.command("parity")(parity_spec)
 
 
 def main() -> None:
-    """Console entry point: run the app, turning failures into messages and exit codes."""
+    """Console entry point: run the app, turning failures into messages and exit codes.
+
+    Ctrl-C is exit 130 with one line that says which files were written in full before it (any
+    other output keeps its old content), also when a library swallowed the KeyboardInterrupt
+    it raised: the SIGINT handler remembers it was pressed."""
+    _STATE["interrupted"] = False
+    _written().clear()
+    previous = signal.signal(signal.SIGINT, _on_sigint) if _in_main_thread() else None
+    try:
+        code = _run()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if _STATE["interrupted"] or code == INTERRUPTED:
+        _say_interrupted()
+        code = INTERRUPTED
+    sys.exit(code)
+
+
+def _run() -> int:
     try:
         result = app(standalone_mode=False)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+    except (KeyboardInterrupt, typer.Abort):  # click turns Ctrl-C into Abort
+        return INTERRUPTED
     except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except (SpecError, SpecErrors) as exc:
         fail(exc)
-        sys.exit(1)
-    except SystemExit:
-        raise
-    except typer.Abort:  # click turns Ctrl-C into Abort
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+        return 1
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except Exception as exc:
         code = getattr(exc, "exit_code", None)
         if hasattr(exc, "show") and isinstance(code, int):
             exc.show()  # a usage error from click (typer vendors its own copy of click)
-            sys.exit(code)
+            return code
         # Anything else is archspec's own bug: say so, briefly, unless debugging.
         if _STATE["debug"]:
             raise
@@ -203,7 +219,31 @@ def main() -> None:
             "This is a bug in archspec; `archspec --debug <command> ...` shows the traceback: please report it.",
             err=True,
         )
-        sys.exit(3)
-    if result == INTERRUPTED:  # typer turns Ctrl-C inside a command into exit code 130
-        typer.echo("interrupted", err=True)
-    sys.exit(result if isinstance(result, int) else 0)
+        return 3
+    return result if isinstance(result, int) else 0  # typer turns Ctrl-C inside a command into 130
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    _STATE["interrupted"] = True
+    raise KeyboardInterrupt
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _written() -> list[Path]:
+    """The files written in full so far (none where no command has imported archspec.io)."""
+    io = sys.modules.get("archspec.io")
+    return io.WRITTEN if io is not None else []
+
+
+def _say_interrupted() -> None:
+    written = _written()
+    if written:
+        files = ", ".join(str(p) for p in written)
+        typer.echo(f"interrupted; {files} had been written in full", err=True)
+    else:
+        typer.echo("interrupted; nothing was written (any file there is unchanged)", err=True)

@@ -231,7 +231,44 @@ def test_ctrl_c_in_a_command_exits_130_with_one_line(cli: Any, monkeypatch: pyte
     monkeypatch.setattr(archspec.api, "shapes", interrupted)
     code, out, err = cli("shapes", LENET)
     assert code == 130
-    assert err.strip() == "interrupted" and out == ""
+    assert err.strip() == "interrupted; nothing was written (any file there is unchanged)" and out == ""
+
+
+def test_ctrl_c_after_the_output_was_written_says_it_was_written_in_full(
+    tmp_path: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from archspec_torch import backend
+
+    export = type(backend).export
+
+    def export_then_interrupted(self: Any, *args: Any, **kwargs: Any) -> str:
+        export(self, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(backend), "export", export_then_interrupted)
+    out = tmp_path / "model.py"
+    code, _, err = cli("compile", LENET, "-o", str(out))
+    assert code == 130
+    assert err.strip() == f"interrupted; {out} had been written in full"
+    compile(out.read_text(), str(out), "exec")  # complete
+
+
+def test_ctrl_c_that_a_library_swallows_still_exits_130(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import archspec.api
+
+    shapes = archspec.api.shapes
+
+    def swallowing(*args: Any, **kwargs: Any) -> Any:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C inside a library...
+            time.sleep(1)
+        except KeyboardInterrupt:
+            pass  # ...which catches it and carries on (printed a traceback and exited 0 before)
+        return shapes(*args, **kwargs)
+
+    monkeypatch.setattr(archspec.api, "shapes", swallowing)
+    code, _, err = cli("shapes", LENET)
+    assert code == 130 and err.strip().startswith("interrupted")
 
 
 def test_sigint_to_a_busy_process_exits_130_cleanly(tmp_path: Path) -> None:
@@ -252,5 +289,5 @@ def test_sigint_to_a_busy_process_exits_130_cleanly(tmp_path: Path) -> None:
     out, err = process.communicate(timeout=60)
     assert time.perf_counter() - started < 15
     assert process.returncode == 130, err
-    assert err.strip() == "interrupted", err
+    assert err.strip() == "interrupted; nothing was written (any file there is unchanged)", err
     assert out == ""
