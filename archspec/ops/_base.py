@@ -13,7 +13,7 @@ shape pass adds the node's location and block stack.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -163,5 +163,3 @@ def check(condition: bool, message: str, **details: Any) -> None:
     if not condition:
         raise ShapeError(message, **details)
 
-
-Rule = Callable[..., Any]

@@ -138,17 +138,7 @@ def export(
             nodes,
             used,
         )
-        rule = LOWERINGS.get(node)
-        try:
-            alias = rule(node, ctx)
-        except SpecError:
-            raise
-        except Exception as exc:  # a lowering's own bug: say where
-            raise SpecError(
-                f"while lowering '{node.name}' ({node.op_name}) to ONNX: {type(exc).__name__}: {exc}",
-                node.loc,
-                node.trace,
-            ) from exc
+        alias = LOWERINGS.lower(node, ctx)
         values[node.name] = alias if alias is not None else out
     final = values[graph.output]
     if final != output_name:  # the network ends in a removed op (dropout): name its value

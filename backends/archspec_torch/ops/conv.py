@@ -7,7 +7,6 @@ zero-pads with ``F.pad`` first, so the weights keep their canonical names.
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops.conv import Conv, Conv1d
 from archspec_torch._lowering import (
     LOWERINGS,
@@ -35,9 +34,7 @@ for _n in (1, 2):
 
 
 @LOWERINGS.register(Conv, Conv1d)
-def conv(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, Conv | Conv1d)
+def conv(op: Conv | Conv1d, ctx: LoweringContext) -> ModuleCall:
     n = op.spatial
     symmetric = all(lo == hi for lo, hi in op.pads)
     padding = same_for_every_dim(tuple(lo for lo, _ in op.pads)) if symmetric else 0

@@ -8,7 +8,6 @@ keep their size-1 axes: ``nn.AdaptiveAvgPool2d(1)``.
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops.pool import (
     AdaptiveAvgPool,
     AvgPool,
@@ -22,9 +21,7 @@ from archspec_torch._lowering import LOWERINGS, LoweringContext, ModuleCall, sam
 
 
 @LOWERINGS.register(MaxPool, MaxPool1d)
-def maxpool(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, MaxPool | MaxPool1d) and op.stride is not None
+def maxpool(op: MaxPool | MaxPool1d, ctx: LoweringContext) -> ModuleCall:
     kernel = same_for_every_dim(op.kernel)
     options = ctx.options(
         ("stride", ctx.attr("stride", same_for_every_dim(op.stride)), kernel),
@@ -36,9 +33,7 @@ def maxpool(node: Node, ctx: LoweringContext) -> ModuleCall:
 
 
 @LOWERINGS.register(AvgPool, AvgPool1d)
-def avgpool(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, AvgPool | AvgPool1d) and op.stride is not None
+def avgpool(op: AvgPool | AvgPool1d, ctx: LoweringContext) -> ModuleCall:
     kernel = same_for_every_dim(op.kernel)
     padded = any(op.padding)
     options = ctx.options(
@@ -51,17 +46,15 @@ def avgpool(node: Node, ctx: LoweringContext) -> ModuleCall:
 
 
 @LOWERINGS.register(GlobalAvgPool)
-def global_avgpool(node: Node, ctx: LoweringContext) -> ModuleCall:
+def global_avgpool(op: GlobalAvgPool, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall(f"nn.AdaptiveAvgPool{ctx.input.rank - 2}d", (ctx.literal(1),))
 
 
 @LOWERINGS.register(GlobalMaxPool)
-def global_maxpool(node: Node, ctx: LoweringContext) -> ModuleCall:
+def global_maxpool(op: GlobalMaxPool, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall(f"nn.AdaptiveMaxPool{ctx.input.rank - 2}d", (ctx.literal(1),))
 
 
 @LOWERINGS.register(AdaptiveAvgPool)
-def adaptive_avgpool(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, AdaptiveAvgPool)
+def adaptive_avgpool(op: AdaptiveAvgPool, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nn.AdaptiveAvgPool2d", (ctx.attr("output_size", same_for_every_dim(op.output_size)),))
