@@ -162,4 +162,3 @@ def same_dtype(op: Op, inputs: tuple[TensorType, ...]) -> str:
 def check(condition: bool, message: str, **details: Any) -> None:
     if not condition:
         raise ShapeError(message, **details)
-

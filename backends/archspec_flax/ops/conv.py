@@ -17,7 +17,7 @@ def conv(op: Conv | Conv1d, ctx: LoweringContext) -> ModuleCall:
     n = op.spatial
     ones = (1,) * n
     options = (
-        ("padding", ctx.pairs("padding", op.pads)),  # always explicit: nnx.Conv's default is 'SAME'
+        ("padding", ctx.pairs("padding", op.padding)),  # always explicit: nnx.Conv's default is 'SAME'
         *ctx.options(
             ("strides", ctx.per_dim("stride"), ones),
             ("kernel_dilation", ctx.per_dim("dilation"), ones),

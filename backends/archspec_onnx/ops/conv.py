@@ -22,7 +22,7 @@ def conv(op: Conv | Conv1d, ctx: LoweringContext) -> None:
         inputs,
         kernel_shape=list(op.kernel),
         strides=list(op.stride),
-        pads=onnx_pads(op.pads),
+        pads=onnx_pads(op.padding),
         dilations=list(op.dilation),
         group=op.groups,
     )

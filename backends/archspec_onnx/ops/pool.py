@@ -31,11 +31,12 @@ from archspec.ops.pool import (
     MaxPool1d,
 )
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
+from archspec_onnx.ops.conv import onnx_pads
 
 
-def onnx_ceil_length(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
+def onnx_ceil_length(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int) -> int:
     """ONNX's output length with ``ceil_mode=1`` (it keeps a window starting in the right padding)."""
-    return -(-(size + 2 * pad - dilation * (kernel - 1) - 1) // stride) + 1
+    return -(-(size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride) + 1
 
 
 WindowPool = MaxPool | MaxPool1d | AvgPool | AvgPool1d
@@ -43,8 +44,7 @@ WindowPool = MaxPool | MaxPool1d | AvgPool | AvgPool1d
 
 def pool(ctx: LoweringContext, op: WindowPool, op_type: str, **attrs: Any) -> None:
     """Emit ``op_type`` for a window pool, slicing off windows ONNX keeps and PyTorch drops."""
-    assert op.stride is not None
-    attrs.update(kernel_shape=list(op.kernel), strides=list(op.stride), pads=list(op.padding) * 2)
+    attrs.update(kernel_shape=list(op.kernel), strides=list(op.stride), pads=onnx_pads(op.padding))
     attrs["ceil_mode"] = int(op.ceil_mode)
     sizes = [static(d, "spatial size") for d in ctx.input.shape[2:]]
     wanted = [static(d, "spatial size") for d in ctx.output.shape[2:]]

@@ -25,7 +25,7 @@ def maxpool(op: MaxPool | MaxPool1d, ctx: LoweringContext) -> ModuleCall:
     kernel = same_for_every_dim(op.kernel)
     options = ctx.options(
         ("stride", ctx.attr("stride", same_for_every_dim(op.stride)), kernel),
-        ("padding", ctx.attr("padding", same_for_every_dim(op.padding)), 0),
+        ("padding", ctx.attr("padding", same_for_every_dim(op.padding_each_end)), 0),
         ("dilation", ctx.attr("dilation", same_for_every_dim(op.dilation)), 1),
         ("ceil_mode", ctx.attr("ceil_mode"), False),
     )
@@ -35,10 +35,10 @@ def maxpool(op: MaxPool | MaxPool1d, ctx: LoweringContext) -> ModuleCall:
 @LOWERINGS.register(AvgPool, AvgPool1d)
 def avgpool(op: AvgPool | AvgPool1d, ctx: LoweringContext) -> ModuleCall:
     kernel = same_for_every_dim(op.kernel)
-    padded = any(op.padding)
+    padded = any(op.padding_each_end)
     options = ctx.options(
         ("stride", ctx.attr("stride", same_for_every_dim(op.stride)), kernel),
-        ("padding", ctx.attr("padding", same_for_every_dim(op.padding)), 0),
+        ("padding", ctx.attr("padding", same_for_every_dim(op.padding_each_end)), 0),
         ("ceil_mode", ctx.attr("ceil_mode"), False),
         ("count_include_pad", ctx.attr("count_include_pad"), None if padded else True),
     )
