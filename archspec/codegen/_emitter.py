@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from typing_extensions import assert_never
+
 from archspec.backends import EmittedSource, LoweringBug, Lowerings
 from archspec.codegen._context import LoweringContext
 from archspec.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
@@ -44,16 +46,10 @@ MAX_LINE = 110
 INDENT = "    "
 _OUT_SIZE_FIELDS = ("out_channels", "out_features")
 _PLACEHOLDER = "__CLASS__"
+
+
 #: The method that writes each kind of tree node (by name, so the emitter holds no bound
 #: methods of itself: no reference cycle keeps a finished emit's graph alive until a GC).
-_EMITTERS = {
-    Kind.LEAF: "_leaf",
-    Kind.SEQUENTIAL: "_sequential",
-    Kind.SEQUENTIAL_CLASS: "_instance",
-    Kind.MODULE_CLASS: "_instance",
-}
-
-
 class Helper(Protocol):
     """A definition a lowering may need at the top of the generated file (a backend's own class)."""
 
@@ -341,8 +337,15 @@ class ClassEmitter:
     # ---------------------------------------------------------------- children
     def _child(self, child: TreeNode, state: ClassState, indent: str) -> str:
         """The constructor expression of a submodule (recording its output size)."""
-        emitter: Callable[[TreeNode, ClassState, str], str] = getattr(self, _EMITTERS[child.kind])
-        return emitter(child, state, indent)
+        match child.kind:
+            case Kind.LEAF:
+                return self._leaf(child, state, indent)
+            case Kind.SEQUENTIAL:
+                return self._sequential(child, state, indent)
+            case Kind.SEQUENTIAL_CLASS | Kind.MODULE_CLASS:
+                return self._instance(child, state, indent)
+            case _:
+                assert_never(child.kind)
 
     def _leaf(self, tree: TreeNode, state: ClassState, indent: str) -> str:
         node = tree.node

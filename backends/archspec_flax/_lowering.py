@@ -77,7 +77,6 @@ class LoweringContext(BaseContext):
         expression ``k`` for every dimension and it is exact here; else the literal tuple."""
         if value is None:
             value = getattr(self.node.op, name)
-        assert value is not None
         if len(set(value)) == 1 and name in self._exprs:
             one = self.env.term(value[0], self._exprs[name])
             if not one.is_literal:

@@ -152,7 +152,7 @@ def maxpool(op: MaxPool | MaxPool1d, ctx: LoweringContext) -> ModuleCall:
         ("ceil_mode", ctx.attr("ceil_mode"), False),
     )
     args = (ctx.per_dim("kernel"),)
-    where = (("stride", ctx.per_dim("stride", op.stride)), ("padding", ctx.per_dim("padding", op.padding_each_end)))
+    where = (("stride", ctx.per_dim("stride")), ("padding", ctx.per_dim("padding", op.padding_each_end)))
     return ModuleCall("MaxPool", args, (*where, *options), helper="MaxPool")
 
 
@@ -163,7 +163,7 @@ def avgpool(op: AvgPool | AvgPool1d, ctx: LoweringContext) -> ModuleCall:
         ("count_include_pad", ctx.attr("count_include_pad"), True),
     )
     args = (ctx.per_dim("kernel"),)
-    where = (("stride", ctx.per_dim("stride", op.stride)), ("padding", ctx.per_dim("padding", op.padding_each_end)))
+    where = (("stride", ctx.per_dim("stride")), ("padding", ctx.per_dim("padding", op.padding_each_end)))
     return ModuleCall("AvgPool", args, (*where, *options), helper="AvgPool")
 
 
