@@ -207,6 +207,7 @@ class Lowerings(Generic[ContextT, LoweredT]):
     :meth:`register` is typed so that a type checker sees which ops a rule lowers: the rule's
     first parameter must accept every op class registered for it (their union), so a rule
     registered for the wrong op, or typed for one op and registered for two, is flagged.
+    One rule takes up to five ops (a union per count of them is spelt out as an overload).
     """
 
     def __init__(self, backend: str) -> None:

@@ -18,19 +18,23 @@ Pad = tuple[NonNegativeInt, NonNegativeInt]
 
 
 def padding_pairs(value: object, spatial: int) -> object:
-    """An int, or one int per spatial axis, as ``(lo, hi)`` pairs; lists of pairs as tuples.
+    """An int (every axis), or a list of ints (one per axis), as ``(lo, hi)`` pairs; lists of pairs as tuples.
 
-    For a field's ``before`` validator: anything else is returned as it is, for the field's
-    type to refuse with the usual message.
+    For a field's ``before`` validator: the op checks the count against its spatial axes, and
+    anything else is returned as it is, for the field's type to refuse with the usual message.
     """
-    if isinstance(value, int) and not isinstance(value, bool):
+    if _is_int(value):
         return ((value, value),) * spatial
     if isinstance(value, list | tuple):
-        if len(value) == spatial and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        if all(_is_int(v) for v in value):
             return tuple((v, v) for v in value)
         if all(isinstance(v, list | tuple) for v in value):
             return tuple(tuple(v) for v in value)
     return value
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def same_padding(kernel: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[tuple[int, int], ...]:

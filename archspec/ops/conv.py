@@ -42,17 +42,6 @@ class _ConvBase(Op):
     groups: PositiveInt = 1
     bias: bool = True
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _resolve_same(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> _ConvBase:
-        """``padding='same'`` depends on the kernel and dilation: validate them, then store the pairs."""
-        if not (isinstance(data, dict) and data.get("padding") == "same"):
-            return handler(data)
-        unpadded: _ConvBase = handler({**data, "padding": 0})
-        if any(s != 1 for s in unpadded.stride):
-            raise ValueError("padding='same' needs stride 1 (as in PyTorch); give explicit padding")
-        return handler({**data, "padding": same_padding(unpadded.kernel, unpadded.dilation)})
-
     @field_validator("padding", mode="before")
     @classmethod
     def _padding_pairs(cls, value: object) -> object:
@@ -64,10 +53,26 @@ class _ConvBase(Op):
         for name in ("kernel", "stride", "dilation", "padding"):
             value = getattr(self, name)
             if len(value) != n:
+                pairs = "; [lo, hi] pairs are written one per dim: [[lo, hi], ...]" if name == "padding" else ""
                 raise ValueError(
-                    f"{name} needs {n} value{'s' if n > 1 else ''} (one per spatial dim), got {len(value)}"
+                    f"{name} needs {n} value{'s' if n > 1 else ''} (one per spatial dim), got {len(value)}{pairs}"
                 )
         return self
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _resolve_same(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> _ConvBase:
+        """``padding='same'`` depends on the kernel and dilation: validate them, then store the pairs.
+
+        Declared after ``_check`` so that ``handler`` runs it: a kernel of the wrong length is
+        reported as such before any padding is worked out from it.
+        """
+        if not (isinstance(data, dict) and data.get("padding") == "same"):
+            return handler(data)
+        unpadded: _ConvBase = handler({**data, "padding": 0})
+        if any(s != 1 for s in unpadded.stride):
+            raise ValueError("padding='same' needs stride 1 (as in PyTorch); give explicit padding")
+        return handler({**data, "padding": same_padding(unpadded.kernel, unpadded.dilation)})
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs

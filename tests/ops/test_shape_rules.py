@@ -459,3 +459,17 @@ def test_pool_padding_differing_at_the_two_ends_is_refused() -> None:
     spec = {"archspec": 1, "name": "t", "input": [1, 3, 8, 8], "network": "maxpool(3, padding=[[0, 1], [1, 1]])"}
     with pytest.raises(SpecError, match=r"padding \[0, 1\] differs at the two ends; pools pad both ends alike"):
         api.shapes(spec)
+
+
+@pytest.mark.parametrize(
+    ("network", "message"),
+    [
+        ("conv(4, [3, 3, 3], padding='same')", r"invalid conv: kernel needs 2 values \(one per spatial dim\), got 3"),
+        ("conv1d(4, 3, padding=[1, 2])", r"padding needs 1 value .*, got 2; \[lo, hi\] pairs are written one per dim"),
+        ("avgpool(3, padding=[1])", r"invalid avgpool: padding needs 2 values \(one per spatial dim\)"),
+    ],
+)
+def test_a_padding_or_kernel_of_the_wrong_length_is_reported_as_such(network: str, message: str) -> None:
+    shape = [1, 3, 16] if "1d" in network else [1, 3, 16, 16]
+    with pytest.raises(SpecError, match=message):
+        api.shapes({"archspec": 1, "name": "t", "input": shape, "network": network})
