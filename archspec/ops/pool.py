@@ -112,7 +112,6 @@ class _AvgPool(_WindowPool):
     def _no_dilation(self) -> _AvgPool:
         if any(d != 1 for d in self.dilation):
             raise ValueError("average pooling has no dilation")
-        object.__setattr__(self, "dilation", (1,) * self.spatial)
         return self
 
 

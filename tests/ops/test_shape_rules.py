@@ -455,6 +455,11 @@ def test_pool_stride_defaults_to_the_kernel_at_validation() -> None:
     assert REGISTRY["maxpool"].model_validate({"kernel": 3, "stride": 1}).stride == (1, 1)
 
 
+def test_average_pools_have_a_dilation_of_one_per_axis() -> None:
+    assert REGISTRY["avgpool"].model_validate({"kernel": 3}).dilation == (1, 1)
+    assert REGISTRY["avgpool1d"].model_validate({"kernel": 3}).dilation == (1,)
+
+
 def test_pool_padding_differing_at_the_two_ends_is_refused() -> None:
     spec = {"archspec": 1, "name": "t", "input": [1, 3, 8, 8], "network": "maxpool(3, padding=[[0, 1], [1, 1]])"}
     with pytest.raises(SpecError, match=r"padding \[0, 1\] differs at the two ends; pools pad both ends alike"):
