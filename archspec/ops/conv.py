@@ -13,7 +13,7 @@ from pydantic import Field, ValidatorFunctionWrapHandler, field_validator, model
 
 from archspec.ir import Shape, TensorType
 from archspec.ops._base import Op, ShapeError, batch, expect_rank, numel, register, static
-from archspec.ops._window import Pad, PositiveInt, padding_pairs, same_padding, window_count
+from archspec.ops._window import Pad, PositiveInt, padding_pairs, same_padding, symmetric_padding, window_count
 
 _TOO_SMALL = "the input is too small here: give a larger input, or fewer strides and pools before it"
 
@@ -73,6 +73,12 @@ class _ConvBase(Op):
         if any(s != 1 for s in unpadded.stride):
             raise ValueError("padding='same' needs stride 1 (as in PyTorch); give explicit padding")
         return handler({**data, "padding": same_padding(unpadded.kernel, unpadded.dilation)})
+
+    @property
+    def padding_each_end(self) -> tuple[int, ...] | None:
+        """The padding at either end of each spatial axis when every axis is padded alike at both
+        ends (PyTorch's ``padding=1``); None when some axis is not (``'same'`` with an even kernel)."""
+        return symmetric_padding(self.padding)
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs

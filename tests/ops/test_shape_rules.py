@@ -430,6 +430,13 @@ def test_padding_is_stored_as_one_pair_per_axis_however_it_was_written(name: str
     assert REGISTRY[name].model_validate({**channels, "kernel": 3, "padding": padding}).padding == pairs
 
 
+def test_padding_each_end_is_one_amount_per_axis_only_where_both_ends_agree() -> None:
+    conv = REGISTRY["conv"]
+    assert conv.model_validate({"out_channels": 4, "kernel": 3, "padding": [1, 2]}).padding_each_end == (1, 2)
+    assert conv.model_validate({"out_channels": 4, "kernel": 2, "padding": "same"}).padding_each_end is None
+    assert REGISTRY["maxpool"].model_validate({"kernel": 3, "padding": [1, 0]}).padding_each_end == (1, 0)
+
+
 def test_same_padding_is_resolved_from_kernel_and_dilation_odd_cell_after() -> None:
     even = REGISTRY["conv"].model_validate({"out_channels": 4, "kernel": [4, 2], "padding": "same"})
     assert even.padding == ((1, 2), (0, 1))

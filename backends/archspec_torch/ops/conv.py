@@ -7,7 +7,6 @@ zero-pads with ``F.pad`` first, so the weights keep their canonical names.
 
 from __future__ import annotations
 
-from archspec.ops._window import symmetric_padding
 from archspec.ops.conv import Conv, Conv1d
 from archspec_torch._lowering import (
     LOWERINGS,
@@ -37,7 +36,7 @@ for _n in (1, 2):
 @LOWERINGS.register(Conv, Conv1d)
 def conv(op: Conv | Conv1d, ctx: LoweringContext) -> ModuleCall:
     n = op.spatial
-    each_end = symmetric_padding(op.padding)
+    each_end = op.padding_each_end
     padding = ctx.literal(0) if each_end is None else ctx.attr("padding", same_for_every_dim(each_end))
     options = ctx.options(
         ("stride", ctx.attr("stride", same_for_every_dim(op.stride)), 1),
