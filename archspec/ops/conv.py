@@ -24,7 +24,8 @@ class _ConvBase(Op):
     Arguments: ``out_channels``, ``kernel`` (int or one per dim, e.g. ``[1, 3]``),
     ``stride`` (1), ``padding`` (0; an int, one per dim, ``[lo, hi]`` pairs per dim,
     ``'same'`` for stride 1, or ``'valid'``), ``dilation`` (1), ``groups`` (1; equal to
-    the input channels for a depthwise conv), ``bias`` (true).
+    the input channels for a depthwise conv), ``bias`` (true). Validated, ``padding`` is one
+    ``(lo, hi)`` pair per spatial dim whichever form the spec used.
     """
 
     spatial_fields = ("kernel", "stride", "dilation")

@@ -19,7 +19,11 @@ from archspec.ops._window import Pad, PositiveInt, padding_pairs, window_count
 
 
 class _WindowPool(Op):
-    """Sliding-window pooling over the last ``spatial`` axes of [N, C, *S]."""
+    """Sliding-window pooling over the last ``spatial`` axes of [N, C, *S].
+
+    Validated, ``stride`` is always set (the kernel's by default) and ``padding`` is one
+    ``(lo, hi)`` pair per spatial axis, both ends alike, as for convolutions.
+    """
 
     spatial_fields = ("kernel", "stride", "dilation")
 
