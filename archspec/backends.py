@@ -11,7 +11,7 @@ ones register the same way a third party's would::
 Each backend lowers ops through a :class:`Lowerings` table, filled by decorator in
 files mirroring :mod:`archspec.ops`::
 
-    LOWERINGS = Lowerings("torch")
+    LOWERINGS: Lowerings[LoweringContext, ModuleCall] = Lowerings("torch")
 
     @LOWERINGS.register(Conv)
     def conv(op: Conv, ctx: LoweringContext) -> ModuleCall: ...
