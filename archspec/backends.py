@@ -15,10 +15,10 @@ user gives (``options={...}``, ``--option NAME=VALUE``) against it.
 Each backend lowers ops through a :class:`Lowerings` table, filled by decorator in
 files mirroring :mod:`archspec.ops`::
 
-    LOWERINGS = Lowerings("torch")
+    LOWERINGS: Lowerings[LoweringContext, ModuleCall] = Lowerings("torch")
 
     @LOWERINGS.register(Conv)
-    def conv(node, ctx): ...
+    def conv(op: Conv, ctx: LoweringContext) -> ModuleCall: ...
 
 This module imports no framework, and neither may the object an entry point names:
 a backend imports its framework when it builds, runs or checks weights, so emitting
@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeAlias, TypeVar, overload, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from typing_extensions import Self
@@ -279,20 +279,68 @@ def backends_supporting(op: type[Op], exclude: str = "") -> list[str]:
 
 
 # ------------------------------------------------------------------ lowerings
-LoweringT = TypeVar("LoweringT", bound=Callable[..., Any])
+_OpA = TypeVar("_OpA", bound="Op")
+_OpB = TypeVar("_OpB", bound="Op")
+_OpC = TypeVar("_OpC", bound="Op")
+_OpD = TypeVar("_OpD", bound="Op")
+_OpE = TypeVar("_OpE", bound="Op")
+_OpT = TypeVar("_OpT", bound="Op")
+ContextT = TypeVar("ContextT")
+LoweredT = TypeVar("LoweredT")
+
+#: A lowering rule: the op's validated attributes (typed: ``Conv``, not ``Op``) and the backend's
+#: context (the node, its input and output types, terms for its arguments) to what it lowers to.
+Rule: TypeAlias = Callable[[_OpT, ContextT], LoweredT]
+_Registers: TypeAlias = Callable[[Rule[_OpT, ContextT, LoweredT]], Rule[_OpT, ContextT, LoweredT]]
 
 
-class Lowerings(Generic[LoweringT]):
-    """One backend's lowering rules, keyed by op class (registered by decorator)."""
+class LoweringBug(Exception):
+    """A lowering rule failed on a node it was given: archspec's (or the backend's) bug, not the spec's.
+
+    It names the backend and the node; the rule's own exception is its ``__cause__``.
+    """
+
+
+class Lowerings(Generic[ContextT, LoweredT]):
+    """One backend's lowering rules, keyed by op class and registered by decorator::
+
+        LOWERINGS: Lowerings[LoweringContext, ModuleCall] = Lowerings("torch")
+
+        @LOWERINGS.register(Conv, Conv1d)
+        def conv(op: Conv | Conv1d, ctx: LoweringContext) -> ModuleCall: ...
+
+    :meth:`register` is typed so that a type checker sees which ops a rule lowers: the rule's
+    first parameter must accept every op class registered for it (their union), so a rule
+    registered for the wrong op, or typed for one op and registered for two, is flagged.
+    One rule takes up to five ops (a union per count of them is spelt out as an overload).
+    """
 
     def __init__(self, backend: str) -> None:
         self.backend = backend
-        self._rules: dict[type[Op], LoweringT] = {}
+        # Each rule takes the op class it is keyed by; the table cannot say so per entry.
+        self._rules: dict[type[Op], Rule[Any, ContextT, LoweredT]] = {}
 
-    def register(self, *ops: type[Op]) -> Callable[[LoweringT], LoweringT]:
-        """Decorator: ``rule`` lowers each of ``ops`` (op classes from :mod:`archspec.ops`)."""
+    @overload
+    def register(self, op: type[_OpA], /) -> _Registers[_OpA, ContextT, LoweredT]: ...
+    @overload
+    def register(self, a: type[_OpA], b: type[_OpB], /) -> _Registers[_OpA | _OpB, ContextT, LoweredT]: ...
+    @overload
+    def register(
+        self, a: type[_OpA], b: type[_OpB], c: type[_OpC], /
+    ) -> _Registers[_OpA | _OpB | _OpC, ContextT, LoweredT]: ...
+    @overload
+    def register(
+        self, a: type[_OpA], b: type[_OpB], c: type[_OpC], d: type[_OpD], /
+    ) -> _Registers[_OpA | _OpB | _OpC | _OpD, ContextT, LoweredT]: ...
+    @overload
+    def register(
+        self, a: type[_OpA], b: type[_OpB], c: type[_OpC], d: type[_OpD], e: type[_OpE], /
+    ) -> _Registers[_OpA | _OpB | _OpC | _OpD | _OpE, ContextT, LoweredT]: ...
 
-        def decorate(rule: LoweringT) -> LoweringT:
+    def register(self, *ops: type[Op]) -> Callable[[Rule[Any, ContextT, LoweredT]], Rule[Any, ContextT, LoweredT]]:
+        """Decorator: the rule lowers each of ``ops`` (op classes from :mod:`archspec.ops`)."""
+
+        def decorate(rule: Rule[Any, ContextT, LoweredT]) -> Rule[Any, ContextT, LoweredT]:
             for op in ops:
                 if op in self._rules:
                     raise ValueError(f"{self.backend}: op '{op.op_name}' has two lowerings")
@@ -307,8 +355,13 @@ class Lowerings(Generic[LoweringT]):
     def ops(self) -> frozenset[type[Op]]:
         return frozenset(self._rules)
 
-    def get(self, node: Node) -> LoweringT:
-        """The rule for ``node``'s op, or a SpecError naming the op and who does lower it."""
+    def lower(self, node: Node, ctx: ContextT) -> LoweredT:
+        """``node`` lowered by the rule for its op.
+
+        A node's op without a rule is the spec's problem (a SpecError naming the op and the
+        backends that do lower it); a SpecError from the rule gets the node's location; any
+        other failure of the rule is a :class:`LoweringBug`, never passed off as the spec's fault.
+        """
         op = type(node.op)
         rule = self._rules.get(op)
         if rule is None:
@@ -319,7 +372,13 @@ class Lowerings(Generic[LoweringT]):
                 node.trace,
                 hint=("backends that have one: " + ", ".join(others)) if others else "no installed backend has one",
             )
-        return rule
+        try:
+            return rule(node.op, ctx)
+        except SpecError as exc:
+            raise exc.with_context(node.loc, node.trace) from None
+        except Exception as exc:
+            message = f"the {self.backend} backend failed to lower '{node.name}' ({node.op_name})"
+            raise LoweringBug(f"{message}: {type(exc).__name__}: {exc}") from exc
 
 
 # ------------------------------------------------------------------ the API

@@ -28,7 +28,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from archspec.backends import EmittedSource, Lowerings
+from typing_extensions import assert_never
+
+from archspec.backends import EmittedSource, LoweringBug, Lowerings
 from archspec.codegen._context import LoweringContext
 from archspec.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
 from archspec.codegen._terms import Env, Term, literal, parameter
@@ -43,16 +45,10 @@ MAX_LINE = 110
 INDENT = "    "
 _OUT_SIZE_FIELDS = ("out_channels", "out_features")
 _PLACEHOLDER = "__CLASS__"
+
+
 #: The method that writes each kind of tree node (by name, so the emitter holds no bound
 #: methods of itself: no reference cycle keeps a finished emit's graph alive until a GC).
-_EMITTERS = {
-    Kind.LEAF: "_leaf",
-    Kind.SEQUENTIAL: "_sequential",
-    Kind.SEQUENTIAL_CLASS: "_instance",
-    Kind.MODULE_CLASS: "_instance",
-}
-
-
 class Helper(Protocol):
     """A definition a lowering may need at the top of the generated file (a backend's own class)."""
 
@@ -134,7 +130,7 @@ class ClassEmitter:
     extra_parameter_names: ClassVar[frozenset[str]] = frozenset()
     #: Names the forward method's locals must not take, beyond :data:`MODULE_NAMES`.
     forward_reserved: ClassVar[frozenset[str]] = frozenset()
-    lowerings: ClassVar[Lowerings[Any]]
+    lowerings: ClassVar[Lowerings[Any, Any]]
     helper_table: ClassVar[Mapping[str, Helper]]
     function_type: ClassVar[type[FunctionCall]]  # the backend's FunctionCall class
     #: What the rules are given: the backend's own subclass where its rules need more.
@@ -340,8 +336,15 @@ class ClassEmitter:
     # ---------------------------------------------------------------- children
     def _child(self, child: TreeNode, state: ClassState, indent: str) -> str:
         """The constructor expression of a submodule (recording its output size)."""
-        emitter: Callable[[TreeNode, ClassState, str], str] = getattr(self, _EMITTERS[child.kind])
-        return emitter(child, state, indent)
+        match child.kind:
+            case Kind.LEAF:
+                return self._leaf(child, state, indent)
+            case Kind.SEQUENTIAL:
+                return self._sequential(child, state, indent)
+            case Kind.SEQUENTIAL_CLASS | Kind.MODULE_CLASS:
+                return self._instance(child, state, indent)
+            case _:
+                assert_never(child.kind)
 
     def _leaf(self, tree: TreeNode, state: ClassState, indent: str) -> str:
         node = tree.node
@@ -403,15 +406,7 @@ class ClassEmitter:
         output = self.report.info[node.name].output
         sizes = tuple(state.sizes.get(i, Term(_size(t))) for i, t in zip(node.inputs, inputs, strict=True))
         ctx = self.context(node, inputs, output, state.env, sizes)
-        rule = self.lowerings.get(node)
-        try:
-            lowered = rule(node, ctx)
-        except SpecError as exc:
-            raise exc.with_context(node.loc, node.trace) from None
-        except Exception as exc:
-            raise SpecError(
-                f"while lowering {node.name} ({node.op_name}): {type(exc).__name__}: {exc}", node.loc, node.trace
-            ) from exc
+        lowered = self.lowerings.lower(node, ctx)
         out_size = state.sizes[node.name] = self._out_size(node, ctx, sizes)
         size_field = _size_field(type(node.op))
         for attr, source in node.exprs:
@@ -448,9 +443,12 @@ class ClassEmitter:
         return Term(value)
 
     def _function(self, node: Node, args: list[str]) -> str:
-        rule = self.lowerings.get(node)
-        lowered = rule(node, self.context(node, (), self.report.info[node.name].output, Env({}), ()))
-        assert isinstance(lowered, self.function_type)
+        lowered = self.lowerings.lower(node, self.context(node, (), self.report.info[node.name].output, Env({}), ()))
+        if not isinstance(lowered, self.function_type):  # merges are written inline: the backend's bug
+            raise LoweringBug(
+                f"the {self.lowerings.backend} lowering of {node.op_name} gave {lowered!r}, "
+                f"not the {self.function_type.__name__} a merge is written inline as"
+            )
         self.needs.update(lowered.needs)
         return lowered.render(args)
 

@@ -13,7 +13,7 @@ shape pass adds the node's location and block stack.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -162,6 +162,3 @@ def same_dtype(op: Op, inputs: tuple[TensorType, ...]) -> str:
 def check(condition: bool, message: str, **details: Any) -> None:
     if not condition:
         raise ShapeError(message, **details)
-
-
-Rule = Callable[..., Any]

@@ -7,24 +7,15 @@ per output position, so ``macs = (weight.numel + bias.numel) * N * prod(out_spat
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidatorFunctionWrapHandler, field_validator, model_validator
 
 from archspec.ir import Shape, TensorType
 from archspec.ops._base import Op, ShapeError, batch, expect_rank, numel, register, static
-
-PositiveInt = Annotated[int, Field(gt=0)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
-Pad = tuple[NonNegativeInt, NonNegativeInt]
-
+from archspec.ops._window import Pad, PositiveInt, padding_pairs, same_padding, symmetric_padding, window_count
 
 _TOO_SMALL = "the input is too small here: give a larger input, or fewer strides and pools before it"
-
-
-def conv_out(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int) -> int:
-    """Output length of a convolution or pooling window along one axis (floor mode)."""
-    return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
 
 
 class _ConvBase(Op):
@@ -33,7 +24,8 @@ class _ConvBase(Op):
     Arguments: ``out_channels``, ``kernel`` (int or one per dim, e.g. ``[1, 3]``),
     ``stride`` (1), ``padding`` (0; an int, one per dim, ``[lo, hi]`` pairs per dim,
     ``'same'`` for stride 1, or ``'valid'``), ``dilation`` (1), ``groups`` (1; equal to
-    the input channels for a depthwise conv), ``bias`` (true).
+    the input channels for a depthwise conv), ``bias`` (true). Validated, ``padding`` is one
+    ``(lo, hi)`` pair per spatial dim whichever form the spec used.
     """
 
     spatial_fields = ("kernel", "stride", "dilation")
@@ -42,7 +34,7 @@ class _ConvBase(Op):
     out_channels: PositiveInt
     kernel: tuple[PositiveInt, ...]
     stride: tuple[PositiveInt, ...] = (1,)
-    padding: tuple[Pad, ...] | Literal["same"] = Field(
+    padding: tuple[Pad, ...] = Field(
         default=0,
         validate_default=True,
         description="an int >= 0, one per spatial dim, a [lo, hi] pair per dim, 'same' (stride 1) or 'valid'",
@@ -53,42 +45,41 @@ class _ConvBase(Op):
 
     @field_validator("padding", mode="before")
     @classmethod
-    def _canonical_padding(cls, value: object) -> object:
-        n = cls.spatial
-        if value == "valid" or value == 0:
-            return ((0, 0),) * n
-        if isinstance(value, int) and not isinstance(value, bool):
-            return ((value, value),) * n
-        if isinstance(value, list | tuple):
-            if all(isinstance(v, int) and not isinstance(v, bool) for v in value) and len(value) == n:
-                return tuple((v, v) for v in value)
-            if all(isinstance(v, list | tuple) for v in value):
-                return tuple(tuple(v) for v in value)
-        return value
+    def _padding_pairs(cls, value: object) -> object:
+        return padding_pairs(0 if value == "valid" else value, cls.spatial)
 
     @model_validator(mode="after")
     def _check(self) -> _ConvBase:
         n = self.spatial
         for name in ("kernel", "stride", "dilation", "padding"):
             value = getattr(self, name)
-            if value != "same" and len(value) != n:
+            if len(value) != n:
+                pairs = "; [lo, hi] pairs are written one per dim: [[lo, hi], ...]" if name == "padding" else ""
                 raise ValueError(
-                    f"{name} needs {n} value{'s' if n > 1 else ''} (one per spatial dim), got {len(value)}"
+                    f"{name} needs {n} value{'s' if n > 1 else ''} (one per spatial dim), got {len(value)}{pairs}"
                 )
-        if self.padding == "same":
-            if any(s != 1 for s in self.stride):
-                raise ValueError("padding='same' needs stride 1 (as in PyTorch); give explicit padding")
-            pads = []
-            for k, d in zip(self.kernel, self.dilation, strict=True):
-                total = d * (k - 1)
-                pads.append((total // 2, total - total // 2))
-            object.__setattr__(self, "padding", tuple(pads))
         return self
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _resolve_same(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> _ConvBase:
+        """``padding='same'`` depends on the kernel and dilation: validate them, then store the pairs.
+
+        Declared after ``_check`` so that ``handler`` runs it: a kernel of the wrong length is
+        reported as such before any padding is worked out from it.
+        """
+        if not (isinstance(data, dict) and data.get("padding") == "same"):
+            return handler(data)
+        unpadded: _ConvBase = handler({**data, "padding": 0})
+        if any(s != 1 for s in unpadded.stride):
+            raise ValueError("padding='same' needs stride 1 (as in PyTorch); give explicit padding")
+        return handler({**data, "padding": same_padding(unpadded.kernel, unpadded.dilation)})
+
     @property
-    def pads(self) -> tuple[tuple[int, int], ...]:
-        assert self.padding != "same"
-        return self.padding
+    def padding_each_end(self) -> tuple[int, ...] | None:
+        """The padding at either end of each spatial axis when every axis is padded alike at both
+        ends (PyTorch's ``padding=1``); None when some axis is not (``'same'`` with an even kernel)."""
+        return symmetric_padding(self.padding)
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
@@ -105,7 +96,7 @@ class _ConvBase(Op):
             )
         out: list[int | str] = [x.shape[0], self.out_channels]
         for axis, (size, k, s, pad, d) in enumerate(
-            zip(x.shape[2:], self.kernel, self.stride, self.pads, self.dilation, strict=True)
+            zip(x.shape[2:], self.kernel, self.stride, self.padding, self.dilation, strict=True)
         ):
             size = static(size, "spatial size")
             span = d * (k - 1) + 1
@@ -117,7 +108,7 @@ class _ConvBase(Op):
                     found=f"input {x}",
                     hint=_TOO_SMALL,
                 )
-            out.append(conv_out(size, k, s, pad, d))
+            out.append(window_count(size, k, s, pad, d, ceil_mode=False))
         return TensorType(tuple(out), x.dtype)
 
     def params(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:

@@ -9,69 +9,83 @@ default to ``stride = kernel``. Pools count 0 MACs (torchinfo counts none).
 
 from __future__ import annotations
 
-import math
-from typing import Annotated
+from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from archspec.ir import TensorType
 from archspec.ops._base import Op, ShapeError, expect_rank, register, static
-
-PositiveInt = Annotated[int, Field(gt=0)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
-
-
-def pool_out(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
-    """Output length of a pooling window along one axis, as PyTorch computes it."""
-    span = dilation * (kernel - 1) + 1
-    steps = (size + 2 * pad - span) / stride
-    out = (math.ceil(steps) if ceil_mode else math.floor(steps)) + 1
-    if ceil_mode and (out - 1) * stride >= size + pad:
-        out -= 1  # the last window would start in the right padding
-    return out
+from archspec.ops._window import Pad, PositiveInt, padding_pairs, window_count
 
 
 class _WindowPool(Op):
-    """Sliding-window pooling over the last ``spatial`` axes of [N, C, *S]."""
+    """Sliding-window pooling over the last ``spatial`` axes of [N, C, *S].
 
-    spatial_fields = ("kernel", "stride", "padding", "dilation")
+    Validated, ``stride`` is always set (the kernel's by default) and ``padding`` is one
+    ``(lo, hi)`` pair per spatial axis, both ends alike, as for convolutions.
+    """
+
+    spatial_fields = ("kernel", "stride", "dilation")
 
     kernel: tuple[PositiveInt, ...]
-    stride: tuple[PositiveInt, ...] | None = None
-    padding: tuple[NonNegativeInt, ...] = (0,)
+    stride: tuple[PositiveInt, ...]  # the kernel when not given (see _stride_defaults_to_kernel)
+    padding: tuple[Pad, ...] = Field(
+        default=0, validate_default=True, description="an int >= 0, or one per spatial dim (both ends of it)"
+    )
     dilation: tuple[PositiveInt, ...] = (1,)
     ceil_mode: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _stride_defaults_to_kernel(cls, data: Any) -> Any:
+        """Windows side by side unless the spec says otherwise, as in PyTorch (a missing kernel is
+        reported as missing; no stride is made up from it)."""
+        if isinstance(data, dict) and data.get("stride") is None and "kernel" in data:
+            return {**data, "stride": data["kernel"]}
+        return data
+
+    @field_validator("padding", mode="before")
+    @classmethod
+    def _padding_pairs(cls, value: object) -> object:
+        return padding_pairs(value, cls.spatial)
+
     @model_validator(mode="after")
     def _check(self) -> _WindowPool:
-        if self.stride is None:
-            object.__setattr__(self, "stride", self.kernel)
         n = self.spatial
         for name in ("kernel", "stride", "padding", "dilation"):
             if len(getattr(self, name)) != n:
                 raise ValueError(f"{name} needs {n} value{'s' if n > 1 else ''} (one per spatial dim)")
-        for k, p in zip(self.kernel, self.padding, strict=True):
-            if p > k // 2:
-                raise ValueError(f"padding {p} is more than half the kernel {k} (PyTorch refuses it)")
+        for k, (lo, hi) in zip(self.kernel, self.padding, strict=True):
+            if lo != hi:
+                raise ValueError(
+                    f"padding [{lo}, {hi}] differs at the two ends; pools pad both ends alike (as PyTorch)"
+                )
+            if lo > k // 2:
+                raise ValueError(f"padding {lo} is more than half the kernel {k} (PyTorch refuses it)")
         return self
+
+    @property
+    def padding_each_end(self) -> tuple[int, ...]:
+        """The padding at either end of each spatial axis (pools pad both ends alike)."""
+        return tuple(lo for lo, _ in self.padding)
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
         n = self.spatial
         expect_rank(self, x, (n + 2,), "[N, C, H, W]" if n == 2 else "[N, C, L]")
-        assert self.stride is not None
         out: list[int | str] = list(x.shape[:2])
-        for axis, (size, k, s, p, d) in enumerate(
+        for axis, (size, k, s, pad, d) in enumerate(
             zip(x.shape[2:], self.kernel, self.stride, self.padding, self.dilation, strict=True)
         ):
             size = static(size, "spatial size")
             span = d * (k - 1) + 1
-            length = pool_out(size, k, s, p, d, self.ceil_mode)
+            length = window_count(size, k, s, pad, d, self.ceil_mode)
             if length < 1:  # as in PyTorch, ceil_mode lets a window overhang the padded input by < stride
+                overhang = s - 1 if self.ceil_mode else 0
                 raise ShapeError(
                     f"{self.op_name} window ({span}) is larger than its padded input along axis {axis + 2} "
-                    f"({size} + 2*{p})",
-                    expected=f"an input of at least {span - 2 * p - (s - 1 if self.ceil_mode else 0)} along that axis",
+                    f"({size} + padding {pad[0]}+{pad[1]})",
+                    expected=f"an input of at least {span - pad[0] - pad[1] - overhang} along that axis",
                     found=f"input {x}",
                     hint="the input is too small here: give a larger input, or fewer strides and pools before it",
                 )
@@ -102,7 +116,6 @@ class _AvgPool(_WindowPool):
     def _no_dilation(self) -> _AvgPool:
         if any(d != 1 for d in self.dilation):
             raise ValueError("average pooling has no dilation")
-        object.__setattr__(self, "dilation", (1,) * self.spatial)
         return self
 
 

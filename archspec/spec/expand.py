@@ -20,13 +20,30 @@ from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import ValidationError
+from typing_extensions import assert_never
 
 from archspec.errors import Location, SpecError, did_you_mean, gathered, one_of
 from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
 from archspec.ops import REGISTRY, Op, ShapeError, merge
 from archspec.spec import expr as exprs
 from archspec.spec import words
-from archspec.spec.model import Add, Arg, Block, Call, Concat, Dag, Expr, For, If, Layer, Located, Repeat, Seq, Spec
+from archspec.spec.model import (
+    LAYER_KINDS,
+    Add,
+    Arg,
+    Block,
+    Call,
+    Concat,
+    Dag,
+    Expr,
+    For,
+    If,
+    Layer,
+    Located,
+    Repeat,
+    Seq,
+    Spec,
+)
 
 #: Bounds on what a small spec can ask for (``((relu * 1000) * 1000) * 1000`` is 30 characters):
 #: ops in the graph, expansion steps (a repeat of empty layers makes steps but no ops), the
@@ -58,8 +75,12 @@ def _join(path: str, part: str | int) -> str:
     return f"{path}.{part}" if path else str(part)
 
 
+#: The spec's word for each kind of layer (``seq``, ``concat``), as block stacks show it.
+_KIND_WORDS = {kind: word for word, kind in LAYER_KINDS.items()}
+
+
 def _label(layer: Layer, index: int) -> str:
-    name = layer.call if isinstance(layer, Call) else type(layer).__name__.lower()
+    name = layer.call if isinstance(layer, Call) else _KIND_WORDS[type(layer)]
     return f"{name}#{index + 1}"
 
 
@@ -99,10 +120,25 @@ class Expander:
                 trace,
                 hint="a chain of blocks calling blocks counts one level per call",
             )
-        handler = getattr(self, "_" + type(layer).__name__.lower())
         self.depth += 1
         try:
-            return handler(layer, path, xs, env, trace)
+            match layer:
+                case Call():
+                    return self._call(layer, path, xs, env, trace)
+                case Seq():
+                    return self._seq(layer, path, xs, env, trace)
+                case Repeat() | For():  # a sequence of its copies
+                    return self._seq(Seq.model_construct(seq=[layer], loc=layer.loc), path, xs, env, trace)
+                case If():
+                    return self._if(layer, path, xs, env, trace)
+                case Concat():
+                    return self._branches(layer.concat, merge.Concat(axis=layer.axis), layer, path, xs, env, trace)
+                case Add():
+                    return self._branches(layer.add, merge.Add(), layer, path, xs, env, trace)
+                case Dag():
+                    return self._dag(layer, path, xs, env, trace)
+                case _:
+                    assert_never(layer)
         finally:
             self.depth -= 1
 
@@ -195,21 +231,9 @@ class Expander:
                 raise gathered([*self.errors, exc]) from None
             self.errors.append(exc)
 
-    def _repeat(self, layer: Repeat, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
-        return self._seq(Seq.model_construct(seq=[layer], loc=layer.loc), path, xs, env, trace)
-
-    def _for(self, layer: For, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
-        return self._seq(Seq.model_construct(seq=[layer], loc=layer.loc), path, xs, env, trace)
-
     def _if(self, layer: If, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         chosen = layer.then if self.value(layer.if_, env, trace) else layer.else_
         return self.expand(chosen, path, xs, env, trace)
-
-    def _concat(self, layer: Concat, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
-        return self._branches(layer.concat, merge.Concat(axis=layer.axis), layer, path, xs, env, trace)
-
-    def _add(self, layer: Add, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
-        return self._branches(layer.add, merge.Add(), layer, path, xs, env, trace)
 
     def _dag(self, layer: Dag, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         outputs: dict[str, str] = {}

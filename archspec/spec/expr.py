@@ -295,11 +295,9 @@ class Evaluator:
         return SpecError(message, node_loc(node, self.loc), self.trace, **details)
 
     def eval(self, node: ast.AST) -> Any:
-        method = getattr(self, "_" + type(node).__name__, None)
-        if method is None:
-            raise self.error(node, f"{_describe(node)} cannot be evaluated here")
+        """``node``'s value, checked against the bounds on values; errors located at ``node``."""
         try:
-            value = method(node)
+            value = self._evaluate(node)
         except SpecError:
             raise
         except RecursionError:
@@ -318,15 +316,43 @@ class Evaluator:
             )
         return value
 
-    def _Expression(self, node: ast.Expression) -> Any:
-        return self.eval(node.body)
+    def _evaluate(self, node: ast.AST) -> Any:
+        """One node's value; its operands go through :meth:`eval`, so each is checked too.
 
-    def _Constant(self, node: ast.Constant) -> Any:
+        The most frequent kinds come first (this runs for every argument of every call).
+        """
+        match node:
+            case ast.Name():
+                return self._name(node)
+            case ast.Constant():
+                return self._constant(node)
+            case ast.BinOp():
+                return self._binary(node)
+            case ast.Call():
+                return self._call(node)
+            case ast.Subscript():
+                return self._subscript(node)
+            case ast.List() | ast.Tuple():
+                return [self.eval(item) for item in node.elts]
+            case ast.Expression():
+                return self.eval(node.body)
+            case ast.UnaryOp():
+                return _UNARY[type(node.op)](self.eval(node.operand))
+            case ast.Compare():
+                return self._compare(node)
+            case ast.IfExp():
+                return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
+            case ast.BoolOp():
+                return self._boolean(node)
+            case _:
+                raise self.error(node, f"{_describe(node)} cannot be evaluated here")
+
+    def _constant(self, node: ast.Constant) -> Any:
         if not isinstance(node.value, int | float | str | bool | type(None)):
             raise self.error(node, f"constant {node.value!r} is not allowed")
         return node.value
 
-    def _Name(self, node: ast.Name) -> Any:
+    def _name(self, node: ast.Name) -> Any:
         if node.id in self.env:
             return self.env[node.id]
         if node.id.lower() in _CONSTANTS:
@@ -342,12 +368,7 @@ class Evaluator:
             name=node.id,
         )
 
-    def _List(self, node: ast.List) -> list[Any]:
-        return [self.eval(item) for item in node.elts]
-
-    _Tuple = _List
-
-    def _Subscript(self, node: ast.Subscript) -> Any:
+    def _subscript(self, node: ast.Subscript) -> Any:
         value = self.eval(node.value)
         if isinstance(node.slice, ast.Slice):
             parts = [None if p is None else self.eval(p) for p in (node.slice.lower, node.slice.upper, node.slice.step)]
@@ -369,7 +390,7 @@ class Evaluator:
             )
         return value[index]
 
-    def _BinOp(self, node: ast.BinOp) -> Any:
+    def _binary(self, node: ast.BinOp) -> Any:
         if isinstance(node.op, ast.RShift):
             raise self.error(node, "'->' joins layers, not values")
         left, right = self.eval(node.left), self.eval(node.right)
@@ -383,10 +404,7 @@ class Evaluator:
                     raise self.error(node, "repeated list is too long")
         return _BINARY[type(node.op)](left, right)
 
-    def _UnaryOp(self, node: ast.UnaryOp) -> Any:
-        return _UNARY[type(node.op)](self.eval(node.operand))
-
-    def _BoolOp(self, node: ast.BoolOp) -> Any:
+    def _boolean(self, node: ast.BoolOp) -> Any:
         value: Any = None
         for operand in node.values:
             value = self.eval(operand)
@@ -396,7 +414,7 @@ class Evaluator:
                 return value
         return value
 
-    def _Compare(self, node: ast.Compare) -> bool:
+    def _compare(self, node: ast.Compare) -> bool:
         left = self.eval(node.left)
         for op, comparator in zip(node.ops, node.comparators, strict=True):
             right = self.eval(comparator)
@@ -405,10 +423,7 @@ class Evaluator:
             left = right
         return True
 
-    def _IfExp(self, node: ast.IfExp) -> Any:
-        return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
-
-    def _Call(self, node: ast.Call) -> Any:
+    def _call(self, node: ast.Call) -> Any:
         name = node.func.id if isinstance(node.func, ast.Name) else None
         if name is None or name not in BUILTINS:
             raise self.error(

@@ -1,7 +1,9 @@
 """The Flax lowering contract: what a rule receives and what it returns.
 
 A rule, registered per op class in ``archspec_flax/ops/<family>.py`` (mirroring
-:mod:`archspec.ops`), turns one IR node into either
+:mod:`archspec.ops`), is given the node's op (its validated attributes, typed by the op
+class it is registered for) and a :class:`LoweringContext` (the node, its input and output
+types, terms for its arguments), and turns them into either
 
 * a :class:`ModuleCall`: the constructor of the NNX module that computes it
   (``nnx.Conv(in_channels, c1, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs)``), placed at the
@@ -23,7 +25,6 @@ from typing import Any
 from archspec.backends import Lowerings
 from archspec.codegen import LoweringContext as BaseContext
 from archspec.codegen import Term, tuple_term
-from archspec.ir import Node
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,6 @@ class FunctionCall:
 
 
 Lowered = ModuleCall | FunctionCall
-Rule = Callable[[Node, "LoweringContext"], Lowered]
-
-LOWERINGS: Lowerings[Rule] = Lowerings("flax")
 
 
 def channels_last_axis(axis: int, rank: int) -> int:
@@ -79,7 +77,6 @@ class LoweringContext(BaseContext):
         expression ``k`` for every dimension and it is exact here; else the literal tuple."""
         if value is None:
             value = getattr(self.node.op, name)
-        assert value is not None
         if len(set(value)) == 1 and name in self._exprs:
             one = self.env.term(value[0], self._exprs[name])
             if not one.is_literal:
@@ -95,6 +92,10 @@ class LoweringContext(BaseContext):
                 pair = tuple_term(value[0], [one, one])
                 return tuple_term(value, [pair] * len(value))
         return Term(tuple(value))
+
+
+#: The flax rules: ``rule(op, ctx)`` for the op class each is registered for.
+LOWERINGS: Lowerings[LoweringContext, Lowered] = Lowerings("flax")
 
 
 @dataclass(frozen=True)

@@ -80,9 +80,9 @@ def fold_plan(graph: Graph) -> dict[str, str]:
 def fold_weights(graph: Graph, weights: dict[str, np.ndarray], plan: dict[str, str]) -> dict[str, np.ndarray]:
     """The weights with each planned batchnorm folded into its convolution (computed in float64)."""
     folded = dict(weights)
+    batchnorms = {node.name: node.op for node in graph.nodes if isinstance(node.op, BatchNorm)}
     for conv, bn in plan.items():
-        op = graph.node(bn).op
-        assert isinstance(op, BatchNorm)
+        op = batchnorms[bn]
         mean = folded.pop(f"{bn}.running_mean").astype(np.float64)
         var = folded.pop(f"{bn}.running_var").astype(np.float64)
         gamma = folded.pop(f"{bn}.weight").astype(np.float64) if op.affine else np.ones_like(mean)
@@ -138,17 +138,7 @@ def export(
             nodes,
             used,
         )
-        rule = LOWERINGS.get(node)
-        try:
-            alias = rule(node, ctx)
-        except SpecError:
-            raise
-        except Exception as exc:  # a lowering's own bug: say where
-            raise SpecError(
-                f"while lowering '{node.name}' ({node.op_name}) to ONNX: {type(exc).__name__}: {exc}",
-                node.loc,
-                node.trace,
-            ) from exc
+        alias = LOWERINGS.lower(node, ctx)
         values[node.name] = alias if alias is not None else out
     final = values[graph.output]
     if final != output_name:  # the network ends in a removed op (dropout): name its value

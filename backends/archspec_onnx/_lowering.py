@@ -5,7 +5,7 @@ A rule, registered per op class in ``archspec_onnx/ops/<family>.py`` (mirroring
 :class:`LoweringContext`::
 
     @LOWERINGS.register(Relu)
-    def relu(node, ctx):
+    def relu(op: Relu, ctx: LoweringContext) -> None:
         ctx.emit("Relu", [ctx.x])
 
 The last node a rule emits without ``to=`` writes the node's own value, named by its
@@ -18,7 +18,7 @@ exactly as the canonical weight (``b3.0.branch2.1.weight``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -36,10 +36,6 @@ from archspec.ir import Node, TensorType
 DEFAULT_OPSET = 17
 #: The oldest opset archspec writes: Softmax's single-axis meaning and Clip's min/max inputs.
 MIN_OPSET = 13
-
-Rule = Callable[[Node, "LoweringContext"], "str | None"]
-
-LOWERINGS: Lowerings[Rule] = Lowerings("onnx")
 
 
 def max_opset() -> int:
@@ -120,3 +116,8 @@ class LoweringContext:
                 self.node.trace,
                 hint=f"export with --opset {max(minimum, DEFAULT_OPSET)}",
             )
+
+
+#: The ONNX rules: ``rule(op, ctx)`` for the op class each is registered for; a rule returns the
+#: name of the value it passes on when it computes nothing itself (dropout), else None.
+LOWERINGS: Lowerings[LoweringContext, str | None] = Lowerings("onnx")

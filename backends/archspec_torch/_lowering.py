@@ -1,7 +1,9 @@
 """The torch lowering contract: what a rule receives and what it returns.
 
 A rule, registered per op class in ``archspec_torch/ops/<family>.py`` (mirroring
-:mod:`archspec.ops`), turns one IR node into either
+:mod:`archspec.ops`), is given the node's op (its validated attributes, typed by the op
+class it is registered for) and a :class:`LoweringContext` (the node, its input and output
+types, terms for its arguments), and turns them into either
 
 * a :class:`ModuleCall`: the constructor of the ``nn.Module`` that computes it
   (``nn.Conv2d(in_channels, c1, 1)``), placed at the node's path so its parameters
@@ -52,9 +54,6 @@ class FunctionCall:
 
 
 Lowered = ModuleCall | FunctionCall
-Rule = Callable[[Node, "LoweringContext"], Lowered]
-
-LOWERINGS: Lowerings[Rule] = Lowerings("torch")
 
 
 class LoweringContext(BaseContext):
@@ -73,6 +72,10 @@ class LoweringContext(BaseContext):
         #: The input tensor is this node's alone and nobody reads it later: the op may run
         #: in place (see :mod:`archspec_torch._inplace`).
         self.overwritable = overwritable
+
+
+#: The torch rules: ``rule(op, ctx)`` for the op class each is registered for.
+LOWERINGS: Lowerings[LoweringContext, Lowered] = Lowerings("torch")
 
 
 def same_for_every_dim(values: tuple[Any, ...]) -> Any:

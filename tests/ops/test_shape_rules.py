@@ -23,6 +23,7 @@ hypothesis = pytest.importorskip("hypothesis")
 
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+from pydantic import ValidationError  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
@@ -407,3 +408,80 @@ def test_multi_input_refusals() -> None:
             run_torch(op.op_name, {}, shapes)
         with pytest.raises(SpecError):
             op.infer(tuple(TensorType(s) for s in shapes))
+
+
+# ---------------------------------------------------------------- canonical attributes
+@pytest.mark.parametrize(
+    ("name", "padding", "pairs"),
+    [
+        ("conv", 1, ((1, 1), (1, 1))),
+        ("conv", [0, 2], ((0, 0), (2, 2))),
+        ("conv", [[0, 1], [2, 3]], ((0, 1), (2, 3))),
+        ("conv", "valid", ((0, 0), (0, 0))),
+        ("conv", "same", ((1, 1), (1, 1))),
+        ("conv1d", "same", ((1, 1),)),
+        ("maxpool", 1, ((1, 1), (1, 1))),
+        ("avgpool", [1, 0], ((1, 1), (0, 0))),
+        ("maxpool1d", [1], ((1, 1),)),
+    ],
+)
+def test_padding_is_stored_as_one_pair_per_axis_however_it_was_written(name: str, padding: Any, pairs: Any) -> None:
+    channels = {"out_channels": 4} if name.startswith("conv") else {}
+    assert REGISTRY[name].model_validate({**channels, "kernel": 3, "padding": padding}).padding == pairs
+
+
+def test_padding_each_end_is_one_amount_per_axis_only_where_both_ends_agree() -> None:
+    conv = REGISTRY["conv"]
+    assert conv.model_validate({"out_channels": 4, "kernel": 3, "padding": [1, 2]}).padding_each_end == (1, 2)
+    assert conv.model_validate({"out_channels": 4, "kernel": 2, "padding": "same"}).padding_each_end is None
+    assert REGISTRY["maxpool"].model_validate({"kernel": 3, "padding": [1, 0]}).padding_each_end == (1, 0)
+
+
+def test_same_padding_is_resolved_from_kernel_and_dilation_odd_cell_after() -> None:
+    even = REGISTRY["conv"].model_validate({"out_channels": 4, "kernel": [4, 2], "padding": "same"})
+    assert even.padding == ((1, 2), (0, 1))
+    dilated = REGISTRY["conv"].model_validate({"out_channels": 4, "kernel": 3, "dilation": [2, 3], "padding": "same"})
+    assert dilated.padding == ((2, 2), (3, 3))
+
+
+def test_same_padding_reports_a_bad_dilation_as_the_dilation() -> None:
+    with pytest.raises(SpecError, match=r"invalid 'dilation' of conv"):
+        api.shapes(
+            {"archspec": 1, "name": "t", "input": [1, 3, 8, 8], "network": "conv(4, 3, padding='same', dilation=0)"}
+        )
+
+
+def test_same_padding_with_a_stride_is_refused_at_validation() -> None:
+    with pytest.raises(ValidationError, match=r"padding='same' needs stride 1"):
+        REGISTRY["conv"].model_validate({"out_channels": 4, "kernel": 3, "stride": 2, "padding": "same"})
+
+
+def test_pool_stride_defaults_to_the_kernel_at_validation() -> None:
+    assert REGISTRY["maxpool"].model_validate({"kernel": [3, 2]}).stride == (3, 2)
+    assert REGISTRY["avgpool1d"].model_validate({"kernel": 4, "stride": None}).stride == (4,)
+    assert REGISTRY["maxpool"].model_validate({"kernel": 3, "stride": 1}).stride == (1, 1)
+
+
+def test_average_pools_have_a_dilation_of_one_per_axis() -> None:
+    assert REGISTRY["avgpool"].model_validate({"kernel": 3}).dilation == (1, 1)
+    assert REGISTRY["avgpool1d"].model_validate({"kernel": 3}).dilation == (1,)
+
+
+def test_pool_padding_differing_at_the_two_ends_is_refused() -> None:
+    spec = {"archspec": 1, "name": "t", "input": [1, 3, 8, 8], "network": "maxpool(3, padding=[[0, 1], [1, 1]])"}
+    with pytest.raises(SpecError, match=r"padding \[0, 1\] differs at the two ends; pools pad both ends alike"):
+        api.shapes(spec)
+
+
+@pytest.mark.parametrize(
+    ("network", "message"),
+    [
+        ("conv(4, [3, 3, 3], padding='same')", r"invalid conv: kernel needs 2 values \(one per spatial dim\), got 3"),
+        ("conv1d(4, 3, padding=[1, 2])", r"padding needs 1 value .*, got 2; \[lo, hi\] pairs are written one per dim"),
+        ("avgpool(3, padding=[1])", r"invalid avgpool: padding needs 2 values \(one per spatial dim\)"),
+    ],
+)
+def test_a_padding_or_kernel_of_the_wrong_length_is_reported_as_such(network: str, message: str) -> None:
+    shape = [1, 3, 16] if "1d" in network else [1, 3, 16, 16]
+    with pytest.raises(SpecError, match=message):
+        api.shapes({"archspec": 1, "name": "t", "input": shape, "network": network})

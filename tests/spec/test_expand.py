@@ -328,3 +328,21 @@ def test_to_json_round_trips() -> None:
     assert node["loc"].endswith(f"inception.yaml:7:{line.find('conv(c2[1]') + 1}")  # the block's text
     assert len(data["nodes"]) == len(g) and data["output"] == g.output
     assert json.loads(g.to_json(indent=None)) == data
+
+
+@pytest.mark.parametrize(
+    ("layer", "trace"),
+    [
+        ({"concat": ["conv(4, 3, strides=1)"]}, ("concat#2", "branch 1", "conv")),
+        ({"add": ["conv(4, 3, strides=1)"]}, ("add#2", "branch 1", "conv")),
+        ({"if": "true", "then": "conv(4, 3, strides=1)", "else": "relu"}, ("if#2", "conv")),
+        ({"dag": {"a": "conv(4, 3, strides=1)"}}, ("dag#2", "a", "conv")),
+        (["conv(4, 3, strides=1)"], ("seq#2", "conv#1")),
+        ({"repeat": 1, "do": "conv(4, 3, strides=1)"}, ("conv#2",)),  # a repeat's copies join the list
+    ],
+)
+def test_each_kind_of_layer_is_expanded_and_named_in_the_block_stack(layer: Any, trace: tuple[str, ...]) -> None:
+    spec = {"archspec": 1, "name": "t", "input": [1, 3, 8, 8], "network": ["relu", layer]}
+    with pytest.raises(SpecError, match="unknown argument 'strides' for conv") as info:
+        api.shapes(spec)
+    assert info.value.trace == trace

@@ -281,3 +281,16 @@ def test_for_mode_parses_the_loop_header_with_source_columns() -> None:
     assert isinstance(loop, ast.For)
     assert [t.col_offset for t in loop.target.elts] == [0, 3]  # type: ignore[attr-defined]
     assert loop.iter.col_offset == 8
+
+
+def test_a_node_the_evaluator_does_not_know_is_a_located_error_not_a_crash() -> None:
+    # parse() refuses such nodes first; a tree built some other way still gets a spec error
+    tree = ast.parse("k + {1: 2}", mode="eval")
+    with pytest.raises(SpecError, match=r"dict literal cannot be evaluated here") as info:
+        expr.Evaluator(ENV, LOC).eval(tree)
+    assert info.value.loc is not None and info.value.loc.column == LOC.column + 4
+
+
+@pytest.mark.parametrize(("source", "value"), [("(1, k)", [1, 7]), ("not flag", False), ("c if 0 else k", 7)])
+def test_tuples_unary_operators_and_conditionals_evaluate(source: str, value: Any) -> None:
+    assert ev(source) == value

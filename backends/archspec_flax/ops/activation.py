@@ -6,7 +6,6 @@ the tanh approximation, so the helper always passes ``approximate`` explicitly.
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops import Op
 from archspec.ops.activation import Gelu, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Softmax, Tanh
 from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, channels_last_axis, register_helper
@@ -60,27 +59,23 @@ register_helper(
 )
 
 
-@LOWERINGS.register(*_PLAIN)
-def plain(node: Node, ctx: LoweringContext) -> ModuleCall:
-    return ModuleCall(_PLAIN[type(node.op)], bare=True)
+@LOWERINGS.register(Relu, Relu6, Sigmoid, Tanh, Silu)
+def plain(op: Relu | Relu6 | Sigmoid | Tanh | Silu, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall(_PLAIN[type(op)], bare=True)
 
 
 @LOWERINGS.register(LeakyRelu)
-def leaky_relu(node: Node, ctx: LoweringContext) -> ModuleCall:
+def leaky_relu(op: LeakyRelu, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("LeakyRelu", (ctx.attr("negative_slope"),), helper="LeakyRelu")
 
 
 @LOWERINGS.register(Gelu)
-def gelu(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, Gelu)
+def gelu(op: Gelu, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("Gelu", (ctx.literal(op.approximate == "tanh"),), helper="Gelu")
 
 
 @LOWERINGS.register(Softmax)
-def softmax(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, Softmax)
+def softmax(op: Softmax, ctx: LoweringContext) -> ModuleCall:
     rank = ctx.input.rank
     axis = channels_last_axis(op.axis, rank)
     written = axis - rank if axis == rank - 1 else axis  # the channels as -1

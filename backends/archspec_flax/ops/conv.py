@@ -8,19 +8,16 @@ padding pairs are always written out; groups (depthwise convs) are its
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops.conv import Conv, Conv1d
 from archspec_flax._lowering import LOWERINGS, LoweringContext, ModuleCall
 
 
 @LOWERINGS.register(Conv, Conv1d)
-def conv(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, Conv | Conv1d)
+def conv(op: Conv | Conv1d, ctx: LoweringContext) -> ModuleCall:
     n = op.spatial
     ones = (1,) * n
     options = (
-        ("padding", ctx.pairs("padding", op.pads)),  # always explicit: nnx.Conv's default is 'SAME'
+        ("padding", ctx.pairs("padding", op.padding)),  # always explicit: nnx.Conv's default is 'SAME'
         *ctx.options(
             ("strides", ctx.per_dim("stride"), ones),
             ("kernel_dilation", ctx.per_dim("dilation"), ones),

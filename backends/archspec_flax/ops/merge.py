@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archspec.ir import Node
 from archspec.ops.merge import Add, Concat
 from archspec_flax._lowering import LOWERINGS, FunctionCall, LoweringContext, channels_last_axis
 
 
 @LOWERINGS.register(Concat)
-def concat(node: Node, ctx: LoweringContext) -> FunctionCall:
-    op = node.op
-    assert isinstance(op, Concat)
+def concat(op: Concat, ctx: LoweringContext) -> FunctionCall:
     rank = ctx.output.rank
     axis = channels_last_axis(op.axis, rank)
     written = axis - rank if axis == rank - 1 else axis  # -1 for channels reads as what it is
@@ -25,5 +22,5 @@ def concat(node: Node, ctx: LoweringContext) -> FunctionCall:
 
 
 @LOWERINGS.register(Add)
-def add(node: Node, ctx: LoweringContext) -> FunctionCall:
+def add(op: Add, ctx: LoweringContext) -> FunctionCall:
     return FunctionCall(lambda inputs: " + ".join(inputs))

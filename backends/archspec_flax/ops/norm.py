@@ -11,7 +11,6 @@ two passes (``use_fast_variance=False`` for LayerNorm), never as E[x²] - E[x]²
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops.norm import BatchNorm, LayerNorm, LocalResponseNorm
 from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
 
@@ -70,9 +69,7 @@ register_helper(
 
 
 @LOWERINGS.register(BatchNorm)
-def batchnorm(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, BatchNorm)
+def batchnorm(op: BatchNorm, ctx: LoweringContext) -> ModuleCall:
     keep = round(1.0 - op.update_rate, 12)  # Flax's momentum: the weight of the old value
     options = (
         ("momentum", ctx.literal(keep)),
@@ -86,9 +83,7 @@ def batchnorm(node: Node, ctx: LoweringContext) -> ModuleCall:
 
 
 @LOWERINGS.register(LayerNorm)
-def layernorm(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, LayerNorm)
+def layernorm(op: LayerNorm, ctx: LoweringContext) -> ModuleCall:
     from archspec.errors import SpecError
 
     if ctx.input.rank != 2 or op.dims != 1:
@@ -108,7 +103,7 @@ def layernorm(node: Node, ctx: LoweringContext) -> ModuleCall:
 
 
 @LOWERINGS.register(LocalResponseNorm)
-def lrn(node: Node, ctx: LoweringContext) -> ModuleCall:
+def lrn(op: LocalResponseNorm, ctx: LoweringContext) -> ModuleCall:
     options = ctx.options(
         ("alpha", ctx.attr("alpha"), 1e-4), ("beta", ctx.attr("beta"), 0.75), ("k", ctx.attr("k"), 1.0)
     )

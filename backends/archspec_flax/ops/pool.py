@@ -12,7 +12,6 @@ uses PyTorch's windows: output cell i covers rows floor(i*H/h) .. ceil((i+1)*H/h
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops.pool import (
     AdaptiveAvgPool,
     AvgPool,
@@ -147,41 +146,37 @@ register_helper(
 
 
 @LOWERINGS.register(MaxPool, MaxPool1d)
-def maxpool(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, MaxPool | MaxPool1d) and op.stride is not None
+def maxpool(op: MaxPool | MaxPool1d, ctx: LoweringContext) -> ModuleCall:
     options = ctx.options(
         ("dilation", ctx.per_dim("dilation"), (1,) * op.spatial),
         ("ceil_mode", ctx.attr("ceil_mode"), False),
     )
     args = (ctx.per_dim("kernel"),)
-    where = (("stride", ctx.per_dim("stride", op.stride)), ("padding", ctx.per_dim("padding")))
+    where = (("stride", ctx.per_dim("stride")), ("padding", ctx.per_dim("padding", op.padding_each_end)))
     return ModuleCall("MaxPool", args, (*where, *options), helper="MaxPool")
 
 
 @LOWERINGS.register(AvgPool, AvgPool1d)
-def avgpool(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, AvgPool | AvgPool1d) and op.stride is not None
+def avgpool(op: AvgPool | AvgPool1d, ctx: LoweringContext) -> ModuleCall:
     options = ctx.options(
         ("ceil_mode", ctx.attr("ceil_mode"), False),
         ("count_include_pad", ctx.attr("count_include_pad"), True),
     )
     args = (ctx.per_dim("kernel"),)
-    where = (("stride", ctx.per_dim("stride", op.stride)), ("padding", ctx.per_dim("padding")))
+    where = (("stride", ctx.per_dim("stride")), ("padding", ctx.per_dim("padding", op.padding_each_end)))
     return ModuleCall("AvgPool", args, (*where, *options), helper="AvgPool")
 
 
 @LOWERINGS.register(GlobalAvgPool)
-def global_avgpool(node: Node, ctx: LoweringContext) -> ModuleCall:
+def global_avgpool(op: GlobalAvgPool, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("global_avg_pool", helper="global_avg_pool", bare=True)
 
 
 @LOWERINGS.register(GlobalMaxPool)
-def global_maxpool(node: Node, ctx: LoweringContext) -> ModuleCall:
+def global_maxpool(op: GlobalMaxPool, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("global_max_pool", helper="global_max_pool", bare=True)
 
 
 @LOWERINGS.register(AdaptiveAvgPool)
-def adaptive_avgpool(node: Node, ctx: LoweringContext) -> ModuleCall:
+def adaptive_avgpool(op: AdaptiveAvgPool, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("AdaptiveAvgPool", (ctx.per_dim("output_size"),), helper="AdaptiveAvgPool")

@@ -10,7 +10,6 @@ transpose it costs is one copy of a small feature map.
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops.tensor import Dropout, Flatten, Identity
 from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
 
@@ -41,15 +40,15 @@ register_helper(
 
 
 @LOWERINGS.register(Flatten)
-def flatten(node: Node, ctx: LoweringContext) -> ModuleCall:
+def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("Flatten", kwargs=ctx.options(("start_dim", ctx.attr("start_dim"), 1)), helper="Flatten")
 
 
 @LOWERINGS.register(Dropout)
-def dropout(node: Node, ctx: LoweringContext) -> ModuleCall:
+def dropout(op: Dropout, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nnx.Dropout", (ctx.attr("p"),), rngs=True)
 
 
 @LOWERINGS.register(Identity)
-def identity(node: Node, ctx: LoweringContext) -> ModuleCall:
+def identity(op: Identity, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("identity", helper="identity", bare=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-from archspec.ir import Node
 from archspec.ops import Op
 from archspec.ops.activation import Gelu, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Softmax, Tanh
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
@@ -21,31 +20,28 @@ _PLAIN: dict[type[Op], str] = {Relu: "Relu", Sigmoid: "Sigmoid", Tanh: "Tanh"}
 GELU_OPSET = 20
 
 
-@LOWERINGS.register(*_PLAIN)
-def plain(node: Node, ctx: LoweringContext) -> None:
-    ctx.emit(_PLAIN[type(node.op)], [ctx.x])
+@LOWERINGS.register(Relu, Sigmoid, Tanh)
+def plain(op: Relu | Sigmoid | Tanh, ctx: LoweringContext) -> None:
+    ctx.emit(_PLAIN[type(op)], [ctx.x])
 
 
 @LOWERINGS.register(Relu6)
-def relu6(node: Node, ctx: LoweringContext) -> None:
+def relu6(op: Relu6, ctx: LoweringContext) -> None:
     ctx.emit("Clip", [ctx.x, ctx.const("min", 0.0), ctx.const("max", 6.0)])
 
 
 @LOWERINGS.register(LeakyRelu)
-def leaky_relu(node: Node, ctx: LoweringContext) -> None:
-    assert isinstance(node.op, LeakyRelu)
-    ctx.emit("LeakyRelu", [ctx.x], alpha=node.op.negative_slope)
+def leaky_relu(op: LeakyRelu, ctx: LoweringContext) -> None:
+    ctx.emit("LeakyRelu", [ctx.x], alpha=op.negative_slope)
 
 
 @LOWERINGS.register(Silu)
-def silu(node: Node, ctx: LoweringContext) -> None:
+def silu(op: Silu, ctx: LoweringContext) -> None:
     ctx.emit("Mul", [ctx.x, ctx.emit("Sigmoid", [ctx.x], to=ctx.tmp("sigmoid"))])
 
 
 @LOWERINGS.register(Gelu)
-def gelu(node: Node, ctx: LoweringContext) -> None:
-    op = node.op
-    assert isinstance(op, Gelu)
+def gelu(op: Gelu, ctx: LoweringContext) -> None:
     if ctx.opset >= GELU_OPSET:
         ctx.emit("Gelu", [ctx.x], approximate=op.approximate)
         return
@@ -65,6 +61,5 @@ def gelu(node: Node, ctx: LoweringContext) -> None:
 
 
 @LOWERINGS.register(Softmax)
-def softmax(node: Node, ctx: LoweringContext) -> None:
-    assert isinstance(node.op, Softmax)
-    ctx.emit("Softmax", [ctx.x], axis=node.op.axis)
+def softmax(op: Softmax, ctx: LoweringContext) -> None:
+    ctx.emit("Softmax", [ctx.x], axis=op.axis)

@@ -3,7 +3,6 @@ ONNX's ``pads`` (every begin, then every end), so asymmetric padding needs no ex
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops.conv import Conv, Conv1d
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
@@ -14,9 +13,7 @@ def onnx_pads(pairs: tuple[tuple[int, int], ...]) -> list[int]:
 
 
 @LOWERINGS.register(Conv, Conv1d)
-def conv(node: Node, ctx: LoweringContext) -> None:
-    op = node.op
-    assert isinstance(op, Conv | Conv1d)
+def conv(op: Conv | Conv1d, ctx: LoweringContext) -> None:
     inputs = [ctx.x, ctx.param("weight")]
     if ctx.has_param("bias"):  # also a folded batchnorm's shift
         inputs.append(ctx.param("bias"))
@@ -25,7 +22,7 @@ def conv(node: Node, ctx: LoweringContext) -> None:
         inputs,
         kernel_shape=list(op.kernel),
         strides=list(op.stride),
-        pads=onnx_pads(op.pads),
+        pads=onnx_pads(op.padding),
         dilations=list(op.dilation),
         group=op.groups,
     )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops.linear import Linear
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
 
 @LOWERINGS.register(Linear)
-def linear(node: Node, ctx: LoweringContext) -> None:
+def linear(op: Linear, ctx: LoweringContext) -> None:
     inputs = [ctx.x, ctx.param("weight")]
     if ctx.has_param("bias"):
         inputs.append(ctx.param("bias"))

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from archspec.ir import Node
 from archspec.ops._base import static
 from archspec.ops.norm import BatchNorm, LayerNorm, LocalResponseNorm
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
@@ -26,9 +25,7 @@ LAYERNORM_OPSET = 17
 
 
 @LOWERINGS.register(BatchNorm)
-def batchnorm(node: Node, ctx: LoweringContext) -> None:
-    op = node.op
-    assert isinstance(op, BatchNorm)
+def batchnorm(op: BatchNorm, ctx: LoweringContext) -> None:
     channels = static(ctx.input.shape[1], "channels")
     if op.affine:
         scale, shift = ctx.param("weight"), ctx.param("bias")
@@ -43,9 +40,7 @@ def batchnorm(node: Node, ctx: LoweringContext) -> None:
 
 
 @LOWERINGS.register(LayerNorm)
-def layernorm(node: Node, ctx: LoweringContext) -> None:
-    op = node.op
-    assert isinstance(op, LayerNorm)
+def layernorm(op: LayerNorm, ctx: LoweringContext) -> None:
     ctx.require_opset(LAYERNORM_OPSET, "LayerNormalization")
     if op.affine:
         inputs = [ctx.x, ctx.param("weight"), ctx.param("bias")]
@@ -56,9 +51,7 @@ def layernorm(node: Node, ctx: LoweringContext) -> None:
 
 
 @LOWERINGS.register(LocalResponseNorm)
-def lrn(node: Node, ctx: LoweringContext) -> None:
-    op = node.op
-    assert isinstance(op, LocalResponseNorm)
+def lrn(op: LocalResponseNorm, ctx: LoweringContext) -> None:
     if op.size % 2 == 1 and ctx.input.rank == 4:
         ctx.emit("LRN", [ctx.x], size=op.size, alpha=op.alpha, beta=op.beta, bias=op.k)
         return

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from archspec.ir import Node
 from archspec.ops._base import static
 from archspec.ops.pool import (
     AdaptiveAvgPool,
@@ -32,11 +31,12 @@ from archspec.ops.pool import (
     MaxPool1d,
 )
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
+from archspec_onnx.ops.conv import onnx_pads
 
 
-def onnx_ceil_length(size: int, kernel: int, stride: int, pad: int, dilation: int) -> int:
+def onnx_ceil_length(size: int, kernel: int, stride: int, pad: tuple[int, int], dilation: int) -> int:
     """ONNX's output length with ``ceil_mode=1`` (it keeps a window starting in the right padding)."""
-    return -(-(size + 2 * pad - dilation * (kernel - 1) - 1) // stride) + 1
+    return -(-(size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride) + 1
 
 
 WindowPool = MaxPool | MaxPool1d | AvgPool | AvgPool1d
@@ -44,8 +44,7 @@ WindowPool = MaxPool | MaxPool1d | AvgPool | AvgPool1d
 
 def pool(ctx: LoweringContext, op: WindowPool, op_type: str, **attrs: Any) -> None:
     """Emit ``op_type`` for a window pool, slicing off windows ONNX keeps and PyTorch drops."""
-    assert op.stride is not None
-    attrs.update(kernel_shape=list(op.kernel), strides=list(op.stride), pads=list(op.padding) * 2)
+    attrs.update(kernel_shape=list(op.kernel), strides=list(op.stride), pads=onnx_pads(op.padding))
     attrs["ceil_mode"] = int(op.ceil_mode)
     sizes = [static(d, "spatial size") for d in ctx.input.shape[2:]]
     wanted = [static(d, "spatial size") for d in ctx.output.shape[2:]]
@@ -62,26 +61,22 @@ def pool(ctx: LoweringContext, op: WindowPool, op_type: str, **attrs: Any) -> No
 
 
 @LOWERINGS.register(MaxPool, MaxPool1d)
-def maxpool(node: Node, ctx: LoweringContext) -> None:
-    op = node.op
-    assert isinstance(op, MaxPool | MaxPool1d)
+def maxpool(op: MaxPool | MaxPool1d, ctx: LoweringContext) -> None:
     pool(ctx, op, "MaxPool", dilations=list(op.dilation))
 
 
 @LOWERINGS.register(AvgPool, AvgPool1d)
-def avgpool(node: Node, ctx: LoweringContext) -> None:
-    op = node.op
-    assert isinstance(op, AvgPool | AvgPool1d)
+def avgpool(op: AvgPool | AvgPool1d, ctx: LoweringContext) -> None:
     pool(ctx, op, "AveragePool", count_include_pad=int(op.count_include_pad))
 
 
 @LOWERINGS.register(GlobalAvgPool)
-def global_avgpool(node: Node, ctx: LoweringContext) -> None:
+def global_avgpool(op: GlobalAvgPool, ctx: LoweringContext) -> None:
     ctx.emit("GlobalAveragePool", [ctx.x])
 
 
 @LOWERINGS.register(GlobalMaxPool)
-def global_maxpool(node: Node, ctx: LoweringContext) -> None:
+def global_maxpool(op: GlobalMaxPool, ctx: LoweringContext) -> None:
     ctx.emit("GlobalMaxPool", [ctx.x])
 
 
@@ -110,9 +105,7 @@ def averaging_matrix(size: int, out: int) -> np.ndarray:
 
 
 @LOWERINGS.register(AdaptiveAvgPool)
-def adaptive_avgpool(node: Node, ctx: LoweringContext) -> None:
-    op = node.op
-    assert isinstance(op, AdaptiveAvgPool)
+def adaptive_avgpool(op: AdaptiveAvgPool, ctx: LoweringContext) -> None:
     sizes = [static(d, "spatial size") for d in ctx.input.shape[2:]]
     uniform = [uniform_window(s, o) for s, o in zip(sizes, op.output_size, strict=True)]
     if all(u is not None for u in uniform):

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from archspec.ir import Node
 from archspec.ops.tensor import Dropout, Flatten, Identity
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
 
 @LOWERINGS.register(Flatten)
-def flatten(node: Node, ctx: LoweringContext) -> None:
-    op = node.op
-    assert isinstance(op, Flatten)
+def flatten(op: Flatten, ctx: LoweringContext) -> None:
     if op.start_dim == ctx.input.rank - 1:
         ctx.emit("Identity", [ctx.x])
     elif op.start_dim == 1:
@@ -24,5 +21,5 @@ def flatten(node: Node, ctx: LoweringContext) -> None:
 
 
 @LOWERINGS.register(Dropout, Identity)
-def passthrough(node: Node, ctx: LoweringContext) -> str:
+def passthrough(op: Dropout | Identity, ctx: LoweringContext) -> str:
     return ctx.x

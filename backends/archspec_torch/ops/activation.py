@@ -7,7 +7,6 @@ models do after a convolution or BatchNorm; never on an input that a branch shar
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops import Op
 from archspec.ops.activation import Gelu, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Softmax, Tanh
 from archspec_torch._lowering import LOWERINGS, LoweringContext, ModuleCall
@@ -20,27 +19,27 @@ _PLAIN: dict[type[Op], str] = {
 }
 
 
-@LOWERINGS.register(*_IN_PLACE)
-def in_place(node: Node, ctx: LoweringContext) -> ModuleCall:
+@LOWERINGS.register(Relu, Relu6)
+def in_place(op: Relu | Relu6, ctx: LoweringContext) -> ModuleCall:
     inplace = (("inplace", ctx.literal(True)),) if ctx.overwritable else ()
-    return ModuleCall(_IN_PLACE[type(node.op)], kwargs=inplace)
+    return ModuleCall(_IN_PLACE[type(op)], kwargs=inplace)
 
 
-@LOWERINGS.register(*_PLAIN)
-def plain(node: Node, ctx: LoweringContext) -> ModuleCall:
-    return ModuleCall(_PLAIN[type(node.op)])
+@LOWERINGS.register(Sigmoid, Tanh, Silu)
+def plain(op: Sigmoid | Tanh | Silu, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall(_PLAIN[type(op)])
 
 
 @LOWERINGS.register(LeakyRelu)
-def leaky_relu(node: Node, ctx: LoweringContext) -> ModuleCall:
+def leaky_relu(op: LeakyRelu, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nn.LeakyReLU", kwargs=ctx.options(("negative_slope", ctx.attr("negative_slope"), 0.01)))
 
 
 @LOWERINGS.register(Gelu)
-def gelu(node: Node, ctx: LoweringContext) -> ModuleCall:
+def gelu(op: Gelu, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nn.GELU", kwargs=ctx.options(("approximate", ctx.attr("approximate"), "none")))
 
 
 @LOWERINGS.register(Softmax)
-def softmax(node: Node, ctx: LoweringContext) -> ModuleCall:
+def softmax(op: Softmax, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nn.Softmax", kwargs=(("dim", ctx.attr("axis")),))

@@ -7,7 +7,6 @@ zero-pads with ``F.pad`` first, so the weights keep their canonical names.
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops.conv import Conv, Conv1d
 from archspec_torch._lowering import (
     LOWERINGS,
@@ -35,21 +34,19 @@ for _n in (1, 2):
 
 
 @LOWERINGS.register(Conv, Conv1d)
-def conv(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, Conv | Conv1d)
+def conv(op: Conv | Conv1d, ctx: LoweringContext) -> ModuleCall:
     n = op.spatial
-    symmetric = all(lo == hi for lo, hi in op.pads)
-    padding = same_for_every_dim(tuple(lo for lo, _ in op.pads)) if symmetric else 0
+    each_end = op.padding_each_end
+    padding = ctx.literal(0) if each_end is None else ctx.attr("padding", same_for_every_dim(each_end))
     options = ctx.options(
         ("stride", ctx.attr("stride", same_for_every_dim(op.stride)), 1),
-        ("padding", ctx.attr("padding", padding) if symmetric else ctx.literal(0), 0),
+        ("padding", padding, 0),
         ("dilation", ctx.attr("dilation", same_for_every_dim(op.dilation)), 1),
         ("groups", ctx.attr("groups"), 1),
         ("bias", ctx.attr("bias"), True),
     )
     args = (ctx.channels(), ctx.attr("out_channels"), ctx.attr("kernel", same_for_every_dim(op.kernel)))
-    if symmetric:
+    if each_end is not None:
         return ModuleCall(f"nn.Conv{n}d", args, options)
-    pad = tuple(v for lo, hi in reversed(op.pads) for v in (lo, hi))
+    pad = tuple(v for lo, hi in reversed(op.padding) for v in (lo, hi))
     return ModuleCall(f"PaddedConv{n}d", args, (*options, ("pad", ctx.literal(pad))), helper=f"PaddedConv{n}d")

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archspec.ir import Node
 from archspec.ops.merge import Add, Concat
 from archspec_torch._lowering import LOWERINGS, FunctionCall, LoweringContext
 
 
 @LOWERINGS.register(Concat)
-def concat(node: Node, ctx: LoweringContext) -> FunctionCall:
-    op = node.op
-    assert isinstance(op, Concat)
-
+def concat(op: Concat, ctx: LoweringContext) -> FunctionCall:
     def render(inputs: Sequence[str]) -> str:
         return f"torch.cat([{', '.join(inputs)}], dim={op.axis})"
 
@@ -21,5 +17,5 @@ def concat(node: Node, ctx: LoweringContext) -> FunctionCall:
 
 
 @LOWERINGS.register(Add)
-def add(node: Node, ctx: LoweringContext) -> FunctionCall:
+def add(op: Add, ctx: LoweringContext) -> FunctionCall:
     return FunctionCall(lambda inputs: " + ".join(inputs))

@@ -8,7 +8,6 @@ when ``momentum=None``, which archspec never emits: it is not a canonical weight
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops.norm import BatchNorm, LayerNorm, LocalResponseNorm
 from archspec_torch._lowering import LOWERINGS, LoweringContext, ModuleCall
 
@@ -16,7 +15,7 @@ _BATCHNORM_BY_RANK = {2: 1, 3: 1, 4: 2, 5: 3}
 
 
 @LOWERINGS.register(BatchNorm)
-def batchnorm(node: Node, ctx: LoweringContext) -> ModuleCall:
+def batchnorm(op: BatchNorm, ctx: LoweringContext) -> ModuleCall:
     options = ctx.options(
         ("eps", ctx.attr("eps"), 1e-5),
         ("momentum", ctx.attr("update_rate"), 0.1),
@@ -26,9 +25,7 @@ def batchnorm(node: Node, ctx: LoweringContext) -> ModuleCall:
 
 
 @LOWERINGS.register(LayerNorm)
-def layernorm(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, LayerNorm)
+def layernorm(op: LayerNorm, ctx: LoweringContext) -> ModuleCall:
     last = ctx.input.shape[-op.dims :]
     if op.dims == 1:
         shape = ctx.channels() if ctx.input.rank == 2 else ctx.literal(last[0])
@@ -39,7 +36,7 @@ def layernorm(node: Node, ctx: LoweringContext) -> ModuleCall:
 
 
 @LOWERINGS.register(LocalResponseNorm)
-def lrn(node: Node, ctx: LoweringContext) -> ModuleCall:
+def lrn(op: LocalResponseNorm, ctx: LoweringContext) -> ModuleCall:
     options = ctx.options(
         ("alpha", ctx.attr("alpha"), 1e-4), ("beta", ctx.attr("beta"), 0.75), ("k", ctx.attr("k"), 1.0)
     )

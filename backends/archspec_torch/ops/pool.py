@@ -8,7 +8,6 @@ keep their size-1 axes: ``nn.AdaptiveAvgPool2d(1)``.
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops.pool import (
     AdaptiveAvgPool,
     AvgPool,
@@ -22,13 +21,11 @@ from archspec_torch._lowering import LOWERINGS, LoweringContext, ModuleCall, sam
 
 
 @LOWERINGS.register(MaxPool, MaxPool1d)
-def maxpool(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, MaxPool | MaxPool1d) and op.stride is not None
+def maxpool(op: MaxPool | MaxPool1d, ctx: LoweringContext) -> ModuleCall:
     kernel = same_for_every_dim(op.kernel)
     options = ctx.options(
         ("stride", ctx.attr("stride", same_for_every_dim(op.stride)), kernel),
-        ("padding", ctx.attr("padding", same_for_every_dim(op.padding)), 0),
+        ("padding", ctx.attr("padding", same_for_every_dim(op.padding_each_end)), 0),
         ("dilation", ctx.attr("dilation", same_for_every_dim(op.dilation)), 1),
         ("ceil_mode", ctx.attr("ceil_mode"), False),
     )
@@ -36,14 +33,12 @@ def maxpool(node: Node, ctx: LoweringContext) -> ModuleCall:
 
 
 @LOWERINGS.register(AvgPool, AvgPool1d)
-def avgpool(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, AvgPool | AvgPool1d) and op.stride is not None
+def avgpool(op: AvgPool | AvgPool1d, ctx: LoweringContext) -> ModuleCall:
     kernel = same_for_every_dim(op.kernel)
-    padded = any(op.padding)
+    padded = any(op.padding_each_end)
     options = ctx.options(
         ("stride", ctx.attr("stride", same_for_every_dim(op.stride)), kernel),
-        ("padding", ctx.attr("padding", same_for_every_dim(op.padding)), 0),
+        ("padding", ctx.attr("padding", same_for_every_dim(op.padding_each_end)), 0),
         ("ceil_mode", ctx.attr("ceil_mode"), False),
         ("count_include_pad", ctx.attr("count_include_pad"), None if padded else True),
     )
@@ -51,17 +46,15 @@ def avgpool(node: Node, ctx: LoweringContext) -> ModuleCall:
 
 
 @LOWERINGS.register(GlobalAvgPool)
-def global_avgpool(node: Node, ctx: LoweringContext) -> ModuleCall:
+def global_avgpool(op: GlobalAvgPool, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall(f"nn.AdaptiveAvgPool{ctx.input.rank - 2}d", (ctx.literal(1),))
 
 
 @LOWERINGS.register(GlobalMaxPool)
-def global_maxpool(node: Node, ctx: LoweringContext) -> ModuleCall:
+def global_maxpool(op: GlobalMaxPool, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall(f"nn.AdaptiveMaxPool{ctx.input.rank - 2}d", (ctx.literal(1),))
 
 
 @LOWERINGS.register(AdaptiveAvgPool)
-def adaptive_avgpool(node: Node, ctx: LoweringContext) -> ModuleCall:
-    op = node.op
-    assert isinstance(op, AdaptiveAvgPool)
+def adaptive_avgpool(op: AdaptiveAvgPool, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nn.AdaptiveAvgPool2d", (ctx.attr("output_size", same_for_every_dim(op.output_size)),))

@@ -3,21 +3,20 @@
 
 from __future__ import annotations
 
-from archspec.ir import Node
 from archspec.ops.tensor import Dropout, Flatten, Identity
 from archspec_torch._lowering import LOWERINGS, LoweringContext, ModuleCall
 
 
 @LOWERINGS.register(Flatten)
-def flatten(node: Node, ctx: LoweringContext) -> ModuleCall:
+def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nn.Flatten", kwargs=ctx.options(("start_dim", ctx.attr("start_dim"), 1)))
 
 
 @LOWERINGS.register(Dropout)
-def dropout(node: Node, ctx: LoweringContext) -> ModuleCall:
+def dropout(op: Dropout, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nn.Dropout", (ctx.attr("p"),))
 
 
 @LOWERINGS.register(Identity)
-def identity(node: Node, ctx: LoweringContext) -> ModuleCall:
+def identity(op: Identity, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nn.Identity")

@@ -120,17 +120,18 @@ def test_maxpool_pads_with_minus_infinity():
     assert torch.equal(model(x), x)  # zero padding would give 0 at the borders
 
 
-def test_lowering_failure_names_the_node(monkeypatch):
+def test_lowering_failure_is_a_bug_naming_the_node_not_a_spec_error(monkeypatch):
     from archspec_torch._lowering import LOWERINGS
 
+    from archspec.backends import LoweringBug
     from archspec.ops.activation import Relu
 
-    def broken(node, ctx):
+    def broken(op, ctx):
         raise RuntimeError("boom")
 
     monkeypatch.setitem(LOWERINGS._rules, Relu, broken)
-    with pytest.raises(archspec.SpecError, match=r"while lowering b1\.1 \(relu\): RuntimeError: boom"):
-        archspec.build("specs/googlenet.yaml")
+    with pytest.raises(LoweringBug, match=r"torch backend failed to lower 'b1\.1' \(relu\): RuntimeError: boom"):
+        archspec.build("specs/googlenet.yaml", cache=False)
 
 
 def test_missing_lowering_names_the_op_and_other_backends(monkeypatch):
