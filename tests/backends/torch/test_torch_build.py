@@ -131,7 +131,7 @@ def test_lowering_failure_is_a_bug_naming_the_node_not_a_spec_error(monkeypatch)
 
     monkeypatch.setitem(LOWERINGS._rules, Relu, broken)
     with pytest.raises(LoweringBug, match=r"torch backend failed to lower 'b1\.1' \(relu\): RuntimeError: boom"):
-        archspec.build("specs/googlenet.yaml", cache=False)
+        archspec.build("specs/googlenet.yaml")
 
 
 def test_missing_lowering_names_the_op_and_other_backends(monkeypatch):
