@@ -1,0 +1,20 @@
+"""The reference models load on these machines (tests/references.py) and the zoo specs have
+their parameter counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from references import torchvision
+
+from archspec import api
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(("spec", "reference"), [("resnet18", "resnet18"), ("mobilenet_v2", "mobilenet_v2")])
+def test_zoo_specs_have_the_reference_parameter_count(spec: str, reference: str) -> None:
+    model = getattr(torchvision().models, reference)()
+    expected = sum(p.numel() for p in model.parameters())
+    assert api.shapes(ROOT / "specs" / f"{spec}.yaml").total_params == expected
