@@ -51,6 +51,7 @@ _EMITTERS = {
     Kind.SEQUENTIAL: "_sequential",
     Kind.SEQUENTIAL_CLASS: "_instance",
     Kind.MODULE_CLASS: "_instance",
+    Kind.ENTRY: "_entry",
 }
 
 
@@ -197,6 +198,11 @@ class ClassEmitter:
         """A layer's constructor expression."""
         return call_source(lowered.constructor, lowered.arguments(), indent)
 
+    def pass_through(self) -> str:
+        """A layer that returns its input: the slot of a list's entry, which the list's caller
+        computes (see :attr:`archspec.codegen.TreeNode.entry`), so later steps keep their numbers."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ entry
     def emit(self) -> EmittedSource:
         tree = build_tree(self.graph)
@@ -227,21 +233,19 @@ class ClassEmitter:
         """Write (or reuse) the class for composite ``tree`` whose body sees ``values``."""
         state = ClassState(Env(values), {}, label=label)
         in_param = None
-        in_types = [self._type(i) for i in tree.inputs]
+        in_types = [self._type(i) for i in tree.call_inputs]
         if len(in_types) == 1 and not root and _size(in_types[0]) is not None:
             names = Namespace(state.env.values)
             in_param = names.new("in_channels" if in_types[0].rank > 2 else "in_features")
             state.env.values[in_param] = _size(in_types[0])
             state.in_param = in_param
-            state.sizes[tree.inputs[0]] = Term(_size(in_types[0]), parameter(in_param))
+            state.sizes[tree.call_inputs[0]] = Term(_size(in_types[0]), parameter(in_param))
         else:
-            for name, t in zip(tree.inputs, in_types, strict=True):
+            for name, t in zip(tree.call_inputs, in_types, strict=True):
                 state.sizes[name] = Term(_size(t))
         if tree.kind is Kind.SEQUENTIAL_CLASS:
             items = [self._child(c, state, INDENT * 3) for c in tree.children]
-            init = [
-                f"{INDENT * 2}super().__init__(\n" + "".join(f"{INDENT * 3}{i},\n" for i in items) + f"{INDENT * 2})"
-            ]
+            init = [f"{INDENT * 2}super().__init__(\n" + _listing(items, INDENT * 3) + f"{INDENT * 2})"]
             forward = self.root_sequential_call() if root else []
             base = self.sequential_base
         else:
@@ -328,6 +332,8 @@ class ClassEmitter:
         ]
 
     def _reads(self, child: TreeNode) -> tuple[str, ...]:
+        if child.entry is not None:
+            return child.entry.inputs
         return child.node.inputs if child.kind is Kind.LEAF and child.node is not None else child.inputs
 
     def _call_expression(self, child: TreeNode) -> Callable[[list[str]], str]:
@@ -336,11 +342,16 @@ class ClassEmitter:
             node = child.node
             return lambda args: self._function(node, args)
         attr = child.key
+        entry = child.entry
+        if entry is not None:  # the list's first step, its merge, is computed here
+            return lambda args: f"self.{attr}({self._function(entry, args)})"
         return lambda args: f"self.{attr}({', '.join(args)})"
 
     # ---------------------------------------------------------------- children
     def _child(self, child: TreeNode, state: ClassState, indent: str) -> str:
         """The constructor expression of a submodule (recording its output size)."""
+        if child.entry is not None and child.entry.name not in state.sizes:
+            self._lower(child.entry, state)  # the caller computes the merge: its size is the caller's term
         emitter: Callable[[TreeNode, ClassState, str], str] = getattr(self, _EMITTERS[child.kind])
         return emitter(child, state, indent)
 
@@ -361,10 +372,16 @@ class ClassEmitter:
             self._helper(lowered.helper)
         return self.layer_source(lowered, indent)
 
+    def _entry(self, tree: TreeNode, state: ClassState, indent: str) -> str:
+        """The slot of the merge a list starts with: its caller computes it (see :class:`Kind`)."""
+        assert tree.node is not None and tree.node.name in state.sizes
+        comment = f"# {tree.key}: the {tree.node.op_name} of the inputs, done where this is called"
+        return f"{comment}\n{indent}{self.pass_through()}"
+
     def _sequential(self, tree: TreeNode, state: ClassState, indent: str) -> str:
         inner = indent + INDENT
         items = [self._child(c, state, inner) for c in tree.children]
-        return f"{self.sequential_base}(\n" + "".join(f"{inner}{i},\n" for i in items) + f"{indent})"
+        return f"{self.sequential_base}(\n" + _listing(items, inner) + f"{indent})"
 
     def _instance(self, tree: TreeNode, state: ClassState, indent: str) -> str:
         """A call of the class written for ``tree``: block arguments and input size as terms."""
@@ -379,7 +396,7 @@ class ClassEmitter:
             ref = self._class(tree, values, _anonymous_label(tree, state.label))
             given = {p: state.env.name(p) for p in ref.params if p != ref.in_param}
         if ref.in_param is not None:
-            given[ref.in_param] = state.sizes[tree.inputs[0]]
+            given[ref.in_param] = state.sizes[tree.call_inputs[0]]
         ordered = [given[p] for p in ref.params]
         state.use(ordered)
         state.threaded |= ref.threaded
@@ -502,6 +519,11 @@ def _size_field(op_class: type[Op]) -> str | None:
 
 def _size(t: TensorType) -> Any:
     return t.shape[1] if t.rank >= 2 and isinstance(t.shape[1], int) else None
+
+
+def _listing(items: list[str], indent: str) -> str:
+    """``items`` as the lines of a call's argument list."""
+    return "".join(f"{indent}{item},\n" for item in items)
 
 
 def _reads_previous(tree: TreeNode) -> bool:
