@@ -3,7 +3,8 @@
 Every user mistake surfaces as a :class:`SpecError`: it names the file, line and
 column, the block call stack (``b3 › inception#2 › branch3 › conv``), what was
 expected and what was found, and a suggestion where one exists. Several errors
-found in one pass travel together as :class:`SpecErrors`.
+found in one pass travel together as :class:`SpecErrors`. archspec's own bugs are
+never SpecErrors: an invariant archspec broke raises :class:`InternalError`.
 """
 
 from __future__ import annotations
@@ -124,6 +125,13 @@ class SpecErrors(Exception):
 
     def render(self, color: bool = False, snippet: bool = True) -> str:
         return "\n\n".join(e.render(color=color, snippet=snippet) for e in self.errors)
+
+
+class InternalError(Exception):
+    """A bug in archspec, not a mistake in a spec: an invariant of its own that it broke (an IR
+    that :meth:`archspec.ir.Graph.verify` refuses). Deliberately not a :class:`SpecError`, so
+    nothing that reports a user's mistakes catches it; the CLI reports it, as any exception that
+    is not a SpecError, as an internal error (exit 3; ``--debug`` shows the traceback)."""
 
 
 def source_excerpt(loc: Location) -> str:

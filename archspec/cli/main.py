@@ -278,6 +278,18 @@ def _errors_json(exc: SpecError | SpecErrors) -> list[dict[str, Any]]:
     ]
 
 
+def internal_error_line(exc: BaseException) -> str:
+    """archspec's own failure ``exc``, for people, in one line: what it is, where (its notes), and
+    how to see more."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split()) or type(exc).__name__
+    notes = "; ".join(" ".join(str(note).split()) for note in getattr(exc, "__notes__", ()))
+    where = f" ({notes})" if notes else ""
+    return (
+        f"internal error: {text}{where}: a bug in archspec, please report it; "
+        "`archspec --debug <command> ...` shows the traceback"
+    )
+
+
 def main() -> None:
     """Console entry point: run the app, turning failures into messages and exit codes."""
     try:
@@ -300,14 +312,10 @@ def main() -> None:
         if hasattr(exc, "show") and isinstance(code, int):
             exc.show()  # a usage error from click (typer vendors its own copy of click)
             sys.exit(code)
-        # Anything else is archspec's own bug: say so, briefly, unless debugging.
+        # Anything else is archspec's own bug: say so, in one line, unless debugging.
         if _STATE["debug"]:
             raise
-        typer.echo(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in archspec; `archspec --debug <command> ...` shows the traceback: please report it.",
-            err=True,
-        )
+        typer.echo(internal_error_line(exc), err=True)
         sys.exit(3)
     if result == INTERRUPTED:  # typer turns Ctrl-C inside a command into exit code 130
         typer.echo("interrupted", err=True)

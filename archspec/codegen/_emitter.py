@@ -421,15 +421,7 @@ class ClassEmitter:
         output = self.report.info[node.name].output
         sizes = tuple(state.sizes.get(i, Term(_size(t))) for i, t in zip(node.inputs, inputs, strict=True))
         ctx = self.context(node, inputs, output, state.env, sizes)
-        rule = self.lowerings.get(node)
-        try:
-            lowered = rule(node, ctx)
-        except SpecError as exc:
-            raise exc.with_context(node.loc, node.trace) from None
-        except Exception as exc:
-            raise SpecError(
-                f"while lowering {node.name} ({node.op_name}): {type(exc).__name__}: {exc}", node.loc, node.trace
-            ) from exc
+        lowered = self._apply_rule(node, ctx)
         out_size = state.sizes[node.name] = self._out_size(node, ctx, sizes)
         size_field = _size_field(type(node.op))
         for attr, source in node.exprs:
@@ -465,9 +457,21 @@ class ClassEmitter:
             return sizes[0]
         return Term(value)
 
-    def _function(self, node: Node, args: list[str]) -> str:
+    def _apply_rule(self, node: Node, ctx: LoweringContext) -> Any:
+        """``node``'s lowering: a refusal (a SpecError) located at the node; any other exception
+        is the rule's own bug and stays what it is, with a note of the node."""
         rule = self.lowerings.get(node)
-        lowered = rule(node, self.context(node, (), self.report.info[node.name].output, Env({}), ()))
+        try:
+            return rule(node, ctx)
+        except SpecError as exc:
+            raise exc.with_context(node.loc, node.trace) from None
+        except Exception as exc:
+            exc.add_note(f"while lowering {node.name} ({node.op_name}) for the {self.lowerings.backend} backend")
+            raise
+
+    def _function(self, node: Node, args: list[str]) -> str:
+        output = self.report.info[node.name].output
+        lowered = self._apply_rule(node, self.context(node, (), output, Env({}), ()))
         assert isinstance(lowered, self.function_type)
         self.needs.update(lowered.needs)
         return lowered.render(args)
