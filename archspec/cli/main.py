@@ -116,17 +116,34 @@ def check(
     specs: Annotated[list[Path], typer.Argument(help="Spec files to check.", show_default=False, metavar="SPEC...")],
     sets: SetOpt = None,
     fmt: FormatOpt = "table",
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            "-b",
+            metavar="NAME",
+            help="Check that this backend builds the networks (default: every installed backend).",
+            show_default=False,
+        ),
+    ] = None,
     max_params: MaxParamsOpt = None,
     max_activation: MaxActivationOpt = None,
 ) -> None:
-    """Validate specs (syntax, blocks, every shape); exit 1 with located errors.
+    """Validate specs (syntax, blocks, every shape) and that each backend builds them; exit 1
+    with located errors.
+
+    Every installed backend runs its lowering rules over each network (nothing is built or
+    allocated); one that cannot be loaded is noted and skipped, unless named with --backend.
 
     Example: archspec check specs/*.yaml
     """
     from archspec import api
+    from archspec.backend_check import check_backends, installed_backends
+    from archspec.cli.options import known_backend
     from archspec.spec.program import IsLibrary
 
     overrides = parse_sets(sets)
+    backends = [known_backend(backend)] if backend is not None else installed_backends()
     failed = 0
     results = []
     for path in specs:
@@ -142,13 +159,36 @@ def check(
             continue
         except (SpecError, SpecErrors) as exc:
             failed += 1
-            results.append({"file": str(path), "ok": False, "errors": _errors_json(exc)})
+            results.append(
+                {"file": str(path), "ok": False, "errors": [{**e, "backend": None} for e in _errors_json(exc)]}
+            )
             if fmt != "json":
                 _fail(exc)
             continue
-        results.append({"file": str(path), "ok": True, "nodes": len(report.graph), "params": report.total_params})
-        if fmt != "json":
-            typer.echo(f"ok  {path}  ({len(report.graph)} ops, {report.total_params:,} params)")
+        verdicts = check_backends(report, backends, required=backend is not None)
+        refusals = [(v.backend, error) for v in verdicts for error in v.errors]
+        results.append(
+            {
+                "file": str(path),
+                "ok": not refusals,
+                **({"errors": [{**_errors_json(e)[0], "backend": name} for name, e in refusals]} if refusals else {}),
+                "nodes": len(report.graph),
+                "params": report.total_params,
+                "backends": {v.backend: v.status for v in verdicts},
+            }
+        )
+        failed += bool(refusals)
+        if fmt == "json":
+            continue
+        for v in verdicts:
+            if v.unavailable is not None:
+                typer.echo(f"note: {path}: not checked on the {v.backend} backend: {v.unavailable}", err=True)
+        if refusals:
+            _fail(SpecErrors(error for _, error in refusals))
+            continue
+        built = ", ".join(v.backend for v in verdicts if v.ok)
+        built = f"; builds on {built}" if built else ""
+        typer.echo(f"ok  {path}  ({len(report.graph)} ops, {report.total_params:,} params{built})")
     if fmt == "json":
         typer.echo(json.dumps(results, indent=2))
     if failed:
