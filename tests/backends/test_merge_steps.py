@@ -70,10 +70,10 @@ def test_train_steps_agree(spec: dict[str, Any]) -> None:
 
 def test_the_steps_keep_their_numbers_and_the_caller_merges() -> None:
     pytest.importorskip("torch")
-    source = archspec.emit(UNET, "torch", cache=False).source
+    source = archspec.emit(UNET, "torch").source
     assert "dec = self.dec(torch.cat([up, enc], dim=1))" in source
     assert "return self.dec3(torch.cat([dec2, enc, dec], dim=1))" in source
     assert "# 0: the concat of the inputs, done where this is called\n" in source
     assert "class Join(nn.Sequential):" in source and "DoubleConv(width + width, width)" in source
-    names = set(archspec.build(UNET, backend="torch", cache=False).state_dict())
+    names = set(archspec.build(UNET, backend="torch").state_dict())
     assert {"dec.1.0.0.weight", "dec2.1.1.0.weight", "dec3.0.1.0.0.weight", "dec3.1.weight"} <= names
