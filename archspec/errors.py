@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -132,6 +133,15 @@ class InternalError(Exception):
     that :meth:`archspec.ir.Graph.verify` refuses). Deliberately not a :class:`SpecError`, so
     nothing that reports a user's mistakes catches it; the CLI reports it, as any exception that
     is not a SpecError, as an internal error (exit 3; ``--debug`` shows the traceback)."""
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)``, also on Python 3.10: there tracebacks do not print it, but the CLI's
+    one-line report of an internal error reads it."""
+    if sys.version_info >= (3, 11):
+        exc.add_note(note)
+    else:
+        exc.__notes__ = [*getattr(exc, "__notes__", ()), note]
 
 
 def source_excerpt(loc: Location) -> str:

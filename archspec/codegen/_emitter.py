@@ -34,7 +34,7 @@ from archspec.codegen._context import LoweringContext
 from archspec.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
 from archspec.codegen._terms import Env, Term, literal, parameter
 from archspec.codegen._tree import Kind, TreeNode, build_tree
-from archspec.errors import SpecError
+from archspec.errors import SpecError, add_note
 from archspec.infer import ShapeReport
 from archspec.ir import Graph, Node, TensorType
 from archspec.ops import Op
@@ -466,7 +466,7 @@ class ClassEmitter:
         except SpecError as exc:
             raise exc.with_context(node.loc, node.trace) from None
         except Exception as exc:
-            exc.add_note(f"while lowering {node.name} ({node.op_name}) for the {self.lowerings.backend} backend")
+            add_note(exc, f"while lowering {node.name} ({node.op_name}) for the {self.lowerings.backend} backend")
             raise
 
     def _function(self, node: Node, args: list[str]) -> str:

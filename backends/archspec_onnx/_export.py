@@ -24,7 +24,7 @@ import onnx
 from onnx import helper, numpy_helper
 
 from archspec._version import __version__
-from archspec.errors import SpecError
+from archspec.errors import SpecError, add_note
 from archspec.infer import ShapeReport
 from archspec.ir import GRAPH_INPUT, Graph, TensorType
 from archspec.ops.conv import Conv, Conv1d
@@ -199,7 +199,7 @@ def _lower(
         except SpecError:
             raise
         except Exception as exc:  # a lowering's own bug, not the spec's: where, but as what it is
-            exc.add_note(f"while lowering {node.name} ({node.op_name}) to ONNX")
+            add_note(exc, f"while lowering {node.name} ({node.op_name}) to ONNX")
             raise
         values[node.name] = alias if alias is not None else out
     final = values[graph.output]
