@@ -55,8 +55,8 @@ register_helper(
     def __init__(
         self,
         shape: tuple[int, ...],
-        axes: tuple[int, ...],
         *,
+        axes: tuple[int, ...],
         epsilon: float = 1e-5,
         use_scale: bool = True,
         use_bias: bool = True,
@@ -140,9 +140,8 @@ def layernorm(node: Node, ctx: LoweringContext) -> ModuleCall:
     eps = ctx.attr("eps")
     affine = ctx.options(("use_scale", ctx.attr("affine"), True), ("use_bias", ctx.attr("affine"), True))
     if len(axes) > 1:
-        options = (*ctx.options(("epsilon", eps, 1e-5)), *affine)
-        arguments = (ctx.literal(shape), ctx.literal(tuple(axes)))
-        return ModuleCall("LayerNorm", arguments, options, helper="LayerNorm", rngs=True)
+        options = (("axes", ctx.literal(tuple(axes))), *ctx.options(("epsilon", eps, 1e-5)), *affine)
+        return ModuleCall("LayerNorm", (ctx.literal(shape),), options, helper="LayerNorm", rngs=True)
     size = ctx.channels() if rank == 2 else ctx.literal(shape[0])
     over = () if rank == 2 else (("reduction_axes", ctx.literal(axes[0])), ("feature_axes", ctx.literal(axes[0])))
     # epsilon always: nnx.LayerNorm's default is 1e-6, the spec's 1e-5
