@@ -49,9 +49,13 @@ UNET: dict[str, Any] = {
 }
 
 
+#: What each backend needs to run here.
+_RUNTIME = {"torch": "torch", "flax": "flax", "onnx": "onnxruntime"}
+
+
 def _available(names: tuple[str, ...]) -> list[str]:
-    for module in {"torch": "torch", "flax": "flax", "onnx": "onnxruntime"}.values():
-        pytest.importorskip(module)
+    for name in names:
+        pytest.importorskip(_RUNTIME[name])
     return list(names)
 
 
