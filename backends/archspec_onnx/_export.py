@@ -199,7 +199,7 @@ def _lower(
         except SpecError:
             raise
         except Exception as exc:  # a lowering's own bug, not the spec's: where, but as what it is
-            add_note(exc, f"while lowering {node.name} ({node.op_name}) to ONNX")
+            add_note(exc, f"while lowering {node.name} ({node.op_name}) for the onnx backend")
             raise
         values[node.name] = alias if alias is not None else out
     final = values[graph.output]
