@@ -19,13 +19,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from archspec import backends
 from archspec.errors import SpecError, SpecErrors
 
 if TYPE_CHECKING:
-    from archspec.backends import Backend
     from archspec.infer import ShapeReport
 
 
@@ -47,7 +46,7 @@ class BackendVerdict:
         return self.unavailable is None and not self.errors
 
     @property
-    def status(self) -> str:
+    def status(self) -> Literal["ok", "refuses", "unavailable"]:
         """``ok``, ``refuses`` or ``unavailable``, for programs."""
         return "unavailable" if self.unavailable is not None else "refuses" if self.errors else "ok"
 
@@ -60,17 +59,22 @@ def installed_backends() -> list[str]:
 def check_backends(report: ShapeReport, names: Iterable[str], *, required: bool = False) -> list[BackendVerdict]:
     """Ask each backend in ``names`` whether it builds ``report.graph`` (see the module docstring).
 
-    A backend that cannot be loaded is ``unavailable``; when the backends are ``required`` (asked
-    for by name) that is an error of its verdict instead.
+    A backend that cannot be loaded is ``unavailable``. Loading runs the backend package's own
+    code, a third party's included, so whatever that raises only makes it unavailable, unless the
+    backends are ``required`` (asked for by name): then a framework that is not installed is an
+    error of its verdict, and any other failure is raised as the bug it is.
     """
     verdicts = []
     for name in names:
         try:
-            backend = _load(name)
-        except _Unavailable as exc:
-            verdicts.append(
-                BackendVerdict(name, (exc.error,)) if required else BackendVerdict(name, unavailable=str(exc))
-            )
+            backend = backends.get_backend(name)
+        except SpecError as exc:  # not registered, or its framework is not installed
+            verdicts.append(BackendVerdict(name, (exc,)) if required else BackendVerdict(name, unavailable=exc.message))
+            continue
+        except Exception as exc:
+            if required:
+                raise
+            verdicts.append(BackendVerdict(name, unavailable=f"importing it fails: {type(exc).__name__}: {exc}"))
             continue
         try:
             backend.check(report.graph, report)
@@ -81,26 +85,6 @@ def check_backends(report: ShapeReport, names: Iterable[str], *, required: bool 
         else:
             verdicts.append(BackendVerdict(name))
     return verdicts
-
-
-class _Unavailable(Exception):
-    """A backend cannot be loaded: ``error`` says why, for people (the message is its message)."""
-
-    def __init__(self, error: SpecError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-def _load(name: str) -> Backend:
-    """The backend named ``name``. Loading runs the backend package's own code, a third party's
-    included: whatever that raises makes the backend unavailable, not this check a failure."""
-    try:
-        return backends.get_backend(name)
-    except SpecError as exc:  # not registered, or its framework is not installed
-        raise _Unavailable(exc) from None
-    except Exception as exc:
-        failure = SpecError(f"backend '{name}' cannot be loaded: importing it fails: {type(exc).__name__}: {exc}")
-        raise _Unavailable(failure) from None
 
 
 def _naming(error: SpecError, backend: str) -> SpecError:
