@@ -1,18 +1,19 @@
 """Source generation shared by the backends: a graph's module tree written as Python classes.
 
-One emitter per tree-node kind (:class:`~archspec.codegen.Kind`): a leaf is its op's
-constructor (from the op's lowering), an unnamed list is an inline ``Sequential(...)``, a block
-whose body is a list is ``class X(Sequential)``, and anything with names, branches or a DAG is
-``class X(Module)`` with a forward method. A list that starts by merging several values is a
-Sequential too: its first slot passes its input through, and the forward that calls it computes
-the merge (``self.c(a + b)``), so its steps keep their numbers. Classes are written bottom-up
-and shared: two instances get one class when their text is the same, so a spec block used with different
+One emitter per tree-node kind (:class:`~archspec.codegen.Kind`): a leaf is its op's constructor
+(from the op's lowering), an unnamed list is an inline ``Sequential(...)``, a block whose body
+is a list is ``class X(Sequential)``, and anything with names, branches or a DAG is ``class
+X(Module)`` with a forward method. A list that starts by merging several values is a Sequential
+too: its first slot passes its input through, and the forward that calls it computes the merge
+(``self.c(a + b)``), so its steps keep their numbers. Classes are written bottom-up and shared:
+two instances get one class when their text is the same, so a spec block used with different
 arguments becomes one parametric class (``Inception(in_channels, c1, c2, c3, c4)``) when every
-value in it can be written exactly in the block's parameters (see :mod:`archspec.codegen._terms`),
-and numbered variants (``Residual2``) where the block's structure differs between calls.
-The network class takes the spec's params as arguments a person may change, so it takes one only
-if every value made from it is written in its terms (see :attr:`ClassState.fixed`; a width whose
-channels a flatten turns into a linear layer's features is written as its value instead).
+value in it can be written exactly in the block's parameters (see
+:mod:`archspec.codegen._terms`), and numbered variants (``Residual2``) where the block's
+structure differs between calls. The network class takes the spec's params as arguments a person
+may change, so it takes one only if every value made from it is written in its terms (see
+:attr:`ClassState.fixed`; a width whose channels a flatten turns into a linear layer's features
+is written as its value instead).
 
 :class:`ClassEmitter` is that walk, framework-free. A backend subclasses it with its vocabulary
 (base classes, the forward method's name, the tensor annotation, its lowering rules and helpers)
