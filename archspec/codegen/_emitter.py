@@ -2,9 +2,9 @@
 
 One emitter per tree-node kind (:class:`~archspec.codegen.Kind`): a leaf is its op's constructor
 (from the op's lowering), an unnamed list is an inline ``Sequential(...)``, a block whose body
-is a list is ``class X(Sequential)``, and anything with names, branches or a DAG is ``class
-X(Module)`` with a forward method. A list that starts by merging several values is a Sequential
-too: its first slot passes its input through, and the forward that calls it computes the merge
+is a list is ``class X(Sequential)``, and anything with names, branches or a DAG is
+``class X(Module)`` with a forward method. A list that starts by merging several values is a
+Sequential too: its first slot passes its input through, and the forward that calls it computes the merge
 (``self.c(a + b)``), so its steps keep their numbers. Classes are written bottom-up and shared:
 two instances get one class when their text is the same, so a spec block used with different
 arguments becomes one parametric class (``Inception(in_channels, c1, c2, c3, c4)``) when every
