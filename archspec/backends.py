@@ -188,6 +188,12 @@ class Backend(Protocol):
         (every mismatch in one SpecError, nothing written); the artefact then uses or refers to them."""
         ...
 
+    def check(self, graph: Graph, report: ShapeReport) -> None:
+        """Raise the SpecError :meth:`build` would for ``graph`` (an op this backend has no
+        lowering for, one of its limitations), building nothing and allocating no weights: what
+        ``archspec check`` asks of every installed backend, so it must stay cheap."""
+        ...
+
     def load_weights(self, module: Any, path: str | Path) -> None:
         """Load a canonical safetensors file into ``module``; all mismatches in one SpecError."""
         ...

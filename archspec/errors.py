@@ -4,7 +4,8 @@ Every user mistake surfaces as a :class:`SpecError`: it names the file, line and
 column, the block call stack (``b3 › inception#2 › branch3 › conv``), what was
 expected and what was found, and a suggestion where one exists. Several errors
 found in one pass travel together as :class:`SpecErrors`; like a compiler's, their
-report shows the first :data:`MAX_SHOWN` and counts the rest.
+report shows the first :data:`MAX_SHOWN` and counts the rest. archspec's own bugs are
+never SpecErrors: an invariant archspec broke raises :class:`InternalError`.
 """
 
 from __future__ import annotations
@@ -181,6 +182,13 @@ def gathered(errors: Iterable[SpecError]) -> SpecError | SpecErrors:
         raise ValueError("gathered() needs at least one error")
     found = list(unique.values())
     return found[0] if len(found) == 1 else SpecErrors(found)
+
+
+class InternalError(Exception):
+    """A bug in archspec, not a mistake in a spec: an invariant of its own that it broke (an IR
+    that :meth:`archspec.ir.Graph.verify` refuses). Deliberately not a :class:`SpecError`, so
+    nothing that reports a user's mistakes catches it; the CLI reports it, as any exception that
+    is not a SpecError, as an internal error (exit 3; ``--debug`` shows the traceback)."""
 
 
 def source_excerpt(loc: Location) -> str:

@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from archspec.errors import Location, SpecError
+from archspec.errors import InternalError, Location, SpecError
 
 if TYPE_CHECKING:
     from archspec.ops import Op
@@ -124,23 +124,29 @@ class Graph:
         return len(self.nodes)
 
     def verify(self) -> None:
-        """Check the IR's invariants: unique names, topological order, known inputs, arity."""
+        """Check the IR's invariants: unique names, topological order, known inputs, arity.
+
+        The expander makes graphs that hold them from any spec, so a failure is archspec's own
+        bug, an :class:`~archspec.errors.InternalError` naming the node and where its spec is.
+        """
         seen = {GRAPH_INPUT}
         for node in self.nodes:
+            where = f" (from {node.loc})" if node.loc else ""
             if node.name in seen:
-                raise SpecError(f"IR: duplicate node name '{node.name}'", node.loc, node.trace)
+                raise InternalError(f"IR: duplicate node name '{node.name}'{where}")
             for name in node.inputs:
                 if name not in seen:
-                    raise SpecError(
-                        f"IR: node '{node.name}' reads '{name}', which is not defined before it",
-                        node.loc,
-                        node.trace,
-                        hint="nodes must be in topological order",
+                    raise InternalError(
+                        f"IR: node '{node.name}' reads '{name}', which is not defined before it "
+                        f"(nodes must be in topological order){where}"
                     )
-            node.op.check_arity(len(node.inputs))
+            try:
+                node.op.check_arity(len(node.inputs))
+            except SpecError as exc:  # a ShapeError
+                raise InternalError(f"IR: node '{node.name}': {exc.message}{where}") from None
             seen.add(node.name)
         if self.output not in seen:
-            raise SpecError(f"IR: output '{self.output}' is not a node")
+            raise InternalError(f"IR: output '{self.output}' is not a node")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description of the graph."""

@@ -19,7 +19,7 @@ import typer
 from archspec._version import __version__
 from archspec.cli.compile import compile_spec
 from archspec.cli.options import MaxActivationOpt, MaxParamsOpt, SetOpt, parse_input, parse_sets
-from archspec.cli.output import fail, failure_json
+from archspec.cli.output import errors_json, fail, failure_json
 from archspec.cli.parity import parity_spec
 from archspec.errors import SpecError, SpecErrors
 
@@ -69,17 +69,34 @@ def check(
     specs: Annotated[list[Path], typer.Argument(help="Spec files to check.", show_default=False, metavar="SPEC...")],
     sets: SetOpt = None,
     fmt: FormatOpt = "table",
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            "-b",
+            metavar="NAME",
+            help="Check that this backend builds the networks (default: every installed backend).",
+            show_default=False,
+        ),
+    ] = None,
     max_params: MaxParamsOpt = None,
     max_activation: MaxActivationOpt = None,
 ) -> None:
-    """Validate specs (syntax, blocks, every shape); exit 1 with located errors.
+    """Validate specs (syntax, blocks, every shape) and that each backend builds them; exit 1
+    with located errors.
+
+    Every installed backend runs its lowering rules over each network (nothing is built or
+    allocated); one that cannot be loaded is noted and skipped, unless named with --backend.
 
     Example: archspec check specs/*.yaml
     """
     from archspec import api
+    from archspec.backend_check import check_backends, installed_backends
+    from archspec.cli.options import known_backend
     from archspec.spec.program import IsLibrary
 
     overrides = parse_sets(sets)
+    backends = [known_backend(backend)] if backend is not None else installed_backends()
     failed = 0
     results = []
     for path in specs:
@@ -99,9 +116,30 @@ def check(
             if fmt != "json":
                 fail(exc)
             continue
-        results.append({"file": str(path), "ok": True, "nodes": len(report.graph), "params": report.total_params})
-        if fmt != "json":
-            typer.echo(f"ok  {path}  ({len(report.graph)} ops, {report.total_params:,} params)")
+        verdicts = check_backends(report, backends, required=backend is not None)
+        refusals = [(v.backend, error) for v in verdicts for error in v.errors]
+        results.append(
+            {
+                "file": str(path),
+                "ok": not refusals,
+                **({"errors": [{**errors_json(e)[0], "backend": name} for name, e in refusals]} if refusals else {}),
+                "nodes": len(report.graph),
+                "params": report.total_params,
+                "backends": {v.backend: v.status for v in verdicts},
+            }
+        )
+        failed += bool(refusals)
+        if fmt == "json":
+            continue
+        for v in verdicts:
+            if v.unavailable is not None:
+                typer.echo(f"note: {path}: not checked on the {v.backend} backend: {v.unavailable}", err=True)
+        if refusals:
+            fail(SpecErrors(error for _, error in refusals))
+            continue
+        built = ", ".join(v.backend for v in verdicts if v.ok)
+        built = f"; builds on {built}" if built else ""
+        typer.echo(f"ok  {path}  ({len(report.graph)} ops, {report.total_params:,} params{built})")
     if fmt == "json":
         typer.echo(json.dumps(results, indent=2))
     if failed:
@@ -174,6 +212,18 @@ app.command("compile")(compile_spec)
 app.command("parity")(parity_spec)
 
 
+def internal_error_line(exc: BaseException) -> str:
+    """archspec's own failure ``exc``, for people, in one line: what it is, where (its notes), and
+    how to see more."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split()) or type(exc).__name__
+    notes = "; ".join(" ".join(str(note).split()) for note in getattr(exc, "__notes__", ()))
+    where = f" ({notes})" if notes else ""
+    return (
+        f"internal error: {text}{where}: a bug in archspec, please report it; "
+        "`archspec --debug <command> ...` shows the traceback"
+    )
+
+
 def main() -> None:
     """Console entry point: run the app, turning failures into messages and exit codes.
 
@@ -214,11 +264,7 @@ def _run() -> int:
         # Anything else is archspec's own bug: say so, briefly, unless debugging.
         if _STATE["debug"]:
             raise
-        typer.echo(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "This is a bug in archspec; `archspec --debug <command> ...` shows the traceback: please report it.",
-            err=True,
-        )
+        typer.echo(internal_error_line(exc), err=True)
         return 3
     return result if isinstance(result, int) else 0  # typer turns Ctrl-C inside a command into 130
 

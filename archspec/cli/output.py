@@ -19,7 +19,8 @@ def fail(exc: SpecError | SpecErrors) -> None:
 def failure_json(path: Path, exc: SpecError | SpecErrors) -> dict[str, Any]:
     """A failed spec's report for programs: its errors, capped as the text report is."""
     not_shown = exc.not_shown if isinstance(exc, SpecErrors) else 0
-    return {"file": str(path), "ok": False, "errors": errors_json(exc), "errors_not_shown": not_shown}
+    errors = [{**error, "backend": None} for error in errors_json(exc)]  # the spec's own, not a backend's
+    return {"file": str(path), "ok": False, "errors": errors, "errors_not_shown": not_shown}
 
 
 def errors_json(exc: SpecError | SpecErrors) -> list[dict[str, Any]]:

@@ -1,16 +1,19 @@
 """Source generation shared by the backends: a graph's module tree written as Python classes.
 
-One emitter per tree-node kind (:class:`~archspec.codegen.Kind`): a leaf is its op's
-constructor (from the op's lowering), an unnamed list is an inline ``Sequential(...)``, a block
-whose body is a list is ``class X(Sequential)``, and anything with names, branches or a DAG is
-``class X(Module)`` with a forward method. Classes are written bottom-up and shared: two
-instances get one class when their text is the same, so a spec block used with different
+One emitter per tree-node kind (:class:`~archspec.codegen.Kind`): a leaf is its op's constructor
+(from the op's lowering), an unnamed list is an inline ``Sequential(...)``, a block whose body
+is a list is ``class X(Sequential)``, and anything with names, branches or a DAG is
+``class X(Module)`` with a forward method. A list that starts by merging several values is a
+Sequential too: its first slot passes its input through, and the forward that calls it computes the merge
+(``self.c(a + b)``), so its steps keep their numbers. Classes are written bottom-up and shared:
+two instances get one class when their text is the same, so a spec block used with different
 arguments becomes one parametric class (``Inception(in_channels, c1, c2, c3, c4)``) when every
-value in it can be written exactly in the block's parameters (see :mod:`archspec.codegen._terms`),
-and numbered variants (``Residual2``) where the block's structure differs between calls.
-The network class takes the spec's params as arguments a person may change, so it takes one only
-if every value made from it is written in its terms (see :attr:`ClassState.fixed`; a width whose
-channels a flatten turns into a linear layer's features is written as its value instead).
+value in it can be written exactly in the block's parameters (see
+:mod:`archspec.codegen._terms`), and numbered variants (``Residual2``) where the block's
+structure differs between calls. The network class takes the spec's params as arguments a person
+may change, so it takes one only if every value made from it is written in its terms (see
+:attr:`ClassState.fixed`; a width whose channels a flatten turns into a linear layer's features
+is written as its value instead).
 
 :class:`ClassEmitter` is that walk, framework-free. A backend subclasses it with its vocabulary
 (base classes, the forward method's name, the tensor annotation, its lowering rules and helpers)
@@ -47,8 +50,6 @@ _OUT_SIZE_FIELDS = ("out_channels", "out_features")
 _PLACEHOLDER = "__CLASS__"
 
 
-#: The method that writes each kind of tree node (by name, so the emitter holds no bound
-#: methods of itself: no reference cycle keeps a finished emit's graph alive until a GC).
 class Helper(Protocol):
     """A definition a lowering may need at the top of the generated file (a backend's own class)."""
 
@@ -192,6 +193,11 @@ class ClassEmitter:
         """A layer's constructor expression."""
         return call_source(lowered.constructor, lowered.arguments(), indent)
 
+    def pass_through(self) -> str:
+        """A layer that returns its input: the slot of a list's entry, which the list's caller
+        computes (see :attr:`archspec.codegen.TreeNode.entry`), so later steps keep their numbers."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ entry
     def emit(self) -> EmittedSource:
         tree = build_tree(self.graph)
@@ -222,21 +228,19 @@ class ClassEmitter:
         """Write (or reuse) the class for composite ``tree`` whose body sees ``values``."""
         state = ClassState(Env(values), {}, label=label)
         in_param = None
-        in_types = [self._type(i) for i in tree.inputs]
+        in_types = [self._type(i) for i in tree.call_inputs]
         if len(in_types) == 1 and not root and _size(in_types[0]) is not None:
             names = Namespace(state.env.values)
             in_param = names.new("in_channels" if in_types[0].rank > 2 else "in_features")
             state.env.values[in_param] = _size(in_types[0])
             state.in_param = in_param
-            state.sizes[tree.inputs[0]] = Term(_size(in_types[0]), parameter(in_param))
+            state.sizes[tree.call_inputs[0]] = Term(_size(in_types[0]), parameter(in_param))
         else:
-            for name, t in zip(tree.inputs, in_types, strict=True):
+            for name, t in zip(tree.call_inputs, in_types, strict=True):
                 state.sizes[name] = Term(_size(t))
         if tree.kind is Kind.SEQUENTIAL_CLASS:
             items = [self._child(c, state, INDENT * 3) for c in tree.children]
-            init = [
-                f"{INDENT * 2}super().__init__(\n" + "".join(f"{INDENT * 3}{i},\n" for i in items) + f"{INDENT * 2})"
-            ]
+            init = [f"{INDENT * 2}super().__init__(\n" + _listing(items, INDENT * 3) + f"{INDENT * 2})"]
             forward = self.root_sequential_call() if root else []
             base = self.sequential_base
         else:
@@ -323,6 +327,8 @@ class ClassEmitter:
         ]
 
     def _reads(self, child: TreeNode) -> tuple[str, ...]:
+        if child.entry is not None:
+            return child.entry.inputs
         return child.node.inputs if child.kind is Kind.LEAF and child.node is not None else child.inputs
 
     def _call_expression(self, child: TreeNode) -> Callable[[list[str]], str]:
@@ -331,11 +337,16 @@ class ClassEmitter:
             node = child.node
             return lambda args: self._function(node, args)
         attr = child.key
+        entry = child.entry
+        if entry is not None:  # the list's first step, its merge, is computed here
+            return lambda args: f"self.{attr}({self._function(entry, args)})"
         return lambda args: f"self.{attr}({', '.join(args)})"
 
     # ---------------------------------------------------------------- children
     def _child(self, child: TreeNode, state: ClassState, indent: str) -> str:
         """The constructor expression of a submodule (recording its output size)."""
+        if child.entry is not None and child.entry.name not in state.sizes:
+            self._lower(child.entry, state)  # the caller computes the merge: its size is the caller's term
         match child.kind:
             case Kind.LEAF:
                 return self._leaf(child, state, indent)
@@ -343,6 +354,8 @@ class ClassEmitter:
                 return self._sequential(child, state, indent)
             case Kind.SEQUENTIAL_CLASS | Kind.MODULE_CLASS:
                 return self._instance(child, state, indent)
+            case Kind.ENTRY:
+                return self._entry(child, state, indent)
             case _:
                 assert_never(child.kind)
 
@@ -363,10 +376,16 @@ class ClassEmitter:
             self._helper(lowered.helper)
         return self.layer_source(lowered, indent)
 
+    def _entry(self, tree: TreeNode, state: ClassState, indent: str) -> str:
+        """The slot of the merge a list starts with: its caller computes it (see :class:`Kind`)."""
+        assert tree.node is not None and tree.node.name in state.sizes
+        comment = f"# {tree.key}: the {tree.node.op_name} of the inputs, done where this is called"
+        return f"{comment}\n{indent}{self.pass_through()}"
+
     def _sequential(self, tree: TreeNode, state: ClassState, indent: str) -> str:
         inner = indent + INDENT
         items = [self._child(c, state, inner) for c in tree.children]
-        return f"{self.sequential_base}(\n" + "".join(f"{inner}{i},\n" for i in items) + f"{indent})"
+        return f"{self.sequential_base}(\n" + _listing(items, inner) + f"{indent})"
 
     def _instance(self, tree: TreeNode, state: ClassState, indent: str) -> str:
         """A call of the class written for ``tree``: block arguments and input size as terms."""
@@ -381,7 +400,7 @@ class ClassEmitter:
             ref = self._class(tree, values, _anonymous_label(tree, state.label))
             given = {p: state.env.name(p) for p in ref.params if p != ref.in_param}
         if ref.in_param is not None:
-            given[ref.in_param] = state.sizes[tree.inputs[0]]
+            given[ref.in_param] = state.sizes[tree.call_inputs[0]]
         ordered = [given[p] for p in ref.params]
         state.use(ordered)
         state.threaded |= ref.threaded
@@ -499,6 +518,11 @@ def _size_field(op_class: type[Op]) -> str | None:
 
 def _size(t: TensorType) -> Any:
     return t.shape[1] if t.rank >= 2 and isinstance(t.shape[1], int) else None
+
+
+def _listing(items: list[str], indent: str) -> str:
+    """``items`` as the lines of a call's argument list."""
+    return "".join(f"{indent}{item},\n" for item in items)
 
 
 def _reads_previous(tree: TreeNode) -> bool:

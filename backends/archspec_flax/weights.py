@@ -11,6 +11,7 @@ NNX layer           variable             canonical name and layout
 ``nnx.Conv``        ``kernel`` (H W I O)  ``weight`` (O I H W): transposed
 ``nnx.Linear``      ``kernel`` [in, out]  ``weight`` [out, in]: transposed
 norms               ``scale``             ``weight``
+``LayerNorm``       ``scale``, ``bias``   ``weight``, ``bias``; over C, H, W: [H, W, C] to [C, H, W]
 ``BatchNorm``       ``mean``, ``var``     ``running_mean``, ``running_var``
 any                 ``bias``              ``bias``
 ==================  ===================  ===========================================
@@ -86,7 +87,20 @@ def _convert(owner: Any, leaf: str, ndim: int) -> tuple[str, tuple[int, ...] | N
         return name, _kernel_perm(ndim)
     if leaf in ("mean", "var") and not isinstance(owner, nnx.BatchNorm):
         return None
+    if isinstance(owner, nnx.LayerNorm) and ndim > 1 and _holds_channels(owner.feature_axes):
+        return name, _channels_first_perm(ndim)
     return name, None
+
+
+def _holds_channels(axes: int | tuple[int, ...]) -> bool:
+    """Whether a layer norm over the spec's last axes includes the channels, which channels-last
+    keeps in the last axis (the layernorm lowering writes its axes as negative indices)."""
+    return -1 in (axes if isinstance(axes, tuple) else (axes,))
+
+
+def _channels_first_perm(ndim: int) -> tuple[int, ...]:
+    """A scale over channels-last axes ([H, W, C]) → the spec's order ([C, H, W])."""
+    return (ndim - 1, *range(ndim - 1))
 
 
 def canonical_entries(module: nnx.Module) -> dict[str, Entry]:

@@ -18,6 +18,7 @@ from archspec.infer import ShapeReport
 from archspec.ir import Graph
 from archspec.ops import Op
 from archspec.ops.norm import BatchNorm
+from archspec_onnx import _export
 from archspec_onnx import weights as _weights
 from archspec_onnx._lowering import DEFAULT_OPSET, LOWERINGS, MIN_OPSET
 from archspec_onnx._model import OnnxModel
@@ -101,6 +102,11 @@ class OnnxBackend:
         )
         written = " + ".join(str(f) for f in files)
         return f"wrote {written} (opset {model.opset}, {report.total_params:,} params{folded}) with {origin}"
+
+    def check(self, graph: Graph, report: ShapeReport) -> None:
+        """Every lowering rule, at the default opset, with no weights allocated (see
+        :func:`archspec_onnx._export.check`)."""
+        _export.check(graph, report)
 
     def load_weights(self, module: Any, path: str | Path) -> None:
         model = _module(module)

@@ -112,38 +112,10 @@ def export(
     check_opset(opset)
     plan = fold_plan(graph) if fold_bn else {}
     effective = fold_weights(graph, weights, plan) if plan else weights
-    absorbed = {bn: conv for conv, bn in plan.items()}
     output_name = OUTPUT_NAME
     if output_name in report.info and output_name != graph.output:
         output_name = f"{OUTPUT_NAME}_"  # a stage named "output" that is not the network's output
-    values: dict[str, str] = {GRAPH_INPUT: INPUT_NAME}
-    types: dict[str, TensorType] = {GRAPH_INPUT: graph.input}
-    types.update((name, info.output) for name, info in report.info.items())
-    nodes: list[onnx.NodeProto] = []
-    used: dict[str, np.ndarray] = {}
-    for node in graph.nodes:
-        if node.name in absorbed:
-            values[node.name] = values.pop(absorbed[node.name])
-            continue
-        produces = plan.get(node.name, node.name)  # a folding conv computes its batchnorm's value
-        out = output_name if produces == graph.output else produces
-        ctx = LoweringContext(
-            node,
-            tuple(types[i] for i in node.inputs),
-            types[node.name],
-            tuple(values[i] for i in node.inputs),
-            out,
-            opset,
-            effective,
-            nodes,
-            used,
-        )
-        alias = LOWERINGS.lower(node, ctx)
-        values[node.name] = alias if alias is not None else out
-    final = values[graph.output]
-    if final != output_name:  # the network ends in a removed op (dropout): name its value
-        nodes.append(helper.make_node("Identity", [final], [output_name], name=output_name))
-    values[graph.output] = output_name
+    nodes, values, used = _lower(graph, report, effective, opset, plan, output_name)
     initializers = [numpy_helper.from_array(array, name) for name, array in used.items()]
     onnx_graph = helper.make_graph(
         nodes,
@@ -172,3 +144,59 @@ def export(
         },
     )
     return Exported(model, {k: v for k, v in values.items() if k != GRAPH_INPUT}, plan)
+
+
+def check(graph: Graph, report: ShapeReport, *, opset: int = DEFAULT_OPSET) -> None:
+    """Raise the SpecError :func:`export` would for ``graph`` (an op without a lowering, one that
+    needs a newer opset), running every lowering rule but allocating no weights: each is a
+    read-only view of one zero, so a network of any size is checked in its graph's time."""
+    check_opset(opset)
+    zero = np.zeros((), np.float32)
+    weights = {
+        f"{node.name}.{name}": np.broadcast_to(zero, tuple(int(d) for d in shape))
+        for node in graph.nodes
+        for name, shape in (*report.info[node.name].params.items(), *report.info[node.name].buffers.items())
+    }
+    _lower(graph, report, weights, opset, {}, OUTPUT_NAME)
+
+
+def _lower(
+    graph: Graph,
+    report: ShapeReport,
+    weights: dict[str, np.ndarray],
+    opset: int,
+    plan: dict[str, str],
+    output_name: str,
+) -> tuple[list[onnx.NodeProto], dict[str, str], dict[str, np.ndarray]]:
+    """Every node's lowering, in order: the ONNX nodes, each IR path's value (the output's is
+    ``output_name``) and the weights the nodes read, by canonical name."""
+    absorbed = {bn: conv for conv, bn in plan.items()}
+    values: dict[str, str] = {GRAPH_INPUT: INPUT_NAME}
+    types: dict[str, TensorType] = {GRAPH_INPUT: graph.input}
+    types.update((name, info.output) for name, info in report.info.items())
+    nodes: list[onnx.NodeProto] = []
+    used: dict[str, np.ndarray] = {}
+    for node in graph.nodes:
+        if node.name in absorbed:
+            values[node.name] = values.pop(absorbed[node.name])
+            continue
+        produces = plan.get(node.name, node.name)  # a folding conv computes its batchnorm's value
+        out = output_name if produces == graph.output else produces
+        ctx = LoweringContext(
+            node,
+            tuple(types[i] for i in node.inputs),
+            types[node.name],
+            tuple(values[i] for i in node.inputs),
+            out,
+            opset,
+            weights,
+            nodes,
+            used,
+        )
+        alias = LOWERINGS.lower(node, ctx)
+        values[node.name] = alias if alias is not None else out
+    final = values[graph.output]
+    if final != output_name:  # the network ends in a removed op (dropout): name its value
+        nodes.append(helper.make_node("Identity", [final], [output_name], name=output_name))
+    values[graph.output] = output_name
+    return nodes, values, used

@@ -20,6 +20,7 @@ import pytest
 
 from archspec import infer
 from archspec.cli.main import main
+from archspec.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
 LENET = str(ROOT / "specs" / "lenet_bn.yaml")
@@ -214,11 +215,39 @@ def test_an_internal_error_is_one_line_and_debug_shows_the_traceback(cli: Any, m
     monkeypatch.setattr(archspec.api, "shapes", broken)
     code, _, err = cli("shapes", LENET)
     assert code == 3
-    assert err.splitlines()[0] == "internal error: RuntimeError: boom"
-    assert "--debug" in err and "Traceback" not in err
+    (line,) = err.splitlines()
+    assert line.startswith("internal error: RuntimeError: boom: a bug in archspec")
+    assert "--debug" in line and "Traceback" not in err
     monkeypatch.setattr(sys, "argv", ["archspec", "--debug", "shapes", LENET])
     with pytest.raises(RuntimeError, match="boom"):  # Python prints the traceback
         main()
+
+
+@pytest.mark.parametrize("backend", ["torch", "flax", "onnx"])
+def test_a_lowering_bug_is_an_internal_error_naming_the_node_not_a_spec_error(
+    backend: str, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import importlib
+
+    from archspec.ops.activation import Sigmoid
+
+    lowerings = importlib.import_module(f"archspec_{backend}._lowering").LOWERINGS
+
+    def broken(*args: Any) -> Any:
+        raise ValueError("a rule's own bug")
+
+    monkeypatch.setitem(lowerings._rules, Sigmoid, broken)
+    out_file = tmp_path / ("model.onnx" if backend == "onnx" else "model.py")
+    code, out, err = cli("compile", LENET, "--backend", backend, "-o", str(out_file))
+    assert code == 3 and out == "" and not out_file.exists()
+    (line,) = err.splitlines()
+    assert line.startswith("internal error: ") and "ValueError: a rule's own bug" in line
+    assert f"{backend} backend" in line and "(sigmoid)" in line  # where: the backend and the node
+    assert "a bug in archspec" in line and "--debug" in line and "Traceback" not in err
+    monkeypatch.setattr(sys, "argv", ["archspec", "--debug", "compile", LENET, "-b", backend, "-o", str(out_file)])
+    with pytest.raises(Exception, match="a rule's own bug") as caught:  # Python prints the traceback
+        main()
+    assert not isinstance(caught.value, SpecError)
 
 
 # ------------------------------------------------------------------ Ctrl-C

@@ -72,6 +72,10 @@ class ModuleEmitter(ClassEmitter):
             result = out
         return f"channels_first({result}) if nchw else {result}"
 
+    def pass_through(self) -> str:
+        self._helper("identity")
+        return "identity"
+
     def threaded_by(self, lowered: ModuleCall) -> set[str]:
         return {"rngs"} if lowered.rngs else set()
 

@@ -46,6 +46,43 @@ register_helper(
 
 register_helper(
     Helper(
+        "LayerNorm",
+        '''class LayerNorm(nnx.LayerNorm):
+    """nnx.LayerNorm over several axes (``axes`` of the channels-last array, which hold the spec's
+    last axes), with its scale and bias shaped as those axes (nnx.LayerNorm keeps them flat)."""
+
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        *,
+        axes: tuple[int, ...],
+        epsilon: float = 1e-5,
+        use_scale: bool = True,
+        use_bias: bool = True,
+        rngs: nnx.Rngs,
+    ) -> None:
+        size = 1
+        for n in shape:
+            size *= n
+        super().__init__(
+            size,
+            epsilon=epsilon,
+            use_scale=use_scale,
+            use_bias=use_bias,
+            reduction_axes=axes,
+            feature_axes=axes,
+            use_fast_variance=False,
+            rngs=rngs,
+        )
+        if self.scale is not None:
+            self.scale = nnx.Param(self.scale[...].reshape(shape))
+        if self.bias is not None:
+            self.bias = nnx.Param(self.bias[...].reshape(shape))''',
+    )
+)
+
+register_helper(
+    Helper(
         "LocalResponseNorm",
         '''class LocalResponseNorm(nnx.Module):
     """Local response normalisation across channels, as torch.nn.LocalResponseNorm:
@@ -84,22 +121,27 @@ def batchnorm(op: BatchNorm, ctx: LoweringContext) -> ModuleCall:
 
 @LOWERINGS.register(LayerNorm)
 def layernorm(op: LayerNorm, ctx: LoweringContext) -> ModuleCall:
-    from archspec.errors import SpecError
+    # Over the spec's last ``dims`` axes, wherever channels-last holds them: W of NCHW is axis -2
+    # of NHWC; C, H, W are -3, -2, -1. Several axes get :class:`LayerNorm`, whose scale and bias
+    # are shaped as those axes in channels-last order ([H, W, C]); the canonical weight is in the
+    # spec's ([C, H, W]), and archspec_flax.weights transposes between the two.
+    from archspec_flax._lowering import channels_last_axis
 
-    if ctx.input.rank != 2 or op.dims != 1:
-        raise SpecError(
-            f"the flax backend lowers layernorm over the features of [N, F] only, not {ctx.input} with dims={op.dims}",
-            hint="normalise after 'flatten', or use the torch backend",
-        )
-    options = (
-        *ctx.options(
-            ("epsilon", ctx.attr("eps"), 1e-5),
-            ("use_scale", ctx.attr("affine"), True),
-            ("use_bias", ctx.attr("affine"), True),
-        ),
-        ("use_fast_variance", ctx.literal(False)),
-    )
-    return ModuleCall("nnx.LayerNorm", (ctx.channels(),), options, rngs=True)
+    rank = ctx.input.rank
+    # Negative channels-last axes (the weights' conversion reads -1 as the channels), in order.
+    spec_axis_at = {channels_last_axis(axis, rank) - rank: axis for axis in range(rank - op.dims, rank)}
+    axes = sorted(spec_axis_at)
+    shape = tuple(ctx.input.shape[spec_axis_at[axis]] for axis in axes)
+    eps = ctx.attr("eps")
+    affine = ctx.options(("use_scale", ctx.attr("affine"), True), ("use_bias", ctx.attr("affine"), True))
+    if len(axes) > 1:
+        options = (("axes", ctx.literal(tuple(axes))), *ctx.options(("epsilon", eps, 1e-5)), *affine)
+        return ModuleCall("LayerNorm", (ctx.literal(shape),), options, helper="LayerNorm", rngs=True)
+    size = ctx.channels() if rank == 2 else ctx.literal(shape[0])
+    over = () if rank == 2 else (("reduction_axes", ctx.literal(axes[0])), ("feature_axes", ctx.literal(axes[0])))
+    # epsilon always: nnx.LayerNorm's default is 1e-6, the spec's 1e-5
+    options = (*over, ("epsilon", eps), *affine, ("use_fast_variance", ctx.literal(False)))
+    return ModuleCall("nnx.LayerNorm", (size,), options, rngs=True)
 
 
 @LOWERINGS.register(LocalResponseNorm)

@@ -44,6 +44,9 @@ class ModuleEmitter(ClassEmitter):
     ) -> LoweringContext:
         return LoweringContext(node, inputs, output, env, sizes, node.name in self.overwritable)
 
+    def pass_through(self) -> str:
+        return "nn.Identity()"
+
     def module_init(self) -> list[str]:
         self.needs.add("torch")  # forward's annotations
         return ["        super().__init__()"]
