@@ -81,7 +81,8 @@ def run(
         inner = nnx.merge(graphdef, params, rest)
         inner_entries = canonical.canonical_entries(inner)  # before capture wrappers hide layers
         captured: dict[str, jax.Array] = {}
-        for path in capture:
+        # Deepest first: a wrapped layer hides its children from the paths that go through it.
+        for path in sorted(capture, key=lambda p: p.count("."), reverse=True):
             _install_capture(inner, path, captured)
         out = inner(x)
         return out, (captured, {e.name: inner_entries[e.name].variable[...] for e in stats})

@@ -59,6 +59,18 @@ def test_every_node_shape_matches_the_shape_pass(spec, tmp_path):
     assert isinstance(report.output, TensorType)
 
 
+def test_a_layer_and_layers_inside_it_are_captured_in_any_order():
+    graph = to_graph("specs/resnet18.yaml", None, ["N", 3, 32, 32])
+    report = infer_shapes(graph)
+    model = backend.build(graph, report)
+    x = np.ones((2, 3, 32, 32), np.float32)
+    outer, inner = "layer1.0.0", "layer1.0.0.branch1.1"  # wrapping the outer one first hid the inner one
+    captured = backend.run(model, x, capture=[outer, inner]).captured
+    alone = backend.run(model, x, capture=[inner]).captured
+    assert set(captured) == {outer, inner}
+    np.testing.assert_array_equal(captured[inner], alone[inner])
+
+
 def test_weights_round_trip_in_canonical_layouts(tmp_path):
     from safetensors.numpy import load_file, save_file
 
