@@ -19,19 +19,6 @@ from typing import Any
 
 Network = str | dict[str, Any]
 
-#: Why flax fails layernorm on rank > 2 today (another branch lowers it; xfail, not strict).
-FLAX_LAYERNORM_RANK = "the flax backend lowers layernorm on [N, F] only (being fixed on another branch)"
-
-#: Lowering bugs this table found (xfail, strict: fixing one makes its cases fail until unmarked).
-FLAX_LAYERNORM_DEFAULT_EPS = (
-    "flax builds layernorm with archspec's default eps=1e-5 as nnx.LayerNorm(...) without epsilon, "
-    "so it runs with flax's own default 1e-6: outputs off by ~3e-5"
-)
-FLAX_DILATED_MAXPOOL_GRAD = (
-    "flax lowers dilated maxpool to lax.reduce_window, which has no VJP with window dilation: "
-    "run(..., cotangent=...) raises jax's NotImplementedError (the forward values are right)"
-)
-
 #: The merge ops, the keys of a spec's merge step.
 MERGES = ("concat", "add")
 
@@ -96,10 +83,6 @@ def _literal(node: ast.expr) -> Any:
     return ast.literal_eval(node)
 
 
-LAYERNORM_ND = {"flax": FLAX_LAYERNORM_RANK}
-LAYERNORM_EPS = {"flax": FLAX_LAYERNORM_DEFAULT_EPS}
-DILATED_MAXPOOL = {"flax": FLAX_DILATED_MAXPOOL_GRAD}
-
 CASES: list[Case] = [
     # ---------------------------------------------------------------- conv
     Case("plain", "conv(8, 3)", (2, 4, 9, 10)),
@@ -138,13 +121,13 @@ CASES: list[Case] = [
     Case("train-3d-no-affine", "batchnorm(eps=1e-3, affine=false)", (4, 5, 7), train=True),
     Case("train-float64", "batchnorm", (4, 3, 3, 5), train=True, dtype="float64"),
     # ---------------------------------------------------------------- layernorm
-    Case("features", "layernorm", (2, 8), bugs=LAYERNORM_EPS),
+    Case("features", "layernorm", (2, 8)),
     Case("no-affine", "layernorm(affine=false, eps=1e-3)", (3, 5)),
-    Case("last-axis-3d", "layernorm", (2, 3, 8), pending=LAYERNORM_ND),
-    Case("dims-2", "layernorm(2)", (2, 3, 8), pending=LAYERNORM_ND),
-    Case("dims-3-4d", "layernorm(3, eps=1e-6)", (2, 3, 4, 5), pending=LAYERNORM_ND),
-    Case("dims-2-no-affine", "layernorm(2, affine=false)", (2, 5, 6), pending=LAYERNORM_ND),
-    Case("float64", "layernorm", (2, 6), dtype="float64", bugs=LAYERNORM_EPS),
+    Case("last-axis-3d", "layernorm", (2, 3, 8)),
+    Case("dims-2", "layernorm(2)", (2, 3, 8)),
+    Case("dims-3-4d", "layernorm(3, eps=1e-6)", (2, 3, 4, 5)),
+    Case("dims-2-no-affine", "layernorm(2, affine=false)", (2, 5, 6)),
+    Case("float64", "layernorm", (2, 6), dtype="float64"),
     # ---------------------------------------------------------------- lrn
     Case("odd-size", "lrn(5)", (2, 8, 6, 6)),
     Case("even-size", "lrn(4, alpha=0.01, beta=0.5, k=1.0)", (2, 7, 5, 5)),
@@ -174,8 +157,8 @@ CASES: list[Case] = [
     Case("pad-negative-input", "maxpool(3, stride=2, padding=1)", (2, 3, 9, 9), shift=-5.0),
     Case("ceil", "maxpool(3, stride=2, ceil_mode=true)", (2, 3, 8, 8)),
     Case("ceil-window-in-padding", "maxpool(2, stride=2, padding=1, ceil_mode=true)", (1, 1, 5, 5), shift=-5.0),
-    Case("dilation", "maxpool(3, stride=2, padding=1, dilation=2)", (2, 3, 10, 10), bugs=DILATED_MAXPOOL),
-    Case("ceil-dilated", "maxpool(2, stride=2, dilation=2, ceil_mode=true)", (2, 2, 9, 9), bugs=DILATED_MAXPOOL),
+    Case("dilation", "maxpool(3, stride=2, padding=1, dilation=2)", (2, 3, 10, 10)),
+    Case("ceil-dilated", "maxpool(2, stride=2, dilation=2, ceil_mode=true)", (2, 2, 9, 9)),
     Case("asym-kernel-ceil", "maxpool([2, 3], stride=[3, 1], ceil_mode=true)", (1, 2, 7, 6)),
     Case("padding-per-axis", "maxpool([1, 3], stride=[1, 2], padding=[0, 1])", (2, 3, 5, 8)),
     # ---------------------------------------------------------------- avgpool
@@ -197,7 +180,7 @@ CASES: list[Case] = [
     # ---------------------------------------------------------------- maxpool1d / avgpool1d
     Case("kernel-2", "maxpool1d(2)", (2, 3, 9)),
     Case("ceil-window-in-padding", "maxpool1d(2, stride=2, padding=1, ceil_mode=true)", (2, 3, 5), shift=-5.0),
-    Case("ceil-dilated", "maxpool1d(3, stride=2, dilation=2, ceil_mode=true)", (2, 3, 10), bugs=DILATED_MAXPOOL),
+    Case("ceil-dilated", "maxpool1d(3, stride=2, dilation=2, ceil_mode=true)", (2, 3, 10)),
     Case("kernel-3", "avgpool1d(3)", (2, 3, 10)),
     Case("ceil-include-pad", "avgpool1d(3, stride=2, padding=1, ceil_mode=true)", (2, 3, 6)),
     Case("ceil-overhang-include-pad", "avgpool1d(2, stride=2, padding=1, ceil_mode=true)", (2, 3, 6)),
