@@ -46,6 +46,12 @@ CLASSES = {
     "cli: command lines": "every command with random options and values (bad shapes, `--set` with code, "
     "huge and negative numbers, unknown formats and backends), on real, generated, library, missing and "
     "directory specs and junk weights, with and without --debug",
+    "sources: hostile docs, names, strings": "a block network whose doc, step names and block name are hostile "
+    "text (long words of escapes, quotes, backslashes, control and bidi characters), emitted by every "
+    "source backend: the source must parse",
+    "paths: not regular files": "FIFOs, device nodes, sockets, folders, dangling and looping symlinks given "
+    "as the spec and as the output: refused, never read, blocked on or replaced",
+    "libraries: diamond chains": "random DAGs of up to 40 libraries using each other: each file read once",
 }
 
 
