@@ -88,7 +88,7 @@ def test_an_entry_point_that_is_not_a_backend_is_named_with_what_it_lacks(monkey
     monkeypatch.setattr(backends, "backend_entry_points", lambda: {"half": point})
     with pytest.raises(archspec.SpecError, match=r"entry point 'half' \(half_backend:backend\) is not") as info:
         backends.get_backend("half")
-    assert info.value.found == "no Options, artifact, emit, export, load_weights, run, save_weights, supports"
+    assert info.value.found == "no Options, artifact, check, emit, export, load_weights, run, save_weights, supports"
 
 
 def test_backend_options_are_read_into_their_declared_types_or_refused_by_name() -> None:
