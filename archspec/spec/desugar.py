@@ -9,6 +9,7 @@ The shorthand that people write and what it becomes:
 ``{b1: a, b2: b}`` (plain names)       ``{seq: {b1: a, b2: b}}``
 ``(a -> b) * n``                       ``{repeat: n, do: {seq: [a, b]}}``
 ``a if flag else b``                   ``{if: flag, then: a, else: b}``
+``a if flag`` (an item of a list)      ``{if: flag, then: a}``
 ``for: n, c in arch`` + ``do:``        ``{for: [n, c], in: arch, do: ...}``
 ``blocks: {"vgg(n, c=64)": body}``     ``blocks: {vgg: {params: [n, c=64], body: ...}}``
 =====================================  =============================================

@@ -3,10 +3,11 @@
 Blocks are instantiated with their arguments, expressions evaluated, repetitions
 unrolled and every op's attributes validated by its model. Paths mirror the spec:
 named steps keep their names (``b1``), listed steps are numbered from 0 (``b3.0``),
-branches of ``concat``/``add`` are ``branch1``, ``branch2``, ... A ``repeat`` or
-``for`` inside a list adds its copies to that list, as a Python loop appending to
-an ``nn.Sequential`` would. Errors name the block stack (``b3 › inception#2 ›
-branch 3 › conv#3``) and the source location.
+listed branches of ``concat``/``add`` are ``branch1``, ``branch2``, ... and named ones
+keep their names. A ``repeat`` or ``for`` inside a list adds its copies to that list,
+as a Python loop appending to an ``nn.Sequential`` would (a loop in a loop too), and an
+``if`` there adds what it chooses (nothing, false and without ``else``). Errors name
+the block stack (``b3 › inception#2 › branch 3 › conv#3``) and the source location.
 """
 
 from __future__ import annotations
