@@ -192,7 +192,9 @@ def _open_conditionals(source: str) -> list[int]:
         elif tok.type == tokenize.NAME and tok.string == "else" and open_ifs[-1]:
             open_ifs[-1] -= 1
         elif tok.type == tokenize.OP and tok.string == "...":
-            raise _ParseProblem("'...' is not a layer", tok.start[1], hint="'identity' passes its input through")
+            raise _ParseProblem(
+                "'...' is not a layer or a value", tok.start[1], hint="'identity' passes its input through"
+            )
         if tok.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
             last_end = tok.end[1]
     return sorted(ends)

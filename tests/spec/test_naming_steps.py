@@ -116,7 +116,7 @@ def test_an_argument_still_needs_its_else(tmp_path: Path) -> None:
 
 def test_an_ellipsis_is_not_a_layer(tmp_path: Path) -> None:
     err = failure(tmp_path, "network: [relu, ...]\n")
-    assert err.message == "'...' is not a layer"
+    assert err.message == "'...' is not a layer or a value"
     assert (err.loc.line, err.loc.column) == (4, 17)
 
 
