@@ -13,7 +13,9 @@ from archspec import api
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize(("spec", "reference"), [("resnet18", "resnet18"), ("mobilenet_v2", "mobilenet_v2")])
+@pytest.mark.parametrize(
+    ("spec", "reference"), [("resnet18", "resnet18"), ("resnet50", "resnet50"), ("mobilenet_v2", "mobilenet_v2")]
+)
 def test_zoo_specs_have_the_reference_parameter_count(spec: str, reference: str) -> None:
     model = getattr(torchvision().models, reference)()
     expected = sum(p.numel() for p in model.parameters())

@@ -42,7 +42,8 @@ def _id(path: Path) -> str:
 
 def test_specs_are_found() -> None:
     names = {p.stem for p in NETWORKS}
-    assert {"googlenet", "lenet_bn", "alexnet", "vgg11", "nin", "inception_small", "resnet18", "mobilenet_v2"} <= names
+    classics = {"googlenet", "lenet_bn", "alexnet", "vgg11", "nin", "inception_small"}
+    assert classics | {"resnet18", "resnet50", "mobilenet_v2"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
         p.stem for p in LIBRARIES
     }
@@ -108,6 +109,18 @@ def test_resnet18_matches_torchvision() -> None:
 def test_resnet34_by_setting_layers() -> None:
     report = api.shapes(SPECS / "resnet18.yaml", {"layers": [3, 4, 6, 3]})
     assert report.total_params == 21_797_672  # torchvision.models.resnet34()
+
+
+def test_resnet50_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "resnet50.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 25_557_032  # torchvision.models.resnet50().parameters()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 2) == 4.09  # torchvision's documented GFLOPS (mult-adds)
+    # every layer's first block has the downsample (channels change: 64 -> 256 in layer1 too)
+    graph = report.graph
+    assert [n.name for n in graph.nodes if n.name.endswith(".downsample.0")] == [
+        f"layer{i}.0.downsample.0" for i in range(1, 5)
+    ]
 
 
 def test_mobilenet_v2_matches_torchvision() -> None:

@@ -9,6 +9,7 @@ The shorthand that people write and what it becomes:
 ``{b1: a, b2: b}`` (plain names)       ``{seq: {b1: a, b2: b}}``
 ``(a -> b) * n``                       ``{repeat: n, do: {seq: [a, b]}}``
 ``a if flag else b``                   ``{if: flag, then: a, else: b}``
+``a if flag`` (an item of a list)      ``{if: flag, then: a}``
 ``for: n, c in arch`` + ``do:``        ``{for: [n, c], in: arch, do: ...}``
 ``blocks: {"vgg(n, c=64)": body}``     ``blocks: {vgg: {params: [n, c=64], body: ...}}``
 =====================================  =============================================
@@ -228,7 +229,7 @@ class Desugarer:
         if not isinstance(value, str) or not value.lstrip().startswith("["):
             return 0
         try:
-            tree = exprs.parse(value, self.doc.loc(path))
+            tree = exprs.parse(value, self.doc.loc(path), mode="layer")
         except SpecError:
             return 0  # reported, with its block stack, when the step itself is desugared
         body = tree.body if isinstance(tree, ast.Expression) else None
@@ -243,7 +244,7 @@ class Desugarer:
                 locs[key] = self.doc.loc(sub)
             if key in ("do", "then", "else"):
                 out[key] = self.layer(item, sub)
-            elif key == "seq" and isinstance(item, dict):
+            elif key in ("seq", "concat", "add") and isinstance(item, dict):
                 out[key] = {k: self.named_step(k, v, (*sub, k)) for k, v in item.items()}
             elif key in ("seq", "concat", "add") and isinstance(item, list):
                 out[key] = [self.layer(v, (*sub, i)) for i, v in enumerate(item)]
@@ -301,7 +302,7 @@ class Desugarer:
         """Parse a layer written as a string."""
         if not text.strip():
             raise SpecError("empty string where a layer is expected", loc)
-        tree = exprs.parse(text, loc)
+        tree = exprs.parse(text, loc, mode="layer")
         assert isinstance(tree, ast.Expression)
         return self.layer_from_ast(tree.body, text.replace("\n", " "), loc)
 
@@ -355,13 +356,15 @@ class Desugarer:
                 "locs": {"repeat": exprs.node_loc(node.right, loc)},
             }
         if isinstance(node, ast.IfExp):
-            return {
+            conditional = {
                 "if": self.arg_from_ast(node.test, text, loc),
                 "then": self.layer_from_ast(node.body, text, loc),
-                "else": self.layer_from_ast(node.orelse, text, loc),
                 "loc": here,
                 "locs": {"if": exprs.node_loc(node.test, loc)},
             }
+            if exprs.has_else(node):  # without one, only an item of a list (the expander says so)
+                conditional["else"] = self.layer_from_ast(node.orelse, text, loc)
+            return conditional
         raise SpecError(
             "expected a layer (an op or block call)",
             here,

@@ -3,10 +3,11 @@
 Blocks are instantiated with their arguments, expressions evaluated, repetitions
 unrolled and every op's attributes validated by its model. Paths mirror the spec:
 named steps keep their names (``b1``), listed steps are numbered from 0 (``b3.0``),
-branches of ``concat``/``add`` are ``branch1``, ``branch2``, ... A ``repeat`` or
-``for`` inside a list adds its copies to that list, as a Python loop appending to
-an ``nn.Sequential`` would. Errors name the block stack (``b3 › inception#2 ›
-branch 3 › conv#3``) and the source location.
+listed branches of ``concat``/``add`` are ``branch1``, ``branch2``, ... and named ones
+keep their names. A ``repeat`` or ``for`` inside a list adds its copies to that list,
+as a Python loop appending to an ``nn.Sequential`` would (a loop in a loop too), and an
+``if`` there adds what it chooses (nothing, false and without ``else``). Errors name
+the block stack (``b3 › inception#2 › branch 3 › conv#3``) and the source location.
 """
 
 from __future__ import annotations
@@ -105,14 +106,7 @@ class Expander:
     # ---------------------------------------------------------------- dispatch
     def expand(self, layer: Layer, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         """Expand ``layer`` at ``path`` reading ``xs``; return the name of its output node."""
-        self.steps += 1
-        if self.steps > MAX_STEPS:
-            raise SpecError(
-                f"the network takes more than {MAX_STEPS:,} expansion steps",
-                layer.loc,
-                trace,
-                hint="a repeat or for multiplies everything inside it, empty layers too",
-            )
+        self._step(layer, trace)
         if self.depth >= MAX_NESTING:
             raise SpecError(
                 f"layers and blocks are nested more than {MAX_NESTING} levels deep",
@@ -141,6 +135,17 @@ class Expander:
                     assert_never(layer)
         finally:
             self.depth -= 1
+
+    def _step(self, layer: Layer, trace: tuple[str, ...]) -> None:
+        """Count one expansion step, within :data:`MAX_STEPS`."""
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise SpecError(
+                f"the network takes more than {MAX_STEPS:,} expansion steps",
+                layer.loc,
+                trace,
+                hint="a repeat or for multiplies everything inside it, empty layers too",
+            )
 
     def _call(self, layer: Call, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         if not trace or not trace[-1].startswith(layer.call + "#"):
@@ -232,6 +237,16 @@ class Expander:
             self.errors.append(exc)
 
     def _if(self, layer: If, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
+        if layer.else_ is None:  # an item of a list is chosen by _copies; anywhere else it needs both
+            raise SpecError(
+                "an 'if' without 'else' is only allowed as an item of a list",
+                layer.loc,
+                trace,
+                expected="'x if cond else y' (or 'else:' in the structured form)",
+                found="no 'else'",
+                hint="add 'else identity' to pass the input through, or make the 'if' an item of a list, "
+                "where it adds nothing when false",
+            )
         chosen = layer.then if self.value(layer.if_, env, trace) else layer.else_
         return self.expand(chosen, path, xs, env, trace)
 
@@ -281,7 +296,7 @@ class Expander:
     # ----------------------------------------------------------------- helpers
     def _branches(
         self,
-        branches: list[Layer],
+        branches: list[Layer] | dict[str, Layer],
         merge: Op,
         layer: Concat | Add,
         path: str,
@@ -293,13 +308,33 @@ class Expander:
         if len(xs) != 1:
             raise SpecError(f"'{kind}' branches read one input, got {len(xs)}", layer.loc, trace)
         outs = tuple(
-            self.expand(branch, _join(path, f"branch{i}"), xs, env, (*trace, f"branch {i}"))
-            for i, branch in enumerate(branches, start=1)
+            self.expand(branch, _join(path, key), xs, env, (*trace, label))
+            for key, label, branch in self._named_branches(branches, trace)
         )
         name = path or kind
         spots = tuple((k, v) for k, v in layer.locs.items() if k == "axis" and v is not None)
         self._add_node(Node(name, merge, outs, layer.loc, trace, attr_locs=spots))
         return self._close_scope(path, ScopeKind(kind), kind, (name,), xs, layer.loc, trace)
+
+    def _named_branches(
+        self, branches: list[Layer] | dict[str, Layer], trace: tuple[str, ...]
+    ) -> Iterator[tuple[str, str, Layer]]:
+        """Each branch's path key, its name in block stacks, and its layer: a listed branch is
+        ``branch1`` (``branch 1``), a named one its name."""
+        if isinstance(branches, list):
+            for i, branch in enumerate(branches, start=1):
+                yield f"branch{i}", f"branch {i}", branch
+            return
+        for key, branch in branches.items():
+            if not _NAME.match(key):
+                raise SpecError(
+                    f"branch name '{key}' is not a plain name",
+                    branch.loc,
+                    trace,
+                    expected="letters, digits and '_', not starting with a digit",
+                    found=key,
+                )
+            yield key, key, branch
 
     def _block(self, call: Call, block: Block, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         name = call.call
@@ -450,8 +485,23 @@ class Expander:
                 raise  # quoting the name is one answer: the evaluator's hint says so
             raise replace(exc, hint=_undefined_hint(cls, field, exc.name, env)) from None
 
-    def _copies(self, item: Layer, env: Env, trace: tuple[str, ...]) -> list[tuple[Layer, Env]]:
-        """The layers a list item contributes: itself, or the copies of a repeat/for."""
+    def _copies(self, item: Layer, env: Env, trace: tuple[str, ...]) -> Iterator[tuple[Layer, Env]]:
+        """The layers a list item contributes: itself, or the copies of a repeat/for, or what an
+        ``if`` chooses (nothing when it is false and has no ``else``). A copy that is itself a
+        repeat, for or if contributes its own copies, as nested Python loops append to one list.
+        Lazily: nested counts multiply, and the bound on expansion steps must see each copy."""
+        for layer, layer_env in self._items(item, env, trace):
+            if isinstance(layer, Repeat | For | If):
+                self._step(layer, trace)  # a nested loop of empty loops adds nothing, but takes time
+                yield from self._copies(layer, layer_env, trace)
+            else:
+                yield layer, layer_env
+
+    def _items(self, item: Layer, env: Env, trace: tuple[str, ...]) -> list[tuple[Layer, Env]]:
+        """One level of :meth:`_copies`: the copies of a repeat or for, or the layer an if chooses."""
+        if isinstance(item, If):
+            chosen = item.then if self.value(item.if_, env, trace) else item.else_
+            return [] if chosen is None else [(chosen, env)]
         if isinstance(item, Repeat):
             count = self.value(item.repeat, env, trace)
             if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_REPEAT:

@@ -163,8 +163,65 @@ def _arrows_to_shifts(source: str) -> str:
     return "".join(chars)
 
 
+#: What an ``if`` without ``else`` in layer shorthand is read with: ``x if c`` parses as
+#: ``x if c else ...``, and :func:`has_else` tells the two apart (a spec cannot write ``...``).
+_NO_ELSE = " else ..."
+
+
+def _open_conditionals(source: str) -> list[int]:
+    """The columns where an ``if`` without ``else`` ends: the end of the last token before the
+    ``,``, closing bracket or end of text that closes the expression it is in."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return []  # ast.parse reports the real problem
+    open_ifs, ends, last_end = [0], [], 0
+    for tok in tokens:
+        closes = tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER) or (
+            tok.type == tokenize.OP and tok.string in (",", ")", "]", "}")
+        )
+        if closes:
+            ends += [last_end] * open_ifs[-1]
+            open_ifs[-1] = 0
+            if tok.string in (")", "]", "}") and len(open_ifs) > 1:
+                open_ifs.pop()
+        elif tok.type == tokenize.OP and tok.string in ("(", "[", "{"):
+            open_ifs.append(0)
+        elif tok.type == tokenize.NAME and tok.string == "if":
+            open_ifs[-1] += 1
+        elif tok.type == tokenize.NAME and tok.string == "else" and open_ifs[-1]:
+            open_ifs[-1] -= 1
+        elif tok.type == tokenize.OP and tok.string == "...":
+            raise _ParseProblem(
+                "'...' is not a layer or a value", tok.start[1], hint="'identity' passes its input through"
+            )
+        if tok.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER):
+            last_end = tok.end[1]
+    return sorted(ends)
+
+
+def _without_insertions(column: int, insertions: list[int], width: int) -> int:
+    """A column of a text with ``width`` characters inserted at each of ``insertions`` (columns
+    of the text without them), as a column of that text: one inside an insertion is its start."""
+    shift = 0
+    for i, at in enumerate(insertions):
+        start = at + i * width
+        if column <= start:
+            break
+        shift += min(width, column - start)
+    return column - shift
+
+
+def has_else(node: ast.IfExp) -> bool:
+    """Whether a conditional of layer shorthand has an ``else`` (see :data:`_NO_ELSE`)."""
+    return not (isinstance(node.orelse, ast.Constant) and node.orelse.value is Ellipsis)
+
+
 def parse(source: str, loc: Location | None = None, *, mode: str = "eval") -> ast.AST:
     """Parse and whitelist-check an expression; errors point into the source at ``loc``.
+
+    ``mode`` is ``eval`` (an expression), ``layer`` (layer shorthand: also ``x if cond``, whose
+    missing ``else`` :func:`has_else` tells) or ``for`` (a ``for`` clause, ``n, c in arch``).
 
     The tree is cached by text, so a call written many times (``unit(8)`` in a chain of
     10,000 blocks) is parsed once; trees are shared and must not be modified.
@@ -192,12 +249,19 @@ def _parse_text(source: str, mode: str) -> ast.AST:
         _check_ascii_names(source)
     prefix = 4 if mode == "for" else 0
     text = _arrows_to_shifts(source)
+    insertions = _open_conditionals(text) if mode == "layer" else []
+    for at in reversed(insertions):
+        text = text[:at] + _NO_ELSE + text[at:]
+
+    def column(col: int) -> int:  # a column of the parsed text as one of the source
+        return _without_insertions(col, insertions, len(_NO_ELSE))
+
     wrapped = f"for {text}: pass" if mode == "for" else text.strip()
     lead = 0 if mode == "for" else len(text) - len(text.lstrip())
     try:
         tree = ast.parse(wrapped, mode="exec" if mode == "for" else "eval")
     except SyntaxError as exc:
-        col = max(0, (exc.offset or 1) - 1 - prefix + lead)
+        col = column(max(0, (exc.offset or 1) - 1 - prefix + lead))
         raise _ParseProblem(f"invalid expression: {exc.msg}", col, found=source.strip()) from None
     except (RecursionError, MemoryError, ValueError):
         raise _ParseProblem("expression is nested too deeply") from None
@@ -214,17 +278,17 @@ def _parse_text(source: str, mode: str) -> ast.AST:
         if not isinstance(node, _ALLOWED):
             raise _ParseProblem(
                 f"{_describe(node)} is not allowed in a spec expression",
-                getattr(node, "col_offset", 0) - prefix + lead,
+                column(getattr(node, "col_offset", 0) - prefix + lead),
                 expected="numbers, names, lists, arithmetic, comparisons, 'a if c else b', calls",
                 found=source.strip(),
             )
-    if lead or prefix:
+    if lead or prefix or insertions:
         for node in ast.walk(tree):
             if hasattr(node, "col_offset"):
-                node.col_offset += lead - prefix
+                node.col_offset = column(node.col_offset + lead - prefix)
             end = getattr(node, "end_col_offset", None)
             if end is not None:
-                node.end_col_offset = end + lead - prefix  # type: ignore[attr-defined]
+                node.end_col_offset = column(end + lead - prefix)  # type: ignore[attr-defined]
     return tree
 
 

@@ -11,9 +11,11 @@ A layer is one of::
     {seq: [layer, ...]}  or  {seq: {name: layer, ...}}     run one after another
     {concat: [layer, ...], axis: 1}                        branches on one input, joined
     {add: [layer, ...]}                                    branches on one input, summed
+    {add: {name: layer, ...}}                              named branches (also for concat)
     {repeat: n, do: layer}                                 n copies in sequence
     {for: [a, b], in: pairs, do: layer}                    one copy per item, names bound
     {if: cond, then: layer, else: layer}                   choose at expansion time
+    {if: cond, then: layer}                                in a list: the layer, or nothing
     {dag: {name: {in: [names], do: layer}, ...}}           a named DAG
 
 An argument is a literal (number, string, bool, null, list) or ``{expr: "c2[0]"}``.
@@ -72,17 +74,26 @@ class Seq(Located):
     ]
 
 
+#: The branches of a merge: a list (paths ``branch1``, ``branch2``, ...) or a mapping whose names
+#: are the branches' paths (``{conv: ..., shortcut: identity}``), tagged like :class:`Seq`'s steps.
+Branches = Annotated[
+    Annotated[list["Layer"], Tag("list"), Field(min_length=1)]
+    | Annotated[dict[str, "Layer"], Tag("dict"), Field(min_length=1)],
+    Discriminator(lambda branches: "dict" if isinstance(branches, dict) else "list"),
+]
+
+
 class Concat(Located):
     """Branches applied to the same input, joined along ``axis`` (channels by default)."""
 
-    concat: list[Layer] = Field(min_length=1)
+    concat: Branches
     axis: int = 1
 
 
 class Add(Located):
     """Branches applied to the same input and summed (residual connections)."""
 
-    add: list[Layer] = Field(min_length=1)
+    add: Branches
 
 
 class Repeat(Located):
@@ -101,11 +112,12 @@ class For(Located):
 
 
 class If(Located):
-    """``then`` when ``if`` is true at expansion time, else ``else``."""
+    """``then`` when ``if`` is true at expansion time, else ``else``. Without ``else``, an item of a
+    list that adds nothing when false (as a ``repeat`` of 0 would); anywhere else ``else`` is needed."""
 
     if_: Arg = Field(alias="if")
     then: Layer
-    else_: Layer = Field(alias="else")
+    else_: Layer | None = Field(default=None, alias="else")
 
 
 class DagNode(Located):

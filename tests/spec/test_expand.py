@@ -336,7 +336,9 @@ def test_to_json_round_trips() -> None:
     [
         ({"concat": ["conv(4, 3, strides=1)"]}, ("concat#2", "branch 1", "conv")),
         ({"add": ["conv(4, 3, strides=1)"]}, ("add#2", "branch 1", "conv")),
-        ({"if": "true", "then": "conv(4, 3, strides=1)", "else": "relu"}, ("if#2", "conv")),
+        # in a list an if stands for the layer it chooses, as a repeat for its copies
+        ({"if": "true", "then": "conv(4, 3, strides=1)", "else": "relu"}, ("conv#2",)),
+        ({"dag": {"a": {"if": "true", "then": "conv(4, 3, strides=1)", "else": "relu"}}}, ("dag#2", "a", "conv")),
         ({"dag": {"a": "conv(4, 3, strides=1)"}}, ("dag#2", "a", "conv")),
         (["conv(4, 3, strides=1)"], ("seq#2", "conv#1")),
         ({"repeat": 1, "do": "conv(4, 3, strides=1)"}, ("conv#2",)),  # a repeat's copies join the list

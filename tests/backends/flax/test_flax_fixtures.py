@@ -40,7 +40,7 @@ CASES = {
     "resnet18": (
         ["N", 3, 64, 64],
         {"classes": 10},
-        ("layer2.0.0.branch2.1.running_var", "layer2.layers.0.downsample.layers.1.var"),
+        ("layer2.0.downsample.1.running_var", "layer2.layers.0.downsample.layers.1.var"),
     ),
 }
 

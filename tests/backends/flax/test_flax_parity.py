@@ -39,7 +39,7 @@ TRAIN_BATCH = 4
 
 #: Nets whose float32 train-step gradients differ from the exact ones by more than the tolerance
 #: in either framework (see the module docstring).
-ILL_CONDITIONED = {"mobilenet_v2", "resnet18"}
+ILL_CONDITIONED = {"mobilenet_v2", "resnet18", "resnet50"}
 
 #: How much further from the float64 truth flax's float32 may be than torch's float32, per tensor.
 #: Measured on MobileNetV2: median 0.8, largest 3.8 over 260 tensors; a lowering bug is O(1/rounding).

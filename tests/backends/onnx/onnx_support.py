@@ -19,6 +19,7 @@ INPUTS: dict[str, list[int | str]] = {
     "nin": ["N", 1, 96, 96],
     "vgg11": ["N", 1, 32, 32],
     "resnet18": ["N", 3, 64, 64],
+    "resnet50": ["N", 3, 64, 64],
     "mobilenet_v2": ["N", 3, 64, 64],
 }
 

@@ -48,7 +48,11 @@ def test_every_node_shape_matches_the_report(spec_path):
         if name in modules:
             assert seen[name] == _static(info.output.shape, 2), name
             checked += 1
-    assert checked >= len(report.info) * 0.9
+    # Every other node is a merge of a DAG node (`add: {in: [bn2, downsample], do: add}`), written
+    # as an expression in forward (`bn2 + downsample`): the modules before and after it are checked.
+    inline = [name for name in report.info if name not in modules]
+    assert all(type(report.graph.node(name).op).arity is None for name in inline), inline
+    assert checked >= len(report.info) * 0.75
     assert tuple(out.shape) == _static(report.output.shape, 2)
 
 

@@ -83,130 +83,88 @@ class ConvBnRelu6(nnx.Sequential):
         )
 
 
-class InvertedResidualBody(nnx.Sequential):
-    """The spec's block ``inverted_residual_body(inp, oup, stride, expand_ratio, hidden_dim)``."""
+class InvertedResidualConv(nnx.Sequential):
+    """The spec's block ``inverted_residual_conv(oup, stride, expand_ratio, hidden_dim)``."""
 
     def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
         super().__init__(
-            identity,
             ConvBnRelu6(in_channels, hidden_dim, 3, stride, hidden_dim, rngs=rngs),
-            nnx.Sequential(
-                nnx.Conv(hidden_dim, oup, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs),
-                BatchNorm(oup, momentum=0.9, rngs=rngs),
-            ),
+            nnx.Conv(hidden_dim, oup, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs),
+            BatchNorm(oup, momentum=0.9, rngs=rngs),
         )
 
 
-class InvertedResidualBody2(nnx.Sequential):
-    """The spec's block ``inverted_residual_body(inp, oup, stride, expand_ratio, hidden_dim)``."""
+class InvertedResidual(nnx.Module):
+    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
+
+    def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
+        self.conv = InvertedResidualConv(in_channels, oup, stride, hidden_dim, rngs=rngs)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return self.conv(x)
+
+
+class InvertedResidualConv2(nnx.Sequential):
+    """The spec's block ``inverted_residual_conv(oup, stride, expand_ratio, hidden_dim)``."""
 
     def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
         super().__init__(
             ConvBnRelu6(in_channels, hidden_dim, 1, 1, 1, rngs=rngs),
             ConvBnRelu6(hidden_dim, hidden_dim, 3, stride, hidden_dim, rngs=rngs),
-            nnx.Sequential(
-                nnx.Conv(hidden_dim, oup, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs),
-                BatchNorm(oup, momentum=0.9, rngs=rngs),
-            ),
+            nnx.Conv(hidden_dim, oup, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs),
+            BatchNorm(oup, momentum=0.9, rngs=rngs),
         )
 
 
-class InvertedResidual(nnx.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio)``."""
-
-    def __init__(self, in_channels, oup, stride, *, rngs: nnx.Rngs) -> None:
-        self.branch1 = InvertedResidualBody2(in_channels, oup, stride, 144, rngs=rngs)
-        self.branch2 = identity
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return self.branch1(x) + self.branch2(x)
-
-
 class InvertedResidual2(nnx.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio)``."""
+    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
 
-    def __init__(self, in_channels, oup, stride, *, rngs: nnx.Rngs) -> None:
-        self.branch1 = InvertedResidualBody2(in_channels, oup, stride, 192, rngs=rngs)
-        self.branch2 = identity
+    def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
+        self.conv = InvertedResidualConv2(in_channels, oup, stride, hidden_dim, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        return self.branch1(x) + self.branch2(x)
+        return self.conv(x)
 
 
 class InvertedResidual3(nnx.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio)``."""
+    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
 
-    def __init__(self, in_channels, oup, stride, *, rngs: nnx.Rngs) -> None:
-        self.branch1 = InvertedResidualBody2(in_channels, oup, stride, 384, rngs=rngs)
-        self.branch2 = identity
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return self.branch1(x) + self.branch2(x)
-
-
-class InvertedResidual4(nnx.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio)``."""
-
-    def __init__(self, in_channels, oup, stride, *, rngs: nnx.Rngs) -> None:
-        self.branch1 = InvertedResidualBody2(in_channels, oup, stride, 576, rngs=rngs)
-        self.branch2 = identity
+    def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
+        self.conv = InvertedResidualConv2(in_channels, oup, stride, hidden_dim, rngs=rngs)
+        self.identity = identity
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        return self.branch1(x) + self.branch2(x)
-
-
-class InvertedResidual5(nnx.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio)``."""
-
-    def __init__(self, in_channels, oup, stride, *, rngs: nnx.Rngs) -> None:
-        self.branch1 = InvertedResidualBody2(in_channels, oup, stride, 960, rngs=rngs)
-        self.branch2 = identity
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return self.branch1(x) + self.branch2(x)
+        return self.conv(x) + self.identity(x)
 
 
 class MobilenetV2(nnx.Module):
-    """MobileNetV2 as in torchvision (width 1.0, ImageNet 224x224, 1000 classes): a 3x3 stride-2 stem,
-    seven stages of inverted residual blocks, a 1x1 convolution to 1280 channels, global average pooling
-    and a dropout + linear classifier.
+    """MobileNetV2 as in torchvision (width 1.0, ImageNet 224x224, 1000 classes), with torchvision's module
+    names, so its checkpoints load: a 3x3 stride-2 stem, seven stages of inverted residual blocks, a 1x1
+    convolution to 1280 channels, global average pooling and a dropout + linear classifier. `features`
+    is one list, as torchvision appends every block to it.
     """
 
     def __init__(self, classes=1000, dropout=0.2, last_channel=1280, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
         rngs = rngs if rngs is not None else nnx.Rngs(0)
         self.features = nnx.Sequential(
             ConvBnRelu6(3, 32, 3, 2, 1, rngs=rngs),
-            nnx.Sequential(
-                InvertedResidualBody(32, 16, 1, 32, rngs=rngs),
-            ),
-            nnx.Sequential(
-                InvertedResidualBody2(16, 24, 2, 96, rngs=rngs),
-                InvertedResidual(24, 24, 1, rngs=rngs),
-            ),
-            nnx.Sequential(
-                InvertedResidualBody2(24, 32, 2, 144, rngs=rngs),
-                InvertedResidual2(32, 32, 1, rngs=rngs),
-                InvertedResidual2(32, 32, 1, rngs=rngs),
-            ),
-            nnx.Sequential(
-                InvertedResidualBody2(32, 64, 2, 192, rngs=rngs),
-                InvertedResidual3(64, 64, 1, rngs=rngs),
-                InvertedResidual3(64, 64, 1, rngs=rngs),
-                InvertedResidual3(64, 64, 1, rngs=rngs),
-            ),
-            nnx.Sequential(
-                InvertedResidualBody2(64, 96, 1, 384, rngs=rngs),
-                InvertedResidual4(96, 96, 1, rngs=rngs),
-                InvertedResidual4(96, 96, 1, rngs=rngs),
-            ),
-            nnx.Sequential(
-                InvertedResidualBody2(96, 160, 2, 576, rngs=rngs),
-                InvertedResidual5(160, 160, 1, rngs=rngs),
-                InvertedResidual5(160, 160, 1, rngs=rngs),
-            ),
-            nnx.Sequential(
-                InvertedResidualBody2(160, 320, 1, 960, rngs=rngs),
-            ),
+            InvertedResidual(32, 16, 1, 32, rngs=rngs),
+            InvertedResidual2(16, 24, 2, 96, rngs=rngs),
+            InvertedResidual3(24, 24, 1, 144, rngs=rngs),
+            InvertedResidual2(24, 32, 2, 144, rngs=rngs),
+            InvertedResidual3(32, 32, 1, 192, rngs=rngs),
+            InvertedResidual3(32, 32, 1, 192, rngs=rngs),
+            InvertedResidual2(32, 64, 2, 192, rngs=rngs),
+            InvertedResidual3(64, 64, 1, 384, rngs=rngs),
+            InvertedResidual3(64, 64, 1, 384, rngs=rngs),
+            InvertedResidual3(64, 64, 1, 384, rngs=rngs),
+            InvertedResidual2(64, 96, 1, 384, rngs=rngs),
+            InvertedResidual3(96, 96, 1, 576, rngs=rngs),
+            InvertedResidual3(96, 96, 1, 576, rngs=rngs),
+            InvertedResidual2(96, 160, 2, 576, rngs=rngs),
+            InvertedResidual3(160, 160, 1, 960, rngs=rngs),
+            InvertedResidual3(160, 160, 1, 960, rngs=rngs),
+            InvertedResidual2(160, 320, 1, 960, rngs=rngs),
             ConvBnRelu6(320, last_channel, 1, 1, 1, rngs=rngs),
         )
         self.avgpool = global_avg_pool

@@ -113,39 +113,35 @@ class Flatten(nnx.Module):
         return channels_last(x.reshape(*x.shape[: self.start_dim], -1))
 
 
-class ResidualAdd(nnx.Module):
-    """Branches on one input, merged by add."""
+class BasicBlock(nnx.Module):
+    """The spec's block ``basic_block(planes, stride, downsample)``."""
 
-    def __init__(self, in_channels, channels, stride, *, rngs: nnx.Rngs) -> None:
-        self.branch1 = nnx.Sequential(
-            nnx.Conv(
-                in_channels,
-                channels,
-                (3, 3),
-                padding=((1, 1), (1, 1)),
-                strides=(stride, stride),
-                use_bias=False,
-                rngs=rngs,
-            ),
-            BatchNorm(channels, momentum=0.9, rngs=rngs),
-            nnx.relu,
-            nnx.Conv(channels, channels, (3, 3), padding=((1, 1), (1, 1)), use_bias=False, rngs=rngs),
-            BatchNorm(channels, momentum=0.9, rngs=rngs),
+    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
+        self.conv1 = nnx.Conv(
+            in_channels,
+            planes,
+            (3, 3),
+            padding=((1, 1), (1, 1)),
+            strides=(stride, stride),
+            use_bias=False,
+            rngs=rngs,
         )
-        self.branch2 = identity
+        self.bn1 = BatchNorm(planes, momentum=0.9, rngs=rngs)
+        self.relu = nnx.relu
+        self.conv2 = nnx.Conv(planes, planes, (3, 3), padding=((1, 1), (1, 1)), use_bias=False, rngs=rngs)
+        self.bn2 = BatchNorm(planes, momentum=0.9, rngs=rngs)
+        self.downsample = identity
+        self.out = nnx.relu
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        return self.branch1(x) + self.branch2(x)
-
-
-class Residual(nnx.Sequential):
-    """The spec's block ``residual(channels, stride, project)``."""
-
-    def __init__(self, in_channels, channels, stride, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            ResidualAdd(in_channels, channels, stride, rngs=rngs),
-            nnx.relu,
-        )
+        conv1 = self.conv1(x)
+        bn1 = self.bn1(conv1)
+        relu = self.relu(bn1)
+        conv2 = self.conv2(relu)
+        bn2 = self.bn2(conv2)
+        downsample = self.downsample(x)
+        add = bn2 + downsample
+        return self.out(add)
 
 
 class MakeLayer(nnx.Sequential):
@@ -153,55 +149,51 @@ class MakeLayer(nnx.Sequential):
 
     def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
         super().__init__(
-            Residual(in_channels, planes, stride, rngs=rngs),
-            Residual(planes, planes, 1, rngs=rngs),
+            BasicBlock(in_channels, planes, stride, rngs=rngs),
+            BasicBlock(planes, planes, 1, rngs=rngs),
         )
 
 
-class ResidualAdd2(nnx.Module):
-    """Branches on one input, merged by add."""
+class BasicBlock2(nnx.Module):
+    """The spec's block ``basic_block(planes, stride, downsample)``."""
 
-    def __init__(self, in_channels, channels, stride, *, rngs: nnx.Rngs) -> None:
-        self.branch1 = nnx.Sequential(
-            nnx.Conv(
-                in_channels,
-                channels,
-                (3, 3),
-                padding=((1, 1), (1, 1)),
-                strides=(stride, stride),
-                use_bias=False,
-                rngs=rngs,
-            ),
-            BatchNorm(channels, momentum=0.9, rngs=rngs),
-            nnx.relu,
-            nnx.Conv(channels, channels, (3, 3), padding=((1, 1), (1, 1)), use_bias=False, rngs=rngs),
-            BatchNorm(channels, momentum=0.9, rngs=rngs),
+    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
+        self.conv1 = nnx.Conv(
+            in_channels,
+            planes,
+            (3, 3),
+            padding=((1, 1), (1, 1)),
+            strides=(stride, stride),
+            use_bias=False,
+            rngs=rngs,
         )
-        self.branch2 = nnx.Sequential(
+        self.bn1 = BatchNorm(planes, momentum=0.9, rngs=rngs)
+        self.relu = nnx.relu
+        self.conv2 = nnx.Conv(planes, planes, (3, 3), padding=((1, 1), (1, 1)), use_bias=False, rngs=rngs)
+        self.bn2 = BatchNorm(planes, momentum=0.9, rngs=rngs)
+        self.downsample = nnx.Sequential(
             nnx.Conv(
                 in_channels,
-                channels,
+                planes,
                 (1, 1),
                 padding=((0, 0), (0, 0)),
                 strides=(stride, stride),
                 use_bias=False,
                 rngs=rngs,
             ),
-            BatchNorm(channels, momentum=0.9, rngs=rngs),
+            BatchNorm(planes, momentum=0.9, rngs=rngs),
         )
+        self.out = nnx.relu
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        return self.branch1(x) + self.branch2(x)
-
-
-class Residual2(nnx.Sequential):
-    """The spec's block ``residual(channels, stride, project)``."""
-
-    def __init__(self, in_channels, channels, stride, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            ResidualAdd2(in_channels, channels, stride, rngs=rngs),
-            nnx.relu,
-        )
+        conv1 = self.conv1(x)
+        bn1 = self.bn1(conv1)
+        relu = self.relu(bn1)
+        conv2 = self.conv2(relu)
+        bn2 = self.bn2(conv2)
+        downsample = self.downsample(x)
+        add = bn2 + downsample
+        return self.out(add)
 
 
 class MakeLayer2(nnx.Sequential):
@@ -209,15 +201,15 @@ class MakeLayer2(nnx.Sequential):
 
     def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
         super().__init__(
-            Residual2(in_channels, planes, stride, rngs=rngs),
-            Residual(planes, planes, 1, rngs=rngs),
+            BasicBlock2(in_channels, planes, stride, rngs=rngs),
+            BasicBlock(planes, planes, 1, rngs=rngs),
         )
 
 
 class Resnet18(nnx.Module):
-    """ResNet-18 as in torchvision (ImageNet, 224x224, 1000 classes): a 7x7 stem, four layers of two basic
-    residual blocks each, global average pooling and a linear classifier. `--set layers=[3,4,6,3]` gives
-    ResNet-34.
+    """ResNet-18 as in torchvision (ImageNet, 224x224, 1000 classes), with torchvision's module names, so
+    its checkpoints load: a 7x7 stem, four layers of two basic residual blocks each, global average
+    pooling and a linear classifier. `--set layers=[3,4,6,3]` gives ResNet-34.
     """
 
     def __init__(self, classes=1000, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:

@@ -23,135 +23,91 @@ class ConvBnRelu6(nn.Sequential):
         )
 
 
-class InvertedResidualBody(nn.Sequential):
-    """The spec's block ``inverted_residual_body(inp, oup, stride, expand_ratio, hidden_dim)``."""
+class InvertedResidualConv(nn.Sequential):
+    """The spec's block ``inverted_residual_conv(oup, stride, expand_ratio, hidden_dim)``."""
 
     def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
         super().__init__(
-            nn.Identity(),
             ConvBnRelu6(in_channels, hidden_dim, 3, stride, hidden_dim),
-            nn.Sequential(
-                nn.Conv2d(hidden_dim, oup, 1, bias=False),
-                nn.BatchNorm2d(oup),
-            ),
+            nn.Conv2d(hidden_dim, oup, 1, bias=False),
+            nn.BatchNorm2d(oup),
         )
 
 
-class InvertedResidualBody2(nn.Sequential):
-    """The spec's block ``inverted_residual_body(inp, oup, stride, expand_ratio, hidden_dim)``."""
+class InvertedResidual(nn.Module):
+    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
+
+    def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
+        super().__init__()
+        self.conv = InvertedResidualConv(in_channels, oup, stride, hidden_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+
+class InvertedResidualConv2(nn.Sequential):
+    """The spec's block ``inverted_residual_conv(oup, stride, expand_ratio, hidden_dim)``."""
 
     def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
         super().__init__(
             ConvBnRelu6(in_channels, hidden_dim, 1, 1, 1),
             ConvBnRelu6(hidden_dim, hidden_dim, 3, stride, hidden_dim),
-            nn.Sequential(
-                nn.Conv2d(hidden_dim, oup, 1, bias=False),
-                nn.BatchNorm2d(oup),
-            ),
+            nn.Conv2d(hidden_dim, oup, 1, bias=False),
+            nn.BatchNorm2d(oup),
         )
 
 
-class InvertedResidual(nn.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio)``."""
-
-    def __init__(self, in_channels, oup, stride) -> None:
-        super().__init__()
-        self.branch1 = InvertedResidualBody2(in_channels, oup, stride, 144)
-        self.branch2 = nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.branch1(x) + self.branch2(x)
-
-
 class InvertedResidual2(nn.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio)``."""
+    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
 
-    def __init__(self, in_channels, oup, stride) -> None:
+    def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
         super().__init__()
-        self.branch1 = InvertedResidualBody2(in_channels, oup, stride, 192)
-        self.branch2 = nn.Identity()
+        self.conv = InvertedResidualConv2(in_channels, oup, stride, hidden_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.branch1(x) + self.branch2(x)
+        return self.conv(x)
 
 
 class InvertedResidual3(nn.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio)``."""
+    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
 
-    def __init__(self, in_channels, oup, stride) -> None:
+    def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
         super().__init__()
-        self.branch1 = InvertedResidualBody2(in_channels, oup, stride, 384)
-        self.branch2 = nn.Identity()
+        self.conv = InvertedResidualConv2(in_channels, oup, stride, hidden_dim)
+        self.identity = nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.branch1(x) + self.branch2(x)
-
-
-class InvertedResidual4(nn.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio)``."""
-
-    def __init__(self, in_channels, oup, stride) -> None:
-        super().__init__()
-        self.branch1 = InvertedResidualBody2(in_channels, oup, stride, 576)
-        self.branch2 = nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.branch1(x) + self.branch2(x)
-
-
-class InvertedResidual5(nn.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio)``."""
-
-    def __init__(self, in_channels, oup, stride) -> None:
-        super().__init__()
-        self.branch1 = InvertedResidualBody2(in_channels, oup, stride, 960)
-        self.branch2 = nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.branch1(x) + self.branch2(x)
+        return self.conv(x) + self.identity(x)
 
 
 class MobilenetV2(nn.Module):
-    """MobileNetV2 as in torchvision (width 1.0, ImageNet 224x224, 1000 classes): a 3x3 stride-2 stem,
-    seven stages of inverted residual blocks, a 1x1 convolution to 1280 channels, global average pooling
-    and a dropout + linear classifier.
+    """MobileNetV2 as in torchvision (width 1.0, ImageNet 224x224, 1000 classes), with torchvision's module
+    names, so its checkpoints load: a 3x3 stride-2 stem, seven stages of inverted residual blocks, a 1x1
+    convolution to 1280 channels, global average pooling and a dropout + linear classifier. `features`
+    is one list, as torchvision appends every block to it.
     """
 
     def __init__(self, classes=1000, dropout=0.2, last_channel=1280) -> None:
         super().__init__()
         self.features = nn.Sequential(
             ConvBnRelu6(3, 32, 3, 2, 1),
-            nn.Sequential(
-                InvertedResidualBody(32, 16, 1, 32),
-            ),
-            nn.Sequential(
-                InvertedResidualBody2(16, 24, 2, 96),
-                InvertedResidual(24, 24, 1),
-            ),
-            nn.Sequential(
-                InvertedResidualBody2(24, 32, 2, 144),
-                InvertedResidual2(32, 32, 1),
-                InvertedResidual2(32, 32, 1),
-            ),
-            nn.Sequential(
-                InvertedResidualBody2(32, 64, 2, 192),
-                InvertedResidual3(64, 64, 1),
-                InvertedResidual3(64, 64, 1),
-                InvertedResidual3(64, 64, 1),
-            ),
-            nn.Sequential(
-                InvertedResidualBody2(64, 96, 1, 384),
-                InvertedResidual4(96, 96, 1),
-                InvertedResidual4(96, 96, 1),
-            ),
-            nn.Sequential(
-                InvertedResidualBody2(96, 160, 2, 576),
-                InvertedResidual5(160, 160, 1),
-                InvertedResidual5(160, 160, 1),
-            ),
-            nn.Sequential(
-                InvertedResidualBody2(160, 320, 1, 960),
-            ),
+            InvertedResidual(32, 16, 1, 32),
+            InvertedResidual2(16, 24, 2, 96),
+            InvertedResidual3(24, 24, 1, 144),
+            InvertedResidual2(24, 32, 2, 144),
+            InvertedResidual3(32, 32, 1, 192),
+            InvertedResidual3(32, 32, 1, 192),
+            InvertedResidual2(32, 64, 2, 192),
+            InvertedResidual3(64, 64, 1, 384),
+            InvertedResidual3(64, 64, 1, 384),
+            InvertedResidual3(64, 64, 1, 384),
+            InvertedResidual2(64, 96, 1, 384),
+            InvertedResidual3(96, 96, 1, 576),
+            InvertedResidual3(96, 96, 1, 576),
+            InvertedResidual2(96, 160, 2, 576),
+            InvertedResidual3(160, 160, 1, 960),
+            InvertedResidual3(160, 160, 1, 960),
+            InvertedResidual2(160, 320, 1, 960),
             ConvBnRelu6(320, last_channel, 1, 1, 1),
         )
         self.avgpool = nn.AdaptiveAvgPool2d(1)

@@ -4,32 +4,28 @@ import torch
 from torch import nn
 
 
-class ResidualAdd(nn.Module):
-    """Branches on one input, merged by add."""
+class BasicBlock(nn.Module):
+    """The spec's block ``basic_block(planes, stride, downsample)``."""
 
-    def __init__(self, in_channels, channels, stride) -> None:
+    def __init__(self, in_channels, planes, stride) -> None:
         super().__init__()
-        self.branch1 = nn.Sequential(
-            nn.Conv2d(in_channels, channels, 3, stride=stride, padding=1, bias=False),
-            nn.BatchNorm2d(channels),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(channels, channels, 3, padding=1, bias=False),
-            nn.BatchNorm2d(channels),
-        )
-        self.branch2 = nn.Identity()
+        self.conv1 = nn.Conv2d(in_channels, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = nn.Identity()
+        self.out = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.branch1(x) + self.branch2(x)
-
-
-class Residual(nn.Sequential):
-    """The spec's block ``residual(channels, stride, project)``."""
-
-    def __init__(self, in_channels, channels, stride) -> None:
-        super().__init__(
-            ResidualAdd(in_channels, channels, stride),
-            nn.ReLU(inplace=True),
-        )
+        conv1 = self.conv1(x)
+        bn1 = self.bn1(conv1)
+        relu = self.relu(bn1)
+        conv2 = self.conv2(relu)
+        bn2 = self.bn2(conv2)
+        downsample = self.downsample(x)
+        add = bn2 + downsample
+        return self.out(add)
 
 
 class MakeLayer(nn.Sequential):
@@ -37,40 +33,36 @@ class MakeLayer(nn.Sequential):
 
     def __init__(self, in_channels, planes, stride) -> None:
         super().__init__(
-            Residual(in_channels, planes, stride),
-            Residual(planes, planes, 1),
+            BasicBlock(in_channels, planes, stride),
+            BasicBlock(planes, planes, 1),
         )
 
 
-class ResidualAdd2(nn.Module):
-    """Branches on one input, merged by add."""
+class BasicBlock2(nn.Module):
+    """The spec's block ``basic_block(planes, stride, downsample)``."""
 
-    def __init__(self, in_channels, channels, stride) -> None:
+    def __init__(self, in_channels, planes, stride) -> None:
         super().__init__()
-        self.branch1 = nn.Sequential(
-            nn.Conv2d(in_channels, channels, 3, stride=stride, padding=1, bias=False),
-            nn.BatchNorm2d(channels),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(channels, channels, 3, padding=1, bias=False),
-            nn.BatchNorm2d(channels),
+        self.conv1 = nn.Conv2d(in_channels, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = nn.Sequential(
+            nn.Conv2d(in_channels, planes, 1, stride=stride, bias=False),
+            nn.BatchNorm2d(planes),
         )
-        self.branch2 = nn.Sequential(
-            nn.Conv2d(in_channels, channels, 1, stride=stride, bias=False),
-            nn.BatchNorm2d(channels),
-        )
+        self.out = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.branch1(x) + self.branch2(x)
-
-
-class Residual2(nn.Sequential):
-    """The spec's block ``residual(channels, stride, project)``."""
-
-    def __init__(self, in_channels, channels, stride) -> None:
-        super().__init__(
-            ResidualAdd2(in_channels, channels, stride),
-            nn.ReLU(inplace=True),
-        )
+        conv1 = self.conv1(x)
+        bn1 = self.bn1(conv1)
+        relu = self.relu(bn1)
+        conv2 = self.conv2(relu)
+        bn2 = self.bn2(conv2)
+        downsample = self.downsample(x)
+        add = bn2 + downsample
+        return self.out(add)
 
 
 class MakeLayer2(nn.Sequential):
@@ -78,15 +70,15 @@ class MakeLayer2(nn.Sequential):
 
     def __init__(self, in_channels, planes, stride) -> None:
         super().__init__(
-            Residual2(in_channels, planes, stride),
-            Residual(planes, planes, 1),
+            BasicBlock2(in_channels, planes, stride),
+            BasicBlock(planes, planes, 1),
         )
 
 
 class Resnet18(nn.Module):
-    """ResNet-18 as in torchvision (ImageNet, 224x224, 1000 classes): a 7x7 stem, four layers of two basic
-    residual blocks each, global average pooling and a linear classifier. `--set layers=[3,4,6,3]` gives
-    ResNet-34.
+    """ResNet-18 as in torchvision (ImageNet, 224x224, 1000 classes), with torchvision's module names, so
+    its checkpoints load: a 7x7 stem, four layers of two basic residual blocks each, global average
+    pooling and a linear classifier. `--set layers=[3,4,6,3]` gives ResNet-34.
     """
 
     def __init__(self, classes=1000) -> None:

@@ -1,0 +1,156 @@
+"""The zoo specs against torchvision's own models: torchvision's state dict loads by name
+(``strict=True``) into the module compiled from the spec, and both compute the same thing.
+
+torchvision builds the reference (random weights from its constructor; nothing is downloaded);
+its BatchNorm scales and shifts are then drawn at random and its running statistics taken from a
+batch of random images, so that no two norms are alike and a swapped pair cannot pass. Both torch
+modules run the same ops in the same order, so eval outputs, the train-mode output and the
+updated running statistics are compared with ``torch.equal``. The same weights as a canonical
+safetensors file (the state dict less ``num_batches_tracked``) build the flax and onnx modules,
+which agree with torchvision within archspec parity's convention:
+``max|ours - theirs| <= atol + rtol * max|theirs|``, both 1e-4.
+
+The input is 64x64 instead of 224x224 to keep the tests fast: every network ends in global
+average pooling, so nothing but the spatial sizes changes.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from references import torchvision
+
+import archspec
+from archspec.parity import compare
+
+torch = pytest.importorskip("torch")
+
+SPECS = Path(__file__).resolve().parents[2] / "specs"
+INPUT = [2, 3, 64, 64]  # a batch of two: train-mode BatchNorm needs more than one value per channel
+TOLERANCE = 1e-4  # archspec parity's default atol and rtol
+
+
+@dataclass(frozen=True)
+class Zoo:
+    """A spec (with params set) and the torchvision.models constructor it transcribes."""
+
+    spec: str
+    reference: str
+    layers: tuple[int, ...] | None = None  # the spec's `layers` param, where it is set
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+ZOO = [
+    Zoo("resnet18", "resnet18"),
+    Zoo("resnet18", "resnet34", layers=(3, 4, 6, 3)),
+    Zoo("resnet50", "resnet50"),
+    Zoo("mobilenet_v2", "mobilenet_v2"),
+]
+
+
+def _reference(zoo: Zoo) -> Any:
+    """A fresh copy of :func:`_calibrated_reference` (tests change their models' modes and statistics)."""
+    return copy.deepcopy(_calibrated_reference(zoo))
+
+
+@functools.cache
+def _calibrated_reference(zoo: Zoo) -> Any:
+    """torchvision's model with random BatchNorm scales and shifts, and running statistics taken
+    from one batch of random images, so that eval-mode activations keep their scale to the end."""
+    torch.manual_seed(0)
+    model = getattr(torchvision().models, zoo.reference)()
+    generator = torch.Generator().manual_seed(1)
+    norms = [module for module in model.modules() if isinstance(module, torch.nn.BatchNorm2d)]
+    with torch.no_grad():
+        for norm in norms:
+            norm.weight.copy_(0.5 + torch.rand(norm.num_features, generator=generator))
+            norm.bias.copy_(0.1 * torch.randn(norm.num_features, generator=generator))
+            norm.momentum = 1.0  # the running statistics become this batch's
+        model.train()(torch.randn([4, *INPUT[1:]], generator=generator))
+    for norm in norms:
+        norm.momentum = 0.1
+    return model
+
+
+def _compiled(zoo: Zoo, backend: str = "torch", weights: Path | None = None) -> Any:
+    params = {"layers": list(zoo.layers)} if zoo.layers else None
+    return archspec.build(SPECS / f"{zoo.spec}.yaml", backend, weights, input_shape=INPUT, params=params)
+
+
+def _input() -> Any:
+    return torch.randn(INPUT, generator=torch.Generator().manual_seed(2))
+
+
+def _canonical(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
+
+
+@pytest.mark.parametrize("zoo", ZOO, ids=str)
+def test_the_state_dict_keys_are_torchvisions(zoo: Zoo) -> None:
+    reference, ours = _reference(zoo), _compiled(zoo)
+    assert list(_canonical(ours.state_dict())) == list(_canonical(reference.state_dict()))
+    assert ours.load_state_dict(reference.state_dict(), strict=True)  # no missing or unexpected keys
+    # archspec's canonical weights leave torch's bookkeeping out; torch loads them strictly as well
+    assert ours.load_state_dict(_canonical(reference.state_dict()), strict=True)
+
+
+@pytest.mark.parametrize("zoo", ZOO, ids=str)
+def test_eval_outputs_are_identical(zoo: Zoo) -> None:
+    reference, ours = _reference(zoo).eval(), _compiled(zoo).eval()
+    ours.load_state_dict(reference.state_dict(), strict=True)
+    x = _input()
+    with torch.inference_mode():
+        theirs, mine = reference(x), ours(x)
+    assert mine.shape == (2, 1000)
+    assert torch.equal(mine, theirs)
+    assert (theirs[0] - theirs[1]).abs().max() > 1e-2 * theirs.abs().max()  # the input reaches the output
+
+
+@pytest.mark.parametrize("zoo", ZOO, ids=str)
+def test_a_train_step_is_identical(zoo: Zoo) -> None:
+    """Train mode: batch statistics, the dropout mask (MobileNetV2), the running-statistic updates."""
+    reference, ours = _reference(zoo).train(), _compiled(zoo).train()
+    ours.load_state_dict(reference.state_dict(), strict=True)
+    before = {k: v.clone() for k, v in reference.state_dict().items()}
+    x = _input()
+    outputs = []
+    for model in (reference, ours):
+        torch.manual_seed(3)
+        with torch.no_grad():
+            outputs.append(model(x))
+    assert torch.equal(*outputs)
+    theirs, mine = reference.state_dict(), ours.state_dict()
+    assert mine.keys() == theirs.keys()
+    assert all(torch.equal(mine[k], theirs[k]) for k in theirs)
+    moved = [k for k in theirs if k.endswith("running_mean") and not torch.equal(theirs[k], before[k])]
+    assert len(moved) == sum(k.endswith("running_mean") for k in theirs)  # every norm took a step
+
+
+@pytest.mark.parametrize("backend", ["flax", "onnx"])
+@pytest.mark.parametrize("zoo", ZOO, ids=str)
+def test_torchvisions_weights_build_every_backend(zoo: Zoo, backend: str, tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    if backend == "flax":
+        pytest.importorskip("flax")
+    else:
+        pytest.importorskip("onnxruntime")
+    reference = _reference(zoo).eval()
+    weights = tmp_path / f"{zoo.spec}.safetensors"
+    save_file({k: v.contiguous() for k, v in _canonical(reference.state_dict()).items()}, str(weights))
+    model = _compiled(zoo, backend, weights)
+    if backend == "flax":
+        model.eval()
+    x = _input()
+    with torch.inference_mode():
+        theirs = reference(x).numpy()
+    mine = model(x.numpy())
+    diff, rel, ok = compare(theirs, mine, TOLERANCE, TOLERANCE)
+    assert ok, f"{zoo.spec} on {backend}: max abs difference {diff:.3g}, relative {rel:.3g}"
