@@ -52,9 +52,13 @@ class MaxPool(nnx.Module):
         self.ceil_mode = ceil_mode
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        pads = []
+        pads, sizes = [], []
         for size, k, s, p, d in zip(x.shape[1:-1], self.kernel, self.stride, self.padding, self.dilation, strict=True):
-            pads.append((p, pool_windows(size, k, s, p, d, self.ceil_mode)[1]))
+            out, right = pool_windows(size, k, s, p, d, self.ceil_mode)
+            pads.append((p, right))
+            sizes.append(out)
+        if any(d > 1 for d in self.dilation):
+            return self.dilated(x, pads, sizes)
         return lax.reduce_window(
             x,
             -jnp.inf,
@@ -64,6 +68,17 @@ class MaxPool(nnx.Module):
             ((0, 0), *pads, (0, 0)),
             window_dilation=(1, *self.dilation, 1),
         )
+
+    def dilated(self, x: jax.Array, pads: list, sizes: list) -> jax.Array:
+        """One axis at a time (a window's max is the max of its rows' maxima), as the max of the
+        window's strided views: lax.reduce_window has no gradient with window dilation."""
+        x = jnp.pad(x, ((0, 0), *pads, (0, 0)), constant_values=-jnp.inf)
+        for axis, (k, s, d, n) in enumerate(zip(self.kernel, self.stride, self.dilation, sizes, strict=True), 1):
+            views = [lax.slice_in_dim(x, i * d, i * d + (n - 1) * s + 1, s, axis) for i in range(k)]
+            x = views[0]
+            for view in views[1:]:
+                x = jnp.maximum(x, view)
+        return x
 
 
 def identity(x: jax.Array) -> jax.Array:
