@@ -21,6 +21,7 @@ CPU flax's float32 forward put one ReLU input of 2e-7 below 0, and its gradients
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -76,20 +77,31 @@ def test_train_step_agrees(spec_case):
     assert report.ok, _failures(report)
 
 
-#: Where an op's derivative jumps: a float32 value that lands on the other side of one than the
-#: float64 truth (|x| ~ 1e-7 from it) changes every gradient behind it by O(1), whichever backend.
-KINKS = {"relu": (0.0,), "relu6": (0.0, 6.0), "leaky_relu": (0.0,)}
+#: Which side of each of its kinks (where its derivative jumps) an activation's input was on, read
+#: from its output: a float32 value that lands on the other side than the float64 truth (|x| ~ 1e-7
+#: from the kink) changes every gradient behind it by O(1), whichever backend.
+KINKS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], ...]] = {
+    "relu": (lambda y: y > 0,),
+    "relu6": (lambda y: y > 0, lambda y: y < 6),
+    "leaky_relu": (lambda y: y > 0,),
+}
 
 #: Inputs tried until one puts no activation on the other side of a kink in either float32 run.
 SEEDS = range(1, 9)
 
 
-@pytest.mark.parametrize("name", sorted(ILL_CONDITIONED))
+#: The ill-conditioned nets whose float32 train step is held to torch's error. ResNet-50 at these
+#: sizes has so many ReLUs that every input tried puts one across its kink in a float32 run; its
+#: train step is proven in float64 (test_train_step_agrees).
+FLOAT32_CHECKED = sorted(ILL_CONDITIONED - {"resnet50"})
+
+
+@pytest.mark.parametrize("name", FLOAT32_CHECKED)
 def test_float32_train_step_is_as_close_to_the_truth_as_torch(name, spec_case_by_name):
     spec_path, shape, params = spec_case_by_name(name)
     graph = without_dropout(to_graph(spec_path, params or None, shape))
     report = infer_shapes(graph)
-    kinked = {n.inputs[0]: KINKS[n.op_name] for n in graph.nodes if n.op_name in KINKS}
+    kinked = {n.name: KINKS[n.op_name] for n in graph.nodes if n.op_name in KINKS}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "weights.safetensors"
         from safetensors.numpy import save_file
@@ -129,10 +141,10 @@ def test_float32_train_step_is_as_close_to_the_truth_as_torch(name, spec_case_by
     assert not problems, problems
 
 
-def _crossed(run, truth, kinked: dict[str, tuple[float, ...]]) -> bool:
+def _crossed(run, truth, kinked: dict[str, tuple[Callable[[np.ndarray], np.ndarray], ...]]) -> bool:
     """Whether ``run`` puts any activation's input on the other side of a kink than ``truth``."""
     return any(
-        bool(np.any((run.captured[name] > kink) != (truth.captured[name] > kink)))
-        for name, kinks in kinked.items()
-        for kink in kinks
+        bool(np.any(side(run.captured[name]) != side(truth.captured[name])))
+        for name, sides in kinked.items()
+        for side in sides
     )
