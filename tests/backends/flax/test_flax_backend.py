@@ -64,7 +64,7 @@ def test_a_layer_and_layers_inside_it_are_captured_in_any_order():
     report = infer_shapes(graph)
     model = backend.build(graph, report)
     x = np.ones((2, 3, 32, 32), np.float32)
-    outer, inner = "layer1.0.0", "layer1.0.0.branch1.1"  # wrapping the outer one first hid the inner one
+    outer, inner = "layer1.0", "layer1.0.bn1"  # wrapping the outer one first hid the inner one
     captured = backend.run(model, x, capture=[outer, inner]).captured
     alone = backend.run(model, x, capture=[inner]).captured
     assert set(captured) == {outer, inner}
