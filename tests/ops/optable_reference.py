@@ -94,11 +94,16 @@ def batchnorm(site: Site, eps: float = 1e-5, update_rate: float = 0.1, affine: b
     return F.batch_norm(site.x, mean, var, scale, shift, training=site.train, momentum=update_rate, eps=eps)
 
 
-def layernorm(site: Site, dims: int = 1, eps: float = 1e-5, affine: bool = True) -> torch.Tensor:
-    normalised = tuple(site.x.shape[-dims:])
+def layernorm(
+    site: Site, dims: int | None = None, eps: float = 1e-5, affine: bool = True, axis: int | None = None
+) -> torch.Tensor:
+    # over one axis: that axis moved last and back, as torchvision's LayerNorm2d permutes NCHW
+    x = site.x if axis is None else site.x.movedim(axis, -1)
+    normalised = tuple(x.shape[-(dims or 1) :])
     site.expect_weights(*(["weight", "bias"] if affine else []))
     scale, shift = (site.param("weight", normalised), site.param("bias", normalised)) if affine else (None, None)
-    return F.layer_norm(site.x, normalised, scale, shift, eps)
+    y = F.layer_norm(x, normalised, scale, shift, eps)
+    return y if axis is None else y.movedim(-1, axis)
 
 
 def lrn(site: Site, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> torch.Tensor:
