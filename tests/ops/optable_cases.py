@@ -226,4 +226,10 @@ CASES: list[Case] = [
     Case("residual", {"add": ["identity", "conv(3, 3, padding=1)"]}, (2, 3, 5, 5)),
     Case("three", {"add": ["identity", "relu", "linear(5)"]}, (2, 5)),
     Case("1d", {"add": ["conv1d(4, 3, padding=1)", "identity"]}, (2, 4, 7)),
+    # ---------------------------------------------------------------- layer_scale
+    Case("4d", "layer_scale", (2, 5, 4, 3)),
+    Case("init", "layer_scale(init=0.5)", (2, 3, 4, 5)),
+    Case("positional-2d", "layer_scale(0.1)", (3, 6)),
+    Case("3d", "layer_scale", (2, 4, 7)),
+    Case("train-float64", "layer_scale", (2, 3, 4, 4), train=True, dtype="float64"),
 ]

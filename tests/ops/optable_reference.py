@@ -172,6 +172,12 @@ def add(site: Site) -> torch.Tensor:
     return functools.reduce(operator.add, site.inputs)
 
 
+def layer_scale(site: Site, init: float = 1e-6) -> torch.Tensor:
+    # the table draws its own weights: ``init`` is the value of a fresh module, not of these
+    site.expect_weights("layer_scale")
+    return site.x * site.param("layer_scale", (site.x.shape[1], *(1,) * (site.x.dim() - 2)))
+
+
 #: The reference of every op, by the name a spec calls it.
 REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "conv": functools.partial(_conv, 2),
@@ -200,4 +206,5 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "identity": lambda site: site.x,
     "concat": concat,
     "add": add,
+    "layer_scale": layer_scale,
 }

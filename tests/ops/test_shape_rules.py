@@ -37,6 +37,21 @@ Attrs = dict[str, Any]
 
 
 # ------------------------------------------------------------------ op -> PyTorch
+class _LayerScale(nn.Module):
+    """torchvision's CNBlock layer scale: a [C, 1, ...] parameter named ``layer_scale``."""
+
+    def __init__(self, shape: Shape, init: float) -> None:
+        super().__init__()
+        self.layer_scale = nn.Parameter(torch.full((shape[1], *(1,) * (len(shape) - 2)), init))
+
+    def forward(self, x: Any) -> Any:
+        return x * self.layer_scale
+
+
+def _layer_scale(a: Attrs, s: list[Shape]) -> Any:
+    return _LayerScale(s[0], a.get("init", 1e-6))
+
+
 def _layernorm(a: Attrs, s: list[Shape]) -> Any:
     options = {"eps": a.get("eps", 1e-5), "elementwise_affine": a.get("affine", True)}
     if "axis" not in a:
@@ -88,6 +103,7 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
         s[0][1], eps=a.get("eps", 1e-5), momentum=a.get("update_rate", 0.1), affine=a.get("affine", True)
     ),
     "layernorm": lambda a, s: _layernorm(a, s),
+    "layer_scale": lambda a, s: _layer_scale(a, s),
     "lrn": lambda a, s: nn.LocalResponseNorm(a["size"], a.get("alpha", 1e-4), a.get("beta", 0.75), a.get("k", 1.0)),
     "relu": lambda a, s: nn.ReLU(),
     "relu6": lambda a, s: nn.ReLU6(),
@@ -193,6 +209,7 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({"axis": 1, "affine": False}, [(2, 6, 5)]),
         ({"axis": 2, "eps": 1e-6}, [(2, 3, 4, 5)]),
     ],
+    "layer_scale": [({}, [X]), ({"init": 0.5}, [(3, 6)]), ({}, [(2, 4, 7)])],
     "lrn": [({"size": 5}, [(2, 8, 6, 6)]), ({"size": 2, "alpha": 1e-3, "beta": 0.5, "k": 2.0}, [(2, 8, 6)])],
     "relu": [({}, [X]), ({}, [(3, 5)])],
     "relu6": [({}, [X])],
