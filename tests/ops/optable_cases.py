@@ -232,4 +232,9 @@ CASES: list[Case] = [
     Case("positional-2d", "layer_scale(0.1)", (3, 6)),
     Case("3d", "layer_scale", (2, 4, 7)),
     Case("train-float64", "layer_scale", (2, 3, 4, 4), train=True, dtype="float64"),
+    # ---------------------------------------------------------------- drop_path (train mode only at p=0: RNGs differ)
+    Case("eval", "drop_path(0.2)", (2, 3, 4, 5)),
+    Case("eval-2d", "drop_path(p=0.5)", (3, 5)),
+    Case("train-p0", "drop_path(0.0)", (2, 3, 4, 5), train=True),
+    Case("train-p0-3d", "drop_path(0.0)", (2, 4, 7), train=True),
 ]

@@ -178,6 +178,11 @@ def layer_scale(site: Site, init: float = 1e-6) -> torch.Tensor:
     return site.x * site.param("layer_scale", (site.x.shape[1], *(1,) * (site.x.dim() - 2)))
 
 
+def drop_path(site: Site, p: float) -> torch.Tensor:
+    assert not site.train or p == 0, "train-mode drop_path draws a random mask: a table case takes p=0"
+    return site.x  # eval mode, or nothing to drop
+
+
 #: The reference of every op, by the name a spec calls it.
 REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "conv": functools.partial(_conv, 2),
@@ -207,4 +212,5 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "concat": concat,
     "add": add,
     "layer_scale": layer_scale,
+    "drop_path": drop_path,
 }

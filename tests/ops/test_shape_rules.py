@@ -104,6 +104,7 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     ),
     "layernorm": lambda a, s: _layernorm(a, s),
     "layer_scale": lambda a, s: _layer_scale(a, s),
+    "drop_path": lambda a, s: (None, lambda x: x),  # identity in eval mode
     "lrn": lambda a, s: nn.LocalResponseNorm(a["size"], a.get("alpha", 1e-4), a.get("beta", 0.75), a.get("k", 1.0)),
     "relu": lambda a, s: nn.ReLU(),
     "relu6": lambda a, s: nn.ReLU6(),
@@ -209,6 +210,7 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({"axis": 1, "affine": False}, [(2, 6, 5)]),
         ({"axis": 2, "eps": 1e-6}, [(2, 3, 4, 5)]),
     ],
+    "drop_path": [({"p": 0.1}, [X]), ({"p": 0.0}, [(3, 5)])],
     "layer_scale": [({}, [X]), ({"init": 0.5}, [(3, 6)]), ({}, [(2, 4, 7)])],
     "lrn": [({"size": 5}, [(2, 8, 6, 6)]), ({"size": 2, "alpha": 1e-3, "beta": 0.5, "k": 2.0}, [(2, 8, 6)])],
     "relu": [({}, [X]), ({}, [(3, 5)])],
