@@ -171,12 +171,16 @@ def _concrete_shape(shape: Sequence[int | str], batch: int) -> tuple[int, ...]:
 
 
 def without_dropout(graph: Graph) -> Graph:
-    """``graph`` with every dropout's rate set to 0 (train-mode masks differ between frameworks)."""
+    """``graph`` with every dropout's and drop_path's rate set to 0 (train-mode masks differ
+    between frameworks)."""
     from archspec.ir import Graph, Node
-    from archspec.ops.tensor import Dropout
+    from archspec.ops.tensor import Dropout, DropPath
 
     nodes = tuple(
-        Node(n.name, Dropout(p=0.0), n.inputs, n.loc, n.trace) if isinstance(n.op, Dropout) else n for n in graph.nodes
+        Node(n.name, n.op.model_copy(update={"p": 0.0}), n.inputs, n.loc, n.trace)
+        if isinstance(n.op, Dropout | DropPath)
+        else n
+        for n in graph.nodes
     )
     return Graph(graph.name, graph.input, nodes, graph.output, graph.scopes, graph.doc, graph.params)
 
@@ -290,7 +294,7 @@ def parity(
     notes: list[str] = []
     if mode == "train" and graph != without_dropout(graph):
         graph = without_dropout(graph)
-        notes.append("train mode: dropout rates set to 0 (frameworks draw different random masks)")
+        notes.append("train mode: dropout and drop_path rates set to 0 (frameworks draw different random masks)")
     report = infer_shapes(graph)
     shape = _concrete_shape(graph.input.shape, batch)
     result = ParityReport(

@@ -82,7 +82,7 @@ def parity_spec(
     and gradients with --grad), the max abs difference max|a - b| and the max rel difference
     max|a - b| / max|a| against the first backend a. A tensor passes when
     max|a - b| <= atol + rtol * max|a|; exit 1 when any does not. In train mode dropout
-    rates are set to 0 (frameworks draw different masks). --dtype float64 runs every backend
+    and drop_path rates are set to 0 (frameworks draw different masks). --dtype float64 runs every backend
     in float64, which separates real differences from float32 rounding in ill-conditioned nets.
 
     Example: archspec parity specs/googlenet.yaml --backends torch,flax --mode train --grad

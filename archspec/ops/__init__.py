@@ -9,7 +9,8 @@ family          ops
 ``activation``  relu, relu6, leaky_relu, sigmoid, tanh, gelu, silu, softmax
 ``pool``        maxpool, avgpool, maxpool1d, avgpool1d, global_avgpool,
                 global_maxpool, adaptive_avgpool
-``tensor``      flatten, dropout, identity
+``tensor``      flatten, dropout, drop_path, identity
+``scale``       layer_scale
 ``merge``       concat, add
 ==============  ==========================================================
 
@@ -20,7 +21,7 @@ parameter-free ops count 0. FLOPs are about twice the MACs; tools disagree on
 this, so archspec reports MACs and labels them.
 """
 
-from archspec.ops import activation, conv, linear, merge, norm, pool, tensor
+from archspec.ops import activation, conv, linear, merge, norm, pool, scale, tensor
 from archspec.ops._base import REGISTRY, Op, ShapeError, register
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "norm",
     "pool",
     "register",
+    "scale",
     "tensor",
 ]

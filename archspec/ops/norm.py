@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from archspec.ir import Shape, TensorType
 from archspec.ops._base import Op, ShapeError, batch, expect_rank, numel, register, static
@@ -62,34 +62,75 @@ class BatchNorm(Op):
 
 @register
 class LayerNorm(Op):
-    """Layer normalisation over the last ``dims`` axes (1: the feature axis of [N, F]).
+    """Layer normalisation over the last ``dims`` axes, or over one ``axis``.
 
-    Arguments: ``dims`` (1), ``eps`` (1e-5), ``affine`` (true). Uses the biased variance.
+    ``layernorm`` (no axes given) normalises the last axis: the features of [N, F] or
+    [N, T, F]. On [N, C, H, W] that axis is the width, which would tie the weight to the
+    input's size, so the bare form is refused there: say ``layernorm(axis=1)`` for the
+    channels at each position (ConvNeXt's LayerNorm2d, weight [C]) or ``layernorm(1)``
+    for the width itself.
+
+    Arguments: ``dims`` (the last 1 when neither it nor ``axis`` is given), ``eps``
+    (1e-5), ``affine`` (true), ``axis`` (one axis >= 1 of the channels-first input;
+    excludes ``dims``). Weight and bias are shaped as the normalised axes. Uses the
+    biased variance.
     """
 
     op_name = "layernorm"
     shape_neutral = frozenset({"eps", "affine"})
 
-    dims: Annotated[int, Field(gt=0)] = 1
+    dims: Annotated[int, Field(gt=0)] | None = None
     eps: PositiveFloat = 1e-5
     affine: bool = True
+    axis: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_name_the_axes(self) -> LayerNorm:
+        if self.dims is not None and self.axis is not None:
+            raise ValueError("give dims (the last axes) or axis (one axis), not both")
+        return self
+
+    def normalised_axes(self, rank: int) -> tuple[int, ...]:
+        """The normalised axes of a rank-``rank`` input, in increasing order (after :meth:`infer`)."""
+        if self.axis is not None:
+            return (self.axis,)
+        dims = 1 if self.dims is None else self.dims
+        return tuple(range(rank - dims, rank))
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
-        if x.rank <= self.dims:
+        if self.axis is not None and self.axis >= x.rank:
             raise ShapeError(
-                f"layernorm over the last {self.dims} axes needs a batch axis in front",
-                expected=f"at least {self.dims + 1}-D",
+                f"layernorm over axis {self.axis} needs more axes",
+                expected=f"more than {self.axis}-D",
+                found=str(x),
+                attr="axis",
+            )
+        if self.axis is None and self.dims is None and x.rank >= 4:
+            raise ShapeError(
+                "layernorm with no axes normalises the last one, here a spatial axis: "
+                "its weight would be tied to the input's size",
+                expected="[N, F] or [N, T, F], or the axes said explicitly",
+                found=str(x),
+                hint="to normalise the channels at each position (ConvNeXt's LayerNorm2d), "
+                "write layernorm(axis=1); to normalise the last axes anyway, layernorm(dims=1)",
+            )
+        dims = len(self.normalised_axes(x.rank))
+        if self.axis is None and x.rank <= dims:
+            raise ShapeError(
+                f"layernorm over the last {dims} axes needs a batch axis in front",
+                expected=f"at least {dims + 1}-D",
                 found=str(x),
             )
-        for d in x.shape[-self.dims :]:
-            static(d, "normalised axis")
+        for axis in self.normalised_axes(x.rank):
+            static(x.shape[axis], "normalised axis")
         return x
 
     def params(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
         if not self.affine:
             return {}
-        shape = tuple(static(d, "axis") for d in inputs[0].shape[-self.dims :])
+        x = inputs[0]
+        shape = tuple(static(x.shape[axis], "axis") for axis in self.normalised_axes(x.rank))
         return {"weight": shape, "bias": shape}
 
     def macs(self, inputs: tuple[TensorType, ...], output: TensorType) -> int:

@@ -1,4 +1,4 @@
-"""Layout and pass-through ops: ``flatten``, ``dropout``, ``identity``. All count 0 MACs."""
+"""Layout and pass-through ops: ``flatten``, ``dropout``, ``drop_path``, ``identity``. All count 0 MACs."""
 
 from __future__ import annotations
 
@@ -43,6 +43,33 @@ class Dropout(Op):
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         return inputs[0]
+
+
+@register
+class DropPath(Op):
+    """Stochastic depth (torchvision's ``StochasticDepth(p, mode="row")``): in train mode, zero each
+    whole sample with probability ``p`` and scale the kept ones by 1/(1-p); identity in eval.
+
+    Written on a residual branch, it drops the branch for some samples, which then take the
+    shortcut alone. The shape of [N, ...] is kept. The backends draw from their own random
+    streams (torch's generator, Flax's ``dropout`` RNG stream), so train-mode outputs agree
+    between frameworks only at p=0; parity in train mode sets p to 0 (``archspec.parity``).
+    """
+
+    op_name = "drop_path"
+    shape_neutral = frozenset({"p"})
+
+    p: Annotated[float, Field(ge=0, lt=1)]
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        if x.rank < 2:
+            raise ShapeError(
+                "drop_path drops whole samples and needs a batch axis in front",
+                expected="[N, ...], at least 2-D",
+                found=str(x),
+            )
+        return x
 
 
 @register

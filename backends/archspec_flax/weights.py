@@ -13,6 +13,7 @@ NNX layer           variable             canonical name and layout
 norms               ``scale``             ``weight``
 ``LayerNorm``       ``scale``, ``bias``   ``weight``, ``bias``; over C, H, W: [H, W, C] to [C, H, W]
 ``BatchNorm``       ``mean``, ``var``     ``running_mean``, ``running_var``
+``LayerScale``      ``layer_scale``       ``layer_scale``: [1, ..., C] to [C, 1, ...]
 any                 ``bias``              ``bias``
 ==================  ===================  ===========================================
 
@@ -76,7 +77,14 @@ def _kernel_perm(ndim: int) -> tuple[int, ...]:
     return (ndim - 1, ndim - 2, *range(ndim - 2))
 
 
-_NAMES = {"kernel": "weight", "scale": "weight", "bias": "bias", "mean": "running_mean", "var": "running_var"}
+_NAMES = {
+    "kernel": "weight",
+    "scale": "weight",
+    "bias": "bias",
+    "mean": "running_mean",
+    "var": "running_var",
+    "layer_scale": "layer_scale",
+}
 
 
 def _convert(owner: Any, leaf: str, ndim: int) -> tuple[str, tuple[int, ...] | None] | None:
@@ -87,6 +95,8 @@ def _convert(owner: Any, leaf: str, ndim: int) -> tuple[str, tuple[int, ...] | N
         return name, _kernel_perm(ndim)
     if leaf in ("mean", "var") and not isinstance(owner, nnx.BatchNorm):
         return None
+    if leaf == "layer_scale":  # channels-last factors [1, ..., C]
+        return name, _channels_first_perm(ndim)
     if isinstance(owner, nnx.LayerNorm) and ndim > 1 and _holds_channels(owner.feature_axes):
         return name, _channels_first_perm(ndim)
     return name, None

@@ -128,6 +128,13 @@ CASES: list[Case] = [
     Case("dims-3-4d", "layernorm(3, eps=1e-6)", (2, 3, 4, 5)),
     Case("dims-2-no-affine", "layernorm(2, affine=false)", (2, 5, 6)),
     Case("float64", "layernorm", (2, 6), dtype="float64"),
+    Case("channels-4d", "layernorm(axis=1)", (2, 5, 4, 3), scale=3.0, shift=1.0),
+    Case("channels-eps-no-affine", "layernorm(axis=1, eps=1e-6, affine=false)", (2, 6, 3, 4)),
+    Case("channels-3d", "layernorm(axis=1)", (2, 4, 7)),
+    Case("channels-2d", "layernorm(axis=1)", (3, 6)),
+    Case("inner-axis-5d", "layernorm(axis=2)", (2, 3, 4, 2, 3)),
+    Case("width-explicit-4d", "layernorm(dims=1)", (2, 3, 4, 5)),
+    Case("channels-float64", "layernorm(axis=1)", (2, 3, 4, 4), dtype="float64"),
     # ---------------------------------------------------------------- lrn
     Case("odd-size", "lrn(5)", (2, 8, 6, 6)),
     Case("even-size", "lrn(4, alpha=0.01, beta=0.5, k=1.0)", (2, 7, 5, 5)),
@@ -219,4 +226,15 @@ CASES: list[Case] = [
     Case("residual", {"add": ["identity", "conv(3, 3, padding=1)"]}, (2, 3, 5, 5)),
     Case("three", {"add": ["identity", "relu", "linear(5)"]}, (2, 5)),
     Case("1d", {"add": ["conv1d(4, 3, padding=1)", "identity"]}, (2, 4, 7)),
+    # ---------------------------------------------------------------- layer_scale
+    Case("4d", "layer_scale", (2, 5, 4, 3)),
+    Case("init", "layer_scale(init=0.5)", (2, 3, 4, 5)),
+    Case("positional-2d", "layer_scale(0.1)", (3, 6)),
+    Case("3d", "layer_scale", (2, 4, 7)),
+    Case("train-float64", "layer_scale", (2, 3, 4, 4), train=True, dtype="float64"),
+    # ---------------------------------------------------------------- drop_path (train mode only at p=0: RNGs differ)
+    Case("eval", "drop_path(0.2)", (2, 3, 4, 5)),
+    Case("eval-2d", "drop_path(p=0.5)", (3, 5)),
+    Case("train-p0", "drop_path(0.0)", (2, 3, 4, 5), train=True),
+    Case("train-p0-3d", "drop_path(0.0)", (2, 4, 7), train=True),
 ]

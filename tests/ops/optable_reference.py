@@ -94,11 +94,16 @@ def batchnorm(site: Site, eps: float = 1e-5, update_rate: float = 0.1, affine: b
     return F.batch_norm(site.x, mean, var, scale, shift, training=site.train, momentum=update_rate, eps=eps)
 
 
-def layernorm(site: Site, dims: int = 1, eps: float = 1e-5, affine: bool = True) -> torch.Tensor:
-    normalised = tuple(site.x.shape[-dims:])
+def layernorm(
+    site: Site, dims: int | None = None, eps: float = 1e-5, affine: bool = True, axis: int | None = None
+) -> torch.Tensor:
+    # over one axis: that axis moved last and back, as torchvision's LayerNorm2d permutes NCHW
+    x = site.x if axis is None else site.x.movedim(axis, -1)
+    normalised = tuple(x.shape[-(dims or 1) :])
     site.expect_weights(*(["weight", "bias"] if affine else []))
     scale, shift = (site.param("weight", normalised), site.param("bias", normalised)) if affine else (None, None)
-    return F.layer_norm(site.x, normalised, scale, shift, eps)
+    y = F.layer_norm(x, normalised, scale, shift, eps)
+    return y if axis is None else y.movedim(-1, axis)
 
 
 def lrn(site: Site, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> torch.Tensor:
@@ -167,6 +172,17 @@ def add(site: Site) -> torch.Tensor:
     return functools.reduce(operator.add, site.inputs)
 
 
+def layer_scale(site: Site, init: float = 1e-6) -> torch.Tensor:
+    # the table draws its own weights: ``init`` is the value of a fresh module, not of these
+    site.expect_weights("layer_scale")
+    return site.x * site.param("layer_scale", (site.x.shape[1], *(1,) * (site.x.dim() - 2)))
+
+
+def drop_path(site: Site, p: float) -> torch.Tensor:
+    assert not site.train or p == 0, "train-mode drop_path draws a random mask: a table case takes p=0"
+    return site.x  # eval mode, or nothing to drop
+
+
 #: The reference of every op, by the name a spec calls it.
 REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "conv": functools.partial(_conv, 2),
@@ -195,4 +211,6 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "identity": lambda site: site.x,
     "concat": concat,
     "add": add,
+    "layer_scale": layer_scale,
+    "drop_path": drop_path,
 }

@@ -37,6 +37,30 @@ Attrs = dict[str, Any]
 
 
 # ------------------------------------------------------------------ op -> PyTorch
+class _LayerScale(nn.Module):
+    """torchvision's CNBlock layer scale: a [C, 1, ...] parameter named ``layer_scale``."""
+
+    def __init__(self, shape: Shape, init: float) -> None:
+        super().__init__()
+        self.layer_scale = nn.Parameter(torch.full((shape[1], *(1,) * (len(shape) - 2)), init))
+
+    def forward(self, x: Any) -> Any:
+        return x * self.layer_scale
+
+
+def _layer_scale(a: Attrs, s: list[Shape]) -> Any:
+    return _LayerScale(s[0], a.get("init", 1e-6))
+
+
+def _layernorm(a: Attrs, s: list[Shape]) -> Any:
+    options = {"eps": a.get("eps", 1e-5), "elementwise_affine": a.get("affine", True)}
+    if "axis" not in a:
+        return nn.LayerNorm(s[0][-a.get("dims", 1) :], **options)
+    axis = a["axis"]
+    norm = nn.LayerNorm(s[0][axis], **options)  # torchvision's LayerNorm2d: channels moved last and back
+    return norm, lambda x: norm(x.movedim(axis, -1)).movedim(-1, axis)
+
+
 def _t(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
@@ -78,9 +102,9 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     "batchnorm": lambda a, s: {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[len(s[0])](
         s[0][1], eps=a.get("eps", 1e-5), momentum=a.get("update_rate", 0.1), affine=a.get("affine", True)
     ),
-    "layernorm": lambda a, s: nn.LayerNorm(
-        s[0][-a.get("dims", 1) :], eps=a.get("eps", 1e-5), elementwise_affine=a.get("affine", True)
-    ),
+    "layernorm": lambda a, s: _layernorm(a, s),
+    "layer_scale": lambda a, s: _layer_scale(a, s),
+    "drop_path": lambda a, s: (None, lambda x: x),  # identity in eval mode
     "lrn": lambda a, s: nn.LocalResponseNorm(a["size"], a.get("alpha", 1e-4), a.get("beta", 0.75), a.get("k", 1.0)),
     "relu": lambda a, s: nn.ReLU(),
     "relu6": lambda a, s: nn.ReLU6(),
@@ -181,7 +205,13 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({"dims": 2}, [(2, 3, 8)]),
         ({"dims": 3, "eps": 1e-6}, [(2, 3, 4, 4)]),
         ({"affine": False}, [(2, 5, 6)]),
+        ({"dims": 1}, [X]),
+        ({"axis": 1}, [X]),
+        ({"axis": 1, "affine": False}, [(2, 6, 5)]),
+        ({"axis": 2, "eps": 1e-6}, [(2, 3, 4, 5)]),
     ],
+    "drop_path": [({"p": 0.1}, [X]), ({"p": 0.0}, [(3, 5)])],
+    "layer_scale": [({}, [X]), ({"init": 0.5}, [(3, 6)]), ({}, [(2, 4, 7)])],
     "lrn": [({"size": 5}, [(2, 8, 6, 6)]), ({"size": 2, "alpha": 1e-3, "beta": 0.5, "k": 2.0}, [(2, 8, 6)])],
     "relu": [({}, [X]), ({}, [(3, 5)])],
     "relu6": [({}, [X])],

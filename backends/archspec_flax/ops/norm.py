@@ -1,5 +1,6 @@
 """``batchnorm`` → :class:`BatchNorm` (``nnx.BatchNorm`` with PyTorch's variance update),
-``layernorm`` → ``nnx.LayerNorm``, ``lrn`` → :class:`LocalResponseNorm`.
+``layernorm`` → ``nnx.LayerNorm`` (channels-last, so ``axis=1`` is its default last axis),
+``lrn`` → :class:`LocalResponseNorm`.
 
 The spec's ``update_rate`` (weight of the new batch statistic) is Flax's ``1 - momentum``.
 ``nnx.BatchNorm`` normalises with the biased batch variance, as the spec says, but also
@@ -121,15 +122,16 @@ def batchnorm(op: BatchNorm, ctx: LoweringContext) -> ModuleCall:
 
 @LOWERINGS.register(LayerNorm)
 def layernorm(op: LayerNorm, ctx: LoweringContext) -> ModuleCall:
-    # Over the spec's last ``dims`` axes, wherever channels-last holds them: W of NCHW is axis -2
-    # of NHWC; C, H, W are -3, -2, -1. Several axes get :class:`LayerNorm`, whose scale and bias
-    # are shaped as those axes in channels-last order ([H, W, C]); the canonical weight is in the
-    # spec's ([C, H, W]), and archspec_flax.weights transposes between the two.
+    # Over the spec's normalised axes, wherever channels-last holds them: the channels (axis=1)
+    # are the last axis; W of NCHW is axis -2 of NHWC; C, H, W are -3, -2, -1. Several axes get
+    # :class:`LayerNorm`, whose scale and bias are shaped as those axes in channels-last order
+    # ([H, W, C]); the canonical weight is in the spec's ([C, H, W]), and archspec_flax.weights
+    # transposes between the two.
     from archspec_flax._lowering import channels_last_axis
 
     rank = ctx.input.rank
     # Negative channels-last axes (the weights' conversion reads -1 as the channels), in order.
-    spec_axis_at = {channels_last_axis(axis, rank) - rank: axis for axis in range(rank - op.dims, rank)}
+    spec_axis_at = {channels_last_axis(axis, rank) - rank: axis for axis in op.normalised_axes(rank)}
     axes = sorted(spec_axis_at)
     shape = tuple(ctx.input.shape[spec_axis_at[axis]] for axis in axes)
     eps = ctx.attr("eps")
@@ -137,8 +139,10 @@ def layernorm(op: LayerNorm, ctx: LoweringContext) -> ModuleCall:
     if len(axes) > 1:
         options = (("axes", ctx.literal(tuple(axes))), *ctx.options(("epsilon", eps, 1e-5)), *affine)
         return ModuleCall("LayerNorm", (ctx.literal(shape),), options, helper="LayerNorm", rngs=True)
-    size = ctx.channels() if rank == 2 else ctx.literal(shape[0])
-    over = () if rank == 2 else (("reduction_axes", ctx.literal(axes[0])), ("feature_axes", ctx.literal(axes[0])))
+    (axis,) = axes
+    size = ctx.channels() if spec_axis_at[axis] == 1 else ctx.literal(shape[0])
+    # nnx.LayerNorm's axes default to the last one
+    over = () if axis == -1 else (("reduction_axes", ctx.literal(axis)), ("feature_axes", ctx.literal(axis)))
     # epsilon always: nnx.LayerNorm's default is 1e-6, the spec's 1e-5
     options = (*over, ("epsilon", eps), *affine, ("use_fast_variance", ctx.literal(False)))
     return ModuleCall("nnx.LayerNorm", (size,), options, rngs=True)

@@ -1,4 +1,8 @@
-"""``flatten`` → :class:`Flatten`, ``dropout`` → ``nnx.Dropout``, ``identity`` → :func:`identity`.
+"""``flatten`` → :class:`Flatten`, ``dropout`` → ``nnx.Dropout``, ``drop_path`` → ``nnx.Dropout`` with
+one draw per sample (its mask broadcast over every other axis), ``identity`` → :func:`identity`.
+
+drop_path draws from the module's ``dropout`` RNG stream, torch from its own generator: the
+same law (each sample kept with probability 1 - p, scaled by 1 / (1 - p)), different draws.
 
 Flatten order: the spec flattens in NCHW (row-major) order, and a channels-last feature
 map flattened as it is would order features (h, w, c) instead of (c, h, w). archspec's
@@ -10,7 +14,7 @@ transpose it costs is one copy of a small feature map.
 
 from __future__ import annotations
 
-from archspec.ops.tensor import Dropout, Flatten, Identity
+from archspec.ops.tensor import Dropout, DropPath, Flatten, Identity
 from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
 
 register_helper(
@@ -47,6 +51,13 @@ def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
 @LOWERINGS.register(Dropout)
 def dropout(op: Dropout, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nnx.Dropout", (ctx.attr("p"),), rngs=True)
+
+
+@LOWERINGS.register(DropPath)
+def drop_path(op: DropPath, ctx: LoweringContext) -> ModuleCall:
+    every_axis_but_the_batch = tuple(range(1, ctx.input.rank))
+    options = (("broadcast_dims", ctx.literal(every_axis_but_the_batch)),)
+    return ModuleCall("nnx.Dropout", (ctx.attr("p"),), options, rngs=True)
 
 
 @LOWERINGS.register(Identity)

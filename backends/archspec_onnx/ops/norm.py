@@ -1,5 +1,6 @@
 """``batchnorm`` → ``BatchNormalization`` with the running statistics (the eval graph),
-``layernorm`` → ``LayerNormalization`` (opset ≥ 17), ``lrn`` → ``LRN`` or its composition.
+``layernorm`` → ``LayerNormalization`` (opset ≥ 17; over one inner axis between two ``Transpose``),
+``lrn`` → ``LRN`` or its composition.
 
 ONNX's BatchNormalization ``momentum`` is the weight of the *old* running value, so
 archspec's ``update_rate`` is written as ``momentum = 1 - update_rate`` (it documents the
@@ -42,12 +43,25 @@ def batchnorm(op: BatchNorm, ctx: LoweringContext) -> None:
 @LOWERINGS.register(LayerNorm)
 def layernorm(op: LayerNorm, ctx: LoweringContext) -> None:
     ctx.require_opset(LAYERNORM_OPSET, "LayerNormalization")
+    rank = ctx.input.rank
+    axes = op.normalised_axes(rank)
     if op.affine:
-        inputs = [ctx.x, ctx.param("weight"), ctx.param("bias")]
+        scale_and_shift = [ctx.param("weight"), ctx.param("bias")]
     else:
-        shape = [static(d, "normalised axis") for d in ctx.input.shape[-op.dims :]]
-        inputs = [ctx.x, ctx.const("scale", np.ones(shape))]
-    ctx.emit("LayerNormalization", inputs, axis=-op.dims, epsilon=op.eps)
+        shape = [static(ctx.input.shape[axis], "normalised axis") for axis in axes]
+        scale_and_shift = [ctx.const("scale", np.ones(shape))]
+    if axes[-1] == rank - 1:  # LayerNormalization normalises from its axis to the last one
+        ctx.emit("LayerNormalization", [ctx.x, *scale_and_shift], axis=axes[0] - rank, epsilon=op.eps)
+        return
+    # one inner axis (the channels of NCHW): moved last and back, as torchvision's LayerNorm2d permutes
+    (axis,) = axes
+    to_last = [a for a in range(rank) if a != axis] + [axis]
+    back = [to_last.index(a) for a in range(rank)]
+    moved = ctx.emit("Transpose", [ctx.x], to=ctx.tmp("axis_last"), perm=to_last)
+    normalised = ctx.emit(
+        "LayerNormalization", [moved, *scale_and_shift], to=ctx.tmp("normalised"), axis=-1, epsilon=op.eps
+    )
+    ctx.emit("Transpose", [normalised], perm=back)
 
 
 @LOWERINGS.register(LocalResponseNorm)

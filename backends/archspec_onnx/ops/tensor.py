@@ -1,11 +1,11 @@
 """``flatten`` → ``Flatten`` (NCHW row-major, as the spec says) or a ``Reshape`` keeping the
-leading axes; ``dropout`` and ``identity`` compute nothing in the eval graph and are removed."""
+leading axes; ``dropout``, ``drop_path`` and ``identity`` compute nothing in the eval graph and are removed."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from archspec.ops.tensor import Dropout, Flatten, Identity
+from archspec.ops.tensor import Dropout, DropPath, Flatten, Identity
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
 
@@ -20,6 +20,6 @@ def flatten(op: Flatten, ctx: LoweringContext) -> None:
         ctx.emit("Reshape", [ctx.x, shape])
 
 
-@LOWERINGS.register(Dropout, Identity)
-def passthrough(op: Dropout | Identity, ctx: LoweringContext) -> str:
+@LOWERINGS.register(Dropout, DropPath, Identity)
+def passthrough(op: Dropout | DropPath | Identity, ctx: LoweringContext) -> str:
     return ctx.x

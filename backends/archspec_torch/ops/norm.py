@@ -1,4 +1,5 @@
-"""``batchnorm`` → ``nn.BatchNorm{1,2,3}d``, ``layernorm`` → ``nn.LayerNorm``, ``lrn`` → ``nn.LocalResponseNorm``.
+"""``batchnorm`` → ``nn.BatchNorm{1,2,3}d``, ``layernorm`` → ``nn.LayerNorm`` (over the last axes) or
+:class:`AxisLayerNorm` (over one axis, e.g. the channels), ``lrn`` → ``nn.LocalResponseNorm``.
 
 archspec's ``update_rate`` (weight of the new batch statistic) is exactly torch's
 ``momentum``; torch's BatchNorm updates the running variance with the unbiased batch
@@ -9,7 +10,24 @@ when ``momentum=None``, which archspec never emits: it is not a canonical weight
 from __future__ import annotations
 
 from archspec.ops.norm import BatchNorm, LayerNorm, LocalResponseNorm
-from archspec_torch._lowering import LOWERINGS, LoweringContext, ModuleCall
+from archspec_torch._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
+
+register_helper(
+    Helper(
+        "AxisLayerNorm",
+        '''class AxisLayerNorm(nn.LayerNorm):
+    """nn.LayerNorm over one axis ``axis`` of a channels-first tensor, by default the channels of
+    NCHW at each position (torchvision's LayerNorm2d): weight and bias sized by that axis."""
+
+    def __init__(self, normalized_shape: int, *, axis: int = 1, **kwargs) -> None:
+        super().__init__(normalized_shape, **kwargs)
+        self.axis = axis
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.movedim(self.axis, -1)).movedim(-1, self.axis)''',
+        needs=("torch",),
+    )
+)
 
 _BATCHNORM_BY_RANK = {2: 1, 3: 1, 4: 2, 5: 3}
 
@@ -26,13 +44,18 @@ def batchnorm(op: BatchNorm, ctx: LoweringContext) -> ModuleCall:
 
 @LOWERINGS.register(LayerNorm)
 def layernorm(op: LayerNorm, ctx: LoweringContext) -> ModuleCall:
-    last = ctx.input.shape[-op.dims :]
-    if op.dims == 1:
-        shape = ctx.channels() if ctx.input.rank == 2 else ctx.literal(last[0])
-    else:
-        shape = ctx.literal(tuple(last))
+    rank = ctx.input.rank
+    axes = op.normalised_axes(rank)
     options = ctx.options(("eps", ctx.attr("eps"), 1e-5), ("elementwise_affine", ctx.attr("affine"), True))
-    return ModuleCall("nn.LayerNorm", (shape,), options)
+    if len(axes) == 1:
+        (axis,) = axes
+        size = ctx.channels() if axis == 1 else ctx.literal(ctx.input.shape[axis])
+        if axis == rank - 1:
+            return ModuleCall("nn.LayerNorm", (size,), options)
+        return ModuleCall(
+            "AxisLayerNorm", (size,), (*ctx.options(("axis", ctx.literal(axis), 1)), *options), helper="AxisLayerNorm"
+        )
+    return ModuleCall("nn.LayerNorm", (ctx.literal(tuple(ctx.input.shape[axis] for axis in axes)),), options)
 
 
 @LOWERINGS.register(LocalResponseNorm)

@@ -1,10 +1,33 @@
 """``flatten`` → ``nn.Flatten`` (NCHW row-major, as the spec says), ``dropout`` → ``nn.Dropout``
-(identity in eval mode), ``identity`` → ``nn.Identity``."""
+(identity in eval mode), ``drop_path`` → :class:`StochasticDepth` (torchvision's, mode "row"),
+``identity`` → ``nn.Identity``."""
 
 from __future__ import annotations
 
-from archspec.ops.tensor import Dropout, Flatten, Identity
-from archspec_torch._lowering import LOWERINGS, LoweringContext, ModuleCall
+from archspec.ops.tensor import Dropout, DropPath, Flatten, Identity
+from archspec_torch._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
+
+# Written out rather than imported from torchvision.ops, so the emitted file needs torch alone.
+register_helper(
+    Helper(
+        "StochasticDepth",
+        '''class StochasticDepth(nn.Module):
+    """Stochastic depth, as torchvision.ops.StochasticDepth(p, mode="row"): in train mode each
+    sample is zeroed with probability ``p`` and the kept ones scaled by 1 / (1 - p); eval: identity."""
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = 1.0 - self.p
+        scale = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep).div_(keep)
+        return x * scale''',
+        needs=("torch",),
+    )
+)
 
 
 @LOWERINGS.register(Flatten)
@@ -15,6 +38,11 @@ def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
 @LOWERINGS.register(Dropout)
 def dropout(op: Dropout, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nn.Dropout", (ctx.attr("p"),))
+
+
+@LOWERINGS.register(DropPath)
+def drop_path(op: DropPath, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("StochasticDepth", (ctx.attr("p"),), helper="StochasticDepth")
 
 
 @LOWERINGS.register(Identity)

@@ -15,7 +15,8 @@ archspec_flax = pytest.importorskip("archspec_flax")
 pytest.importorskip("torch")
 
 CASES = {
-    "nchw_over_w": (["N", 3, 6, 5], "conv(4, 1) -> layernorm -> relu -> flatten -> linear(3)"),
+    "nchw_over_w": (["N", 3, 6, 5], "conv(4, 1) -> layernorm(1) -> relu -> flatten -> linear(3)"),
+    "nchw_over_c": (["N", 3, 6, 5], "conv(4, 1) -> layernorm(axis=1) -> relu -> flatten -> linear(3)"),
     "nchw_over_hw": (["N", 3, 6, 5], "conv(4, 1) -> layernorm(2, eps=0.001) -> flatten -> linear(3)"),
     "nchw_over_chw": (["N", 3, 6, 5], "conv(4, 1) -> layernorm(3) -> flatten -> linear(3)"),
     "nchw_over_chw_no_affine": (["N", 3, 6, 5], "conv(4, 1) -> layernorm(3, affine=false) -> flatten -> linear(3)"),
