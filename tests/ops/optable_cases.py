@@ -219,4 +219,12 @@ CASES: list[Case] = [
     Case("residual", {"add": ["identity", "conv(3, 3, padding=1)"]}, (2, 3, 5, 5)),
     Case("three", {"add": ["identity", "relu", "linear(5)"]}, (2, 5)),
     Case("1d", {"add": ["conv1d(4, 3, padding=1)", "identity"]}, (2, 4, 7)),
+    # ---------------------------------------------------------------- hard activations
+    # scale 4: a third of the values lie past ±3, and many within 0.5 of a kink
+    Case("4d", "hardsigmoid", (2, 3, 4, 5), scale=4.0),
+    Case("2d", "hardsigmoid", (3, 7), scale=4.0),
+    Case("around-3", "hardsigmoid", (2, 3, 5), shift=3.0),
+    Case("4d", "hardswish", (2, 3, 4, 5), scale=4.0),
+    Case("2d", "hardswish", (3, 7), scale=4.0),
+    Case("around-minus-3", "hardswish", (2, 3, 5), shift=-3.0),
 ]

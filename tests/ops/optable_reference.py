@@ -195,4 +195,6 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "identity": lambda site: site.x,
     "concat": concat,
     "add": add,
+    "hardsigmoid": _elementwise(F.hardsigmoid),
+    "hardswish": _elementwise(F.hardswish),
 }

@@ -102,6 +102,8 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     "identity": lambda a, s: nn.Identity(),
     "concat": lambda a, s: (None, lambda *xs: torch.cat(xs, dim=a.get("axis", 1))),
     "add": lambda a, s: (None, lambda *xs: functools.reduce(operator.add, xs)),
+    "hardsigmoid": lambda a, s: nn.Hardsigmoid(),
+    "hardswish": lambda a, s: nn.Hardswish(),
 }
 
 
@@ -237,6 +239,8 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({}, [(2, 3, 4, 4)]),
     ],
     "add": [({}, [X, X]), ({}, [(2, 5), (2, 5), (2, 5)])],
+    "hardsigmoid": [({}, [X]), ({}, [(3, 5)])],
+    "hardswish": [({}, [X]), ({}, [(3, 5)])],
 }
 
 
