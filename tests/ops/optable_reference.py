@@ -167,6 +167,10 @@ def add(site: Site) -> torch.Tensor:
     return functools.reduce(operator.add, site.inputs)
 
 
+def mul(site: Site) -> torch.Tensor:
+    return functools.reduce(operator.mul, site.inputs)
+
+
 #: The reference of every op, by the name a spec calls it.
 REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "conv": functools.partial(_conv, 2),
@@ -197,4 +201,5 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "add": add,
     "hardsigmoid": _elementwise(F.hardsigmoid),
     "hardswish": _elementwise(F.hardswish),
+    "mul": mul,
 }

@@ -104,6 +104,7 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     "add": lambda a, s: (None, lambda *xs: functools.reduce(operator.add, xs)),
     "hardsigmoid": lambda a, s: nn.Hardsigmoid(),
     "hardswish": lambda a, s: nn.Hardswish(),
+    "mul": lambda a, s: (None, lambda *xs: functools.reduce(operator.mul, xs)),
 }
 
 
@@ -241,6 +242,13 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
     "add": [({}, [X, X]), ({}, [(2, 5), (2, 5), (2, 5)])],
     "hardsigmoid": [({}, [X]), ({}, [(3, 5)])],
     "hardswish": [({}, [X]), ({}, [(3, 5)])],
+    "mul": [
+        ({}, [X, X]),
+        ({}, [X, (2, 4, 1, 1)]),  # a gate
+        ({}, [(2, 4, 1, 1), X]),  # the gate first
+        ({}, [(2, 1, 4, 1), (2, 3, 1, 5)]),  # both stretch
+        ({}, [(2, 5), (2, 5), (2, 1)]),
+    ],
 }
 
 
