@@ -30,6 +30,7 @@ _PLAIN: dict[type[Op], str] = {
     Tanh: "nnx.tanh",
     Silu: "nnx.silu",
 }
+#: Lowered like ``_PLAIN``, by a rule of their own: one rule is registered for at most five ops.
 _HARD: dict[type[Op], str] = {Hardsigmoid: "nnx.hard_sigmoid", Hardswish: "nnx.hard_swish"}
 
 register_helper(
