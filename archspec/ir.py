@@ -11,7 +11,7 @@ It is plain data: printable, serialisable to JSON, comparable in tests.
 * A :class:`Scope` records a composite of the spec (a block instance, a sequence, a
   concat, ...) by its path, so tables can roll nodes up by depth and backends can
   give blocks their own classes. A composite's output is the node named in
-  ``output``; the merge node of a ``concat``/``add`` carries the composite's own path.
+  ``output``; the merge node of a ``concat``/``add``/``mul`` carries the composite's own path.
 
 Printed, GoogLeNet's first stage looks like this::
 
@@ -59,6 +59,7 @@ class ScopeKind(enum.Enum):
     SEQ = "seq"
     CONCAT = "concat"
     ADD = "add"
+    MUL = "mul"
     DAG = "dag"
 
 

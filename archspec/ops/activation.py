@@ -69,6 +69,20 @@ class Silu(_Elementwise):
 
 
 @register
+class Hardsigmoid(_Elementwise):
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (MobileNetV3's gates)."""
+
+    op_name = "hardsigmoid"
+
+
+@register
+class Hardswish(_Elementwise):
+    """x * relu6(x + 3) / 6: 0 below -3, x above 3 (MobileNetV3)."""
+
+    op_name = "hardswish"
+
+
+@register
 class Softmax(Op):
     """exp(x) / sum(exp(x)) along ``axis`` (1: channels/features of NCHW or [N, F])."""
 

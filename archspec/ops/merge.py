@@ -1,4 +1,4 @@
-"""Merges of several inputs: ``concat`` and ``add``. Both count 0 MACs.
+"""Merges of several inputs: ``concat``, ``add`` and ``mul``. All count 0 MACs.
 
 In a spec they usually appear as composites (``concat: [branch, ...]``), which run
 each branch on the same input and merge the results with these ops.
@@ -6,7 +6,7 @@ each branch on the same input and merge the results with these ops.
 
 from __future__ import annotations
 
-from archspec.ir import TensorType
+from archspec.ir import Dim, Shape, TensorType
 from archspec.ops._base import Op, ShapeError, register, same_dtype, static
 
 
@@ -65,3 +65,47 @@ class Add(Op):
                     hint="a residual branch that changes channels or stride needs a projection shortcut",
                 )
         return TensorType(first.shape, same_dtype(self, inputs))
+
+
+@register
+class Mul(Op):
+    """Element-wise product of inputs of one rank whose axes match or are 1 (gates).
+
+    A size-1 axis stretches to the other inputs' size, as in NumPy and PyTorch, so a
+    squeeze-and-excitation gate ``[N, C, 1, 1]`` scales each channel of ``[N, C, H, W]``;
+    the output has the broadcast shape. Inputs of different ranks are refused: NumPy would
+    align their last axes, which are not the same axes once a backend reorders them
+    channels-last.
+    """
+
+    op_name = "mul"
+    arity = None
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        shape = inputs[0].shape
+        for i, x in enumerate(inputs[1:], start=2):
+            broadcast = _broadcast(shape, x.shape)
+            if broadcast is None:
+                before = "input 1 is" if i == 2 else f"inputs 1 to {i - 1} broadcast to"
+                raise ShapeError(
+                    f"mul inputs do not broadcast: input {i} is {x}, {before} {TensorType(shape)}",
+                    expected=f"a {len(shape)}-D shape whose axes match {TensorType(shape)} or are 1 on one side",
+                    found=str(x),
+                    notes=tuple(f"input {k}: {t}" for k, t in enumerate(inputs, start=1)),
+                    hint="a gate keeps the batch and channel axes and pools the rest to 1, "
+                    "e.g. global_avgpool -> conv(c, 1) -> sigmoid over [N, c, H, W]",
+                )
+            shape = broadcast
+        return TensorType(shape, same_dtype(self, inputs))
+
+
+def _broadcast(a: Shape, b: Shape) -> Shape | None:
+    """The shape both ``a`` and ``b`` stretch to along their size-1 axes, or None."""
+    if len(a) != len(b):
+        return None
+    out: list[Dim] = []
+    for x, y in zip(a, b, strict=True):
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(y if x == 1 else x)
+    return tuple(out)

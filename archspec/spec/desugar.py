@@ -39,8 +39,12 @@ from archspec.spec.keywords import misread_keyword
 from archspec.spec.loader import Document, Path_
 from archspec.spec.model import LAYER_KINDS, Library, Spec
 
+#: The keywords whose value is branches: a list or a mapping of layers on one input.
+_MERGES = ("concat", "add", "mul")
+#: The keywords whose value is layers, listed or named.
+_LAYER_LISTS = ("seq", *_MERGES)
 _STRUCTURED_KEYS = {
-    *("call", "args", "kwargs", "seq", "concat", "axis", "add"),
+    *("call", "args", "kwargs", *_LAYER_LISTS, "axis"),
     *("repeat", "do", "for", "in", "if", "then", "else", "dag"),
 }
 
@@ -240,15 +244,15 @@ class Desugarer:
         out: dict[str, Any] = {"loc": self.doc.loc(path), "locs": locs}
         for key, item in value.items():
             sub = (*path, key)
-            if key not in ("do", "then", "else", "seq", "concat", "add", "dag"):
+            if key not in ("do", "then", "else", *_LAYER_LISTS, "dag"):
                 locs[key] = self.doc.loc(sub)
             if key in ("do", "then", "else"):
                 out[key] = self.layer(item, sub)
-            elif key in ("seq", "concat", "add") and isinstance(item, dict):
+            elif key in _LAYER_LISTS and isinstance(item, dict):
                 out[key] = {k: self.named_step(k, v, (*sub, k)) for k, v in item.items()}
-            elif key in ("seq", "concat", "add") and isinstance(item, list):
+            elif key in _LAYER_LISTS and isinstance(item, list):
                 out[key] = [self.layer(v, (*sub, i)) for i, v in enumerate(item)]
-            elif key in ("seq", "concat", "add") and isinstance(item, str):
+            elif key in _LAYER_LISTS and isinstance(item, str):
                 # A flow list the loader kept as text ('concat: [conv(8, 1), conv(8, 3)]'), or one layer.
                 parsed = self.shorthand(item, self.doc.loc(sub))
                 listed = item.lstrip().startswith("[") and isinstance(parsed.get("seq"), list)
@@ -408,7 +412,7 @@ def _trace(path: Path_) -> tuple[str, ...]:
     else:
         return ()
     for before, part in zip((None, *rest), rest, strict=False):
-        if isinstance(part, int) and before in ("concat", "add"):
+        if isinstance(part, int) and before in _MERGES:
             trace.append(f"branch {part + 1}")
         elif isinstance(part, str) and part not in _STRUCTURED_KEYS:
             trace.append(part)

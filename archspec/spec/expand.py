@@ -3,7 +3,7 @@
 Blocks are instantiated with their arguments, expressions evaluated, repetitions
 unrolled and every op's attributes validated by its model. Paths mirror the spec:
 named steps keep their names (``b1``), listed steps are numbered from 0 (``b3.0``),
-listed branches of ``concat``/``add`` are ``branch1``, ``branch2``, ... and named ones
+listed branches of ``concat``/``add``/``mul`` are ``branch1``, ``branch2``, ... and named ones
 keep their names. A ``repeat`` or ``for`` inside a list adds its copies to that list,
 as a Python loop appending to an ``nn.Sequential`` would (a loop in a loop too), and an
 ``if`` there adds what it chooses (nothing, false and without ``else``). Errors name
@@ -41,6 +41,7 @@ from archspec.spec.model import (
     If,
     Layer,
     Located,
+    Mul,
     Repeat,
     Seq,
     Spec,
@@ -129,6 +130,8 @@ class Expander:
                     return self._branches(layer.concat, merge.Concat(axis=layer.axis), layer, path, xs, env, trace)
                 case Add():
                     return self._branches(layer.add, merge.Add(), layer, path, xs, env, trace)
+                case Mul():
+                    return self._branches(layer.mul, merge.Mul(), layer, path, xs, env, trace)
                 case Dag():
                     return self._dag(layer, path, xs, env, trace)
                 case _:
@@ -298,7 +301,7 @@ class Expander:
         self,
         branches: list[Layer] | dict[str, Layer],
         merge: Op,
-        layer: Concat | Add,
+        layer: Concat | Add | Mul,
         path: str,
         xs: tuple[str, ...],
         env: Env,

@@ -1,11 +1,10 @@
 """Step names that would misread a layer keyword.
 
 A mapping without a layer keyword is a sequence of named steps, so a keyword spelt the way
-another framework spells it (``cat:``, ``Concat:``, ``sequential:``), misspelt (``concta:``)
-or one archspec does not have (``mul:``, a squeeze-and-excitation gate) would silently make
-a step that runs its branches one after another: a network with the right parameters and
-the wrong shapes. :func:`misread_keyword` tells the desugarer when a named step whose value
-is a list of two or more layers has such a name.
+another framework spells it (``cat:``, ``Concat:``, ``multiply:``) or misspelt (``concta:``)
+would silently make a step that runs its branches one after another: a network with the
+right parameters and the wrong shapes. :func:`misread_keyword` tells the desugarer when a
+named step whose value is a list of two or more layers has such a name.
 
 The rule, kept simple enough to state in one sentence of the README: the name, lower-cased
 and without a dotted prefix (``nn.Sequential``), is a keyword, an op, or a word listed in
@@ -24,6 +23,7 @@ from archspec.spec.model import LAYER_KINDS
 LIST_KEYWORDS: dict[str, str] = {
     "concat": "branches on one input, joined on channels",
     "add": "branches on one input, summed",
+    "mul": "branches on one input, multiplied element-wise (a gate's size-1 axes broadcast)",
     "seq": "layers one after another",
 }
 
@@ -31,15 +31,6 @@ LIST_KEYWORDS: dict[str, str] = {
 KEYWORDS: frozenset[str] = frozenset(
     {*LAYER_KINDS, "do", "in", "then", "else", "args", "kwargs", "axis"},
 )
-
-#: Merges people bring from other frameworks that archspec does not have yet: what the word
-#: looks like, and what to tell its writer.
-PLANNED: dict[str, tuple[str, str]] = {
-    "mul": (
-        "a product of branches",
-        "archspec has no element-wise multiply of branches yet (a squeeze-and-excitation gate needs one)",
-    ),
-}
 
 #: The words PyTorch, Keras, Flax and NumPy use for archspec's keywords (lower-cased), and
 #: the keywords they mean.
@@ -54,8 +45,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "branches": ("concat", "add"),
     "parallel": ("concat", "add"),
     "merge": ("concat", "add"),
-    "mul": ("mul",),  # torch.mul
-    "multiply": ("mul",),  # keras.layers.Multiply
+    "multiply": ("mul",),  # keras.layers.Multiply, jnp.multiply
     "prod": ("mul",),
     "product": ("mul",),
 }
@@ -70,18 +60,14 @@ def misread_keyword(name: str, layers: int, loc: Location | None) -> SpecError |
     if not meant:
         return None
     keywords = [m for m in meant if m in KEYWORDS]
-    ops = [m for m in meant if m in REGISTRY and m not in KEYWORDS]
     explicit = f"to name a sequence '{name}', write '{name}: {{seq: [...]}}'"
     if keywords:
         what = "the keyword " + " or ".join(f"'{m}'" for m in keywords)
         uses = "; ".join(f"'{m}:' is {LIST_KEYWORDS[m]}" for m in keywords if m in LIST_KEYWORDS)
         hint = f"{uses}; {explicit}" if uses else explicit
-    elif ops:
-        what = f"the op '{ops[0]}'"
+    else:  # an op
+        what = f"the op '{meant[0]}'"
         hint = f"call the op as a layer of the list or chain; {explicit}"
-    else:
-        what, missing = PLANNED[meant[0]]
-        hint = f"{missing}; {explicit}"
     listed = [m for m in keywords if m in LIST_KEYWORDS]
     return SpecError(
         f"'{name}' looks like {what}, but as a step name it would run its {layers} layers one after another",

@@ -11,7 +11,8 @@ A layer is one of::
     {seq: [layer, ...]}  or  {seq: {name: layer, ...}}     run one after another
     {concat: [layer, ...], axis: 1}                        branches on one input, joined
     {add: [layer, ...]}                                    branches on one input, summed
-    {add: {name: layer, ...}}                              named branches (also for concat)
+    {mul: [layer, ...]}                                    ... multiplied (size-1 axes broadcast)
+    {add: {name: layer, ...}}                              named branches (also concat, mul)
     {repeat: n, do: layer}                                 n copies in sequence
     {for: [a, b], in: pairs, do: layer}                    one copy per item, names bound
     {if: cond, then: layer, else: layer}                   choose at expansion time
@@ -96,6 +97,13 @@ class Add(Located):
     add: Branches
 
 
+class Mul(Located):
+    """Branches applied to the same input and multiplied element-wise; a branch's size-1 axes
+    stretch to the others' (a squeeze-and-excitation gate ``[N, C, 1, 1]`` over ``[N, C, H, W]``)."""
+
+    mul: Branches
+
+
 class Repeat(Located):
     """``repeat`` copies of ``do`` in sequence (inside a list they join the list)."""
 
@@ -138,6 +146,7 @@ LAYER_KINDS: dict[str, type[Located]] = {
     "seq": Seq,
     "concat": Concat,
     "add": Add,
+    "mul": Mul,
     "repeat": Repeat,
     "for": For,
     "if": If,
@@ -163,6 +172,7 @@ Layer = Annotated[
     | Annotated[Seq, Tag("seq")]
     | Annotated[Concat, Tag("concat")]
     | Annotated[Add, Tag("add")]
+    | Annotated[Mul, Tag("mul")]
     | Annotated[Repeat, Tag("repeat")]
     | Annotated[For, Tag("for")]
     | Annotated[If, Tag("if")]
@@ -171,7 +181,7 @@ Layer = Annotated[
         _layer_kind,
         custom_error_type="layer_kind",
         custom_error_message="expected a layer: a call, a list, or a mapping with one of "
-        "call, seq, concat, add, repeat, for, if, dag",
+        "call, seq, concat, add, mul, repeat, for, if, dag",
     ),
 ]
 
@@ -209,5 +219,5 @@ class Spec(Library):
     network: Layer
 
 
-for _model in (Seq, Concat, Add, Repeat, For, If, DagNode, Dag, Block, Spec, Library):
+for _model in (Seq, Concat, Add, Mul, Repeat, For, If, DagNode, Dag, Block, Spec, Library):
     _model.model_rebuild()

@@ -120,6 +120,13 @@ CASES: dict[str, Case] = {
         trace="residual",
         hint=r"projection shortcut",
     ),
+    "mul_gate_channels.yaml": Case(
+        r"mul inputs do not broadcast: input 2 is \[N, 8, 1, 1\], input 1 is \[N, 16, 32, 32\]",
+        6,
+        5,
+        trace="stem › se",
+        hint=r"keeps the batch and channel axes",
+    ),
     "linear_on_4d.yaml": Case(r"linear expects a 2-D input", 6, 27, trace="head › linear#2", hint=r"flatten"),
     "conv_on_sequence.yaml": Case(r"conv expects a 4-D input", 5, 9, trace="stem › conv#1", hint=r"takes 'conv1d'"),
     "conv_after_linear.yaml": Case(r"conv expects a 4-D input", 6, 9, trace="tail", hint=r"before them"),
@@ -161,8 +168,12 @@ CASES: dict[str, Case] = {
         trace="mixed",
         hint=r"to name a sequence 'cat', write 'cat: \{seq: \[\.\.\.\]\}'",
     ),
-    "gate_as_mul.yaml": Case(
-        r"'mul' looks like a product of branches", 6, 5, trace="se", hint=r"no element-wise multiply of branches yet"
+    "gate_as_multiply.yaml": Case(
+        r"'multiply' looks like the keyword 'mul', but as a step name it would run its 2 layers one after another",
+        6,
+        5,
+        trace="se",
+        hint=r"'mul:' is branches on one input, multiplied element-wise",
     ),
     "dag_unknown_node.yaml": Case(r"DAG node 'c' reads unknown node 'bb'", 9, 19, trace="body › c", hint=r"'b'"),
     "dag_later_node.yaml": Case(

@@ -30,6 +30,7 @@ LAYER_KEYS = [
     "concat",
     "axis",
     "add",
+    "mul",
     "repeat",
     "do",
     "for",
@@ -335,7 +336,9 @@ def _grow_layer(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     dag_node = st.one_of(
         inner,
         st.builds(
-            lambda ins, body: {"in": ins, "do": body}, _DAG_IN, st.one_of(inner, st.sampled_from(["add", "concat"]))
+            lambda ins, body: {"in": ins, "do": body},
+            _DAG_IN,
+            st.one_of(inner, st.sampled_from(["add", "concat", "mul"])),
         ),
     )
     return st.one_of(
@@ -344,6 +347,7 @@ def _grow_layer(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         st.builds(lambda xs, axis: {"concat": xs, "axis": axis}, st.lists(inner, max_size=3), _ints()),
         st.builds(lambda xs: {"concat": xs}, st.lists(inner, max_size=3)),
         st.builds(lambda xs: {"add": xs}, st.lists(inner, max_size=3)),
+        st.builds(lambda xs: {"mul": xs}, st.lists(inner, max_size=3)),
         st.builds(lambda n, body: {"repeat": n, "do": body}, _COUNT, inner),
         st.builds(
             lambda v, xs, body: {"for": f"{v} in {xs}", "do": body},

@@ -20,7 +20,7 @@ from typing import Any
 Network = str | dict[str, Any]
 
 #: The merge ops, the keys of a spec's merge step.
-MERGES = ("concat", "add")
+MERGES = ("concat", "add", "mul")
 
 
 @dataclass(frozen=True)
@@ -237,4 +237,20 @@ CASES: list[Case] = [
     Case("eval-2d", "drop_path(p=0.5)", (3, 5)),
     Case("train-p0", "drop_path(0.0)", (2, 3, 4, 5), train=True),
     Case("train-p0-3d", "drop_path(0.0)", (2, 4, 7), train=True),
+    # ---------------------------------------------------------------- hard activations
+    # scale 4: a third of the values lie past ±3, and many within 0.5 of a kink
+    Case("4d", "hardsigmoid", (2, 3, 4, 5), scale=4.0),
+    Case("2d", "hardsigmoid", (3, 7), scale=4.0),
+    Case("around-3", "hardsigmoid", (2, 3, 5), shift=3.0),
+    Case("4d", "hardswish", (2, 3, 4, 5), scale=4.0),
+    Case("2d", "hardswish", (3, 7), scale=4.0),
+    Case("around-minus-3", "hardswish", (2, 3, 5), shift=-3.0),
+    # ---------------------------------------------------------------- mul, on branches
+    Case("gate", {"mul": ["identity", "global_avgpool"]}, (2, 3, 4, 5)),
+    Case("gate-first", {"mul": ["global_maxpool", "conv(3, 3, padding=1)"]}, (2, 3, 5, 4)),
+    Case("gate-1d", {"mul": ["conv1d(4, 1)", "global_avgpool"]}, (2, 4, 7)),
+    Case("same-shape", {"mul": ["identity", "conv(3, 3, padding=1)"]}, (2, 3, 5, 5)),
+    Case("three", {"mul": ["identity", "relu", "linear(5)"]}, (2, 5)),
+    Case("three-broadcast", {"mul": ["sigmoid", "global_avgpool", "conv(4, 1)"]}, (2, 4, 3, 5)),
+    Case("one-branch", {"mul": ["identity"]}, (2, 3, 4, 4)),
 ]

@@ -172,6 +172,10 @@ def add(site: Site) -> torch.Tensor:
     return functools.reduce(operator.add, site.inputs)
 
 
+def mul(site: Site) -> torch.Tensor:
+    return functools.reduce(operator.mul, site.inputs)
+
+
 def layer_scale(site: Site, init: float = 1e-6) -> torch.Tensor:
     # the table draws its own weights: ``init`` is the value of a fresh module, not of these
     site.expect_weights("layer_scale")
@@ -213,4 +217,7 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "add": add,
     "layer_scale": layer_scale,
     "drop_path": drop_path,
+    "hardsigmoid": _elementwise(F.hardsigmoid),
+    "hardswish": _elementwise(F.hardswish),
+    "mul": mul,
 }

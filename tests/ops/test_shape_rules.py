@@ -126,6 +126,9 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     "identity": lambda a, s: nn.Identity(),
     "concat": lambda a, s: (None, lambda *xs: torch.cat(xs, dim=a.get("axis", 1))),
     "add": lambda a, s: (None, lambda *xs: functools.reduce(operator.add, xs)),
+    "hardsigmoid": lambda a, s: nn.Hardsigmoid(),
+    "hardswish": lambda a, s: nn.Hardswish(),
+    "mul": lambda a, s: (None, lambda *xs: functools.reduce(operator.mul, xs)),
 }
 
 
@@ -267,6 +270,15 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({}, [(2, 3, 4, 4)]),
     ],
     "add": [({}, [X, X]), ({}, [(2, 5), (2, 5), (2, 5)])],
+    "hardsigmoid": [({}, [X]), ({}, [(3, 5)])],
+    "hardswish": [({}, [X]), ({}, [(3, 5)])],
+    "mul": [
+        ({}, [X, X]),
+        ({}, [X, (2, 4, 1, 1)]),  # a gate
+        ({}, [(2, 4, 1, 1), X]),  # the gate first
+        ({}, [(2, 1, 4, 1), (2, 3, 1, 5)]),  # both stretch
+        ({}, [(2, 5), (2, 5), (2, 1)]),
+    ],
 }
 
 

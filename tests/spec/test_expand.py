@@ -336,6 +336,7 @@ def test_to_json_round_trips() -> None:
     [
         ({"concat": ["conv(4, 3, strides=1)"]}, ("concat#2", "branch 1", "conv")),
         ({"add": ["conv(4, 3, strides=1)"]}, ("add#2", "branch 1", "conv")),
+        ({"mul": ["identity", "conv(4, 3, strides=1)"]}, ("mul#2", "branch 2", "conv")),
         # in a list an if stands for the layer it chooses, as a repeat for its copies
         ({"if": "true", "then": "conv(4, 3, strides=1)", "else": "relu"}, ("conv#2",)),
         ({"dag": {"a": {"if": "true", "then": "conv(4, 3, strides=1)", "else": "relu"}}}, ("dag#2", "a", "conv")),

@@ -1,7 +1,7 @@
 """A step named like a keyword or an op over a list of layers is an error (archspec.spec.keywords).
 
 Without the rule, each of the specs below passed ``check`` as a sequence with a step named
-``cat``, ``mul`` or ``Concat``: EfficientNet-B0 written so had the right parameter count and
+``cat``, ``multiply`` or ``Concat``: EfficientNet-B0 written so had the right parameter count and
 1x1 feature maps.
 """
 
@@ -14,7 +14,7 @@ import pytest
 from archspec import api
 from archspec.errors import SpecError
 from archspec.ops import REGISTRY
-from archspec.spec.keywords import ALIASES, KEYWORDS, PLANNED, _one_edit_apart
+from archspec.spec.keywords import ALIASES, KEYWORDS, _one_edit_apart
 
 HEAD = "archspec: 1\nname: t\ninput: [N, 8, 8, 8]\n"
 
@@ -47,21 +47,32 @@ def test_cat_for_concat(tmp_path: Path) -> None:
     assert "write 'cat: {seq: [...]}'" in err.hint
 
 
-def test_a_gate_written_as_mul(tmp_path: Path) -> None:
-    body = (
-        "blocks:\n"
-        "  'se(c)':\n"
-        "    mul:\n"
-        "      - identity\n"
-        "      - global_avgpool -> conv(c // 4, 1) -> relu -> conv(c, 1) -> sigmoid\n"
-        "network:\n"
-        "  stage: conv(8, 3, padding=1) -> se(8)\n"
-    )
-    err = refused(tmp_path, body)
-    assert "'mul' looks like a product of branches" in err.message
+SE_BLOCK = (
+    "blocks:\n"
+    "  'se(c)':\n"
+    "    {merge}:\n"
+    "      - identity\n"
+    "      - global_avgpool -> conv(c // 4, 1) -> relu -> conv(c, 1) -> sigmoid\n"
+    "network:\n"
+    "  stage: conv(8, 3, padding=1) -> se(8)\n"
+)
+
+
+def test_a_gate_written_as_multiply_points_to_mul(tmp_path: Path) -> None:
+    err = refused(tmp_path, SE_BLOCK.format(merge="multiply"))
+    assert err.message.startswith("'multiply' looks like the keyword 'mul'")
     assert (err.loc and err.loc.line, err.loc and err.loc.column) == (6, 5)
     assert err.trace == ("se",)
-    assert err.hint is not None and "no element-wise multiply of branches yet" in err.hint
+    assert err.expected == "mul: [branch, ...]"
+    assert err.hint is not None and "'mul:' is branches on one input, multiplied element-wise" in err.hint
+
+
+def test_a_gate_written_as_mul_is_a_product_of_branches(tmp_path: Path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text(HEAD + SE_BLOCK.format(merge="mul"))
+    report = api.shapes(path)
+    assert report.graph.nodes[-1].op.op_name == "mul"
+    assert report.output.shape == ("N", 8, 8, 8)
 
 
 def test_keras_capitalised_concat(tmp_path: Path) -> None:
@@ -81,7 +92,9 @@ def test_keras_capitalised_concat(tmp_path: Path) -> None:
         ("torch.cat", "the keyword 'concat'"),
         ("branches", "the keyword 'concat' or 'add'"),
         ("Repeat", "the keyword 'repeat'"),
-        ("multiply", "a product of branches"),
+        ("multiply", "the keyword 'mul'"),
+        ("Product", "the keyword 'mul'"),
+        ("multipy", "the keyword 'mul'"),  # one letter off an alias
         ("relu", "the op 'relu'"),
         ("MaxPool", "the op 'maxpool'"),
     ],
@@ -128,7 +141,7 @@ def test_every_alias_means_a_keyword_an_op_or_a_planned_merge() -> None:
     for alias, meant in ALIASES.items():
         assert meant, alias
         for word in meant:
-            assert word in KEYWORDS or word in REGISTRY or word in PLANNED, (alias, word)
+            assert word in KEYWORDS or word in REGISTRY, (alias, word)
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,25 @@
 
 ``gelu`` is exact (erf) unless the spec says ``approximate='tanh'``: ``nnx.gelu``'s default is
 the tanh approximation, so the helper always passes ``approximate`` explicitly.
+``hardsigmoid`` and ``hardswish`` are ``nnx.hard_sigmoid`` and ``nnx.hard_swish``: PyTorch's
+formulas, ``relu6(x + 3) / 6`` and ``x`` times it, with the same gradients at the kinks ±3.
 """
 
 from __future__ import annotations
 
 from archspec.ops import Op
-from archspec.ops.activation import Gelu, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Softmax, Tanh
+from archspec.ops.activation import (
+    Gelu,
+    Hardsigmoid,
+    Hardswish,
+    LeakyRelu,
+    Relu,
+    Relu6,
+    Sigmoid,
+    Silu,
+    Softmax,
+    Tanh,
+)
 from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, channels_last_axis, register_helper
 
 _PLAIN: dict[type[Op], str] = {
@@ -17,6 +30,8 @@ _PLAIN: dict[type[Op], str] = {
     Tanh: "nnx.tanh",
     Silu: "nnx.silu",
 }
+#: Lowered like ``_PLAIN``, by a rule of their own: one rule is registered for at most five ops.
+_HARD: dict[type[Op], str] = {Hardsigmoid: "nnx.hard_sigmoid", Hardswish: "nnx.hard_swish"}
 
 register_helper(
     Helper(
@@ -62,6 +77,11 @@ register_helper(
 @LOWERINGS.register(Relu, Relu6, Sigmoid, Tanh, Silu)
 def plain(op: Relu | Relu6 | Sigmoid | Tanh | Silu, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall(_PLAIN[type(op)], bare=True)
+
+
+@LOWERINGS.register(Hardsigmoid, Hardswish)
+def hard(op: Hardsigmoid | Hardswish, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall(_HARD[type(op)], bare=True)
 
 
 @LOWERINGS.register(LeakyRelu)

@@ -3,6 +3,8 @@
 * ``relu6`` → ``Clip(x, 0, 6)``; ``silu`` → ``x * Sigmoid(x)``.
 * ``gelu`` → ``Gelu`` from opset 20; below it, ``0.5 x (1 + erf(x / √2))`` (or the tanh form
   for ``approximate='tanh'``), the same formulas PyTorch uses.
+* ``hardsigmoid`` → ``HardSigmoid(alpha=1/6, beta=0.5)`` (ONNX's defaults are 0.2 and 0.5, not
+  PyTorch's); ``hardswish`` → ``HardSwish`` from opset 14, ``x * HardSigmoid(x)`` below it.
 * ``softmax`` → ``Softmax(axis)`` (opset ≥ 13: normalises along that one axis, like PyTorch).
 """
 
@@ -11,13 +13,26 @@ from __future__ import annotations
 import math
 
 from archspec.ops import Op
-from archspec.ops.activation import Gelu, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Softmax, Tanh
+from archspec.ops.activation import (
+    Gelu,
+    Hardsigmoid,
+    Hardswish,
+    LeakyRelu,
+    Relu,
+    Relu6,
+    Sigmoid,
+    Silu,
+    Softmax,
+    Tanh,
+)
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
 _PLAIN: dict[type[Op], str] = {Relu: "Relu", Sigmoid: "Sigmoid", Tanh: "Tanh"}
 
 #: The first opset with a Gelu op.
 GELU_OPSET = 20
+#: The first opset with a HardSwish op.
+HARDSWISH_OPSET = 14
 
 
 @LOWERINGS.register(Relu, Sigmoid, Tanh)
@@ -38,6 +53,23 @@ def leaky_relu(op: LeakyRelu, ctx: LoweringContext) -> None:
 @LOWERINGS.register(Silu)
 def silu(op: Silu, ctx: LoweringContext) -> None:
     ctx.emit("Mul", [ctx.x, ctx.emit("Sigmoid", [ctx.x], to=ctx.tmp("sigmoid"))])
+
+
+def _hard_sigmoid(ctx: LoweringContext, to: str | None = None) -> str:
+    return ctx.emit("HardSigmoid", [ctx.x], to=to, alpha=1 / 6, beta=0.5)
+
+
+@LOWERINGS.register(Hardsigmoid)
+def hardsigmoid(op: Hardsigmoid, ctx: LoweringContext) -> None:
+    _hard_sigmoid(ctx)
+
+
+@LOWERINGS.register(Hardswish)
+def hardswish(op: Hardswish, ctx: LoweringContext) -> None:
+    if ctx.opset >= HARDSWISH_OPSET:
+        ctx.emit("HardSwish", [ctx.x])
+    else:
+        ctx.emit("Mul", [ctx.x, _hard_sigmoid(ctx, to=ctx.tmp("hardsigmoid"))])
 
 
 @LOWERINGS.register(Gelu)

@@ -8,7 +8,18 @@ models do after a convolution or BatchNorm; never on an input that a branch shar
 from __future__ import annotations
 
 from archspec.ops import Op
-from archspec.ops.activation import Gelu, LeakyRelu, Relu, Relu6, Sigmoid, Silu, Softmax, Tanh
+from archspec.ops.activation import (
+    Gelu,
+    Hardsigmoid,
+    Hardswish,
+    LeakyRelu,
+    Relu,
+    Relu6,
+    Sigmoid,
+    Silu,
+    Softmax,
+    Tanh,
+)
 from archspec_torch._lowering import LOWERINGS, LoweringContext, ModuleCall
 
 _IN_PLACE: dict[type[Op], str] = {Relu: "nn.ReLU", Relu6: "nn.ReLU6"}
@@ -16,6 +27,8 @@ _PLAIN: dict[type[Op], str] = {
     Sigmoid: "nn.Sigmoid",
     Tanh: "nn.Tanh",
     Silu: "nn.SiLU",
+    Hardsigmoid: "nn.Hardsigmoid",
+    Hardswish: "nn.Hardswish",
 }
 
 
@@ -25,8 +38,8 @@ def in_place(op: Relu | Relu6, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall(_IN_PLACE[type(op)], kwargs=inplace)
 
 
-@LOWERINGS.register(Sigmoid, Tanh, Silu)
-def plain(op: Sigmoid | Tanh | Silu, ctx: LoweringContext) -> ModuleCall:
+@LOWERINGS.register(Sigmoid, Tanh, Silu, Hardsigmoid, Hardswish)
+def plain(op: Sigmoid | Tanh | Silu | Hardsigmoid | Hardswish, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall(_PLAIN[type(op)])
 
 

@@ -1,10 +1,11 @@
-"""``concat`` → ``torch.cat([...], dim=axis)`` and ``add`` → ``a + b``, written inline in ``forward``."""
+"""``concat`` → ``torch.cat([...], dim=axis)``, ``add`` → ``a + b`` and ``mul`` → ``a * b`` (PyTorch
+broadcasts a gate's size-1 axes), written inline in ``forward``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from archspec.ops.merge import Add, Concat
+from archspec.ops.merge import Add, Concat, Mul
 from archspec_torch._lowering import LOWERINGS, FunctionCall, LoweringContext
 
 
@@ -19,3 +20,8 @@ def concat(op: Concat, ctx: LoweringContext) -> FunctionCall:
 @LOWERINGS.register(Add)
 def add(op: Add, ctx: LoweringContext) -> FunctionCall:
     return FunctionCall(lambda inputs: " + ".join(inputs))
+
+
+@LOWERINGS.register(Mul)
+def mul(op: Mul, ctx: LoweringContext) -> FunctionCall:
+    return FunctionCall(lambda inputs: " * ".join(inputs))

@@ -2,7 +2,8 @@
 
 Cases cover what parity depends on: asymmetric conv padding, -inf max padding,
 ``count_include_pad`` and ``ceil_mode``, adaptive pooling with uneven windows, LRN with
-even sizes (where ONNX's window differs from PyTorch's), gelu below and above opset 20.
+even sizes (where ONNX's window differs from PyTorch's), gelu below and above opset 20,
+hardswish below and above opset 14.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ CASES: dict[str, tuple[list[int | str], list[Any]]] = {
     "batchnorm_no_affine": (["N", 3, 6, 6], ["conv(4, 3) -> batchnorm(affine=false)"]),
     "flatten_start_2": (["N", 2, 3, 4], ["flatten(2)"]),
     "residual_add": (["N", 4, 6, 6], [{"add": ["conv(4, 3, padding=1) -> batchnorm", "identity"]}, "relu"]),
+    "hard_activations": (["N", 3, 5, 5], ["conv(4, 3, padding=1) -> hardswish -> conv(4, 1) -> hardsigmoid"]),
 }
 
 
@@ -108,6 +110,16 @@ def test_gelu_is_one_op_from_opset_20_and_erf_below(tmp_path):
         n.op_type for n in old.model.graph.node
     }
     assert "Gelu" in {n.op_type for n in new.model.graph.node}
+
+
+def test_hardswish_is_one_op_from_opset_14_and_a_product_below(tmp_path):
+    _, old, _ = _models("hard_activations", tmp_path, opset=13)
+    _, new, _ = _models("hard_activations", tmp_path, opset=14)
+    assert [n.op_type for n in old.model.graph.node] == ["Conv", "HardSigmoid", "Mul", "Conv", "HardSigmoid"]
+    assert [n.op_type for n in new.model.graph.node] == ["Conv", "HardSwish", "Conv", "HardSigmoid"]
+    # ONNX's HardSigmoid defaults to alpha=0.2; PyTorch's slope is 1/6
+    alphas = [a.f for n in new.model.graph.node if n.op_type == "HardSigmoid" for a in n.attribute if a.name == "alpha"]
+    assert alphas == [pytest.approx(1 / 6)]
 
 
 def test_relu6_is_a_clip_and_dropout_is_gone(tmp_path):
