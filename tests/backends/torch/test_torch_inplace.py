@@ -22,7 +22,7 @@ def test_after_conv_batchnorm_add_and_concat_the_relu_is_in_place():
     assert resnet["relu"] and resnet["layer1.0.relu"] and resnet["layer1.0.out"]  # after bn, bn, add
     assert all(_inplace(archspec.build("specs/mobilenet_v2.yaml")).values())
     assert all(_inplace(archspec.build("specs/googlenet.yaml")).values())
-    for merge in ("concat", "add"):
+    for merge in ("concat", "add", "mul"):
         network = [{merge: ["conv(2, 1)", "identity"]}, "relu"]
         spec = {"archspec": 1, "name": "m", "input": ["N", 2, 4, 4], "network": network}
         assert _inplace(archspec.build(spec)) == {"1": True}
@@ -37,6 +37,8 @@ def test_after_conv_batchnorm_add_and_concat_the_relu_is_in_place():
         ["conv(2, 1)", "identity", "relu"],  # identity returns its input itself
         ["conv(2, 1)", "dropout(0.5)", "relu"],  # so does dropout in eval mode
         ["conv(2, 1)", "relu", "relu"],  # relu's backward reads its output
+        [{"add": ["identity"]}, "relu"],  # a merge of one branch is that branch: here the caller's tensor
+        [{"mul": ["identity"]}, "relu"],
     ],
 )
 def test_never_in_place_on_a_tensor_someone_else_reads(network):
