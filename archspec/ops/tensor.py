@@ -1,4 +1,5 @@
-"""Layout and pass-through ops: ``flatten``, ``dropout``, ``drop_path``, ``identity``. All count 0 MACs."""
+"""Layout and pass-through ops: ``flatten``, ``channel_shuffle``, ``dropout``, ``drop_path``, ``identity``.
+All count 0 MACs."""
 
 from __future__ import annotations
 
@@ -30,6 +31,36 @@ class Flatten(Op):
             )
         tail = math.prod(static(d, "flattened axis") for d in x.shape[self.start_dim :])
         return TensorType((*x.shape[: self.start_dim], tail), x.dtype)
+
+
+@register
+class ChannelShuffle(Op):
+    """ShuffleNet's channel shuffle of [N, C, *S]: the channels, seen as ``groups`` rows of
+    C / groups, are read column by column (torch's ``nn.ChannelShuffle``, torchvision's
+    ``channel_shuffle``: reshape to [N, groups, C / groups, *S], swap those two axes, reshape back).
+    Arguments: ``groups``, which must divide C."""
+
+    op_name = "channel_shuffle"
+
+    groups: Annotated[int, Field(ge=1)]
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        if x.rank < 3:
+            raise ShapeError(
+                "channel_shuffle shuffles the channels of a feature map",
+                expected="[N, C, ...], at least 3-D",
+                found=str(x),
+            )
+        channels = static(x.shape[1], "channel_shuffle channels")
+        if channels % self.groups:
+            raise ShapeError(
+                f"channel_shuffle groups must divide the channels, but {self.groups} does not divide {channels}",
+                expected=f"a divisor of {channels}",
+                found=str(self.groups),
+                attr="groups",
+            )
+        return x
 
 
 @register

@@ -210,6 +210,11 @@ CASES: list[Case] = [
     Case("start-2-5d", "flatten(start_dim=2)", (2, 3, 2, 3, 4)),
     Case("last-axis", "flatten(3)", (2, 3, 4, 5)),
     Case("2d", "flatten", (2, 5)),
+    # ---------------------------------------------------------------- channel_shuffle
+    Case("4d", "channel_shuffle(2)", (2, 6, 3, 5)),
+    Case("three-groups", "channel_shuffle(groups=3)", (2, 12, 4, 4)),
+    Case("3d", "channel_shuffle(4)", (2, 8, 7)),
+    Case("one-group", "channel_shuffle(1)", (2, 5, 3, 3)),
     Case("eval", "dropout", (2, 3, 4, 5)),
     Case("eval-2d", "dropout(0.3)", (3, 5)),
     Case("train-p0", "dropout(0.0)", (2, 3, 4, 5), train=True),

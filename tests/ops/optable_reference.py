@@ -159,6 +159,12 @@ def adaptive_avgpool(site: Site, output_size: int | list[int]) -> torch.Tensor:
 
 
 # ------------------------------------------------------------------ tensor ops and merges
+def channel_shuffle(site: Site, groups: int) -> torch.Tensor:
+    # written out as torchvision's shufflenetv2.channel_shuffle is, not torch's own kernel
+    n, c, *spatial = site.x.shape
+    return site.x.reshape(n, groups, c // groups, *spatial).transpose(1, 2).reshape(n, c, *spatial)
+
+
 def dropout(site: Site, p: float = 0.5) -> torch.Tensor:
     assert not site.train or p == 0, "train-mode dropout draws a random mask: a table case takes p=0"
     return F.dropout(site.x, p, training=site.train)
@@ -211,6 +217,7 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "global_maxpool": lambda site: site.x.amax(dim=_spatial(site), keepdim=True),
     "adaptive_avgpool": adaptive_avgpool,
     "flatten": lambda site, start_dim=1: torch.flatten(site.x, start_dim),
+    "channel_shuffle": channel_shuffle,
     "dropout": dropout,
     "identity": lambda site: site.x,
     "concat": concat,

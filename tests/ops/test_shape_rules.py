@@ -122,6 +122,7 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     "global_maxpool": _by_rank(nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d),
     "adaptive_avgpool": lambda a, s: nn.AdaptiveAvgPool2d(_t(a["output_size"])),
     "flatten": lambda a, s: nn.Flatten(a.get("start_dim", 1)),
+    "channel_shuffle": lambda a, s: nn.ChannelShuffle(a["groups"]),
     "dropout": lambda a, s: nn.Dropout(a.get("p", 0.5)),
     "identity": lambda a, s: nn.Identity(),
     "concat": lambda a, s: (None, lambda *xs: torch.cat(xs, dim=a.get("axis", 1))),
@@ -260,6 +261,7 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({"output_size": 5}, [(2, 3, 3, 3)]),  # larger than the input
     ],
     "flatten": [({}, [X]), ({"start_dim": 2}, [X]), ({}, [(2, 5)])],
+    "channel_shuffle": [({"groups": 2}, [(2, 6, 4, 4)]), ({"groups": 3}, [(2, 6, 5)]), ({"groups": 1}, [X])],
     "dropout": [({}, [X]), ({"p": 0.0}, [(3, 5)])],
     "identity": [({}, [X])],
     "concat": [

@@ -1,5 +1,6 @@
-"""``flatten`` → :class:`Flatten`, ``dropout`` → ``nnx.Dropout``, ``drop_path`` → ``nnx.Dropout`` with
-one draw per sample (its mask broadcast over every other axis), ``identity`` → :func:`identity`.
+"""``flatten`` → :class:`Flatten`, ``channel_shuffle`` → :class:`ChannelShuffle`, ``dropout`` →
+``nnx.Dropout``, ``drop_path`` → ``nnx.Dropout`` with one draw per sample (its mask broadcast over
+every other axis), ``identity`` → :func:`identity`.
 
 drop_path draws from the module's ``dropout`` RNG stream, torch from its own generator: the
 same law (each sample kept with probability 1 - p, scaled by 1 / (1 - p)), different draws.
@@ -14,7 +15,7 @@ transpose it costs is one copy of a small feature map.
 
 from __future__ import annotations
 
-from archspec.ops.tensor import Dropout, DropPath, Flatten, Identity
+from archspec.ops.tensor import ChannelShuffle, Dropout, DropPath, Flatten, Identity
 from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
 
 register_helper(
@@ -35,6 +36,23 @@ register_helper(
 )
 register_helper(
     Helper(
+        "ChannelShuffle",
+        '''class ChannelShuffle(nnx.Module):
+    """ShuffleNet's channel shuffle of a channels-last array, as torch's nn.ChannelShuffle: the
+    channels, seen as ``groups`` rows, are read column by column."""
+
+    def __init__(self, groups: int) -> None:
+        self.groups = groups
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        *rest, channels = x.shape
+        x = x.reshape(*rest, self.groups, channels // self.groups)
+        return jnp.swapaxes(x, -1, -2).reshape(*rest, channels)''',
+        needs=("jnp",),
+    )
+)
+register_helper(
+    Helper(
         "identity",
         '''def identity(x: jax.Array) -> jax.Array:
     """The input, unchanged (a residual block's shortcut)."""
@@ -46,6 +64,11 @@ register_helper(
 @LOWERINGS.register(Flatten)
 def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("Flatten", kwargs=ctx.options(("start_dim", ctx.attr("start_dim"), 1)), helper="Flatten")
+
+
+@LOWERINGS.register(ChannelShuffle)
+def channel_shuffle(op: ChannelShuffle, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("ChannelShuffle", (ctx.attr("groups"),), helper="ChannelShuffle")
 
 
 @LOWERINGS.register(Dropout)

@@ -1,11 +1,13 @@
 """``flatten`` → ``Flatten`` (NCHW row-major, as the spec says) or a ``Reshape`` keeping the
-leading axes; ``dropout``, ``drop_path`` and ``identity`` compute nothing in the eval graph and are removed."""
+leading axes; ``channel_shuffle`` → ``Reshape``, ``Transpose``, ``Reshape``; ``dropout``,
+``drop_path`` and ``identity`` compute nothing in the eval graph and are removed."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from archspec.ops.tensor import Dropout, DropPath, Flatten, Identity
+from archspec.ops._base import static
+from archspec.ops.tensor import ChannelShuffle, Dropout, DropPath, Flatten, Identity
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
 
@@ -18,6 +20,16 @@ def flatten(op: Flatten, ctx: LoweringContext) -> None:
     else:  # keep axes before start_dim (0 copies an input dim, so a symbolic batch stays symbolic)
         shape = ctx.const("shape", [0] * op.start_dim + [-1], dtype=np.int64)
         ctx.emit("Reshape", [ctx.x, shape])
+
+
+@LOWERINGS.register(ChannelShuffle)
+def channel_shuffle(op: ChannelShuffle, ctx: LoweringContext) -> None:
+    # [N, C, *S] -> [N, g, C/g, prod S] -> swap the group axes -> back to x's own shape (symbolic dims kept)
+    channels = static(ctx.input.shape[1], "channel_shuffle channels")
+    grouped = ctx.const("grouped", [0, op.groups, channels // op.groups, -1], dtype=np.int64)
+    split = ctx.emit("Reshape", [ctx.x, grouped], to=ctx.tmp("grouped"))
+    swapped = ctx.emit("Transpose", [split], to=ctx.tmp("swapped"), perm=[0, 2, 1, 3])
+    ctx.emit("Reshape", [swapped, ctx.emit("Shape", [ctx.x], to=ctx.tmp("shape"))])
 
 
 @LOWERINGS.register(Dropout, DropPath, Identity)

@@ -1,10 +1,11 @@
-"""``flatten`` → ``nn.Flatten`` (NCHW row-major, as the spec says), ``dropout`` → ``nn.Dropout``
+"""``flatten`` → ``nn.Flatten`` (NCHW row-major, as the spec says), ``channel_shuffle`` →
+``nn.ChannelShuffle``, ``dropout`` → ``nn.Dropout``
 (identity in eval mode), ``drop_path`` → :class:`StochasticDepth` (torchvision's, mode "row"),
 ``identity`` → ``nn.Identity``."""
 
 from __future__ import annotations
 
-from archspec.ops.tensor import Dropout, DropPath, Flatten, Identity
+from archspec.ops.tensor import ChannelShuffle, Dropout, DropPath, Flatten, Identity
 from archspec_torch._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
 
 # Written out rather than imported from torchvision.ops, so the emitted file needs torch alone.
@@ -33,6 +34,11 @@ register_helper(
 @LOWERINGS.register(Flatten)
 def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nn.Flatten", kwargs=ctx.options(("start_dim", ctx.attr("start_dim"), 1)))
+
+
+@LOWERINGS.register(ChannelShuffle)
+def channel_shuffle(op: ChannelShuffle, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("nn.ChannelShuffle", (ctx.attr("groups"),))
 
 
 @LOWERINGS.register(Dropout)
