@@ -11,6 +11,7 @@ family          ops
                 global_maxpool, adaptive_avgpool
 ``tensor``      flatten, dropout, identity
 ``merge``       concat, add
+``resize``      upsample
 ==============  ==========================================================
 
 MACs (multiply-accumulates) follow torchinfo's "Total mult-adds": a layer with
@@ -20,7 +21,7 @@ parameter-free ops count 0. FLOPs are about twice the MACs; tools disagree on
 this, so archspec reports MACs and labels them.
 """
 
-from archspec.ops import activation, conv, linear, merge, norm, pool, tensor
+from archspec.ops import activation, conv, linear, merge, norm, pool, resize, tensor
 from archspec.ops._base import REGISTRY, Op, ShapeError, register
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "norm",
     "pool",
     "register",
+    "resize",
     "tensor",
 ]

@@ -167,6 +167,23 @@ def add(site: Site) -> torch.Tensor:
     return functools.reduce(operator.add, site.inputs)
 
 
+# ------------------------------------------------------------------ resizing
+def upsample(
+    site: Site,
+    scale: float | list[float] | None = None,
+    size: int | list[int] | None = None,
+    mode: str = "nearest",
+    align_corners: bool = False,
+) -> torch.Tensor:
+    scale_factor = tuple(scale) if isinstance(scale, list) else scale
+    corners = align_corners if mode != "nearest" else None  # torch refuses the flag with 'nearest'
+    return F.interpolate(site.x, _t(size), scale_factor, mode, corners)
+
+
+def _t(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
 #: The reference of every op, by the name a spec calls it.
 REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "conv": functools.partial(_conv, 2),
@@ -195,4 +212,5 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "identity": lambda site: site.x,
     "concat": concat,
     "add": add,
+    "upsample": upsample,
 }

@@ -102,6 +102,12 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     "identity": lambda a, s: nn.Identity(),
     "concat": lambda a, s: (None, lambda *xs: torch.cat(xs, dim=a.get("axis", 1))),
     "add": lambda a, s: (None, lambda *xs: functools.reduce(operator.add, xs)),
+    "upsample": lambda a, s: nn.Upsample(
+        _t(a.get("size")),
+        _t(a.get("scale")),
+        a.get("mode", "nearest"),
+        a.get("align_corners", None if a.get("mode", "nearest") == "nearest" else False),
+    ),
 }
 
 
@@ -237,6 +243,13 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({}, [(2, 3, 4, 4)]),
     ],
     "add": [({}, [X, X]), ({}, [(2, 5), (2, 5), (2, 5)])],
+    "upsample": [
+        ({"scale": 2}, [(2, 3, 5, 7)]),
+        ({"scale": 1.5, "mode": "bilinear"}, [(2, 3, 5, 7)]),
+        ({"scale": [0.5, 2.5], "mode": "bilinear", "align_corners": True}, [(2, 3, 9, 3)]),
+        ({"size": [7, 2]}, [(2, 3, 5, 4)]),
+        ({"size": 3, "mode": "bilinear"}, [(2, 3, 5, 4)]),
+    ],
 }
 
 
@@ -392,6 +405,10 @@ def test_random_pools_match_torch(config: tuple[str, dict[str, Any], Shape]) -> 
         ("lrn", {"size": 3}, (2, 5)),
         ("softmax", {"axis": 2}, (2, 5)),
         ("flatten", {"start_dim": 2}, (2, 5)),
+        ("upsample", {"scale": 2, "size": 4}, (1, 3, 8, 8)),
+        ("upsample", {}, (1, 3, 8, 8)),
+        ("upsample", {"scale": 2, "align_corners": True}, (1, 3, 8, 8)),
+        ("upsample", {"scale": 0.1, "mode": "bilinear"}, (1, 3, 8, 8)),
     ],
 )
 def test_refusals_match_torch(name: str, attrs: dict[str, Any], shape: Shape) -> None:

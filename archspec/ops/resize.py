@@ -1,0 +1,108 @@
+"""Resizing: ``upsample`` (2-D, NCHW). Counts 0 MACs (no parameters; torchinfo counts none).
+
+The meaning is PyTorch's ``nn.Upsample``, stated here so every backend computes it the same way:
+
+* Exactly one of ``scale`` and ``size`` is given. With ``scale`` the output is
+  ``floor(in * scale)`` along each axis and an output cell ``i`` reads the input at ``i / scale``
+  (PyTorch passes the scale to its kernels, so a scale of 1.5 on 5 rows maps by 1/1.5, not by
+  5/7); with ``size`` it reads at ``i * in / out``.
+* ``nearest``: the input cell ``min(floor(i / scale), in - 1)``.
+* ``bilinear``, ``align_corners=false``: half-pixel centres, ``(i + 0.5) / scale - 0.5``, clamped
+  at 0, interpolated between the two cells around it (the last cell repeats past the end);
+  ``align_corners=true``: ``i * (in - 1) / (out - 1)`` whatever the scale, so the corner
+  cells of input and output coincide.
+
+``align_corners`` only has a meaning for interpolation: PyTorch refuses it with ``nearest``,
+and so does archspec.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from archspec.ir import TensorType
+from archspec.ops._base import Op, ShapeError, expect_rank, register, static
+from archspec.ops._window import PositiveInt
+
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+@register
+class Upsample(Op):
+    """Resize [N, C, H, W] to [N, C, h, w] by nearest-neighbour or bilinear interpolation.
+
+    Arguments: ``scale`` (a number for both axes, or ``[sh, sw]``) or ``size`` (an int for both
+    axes, or ``[h, w]``): exactly one of them; ``mode`` (``'nearest'`` or ``'bilinear'``);
+    ``align_corners`` (false; only with ``'bilinear'``). Validated, ``scale`` is one float per
+    axis and ``size`` one int per axis (or None).
+    """
+
+    op_name = "upsample"
+    spatial = 2
+    misnamed: ClassVar[dict[str, str]] = {
+        "scale_factor": "archspec calls PyTorch's scale_factor 'scale': upsample(scale=2)",
+        "output_size": "archspec calls the output size 'size': upsample(size=[h, w])",
+    }
+
+    scale: tuple[PositiveFloat, ...] | None = Field(
+        default=None, description="a number > 0, or one per spatial axis; or give size"
+    )
+    size: tuple[PositiveInt, ...] | None = Field(default=None, description="an int > 0, or one per spatial axis")
+    mode: Literal["nearest", "bilinear"] = "nearest"
+    align_corners: bool = False
+
+    @field_validator("scale", "size", mode="before")
+    @classmethod
+    def _one_per_axis(cls, value: object) -> object:
+        """One number means every spatial axis; a list is a tuple (left to the field's type to check)."""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return (value,) * cls.spatial
+        return tuple(value) if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _check(self) -> Upsample:
+        given = [name for name in ("scale", "size") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "scale and size are both given; give one of them"
+                if given
+                else "upsample needs a scale (upsample(2)) or a size (upsample(size=[h, w]))"
+            )
+        (name,) = given
+        count = len(getattr(self, name))
+        if count != self.spatial:
+            raise ValueError(f"{name} needs {self.spatial} values (one per spatial axis), got {count}")
+        if self.align_corners and self.mode == "nearest":
+            raise ValueError("align_corners=true needs mode='bilinear' (PyTorch refuses it with 'nearest')")
+        return self
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        expect_rank(self, x, (self.spatial + 2,), "[N, C, H, W]")
+        sizes = [static(d, "spatial size") for d in x.shape[2:]]
+        out = self.output_sizes(sizes)
+        for axis, (size, length) in enumerate(zip(sizes, out, strict=True)):
+            if length < 1:  # only a scale below 1 can do this: a size is at least 1
+                raise ShapeError(
+                    f"upsample leaves no cells along axis {axis + 2}: floor({size} * scale) is 0",
+                    expected=f"a scale of at least 1/{size} along that axis",
+                    found=f"input {x}, scale {list(self.scale or ())}",
+                    hint="give a larger input or scale, or an explicit size",
+                    attr="scale",
+                )
+        return TensorType((*x.shape[:2], *out), x.dtype)
+
+    def output_sizes(self, sizes: list[int]) -> tuple[int, ...]:
+        """The output's spatial sizes for an input of spatial ``sizes``: ``size``, or ``floor(in * scale)``."""
+        if self.size is not None:
+            return self.size
+        assert self.scale is not None  # _check: exactly one is given
+        return tuple(math.floor(n * s) for n, s in zip(sizes, self.scale, strict=True))
+
+    @property
+    def interpolates(self) -> bool:
+        """Whether the output blends neighbouring cells (bilinear) rather than copying one (nearest)."""
+        return self.mode != "nearest"
