@@ -235,4 +235,26 @@ CASES: list[Case] = [
     Case("align-corners-1.5", "upsample([1.5, 2.5], mode='bilinear', align_corners=true)", (2, 3, 5, 4)),
     Case("align-corners-size", "upsample(size=[1, 9], mode='bilinear', align_corners=true)", (2, 3, 5, 4)),
     Case("float64", "upsample(1.5, mode='bilinear')", (2, 2, 5, 7), dtype="float64"),
+    # ---------------------------------------------------------------- conv_transpose
+    Case("plain", "conv_transpose(5, 3)", (2, 4, 5, 6)),
+    Case("stride-2-kernel-2", "conv_transpose(4, 2, stride=2)", (2, 3, 5, 7)),
+    Case("unet-up", "conv_transpose(4, 3, stride=2, padding=1, output_padding=1)", (2, 3, 5, 6)),
+    Case(
+        "asym-stride-padding",
+        "conv_transpose(3, [3, 4], stride=[3, 2], padding=[2, 1], output_padding=[2, 0])",
+        (2, 2, 4, 5),
+    ),
+    Case("padding-past-reach", "conv_transpose(3, 3, stride=2, padding=3)", (2, 2, 5, 6)),
+    Case("dilation", "conv_transpose(3, 3, stride=2, dilation=2, padding=1)", (2, 2, 4, 5)),
+    Case("output-padding-by-dilation", "conv_transpose(3, 2, dilation=3, output_padding=2)", (2, 2, 4, 5)),
+    Case(
+        "output-padding-past-stride",
+        "conv_transpose(3, 3, dilation=[3, 1], padding=1, output_padding=[2, 0])",
+        (2, 2, 4, 5),
+    ),
+    Case("output-padding-no-bias", "conv_transpose(3, 2, dilation=3, output_padding=[0, 2], bias=false)", (2, 2, 4, 5)),
+    Case("groups-no-bias", "conv_transpose(6, 3, stride=2, groups=2, bias=false)", (2, 4, 5, 5)),
+    Case("depthwise", "conv_transpose(4, 4, stride=2, padding=1, groups=4)", (2, 4, 5, 6)),
+    Case("groups-3", "conv_transpose(3, [2, 3], stride=[2, 1], groups=3, output_padding=[1, 0])", (2, 6, 4, 5)),
+    Case("float64", "conv_transpose(4, 3, stride=2, padding=1, groups=2)", (2, 4, 5, 6), dtype="float64"),
 ]

@@ -167,6 +167,25 @@ def add(site: Site) -> torch.Tensor:
     return functools.reduce(operator.add, site.inputs)
 
 
+def conv_transpose(
+    site: Site,
+    out_channels: int,
+    kernel: int | list[int],
+    stride: int | list[int] = 1,
+    padding: int | list[int] = 0,
+    output_padding: int | list[int] = 0,
+    groups: int = 1,
+    dilation: int | list[int] = 1,
+    bias: bool = True,
+) -> torch.Tensor:
+    x = site.x
+    site.expect_weights("weight", *(["bias"] if bias else []))
+    weight = site.param("weight", (x.shape[1], out_channels // groups, *_per_axis(kernel, 2)))
+    shift = site.param("bias", (out_channels,)) if bias else None
+    axes = (_per_axis(v, 2) for v in (stride, padding, output_padding))
+    return F.conv_transpose2d(x, weight, shift, *axes, groups, _per_axis(dilation, 2))
+
+
 # ------------------------------------------------------------------ resizing
 def upsample(
     site: Site,
@@ -213,4 +232,5 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "concat": concat,
     "add": add,
     "upsample": upsample,
+    "conv_transpose": conv_transpose,
 }

@@ -102,6 +102,12 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     "identity": lambda a, s: nn.Identity(),
     "concat": lambda a, s: (None, lambda *xs: torch.cat(xs, dim=a.get("axis", 1))),
     "add": lambda a, s: (None, lambda *xs: functools.reduce(operator.add, xs)),
+    "conv_transpose": lambda a, s: nn.ConvTranspose2d(
+        s[0][1],
+        a["out_channels"],
+        _t(a["kernel"]),
+        **{k: _t(a[k]) for k in ("stride", "padding", "output_padding", "groups", "bias", "dilation") if k in a},
+    ),
     "upsample": lambda a, s: nn.Upsample(
         _t(a.get("size")),
         _t(a.get("scale")),
@@ -243,6 +249,14 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({}, [(2, 3, 4, 4)]),
     ],
     "add": [({}, [X, X]), ({}, [(2, 5), (2, 5), (2, 5)])],
+    "conv_transpose": [
+        ({"out_channels": 5, "kernel": 3}, [X]),
+        ({"out_channels": 4, "kernel": 2, "stride": 2}, [(2, 3, 5, 7)]),
+        ({"out_channels": 4, "kernel": 3, "stride": 2, "padding": 1, "output_padding": 1}, [(2, 3, 5, 6)]),
+        ({"out_channels": 3, "kernel": [3, 4], "stride": [3, 2], "padding": [2, 1], "output_padding": [2, 0]}, [X]),
+        ({"out_channels": 3, "kernel": 2, "dilation": 3, "output_padding": 2}, [X]),
+        ({"out_channels": 6, "kernel": 3, "stride": 2, "groups": 2, "bias": False}, [X]),
+    ],
     "upsample": [
         ({"scale": 2}, [(2, 3, 5, 7)]),
         ({"scale": 1.5, "mode": "bilinear"}, [(2, 3, 5, 7)]),
@@ -284,6 +298,14 @@ def test_conv_macs_by_hand() -> None:
     assert conv1d.macs((TensorType((3, 2, 9)),), TensorType((3, 5, 7))) == (5 * 2 * 3 + 5) * 7 * 3
     symbolic = TensorType(("N", 4, 10, 10))
     assert op.macs((symbolic,), op.infer((symbolic,))) == (8 * 4 * 3 * 3 + 8) * (10 * 10)  # per sample
+
+
+def test_conv_transpose_macs_count_output_positions_as_torchinfo_does() -> None:
+    x = TensorType((2, 4, 5, 5))
+    op = check_op("conv_transpose", {"out_channels": 6, "kernel": 2, "stride": 2, "groups": 2}, x.shape)
+    out = op.infer((x,))
+    assert out.shape == (2, 6, 10, 10)
+    assert op.macs((x,), out) == (4 * 3 * 2 * 2 + 6) * (10 * 10) * 2
 
 
 def test_linear_macs_by_hand() -> None:
@@ -405,6 +427,10 @@ def test_random_pools_match_torch(config: tuple[str, dict[str, Any], Shape]) -> 
         ("lrn", {"size": 3}, (2, 5)),
         ("softmax", {"axis": 2}, (2, 5)),
         ("flatten", {"start_dim": 2}, (2, 5)),
+        ("conv_transpose", {"out_channels": 4, "kernel": 3, "stride": 2, "output_padding": 2}, (1, 3, 8, 8)),
+        ("conv_transpose", {"out_channels": 4, "kernel": 3, "padding": 6}, (1, 3, 4, 4)),
+        ("conv_transpose", {"out_channels": 4, "kernel": 3, "groups": 2}, (1, 3, 4, 4)),
+        ("conv_transpose", {"out_channels": 4, "kernel": 3}, (1, 3, 8)),
         ("upsample", {"scale": 2, "size": 4}, (1, 3, 8, 8)),
         ("upsample", {}, (1, 3, 8, 8)),
         ("upsample", {"scale": 2, "align_corners": True}, (1, 3, 8, 8)),
