@@ -11,7 +11,7 @@ family          ops
                 global_maxpool, adaptive_avgpool
 ``tensor``      flatten, dropout, identity
 ``merge``       concat, add
-``resize``      upsample
+``resize``      upsample, upsample1d
 ==============  ==========================================================
 
 MACs (multiply-accumulates) follow torchinfo's "Total mult-adds": a layer with

@@ -1,4 +1,5 @@
-"""Resizing: ``upsample`` (2-D, NCHW). Counts 0 MACs (no parameters; torchinfo counts none).
+"""Resizing: ``upsample`` (2-D, NCHW) and ``upsample1d`` (NCL). Count 0 MACs (no parameters;
+torchinfo counts none).
 
 The meaning is PyTorch's ``nn.Upsample``, stated here so every backend computes it the same way:
 
@@ -7,7 +8,7 @@ The meaning is PyTorch's ``nn.Upsample``, stated here so every backend computes 
   (PyTorch passes the scale to its kernels, so a scale of 1.5 on 5 rows maps by 1/1.5, not by
   5/7); with ``size`` it reads at ``i * in / out``.
 * ``nearest``: the input cell ``min(floor(i / scale), in - 1)``.
-* ``bilinear``, ``align_corners=false``: half-pixel centres, ``(i + 0.5) / scale - 0.5``, clamped
+* ``bilinear`` (``linear`` in 1-D), ``align_corners=false``: half-pixel centres, ``(i + 0.5) / scale - 0.5``, clamped
   at 0, interpolated between the two cells around it (the last cell repeats past the end);
   ``align_corners=true``: ``i * (in - 1) / (out - 1)`` whatever the scale, so the corner
   cells of input and output coincide.
@@ -30,18 +31,16 @@ from archspec.ops._window import PositiveInt
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
-@register
-class Upsample(Op):
-    """Resize [N, C, H, W] to [N, C, h, w] by nearest-neighbour or bilinear interpolation.
+class _Upsample(Op):
+    """Resize [N, C, *S] to [N, C, *S'] by nearest-neighbour or (bi)linear interpolation.
 
-    Arguments: ``scale`` (a number for both axes, or ``[sh, sw]``) or ``size`` (an int for both
-    axes, or ``[h, w]``): exactly one of them; ``mode`` (``'nearest'`` or ``'bilinear'``);
-    ``align_corners`` (false; only with ``'bilinear'``). Validated, ``scale`` is one float per
-    axis and ``size`` one int per axis (or None).
+    Arguments: ``scale`` (a number for every spatial axis, or one per axis) or ``size`` (an int
+    for every axis, or one per axis): exactly one of them; ``mode`` (``'nearest'``, or
+    ``'bilinear'`` for ``upsample`` and ``'linear'`` for ``upsample1d``); ``align_corners``
+    (false; only with interpolation). Validated, ``scale`` is one float per axis and ``size``
+    one int per axis (or None).
     """
 
-    op_name = "upsample"
-    spatial = 2
     misnamed: ClassVar[dict[str, str]] = {
         "scale_factor": "archspec calls PyTorch's scale_factor 'scale': upsample(scale=2)",
         "output_size": "archspec calls the output size 'size': upsample(size=[h, w])",
@@ -51,7 +50,7 @@ class Upsample(Op):
         default=None, description="a number > 0, or one per spatial axis; or give size"
     )
     size: tuple[PositiveInt, ...] | None = Field(default=None, description="an int > 0, or one per spatial axis")
-    mode: Literal["nearest", "bilinear"] = "nearest"
+    mode: str = "nearest"  # each op's own Literal
     align_corners: bool = False
 
     @field_validator("scale", "size", mode="before")
@@ -63,31 +62,50 @@ class Upsample(Op):
         return tuple(value) if isinstance(value, list) else value
 
     @model_validator(mode="after")
-    def _check(self) -> Upsample:
+    def _check(self) -> _Upsample:
         given = [name for name in ("scale", "size") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError(
                 "scale and size are both given; give one of them"
                 if given
-                else "upsample needs a scale (upsample(2)) or a size (upsample(size=[h, w]))"
+                else f"{self.op_name} needs a scale ({self.op_name}(2)) or a size ({self.op_name}(size={self._sizes}))"
             )
         (name,) = given
         count = len(getattr(self, name))
         if count != self.spatial:
-            raise ValueError(f"{name} needs {self.spatial} values (one per spatial axis), got {count}")
-        if self.align_corners and self.mode == "nearest":
-            raise ValueError("align_corners=true needs mode='bilinear' (PyTorch refuses it with 'nearest')")
+            plural = "s" if self.spatial > 1 else ""
+            raise ValueError(f"{name} needs {self.spatial} value{plural} (one per spatial axis), got {count}")
+        if self.align_corners and not self.interpolates:
+            raise ValueError(f"align_corners=true needs mode='{self.linear_mode}' (PyTorch refuses it with 'nearest')")
         return self
+
+    @property
+    def _sizes(self) -> str:
+        """How a size is written for this op, in messages."""
+        return "[h, w]" if self.spatial == 2 else "n"
+
+    @property
+    def linear_mode(self) -> str:
+        """The name of this op's interpolating mode: ``'bilinear'`` in 2-D, ``'linear'`` in 1-D."""
+        return "bilinear" if self.spatial == 2 else "linear"
+
+    @property
+    def interpolates(self) -> bool:
+        """Whether the output blends neighbouring cells ((bi)linear) rather than copying one (nearest)."""
+        return self.mode != "nearest"
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
-        expect_rank(self, x, (self.spatial + 2,), "[N, C, H, W]")
+        rank = self.spatial + 2
+        fitting = {3: "upsample1d", 4: "upsample"}.get(x.rank)
+        hint = f"a {x.rank}-D input takes '{fitting}'" if fitting and fitting != self.op_name else None
+        expect_rank(self, x, (rank,), "[N, C, H, W]" if self.spatial == 2 else "[N, C, L]", hint=hint)
         sizes = [static(d, "spatial size") for d in x.shape[2:]]
         out = self.output_sizes(sizes)
         for axis, (size, length) in enumerate(zip(sizes, out, strict=True)):
             if length < 1:  # only a scale below 1 can do this: a size is at least 1
                 raise ShapeError(
-                    f"upsample leaves no cells along axis {axis + 2}: floor({size} * scale) is 0",
+                    f"{self.op_name} leaves no cells along axis {axis + 2}: floor({size} * scale) is 0",
                     expected=f"a scale of at least 1/{size} along that axis",
                     found=f"input {x}, scale {list(self.scale or ())}",
                     hint="give a larger input or scale, or an explicit size",
@@ -102,7 +120,20 @@ class Upsample(Op):
         assert self.scale is not None  # _check: exactly one is given
         return tuple(math.floor(n * s) for n, s in zip(sizes, self.scale, strict=True))
 
-    @property
-    def interpolates(self) -> bool:
-        """Whether the output blends neighbouring cells (bilinear) rather than copying one (nearest)."""
-        return self.mode != "nearest"
+
+@register
+class Upsample(_Upsample):
+    __doc__ = _Upsample.__doc__
+    op_name = "upsample"
+    spatial = 2
+
+    mode: Literal["nearest", "bilinear"] = "nearest"
+
+
+@register
+class Upsample1d(_Upsample):
+    __doc__ = _Upsample.__doc__
+    op_name = "upsample1d"
+    spatial = 1
+
+    mode: Literal["nearest", "linear"] = "nearest"

@@ -235,6 +235,11 @@ CASES: list[Case] = [
     Case("align-corners-1.5", "upsample([1.5, 2.5], mode='bilinear', align_corners=true)", (2, 3, 5, 4)),
     Case("align-corners-size", "upsample(size=[1, 9], mode='bilinear', align_corners=true)", (2, 3, 5, 4)),
     Case("float64", "upsample(1.5, mode='bilinear')", (2, 2, 5, 7), dtype="float64"),
+    Case("nearest-1.5", "upsample1d(1.5)", (2, 3, 7)),
+    Case("nearest-size", "upsample1d(size=11)", (2, 3, 4)),
+    Case("linear-2", "upsample1d(2, mode='linear')", (2, 3, 5)),
+    Case("linear-size", "upsample1d(size=[9], mode='linear')", (2, 3, 4)),
+    Case("align-corners", "upsample1d(2.5, mode='linear', align_corners=true)", (2, 3, 5)),
     # ---------------------------------------------------------------- conv_transpose
     Case("plain", "conv_transpose(5, 3)", (2, 4, 5, 6)),
     Case("stride-2-kernel-2", "conv_transpose(4, 2, stride=2)", (2, 3, 5, 7)),

@@ -232,5 +232,6 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "concat": concat,
     "add": add,
     "upsample": upsample,
+    "upsample1d": upsample,
     "conv_transpose": conv_transpose,
 }

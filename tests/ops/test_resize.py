@@ -23,8 +23,6 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-Upsample = REGISTRY["upsample"]
-
 
 def shapes_of(network: str, shape: list[int]) -> Any:
     return api.shapes({"archspec": 1, "name": "t", "input": shape, "network": network})
@@ -38,10 +36,13 @@ def shapes_of(network: str, shape: list[int]) -> Any:
         ({"scale": [1.5, 3]}, (1.5, 3.0), None),
         ({"size": 7}, None, (7, 7)),
         ({"size": [7, 9]}, None, (7, 9)),
+        ({"scale": 3, "op": "upsample1d"}, (3.0,), None),
+        ({"size": 5, "op": "upsample1d"}, None, (5,)),
     ],
 )
 def test_scale_and_size_are_stored_one_per_axis(attrs: dict[str, Any], scale: Any, size: Any) -> None:
-    op = Upsample.model_validate(attrs)
+    given = dict(attrs)
+    op = REGISTRY[given.pop("op", "upsample")].model_validate(given)
     assert (op.scale, op.size) == (scale, size)
 
 
@@ -104,10 +105,27 @@ def test_pytorchs_argument_names_get_archspecs() -> None:
     assert info.value.hint is not None and "upsample(scale=2)" in info.value.hint
 
 
-def test_upsample_is_two_dimensional() -> None:
+def test_each_upsample_takes_its_rank_and_names_the_other() -> None:
     with pytest.raises(SpecError, match=r"upsample expects a 4-D input") as info:
         shapes_of("upsample(2)", [1, 3, 8])
-    assert info.value.expected == "[N, C, H, W]"
+    assert info.value.expected == "[N, C, H, W]" and info.value.hint == "a 3-D input takes 'upsample1d'"
+    with pytest.raises(SpecError, match=r"upsample1d expects a 3-D input") as info:
+        shapes_of("upsample1d(2)", [1, 3, 8, 8])
+    assert info.value.expected == "[N, C, L]" and info.value.hint == "a 4-D input takes 'upsample'"
+
+
+def test_upsample1d_interpolates_linearly_and_says_so() -> None:
+    assert shapes_of("upsample1d(1.5, mode=linear)", ["N", 3, 7]).output.shape == ("N", 3, 10)
+    with pytest.raises(SpecError, match=r"'mode' of upsample1d: expected 'nearest' or 'linear', found"):
+        shapes_of("upsample1d(2, mode=bilinear)", [1, 3, 8])
+    with pytest.raises(SpecError, match=r"align_corners=true needs mode='linear'"):
+        shapes_of("upsample1d(2, align_corners=true)", [1, 3, 8])
+    with pytest.raises(
+        SpecError, match=r"upsample1d needs a scale \(upsample1d\(2\)\) or a size \(upsample1d\(size=n\)\)"
+    ):
+        shapes_of("upsample1d", [1, 3, 8])
+    with pytest.raises(SpecError, match=r"size needs 1 value \(one per spatial axis\), got 2"):
+        shapes_of("upsample1d(size=[4, 4])", [1, 3, 8])
 
 
 # ------------------------------------------------------------------ accept and refuse as PyTorch does

@@ -65,6 +65,12 @@ def _pool(cls: type[nn.Module]) -> Callable[[Attrs, list[Shape]], nn.Module]:
     return lambda a, s: cls(_t(a["kernel"]), **{k: _t(a[k]) for k in keys if k in a})
 
 
+def _upsample(a: Attrs) -> nn.Module:
+    mode = a.get("mode", "nearest")
+    corners = a.get("align_corners", None if mode == "nearest" else False)
+    return nn.Upsample(_t(a.get("size")), _t(a.get("scale")), mode, corners)
+
+
 def _by_rank(*classes: type[nn.Module]) -> Callable[[Attrs, list[Shape]], nn.Module]:
     return lambda a, s: classes[len(s[0]) - 3](1)  # for [N, C, L], [N, C, H, W], [N, C, D, H, W]
 
@@ -108,12 +114,8 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
         _t(a["kernel"]),
         **{k: _t(a[k]) for k in ("stride", "padding", "output_padding", "groups", "bias", "dilation") if k in a},
     ),
-    "upsample": lambda a, s: nn.Upsample(
-        _t(a.get("size")),
-        _t(a.get("scale")),
-        a.get("mode", "nearest"),
-        a.get("align_corners", None if a.get("mode", "nearest") == "nearest" else False),
-    ),
+    "upsample": lambda a, s: _upsample(a),
+    "upsample1d": lambda a, s: _upsample(a),
 }
 
 
@@ -263,6 +265,10 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({"scale": [0.5, 2.5], "mode": "bilinear", "align_corners": True}, [(2, 3, 9, 3)]),
         ({"size": [7, 2]}, [(2, 3, 5, 4)]),
         ({"size": 3, "mode": "bilinear"}, [(2, 3, 5, 4)]),
+    ],
+    "upsample1d": [
+        ({"scale": 1.5}, [(2, 3, 7)]),
+        ({"size": [9], "mode": "linear", "align_corners": True}, [(2, 3, 4)]),
     ],
 }
 
@@ -435,6 +441,8 @@ def test_random_pools_match_torch(config: tuple[str, dict[str, Any], Shape]) -> 
         ("upsample", {}, (1, 3, 8, 8)),
         ("upsample", {"scale": 2, "align_corners": True}, (1, 3, 8, 8)),
         ("upsample", {"scale": 0.1, "mode": "bilinear"}, (1, 3, 8, 8)),
+        ("upsample1d", {"scale": 2, "mode": "bilinear"}, (1, 3, 8)),
+        ("upsample1d", {"scale": 2, "align_corners": True}, (1, 3, 8)),
     ],
 )
 def test_refusals_match_torch(name: str, attrs: dict[str, Any], shape: Shape) -> None:

@@ -1,17 +1,18 @@
-"""``upsample`` → :class:`Upsample`, a helper module over channels-last input with PyTorch's meaning.
+"""``upsample`` and ``upsample1d`` → :class:`Upsample`, a helper module over channels-last input
+with PyTorch's meaning.
 
 ``jax.image.resize`` places its samples by its own conventions (half-pixel centres for
 ``'nearest'``, an antialiasing filter when shrinking, a scale recomputed from the sizes), which
 differ from ``nn.Upsample``'s. The helper therefore works out, from the static shapes, the input
 cells each output cell reads, exactly as PyTorch's kernels do (see :mod:`archspec.ops.resize`),
 and gathers them with ``jnp.take`` one spatial axis at a time: nearest copies one cell,
-bilinear blends two. Nearest indices are computed in float32, as PyTorch computes them, so a
+(bi)linear blends two. Nearest indices are computed in float32, as PyTorch computes them, so a
 product that lands just below a whole number is floored as PyTorch floors it.
 """
 
 from __future__ import annotations
 
-from archspec.ops.resize import Upsample
+from archspec.ops.resize import Upsample, Upsample1d
 from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
 
 register_helper(
@@ -20,7 +21,7 @@ register_helper(
         '''class Upsample(nnx.Module):
     """PyTorch's nn.Upsample over the spatial axes of a channels-last array: an output cell i reads
     the input at i / scale (i * in / out when a size is given); 'nearest' copies the cell it falls
-    in, 'bilinear' blends the two around it (half-pixel centres, or corners aligned)."""
+    in, 'bilinear' (or 'linear') blends the two around it (half-pixel centres, or corners aligned)."""
 
     def __init__(
         self,
@@ -72,8 +73,8 @@ register_helper(
 )
 
 
-@LOWERINGS.register(Upsample)
-def upsample(op: Upsample, ctx: LoweringContext) -> ModuleCall:
+@LOWERINGS.register(Upsample, Upsample1d)
+def upsample(op: Upsample | Upsample1d, ctx: LoweringContext) -> ModuleCall:
     options = ctx.options(  # the one of size and scale that is given: the other is None, left out
         ("size", ctx.literal(None) if op.size is None else ctx.per_dim("size"), None),
         ("scale", ctx.literal(None) if op.scale is None else ctx.per_dim("scale"), None),

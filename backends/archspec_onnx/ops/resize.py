@@ -1,10 +1,12 @@
-"""``upsample`` → ``Resize``, with the coordinate conventions chosen to be PyTorch's.
+"""``upsample`` and ``upsample1d`` → ``Resize``, with the coordinate conventions chosen to be
+PyTorch's.
 
 * ``nearest``: ``coordinate_transformation_mode='asymmetric'`` (an output cell i reads i / scale)
   with ``nearest_mode='floor'``.
-* ``bilinear``: ``'half_pixel'`` ((i + 0.5) / scale - 0.5, clamped into the input), or
-  ``'align_corners'``. Not ``'pytorch_half_pixel'``: it maps a one-cell output to the input's
-  first cell, where PyTorch (since 1.x) samples the centre, as ``'half_pixel'`` does.
+* ``bilinear`` (``linear`` in 1-D): ``'half_pixel'`` ((i + 0.5) / scale - 0.5, clamped into the
+  input), or ``'align_corners'``. Not ``'pytorch_half_pixel'``: it maps a one-cell output to the
+  input's first cell, where PyTorch samples the centre, as ``'half_pixel'`` does (the op table's
+  ``bilinear-to-1`` case).
 
 A scale is given as Resize's ``scales`` input, so the runtime maps by the scale itself, as
 PyTorch does; a size as its ``sizes`` input, which opset 17 needs for every axis: the batch and
@@ -15,12 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from archspec.ops.resize import Upsample
+from archspec.ops.resize import Upsample, Upsample1d
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
 
-@LOWERINGS.register(Upsample)
-def upsample(op: Upsample, ctx: LoweringContext) -> None:
+@LOWERINGS.register(Upsample, Upsample1d)
+def upsample(op: Upsample | Upsample1d, ctx: LoweringContext) -> None:
     if op.scale is not None:
         ctx.emit("Resize", [ctx.x, "", ctx.const("scales", [1.0, 1.0, *op.scale])], **sampling(op))
         return
@@ -32,7 +34,7 @@ def upsample(op: Upsample, ctx: LoweringContext) -> None:
     ctx.emit("Resize", [ctx.x, "", "", sizes], **sampling(op))
 
 
-def sampling(op: Upsample) -> dict[str, str]:
+def sampling(op: Upsample | Upsample1d) -> dict[str, str]:
     """The attributes that make ``Resize`` sample where PyTorch's kernels do."""
     if not op.interpolates:
         return {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}

@@ -1,4 +1,5 @@
-"""``upsample`` → ``nn.Upsample``, whose meaning the spec's is (see :mod:`archspec.ops.resize`).
+"""``upsample`` and ``upsample1d`` → ``nn.Upsample``, whose meaning the spec's is (see
+:mod:`archspec.ops.resize`).
 
 The scale is handed to ``nn.Upsample`` as ``scale_factor`` (never recomputed from the sizes), so
 its kernels map output cells by the scale, as the spec says.
@@ -8,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.ops.resize import Upsample
+from archspec.ops.resize import Upsample, Upsample1d
 from archspec_torch._lowering import LOWERINGS, LoweringContext, ModuleCall, same_for_every_dim
 
 
-@LOWERINGS.register(Upsample)
-def upsample(op: Upsample, ctx: LoweringContext) -> ModuleCall:
+@LOWERINGS.register(Upsample, Upsample1d)
+def upsample(op: Upsample | Upsample1d, ctx: LoweringContext) -> ModuleCall:
     options = ctx.options(  # the one of size and scale that is given: the other is None, left out
         ("size", ctx.attr("size", _given(op.size)), None),
         ("scale_factor", ctx.attr("scale", _given(op.scale)), None),
