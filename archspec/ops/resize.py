@@ -8,10 +8,17 @@ The meaning is PyTorch's ``nn.Upsample``, stated here so every backend computes 
   (PyTorch passes the scale to its kernels, so a scale of 1.5 on 5 rows maps by 1/1.5, not by
   5/7); with ``size`` it reads at ``i * in / out``.
 * ``nearest``: the input cell ``min(floor(i / scale), in - 1)``.
-* ``bilinear`` (``linear`` in 1-D), ``align_corners=false``: half-pixel centres, ``(i + 0.5) / scale - 0.5``, clamped
-  at 0, interpolated between the two cells around it (the last cell repeats past the end);
-  ``align_corners=true``: ``i * (in - 1) / (out - 1)`` whatever the scale, so the corner
-  cells of input and output coincide.
+* ``bilinear`` (``linear`` in 1-D), ``align_corners=false``: half-pixel centres,
+  ``(i + 0.5) / scale - 0.5``, clamped at 0, interpolated between the two cells around it (the
+  last cell repeats past the end); ``align_corners=true``: ``i * (in - 1) / (out - 1)`` whatever
+  the scale, so the corner cells of input and output coincide.
+* PyTorch's kernels take shortcuts that ignore the scale, and so does the spec: (bi)linear
+  interpolation, and ``upsample``'s nearest, copy an axis whose size the scale keeps
+  (``upsample(1.1)`` on 5 rows gives the same 5 rows, where ``floor(i / 1.1)`` would repeat
+  one), and ``upsample``'s nearest reads cell ``i // 2`` along an axis whose size it doubles
+  (``upsample(2.1)`` on 5 rows: ``floor(8 / 2.1)`` is 3, but row 8 reads row 4).
+  ``upsample1d``'s nearest takes neither shortcut in its values (PyTorch's 1-D backward takes
+  both, so there it is not the gradient of PyTorch's forward; flax differentiates the forward).
 
 ``align_corners`` only has a meaning for interpolation: PyTorch refuses it with ``nearest``,
 and so does archspec.
@@ -93,6 +100,18 @@ class _Upsample(Op):
     def interpolates(self) -> bool:
         """Whether the output blends neighbouring cells ((bi)linear) rather than copying one (nearest)."""
         return self.mode != "nearest"
+
+    @property
+    def copies_kept_axes(self) -> bool:
+        """Whether an axis whose size the scale keeps is copied, whatever the scale (PyTorch's
+        shortcut in every kernel but the 1-D nearest one)."""
+        return self.interpolates or self.spatial == 2
+
+    @property
+    def halves_doubled_axes(self) -> bool:
+        """Whether an axis whose size the scale doubles reads cell ``i // 2``, whatever the scale
+        (PyTorch's shortcut in its 2-D nearest kernel)."""
+        return not self.interpolates and self.spatial == 2
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs

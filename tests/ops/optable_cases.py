@@ -224,6 +224,9 @@ CASES: list[Case] = [
     Case("nearest-1.5", "upsample(1.5)", (2, 3, 5, 7)),
     Case("nearest-per-axis", "upsample([2, 3])", (2, 3, 4, 3)),
     Case("nearest-1.1-same-size", "upsample(1.1)", (1, 2, 5, 7)),
+    Case("nearest-one-axis-same-size", "upsample([1.1, 1.5])", (1, 2, 5, 7)),
+    Case("bilinear-one-axis-same-size", "upsample([1.5, 1.1], mode='bilinear')", (1, 2, 5, 7)),
+    Case("nearest-2.1-doubles", "upsample([2.1, 1.5])", (1, 2, 5, 4)),
     Case("nearest-size", "upsample(size=[7, 9])", (2, 3, 5, 4)),
     Case("nearest-size-shrink", "upsample(size=[3, 2])", (2, 3, 7, 5)),
     Case("bilinear-2", "upsample(2, mode='bilinear')", (2, 3, 5, 6)),
@@ -240,6 +243,8 @@ CASES: list[Case] = [
     Case("linear-2", "upsample1d(2, mode='linear')", (2, 3, 5)),
     Case("linear-size", "upsample1d(size=[9], mode='linear')", (2, 3, 4)),
     Case("align-corners", "upsample1d(2.5, mode='linear', align_corners=true)", (2, 3, 5)),
+    Case("linear-1.1-same-size", "upsample1d(1.1, mode='linear')", (2, 3, 5)),
+    # upsample1d's nearest where the scale keeps or doubles the size: see tests/ops/test_resize.py
     # ---------------------------------------------------------------- conv_transpose
     Case("plain", "conv_transpose(5, 3)", (2, 4, 5, 6)),
     Case("stride-2-kernel-2", "conv_transpose(4, 2, stride=2)", (2, 3, 5, 7)),

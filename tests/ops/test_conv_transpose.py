@@ -73,7 +73,10 @@ def test_random_transposed_convs_match_torch(config: tuple[dict[str, Any], tuple
     try:
         module = torch.nn.ConvTranspose2d(shape[1], attrs["out_channels"], kernel, **tuples)
         want = module(torch.zeros(shape)).shape
+        refused = 0 in want  # torch gives an empty tensor where padding crops every cell: archspec refuses
     except (RuntimeError, ValueError):
+        refused = True
+    if refused:
         with pytest.raises(SpecError):
             api.shapes(spec(network, list(shape)))
         return

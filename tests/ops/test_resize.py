@@ -11,8 +11,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+import archspec
 from archspec import api
 from archspec.errors import SpecError
 from archspec.ops import REGISTRY
@@ -126,6 +128,24 @@ def test_upsample1d_interpolates_linearly_and_says_so() -> None:
         shapes_of("upsample1d", [1, 3, 8])
     with pytest.raises(SpecError, match=r"size needs 1 value \(one per spatial axis\), got 2"):
         shapes_of("upsample1d(size=[4, 4])", [1, 3, 8])
+
+
+# ------------------------------------------------------------------ PyTorch's 1-D nearest forward
+@pytest.mark.parametrize("scale", [1.1, 2.1])
+@pytest.mark.parametrize("backend", ["torch", "flax", "onnx"])
+def test_upsample1d_nearest_maps_kept_and_doubled_sizes_by_the_scale(scale: float, backend: str) -> None:
+    """torch's 1-D nearest forward maps an axis the scale keeps (1.1 on 5) or doubles (2.1 on 5)
+    by the scale, where its 2-D kernel copies or halves; every backend gives its values. The op
+    table leaves these out because torch's 1-D backward takes the 2-D shortcuts, so it is not
+    the gradient of its own forward there, and the table compares gradients with torch's."""
+    from archspec.backends import get_backend
+
+    pytest.importorskip({"torch": "torch", "flax": "flax", "onnx": "onnxruntime"}[backend])
+    x = np.random.default_rng(0).standard_normal((2, 3, 5)).astype(np.float32)
+    want = torch.nn.functional.interpolate(torch.from_numpy(x), scale_factor=scale).numpy()
+    network = {"archspec": 1, "name": "t", "input": ["N", 3, 5], "network": f"upsample1d({scale})"}
+    got = get_backend(backend).run(archspec.build(network, backend=backend), x, train=False).output
+    np.testing.assert_array_equal(np.asarray(got), want)
 
 
 # ------------------------------------------------------------------ accept and refuse as PyTorch does

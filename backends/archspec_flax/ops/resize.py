@@ -7,7 +7,8 @@ differ from ``nn.Upsample``'s. The helper therefore works out, from the static s
 cells each output cell reads, exactly as PyTorch's kernels do (see :mod:`archspec.ops.resize`),
 and gathers them with ``jnp.take`` one spatial axis at a time: nearest copies one cell,
 (bi)linear blends two. Nearest indices are computed in float32, as PyTorch computes them, so a
-product that lands just below a whole number is floored as PyTorch floors it.
+product that lands just below a whole number is floored as PyTorch floors it, and PyTorch's
+shortcuts are taken where its kernels take them (see :mod:`archspec.ops.resize`).
 """
 
 from __future__ import annotations
@@ -36,11 +37,16 @@ register_helper(
         self.align_corners = align_corners
 
     def __call__(self, x: jax.Array) -> jax.Array:
+        # PyTorch's 2-D nearest kernel, and its linear ones, copy an axis that keeps its size
+        # whatever the scale; its 1-D nearest kernel maps it by the scale like any other
+        copies_kept = self.mode != "nearest" or x.ndim == 4
         for axis, length in enumerate(x.shape[1:-1], start=1):
             scale = None if self.scale is None else self.scale[axis - 1]
             out = self.size[axis - 1] if self.size is not None else int(length * scale)
+            if out == length and copies_kept:
+                continue
             if self.mode == "nearest":
-                x = jnp.take(x, self.nearest(length, out, scale), axis=axis)
+                x = jnp.take(x, self.nearest(length, out, scale, halves_doubled=x.ndim == 4), axis=axis)
             else:
                 low, high, weight = self.linear(length, out, scale, x.dtype)
                 shape = [1] * x.ndim
@@ -50,10 +56,11 @@ register_helper(
         return x
 
     @staticmethod
-    def nearest(length: int, out: int, scale: float | None) -> jax.Array:
-        """The input cell each output cell copies: floor(i / scale), in float32 as PyTorch."""
-        if out == length:
-            return jnp.arange(out)  # PyTorch copies the input whatever the scale
+    def nearest(length: int, out: int, scale: float | None, halves_doubled: bool) -> jax.Array:
+        """The input cell each output cell copies: floor(i / scale), in float32 as PyTorch; i // 2
+        along an axis that doubles in PyTorch's 2-D kernel (``halves_doubled``), whatever the scale."""
+        if halves_doubled and out == 2 * length:
+            return jnp.arange(out) // 2
         ratio = jnp.float32(1.0 / scale) if scale is not None else jnp.float32(length) / jnp.float32(out)
         return jnp.minimum(jnp.floor(jnp.arange(out, dtype=jnp.float32) * ratio).astype(jnp.int32), length - 1)
 

@@ -9,7 +9,8 @@ PyTorch's.
   ``bilinear-to-1`` case).
 
 A scale is given as Resize's ``scales`` input, so the runtime maps by the scale itself, as
-PyTorch does; a size as its ``sizes`` input, which opset 17 needs for every axis: the batch and
+PyTorch does (except along an axis the scale leaves its size, which PyTorch copies: its scale is
+written as 1); a size as the ``sizes`` input, which opset 17 needs for every axis: the batch and
 channels are read from the input's shape (the batch is symbolic).
 """
 
@@ -17,21 +18,45 @@ from __future__ import annotations
 
 import numpy as np
 
+from archspec.ops._base import static
 from archspec.ops.resize import Upsample, Upsample1d
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
 
 @LOWERINGS.register(Upsample, Upsample1d)
 def upsample(op: Upsample | Upsample1d, ctx: LoweringContext) -> None:
-    if op.scale is not None:
-        ctx.emit("Resize", [ctx.x, "", ctx.const("scales", [1.0, 1.0, *op.scale])], **sampling(op))
+    if op.size is not None:
+        shape = ctx.emit("Shape", [ctx.x], to=ctx.tmp("shape"))
+        start, end = ctx.const("start", [0], np.int64), ctx.const("end", [2], np.int64)
+        batch_channels = ctx.emit("Slice", [shape, start, end], to=ctx.tmp("batch_channels"))
+        spatial = ctx.const("size", list(op.size), np.int64)
+        target = ctx.emit("Concat", [batch_channels, spatial], to=ctx.tmp("sizes"), axis=0)
+        ctx.emit("Resize", [ctx.x, "", "", target], **sampling(op))
         return
-    shape = ctx.emit("Shape", [ctx.x], to=ctx.tmp("shape"))
-    start, end = ctx.const("start", [0], np.int64), ctx.const("end", [2], np.int64)
-    batch_channels = ctx.emit("Slice", [shape, start, end], to=ctx.tmp("batch_channels"))
-    spatial = ctx.const("size", list(op.size or ()), np.int64)
-    sizes = ctx.emit("Concat", [batch_channels, spatial], to=ctx.tmp("sizes"), axis=0)
-    ctx.emit("Resize", [ctx.x, "", "", sizes], **sampling(op))
+    sizes = [static(d, "spatial size") for d in ctx.input.shape[2:]]
+    scales = resize_scales(op, sizes)
+    if scales is not None:
+        ctx.emit("Resize", [ctx.x, "", ctx.const("scales", [1.0, 1.0, *scales])], **sampling(op))
+        return
+    # an axis kept but not copied (upsample1d's nearest): onnxruntime would copy it, so the cells
+    # PyTorch reads are gathered, computed as PyTorch computes them (in float32)
+    (length,), (scale,) = sizes, op.scale or ()
+    source = np.floor(np.arange(length, dtype=np.float32) * np.float32(1.0 / scale)).astype(np.int64)
+    ctx.emit("Gather", [ctx.x, ctx.const("source", np.minimum(source, length - 1), np.int64)], axis=2)
+
+
+def resize_scales(op: Upsample | Upsample1d, sizes: list[int]) -> list[float] | None:
+    """The scales that make ``Resize`` read the cells PyTorch's kernels read (see
+    :mod:`archspec.ops.resize`): 1 where PyTorch copies an axis that keeps its size, 2 where
+    ``upsample``'s nearest doubles it; None where no scale can (``upsample1d``'s nearest keeping
+    the size: onnxruntime copies an input whose size Resize keeps, PyTorch does not)."""
+    out = op.output_sizes(sizes)
+    if not op.copies_kept_axes and out == tuple(sizes):
+        return None
+    return [
+        1.0 if o == n and op.copies_kept_axes else 2.0 if o == 2 * n and op.halves_doubled_axes else s
+        for n, o, s in zip(sizes, out, op.scale or (), strict=True)
+    ]
 
 
 def sampling(op: Upsample | Upsample1d) -> dict[str, str]:
