@@ -120,6 +120,14 @@ class _Upsample(Op):
         hint = f"a {x.rank}-D input takes '{fitting}'" if fitting and fitting != self.op_name else None
         expect_rank(self, x, (rank,), "[N, C, H, W]" if self.spatial == 2 else "[N, C, L]", hint=hint)
         sizes = [static(d, "spatial size") for d in x.shape[2:]]
+        for axis, (size, scale) in enumerate(zip(sizes, self.scale or (), strict=False)):
+            if not math.isfinite(size * scale):  # no size at all; past any tensor bound
+                raise ShapeError(
+                    f"{self.op_name} scale {scale:g} along axis {axis + 2} gives no finite size",
+                    expected="a scale whose output a tensor can hold",
+                    found=f"input {x}",
+                    attr="scale",
+                )
         out = self.output_sizes(sizes)
         for axis, (size, length) in enumerate(zip(sizes, out, strict=True)):
             if length < 1:  # only a scale below 1 can do this: a size is at least 1

@@ -92,6 +92,7 @@ def located_error(tmp_path: Path, call: str) -> SpecError:
         ("upsample(-2)", r"invalid 'scale' of upsample", 16),
         ("upsample(2, mode=bicubic)", r"'mode' of upsample: expected 'nearest' or 'bilinear', found the string", 24),
         ("upsample(0.1)", r"upsample leaves no cells along axis 2: floor\(8 \* scale\) is 0", 16),
+        ("upsample([2, 1e308])", r"upsample scale 1e\+308 along axis 3 gives no finite size", 16),
     ],
 )
 def test_mistakes_are_located_where_the_spec_wrote_them(tmp_path: Path, call: str, message: str, column: int) -> None:
