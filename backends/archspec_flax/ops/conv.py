@@ -42,6 +42,8 @@ register_helper(
         use_bias: bool = True,
         rngs: nnx.Rngs,
     ) -> None:
+        # nnx's padding (self.padding) is that of the stride-dilated input: the kernel's reach less
+        # PyTorch's crop, and output_padding more at the high end
         reach = [d * (k - 1) for k, d in zip(kernel_size, kernel_dilation, strict=True)]
         pads = tuple((r - p, r - p + extra) for r, p, extra in zip(reach, padding, output_padding, strict=True))
         super().__init__(
