@@ -12,6 +12,7 @@ family          ops
 ``tensor``      flatten, dropout, drop_path, identity
 ``scale``       layer_scale
 ``merge``       concat, add
+``resize``      upsample, upsample1d
 ==============  ==========================================================
 
 MACs (multiply-accumulates) follow torchinfo's "Total mult-adds": a layer with
@@ -21,7 +22,7 @@ parameter-free ops count 0. FLOPs are about twice the MACs; tools disagree on
 this, so archspec reports MACs and labels them.
 """
 
-from archspec.ops import activation, conv, linear, merge, norm, pool, scale, tensor
+from archspec.ops import activation, conv, linear, merge, norm, pool, resize, scale, tensor
 from archspec.ops._base import REGISTRY, Op, ShapeError, register
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "norm",
     "pool",
     "register",
+    "resize",
     "scale",
     "tensor",
 ]

@@ -1,7 +1,9 @@
-"""Convolutions: ``conv`` (2-D, NCHW) and ``conv1d`` (NCL).
+"""Convolutions: ``conv`` (2-D, NCHW), ``conv1d`` (NCL) and ``conv_transpose`` (2-D, NCHW).
 
 MACs follow torchinfo's "mult-adds": every weight and bias element is used once
-per output position, so ``macs = (weight.numel + bias.numel) * N * prod(out_spatial)``.
+per output position, so ``macs = (weight.numel + bias.numel) * N * prod(out_spatial)``
+(for a transposed convolution too, as torchinfo counts it, although each weight meets
+only the input's positions).
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ from pydantic import Field, ValidatorFunctionWrapHandler, field_validator, model
 
 from archspec.ir import Shape, TensorType
 from archspec.ops._base import Op, ShapeError, batch, expect_rank, numel, register, static
-from archspec.ops._window import Pad, PositiveInt, padding_pairs, same_padding, symmetric_padding, window_count
+from archspec.ops._window import (
+    NonNegativeInt,
+    Pad,
+    PositiveInt,
+    padding_pairs,
+    same_padding,
+    symmetric_padding,
+    window_count,
+)
 
 _TOO_SMALL = "the input is too small here: give a larger input, or fewer strides and pools before it"
 
@@ -119,9 +129,7 @@ class _ConvBase(Op):
         return shapes
 
     def macs(self, inputs: tuple[TensorType, ...], output: TensorType) -> int:
-        per_position = sum(numel(s) for s in self.params(inputs).values())
-        positions = math.prod(static(d, "size") for d in output.shape[2:])
-        return per_position * positions * batch(output)
+        return _macs(self.params(inputs), output)
 
 
 @register
@@ -136,6 +144,92 @@ class Conv1d(_ConvBase):
     __doc__ = _ConvBase.__doc__
     op_name = "conv1d"
     spatial = 1
+
+
+@register
+class ConvTranspose(Op):
+    """Transposed convolution (the gradient of ``conv`` with respect to its input), as PyTorch's
+    ``ConvTranspose2d``: input [N, C_in, H, W], weight [C_in, C_out/groups, kH, kW].
+
+    Arguments: ``out_channels``, ``kernel`` (int or one per dim), ``stride`` (1: the spacing of the
+    input's cells in the output), ``padding`` (0: cells cropped from both ends of each axis),
+    ``output_padding`` (0: cells added at the high end, to reach a size a stride leaves
+    ambiguous; smaller than the stride or the dilation), ``groups`` (1), ``dilation`` (1),
+    ``bias`` (true). Each spatial size becomes
+    ``(size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1``.
+    """
+
+    op_name = "conv_transpose"
+    spatial = 2
+    spatial_fields = ("kernel", "stride", "padding", "output_padding", "dilation")
+    shape_neutral = frozenset({"bias"})
+
+    out_channels: PositiveInt
+    kernel: tuple[PositiveInt, ...]
+    stride: tuple[PositiveInt, ...] = (1,)
+    padding: tuple[NonNegativeInt, ...] = (0,)
+    output_padding: tuple[NonNegativeInt, ...] = (0,)
+    groups: PositiveInt = 1
+    dilation: tuple[PositiveInt, ...] = (1,)
+    bias: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> ConvTranspose:
+        for name in self.spatial_fields:
+            count = len(getattr(self, name))
+            if count != self.spatial:
+                raise ValueError(f"{name} needs {self.spatial} values (one per spatial dim), got {count}")
+        for extra, s, d in zip(self.output_padding, self.stride, self.dilation, strict=True):
+            if extra >= max(s, d):
+                raise ValueError(
+                    f"output_padding {extra} must be smaller than the stride ({s}) or the dilation ({d}) "
+                    "along its axis, as PyTorch requires"
+                )
+        return self
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        expect_rank(self, x, (self.spatial + 2,), "[N, C, H, W]")
+        channels = static(x.shape[1], f"{self.op_name} input channels")
+        if channels % self.groups or self.out_channels % self.groups:
+            raise ShapeError(
+                f"groups={self.groups} must divide the input channels ({channels}) "
+                f"and out_channels ({self.out_channels})",
+                found=f"input {x}",
+                attr="groups",
+            )
+        out: list[int | str] = [x.shape[0], self.out_channels]
+        for axis, (size, k, s, p, extra, d) in enumerate(
+            zip(x.shape[2:], self.kernel, self.stride, self.padding, self.output_padding, self.dilation, strict=True)
+        ):
+            size = static(size, "spatial size")
+            full = (size - 1) * s + d * (k - 1) + extra + 1
+            if full - 2 * p < 1:
+                raise ShapeError(
+                    f"conv_transpose padding {p} crops all {full} cells along axis {axis + 2}",
+                    expected=f"padding below {(full + 1) // 2} along that axis",
+                    found=f"input {x}",
+                    hint="padding crops the output at both ends: give less padding, or a larger input",
+                    attr="padding",
+                )
+            out.append(full - 2 * p)
+        return TensorType(tuple(out), x.dtype)
+
+    def params(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
+        channels = static(inputs[0].shape[1], "input channels")
+        shapes: dict[str, Shape] = {"weight": (channels, self.out_channels // self.groups, *self.kernel)}
+        if self.bias:
+            shapes["bias"] = (self.out_channels,)
+        return shapes
+
+    def macs(self, inputs: tuple[TensorType, ...], output: TensorType) -> int:
+        return _macs(self.params(inputs), output)
+
+
+def _macs(params: dict[str, Shape], output: TensorType) -> int:
+    """torchinfo's mult-adds of a convolution: each parameter element once per output position."""
+    positions = math.prod(static(d, "size") for d in output.shape[2:])
+    return sum(numel(s) for s in params.values()) * positions * batch(output)
 
 
 def _rank_hint(op_name: str, rank: int) -> str | None:

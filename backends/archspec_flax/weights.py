@@ -9,6 +9,7 @@ place that translates, both ways:
 NNX layer           variable             canonical name and layout
 ==================  ===================  ===========================================
 ``nnx.Conv``        ``kernel`` (H W I O)  ``weight`` (O I H W): transposed
+``ConvTranspose``   ``kernel`` (H W O I)  ``weight`` (I O H W): transposed
 ``nnx.Linear``      ``kernel`` [in, out]  ``weight`` [out, in]: transposed
 norms               ``scale``             ``weight``
 ``LayerNorm``       ``scale``, ``bias``   ``weight``, ``bias``; over C, H, W: [H, W, C] to [C, H, W]
@@ -17,6 +18,8 @@ norms               ``scale``             ``weight``
 any                 ``bias``              ``bias``
 ==================  ===================  ===========================================
 
+A transposed convolution's kernel is in ``nnx.ConvTranspose``'s ``transpose_kernel`` layout,
+which the generated ``ConvTranspose`` always uses; it then permutes as a convolution's does.
 Module paths drop the ``layers`` attribute of ``nnx.Sequential`` (``b1.layers.0`` is
 ``b1.0``). Nothing is pickled, and loading is all or nothing: every mismatch is
 reported at once, by name, before any value is assigned.
@@ -73,7 +76,8 @@ class Entry:
 
 
 def _kernel_perm(ndim: int) -> tuple[int, ...]:
-    """Conv kernels (*K, I, O) → (O, I, *K); linear kernels ([in, out] → [out, in]) are the ndim-2 case."""
+    """Conv kernels (*K, I, O) → (O, I, *K), transposed-conv kernels (*K, O, I) → (I, O, *K) (PyTorch's
+    layouts of both); linear kernels ([in, out] → [out, in]) are the ndim-2 case."""
     return (ndim - 1, ndim - 2, *range(ndim - 2))
 
 
@@ -91,7 +95,7 @@ def _convert(owner: Any, leaf: str, ndim: int) -> tuple[str, tuple[int, ...] | N
     name = _NAMES.get(leaf)
     if name is None:
         return None
-    if leaf == "kernel" and isinstance(owner, nnx.Conv | nnx.Linear):
+    if leaf == "kernel" and isinstance(owner, nnx.Conv | nnx.ConvTranspose | nnx.Linear):
         return name, _kernel_perm(ndim)
     if leaf in ("mean", "var") and not isinstance(owner, nnx.BatchNorm):
         return None

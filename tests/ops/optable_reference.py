@@ -193,6 +193,42 @@ def drop_path(site: Site, p: float) -> torch.Tensor:
     return site.x  # eval mode, or nothing to drop
 
 
+def conv_transpose(
+    site: Site,
+    out_channels: int,
+    kernel: int | list[int],
+    stride: int | list[int] = 1,
+    padding: int | list[int] = 0,
+    output_padding: int | list[int] = 0,
+    groups: int = 1,
+    dilation: int | list[int] = 1,
+    bias: bool = True,
+) -> torch.Tensor:
+    x = site.x
+    site.expect_weights("weight", *(["bias"] if bias else []))
+    weight = site.param("weight", (x.shape[1], out_channels // groups, *_per_axis(kernel, 2)))
+    shift = site.param("bias", (out_channels,)) if bias else None
+    axes = (_per_axis(v, 2) for v in (stride, padding, output_padding))
+    return F.conv_transpose2d(x, weight, shift, *axes, groups, _per_axis(dilation, 2))
+
+
+# ------------------------------------------------------------------ resizing
+def upsample(
+    site: Site,
+    scale: float | list[float] | None = None,
+    size: int | list[int] | None = None,
+    mode: str = "nearest",
+    align_corners: bool = False,
+) -> torch.Tensor:
+    scale_factor = tuple(scale) if isinstance(scale, list) else scale
+    corners = align_corners if mode != "nearest" else None  # torch refuses the flag with 'nearest'
+    return F.interpolate(site.x, _t(size), scale_factor, mode, corners)
+
+
+def _t(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
 #: The reference of every op, by the name a spec calls it.
 REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "conv": functools.partial(_conv, 2),
@@ -227,4 +263,7 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "hardsigmoid": _elementwise(F.hardsigmoid),
     "hardswish": _elementwise(F.hardswish),
     "mul": mul,
+    "upsample": upsample,
+    "upsample1d": upsample,
+    "conv_transpose": conv_transpose,
 }

@@ -89,6 +89,12 @@ def _pool(cls: type[nn.Module]) -> Callable[[Attrs, list[Shape]], nn.Module]:
     return lambda a, s: cls(_t(a["kernel"]), **{k: _t(a[k]) for k in keys if k in a})
 
 
+def _upsample(a: Attrs) -> nn.Module:
+    mode = a.get("mode", "nearest")
+    corners = a.get("align_corners", None if mode == "nearest" else False)
+    return nn.Upsample(_t(a.get("size")), _t(a.get("scale")), mode, corners)
+
+
 def _by_rank(*classes: type[nn.Module]) -> Callable[[Attrs, list[Shape]], nn.Module]:
     return lambda a, s: classes[len(s[0]) - 3](1)  # for [N, C, L], [N, C, H, W], [N, C, D, H, W]
 
@@ -130,6 +136,14 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     "hardsigmoid": lambda a, s: nn.Hardsigmoid(),
     "hardswish": lambda a, s: nn.Hardswish(),
     "mul": lambda a, s: (None, lambda *xs: functools.reduce(operator.mul, xs)),
+    "conv_transpose": lambda a, s: nn.ConvTranspose2d(
+        s[0][1],
+        a["out_channels"],
+        _t(a["kernel"]),
+        **{k: _t(a[k]) for k in ("stride", "padding", "output_padding", "groups", "bias", "dilation") if k in a},
+    ),
+    "upsample": lambda a, s: _upsample(a),
+    "upsample1d": lambda a, s: _upsample(a),
 }
 
 
@@ -281,6 +295,25 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({}, [(2, 1, 4, 1), (2, 3, 1, 5)]),  # both stretch
         ({}, [(2, 5), (2, 5), (2, 1)]),
     ],
+    "conv_transpose": [
+        ({"out_channels": 5, "kernel": 3}, [X]),
+        ({"out_channels": 4, "kernel": 2, "stride": 2}, [(2, 3, 5, 7)]),
+        ({"out_channels": 4, "kernel": 3, "stride": 2, "padding": 1, "output_padding": 1}, [(2, 3, 5, 6)]),
+        ({"out_channels": 3, "kernel": [3, 4], "stride": [3, 2], "padding": [2, 1], "output_padding": [2, 0]}, [X]),
+        ({"out_channels": 3, "kernel": 2, "dilation": 3, "output_padding": 2}, [X]),
+        ({"out_channels": 6, "kernel": 3, "stride": 2, "groups": 2, "bias": False}, [X]),
+    ],
+    "upsample": [
+        ({"scale": 2}, [(2, 3, 5, 7)]),
+        ({"scale": 1.5, "mode": "bilinear"}, [(2, 3, 5, 7)]),
+        ({"scale": [0.5, 2.5], "mode": "bilinear", "align_corners": True}, [(2, 3, 9, 3)]),
+        ({"size": [7, 2]}, [(2, 3, 5, 4)]),
+        ({"size": 3, "mode": "bilinear"}, [(2, 3, 5, 4)]),
+    ],
+    "upsample1d": [
+        ({"scale": 1.5}, [(2, 3, 7)]),
+        ({"size": [9], "mode": "linear", "align_corners": True}, [(2, 3, 4)]),
+    ],
 }
 
 
@@ -315,6 +348,14 @@ def test_conv_macs_by_hand() -> None:
     assert conv1d.macs((TensorType((3, 2, 9)),), TensorType((3, 5, 7))) == (5 * 2 * 3 + 5) * 7 * 3
     symbolic = TensorType(("N", 4, 10, 10))
     assert op.macs((symbolic,), op.infer((symbolic,))) == (8 * 4 * 3 * 3 + 8) * (10 * 10)  # per sample
+
+
+def test_conv_transpose_macs_count_output_positions_as_torchinfo_does() -> None:
+    x = TensorType((2, 4, 5, 5))
+    op = check_op("conv_transpose", {"out_channels": 6, "kernel": 2, "stride": 2, "groups": 2}, x.shape)
+    out = op.infer((x,))
+    assert out.shape == (2, 6, 10, 10)
+    assert op.macs((x,), out) == (4 * 3 * 2 * 2 + 6) * (10 * 10) * 2
 
 
 def test_linear_macs_by_hand() -> None:
@@ -436,6 +477,16 @@ def test_random_pools_match_torch(config: tuple[str, dict[str, Any], Shape]) -> 
         ("lrn", {"size": 3}, (2, 5)),
         ("softmax", {"axis": 2}, (2, 5)),
         ("flatten", {"start_dim": 2}, (2, 5)),
+        ("conv_transpose", {"out_channels": 4, "kernel": 3, "stride": 2, "output_padding": 2}, (1, 3, 8, 8)),
+        ("conv_transpose", {"out_channels": 4, "kernel": 3, "padding": 6}, (1, 3, 4, 4)),
+        ("conv_transpose", {"out_channels": 4, "kernel": 3, "groups": 2}, (1, 3, 4, 4)),
+        ("conv_transpose", {"out_channels": 4, "kernel": 3}, (1, 3, 8)),
+        ("upsample", {"scale": 2, "size": 4}, (1, 3, 8, 8)),
+        ("upsample", {}, (1, 3, 8, 8)),
+        ("upsample", {"scale": 2, "align_corners": True}, (1, 3, 8, 8)),
+        ("upsample", {"scale": 0.1, "mode": "bilinear"}, (1, 3, 8, 8)),
+        ("upsample1d", {"scale": 2, "mode": "bilinear"}, (1, 3, 8)),
+        ("upsample1d", {"scale": 2, "align_corners": True}, (1, 3, 8)),
     ],
 )
 def test_refusals_match_torch(name: str, attrs: dict[str, Any], shape: Shape) -> None:

@@ -1,9 +1,15 @@
 """``conv`` and ``conv1d`` → ``Conv``, with the canonical ``((lo, hi), ...)`` padding written as
-ONNX's ``pads`` (every begin, then every end), so asymmetric padding needs no extra Pad node."""
+ONNX's ``pads`` (every begin, then every end), so asymmetric padding needs no extra Pad node;
+``conv_transpose`` → ``ConvTranspose``, whose weight layout ([C_in, C_out/groups, kH, kW]),
+``pads`` (cells cropped from the full output) and ``output_padding`` are PyTorch's."""
 
 from __future__ import annotations
 
-from archspec.ops.conv import Conv, Conv1d
+from typing import Any
+
+import numpy as np
+
+from archspec.ops.conv import Conv, Conv1d, ConvTranspose
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
 
@@ -26,3 +32,33 @@ def conv(op: Conv | Conv1d, ctx: LoweringContext) -> None:
         dilations=list(op.dilation),
         group=op.groups,
     )
+
+
+@LOWERINGS.register(ConvTranspose)
+def conv_transpose(op: ConvTranspose, ctx: LoweringContext) -> None:
+    """PyTorch's output is the full transposed convolution cropped by ``padding`` at both ends and
+    extended by ``output_padding`` at the high end. It is written as a crop alone (``pads``
+    ``[p, p - output_padding]``), because onnxruntime refuses an ``output_padding`` not below the
+    stride, which PyTorch allows with a dilation; only where ``output_padding`` reaches past the
+    full output do the cells it adds (zeros, plus the bias) need a ``Pad`` after the convolution."""
+    crops = tuple((p, max(p - extra, 0)) for p, extra in zip(op.padding, op.output_padding, strict=True))
+    beyond = [max(extra - p, 0) for p, extra in zip(op.padding, op.output_padding, strict=True)]
+    attrs: dict[str, Any] = {
+        "kernel_shape": list(op.kernel),
+        "strides": list(op.stride),
+        "pads": onnx_pads(crops),
+        "dilations": list(op.dilation),
+        "group": op.groups,
+    }
+    bias = [ctx.param("bias")] if ctx.has_param("bias") else []
+    if not any(beyond):
+        ctx.emit("ConvTranspose", [ctx.x, ctx.param("weight"), *bias], **attrs)
+        return
+    full = ctx.emit("ConvTranspose", [ctx.x, ctx.param("weight")], to=ctx.tmp("full"), **attrs)
+    pads = ctx.const("pads", [0] * (2 + len(beyond)) + [0, 0, *beyond], np.int64)
+    if not bias:
+        ctx.emit("Pad", [full, pads])
+        return
+    padded = ctx.emit("Pad", [full, pads], to=ctx.tmp("padded"))
+    per_channel = ctx.emit("Unsqueeze", [bias[0], ctx.const("axes", [1, 2], np.int64)], to=ctx.tmp("bias"))
+    ctx.emit("Add", [padded, per_channel])

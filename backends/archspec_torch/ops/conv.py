@@ -1,4 +1,4 @@
-"""``conv`` and ``conv1d`` → ``nn.Conv2d`` / ``nn.Conv1d``.
+"""``conv`` and ``conv1d`` → ``nn.Conv2d`` / ``nn.Conv1d``; ``conv_transpose`` → ``nn.ConvTranspose2d``.
 
 Symmetric padding uses torch's ``padding=``; asymmetric pairs (``'same'`` with an even
 kernel, or explicit ``[lo, hi]``) use :class:`PaddedConv2d`, an ``nn.Conv2d`` that
@@ -7,7 +7,7 @@ zero-pads with ``F.pad`` first, so the weights keep their canonical names.
 
 from __future__ import annotations
 
-from archspec.ops.conv import Conv, Conv1d
+from archspec.ops.conv import Conv, Conv1d, ConvTranspose
 from archspec_torch._lowering import (
     LOWERINGS,
     Helper,
@@ -50,3 +50,17 @@ def conv(op: Conv | Conv1d, ctx: LoweringContext) -> ModuleCall:
         return ModuleCall(f"nn.Conv{n}d", args, options)
     pad = tuple(v for lo, hi in reversed(op.padding) for v in (lo, hi))
     return ModuleCall(f"PaddedConv{n}d", args, (*options, ("pad", ctx.literal(pad))), helper=f"PaddedConv{n}d")
+
+
+@LOWERINGS.register(ConvTranspose)
+def conv_transpose(op: ConvTranspose, ctx: LoweringContext) -> ModuleCall:
+    options = ctx.options(
+        ("stride", ctx.attr("stride", same_for_every_dim(op.stride)), 1),
+        ("padding", ctx.attr("padding", same_for_every_dim(op.padding)), 0),
+        ("output_padding", ctx.attr("output_padding", same_for_every_dim(op.output_padding)), 0),
+        ("groups", ctx.attr("groups"), 1),
+        ("bias", ctx.attr("bias"), True),
+        ("dilation", ctx.attr("dilation", same_for_every_dim(op.dilation)), 1),
+    )
+    args = (ctx.channels(), ctx.attr("out_channels"), ctx.attr("kernel", same_for_every_dim(op.kernel)))
+    return ModuleCall("nn.ConvTranspose2d", args, options)
