@@ -41,7 +41,7 @@ class Zoo:
 
     spec: str
     reference: str
-    layers: tuple[int, ...] | None = None  # the spec's `layers` param, where it is set
+    params: tuple[tuple[str, Any], ...] = ()  # the spec's params that are set (hashable: tuples for lists)
 
     def __str__(self) -> str:
         return self.reference
@@ -49,9 +49,10 @@ class Zoo:
 
 ZOO = [
     Zoo("resnet18", "resnet18"),
-    Zoo("resnet18", "resnet34", layers=(3, 4, 6, 3)),
+    Zoo("resnet18", "resnet34", params=(("layers", (3, 4, 6, 3)),)),
     Zoo("resnet50", "resnet50"),
     Zoo("mobilenet_v2", "mobilenet_v2"),
+    Zoo("mobilenet_v3_small", "mobilenet_v3_small"),
 ]
 
 
@@ -68,20 +69,21 @@ def _calibrated_reference(zoo: Zoo) -> Any:
     model = getattr(torchvision().models, zoo.reference)()
     generator = torch.Generator().manual_seed(1)
     norms = [module for module in model.modules() if isinstance(module, torch.nn.BatchNorm2d)]
+    momenta = [norm.momentum for norm in norms]  # 0.1, or MobileNetV3's 0.01
     with torch.no_grad():
         for norm in norms:
             norm.weight.copy_(0.5 + torch.rand(norm.num_features, generator=generator))
             norm.bias.copy_(0.1 * torch.randn(norm.num_features, generator=generator))
             norm.momentum = 1.0  # the running statistics become this batch's
         model.train()(torch.randn([4, *INPUT[1:]], generator=generator))
-    for norm in norms:
-        norm.momentum = 0.1
+    for norm, momentum in zip(norms, momenta, strict=True):
+        norm.momentum = momentum
     return model
 
 
 def _compiled(zoo: Zoo, backend: str = "torch", weights: Path | None = None) -> Any:
-    params = {"layers": list(zoo.layers)} if zoo.layers else None
-    return archspec.build(SPECS / f"{zoo.spec}.yaml", backend, weights, input_shape=INPUT, params=params)
+    params = {name: list(value) if isinstance(value, tuple) else value for name, value in zoo.params}
+    return archspec.build(SPECS / f"{zoo.spec}.yaml", backend, weights, input_shape=INPUT, params=params or None)
 
 
 def _input() -> Any:
