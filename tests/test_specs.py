@@ -43,7 +43,7 @@ def _id(path: Path) -> str:
 def test_specs_are_found() -> None:
     names = {p.stem for p in NETWORKS}
     classics = {"googlenet", "lenet_bn", "alexnet", "vgg11", "nin", "inception_small"}
-    assert classics | {"resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small"} <= names
+    assert classics | {"resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
         p.stem for p in LIBRARIES
     }
@@ -161,6 +161,23 @@ def test_mobilenet_v3_squeeze_channels_round_as_torchvisions_make_divisible() ->
     report = api.shapes(SPECS / "mobilenet_v3_small.yaml", {"inverted_residual_setting": setting})
     squeezed = [n.op.out_channels for n in report.graph.nodes if n.name.endswith(".fc1")]
     assert squeezed == [16, 32, 64]
+
+
+def test_efficientnet_b0_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "efficientnet_b0.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 5_288_548  # torchvision.models.efficientnet_b0()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 3) == 0.386  # torchvision's documented GFLOPS (mult-adds)
+    # 16 MBConv blocks in 7 stages, each with squeeze-and-excitation; the 9 with the residual sum
+    # drop their branch with torchvision's probability 0.2 * (block index) / 16
+    graph = report.graph
+    assert sum(node.op_name == "mul" for node in graph.nodes) == 16
+    dropped = {n.name.removesuffix(".stochastic_depth"): n.op.p for n in graph.nodes if n.op_name == "drop_path"}
+    stages = [1, 2, 2, 3, 3, 4, 1]
+    blocks = [f"features.{s + 1}.{i}" for s, n in enumerate(stages) for i in range(n)]
+    residual = {"features.2.1", "features.3.1", "features.4.1", "features.4.2", "features.5.1", "features.5.2"}
+    residual |= {"features.6.1", "features.6.2", "features.6.3"}
+    assert dropped == {name: 0.2 * index / 16 for index, name in enumerate(blocks) if name in residual}
 
 
 # --------------------------------------------------- PyTorch transcriptions
