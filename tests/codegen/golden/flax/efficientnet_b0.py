@@ -119,7 +119,17 @@ class ConvNormActivation2(nnx.Sequential):
 class MbconvBlock(nnx.Sequential):
     """The spec's block ``mbconv_block(input_channels, out_channels, kernel, stride, expanded_channels)``."""
 
-    def __init__(self, in_channels, input_channels, out_channels, kernel, stride, expanded_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        input_channels,
+        out_channels,
+        kernel,
+        stride,
+        expanded_channels,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         super().__init__(
             ConvNormActivation(in_channels, expanded_channels, kernel, stride, expanded_channels, rngs=rngs),
             SqueezeExcitation(expanded_channels, expanded_channels, max(1, input_channels // 4), rngs=rngs),
@@ -132,7 +142,17 @@ class Mbconv(nnx.Module):
     stochastic_depth_prob, expanded_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, stride, input_channels, out_channels, expanded_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        stride,
+        input_channels,
+        out_channels,
+        expanded_channels,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         self.block = MbconvBlock(in_channels, input_channels, out_channels, kernel, stride, expanded_channels, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -142,7 +162,17 @@ class Mbconv(nnx.Module):
 class MbconvBlock2(nnx.Sequential):
     """The spec's block ``mbconv_block(input_channels, out_channels, kernel, stride, expanded_channels)``."""
 
-    def __init__(self, in_channels, input_channels, out_channels, kernel, stride, expanded_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        input_channels,
+        out_channels,
+        kernel,
+        stride,
+        expanded_channels,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         super().__init__(
             ConvNormActivation(in_channels, expanded_channels, 1, 1, 1, rngs=rngs),
             ConvNormActivation(
@@ -163,7 +193,17 @@ class Mbconv2(nnx.Module):
     stochastic_depth_prob, expanded_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, stride, input_channels, out_channels, expanded_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        stride,
+        input_channels,
+        out_channels,
+        expanded_channels,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         self.block = MbconvBlock2(in_channels, input_channels, out_channels, kernel, stride, expanded_channels, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -175,7 +215,18 @@ class Mbconv3(nnx.Module):
     stochastic_depth_prob, expanded_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, stride, input_channels, out_channels, stochastic_depth_prob, expanded_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        stride,
+        input_channels,
+        out_channels,
+        stochastic_depth_prob,
+        expanded_channels,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         self.block = MbconvBlock2(in_channels, input_channels, out_channels, kernel, stride, expanded_channels, rngs=rngs)
         self.stochastic_depth = nnx.Dropout(stochastic_depth_prob, broadcast_dims=(1, 2, 3), rngs=rngs)
 

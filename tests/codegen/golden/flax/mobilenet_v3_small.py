@@ -155,7 +155,18 @@ class InvertedResidualBlock(nnx.Sequential):
     use_se, activation, stride, dilation, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, squeeze_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        squeeze_channels,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         super().__init__(
             ConvNormActivation2(
                 in_channels,
@@ -176,7 +187,18 @@ class InvertedResidual(nnx.Module):
     use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, squeeze_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        squeeze_channels,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         self.block = InvertedResidualBlock(
             in_channels,
             kernel,
@@ -197,7 +219,17 @@ class InvertedResidualBlock2(nnx.Sequential):
     use_se, activation, stride, dilation, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         super().__init__(
             ConvNormActivation2(in_channels, expanded_channels, 1, 1, 1, 1, rngs=rngs),
             ConvNormActivation2(
@@ -218,7 +250,17 @@ class InvertedResidual2(nnx.Module):
     use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         self.block = InvertedResidualBlock2(
             in_channels,
             kernel,
@@ -238,7 +280,17 @@ class InvertedResidual3(nnx.Module):
     use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         self.block = InvertedResidualBlock2(
             in_channels,
             kernel,
@@ -259,7 +311,18 @@ class InvertedResidualBlock3(nnx.Sequential):
     use_se, activation, stride, dilation, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, squeeze_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        squeeze_channels,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         super().__init__(
             ConvNormActivation(in_channels, expanded_channels, 1, 1, 1, 1, rngs=rngs),
             ConvNormActivation(
@@ -281,7 +344,18 @@ class InvertedResidual4(nnx.Module):
     use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, squeeze_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        squeeze_channels,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         self.block = InvertedResidualBlock3(
             in_channels,
             kernel,
@@ -302,7 +376,18 @@ class InvertedResidual5(nnx.Module):
     use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, squeeze_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        squeeze_channels,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
         self.block = InvertedResidualBlock3(
             in_channels,
             kernel,
@@ -330,7 +415,15 @@ class MobilenetV3Small(nnx.Module):
     channels yet.
     """
 
-    def __init__(self, classes=1000, dropout=0.2, last_channel=1024, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
+    def __init__(
+        self,
+        classes=1000,
+        dropout=0.2,
+        last_channel=1024,
+        *,
+        data_format: str = "NCHW",
+        rngs: nnx.Rngs | None = None,
+    ) -> None:
         rngs = rngs if rngs is not None else nnx.Rngs(0)
         self.features = nnx.Sequential(
             ConvNormActivation(3, 16, 3, 2, 1, 1, rngs=rngs),

@@ -131,7 +131,16 @@ class Mbconv3(nn.Module):
     stochastic_depth_prob, expanded_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, stride, input_channels, out_channels, stochastic_depth_prob, expanded_channels) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        stride,
+        input_channels,
+        out_channels,
+        stochastic_depth_prob,
+        expanded_channels,
+    ) -> None:
         super().__init__()
         self.block = MbconvBlock2(in_channels, input_channels, out_channels, kernel, stride, expanded_channels)
         self.stochastic_depth = StochasticDepth(stochastic_depth_prob)

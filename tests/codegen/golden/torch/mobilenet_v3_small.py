@@ -94,7 +94,16 @@ class InvertedResidualBlock(nn.Sequential):
     use_se, activation, stride, dilation, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, squeeze_channels) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        squeeze_channels,
+    ) -> None:
         super().__init__(
             ConvNormActivation2(
                 in_channels,
@@ -114,7 +123,16 @@ class InvertedResidual(nn.Module):
     use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, squeeze_channels) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        squeeze_channels,
+    ) -> None:
         super().__init__()
         self.block = InvertedResidualBlock(
             in_channels,
@@ -182,7 +200,16 @@ class InvertedResidualBlock3(nn.Sequential):
     use_se, activation, stride, dilation, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, squeeze_channels) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        squeeze_channels,
+    ) -> None:
         super().__init__(
             ConvNormActivation(in_channels, expanded_channels, 1, 1, 1, 1),
             ConvNormActivation(
@@ -203,7 +230,16 @@ class InvertedResidual4(nn.Module):
     use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, squeeze_channels) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        squeeze_channels,
+    ) -> None:
         super().__init__()
         self.block = InvertedResidualBlock3(
             in_channels,
@@ -224,7 +260,16 @@ class InvertedResidual5(nn.Module):
     use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation, squeeze_channels) -> None:
+    def __init__(
+        self,
+        in_channels,
+        kernel,
+        expanded_channels,
+        out_channels,
+        stride,
+        dilation,
+        squeeze_channels,
+    ) -> None:
         super().__init__()
         self.block = InvertedResidualBlock3(
             in_channels,
