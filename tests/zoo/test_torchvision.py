@@ -43,7 +43,7 @@ class Zoo:
     reference: str
     params: tuple[tuple[str, Any], ...] = ()  # the spec's params that are set (hashable: tuples for lists)
     reference_kwargs: tuple[tuple[str, Any], ...] = ()  # the constructor's arguments
-    label: str = ""  # the test id, where the reference's name is taken
+    label: str = ""  # the test id, where another entry already goes by the reference's name
 
     def __str__(self) -> str:
         return self.label or self.reference
