@@ -14,7 +14,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(
-    ("spec", "reference"), [("resnet18", "resnet18"), ("resnet50", "resnet50"), ("mobilenet_v2", "mobilenet_v2")]
+    ("spec", "reference"),
+    [
+        ("resnet18", "resnet18"),
+        ("resnet50", "resnet50"),
+        ("mobilenet_v2", "mobilenet_v2"),
+        ("mobilenet_v3_small", "mobilenet_v3_small"),
+        ("efficientnet_b0", "efficientnet_b0"),
+    ],
 )
 def test_zoo_specs_have_the_reference_parameter_count(spec: str, reference: str) -> None:
     model = getattr(torchvision().models, reference)()

@@ -43,7 +43,7 @@ def _id(path: Path) -> str:
 def test_specs_are_found() -> None:
     names = {p.stem for p in NETWORKS}
     classics = {"googlenet", "lenet_bn", "alexnet", "vgg11", "nin", "inception_small"}
-    assert classics | {"resnet18", "resnet50", "mobilenet_v2"} <= names
+    assert classics | {"resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
         p.stem for p in LIBRARIES
     }
@@ -133,6 +133,51 @@ def test_mobilenet_v2_matches_torchvision() -> None:
     assert sum(node.op_name == "add" for node in graph.nodes) == 10
     depthwise = [node for node in graph.nodes if node.op_name == "conv" and node.op.groups > 1]
     assert len(depthwise) == 17
+
+
+def test_mobilenet_v3_small_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "mobilenet_v3_small.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 2_542_856  # torchvision.models.mobilenet_v3_small()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 3) == 0.057  # torchvision's documented GFLOPS (mult-adds)
+    # 11 inverted residual blocks: 9 with squeeze-and-excitation, 6 with the residual sum
+    # (stride 1, in == out), and the expansion left out of the first (16 -> 16 channels).
+    graph = report.graph
+    assert sum(node.op_name == "mul" for node in graph.nodes) == 9
+    assert sum(node.op_name == "add" for node in graph.nodes) == 6
+    assert [n.name for n in graph.nodes if n.name.startswith("features.1.block.0.")] == [
+        "features.1.block.0.0",
+        "features.1.block.0.1",
+        "features.1.block.0.2",
+    ]  # the depthwise convolution, its norm and ReLU
+    squeezed = {n.name: n.op.out_channels for n in graph.nodes if n.name.endswith(".fc1")}
+    assert squeezed["features.7.block.2.fc1"] == 32  # torchvision's _make_divisible(120 // 4, 8)
+
+
+def test_mobilenet_v3_squeeze_channels_round_as_torchvisions_make_divisible() -> None:
+    """A quarter of 44 or 108 channels (11, 27) rounds down to under 90% of itself (8, 24), which
+    torchvision's _make_divisible corrects to the next multiple of 8 (16, 32)."""
+    setting = [[16, 3, expanded, 16, True, "RE", 1, 1] for expanded in (44, 108, 240)]
+    report = api.shapes(SPECS / "mobilenet_v3_small.yaml", {"inverted_residual_setting": setting})
+    squeezed = [n.op.out_channels for n in report.graph.nodes if n.name.endswith(".fc1")]
+    assert squeezed == [16, 32, 64]
+
+
+def test_efficientnet_b0_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "efficientnet_b0.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 5_288_548  # torchvision.models.efficientnet_b0()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 3) == 0.386  # torchvision's documented GFLOPS (mult-adds)
+    # 16 MBConv blocks in 7 stages, each with squeeze-and-excitation; the 9 with the residual sum
+    # drop their branch with torchvision's probability 0.2 * (block index) / 16
+    graph = report.graph
+    assert sum(node.op_name == "mul" for node in graph.nodes) == 16
+    dropped = {n.name.removesuffix(".stochastic_depth"): n.op.p for n in graph.nodes if n.op_name == "drop_path"}
+    stages = [1, 2, 2, 3, 3, 4, 1]
+    blocks = [f"features.{s + 1}.{i}" for s, n in enumerate(stages) for i in range(n)]
+    residual = {"features.2.1", "features.3.1", "features.4.1", "features.4.2", "features.5.1", "features.5.2"}
+    residual |= {"features.6.1", "features.6.2", "features.6.3"}
+    assert dropped == {name: 0.2 * index / 16 for index, name in enumerate(blocks) if name in residual}
 
 
 # --------------------------------------------------- PyTorch transcriptions

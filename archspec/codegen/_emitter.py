@@ -263,14 +263,14 @@ class ClassEmitter:
         if in_param in params:
             params = (in_param, *(p for p in params if p != in_param))
         arguments = ["self", *(f"{p}={literal(values[p])}" if root else p for p in params)]
-        signature = ", ".join([*arguments, *self.extra_parameters(state, root)])
+        parameters = [*arguments, *self.extra_parameters(state, root)]  # one per line where they do not fit
         doc = docstring(_class_doc(tree, label, root, self.graph), INDENT)
         text = "\n".join(
             [
                 f"class {_PLACEHOLDER}({base}):",
                 doc,
                 "",
-                f"{INDENT}def __init__({signature}) -> None:",
+                f"{INDENT}{call_source('def __init__', parameters, INDENT)} -> None:",
                 *init,
                 *forward,
             ]

@@ -21,6 +21,8 @@ INPUTS: dict[str, list[int | str]] = {
     "resnet18": ["N", 3, 64, 64],
     "resnet50": ["N", 3, 64, 64],
     "mobilenet_v2": ["N", 3, 64, 64],
+    "mobilenet_v3_small": ["N", 3, 64, 64],
+    "efficientnet_b0": ["N", 3, 64, 64],
 }
 
 

@@ -144,7 +144,15 @@ class MobilenetV2(nnx.Module):
     is one list, as torchvision appends every block to it.
     """
 
-    def __init__(self, classes=1000, dropout=0.2, last_channel=1280, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
+    def __init__(
+        self,
+        classes=1000,
+        dropout=0.2,
+        last_channel=1280,
+        *,
+        data_format: str = "NCHW",
+        rngs: nnx.Rngs | None = None,
+    ) -> None:
         rngs = rngs if rngs is not None else nnx.Rngs(0)
         self.features = nnx.Sequential(
             ConvBnRelu6(3, 32, 3, 2, 1, rngs=rngs),
