@@ -368,7 +368,7 @@ class ClassEmitter:
                 f"'{node.op_name}' at {node.name} must read several values, but here it is a step of a list",
                 node.loc,
                 node.trace,
-                hint="merge branches with 'concat: [...]' or 'add: [...]'",
+                hint="merge branches with 'concat: [...]', 'add: [...]' or 'mul: [...]'",
             )
         state.use(lowered.terms)
         state.threaded |= self.threaded_by(lowered)

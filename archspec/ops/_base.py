@@ -100,7 +100,7 @@ class Op(BaseModel):
         elif count != self.arity:
             raise ShapeError(
                 f"{self.op_name} takes {self.arity} input{'s' if self.arity != 1 else ''}, got {count}",
-                hint="to run branches side by side and join them, use 'concat: [...]' or 'add: [...]'"
+                hint="to run branches side by side and join them, use 'concat: [...]', 'add: [...]' or 'mul: [...]'"
                 if self.arity == 1
                 else None,
             )
