@@ -96,14 +96,7 @@ class _ConvBase(Op):
         n = self.spatial
         layout = "[N, C, H, W]" if n == 2 else "[N, C, L]"
         expect_rank(self, x, (n + 2,), layout, hint=_rank_hint(self.op_name, x.rank))
-        channels = static(x.shape[1], f"{self.op_name} input channels")
-        if channels % self.groups or self.out_channels % self.groups:
-            raise ShapeError(
-                f"groups={self.groups} must divide the input channels ({channels}) "
-                f"and out_channels ({self.out_channels})",
-                found=f"input {x}",
-                attr="groups",
-            )
+        _check_groups(self.op_name, x, self.groups, self.out_channels)
         out: list[int | str] = [x.shape[0], self.out_channels]
         for axis, (size, k, s, pad, d) in enumerate(
             zip(x.shape[2:], self.kernel, self.stride, self.padding, self.dilation, strict=True)
@@ -190,14 +183,7 @@ class ConvTranspose(Op):
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
         expect_rank(self, x, (self.spatial + 2,), "[N, C, H, W]")
-        channels = static(x.shape[1], f"{self.op_name} input channels")
-        if channels % self.groups or self.out_channels % self.groups:
-            raise ShapeError(
-                f"groups={self.groups} must divide the input channels ({channels}) "
-                f"and out_channels ({self.out_channels})",
-                found=f"input {x}",
-                attr="groups",
-            )
+        _check_groups(self.op_name, x, self.groups, self.out_channels)
         out: list[int | str] = [x.shape[0], self.out_channels]
         for axis, (size, k, s, p, extra, d) in enumerate(
             zip(x.shape[2:], self.kernel, self.stride, self.padding, self.output_padding, self.dilation, strict=True)
@@ -240,3 +226,14 @@ def _rank_hint(op_name: str, rank: int) -> str | None:
     if rank == 2:
         return "a [N, F] input comes from flatten or linear: put the convolutions before them"
     return None
+
+
+def _check_groups(op_name: str, x: TensorType, groups: int, out_channels: int) -> None:
+    """A convolution's ``groups`` must divide both its input and its output channels."""
+    channels = static(x.shape[1], f"{op_name} input channels")
+    if channels % groups or out_channels % groups:
+        raise ShapeError(
+            f"groups={groups} must divide the input channels ({channels}) and out_channels ({out_channels})",
+            found=f"input {x}",
+            attr="groups",
+        )
