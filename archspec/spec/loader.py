@@ -77,8 +77,6 @@ class Document:
     data: Any
     locs: dict[Path_, Location] = field(default_factory=dict)
     key_locs: dict[Path_, Location] = field(default_factory=dict)
-    #: Bytes of UTF-8 text read (0 for in-memory data): what bounds on many files add up.
-    size: int = 0
 
     def loc(self, path: Path_) -> Location:
         """The location of the value at ``path``, or of its nearest located ancestor."""
@@ -167,7 +165,6 @@ def load_file(path: str | Path, limit: int | None = None) -> Document:
         )
     text = read_spec_text(path, limit)
     doc = load_json_text(text, file) if suffix == ".json" else load_yaml_text(text, file)
-    doc.size = len(text.encode("utf-8", "surrogatepass"))
     return doc
 
 

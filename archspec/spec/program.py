@@ -126,14 +126,15 @@ class _Libraries:
                 hint="libraries that use the same file share it; this many distinct files is not a network",
             )
         budget = MAX_LIBRARY_BYTES - self.bytes_read
-        if target.stat().st_size > budget:
+        size = target.stat().st_size  # a regular file (the loader refuses others): its size is its length
+        if size > budget:
             raise SpecError(
                 f"the block libraries this spec uses add up to more than {MAX_LIBRARY_BYTES:,} bytes",
                 loc,
                 hint="block libraries hold block definitions; keep data out of them",
             )
         sub_doc = load_file(target, limit=min(budget, MAX_FILE_BYTES))
-        self.bytes_read += sub_doc.size
+        self.bytes_read += size
         library = validate(sub_doc, library=True)
         assert isinstance(library, Library)
         return sub_doc, library
