@@ -32,6 +32,7 @@ from archspec.errors import InternalError, Location, SpecError
 
 if TYPE_CHECKING:
     from archspec.ops import Op
+    from archspec.spec.expand import Program
 
 GRAPH_INPUT = "input"
 
@@ -113,6 +114,10 @@ class Graph:
     scopes: tuple[Scope, ...] = ()
     doc: str = ""
     params: tuple[tuple[str, Any], ...] = ()
+    #: The block definitions this graph was expanded from, over their symbolic parameters: what
+    #: the code generators write as classes (the nodes are one instance of them, for shapes,
+    #: ONNX and parity). None for a graph made by hand.
+    program: Program | None = field(default=None, compare=False, repr=False)
     _index: dict[str, Node] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -39,7 +39,7 @@ import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -173,7 +173,7 @@ def _concrete_shape(shape: Sequence[int | str], batch: int) -> tuple[int, ...]:
 def without_dropout(graph: Graph) -> Graph:
     """``graph`` with every dropout's and drop_path's rate set to 0 (train-mode masks differ
     between frameworks)."""
-    from archspec.ir import Graph, Node
+    from archspec.ir import Node
     from archspec.ops.tensor import Dropout, DropPath
 
     nodes = tuple(
@@ -182,7 +182,7 @@ def without_dropout(graph: Graph) -> Graph:
         else n
         for n in graph.nodes
     )
-    return Graph(graph.name, graph.input, nodes, graph.output, graph.scopes, graph.doc, graph.params)
+    return replace(graph, nodes=nodes, _index={})
 
 
 def stages(graph: Graph) -> list[str]:

@@ -1,53 +1,56 @@
-"""Source generation shared by the backends: a graph's module tree written as Python classes.
+"""Source generation shared by the backends: a spec's blocks written as Python classes.
 
-One emitter per tree-node kind (:class:`~archspec.codegen.Kind`): a leaf is its op's constructor
-(from the op's lowering), an unnamed list is an inline ``Sequential(...)``, a block whose body
-is a list is ``class X(Sequential)``, and anything with names, branches or a DAG is
-``class X(Module)`` with a forward method. A list that starts by merging several values is a
-Sequential too: its first slot passes its input through, and the forward that calls it computes the merge
-(``self.c(a + b)``), so its steps keep their numbers. Classes are written bottom-up and shared:
-two instances get one class when their text is the same, so a spec block used with different
-arguments becomes one parametric class (``Inception(in_channels, c1, c2, c3, c4)``) when every
-value in it can be written exactly in the block's parameters (see
-:mod:`archspec.codegen._terms`), and numbered variants (``Residual2``) where the block's
-structure differs between calls. The network class takes the spec's params as arguments a person
-may change, so it takes one only if every value made from it is written in its terms (see
-:attr:`ClassState.fixed`; a width whose channels a flatten turns into a linear layer's features
-is written as its value instead).
+The generator reads the definitions a graph was expanded from (``Graph.program``), not the flat
+graph: each block becomes one class over its parameters, with the spec's ``if``, ``repeat`` and
+``for`` written as Python ``if`` and ``for`` (a list built in a loop, as torchvision's
+``_make_layer`` builds one). The flat graph is one instance of those classes and says what the
+definitions do not: every tensor's type, and every op as validated.
 
-:class:`ClassEmitter` is that walk, framework-free. A backend subclasses it with its vocabulary
-(base classes, the forward method's name, the tensor annotation, its lowering rules and helpers)
-and overrides the hooks where its framework differs (imports, the network class's extras,
-arguments handed down to every layer such as Flax's ``rngs``).
+Each instance of a block is written out on its own first (a :class:`~archspec.codegen._drafts.Draft`),
+every value the spec gave as an expression written as that expression where it is exact for
+that instance (:mod:`archspec.codegen._terms`), else as its value. Instances written the same
+share a class; one whose text differs (a value its parameters cannot express) gets a numbered
+variant of its own, so the code is correct for every instance by construction. Channel counts
+are followed symbolically: a class that reads its input's channels takes them (``in_channels``),
+and a list whose steps change them in a loop carries a ``channels`` variable, as torchvision's
+``input_channel``. The branch of an ``if`` an instance does not take is written from a scratch
+expansion of it, or, where that cannot be expanded with this instance's values (a residual sum
+of unequal channels), from an instance that takes it.
+
+The network class takes each network param whose other values it follows: the spec is expanded
+again with the param changed (:func:`other_value`) and written again, and the param is taken
+only if the source is the same.
+
+:class:`ClassEmitter` is all of that, framework-free. A backend subclasses it with its
+vocabulary (base classes, the forward method's name, the tensor annotation, its lowering rules
+and helpers) and overrides the hooks where its framework differs.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import keyword
-import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol
-
-from typing_extensions import assert_never
 
 from archspec.backends import EmittedSource, LoweringBug, Lowerings
 from archspec.codegen._context import LoweringContext
-from archspec.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
-from archspec.codegen._terms import Env, Term, literal, parameter
-from archspec.codegen._tree import Kind, TreeNode, build_tree
-from archspec.errors import SpecError
-from archspec.infer import ShapeReport
-from archspec.ir import Graph, Node, TensorType
-from archspec.ops import Op
-from archspec.ops.merge import Concat
+from archspec.codegen._drafts import Draft, Parameter, Site, resolve, same_lines
+from archspec.codegen._namespace import MODULE_NAMES, Namespace, is_free_identifier
+from archspec.codegen._terms import BoundEnv, Env, Term, expression, parameter
+from archspec.codegen._text import INDENT, MAX_LINE, call_source, dedented, docstring, file_stem, literal_lines
+from archspec.errors import InternalError, SpecError
+from archspec.infer import ShapeReport, infer_shapes
+from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
+from archspec.ops import REGISTRY
+from archspec.ops.merge import Concat as ConcatOp
+from archspec.spec.expand import Expander, Program, arg_source, lower
+from archspec.spec.model import Add, Block, Call, Concat, Dag, Expr, For, If, Layer, Located, Mul, Repeat, Seq
 
-MAX_LINE = 110
-INDENT = "    "
 _OUT_SIZE_FIELDS = ("out_channels", "out_features")
-_PLACEHOLDER = "__CLASS__"
 
 
 class Helper(Protocol):
@@ -67,54 +70,107 @@ class FunctionCall(Protocol):
 
 
 @dataclass(frozen=True)
-class ClassRef:
-    """A generated class: its name, ``__init__`` parameters and output size in those parameters,
-    and the arguments it hands down to its layers (see :attr:`ClassState.threaded`)."""
+class View:
+    """The instance a walk writes: the expanded graph, or a scratch expansion of a branch it does
+    not take, with its shapes and block calls by path (outermost first where blocks nest)."""
 
-    name: str
-    params: tuple[str, ...]
-    in_param: str | None
-    out_size: Term | None
-    threaded: frozenset[str] = frozenset()
-    #: Parameters the class is exact for only at the values it was written for (see
-    #: :attr:`ClassState.fixed`): the network class does not take these.
-    fixed: frozenset[str] = frozenset()
+    graph: Graph
+    report: ShapeReport
+    calls: Mapping[str, tuple[Scope, ...]]
+
+    @classmethod
+    def of(cls, graph: Graph, report: ShapeReport) -> View:
+        calls: dict[str, tuple[Scope, ...]] = {}
+        for scope in graph.scopes:
+            if scope.kind is ScopeKind.BLOCK:
+                chain: list[Scope] = []
+                inner: Scope | None = scope
+                while inner is not None:
+                    chain.append(inner)
+                    inner = inner.inner
+                calls[scope.path] = tuple(chain)
+        return cls(graph, report, calls)
+
+    @functools.cached_property
+    def nodes(self) -> dict[str, Node]:
+        return {node.name: node for node in self.graph.nodes}
+
+    def type(self, name: str) -> TensorType:
+        info = self.report.info.get(name)
+        return info.output if info is not None else self.graph.input
 
 
 @dataclass
-class ClassState:
-    """What is known while one class is being written."""
+class Built:
+    """A layer as written in a class: its constructor and what it gives."""
+
+    source: str
+    out: Term
+    output: str
+    #: Statements that run before ``source`` (a list built in a loop), indented where it goes.
+    setup: list[str] = field(default_factory=list)
+    #: A merge written in forward (``a + b``) rather than as a module.
+    inline: Callable[[list[str]], str] | None = None
+    #: A list whose first step merges several values: its caller computes that merge.
+    entry: Callable[[list[str]], str] | None = None
+    #: An ``if`` too long for one line: its condition and branches, which an attribute is
+    #: assigned from in an ``if`` statement (``source`` and ``setup`` do it through a variable).
+    choice: tuple[str, Built, Built] | None = None
+
+
+@dataclass
+class Frame:
+    """One class being written for one instance: its names, their values, where it reads."""
 
     env: Env
-    sizes: dict[str, Term]
-    #: The class's label (a block's name, a step's key): names the unnamed classes inside it.
-    label: str = ""
-    in_param: str | None = None
-    terms: list[Term] = field(default_factory=list)
-    #: Keyword arguments the class takes only to hand them to its layers (Flax's ``rngs``).
+    spec_env: Mapping[str, Any]
+    view: View
+    local: Namespace
+    label: str
+    used: set[str] = field(default_factory=set)
     threaded: set[str] = field(default_factory=set)
-    #: Parameters whose value the class's text depends on beyond the terms that name them: one that
-    #: sets anything but an op's output size (a kernel can change every later spatial size), or an
-    #: output size that is later written as a number (the features a flatten hands a linear layer).
-    #: The class is exact for other values of the rest, which only set channel counts that every
-    #: later layer reads as a term.
-    fixed: set[str] = field(default_factory=set)
+    #: Block calls entered at each path (a block whose body is one call shares its path).
+    entered: dict[str, int] = field(default_factory=dict)
+    #: The spec block the class is written for, and where in it the walk is (for ``if`` sites).
+    block: str | None = None
+    #: How many scratch expansions deep the walk is (see :meth:`ClassEmitter._scratch`).
+    scratch: int = 0
+    #: The size of the merge a list class starts with, which its caller computes (a parameter).
+    merged: Term | None = None
+    #: Local variables holding a running channel count (``channels``), reusable by inner loops.
+    running: set[str] = field(default_factory=set)
 
-    def use(self, terms: Iterable[Term]) -> None:
-        self.terms.extend(terms)
+    def write(self, term: Term) -> str:
+        self.used |= term.names
+        return term.source
 
 
-def call_source(func: str, arguments: list[str], indent: str) -> str:
-    """``func(a, b)`` on one line if it fits, else one argument per line."""
-    line = f"{func}({', '.join(arguments)})"
-    if len(indent) + len(line) <= MAX_LINE or not arguments:
-        return line
-    inner = indent + INDENT
-    return f"{func}(\n" + "".join(f"{inner}{a},\n" for a in arguments) + f"{indent})"
+# Items of a list being built: one layer, a loop, or a choice.
+@dataclass
+class _One:
+    built: Built
+
+
+@dataclass
+class _Loop:
+    header: str
+    body: list[_Item]
+    before: list[str]
+    carry: list[str]
+
+
+@dataclass
+class _When:
+    cond: str
+    then: list[_Item]
+    otherwise: list[_Item]
+
+
+_Item = _One | _Loop | _When
 
 
 class ClassEmitter:
-    """Writes one graph as a Python module of a framework's classes (see the module docstring)."""
+    """Writes one graph's spec as a Python module of a framework's classes (see the module docstring)."""
 
     # ------------------------------------------------------------------ the framework's vocabulary
     #: ``nn.Sequential``, ``nn.Module``: the bases of generated classes.
@@ -138,22 +194,26 @@ class ClassEmitter:
     context_type: ClassVar[type[LoweringContext]] = LoweringContext
 
     def __init__(self, graph: Graph, report: ShapeReport, reserved_attributes: frozenset[str]) -> None:
+        if graph.program is None:
+            raise InternalError(f"graph '{graph.name}' has no program: source is written from block definitions")
         self.graph = graph
         self.report = report
+        self.program: Program = graph.program
         self.reserved_attributes = reserved_attributes
-        # Module-level names (classes, helpers) never equal a parameter name, which would shadow
-        # them inside an __init__ that takes that parameter.
-        self._parameters = {k for scope in graph.scopes for k, _ in scope.args} | {k for k, _ in graph.params}
-        self._start()
-
-    def _start(self) -> None:
-        """Forget every class written so far (an emit starts here, and again if it must)."""
-        self.class_names = Namespace(MODULE_NAMES | self.helper_table.keys() | self._parameters, class_style=True)
-        self.known: dict[tuple[str, str], ClassRef] = {}
-        self.definitions: list[str] = []
+        self.view = View.of(graph, report)
+        self.expander = Expander(self.program, dict(graph.params))
+        # Module-level names never equal a parameter's, which would shadow them inside a class.
+        self.parameter_names = {p.name for b in self.program.blocks.values() for p in b.params} | {
+            k for k, _ in graph.params
+        }
+        #: The network params' values the network class declares (another emit's, when this one
+        #: checks whether the class follows a changed value: see :meth:`_followed_params`).
+        self.defaults: dict[str, Any] = dict(graph.params)
         self.helpers: list[str] = []
         self.needs: set[str] = set()
-        self.block_classes: dict[str, str] = {}
+        self.drafts: dict[int, Draft] = {}
+        self.instances: dict[tuple[int, str, int, int], tuple[View, Draft]] = {}
+        self.loop_names = _loop_names(self.program)
 
     # ------------------------------------------------------------------ hooks
     def imports(self) -> list[str]:
@@ -161,9 +221,15 @@ class ClassEmitter:
         raise NotImplementedError
 
     def context(
-        self, node: Node, inputs: tuple[TensorType, ...], output: TensorType, env: Env, sizes: tuple[Term, ...]
+        self,
+        node: Node,
+        inputs: tuple[TensorType, ...],
+        output: TensorType,
+        env: Env,
+        sizes: tuple[Term, ...],
+        graph: Graph,
     ) -> LoweringContext:
-        """What the lowering rule of ``node`` is given."""
+        """What the lowering rule of ``node`` (a node of ``graph``) is given."""
         return self.context_type(node, inputs, output, env, sizes)
 
     def module_init(self) -> list[str]:
@@ -174,10 +240,10 @@ class ClassEmitter:
         """The method lines the network's class gets when it is a Sequential (none by default)."""
         return []
 
-    def root_init(self, init: list[str], state: ClassState) -> None:
+    def root_init(self, init: list[str], threaded: set[str]) -> None:
         """Adjust the network class's ``__init__`` body."""
 
-    def extra_parameters(self, state: ClassState, root: bool) -> list[str]:
+    def extra_parameters(self, threaded: set[str], root: bool) -> list[str]:
         """``__init__`` parameters after the class's own (keyword-only ones, with their ``*``)."""
         return []
 
@@ -186,7 +252,7 @@ class ClassEmitter:
         return result
 
     def threaded_by(self, lowered: Any) -> set[str]:
-        """The arguments a layer's constructor is handed (see :attr:`ClassState.threaded`)."""
+        """The arguments a layer's constructor is handed (Flax's ``rngs``)."""
         return set()
 
     def layer_source(self, lowered: Any, indent: str) -> str:
@@ -194,301 +260,822 @@ class ClassEmitter:
         return call_source(lowered.constructor, lowered.arguments(), indent)
 
     def pass_through(self) -> str:
-        """A layer that returns its input: the slot of a list's entry, which the list's caller
-        computes (see :attr:`archspec.codegen.TreeNode.entry`), so later steps keep their numbers."""
+        """A layer that returns its input: the slot of a list's first step when its caller computes
+        that step (a merge of several values), so the later steps keep their numbers."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ entry
     def emit(self) -> EmittedSource:
-        tree = build_tree(self.graph)
-        root_values = {k: v for k, v in self.graph.params if _plain_default(v) and self._usable_parameter(k)}
-        root = self._class(tree, root_values, label=self.graph.name, root=True)
-        if root.fixed:
-            # The network class's arguments are for people to change: it takes a spec param only if
-            # every value that follows from it is written in its terms; the others become numbers.
-            self._start()
-            root_values = {k: v for k, v in root_values.items() if k not in root.fixed}
-            root = self._class(tree, root_values, label=self.graph.name, root=True)
-            assert not root.fixed, root.fixed
+        """The graph's spec as Python source (see the module docstring)."""
+        params = dict(self.graph.params)
+        candidates = [k for k, v in params.items() if self._usable_parameter(k) and other_value(v) is not None]
+        if not candidates:
+            return self._write([])
+        # The network class takes a param if the source is the same with another value of it: all
+        # of them changed at once first, then (if that changes it) one at a time.
+        baseline = type(self)(self.graph, self.report, self.reserved_attributes)._write(candidates)
+        if (
+            self._source_with({k: other_value(v) if k in candidates else v for k, v in params.items()})
+            == baseline.source
+        ):
+            return baseline
+        followed = [
+            k for k in candidates if self._source_with({**params, k: other_value(params[k])}) == baseline.source
+        ]
+        return baseline if followed == candidates else self._write(followed)
+
+    def _write(self, followed: Sequence[str]) -> EmittedSource:
+        root = self._root(followed)
+        classes = resolve(root, self.drafts, self.helper_table.keys() | self.parameter_names)
         imports = self.imports()
         doc = f'"""{self.graph.name}: generated by archspec from its spec; edit the spec, not this file."""'
-        parts = [doc, "\n".join(imports), *self.helpers, *self.definitions]
-        source = "\n\n\n".join(parts).replace("\n\n\n" + "\n".join(imports), "\n\n" + "\n".join(imports), 1) + "\n"
+        body = "\n\n\n".join([*self.helpers, *(c.text for c in classes)])
+        source = f"{doc}\n\n" + "\n".join(imports) + "\n\n\n" + body + "\n"
         digest = hashlib.sha256(source.encode()).hexdigest()[:10]
         return EmittedSource(
             source=source,
-            filename=f"archspec_generated_{_file_stem(self.graph.name)}_{digest}.py",
-            entry=root.name,
+            filename=f"archspec_generated_{file_stem(self.graph.name)}_{digest}.py",
+            entry=classes[-1].name,
             imports=tuple(imports),
-            classes=dict(self.block_classes),
+            classes={c.name: c.block for c in classes if c.block is not None},
         )
 
-    # ---------------------------------------------------------------- classes
-    def _class(self, tree: TreeNode, values: dict[str, Any], label: str, root: bool = False) -> ClassRef:
-        """Write (or reuse) the class for composite ``tree`` whose body sees ``values``."""
-        state = ClassState(Env(values), {}, label=label)
-        in_param = None
-        in_types = [self._type(i) for i in tree.call_inputs]
-        if len(in_types) == 1 and not root and _size(in_types[0]) is not None:
-            names = Namespace(state.env.values)
-            in_param = names.new("in_channels" if in_types[0].rank > 2 else "in_features")
-            state.env.values[in_param] = _size(in_types[0])
-            state.in_param = in_param
-            state.sizes[tree.call_inputs[0]] = Term(_size(in_types[0]), parameter(in_param))
-        else:
-            for name, t in zip(tree.call_inputs, in_types, strict=True):
-                state.sizes[name] = Term(_size(t))
-        if tree.kind is Kind.SEQUENTIAL_CLASS:
-            items = [self._child(c, state, INDENT * 3) for c in tree.children]
-            init = [f"{INDENT * 2}super().__init__(\n" + _listing(items, INDENT * 3) + f"{INDENT * 2})"]
-            forward = self.root_sequential_call() if root else []
-            base = self.sequential_base
-        else:
-            init = self.module_init()
-            for child in tree.children:
-                if self._is_function(child):
-                    assert child.node is not None
-                    self._lower(child.node, state)  # written in forward; its output size is still known
-                    continue
-                attr = self._attribute(child)
-                init.append(f"{INDENT * 2}self.{attr} = {self._child(child, state, INDENT * 2)}")
-            if tree.merge is not None:
-                self._lower(tree.merge, state)  # written in forward; records the merged size
-            forward = self._forward(tree, root)
-            base = self.module_base
-        if root:
-            self.root_init(init, state)
-        used = {n for t in state.terms for n in t.names}
-        params = tuple(p for p in state.env.values if p in used)
-        if in_param in params:
-            params = (in_param, *(p for p in params if p != in_param))
-        arguments = ["self", *(f"{p}={literal(values[p])}" if root else p for p in params)]
-        parameters = [*arguments, *self.extra_parameters(state, root)]  # one per line where they do not fit
-        doc = docstring(_class_doc(tree, label, root, self.graph), INDENT)
-        text = "\n".join(
-            [
-                f"class {_PLACEHOLDER}({base}):",
-                doc,
-                "",
-                f"{INDENT}{call_source('def __init__', parameters, INDENT)} -> None:",
-                *init,
-                *forward,
-            ]
-        )
-        out_size = state.sizes.get(tree.output)
-        key = (label, text)
-        ref = self.known.get(key)
-        if ref is None:
-            name = self.class_names.new(camel_case(label))
-            in_ref = in_param if in_param in params else None
-            fixed = frozenset(state.fixed & set(params))
-            ref = ClassRef(name, params, in_ref, out_size, frozenset(state.threaded), fixed)
-            self.known[key] = ref
-            self.definitions.append(text.replace(_PLACEHOLDER, name, 1))
-            if tree.is_block:
-                self.block_classes.setdefault(name, tree.label)
-        return ref
+    def _source_with(self, params: dict[str, Any]) -> str | None:
+        """The source of the spec expanded with ``params``, its class taking every param that has
+        another value and declaring this graph's values (None if ``params`` make no valid network)."""
+        try:
+            graph = lower(self.program, params, list(self.graph.input.shape))
+            emitter = type(self)(graph, infer_shapes(graph), self.reserved_attributes)
+        except SpecError:
+            return None
+        emitter.defaults = self.defaults
+        return emitter._write(
+            [k for k, v in params.items() if emitter._usable_parameter(k) and other_value(v) is not None]
+        ).source
 
-    def _forward(self, tree: TreeNode, root: bool) -> list[str]:
-        local = Namespace(MODULE_NAMES | self.forward_reserved)
-        params = (
-            [local.new("x")] if len(tree.inputs) == 1 else [local.new(f"x{i}") for i in range(1, len(tree.inputs) + 1)]
+    # ------------------------------------------------------------------ classes
+    def _root(self, followed: Sequence[str]) -> Draft:
+        values = {k: v for k, v in self.graph.params if k in followed}
+        frame = Frame(Env(values), dict(self.graph.params), self.view, self._local(values), self.graph.name)
+        signature = [Parameter(k, self.defaults[k]) for k in values]
+        network = self.program.spec.network
+        if isinstance(network, Call) and network.call in REGISTRY:  # one op: a class holding it
+            network = Seq.model_construct(seq={network.call: network}, loc=network.loc)
+        doc = self.graph.doc or f"The {self.graph.name} network."
+        return self._draft(
+            network, "", (GRAPH_INPUT,), None, frame, self.graph.name, doc, signature, root=True, keep=_read(frame)
         )
-        values = dict(zip(tree.inputs, params, strict=True))
-        merge = tree.merge
-        lines: list[str] = []
-        calls = {c.path: self._call_expression(c) for c in tree.children}
-        if merge is not None and all(set(c.inputs) <= set(tree.inputs) for c in tree.children):
-            produced = {c.output: c for c in tree.children}
-            args = [
-                calls[produced[i].path]([values[x] for x in self._reads(produced[i])]) if i in produced else values[i]
-                for i in merge.inputs
-            ]
-            result = self._function(merge, args)
+
+    def _local(self, values: Mapping[str, Any]) -> Namespace:
+        """The names an ``__init__`` may give its variables: none of its parameters', the module's,
+        or a loop variable's of the spec."""
+        return Namespace(MODULE_NAMES | set(values) | self.helper_table.keys() | self.loop_names | {"self"})
+
+    def _draft(
+        self,
+        body: Layer,
+        path: str,
+        xs: tuple[str, ...],
+        in_term: Term | None,
+        frame: Frame,
+        label: str,
+        doc: str,
+        signature: list[Parameter],
+        root: bool = False,
+        keep: Callable[[Parameter], bool] = lambda p: True,
+    ) -> Draft:
+        """Write the class whose ``__init__`` builds ``body`` for one instance (``frame``)."""
+        ins = (in_term,) if in_term is not None else tuple(Term(_size(frame.view.type(x))) for x in xs)
+        entry = None
+        sites: dict[str, Site] = {}
+        if _is_list(body):
+            built = self._sequence(body, path, xs, ins, frame, INDENT * 2, own=True)
+            init, forward, out, entry = built.setup, self.root_sequential_call() if root else [], built.out, built.entry
+            base, first = self.sequential_base, []
         else:
-            chain = merge is None and len(tree.inputs) == 1 and _reads_previous(tree)
-            for child in tree.children:
-                call = calls[child.path]([values[i] for i in self._reads(child)])
-                var = params[0] if chain else local.new(child.key)
-                lines.append(f"{var} = {call}")
-                values[child.output] = var
-            result = self._function(merge, [values[i] for i in merge.inputs]) if merge else values[tree.output]
-            if lines and lines[-1].startswith(f"{result} = "):
-                result = lines.pop()[len(result) + 3 :]
+            init, forward, out = self._module(body, path, xs, ins, frame, INDENT * 2, sites, root)
+            base, first = self.module_base, self.module_init()
         if root:
-            result = self.root_forward(lines, params, result, local)
-        signature = ", ".join(["self", *(f"{p}: {self.tensor_type}" for p in params)])
-        body = [f"{INDENT * 2}{line}" for line in lines]
-        return [
+            self.root_init(init, frame.threaded)
+        in_param = in_term.source if in_term is not None and in_term.source in frame.used else None
+        params: list[Parameter] = []
+        needed: set[str] = set()  # a default computed from earlier parameters needs them
+        for p in reversed(signature):
+            if keep(p) or p.name in needed:
+                params.insert(0, p)
+                needed |= _names(p.computed)
+        if in_param is not None:
+            params.insert(0, Parameter(in_param))
+        arguments = ["self", *(p.declaration for p in params), *self.extra_parameters(frame.threaded, root)]
+        lines = [
+            docstring(doc, INDENT),
             "",
-            f"{INDENT}def {self.call_method}({signature}) -> {self.tensor_type}:",
-            *body,
-            f"{INDENT * 2}return {result}",
+            f"{INDENT}{call_source('def __init__', arguments, INDENT)} -> None:",
+            *first,
+            *(line for p in params for line in p.fill_lines(INDENT * 2)),
+            *init,
+            *forward,
         ]
+        draft = Draft(
+            uid=len(self.drafts) + 1,
+            label=label,
+            block=frame.block if not root else None,
+            base=base,
+            lines=lines,
+            params=tuple(params),
+            in_param=in_param,
+            out_size=out if not out.is_literal else None,
+            threaded=frozenset(frame.threaded),
+            sites=sites,
+            entry=entry,
+        )
+        self.drafts[draft.uid] = draft
+        return draft
 
-    def _reads(self, child: TreeNode) -> tuple[str, ...]:
-        if child.entry is not None:
-            return child.entry.inputs
-        return child.node.inputs if child.kind is Kind.LEAF and child.node is not None else child.inputs
+    # ------------------------------------------------------------------ module classes
+    def _module(
+        self,
+        body: Layer,
+        path: str,
+        xs: tuple[str, ...],
+        ins: tuple[Term, ...],
+        frame: Frame,
+        indent: str,
+        sites: dict[str, Site],
+        root: bool,
+    ) -> tuple[list[str], list[str], Term]:
+        """A Module class's ``__init__`` lines, forward method and output size."""
+        local = Namespace(MODULE_NAMES | self.forward_reserved)
+        params = [local.new("x")] if len(xs) == 1 else [local.new(f"x{i}") for i in range(1, len(xs) + 1)]
+        init, lines, out = self._module_body(body, path, xs, ins, frame, indent, sites, params, local, root)
+        if root:
+            result = lines.pop().removeprefix("return ")
+            lines.append(f"return {self.root_forward(lines, params, result, local)}")
+        signature = ", ".join(["self", *(f"{p}: {self.tensor_type}" for p in params)])
+        method = f"{INDENT}def {self.call_method}({signature}) -> {self.tensor_type}:"
+        return init, ["", method, *(INDENT * 2 + line for line in lines)], out
 
-    def _call_expression(self, child: TreeNode) -> Callable[[list[str]], str]:
-        if self._is_function(child):
-            assert child.node is not None
-            node = child.node
-            return lambda args: self._function(node, args)
-        attr = child.key
-        entry = child.entry
-        if entry is not None:  # the list's first step, its merge, is computed here
-            return lambda args: f"self.{attr}({self._function(entry, args)})"
-        return lambda args: f"self.{attr}({', '.join(args)})"
+    def _module_body(
+        self,
+        body: Layer,
+        path: str,
+        xs: tuple[str, ...],
+        ins: tuple[Term, ...],
+        frame: Frame,
+        indent: str,
+        sites: dict[str, Site],
+        params: list[str],
+        local: Namespace,
+        root: bool = False,
+    ) -> tuple[list[str], list[str], Term]:
+        """``body``'s attributes (``__init__`` lines at ``indent``), its forward statements (ending
+        with a ``return``) and its output size."""
+        init: list[str] = []
+        values = dict(zip(xs, params, strict=True))
+        match body:
+            case Seq():
+                assert isinstance(body.seq, dict)
+                current, sizes, chain = xs, ins, len(xs) == 1
+                lines = []
+                for key, item in body.seq.items():
+                    built = self._layer(item, _join(path, key), current, sizes, frame, indent)
+                    call = self._use(key, _join(path, key), item, built, [values[x] for x in current], init, indent)
+                    var = params[0] if chain else local.new(key)
+                    lines.append(f"{var} = {call}")
+                    values[built.output] = var
+                    current, sizes = (built.output,), (built.out,)
+                return init, _returning(lines, values[current[0]]), sizes[0]
+            case Concat() | Add() | Mul():
+                branches = body.concat if isinstance(body, Concat) else body.add if isinstance(body, Add) else body.mul
+                args, outs = [], []
+                for key, branch in _named(branches):
+                    built = self._layer(branch, _join(path, key), xs, ins, frame, indent)
+                    args.append(self._use(key, _join(path, key), branch, built, [values[x] for x in xs], init, indent))
+                    outs.append(built.out)
+                node = frame.view.graph.node(path or _MERGE_WORDS[type(body)])
+                lowered, out = self._lower(node, tuple(outs), frame)
+                return init, [f"return {self._inline(node, lowered)(args)}"], out
+            case Dag():
+                return self._dag(body, path, xs, ins, frame, indent, params, local, init)
+            case If():
+                return self._if_class(body, path, xs, ins, frame, indent, sites, params, local, root)
+        raise InternalError(f"a {type(body).__name__} is not the body of a module class")
 
-    # ---------------------------------------------------------------- children
-    def _child(self, child: TreeNode, state: ClassState, indent: str) -> str:
-        """The constructor expression of a submodule (recording its output size)."""
-        if child.entry is not None and child.entry.name not in state.sizes:
-            self._lower(child.entry, state)  # the caller computes the merge: its size is the caller's term
-        match child.kind:
-            case Kind.LEAF:
-                return self._leaf(child, state, indent)
-            case Kind.SEQUENTIAL:
-                return self._sequential(child, state, indent)
-            case Kind.SEQUENTIAL_CLASS | Kind.MODULE_CLASS:
-                return self._instance(child, state, indent)
-            case Kind.ENTRY:
-                return self._entry(child, state, indent)
+    def _dag(
+        self,
+        body: Dag,
+        path: str,
+        xs: tuple[str, ...],
+        ins: tuple[Term, ...],
+        frame: Frame,
+        indent: str,
+        params: list[str],
+        local: Namespace,
+        init: list[str],
+    ) -> tuple[list[str], list[str], Term]:
+        values = dict(zip(xs, params, strict=True))
+        outputs: dict[str, tuple[str, Term]] = {}
+        current, sizes = xs, ins
+        lines: list[str] = []
+        for key, node in body.dag.items():
+            if node.in_:
+                reads = [(xs[0], ins[0]) if ref == GRAPH_INPUT else outputs[ref] for ref in node.in_]
+                current, sizes = tuple(r[0] for r in reads), tuple(r[1] for r in reads)
+            built = self._layer(node.do, _join(path, key), current, sizes, frame, indent)
+            call = self._use(key, _join(path, key), node.do, built, [values[x] for x in current], init, indent)
+            var = local.new(key)
+            lines.append(f"{var} = {call}")
+            values[built.output] = var
+            outputs[key] = (built.output, built.out)
+            current, sizes = (built.output,), (built.out,)
+        return init, _returning(lines, values[current[0]]), sizes[0]
+
+    def _if_class(
+        self,
+        body: If,
+        path: str,
+        xs: tuple[str, ...],
+        ins: tuple[Term, ...],
+        frame: Frame,
+        indent: str,
+        sites: dict[str, Site],
+        params: list[str],
+        local: Namespace,
+        root: bool,
+    ) -> tuple[list[str], list[str], Term]:
+        """A class that is one of two module bodies, chosen at construction (MobileNetV2's
+        ``InvertedResidual`` with or without ``use_res_connect``): an ``if`` site (see
+        :mod:`archspec.codegen._drafts`) whose untaken branch comes from a scratch expansion or
+        from another instance."""
+        value = bool(self.expander.value(body.if_, frame.spec_env, ()))
+        assert body.else_ is not None
+        taken, other = (body.then, body.else_) if value else (body.else_, body.then)
+        cond = frame.env.term(value, arg_source(body.if_))
+        if root or cond.is_literal:
+            return self._module_body(taken, path, xs, ins, frame, indent, sites, params, local, root)
+        inner = indent + INDENT
+
+        def branch(layer: Layer, at: Frame, reads: tuple[str, ...]) -> tuple[list[str], list[str], Term]:
+            init, lines, out = self._module_body(layer, path, reads, ins, at, inner, sites, params, local.copy())
+            return init, [inner + line for line in lines], out
+
+        mine = branch(taken, frame, xs)
+        theirs = self._scratch(other, path, lambda at, reads: branch(other, at, reads), xs, frame)
+        key = f"{id(body)}"
+        branches = {value: (mine[0], mine[1]), not value: None if theirs is None else (theirs[0], theirs[1])}
+        sites[key] = Site(frame.write(cond), branches)
+        outs = [mine[2], theirs[2]] if theirs is not None else [mine[2]]
+        out = _preferred(outs if value else outs[::-1], mine[2].value, frame.env)
+        return [f"{indent}\x01{key}:init\x01"], [f"\x01{key}:forward\x01"], out
+
+    def _use(
+        self, key: str, path: str, layer: Layer, built: Built, args: list[str], init: list[str], indent: str
+    ) -> str:
+        """Add ``built`` to the class as attribute ``key`` (at ``path``); the forward expression that calls it."""
+        if built.inline is not None:
+            return built.inline(args)
+        attr = self._attribute(key, path, layer)
+        if built.choice is not None:
+            test, then, otherwise = built.choice
+            init += [f"{indent}if {test}:", *then.setup, f"{indent}{INDENT}self.{attr} = {then.source}"]
+            init += [f"{indent}else:", *otherwise.setup, f"{indent}{INDENT}self.{attr} = {otherwise.source}"]
+        else:
+            init += [*built.setup, f"{indent}self.{attr} = {built.source}"]
+        if built.entry is not None:
+            return f"self.{attr}({built.entry(args)})"
+        return f"self.{attr}({', '.join(args)})"
+
+    # ------------------------------------------------------------------ layers
+    def _layer(
+        self, layer: Layer, path: str, xs: tuple[str, ...], ins: tuple[Term, ...], frame: Frame, indent: str
+    ) -> Built:
+        """``layer`` at ``path`` reading ``xs``, as one constructor expression (with the statements
+        it needs before it)."""
+        match layer:
+            case Call() if layer.call in self.program.blocks:
+                return self._block_call(layer, self.program.blocks[layer.call], path, xs, ins, frame, indent)
+            case Call():
+                return self._op(layer, path, ins, frame, indent)
+            case Repeat() | For():
+                return self._sequence(layer, path, xs, ins, frame, indent)
+            case Seq() if isinstance(layer.seq, list):
+                return self._sequence(layer, path, xs, ins, frame, indent)
+            case If():
+                return self._choice(layer, path, xs, ins, frame, indent)
             case _:
-                assert_never(child.kind)
+                return self._anonymous(layer, path, xs, ins, frame, indent)
 
-    def _leaf(self, tree: TreeNode, state: ClassState, indent: str) -> str:
-        node = tree.node
-        assert node is not None
-        lowered = self._lower(node, state)
+    def _op(self, call: Call, path: str, ins: tuple[Term, ...], frame: Frame, indent: str) -> Built:
+        node = frame.view.graph.node(path or call.call)
+        lowered, out = self._lower(node, ins, frame)
+        if type(node.op).arity is None:  # a merge: written inline in forward
+            return Built("", out, node.name, inline=self._inline(node, lowered))
         if isinstance(lowered, self.function_type):
-            raise SpecError(
-                f"'{node.op_name}' at {node.name} must read several values, but here it is a step of a list",
-                node.loc,
-                node.trace,
-                hint="merge branches with 'concat: [...]', 'add: [...]' or 'mul: [...]'",
-            )
-        state.use(lowered.terms)
-        state.threaded |= self.threaded_by(lowered)
+            raise LoweringBug(f"the {self.lowerings.backend} lowering of {node.op_name} is inline, but it is no merge")
+        frame.used.update(n for t in lowered.terms for n in t.names)
+        frame.threaded |= self.threaded_by(lowered)
         if lowered.helper is not None:
             self._helper(lowered.helper)
-        return self.layer_source(lowered, indent)
+        return Built(self.layer_source(lowered, indent), out, node.name)
 
-    def _entry(self, tree: TreeNode, state: ClassState, indent: str) -> str:
-        """The slot of the merge a list starts with: its caller computes it (see :class:`Kind`)."""
-        assert tree.node is not None and tree.node.name in state.sizes
-        comment = f"# {tree.key}: the {tree.node.op_name} of the inputs, done where this is called"
-        return f"{comment}\n{indent}{self.pass_through()}"
+    def _lower(self, node: Node, ins: tuple[Term, ...], frame: Frame) -> tuple[Any, Term]:
+        inputs = tuple(frame.view.type(i) for i in node.inputs)
+        output = frame.view.type(node.name)
+        ctx = self.context(node, inputs, output, frame.env, ins, frame.view.graph)
+        return self.lowerings.lower(node, ctx), self._out_size(node, ctx, ins)
 
-    def _sequential(self, tree: TreeNode, state: ClassState, indent: str) -> str:
-        inner = indent + INDENT
-        items = [self._child(c, state, inner) for c in tree.children]
-        return f"{self.sequential_base}(\n" + _listing(items, inner) + f"{indent})"
-
-    def _instance(self, tree: TreeNode, state: ClassState, indent: str) -> str:
-        """A call of the class written for ``tree``: block arguments and input size as terms."""
-        if tree.is_block and tree.scope is not None:
-            values = {k: v for k, v in tree.scope.args if self._usable_parameter(k)}
-            arguments = dict(tree.scope.args)
-            sources = dict(tree.scope.arg_exprs)
-            ref = self._class(tree, values, tree.label)
-            given = {p: state.env.term(arguments[p], sources.get(p)) for p in ref.params if p != ref.in_param}
-        else:  # an unnamed composite sees the parameters of the class around it
-            values = {k: v for k, v in state.env.values.items() if k != state.in_param}
-            ref = self._class(tree, values, _anonymous_label(tree, state.label))
-            given = {p: state.env.name(p) for p in ref.params if p != ref.in_param}
-        if ref.in_param is not None:
-            given[ref.in_param] = state.sizes[tree.call_inputs[0]]
-        ordered = [given[p] for p in ref.params]
-        state.use(ordered)
-        state.threaded |= ref.threaded
-        for param in ref.fixed:
-            state.fixed |= given[param].names
-        if tree.is_block and tree.scope is not None:  # arguments the spec computes but are written as numbers
-            state.fixed |= {n for p in ref.params if given[p].is_literal for n in state.env.term_names(sources.get(p))}
-        out_value = _size(self._type(tree.output))
-        if ref.out_size is not None:
-            out_size = state.env.substitute(out_value, ref.out_size.expr, given)
-            if out_size.is_literal and ref.out_size.expr is not None:
-                state.fixed |= {n for p in ref.out_size.expr.names if p in given for n in given[p].names}
-            state.sizes[tree.output] = out_size
-        else:
-            state.sizes[tree.output] = Term(out_value)
-        handed = [f"{name}={name}" for name in sorted(ref.threaded)]
-        return call_source(ref.name, [t.source for t in ordered] + handed, indent)
-
-    # ---------------------------------------------------------------- lowering
-    def _lower(self, node: Node, state: ClassState) -> Any:
-        inputs = tuple(self._type(i) for i in node.inputs)
-        output = self.report.info[node.name].output
-        sizes = tuple(state.sizes.get(i, Term(_size(t))) for i, t in zip(node.inputs, inputs, strict=True))
-        ctx = self.context(node, inputs, output, state.env, sizes)
-        lowered = self.lowerings.lower(node, ctx)
-        out_size = state.sizes[node.name] = self._out_size(node, ctx, sizes)
-        size_field = _size_field(type(node.op))
-        for attr, source in node.exprs:
-            names = state.env.term_names(source)
-            if not names:
-                continue
-            if attr == size_field:
-                follows = not out_size.is_literal
-            elif attr in type(node.op).shape_neutral:  # follows if it is written as the expression
-                follows = not state.env.term(getattr(node.op, attr), source).is_literal
-            else:  # a kernel, stride, padding...: later spatial sizes (and what is made of them) change
-                follows = False
-            if not follows:
-                state.fixed |= names
-        if out_size.is_literal and size_field is None:  # a size from its inputs' written as a number (flatten)
-            state.fixed |= {n for size in sizes for n in size.names}
-        if len({size.source for size in sizes}) > 1 and not isinstance(node.op, Concat):
-            state.fixed |= {n for size in sizes for n in size.names}  # an add holds only while its sizes agree
-        return lowered
-
-    def _out_size(self, node: Node, ctx: LoweringContext, sizes: tuple[Term, ...]) -> Term:
-        """The output's channel (or feature) count as a term: from the op's size attribute,
-        the sum of a channel concat's inputs, or the input's when the op keeps it."""
-        value = _size(ctx.output)
-        if value is None:
-            return Term(None)
-        field_name = _size_field(type(node.op))
-        if field_name is not None:
-            return ctx.attr(field_name)
-        if isinstance(node.op, Concat) and node.op.axis % ctx.output.rank == 1:
-            return ctx.env.sum(value, list(sizes))
-        if sizes and sizes[0].value == value and ctx.inputs[0].rank >= 2:
-            return sizes[0]
-        return Term(value)
-
-    def _function(self, node: Node, args: list[str]) -> str:
-        lowered = self.lowerings.lower(node, self.context(node, (), self.report.info[node.name].output, Env({}), ()))
+    def _inline(self, node: Node, lowered: Any) -> Callable[[list[str]], str]:
+        """How a merge is written in forward, given its inputs' expressions."""
         if not isinstance(lowered, self.function_type):  # merges are written inline: the backend's bug
             raise LoweringBug(
                 f"the {self.lowerings.backend} lowering of {node.op_name} gave {lowered!r}, "
                 f"not the {self.function_type.__name__} a merge is written inline as"
             )
         self.needs.update(lowered.needs)
-        return lowered.render(args)
+        return lowered.render
 
-    def _is_function(self, tree: TreeNode) -> bool:
-        if tree.kind is not Kind.LEAF or tree.node is None:
-            return False
-        return type(tree.node.op).arity is None  # merges are written inline in forward
+    def _block_call(
+        self, call: Call, block: Block, path: str, xs: tuple[str, ...], ins: tuple[Term, ...], frame: Frame, indent: str
+    ) -> Built:
+        depth = frame.entered.get(path, 0)
+        scope = frame.view.calls[path][depth]
+        args = dict(scope.args)
+        spec_env = {**dict(self.graph.params), **args}
+        entered = {**frame.entered, path: depth + 1}
+        given = self._given(call, block, args, frame)
+        if _body_kind(block.body) is None:  # one call, or an if between calls: written where it is called
+            bound = replace(frame, env=BoundEnv(frame.env, {k: t for k, (t, _) in given.items()}))
+            return self._layer(block.body, path, xs, ins, replace(bound, spec_env=spec_env, entered=entered), indent)
+        merged = self._head_merge(block.body, path, xs, ins, frame)
+        key = (id(frame.view), path, depth, frame.scratch)
+        if key in self.instances:  # written before, by a loop tried one way and then another
+            draft = self.instances[key][1]
+        else:
+            values = {p.name: args[p.name] for p in block.params if self._usable_parameter(p.name)}
+            in_term, env = _with_input(Env(values), (merged[0],) if merged else xs, frame.view)
+            inner = Frame(env, spec_env, frame.view, self._local(values), call.call, entered=entered, block=call.call)
+            inner.scratch, inner.merged = frame.scratch, in_term if merged else None
+            signature = [self._parameter(p, values) for p in block.params if p.name in values]
+            doc = f"The spec's block ``{call.call}({', '.join(p.name for p in block.params)})``."
+            draft = self._draft(block.body, path, xs, in_term, inner, call.call, doc, signature)
+            self.instances[key] = (frame.view, draft)  # the view is kept alive with its id
+        arguments = [(name, term, positional) for name, (term, positional) in given.items()]
+        arguments += [  # what the class cannot compute itself
+            (p.name, Term(args[p.name]), False)
+            for p in draft.params
+            if p.required and p.name != draft.in_param and p.name not in given
+        ]
+        return self._instance(draft, arguments, scope.output, merged[1] if merged else ins[0], frame, indent)
 
-    # ---------------------------------------------------------------- names and helpers
-    def _attribute(self, child: TreeNode) -> str:
-        key = child.key
+    def _head_merge(
+        self, body: Layer, path: str, xs: tuple[str, ...], ins: tuple[Term, ...], frame: Frame
+    ) -> tuple[str, Term] | None:
+        """For a list class called with several inputs that it starts by merging (``concat ->
+        double_conv(c)``): the merge's output and its size in the caller's terms, which the class
+        takes as its input's channels."""
+        if len(xs) < 2 or not (isinstance(body, Seq) and isinstance(body.seq, list) and body.seq):
+            return None
+        head = body.seq[0]
+        node = frame.view.nodes.get(_join(path, 0))
+        if not isinstance(head, Call) or node is None or type(node.op).arity is not None:
+            return None
+        return node.name, self._lower(node, ins, frame)[1]
+
+    def _given(self, call: Call, block: Block, args: Mapping[str, Any], frame: Frame) -> dict[str, tuple[Term, bool]]:
+        """The arguments ``call`` gives, as terms of the caller, and whether each is positional."""
+        given: dict[str, tuple[Term, bool]] = {}
+        for param, arg in zip(block.params, call.args, strict=False):
+            given[param.name] = (frame.env.term(args[param.name], arg_source(arg)), True)
+        for key, arg in call.kwargs.items():
+            given[key] = (frame.env.term(args[key], arg_source(arg)), False)
+        return given
+
+    def _parameter(self, param: Any, values: Mapping[str, Any]) -> Parameter:
+        """A block parameter in its class's signature: its default as a value, as the expression the
+        class computes it by, or none (the caller passes it) when neither is exact in Python."""
+        if param.required:
+            return Parameter(param.name)
+        source = arg_source(param.default)
+        parsed = expression(source) if source is not None else None
+        if source is None or (parsed is not None and not {n.lower() for n in parsed.names} - _SPEC_CONSTANTS):
+            return Parameter(param.name, self.expander.value(param.default, {}, ()))
+        earlier = set(values)
+        if parsed is not None and parsed.portable and parsed.names <= earlier and param.name not in parsed.names:
+            return Parameter(param.name, computed=parsed.text)
+        return Parameter(param.name)
+
+    def _instance(
+        self,
+        draft: Draft,
+        arguments: list[tuple[str, Term, bool]],
+        output: str,
+        in_size: Term,
+        frame: Frame,
+        indent: str,
+    ) -> Built:
+        """A call of ``draft``'s class: the input's size, then the arguments, as terms of ``frame``."""
+        taken = {p.name for p in draft.params}
+        written: list[str] = [frame.write(in_size)] if draft.in_param is not None else []
+        positional = True
+        for name, term, by_position in arguments:
+            if name not in taken:
+                positional = False  # the class does not take it: what follows must be named
+                continue
+            positional = positional and by_position
+            written.append(frame.write(term) if positional else f"{name}={frame.write(term)}")
+        written += [f"{name}={name}" for name in sorted(draft.threaded)]
+        frame.threaded |= draft.threaded
+        given = {name: term for name, term, _ in arguments}
+        if draft.in_param is not None:
+            given[draft.in_param] = in_size
+        actual = _size(frame.view.type(output))
+        out = Term(actual)
+        if draft.out_size is not None:
+            out = frame.env.substitute(actual, draft.out_size.expr, given)
+        return Built(call_source(draft.token, written, indent), out, output, entry=draft.entry)
+
+    def _anonymous(
+        self, layer: Layer, path: str, xs: tuple[str, ...], ins: tuple[Term, ...], frame: Frame, indent: str
+    ) -> Built:
+        """A named sequence, branches or a DAG inside a class: a class of its own, taking the names
+        of the class around it that it reads."""
+        values = dict(frame.env.values)
+        in_term, env = _with_input(frame.env.child({}), xs, frame.view, taken=values)
+        inner = Frame(
+            env,
+            frame.spec_env,
+            frame.view,
+            self._local(env.values),
+            frame.label,
+            entered=frame.entered,
+            block=frame.block,
+        )
+        inner.scratch = frame.scratch
+        label = _anonymous_label(layer, path, frame.label)
+        doc = _anonymous_doc(layer)
+        signature = [Parameter(name) for name in values]
+        draft = self._draft(layer, path, xs, in_term, inner, label, doc, signature, keep=_read(inner))
+        draft.block = None
+        arguments = [(p.name, frame.env.name(p.name), True) for p in draft.params if p.name != draft.in_param]
+        output = self._output(layer, path, xs, frame)
+        return self._instance(draft, arguments, output, ins[0], frame, indent)
+
+    def _output(self, layer: Layer, path: str, xs: tuple[str, ...], frame: Frame) -> str:
+        """The graph value a composite at ``path`` produces."""
+        if isinstance(layer, Concat | Add | Mul):
+            return path or _MERGE_WORDS[type(layer)]
+        for scope in frame.view.graph.scopes:
+            if scope.path == path:
+                return scope.output
+        return xs[0]  # an empty composite passes its input on
+
+    def _choice(
+        self, layer: If, path: str, xs: tuple[str, ...], ins: tuple[Term, ...], frame: Frame, indent: str
+    ) -> Built:
+        """``then if cond else otherwise`` as one attribute: both branches written, the one this
+        instance does not take from a scratch expansion (else just the one it takes)."""
+        value = bool(self.expander.value(layer.if_, frame.spec_env, ()))
+        assert layer.else_ is not None  # the expander refuses an if without else here
+        taken, other = (layer.then, layer.else_) if value else (layer.else_, layer.then)
+        indent += INDENT  # as written in an if statement's body, if it does not fit one line
+        mine = self._layer(taken, path, xs, ins, frame, indent)
+        cond = frame.env.term(value, arg_source(layer.if_))
+        if cond.is_literal or mine.inline is not None or mine.entry is not None:
+            return mine
+        theirs = self._scratch(
+            other,
+            path,
+            lambda at, reads: self._layer(other, path, reads, ins, at, indent),
+            xs,
+            frame,
+            accept=lambda built: built.inline is None and built.entry is None,
+        )
+        if theirs is None:
+            return mine
+        then, otherwise = (mine, theirs) if value else (theirs, mine)
+        out = _preferred([then.out, otherwise.out], mine.out.value, frame.env)
+        test = frame.write(cond)
+        inline = f"{then.source} if {test} else {otherwise.source}"
+        if not then.setup and not otherwise.setup and "\n" not in inline and len(indent) + len(inline) <= MAX_LINE - 20:
+            return Built(inline, out, mine.output)
+        var = frame.local.new(_step_name(path, "layer"))
+        outer = indent.removesuffix(INDENT)
+        setup = [f"{outer}if {test}:", *then.setup, f"{indent}{var} = {then.source}"]
+        setup += [f"{outer}else:", *otherwise.setup, f"{indent}{var} = {otherwise.source}"]
+        return Built(var, out, mine.output, setup, choice=(test, then, otherwise))
+
+    # ------------------------------------------------------------------ lists
+    def _sequence(
+        self,
+        layer: Layer,
+        path: str,
+        xs: tuple[str, ...],
+        ins: tuple[Term, ...],
+        frame: Frame,
+        indent: str,
+        own: bool = False,
+    ) -> Built:
+        """A list of layers: ``Sequential(a, b, *[c for ...])``, or built in statements where a loop
+        carries a channel count or an ``if`` adds a layer (``layers.append(...)``). ``own``: the
+        list is the class itself, whose ``super().__init__`` takes the layers."""
+        steps = layer.seq if isinstance(layer, Seq) and isinstance(layer.seq, list) else [layer]
+        items, _, current, sizes, entry = self._items(steps, path, 0, xs, ins, frame, indent + INDENT)
+        func = "super().__init__" if own else self.sequential_base
+        flat = _flat(items)
+        if flat is not None:
+            source = _listing(func, flat, indent)
+            setup = [indent + source] if own else []
+            return Built("" if own else source, sizes[0], current[0], setup, entry=entry)
+        name = frame.local.new("layers" if own else _step_name(path, "layers"))
+        setup = dedented(_statements(items, name, indent + INDENT))  # the items were written one level in
+        if own:
+            return Built("", sizes[0], current[0], [*setup, f"{indent}{func}(*{name})"], entry=entry)
+        return Built(f"{func}(*{name})", sizes[0], current[0], setup, entry=entry)
+
+    def _items(
+        self,
+        steps: Sequence[Layer],
+        path: str,
+        index: int,
+        xs: tuple[str, ...],
+        ins: tuple[Term, ...],
+        frame: Frame,
+        indent: str,
+    ) -> tuple[list[_Item], int, tuple[str, ...], tuple[Term, ...], Callable[[list[str]], str] | None]:
+        """The items of list steps from number ``index`` on: the items, the next number, the last
+        output and its size, and the merge the list starts with if its caller computes it."""
+        items: list[_Item] = []
+        entry = None
+        settled = xs  # the output of the last step that is not an if
+        for step in steps:
+            match step:
+                case Repeat() | For():
+                    new, index, xs, ins = self._loop(step, path, index, xs, ins, frame, indent)
+                    settled = xs
+                case If():
+                    new, index, xs, ins = self._when(step, path, index, xs, ins, frame, indent, settled)
+                case _:
+                    built = self._layer(step, _join(path, index), xs, ins, frame, indent)
+                    if built.inline is not None or built.entry is not None:
+                        if index != 0 or len(xs) < 2 or entry is not None:
+                            raise _merge_in_list(step, built, frame)
+                        merge = built.inline or built.entry
+                        out = frame.merged if frame.merged is not None else built.out
+                        if built.entry is not None:  # a list starting with a list that starts with a merge
+                            built = Built(built.source, out, built.output, built.setup)
+                        else:
+                            what = step.call if isinstance(step, Call) else "merge"
+                            slot = f"# {index}: the {what} of the inputs, done where this is called\n{indent}"
+                            built = Built(slot + self.pass_through(), out, built.output)
+                        entry = merge
+                    new, index, xs, ins = [_One(built)], index + 1, (built.output,), (built.out,)
+                    settled = xs
+            items += new
+        return items, index, xs, ins, entry
+
+    def _loop(
+        self,
+        step: Repeat | For,
+        path: str,
+        index: int,
+        xs: tuple[str, ...],
+        ins: tuple[Term, ...],
+        frame: Frame,
+        indent: str,
+    ) -> tuple[list[_Item], int, tuple[str, ...], tuple[Term, ...]]:
+        """A ``repeat`` or ``for`` in a list: a Python loop when every copy is written the same (the
+        channels reaching each copy in one expression, else in a ``channels`` variable the loop
+        carries), else each copy written out."""
+        copies = self.expander.copies_of(step, frame.spec_env)
+        hoisted: list[str] = []
+        if isinstance(step, Repeat):
+            names: list[str] = []
+            header = f"range({frame.write(frame.env.term(len(copies), arg_source(step.repeat)))})"
+        else:
+            names = list(step.for_)
+            header = self._iterable(step.in_, frame, hoisted, indent)
+        free = all(is_free_identifier(n) and not frame.env.defines(n) for n in names)
+        if free and copies:
+            carried = ins[0].expr is not None and ins[0].source in frame.running
+            for running in (True, False) if carried else (False, True):  # inside a loop that carries one: carry it too
+                saved = _Saved.of(frame, self)
+                loop = self._copies_alike(step, copies, names, header, running, path, index, xs, ins, frame, indent)
+                if loop is not None:
+                    loop[0][0].before[:0] = hoisted  # type: ignore[union-attr]
+                    return loop
+                saved.restore(frame, self)
+        items: list[_Item] = []
+        for body, env in copies:
+            new, index, xs, ins, entry = self._items([body], path, index, xs, ins, replace(frame, spec_env=env), indent)
+            if entry is not None:
+                raise _merge_in_list(body, None, frame)
+            items += new
+        return items, index, xs, ins
+
+    def _copies_alike(
+        self,
+        step: Repeat | For,
+        copies: list[tuple[Layer, Mapping[str, Any]]],
+        names: list[str],
+        header: str,
+        running: bool,
+        path: str,
+        index: int,
+        xs: tuple[str, ...],
+        ins: tuple[Term, ...],
+        frame: Frame,
+        indent: str,
+    ) -> tuple[list[_Item], int, tuple[str, ...], tuple[Term, ...]] | None:
+        """The loop over ``copies`` if each is written the same, else None."""
+        env = frame.env
+        before: list[str] = []
+        var = ""
+        if running:
+            if ins[0].expr is not None and ins[0].source in frame.running:
+                var = ins[0].source
+            else:
+                var = frame.local.new("channels")
+                before = [f"{indent}{var} = {frame.write(ins[0])}"]
+                frame.running.add(var)
+            env.values[var] = ins[0].value
+        frame.used.difference_update(names)  # another loop's variable of that name was another variable
+        bodies: list[tuple[list[str], list[str]]] = []
+        first: list[_Item] = []
+        carry: list[str] = []
+        names_before = frame.local.copy()
+        for body, spec_env in copies:
+            frame.local.restore(names_before)  # each copy names its variables as the first did
+            env.values.update({n: spec_env[n] for n in names})
+            size = Term(env.values[var], parameter(var)) if running else _rechecked(ins[0], env)
+            new, index, xs, outs, entry = self._items(
+                [body], path, index, xs, (size,), replace(frame, spec_env=spec_env), indent + INDENT
+            )
+            if entry is not None:
+                return None
+            carry = []
+            if running and outs[0].source != var:
+                if outs[0].is_literal:
+                    return None
+                carry = [f"{indent}{INDENT}{var} = {frame.write(outs[0])}"]
+                env.values[var] = outs[0].value
+            if not running and outs[0].source != size.source:
+                return None  # the next copy reads other channels: only a variable can carry them
+            ins = outs
+            bodies.append((_statements(new, "_", indent + INDENT), carry))
+            first = first or new
+        for n in names:
+            del env.values[n]
+        if any(not same_lines(b[0] + b[1], bodies[0][0] + bodies[0][1], self.drafts) for b in bodies[1:]):
+            return None
+        unused = {n for n in names if n not in frame.used}
+        targets = ", ".join(f"_{n}" if n in unused else n for n in names) or "_"
+        loop = _Loop(f"for {targets} in {header}", first, before, bodies[0][1])
+        out = Term(env.values[var], parameter(var)) if running else _rechecked(ins[0], env)
+        return [loop], index, xs, (out,)
+
+    def _iterable(self, arg: Any, frame: Frame, hoisted: list[str], indent: str) -> str:
+        """What a ``for`` loops over, as Python: ``range(n)`` stays a range (the spec's is a list,
+        with the same items in a loop), anything else is a term (a long list of values written
+        before the loop: ``hoisted``)."""
+        source = arg_source(arg)
+        parsed = expression(source) if source is not None else None
+        call = parsed.body if parsed is not None else None
+        if (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "range"
+            and not call.keywords
+        ):
+            bounds = [ast.unparse(a) for a in call.args]
+            terms = [frame.env.term(self.expander.value(Expr(expr=b), frame.spec_env, ()), b) for b in bounds]
+            return f"range({', '.join(frame.write(t) for t in terms)})"
+        term = frame.env.term(self.expander.value(arg, frame.spec_env, ()), source)
+        if not term.is_literal or len(term.source) <= MAX_LINE // 2:
+            return frame.write(term)
+        # a long list of values: a variable of its own before the loop, one item per line
+        name = frame.local.new(source if source is not None and source.isidentifier() else "items")
+        hoisted.append(f"{indent}{name} = {literal_lines(term.value, indent)}")
+        return name
+
+    def _when(
+        self,
+        step: If,
+        path: str,
+        index: int,
+        xs: tuple[str, ...],
+        ins: tuple[Term, ...],
+        frame: Frame,
+        indent: str,
+        settled: tuple[str, ...],
+    ) -> tuple[list[_Item], int, tuple[str, ...], tuple[Term, ...]]:
+        """An ``if`` in a list: ``if cond: layers.append(...)``, both branches written (the untaken
+        one from a scratch expansion), else only what this instance takes. The untaken branch is
+        written as reading the last step that is not an ``if`` (of the same type), as it does in the
+        instances that take it when the ``if``s before it are alternatives (``hardswish if
+        activation == 'HS'``, then ``relu if activation == 'RE'``)."""
+        if frame.view.type(settled[0]) != frame.view.type(xs[0]) or len(settled) != len(xs):
+            settled = xs
+        value = bool(self.expander.value(step.if_, frame.spec_env, ()))
+        taken, other = (step.then, step.else_) if value else (step.else_, step.then)
+        mine: tuple[list[_Item], int, tuple[str, ...], tuple[Term, ...], Any] = ([], index, xs, ins, None)
+        if taken is not None:
+            mine = self._items([taken], path, index, xs, ins, frame, indent + INDENT)
+        cond = frame.env.term(value, arg_source(step.if_))
+        plain = taken is None or not isinstance(taken, Repeat | For | If)
+        if cond.is_literal or mine[4] is not None or not plain:
+            return (
+                self._items([taken], path, index, xs, ins, frame, indent)[:4]
+                if taken is not None
+                else ([], index, xs, ins)
+            )
+        theirs: Any = ([], index, xs, ins, None)
+        if other is not None:
+            if isinstance(other, Repeat | For | If):
+                return self._items([taken], path, index, xs, ins, frame, indent)[:4] if taken else ([], index, xs, ins)
+            theirs = self._scratch(
+                other,
+                _join(path, index),
+                lambda at, reads: self._items([other], path, index, reads, ins, at, indent + INDENT),
+                settled,
+                frame,
+                accept=lambda result: result[4] is None,
+            )
+            if theirs is None:
+                return self._items([taken], path, index, xs, ins, frame, indent)[:4] if taken else ([], index, xs, ins)
+        then, otherwise = (mine, theirs) if value else (theirs, mine)
+        out = _preferred([then[3][0], otherwise[3][0]], mine[3][0].value, frame.env)
+        return [_When(frame.write(cond), then[0], otherwise[0])], mine[1], mine[2], (out,)
+
+    # ------------------------------------------------------------------ scratch expansions
+    def _scratch(
+        self,
+        layer: Layer,
+        path: str,
+        render: Callable[[Frame, tuple[str, ...]], Any],
+        xs: tuple[str, ...],
+        frame: Frame,
+        accept: Callable[[Any], bool] = lambda result: True,
+    ) -> Any:
+        """``render`` run on a scratch expansion of ``layer`` at ``path`` (a branch this instance
+        does not take), with this instance's values; None where that is no valid network."""
+        if frame.scratch >= _MAX_SCRATCH or len(xs) != 1:
+            return None
+        reads, nodes, input_type = (GRAPH_INPUT,), [], frame.view.type(xs[0])
+        producer = frame.view.nodes.get(xs[0])
+        if producer is not None and len(producer.inputs) == 1:
+            # The branch reads what the instance's layers read, as its only reader, as in an instance
+            # that takes it: an op of it may overwrite its input when one in its place would (torch's
+            # in-place activations). Any text is right for a branch this instance does not take.
+            reads, nodes, input_type = (
+                xs,
+                [replace(producer, inputs=(GRAPH_INPUT,))],
+                frame.view.type(producer.inputs[0]),
+            )
+        expander = Expander(self.program, dict(self.graph.params))
+        try:
+            out = expander.expand(layer, path, reads, frame.spec_env, ())
+            nodes[1:1] = expander.nodes
+            graph = Graph(
+                self.graph.name, input_type, tuple(nodes), out, tuple(expander.scopes.values()), program=self.program
+            )
+            view = View.of(graph, infer_shapes(graph))
+        except SpecError:
+            return None
+        saved = _Saved.of(frame, self)
+        try:
+            result = render(replace(frame, view=view, scratch=frame.scratch + 1, entered={}), reads)
+        except SpecError:
+            result = None
+        if result is None or not accept(result):
+            saved.restore(frame, self)
+            return None
+        return result
+
+    # ------------------------------------------------------------------ names, sizes and helpers
+    def _attribute(self, key: str, path: str, layer: Layer) -> str:
         reserved = keyword.iskeyword(key) or key in self.reserved_attributes or key.startswith("_")
         if not key.isidentifier() or not key.isascii() or reserved:
-            node = child.node or _first_node(child)
             raise SpecError(
-                f"the layer name '{key}' (at {child.path}) cannot be {self.attribute_role}",
-                node.loc if node else None,
-                node.trace if node else (),
+                f"the layer name '{key}' (at {path}) cannot be {self.attribute_role}",
+                layer.loc,
                 hint=f"'{key}' is a Python keyword, private, or an {self.module_class} attribute; rename the step",
             )
         return key
+
+    def _out_size(self, node: Node, ctx: LoweringContext, sizes: tuple[Term, ...]) -> Term:
+        """The output's channel (or feature) count as a term: from the op's size attribute, the
+        sum of a channel concat's inputs, or the input's when the op keeps it."""
+        value = _size(ctx.output)
+        if value is None:
+            return Term(None)
+        field_name = next((name for name in _OUT_SIZE_FIELDS if name in type(node.op).model_fields), None)
+        if field_name is not None:
+            return ctx.attr(field_name)
+        if isinstance(node.op, ConcatOp) and node.op.axis % ctx.output.rank == 1:
+            return ctx.env.sum(value, list(sizes))
+        if sizes and sizes[0].value == value and ctx.inputs[0].rank >= 2:
+            return sizes[0]
+        return Term(value)
 
     def _helper(self, name: str) -> None:
         helper = self.helper_table[name]
@@ -505,130 +1092,259 @@ class ClassEmitter:
         are written as values."""
         return is_free_identifier(name) and name not in self.helper_table and name not in self.extra_parameter_names
 
-    def _type(self, name: str) -> TensorType:
-        info = self.report.info.get(name)
-        return info.output if info is not None else self.graph.input
+
+@dataclass
+class _Saved:
+    """What a tentative rendering changes, to undo it (a loop tried as a loop, a scratch branch)."""
+
+    used: set[str]
+    threaded: set[str]
+    local: Namespace
+    running: set[str]
+    names: set[str]
+
+    @classmethod
+    def of(cls, frame: Frame, emitter: ClassEmitter) -> _Saved:
+        return cls(
+            set(frame.used),
+            set(frame.threaded),
+            frame.local.copy(),
+            set(frame.running),
+            set(frame.env.values),
+        )
+
+    def restore(self, frame: Frame, emitter: ClassEmitter) -> None:
+        frame.used.intersection_update(self.used)
+        frame.threaded.intersection_update(self.threaded)
+        frame.local.restore(self.local)
+        frame.running.intersection_update(self.running)
+        for name in set(frame.env.values) - self.names:
+            del frame.env.values[name]
 
 
-@functools.cache
-def _size_field(op_class: type[Op]) -> str | None:
-    """The attribute that sets an op's output channels or features (``out_channels``), if any."""
-    return next((name for name in _OUT_SIZE_FIELDS if name in op_class.model_fields), None)
+# ---------------------------------------------------------------------- lists as code
+def _statements(items: list[_Item], name: str, indent: str) -> list[str]:
+    """``items`` (written at ``indent``) appended to list ``name`` in statements at ``indent``, the
+    plain layers it starts with in its display (``layers = [a, b]``)."""
+    lines: list[str] = []
+    leading = 0
+    while leading < len(items) and isinstance(items[leading], _One) and not items[leading].built.setup:  # type: ignore[union-attr]
+        leading += 1
+    sources = [item.built.source for item in items[:leading]]  # type: ignore[union-attr]
+    display = f"{name} = [{', '.join(sources)}]"
+    if len(indent) + len(display) <= MAX_LINE and not any("\n" in source for source in sources):
+        lines.append(indent + display)
+    else:
+        lines += [f"{indent}{name} = [", *(f"{indent}{INDENT}{_deeper(s)}," for s in sources), f"{indent}]"]
+    return lines + _appended(items[leading:], name, indent)
+
+
+def _deeper(source: str) -> str:
+    """A multi-line expression's later lines one level deeper (it moved into a bracket)."""
+    return source.replace("\n", "\n" + INDENT)
+
+
+def _appended(items: list[_Item], name: str, indent: str) -> list[str]:
+    lines: list[str] = []
+    for item in items:
+        match item:
+            case _One():
+                lines += item.built.setup
+                line = f"{indent}{name}.append({item.built.source})"
+                if "\n" in line or len(line) <= MAX_LINE + len(INDENT):  # it is one level in until dedented
+                    lines.append(line)
+                else:
+                    lines += [f"{indent}{name}.append(", f"{indent}{INDENT}{item.built.source}", f"{indent})"]
+            case _Loop():
+                lines += item.before
+                lines.append(f"{indent}{item.header}:")
+                lines += _appended(item.body, name, indent + INDENT)
+                lines += item.carry
+            case _When():
+                lines.append(f"{indent}if {item.cond}:")
+                lines += _appended(item.then, name, indent + INDENT) or [f"{indent}{INDENT}pass"]
+                if item.otherwise:
+                    lines.append(f"{indent}else:")
+                    lines += _appended(item.otherwise, name, indent + INDENT)
+    return lines
+
+
+def _listing(func: str, arguments: list[str], indent: str) -> str:
+    """``func(a, b)``, one argument per line when there are several (the layers of a list)."""
+    if len(arguments) < 2:
+        return call_source(func, arguments, indent)
+    inner = indent + INDENT
+    return f"{func}(\n" + "".join(f"{inner}{a},\n" for a in arguments) + f"{indent})"
+
+
+def _flat(items: list[_Item]) -> list[str] | None:
+    """``items`` as the arguments of one call (``a, *[b for _ in range(n)]``), or None if a loop
+    carries a variable, an ``if`` adds a layer, or a layer needs statements first."""
+    arguments = []
+    for item in items:
+        match item:
+            case _One() if not item.built.setup:
+                arguments.append(item.built.source)
+            case _Loop() if not item.before and not item.carry:
+                headers, body = [item.header], item.body
+                while len(body) == 1 and isinstance(body[0], _Loop) and not body[0].before and not body[0].carry:
+                    headers.append(body[0].header)
+                    body = body[0].body
+                if len(body) != 1 or not isinstance(body[0], _One) or body[0].built.setup:
+                    return None
+                arguments.append(f"*[{body[0].built.source} {' '.join(headers)}]")
+            case _:
+                return None
+    return arguments
+
+
+# ---------------------------------------------------------------------- small pieces
+#: Scratch expansions inside scratch expansions (an ``if`` in a branch not taken) go this deep.
+_MAX_SCRATCH = 3
+_MERGE_WORDS: dict[type, str] = {Concat: "concat", Add: "add", Mul: "mul"}
+_SPEC_CONSTANTS = frozenset({"true", "false", "null", "none"})
+
+
+def _join(path: str, part: str | int) -> str:
+    return f"{path}.{part}" if path else str(part)
+
+
+def _named(branches: list[Layer] | dict[str, Layer]) -> Iterator[tuple[str, Layer]]:
+    """Each branch with its path key: ``branch1``, ... for a list, the names of a mapping."""
+    if isinstance(branches, list):
+        yield from ((f"branch{i}", b) for i, b in enumerate(branches, start=1))
+    else:
+        yield from branches.items()
 
 
 def _size(t: TensorType) -> Any:
     return t.shape[1] if t.rank >= 2 and isinstance(t.shape[1], int) else None
 
 
-def _listing(items: list[str], indent: str) -> str:
-    """``items`` as the lines of a call's argument list."""
-    return "".join(f"{indent}{item},\n" for item in items)
+def _is_list(layer: Layer) -> bool:
+    return isinstance(layer, Repeat | For) or (isinstance(layer, Seq) and isinstance(layer.seq, list))
 
 
-def _reads_previous(tree: TreeNode) -> bool:
-    previous = tree.inputs
-    for child in tree.children:
-        if tuple(dict.fromkeys(child.inputs)) != previous:
-            return False
-        previous = (child.output,)
-    return True
-
-
-def _plain_default(value: Any) -> bool:
-    return isinstance(value, int | float | str | bool) or value is None
-
-
-def _first_node(tree: TreeNode) -> Node | None:
-    if tree.node is not None:
-        return tree.node
-    for child in tree.children:
-        found = _first_node(child)
-        if found is not None:
-            return found
+def _body_kind(layer: Layer) -> str | None:
+    """How a block's body is written: ``list`` (a Sequential class), ``module`` (a Module class), or
+    None: one call, or an ``if`` between anything but module bodies, written where it is called."""
+    if _is_list(layer):
+        return "list"
+    if isinstance(layer, Seq | Concat | Add | Mul | Dag):
+        return "module"
+    if isinstance(layer, If) and layer.else_ is not None:
+        both = (_body_kind(layer.then), _body_kind(layer.else_))
+        return "module" if both == ("module", "module") else None
     return None
 
 
-def _anonymous_label(tree: TreeNode, around: str) -> str:
+def _returning(lines: list[str], result: str) -> list[str]:
+    """Forward statements ending ``v = expr`` returned as ``return expr`` (else ``return result``)."""
+    if lines and lines[-1].startswith(f"{result} = "):
+        return [*lines[:-1], "return " + lines[-1][len(result) + 3 :]]
+    return [*lines, f"return {result}"]
+
+
+def _preferred(candidates: list[Term], actual: Any, env: Env) -> Term:
+    """The first candidate whose expression gives ``actual`` here (a branch's size that the other
+    branch's also is), else ``actual`` as a literal."""
+    for term in candidates:
+        if term.expr is not None:
+            checked = env.check(actual, term.expr)
+            if not checked.is_literal:
+                return checked
+    return Term(actual)
+
+
+def _rechecked(term: Term, env: Env) -> Term:
+    """``term`` if its expression still gives its value here (a loop variable has moved on)."""
+    return env.check(term.value, term.expr) if term.expr is not None else term
+
+
+def _names(source: str | None) -> frozenset[str]:
+    parsed = expression(source) if source is not None else None
+    return parsed.names if parsed is not None else frozenset()
+
+
+def _read(frame: Frame) -> Callable[[Parameter], bool]:
+    """Whether the class written in ``frame`` reads a parameter (it takes only those)."""
+    return lambda parameter: parameter.name in frame.used
+
+
+def _with_input(
+    env: Env, xs: tuple[str, ...], view: View, taken: Mapping[str, Any] | None = None
+) -> tuple[Term | None, Env]:
+    """A class's own parameter for its input's channels (or features), and its env with it."""
+    if len(xs) != 1 or _size(view.type(xs[0])) is None:
+        return None, env
+    t = view.type(xs[0])
+    name = Namespace({*env.values, *(taken or {})}).new("in_channels" if t.rank > 2 else "in_features")
+    return Term(_size(t), parameter(name)), env.child({name: _size(t)})
+
+
+def _step_name(path: str, default: str) -> str:
+    key = path.rsplit(".", 1)[-1]
+    return key if key.isidentifier() else default
+
+
+def _anonymous_label(layer: Layer, path: str, around: str) -> str:
     """A name for an unnamed composite: its step's key, else what it does in the class around it
     (``residual_add``: the add of a residual block, not one more ``Add``)."""
-    if tree.merge is not None:
-        op = tree.merge.op_name
+    key = path.rsplit(".", 1)[-1]
+    if isinstance(layer, Concat | Add | Mul) and not key.isidentifier():
+        op = _MERGE_WORDS[type(layer)]
         return f"{around}_{op}" if around.isidentifier() and around.rsplit("_", 1)[-1] != op else op
-    return tree.key if tree.key.isidentifier() else (tree.scope.label if tree.scope else "layers")
+    return key if key.isidentifier() else f"{around}_layers"
 
 
-def _class_doc(tree: TreeNode, label: str, root: bool, graph: Graph) -> str:
-    if root:
-        return graph.doc or f"The {graph.name} network."
-    if tree.is_block:
-        assert tree.scope is not None
-        params = ", ".join(k for k, _ in tree.scope.args)
-        return f"The spec's block ``{label}({params})``."
-    if tree.merge is not None:
-        return f"Branches on one input, merged by {tree.merge.op_name}."
+def _anonymous_doc(layer: Layer) -> str:
+    if isinstance(layer, Concat | Add | Mul):
+        return f"Branches on one input, merged by {_MERGE_WORDS[type(layer)]}."
     return "Layers of the spec."
 
 
-@functools.lru_cache(maxsize=1024)
-def docstring(text: str, indent: str) -> str:
-    """``text`` (the spec's own words) as a docstring that says exactly that and nothing else: its
-    words wrapped to the line length, then each line escaped (backslashes doubled, unprintable
-    characters such as NUL, escapes and bidi controls written as ``\\uXXXX``, no quote run that
-    could end the string). Wrapping comes first, on the text's own characters, so that no line
-    break can fall inside an escape: any doc the spec can hold gives valid source."""
-    width = MAX_LINE - len(indent) - 6
-    lines = [_escaped(line) for line in _wrapped(" ".join(text.split()), width)]
-    if lines[-1].endswith('"'):
-        lines[-1] = lines[-1][:-1] + '\\"'  # not a quote just before the closing ones
-    if len(lines) == 1:
-        return f'{indent}"""{lines[0]}"""'
-    return f'{indent}"""' + f"\n{indent}".join(lines) + f'\n{indent}"""'
+def _merge_in_list(step: Layer, built: Built | None, frame: Frame) -> SpecError:
+    what = step.call if isinstance(step, Call) else "this step"
+    return SpecError(
+        f"'{what}' must read several values, but here it is a step of a list",
+        step.loc,
+        hint="merge branches with 'concat: [...]', 'add: [...]' or 'mul: [...]'",
+    )
 
 
-def _escaped(line: str) -> str:
-    line = line.replace("\\", "\\\\")
-    if not line.isprintable():
-        line = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in line)
-    return re.sub(r'"(?=")', r'\\"', line)  # no two quotes in a row, so no run of three
+def _loop_names(program: Program) -> frozenset[str]:
+    """Every name a ``for`` of the program binds."""
+    names: set[str] = set()
+
+    def visit(value: Any) -> None:
+        if isinstance(value, For):
+            names.update(value.for_)
+        if isinstance(value, list):
+            for item in value:
+                visit(item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, Located):
+            for name in type(value).model_fields:
+                visit(getattr(value, name))
+
+    visit(program.spec.network)
+    for block in program.blocks.values():
+        visit(block.body)
+    return frozenset(names)
 
 
-def _wrapped(text: str, width: int) -> list[str]:
-    """``text``'s words in lines whose escaped form fits ``width``; a word too long for a line is
-    cut between characters. Linear in the text's length (a doc may be megabytes)."""
-    lines: list[str] = []
-    line: list[str] = []
-    used = 0  # the escaped width of ``line``, spaces included
-    for word in text.split(" "):
-        plain = word.isascii() and word.isprintable() and "\\" not in word and '"' not in word
-        size = len(word) if plain else sum(map(_escaped_width, word))
-        if line and used + 1 + size <= width:
-            line.append(word)
-            used += 1 + size
-            continue
-        if line:
-            lines.append(" ".join(line))
-        start = 0
-        while size > width:  # longer than a line: as many of its characters as fit, then the rest
-            if plain:
-                end, taken = start + width, width
-            else:  # the rest is wider than a line, so this stops before the word's end
-                end, taken = start, 0
-                while taken + _escaped_width(word[end]) <= width:
-                    taken += _escaped_width(word[end])
-                    end += 1
-            lines.append(word[start:end])
-            start, size = end, size - taken
-        line, used = [word[start:]], size
-    lines.append(" ".join(line))
-    return lines
-
-
-def _escaped_width(char: str) -> int:
-    """How wide ``char`` is once escaped (a quote counted as if it needed its backslash)."""
-    if char in '\\"':
-        return 2
-    return 1 if char.isprintable() else len(ascii(char)) - 2
-
-
-def _file_stem(name: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in name) or "network"
+def other_value(value: Any) -> Any:
+    """Another value of a network param's kind, to check that the network class follows it: None
+    for a kind that has none (a string, null)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value / 2
+    if isinstance(value, list) and value:
+        changed = [other_value(v) for v in value]
+        return None if any(c is None for c in changed) else changed
+    return None

@@ -64,3 +64,13 @@ class Namespace:
             name = f"{base}{n}" if self._class_style else f"{base}_{n}"
         self._taken.add(name)
         return name
+
+    def copy(self) -> Namespace:
+        """An independent namespace with the same names taken (a branch's own locals)."""
+        other = Namespace(class_style=self._class_style)
+        other._taken = set(self._taken)
+        return other
+
+    def restore(self, saved: Namespace) -> None:
+        """Take back every name given out since ``saved`` was copied from this namespace."""
+        self._taken = set(saved._taken)

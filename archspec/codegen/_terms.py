@@ -236,3 +236,38 @@ class Env:
         if not names or not names <= self.values.keys():
             return Term(value)
         return self.check(value, _rewritten(expression.text, tuple((n, arguments[n].source) for n in replaced)))
+
+    def defines(self, name: str) -> bool:
+        """Whether ``name`` means something here already (a loop variable must not shadow it)."""
+        return name in self.values
+
+    def child(self, extra: Mapping[str, Any]) -> Env:
+        """This env with more names (an unnamed class's own ``in_channels``)."""
+        return Env({**self.values, **extra})
+
+
+class BoundEnv(Env):
+    """The env of a block written at its call site, because its body is one call or an ``if``
+    between calls: its expressions, over the block's parameters, are written in the caller's
+    terms (``bindings``: each parameter the call gives, as a term of the caller)."""
+
+    def __init__(self, caller: Env, bindings: Mapping[str, Term]) -> None:
+        self.values = caller.values  # the caller's names: what the written expressions read
+        self.bindings = dict(bindings)
+
+    def term(self, value: Any, source: str | None) -> Term:
+        expression = _analysed(source) if source is not None else None
+        if expression is None:
+            return Term(value)
+        return self.substitute(value, expression, self.bindings)
+
+    def defines(self, name: str) -> bool:
+        return name in self.values or name in self.bindings
+
+    def child(self, extra: Mapping[str, Any]) -> Env:
+        return BoundEnv(Env({**self.values, **extra}), self.bindings)
+
+
+def expression(source: str) -> Expression | None:
+    """Spec expression ``source`` analysed (None if it does not parse)."""
+    return _analysed(source)

@@ -493,14 +493,14 @@ class Expander:
         ``if`` chooses (nothing when it is false and has no ``else``). A copy that is itself a
         repeat, for or if contributes its own copies, as nested Python loops append to one list.
         Lazily: nested counts multiply, and the bound on expansion steps must see each copy."""
-        for layer, layer_env in self._items(item, env, trace):
+        for layer, layer_env in self.copies_of(item, env, trace):
             if isinstance(layer, Repeat | For | If):
                 self._step(layer, trace)  # a nested loop of empty loops adds nothing, but takes time
                 yield from self._copies(layer, layer_env, trace)
             else:
                 yield layer, layer_env
 
-    def _items(self, item: Layer, env: Env, trace: tuple[str, ...]) -> list[tuple[Layer, Env]]:
+    def copies_of(self, item: Layer, env: Env, trace: tuple[str, ...] = ()) -> list[tuple[Layer, Env]]:
         """One level of :meth:`_copies`: the copies of a repeat or for, or the layer an if chooses."""
         if isinstance(item, If):
             chosen = item.then if self.value(item.if_, env, trace) else item.else_
@@ -581,15 +581,15 @@ class Expander:
 def _arg_sources(names: Sequence[str], call: Call) -> tuple[tuple[str, str], ...]:
     """The expression text of each argument of ``call`` given by an expression, by name."""
     bound = [*zip(names, call.args, strict=False), *call.kwargs.items()]
-    return tuple((name, text) for name, arg in bound if (text := _arg_source(arg)) is not None)
+    return tuple((name, text) for name, arg in bound if (text := arg_source(arg)) is not None)
 
 
-def _arg_source(arg: Arg) -> str | None:
+def arg_source(arg: Arg) -> str | None:
     """``{expr: "c2[0]"}`` → ``"c2[0]"``; a list holding expressions → ``"[1, k]"``; a literal → None."""
     if isinstance(arg, Expr):
         return arg.expr
     if isinstance(arg, list):
-        parts = [_arg_source(a) for a in arg]
+        parts = [arg_source(a) for a in arg]
         if all(p is None for p in parts):
             return None
         return "[" + ", ".join(repr(a) if p is None else p for a, p in zip(arg, parts, strict=True)) + "]"
@@ -753,6 +753,7 @@ def lower(
         scopes=tuple(expander.scopes.values()),
         doc=spec.doc,
         params=tuple(params.items()),
+        program=program,
     )
     graph.verify()
     return graph

@@ -10,7 +10,7 @@ and its output back, unless built with ``data_format="NHWC"``.
 
 from __future__ import annotations
 
-from archspec.codegen import INDENT, ClassEmitter, ClassState, Namespace, call_source
+from archspec.codegen import INDENT, ClassEmitter, Namespace, call_source
 from archspec_flax._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext, ModuleCall
 
 _LAYOUT_HELPERS = ("channels_last", "channels_first")
@@ -51,13 +51,13 @@ class ModuleEmitter(ClassEmitter):
         ]
         return ["", f"{INDENT}def __call__(self, x: jax.Array) -> jax.Array:", *(f"{INDENT * 2}{b}" for b in body)]
 
-    def root_init(self, init: list[str], state: ClassState) -> None:
+    def root_init(self, init: list[str], threaded: set[str]) -> None:
         init.append(f'{INDENT * 2}self.data_format = data_format  # "NCHW" (the spec\'s) or "NHWC"')
-        if "rngs" in state.threaded:
+        if "rngs" in threaded:
             init.insert(0, f"{INDENT * 2}rngs = rngs if rngs is not None else nnx.Rngs(0)")
 
-    def extra_parameters(self, state: ClassState, root: bool) -> list[str]:
-        rngs = "rngs" in state.threaded
+    def extra_parameters(self, threaded: set[str], root: bool) -> list[str]:
+        rngs = "rngs" in threaded
         if root:
             return ["*", 'data_format: str = "NCHW"', *(["rngs: nnx.Rngs | None = None"] if rngs else [])]
         return ["*", "rngs: nnx.Rngs"] if rngs else []

@@ -8,8 +8,9 @@ and the one thing only torch's rules are told: whether an op may run in place
 
 from __future__ import annotations
 
+from typing import Any
+
 from archspec.codegen import ClassEmitter, Env, Term
-from archspec.infer import ShapeReport
 from archspec.ir import Graph, Node, TensorType
 from archspec_torch._inplace import overwritable_inputs
 from archspec_torch._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext
@@ -28,9 +29,10 @@ class ModuleEmitter(ClassEmitter):
     helper_table = HELPERS
     function_type = FunctionCall
 
-    def __init__(self, graph: Graph, report: ShapeReport, reserved_attributes: frozenset[str]) -> None:
-        super().__init__(graph, report, reserved_attributes)
-        self.overwritable = overwritable_inputs(graph)
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        #: Per graph (the expanded one, or a scratch expansion of a branch), kept alive by its entry.
+        self.overwritable: dict[int, tuple[Graph, frozenset[str]]] = {}
 
     def imports(self) -> list[str]:
         imports = ["import torch"] if "torch" in self.needs else []
@@ -40,9 +42,17 @@ class ModuleEmitter(ClassEmitter):
         return imports
 
     def context(
-        self, node: Node, inputs: tuple[TensorType, ...], output: TensorType, env: Env, sizes: tuple[Term, ...]
+        self,
+        node: Node,
+        inputs: tuple[TensorType, ...],
+        output: TensorType,
+        env: Env,
+        sizes: tuple[Term, ...],
+        graph: Graph,
     ) -> LoweringContext:
-        return LoweringContext(node, inputs, output, env, sizes, node.name in self.overwritable)
+        if id(graph) not in self.overwritable:
+            self.overwritable[id(graph)] = (graph, overwritable_inputs(graph))
+        return LoweringContext(node, inputs, output, env, sizes, node.name in self.overwritable[id(graph)][1])
 
     def pass_through(self) -> str:
         return "nn.Identity()"

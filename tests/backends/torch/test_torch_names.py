@@ -157,8 +157,9 @@ def test_names_the_code_uses_are_renamed_and_parameters_never_shadow_classes() -
     assert "class PaddedConv2d(nn.Conv2d):" in source  # the helper keeps its name
     assert "class PaddedConv2d2(nn.Sequential):" in source  # the block's class gives way
     assert "class Inner2(nn.Sequential):" in source  # a class never takes a parameter's name
-    assert "def __init__(self, in_channels, Inner) -> None:" in source  # 'PaddedConv2d', 'nn' stay values
-    assert "self.torch = Outer(3, 4)" in source and "self.self = PaddedConv2d2(4, 3)" in source
+    # 'PaddedConv2d' and 'nn' stay values (so 'nn + x' is a number: one class per value of it)
+    assert "def __init__(self, in_channels, Inner, x) -> None:" in source
+    assert "self.torch = Outer(3, 4, x=1)" in source and "self.self = PaddedConv2d2(4, 3)" in source
     model = archspec.build(spec).eval()
     assert model(torch.randn(1, 3, 8, 8)).shape == (1, 3, 8, 8)
 

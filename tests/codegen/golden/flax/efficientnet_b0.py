@@ -61,8 +61,18 @@ class Flatten(nnx.Module):
 class ConvNormActivation(nnx.Sequential):
     """The spec's block ``conv_norm_activation(out_channels, kernel_size, stride, groups, activation)``."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        groups=1,
+        activation=True,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
+        layers = [
             nnx.Conv(
                 in_channels,
                 out_channels,
@@ -74,8 +84,10 @@ class ConvNormActivation(nnx.Sequential):
                 rngs=rngs,
             ),
             BatchNorm(out_channels, momentum=0.9, rngs=rngs),
-            nnx.silu,
-        )
+        ]
+        if activation:
+            layers.append(nnx.silu)
+        super().__init__(*layers)
 
 
 class SqueezeExcitation(nnx.Module):
@@ -97,25 +109,6 @@ class SqueezeExcitation(nnx.Module):
         return scale_activation * x
 
 
-class ConvNormActivation2(nnx.Sequential):
-    """The spec's block ``conv_norm_activation(out_channels, kernel_size, stride, groups, activation)``."""
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            nnx.Conv(
-                in_channels,
-                out_channels,
-                (kernel_size, kernel_size),
-                padding=(((kernel_size - 1) // 2, (kernel_size - 1) // 2), ((kernel_size - 1) // 2, (kernel_size - 1) // 2)),
-                strides=(stride, stride),
-                feature_group_count=groups,
-                use_bias=False,
-                rngs=rngs,
-            ),
-            BatchNorm(out_channels, momentum=0.9, rngs=rngs),
-        )
-
-
 class MbconvBlock(nnx.Sequential):
     """The spec's block ``mbconv_block(input_channels, out_channels, kernel, stride, expanded_channels)``."""
 
@@ -130,11 +123,27 @@ class MbconvBlock(nnx.Sequential):
         *,
         rngs: nnx.Rngs,
     ) -> None:
-        super().__init__(
-            ConvNormActivation(in_channels, expanded_channels, kernel, stride, expanded_channels, rngs=rngs),
-            SqueezeExcitation(expanded_channels, expanded_channels, max(1, input_channels // 4), rngs=rngs),
-            ConvNormActivation2(expanded_channels, out_channels, 1, 1, 1, rngs=rngs),
+        layers = []
+        if expanded_channels != input_channels:
+            layers.append(ConvNormActivation(in_channels, expanded_channels, 1, rngs=rngs))
+        layers.append(ConvNormActivation(
+            expanded_channels,
+            expanded_channels,
+            kernel,
+            stride=stride,
+            groups=expanded_channels,
+            rngs=rngs,
+        ))
+        layers.append(SqueezeExcitation(
+            expanded_channels,
+            expanded_channels,
+            max(1, input_channels // 4),
+            rngs=rngs,
+        ))
+        layers.append(
+            ConvNormActivation(expanded_channels, out_channels, 1, activation=False, rngs=rngs)
         )
+        super().__init__(*layers)
 
 
 class Mbconv(nnx.Module):
@@ -145,95 +154,47 @@ class Mbconv(nnx.Module):
     def __init__(
         self,
         in_channels,
-        kernel,
-        stride,
-        input_channels,
-        out_channels,
-        expanded_channels,
-        *,
-        rngs: nnx.Rngs,
-    ) -> None:
-        self.block = MbconvBlock(in_channels, input_channels, out_channels, kernel, stride, expanded_channels, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return self.block(x)
-
-
-class MbconvBlock2(nnx.Sequential):
-    """The spec's block ``mbconv_block(input_channels, out_channels, kernel, stride, expanded_channels)``."""
-
-    def __init__(
-        self,
-        in_channels,
-        input_channels,
-        out_channels,
-        kernel,
-        stride,
-        expanded_channels,
-        *,
-        rngs: nnx.Rngs,
-    ) -> None:
-        super().__init__(
-            ConvNormActivation(in_channels, expanded_channels, 1, 1, 1, rngs=rngs),
-            ConvNormActivation(
-                expanded_channels,
-                expanded_channels,
-                kernel,
-                stride,
-                expanded_channels,
-                rngs=rngs,
-            ),
-            SqueezeExcitation(expanded_channels, expanded_channels, max(1, input_channels // 4), rngs=rngs),
-            ConvNormActivation2(expanded_channels, out_channels, 1, 1, 1, rngs=rngs),
-        )
-
-
-class Mbconv2(nnx.Module):
-    """The spec's block ``mbconv(expand_ratio, kernel, stride, input_channels, out_channels,
-    stochastic_depth_prob, expanded_channels)``.
-    """
-
-    def __init__(
-        self,
-        in_channels,
-        kernel,
-        stride,
-        input_channels,
-        out_channels,
-        expanded_channels,
-        *,
-        rngs: nnx.Rngs,
-    ) -> None:
-        self.block = MbconvBlock2(in_channels, input_channels, out_channels, kernel, stride, expanded_channels, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return self.block(x)
-
-
-class Mbconv3(nnx.Module):
-    """The spec's block ``mbconv(expand_ratio, kernel, stride, input_channels, out_channels,
-    stochastic_depth_prob, expanded_channels)``.
-    """
-
-    def __init__(
-        self,
-        in_channels,
+        expand_ratio,
         kernel,
         stride,
         input_channels,
         out_channels,
         stochastic_depth_prob,
-        expanded_channels,
+        expanded_channels=None,
         *,
         rngs: nnx.Rngs,
     ) -> None:
-        self.block = MbconvBlock2(in_channels, input_channels, out_channels, kernel, stride, expanded_channels, rngs=rngs)
-        self.stochastic_depth = nnx.Dropout(stochastic_depth_prob, broadcast_dims=(1, 2, 3), rngs=rngs)
+        if expanded_channels is None:
+            expanded_channels = input_channels * expand_ratio
+        self.condition = stride == 1 and input_channels == out_channels
+        if self.condition:
+            self.block = MbconvBlock(
+                in_channels,
+                input_channels,
+                out_channels,
+                kernel,
+                stride,
+                expanded_channels,
+                rngs=rngs,
+            )
+            self.stochastic_depth = nnx.Dropout(stochastic_depth_prob, broadcast_dims=(1, 2, 3), rngs=rngs)
+        else:
+            self.block = MbconvBlock(
+                in_channels,
+                input_channels,
+                out_channels,
+                kernel,
+                stride,
+                expanded_channels,
+                rngs=rngs,
+            )
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        block = self.block(x)
-        stochastic_depth = self.stochastic_depth(block)
-        return stochastic_depth + x
+        if self.condition:
+            block = self.block(x)
+            stochastic_depth = self.stochastic_depth(block)
+            return stochastic_depth + x
+        return self.block(x)
 
 
 class EfficientnetB0(nnx.Module):
@@ -248,42 +209,45 @@ class EfficientnetB0(nnx.Module):
     torchvision's rounding to one is left out.
     """
 
-    def __init__(self, classes=1000, dropout=0.2, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
+    def __init__(
+        self,
+        classes=1000,
+        dropout=0.2,
+        stochastic_depth_prob=0.2,
+        total_blocks=16,
+        *,
+        data_format: str = "NCHW",
+        rngs: nnx.Rngs | None = None,
+    ) -> None:
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        self.features = nnx.Sequential(
-            ConvNormActivation(3, 32, 3, 2, 1, rngs=rngs),
-            nnx.Sequential(
-                Mbconv(32, 3, 1, 32, 16, 32, rngs=rngs),
-            ),
-            nnx.Sequential(
-                Mbconv2(16, 3, 2, 16, 24, 96, rngs=rngs),
-                Mbconv3(24, 3, 1, 24, 24, 0.025, 144, rngs=rngs),
-            ),
-            nnx.Sequential(
-                Mbconv2(24, 5, 2, 24, 40, 144, rngs=rngs),
-                Mbconv3(40, 5, 1, 40, 40, 0.05, 240, rngs=rngs),
-            ),
-            nnx.Sequential(
-                Mbconv2(40, 3, 2, 40, 80, 240, rngs=rngs),
-                Mbconv3(80, 3, 1, 80, 80, 0.07500000000000001, 480, rngs=rngs),
-                Mbconv3(80, 3, 1, 80, 80, 0.08750000000000001, 480, rngs=rngs),
-            ),
-            nnx.Sequential(
-                Mbconv2(80, 5, 1, 80, 112, 480, rngs=rngs),
-                Mbconv3(112, 5, 1, 112, 112, 0.1125, 672, rngs=rngs),
-                Mbconv3(112, 5, 1, 112, 112, 0.125, 672, rngs=rngs),
-            ),
-            nnx.Sequential(
-                Mbconv2(112, 5, 2, 112, 192, 672, rngs=rngs),
-                Mbconv3(192, 5, 1, 192, 192, 0.15000000000000002, 1152, rngs=rngs),
-                Mbconv3(192, 5, 1, 192, 192, 0.1625, 1152, rngs=rngs),
-                Mbconv3(192, 5, 1, 192, 192, 0.17500000000000002, 1152, rngs=rngs),
-            ),
-            nnx.Sequential(
-                Mbconv2(192, 3, 1, 192, 320, 1152, rngs=rngs),
-            ),
-            ConvNormActivation(320, 1280, 1, 1, 1, rngs=rngs),
-        )
+        features = [ConvNormActivation(3, 32, 3, stride=2, rngs=rngs)]
+        inverted_residual_setting = [
+            [1, 3, 1, 32, 16, 1, 0],
+            [6, 3, 2, 16, 24, 2, 1],
+            [6, 5, 2, 24, 40, 2, 3],
+            [6, 3, 2, 40, 80, 3, 5],
+            [6, 5, 1, 80, 112, 3, 8],
+            [6, 5, 2, 112, 192, 4, 11],
+            [6, 3, 1, 192, 320, 1, 15],
+        ]
+        channels = 32
+        for t, k, s, cin, cout, n, first in inverted_residual_setting:
+            layers = []
+            for i in range(n):
+                layers.append(Mbconv(
+                    channels,
+                    t,
+                    k,
+                    s if i == 0 else 1,
+                    cin if i == 0 else cout,
+                    cout,
+                    stochastic_depth_prob * (first + i) / total_blocks,
+                    rngs=rngs,
+                ))
+                channels = cout
+            features.append(nnx.Sequential(*layers))
+        features.append(ConvNormActivation(channels, 1280, 1, rngs=rngs))
+        self.features = nnx.Sequential(*features)
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
         self.classifier = nnx.Sequential(

@@ -66,7 +66,7 @@ class Flatten(nnx.Module):
 class ConvBnRelu6(nnx.Sequential):
     """The spec's block ``conv_bn_relu6(out_channels, kernel_size, stride, groups)``."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, groups=1, *, rngs: nnx.Rngs) -> None:
         super().__init__(
             nnx.Conv(
                 in_channels,
@@ -86,55 +86,35 @@ class ConvBnRelu6(nnx.Sequential):
 class InvertedResidualConv(nnx.Sequential):
     """The spec's block ``inverted_residual_conv(oup, stride, expand_ratio, hidden_dim)``."""
 
-    def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            ConvBnRelu6(in_channels, hidden_dim, 3, stride, hidden_dim, rngs=rngs),
-            nnx.Conv(hidden_dim, oup, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs),
-            BatchNorm(oup, momentum=0.9, rngs=rngs),
+    def __init__(self, in_channels, oup, stride, expand_ratio, hidden_dim, *, rngs: nnx.Rngs) -> None:
+        layers = []
+        if expand_ratio != 1:
+            layers.append(ConvBnRelu6(in_channels, hidden_dim, 1, rngs=rngs))
+        layers.append(
+            ConvBnRelu6(hidden_dim, hidden_dim, 3, stride=stride, groups=hidden_dim, rngs=rngs)
         )
+        layers.append(nnx.Conv(hidden_dim, oup, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs))
+        layers.append(BatchNorm(oup, momentum=0.9, rngs=rngs))
+        super().__init__(*layers)
 
 
 class InvertedResidual(nnx.Module):
     """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
 
-    def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
-        self.conv = InvertedResidualConv(in_channels, oup, stride, hidden_dim, rngs=rngs)
+    def __init__(self, in_channels, inp, oup, stride, expand_ratio, hidden_dim=None, *, rngs: nnx.Rngs) -> None:
+        if hidden_dim is None:
+            hidden_dim = inp * expand_ratio
+        self.condition = stride == 1 and inp == oup
+        if self.condition:
+            self.conv = InvertedResidualConv(in_channels, oup, stride, expand_ratio, hidden_dim, rngs=rngs)
+            self.identity = identity
+        else:
+            self.conv = InvertedResidualConv(in_channels, oup, stride, expand_ratio, hidden_dim, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
+        if self.condition:
+            return self.conv(x) + self.identity(x)
         return self.conv(x)
-
-
-class InvertedResidualConv2(nnx.Sequential):
-    """The spec's block ``inverted_residual_conv(oup, stride, expand_ratio, hidden_dim)``."""
-
-    def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            ConvBnRelu6(in_channels, hidden_dim, 1, 1, 1, rngs=rngs),
-            ConvBnRelu6(hidden_dim, hidden_dim, 3, stride, hidden_dim, rngs=rngs),
-            nnx.Conv(hidden_dim, oup, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs),
-            BatchNorm(oup, momentum=0.9, rngs=rngs),
-        )
-
-
-class InvertedResidual2(nnx.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
-
-    def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
-        self.conv = InvertedResidualConv2(in_channels, oup, stride, hidden_dim, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return self.conv(x)
-
-
-class InvertedResidual3(nnx.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
-
-    def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
-        self.conv = InvertedResidualConv2(in_channels, oup, stride, hidden_dim, rngs=rngs)
-        self.identity = identity
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return self.conv(x) + self.identity(x)
 
 
 class MobilenetV2(nnx.Module):
@@ -149,32 +129,37 @@ class MobilenetV2(nnx.Module):
         classes=1000,
         dropout=0.2,
         last_channel=1280,
+        inverted_residual_setting=None,
         *,
         data_format: str = "NCHW",
         rngs: nnx.Rngs | None = None,
     ) -> None:
+        if inverted_residual_setting is None:
+            inverted_residual_setting = [
+                [32, 1, 16, 1, 1],
+                [16, 6, 24, 2, 2],
+                [24, 6, 32, 3, 2],
+                [32, 6, 64, 4, 2],
+                [64, 6, 96, 3, 1],
+                [96, 6, 160, 3, 2],
+                [160, 6, 320, 1, 1],
+            ]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        self.features = nnx.Sequential(
-            ConvBnRelu6(3, 32, 3, 2, 1, rngs=rngs),
-            InvertedResidual(32, 16, 1, 32, rngs=rngs),
-            InvertedResidual2(16, 24, 2, 96, rngs=rngs),
-            InvertedResidual3(24, 24, 1, 144, rngs=rngs),
-            InvertedResidual2(24, 32, 2, 144, rngs=rngs),
-            InvertedResidual3(32, 32, 1, 192, rngs=rngs),
-            InvertedResidual3(32, 32, 1, 192, rngs=rngs),
-            InvertedResidual2(32, 64, 2, 192, rngs=rngs),
-            InvertedResidual3(64, 64, 1, 384, rngs=rngs),
-            InvertedResidual3(64, 64, 1, 384, rngs=rngs),
-            InvertedResidual3(64, 64, 1, 384, rngs=rngs),
-            InvertedResidual2(64, 96, 1, 384, rngs=rngs),
-            InvertedResidual3(96, 96, 1, 576, rngs=rngs),
-            InvertedResidual3(96, 96, 1, 576, rngs=rngs),
-            InvertedResidual2(96, 160, 2, 576, rngs=rngs),
-            InvertedResidual3(160, 160, 1, 960, rngs=rngs),
-            InvertedResidual3(160, 160, 1, 960, rngs=rngs),
-            InvertedResidual2(160, 320, 1, 960, rngs=rngs),
-            ConvBnRelu6(320, last_channel, 1, 1, 1, rngs=rngs),
-        )
+        features = [ConvBnRelu6(3, 32, 3, stride=2, rngs=rngs)]
+        channels = 32
+        for inp, t, c, n, s in inverted_residual_setting:
+            for i in range(n):
+                features.append(InvertedResidual(
+                    channels,
+                    inp if i == 0 else c,
+                    c,
+                    s if i == 0 else 1,
+                    t,
+                    rngs=rngs,
+                ))
+                channels = c
+        features.append(ConvBnRelu6(channels, last_channel, 1, rngs=rngs))
+        self.features = nnx.Sequential(*features)
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
         self.classifier = nnx.Sequential(

@@ -68,8 +68,19 @@ class ConvNormActivation(nnx.Sequential):
     activation)``.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups, dilation, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        groups=1,
+        dilation=1,
+        activation="RE",
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
+        layers = [
             nnx.Conv(
                 in_channels,
                 out_channels,
@@ -82,31 +93,12 @@ class ConvNormActivation(nnx.Sequential):
                 rngs=rngs,
             ),
             BatchNorm(out_channels, momentum=0.99, epsilon=0.001, rngs=rngs),
-            nnx.hard_swish,
-        )
-
-
-class ConvNormActivation2(nnx.Sequential):
-    """The spec's block ``conv_norm_activation(out_channels, kernel_size, stride, groups, dilation,
-    activation)``.
-    """
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups, dilation, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            nnx.Conv(
-                in_channels,
-                out_channels,
-                (kernel_size, kernel_size),
-                padding=(((kernel_size - 1) // 2 * dilation, (kernel_size - 1) // 2 * dilation), ((kernel_size - 1) // 2 * dilation, (kernel_size - 1) // 2 * dilation)),
-                strides=(stride, stride),
-                kernel_dilation=(dilation, dilation),
-                feature_group_count=groups,
-                use_bias=False,
-                rngs=rngs,
-            ),
-            BatchNorm(out_channels, momentum=0.99, epsilon=0.001, rngs=rngs),
-            nnx.relu,
-        )
+        ]
+        if activation == 'HS':
+            layers.append(nnx.hard_swish)
+        if activation == 'RE':
+            layers.append(nnx.relu)
+        super().__init__(*layers)
 
 
 class SqueezeExcitation(nnx.Module):
@@ -128,28 +120,6 @@ class SqueezeExcitation(nnx.Module):
         return scale_activation * x
 
 
-class ConvNormActivation3(nnx.Sequential):
-    """The spec's block ``conv_norm_activation(out_channels, kernel_size, stride, groups, dilation,
-    activation)``.
-    """
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups, dilation, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            nnx.Conv(
-                in_channels,
-                out_channels,
-                (kernel_size, kernel_size),
-                padding=(((kernel_size - 1) // 2 * dilation, (kernel_size - 1) // 2 * dilation), ((kernel_size - 1) // 2 * dilation, (kernel_size - 1) // 2 * dilation)),
-                strides=(stride, stride),
-                kernel_dilation=(dilation, dilation),
-                feature_group_count=groups,
-                use_bias=False,
-                rngs=rngs,
-            ),
-            BatchNorm(out_channels, momentum=0.99, epsilon=0.001, rngs=rngs),
-        )
-
-
 class InvertedResidualBlock(nnx.Sequential):
     """The spec's block ``inverted_residual_block(input_channels, kernel, expanded_channels, out_channels,
     use_se, activation, stride, dilation, squeeze_channels)``.
@@ -158,28 +128,48 @@ class InvertedResidualBlock(nnx.Sequential):
     def __init__(
         self,
         in_channels,
+        input_channels,
         kernel,
         expanded_channels,
         out_channels,
+        use_se,
+        activation,
         stride,
         dilation,
         squeeze_channels,
         *,
         rngs: nnx.Rngs,
     ) -> None:
-        super().__init__(
-            ConvNormActivation2(
+        layers = []
+        if expanded_channels != input_channels:
+            layers.append(ConvNormActivation(
                 in_channels,
                 expanded_channels,
-                kernel,
-                1 if dilation > 1 else stride,
-                expanded_channels,
-                dilation,
+                1,
+                activation=activation,
                 rngs=rngs,
-            ),
-            SqueezeExcitation(expanded_channels, expanded_channels, squeeze_channels, rngs=rngs),
-            ConvNormActivation3(expanded_channels, out_channels, 1, 1, 1, 1, rngs=rngs),
+            ))
+        layers.append(ConvNormActivation(
+            expanded_channels,
+            expanded_channels,
+            kernel,
+            stride=1 if dilation > 1 else stride,
+            groups=expanded_channels,
+            dilation=dilation,
+            activation=activation,
+            rngs=rngs,
+        ))
+        if use_se:
+            layers.append(SqueezeExcitation(
+                expanded_channels,
+                expanded_channels,
+                squeeze_channels,
+                rngs=rngs,
+            ))
+        layers.append(
+            ConvNormActivation(expanded_channels, out_channels, 1, activation=None, rngs=rngs)
         )
+        super().__init__(*layers)
 
 
 class InvertedResidual(nnx.Module):
@@ -190,218 +180,61 @@ class InvertedResidual(nnx.Module):
     def __init__(
         self,
         in_channels,
+        input_channels,
         kernel,
         expanded_channels,
         out_channels,
+        use_se,
+        activation,
         stride,
         dilation,
-        squeeze_channels,
+        quarter=None,
+        rounded=None,
+        squeeze_channels=None,
         *,
         rngs: nnx.Rngs,
     ) -> None:
-        self.block = InvertedResidualBlock(
-            in_channels,
-            kernel,
-            expanded_channels,
-            out_channels,
-            stride,
-            dilation,
-            squeeze_channels,
-            rngs=rngs,
-        )
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return self.block(x)
-
-
-class InvertedResidualBlock2(nnx.Sequential):
-    """The spec's block ``inverted_residual_block(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, squeeze_channels)``.
-    """
-
-    def __init__(
-        self,
-        in_channels,
-        kernel,
-        expanded_channels,
-        out_channels,
-        stride,
-        dilation,
-        *,
-        rngs: nnx.Rngs,
-    ) -> None:
-        super().__init__(
-            ConvNormActivation2(in_channels, expanded_channels, 1, 1, 1, 1, rngs=rngs),
-            ConvNormActivation2(
-                expanded_channels,
-                expanded_channels,
+        if quarter is None:
+            quarter = expanded_channels // 4
+        if rounded is None:
+            rounded = max(8, (quarter + 4) // 8 * 8)
+        if squeeze_channels is None:
+            squeeze_channels = rounded + 8 if rounded < 0.9 * quarter else rounded
+        self.condition = stride == 1 and input_channels == out_channels
+        if self.condition:
+            self.block = InvertedResidualBlock(
+                in_channels,
+                input_channels,
                 kernel,
-                1 if dilation > 1 else stride,
                 expanded_channels,
+                out_channels,
+                use_se,
+                activation,
+                stride,
                 dilation,
+                squeeze_channels,
                 rngs=rngs,
-            ),
-            ConvNormActivation3(expanded_channels, out_channels, 1, 1, 1, 1, rngs=rngs),
-        )
-
-
-class InvertedResidual2(nnx.Module):
-    """The spec's block ``inverted_residual(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
-    """
-
-    def __init__(
-        self,
-        in_channels,
-        kernel,
-        expanded_channels,
-        out_channels,
-        stride,
-        dilation,
-        *,
-        rngs: nnx.Rngs,
-    ) -> None:
-        self.block = InvertedResidualBlock2(
-            in_channels,
-            kernel,
-            expanded_channels,
-            out_channels,
-            stride,
-            dilation,
-            rngs=rngs,
-        )
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return self.block(x)
-
-
-class InvertedResidual3(nnx.Module):
-    """The spec's block ``inverted_residual(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
-    """
-
-    def __init__(
-        self,
-        in_channels,
-        kernel,
-        expanded_channels,
-        out_channels,
-        stride,
-        dilation,
-        *,
-        rngs: nnx.Rngs,
-    ) -> None:
-        self.block = InvertedResidualBlock2(
-            in_channels,
-            kernel,
-            expanded_channels,
-            out_channels,
-            stride,
-            dilation,
-            rngs=rngs,
-        )
-        self.identity = identity
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return self.block(x) + self.identity(x)
-
-
-class InvertedResidualBlock3(nnx.Sequential):
-    """The spec's block ``inverted_residual_block(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, squeeze_channels)``.
-    """
-
-    def __init__(
-        self,
-        in_channels,
-        kernel,
-        expanded_channels,
-        out_channels,
-        stride,
-        dilation,
-        squeeze_channels,
-        *,
-        rngs: nnx.Rngs,
-    ) -> None:
-        super().__init__(
-            ConvNormActivation(in_channels, expanded_channels, 1, 1, 1, 1, rngs=rngs),
-            ConvNormActivation(
-                expanded_channels,
-                expanded_channels,
+            )
+            self.identity = identity
+        else:
+            self.block = InvertedResidualBlock(
+                in_channels,
+                input_channels,
                 kernel,
-                1 if dilation > 1 else stride,
                 expanded_channels,
+                out_channels,
+                use_se,
+                activation,
+                stride,
                 dilation,
+                squeeze_channels,
                 rngs=rngs,
-            ),
-            SqueezeExcitation(expanded_channels, expanded_channels, squeeze_channels, rngs=rngs),
-            ConvNormActivation3(expanded_channels, out_channels, 1, 1, 1, 1, rngs=rngs),
-        )
-
-
-class InvertedResidual4(nnx.Module):
-    """The spec's block ``inverted_residual(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
-    """
-
-    def __init__(
-        self,
-        in_channels,
-        kernel,
-        expanded_channels,
-        out_channels,
-        stride,
-        dilation,
-        squeeze_channels,
-        *,
-        rngs: nnx.Rngs,
-    ) -> None:
-        self.block = InvertedResidualBlock3(
-            in_channels,
-            kernel,
-            expanded_channels,
-            out_channels,
-            stride,
-            dilation,
-            squeeze_channels,
-            rngs=rngs,
-        )
+            )
 
     def __call__(self, x: jax.Array) -> jax.Array:
+        if self.condition:
+            return self.block(x) + self.identity(x)
         return self.block(x)
-
-
-class InvertedResidual5(nnx.Module):
-    """The spec's block ``inverted_residual(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
-    """
-
-    def __init__(
-        self,
-        in_channels,
-        kernel,
-        expanded_channels,
-        out_channels,
-        stride,
-        dilation,
-        squeeze_channels,
-        *,
-        rngs: nnx.Rngs,
-    ) -> None:
-        self.block = InvertedResidualBlock3(
-            in_channels,
-            kernel,
-            expanded_channels,
-            out_channels,
-            stride,
-            dilation,
-            squeeze_channels,
-            rngs=rngs,
-        )
-        self.identity = identity
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return self.block(x) + self.identity(x)
 
 
 class MobilenetV3Small(nnx.Module):
@@ -425,21 +258,28 @@ class MobilenetV3Small(nnx.Module):
         rngs: nnx.Rngs | None = None,
     ) -> None:
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        self.features = nnx.Sequential(
-            ConvNormActivation(3, 16, 3, 2, 1, 1, rngs=rngs),
-            InvertedResidual(16, 3, 16, 16, 2, 1, 8, rngs=rngs),
-            InvertedResidual2(16, 3, 72, 24, 2, 1, rngs=rngs),
-            InvertedResidual3(24, 3, 88, 24, 1, 1, rngs=rngs),
-            InvertedResidual4(24, 5, 96, 40, 2, 1, 24, rngs=rngs),
-            InvertedResidual5(40, 5, 240, 40, 1, 1, 64, rngs=rngs),
-            InvertedResidual5(40, 5, 240, 40, 1, 1, 64, rngs=rngs),
-            InvertedResidual4(40, 5, 120, 48, 1, 1, 32, rngs=rngs),
-            InvertedResidual5(48, 5, 144, 48, 1, 1, 40, rngs=rngs),
-            InvertedResidual4(48, 5, 288, 96, 2, 1, 72, rngs=rngs),
-            InvertedResidual5(96, 5, 576, 96, 1, 1, 144, rngs=rngs),
-            InvertedResidual5(96, 5, 576, 96, 1, 1, 144, rngs=rngs),
-            ConvNormActivation(96, 576, 1, 1, 1, 1, rngs=rngs),
-        )
+        features = [ConvNormActivation(3, 16, 3, stride=2, activation="HS", rngs=rngs)]
+        inverted_residual_setting = [
+            [16, 3, 16, 16, True, "RE", 2, 1],
+            [16, 3, 72, 24, False, "RE", 2, 1],
+            [24, 3, 88, 24, False, "RE", 1, 1],
+            [24, 5, 96, 40, True, "HS", 2, 1],
+            [40, 5, 240, 40, True, "HS", 1, 1],
+            [40, 5, 240, 40, True, "HS", 1, 1],
+            [40, 5, 120, 48, True, "HS", 1, 1],
+            [48, 5, 144, 48, True, "HS", 1, 1],
+            [48, 5, 288, 96, True, "HS", 2, 1],
+            [96, 5, 576, 96, True, "HS", 1, 1],
+            [96, 5, 576, 96, True, "HS", 1, 1],
+        ]
+        channels = 16
+        for cin, k, exp, cout, se, act, s, d in inverted_residual_setting:
+            features.append(
+                InvertedResidual(channels, cin, k, exp, cout, se, act, s, d, rngs=rngs)
+            )
+            channels = cout
+        features.append(ConvNormActivation(channels, 576, 1, activation="HS", rngs=rngs))
+        self.features = nnx.Sequential(*features)
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
         self.classifier = nnx.Sequential(

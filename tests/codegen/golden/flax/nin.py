@@ -118,14 +118,14 @@ class Nin(nnx.Sequential):
     def __init__(self, classes=10, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
         rngs = rngs if rngs is not None else nnx.Rngs(0)
         super().__init__(
-            NinBlock(1, 96, 11, 4, 0, rngs=rngs),
+            NinBlock(1, 96, kernel_size=11, strides=4, padding=0, rngs=rngs),
             MaxPool((3, 3), stride=(2, 2), padding=(0, 0)),
-            NinBlock(96, 256, 5, 1, 2, rngs=rngs),
+            NinBlock(96, 256, kernel_size=5, strides=1, padding=2, rngs=rngs),
             MaxPool((3, 3), stride=(2, 2), padding=(0, 0)),
-            NinBlock(256, 384, 3, 1, 1, rngs=rngs),
+            NinBlock(256, 384, kernel_size=3, strides=1, padding=1, rngs=rngs),
             MaxPool((3, 3), stride=(2, 2), padding=(0, 0)),
             nnx.Dropout(0.5, rngs=rngs),
-            NinBlock(384, classes, 3, 1, 1, rngs=rngs),
+            NinBlock(384, classes, kernel_size=3, strides=1, padding=1, rngs=rngs),
             global_avg_pool,
             Flatten(),
         )

@@ -116,7 +116,7 @@ class Flatten(nnx.Module):
 class BasicBlock(nnx.Module):
     """The spec's block ``basic_block(planes, stride, downsample)``."""
 
-    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, planes, stride=1, downsample=False, *, rngs: nnx.Rngs) -> None:
         self.conv1 = nnx.Conv(
             in_channels,
             planes,
@@ -130,7 +130,21 @@ class BasicBlock(nnx.Module):
         self.relu = nnx.relu
         self.conv2 = nnx.Conv(planes, planes, (3, 3), padding=((1, 1), (1, 1)), use_bias=False, rngs=rngs)
         self.bn2 = BatchNorm(planes, momentum=0.9, rngs=rngs)
-        self.downsample = identity
+        if downsample:
+            self.downsample = nnx.Sequential(
+                nnx.Conv(
+                    in_channels,
+                    planes,
+                    (1, 1),
+                    padding=((0, 0), (0, 0)),
+                    strides=(stride, stride),
+                    use_bias=False,
+                    rngs=rngs,
+                ),
+                BatchNorm(planes, momentum=0.9, rngs=rngs),
+            )
+        else:
+            self.downsample = identity
         self.out = nnx.relu
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -147,62 +161,10 @@ class BasicBlock(nnx.Module):
 class MakeLayer(nnx.Sequential):
     """The spec's block ``make_layer(planes, blocks, stride)``."""
 
-    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, planes, blocks, stride=1, *, rngs: nnx.Rngs) -> None:
         super().__init__(
-            BasicBlock(in_channels, planes, stride, rngs=rngs),
-            BasicBlock(planes, planes, 1, rngs=rngs),
-        )
-
-
-class BasicBlock2(nnx.Module):
-    """The spec's block ``basic_block(planes, stride, downsample)``."""
-
-    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
-        self.conv1 = nnx.Conv(
-            in_channels,
-            planes,
-            (3, 3),
-            padding=((1, 1), (1, 1)),
-            strides=(stride, stride),
-            use_bias=False,
-            rngs=rngs,
-        )
-        self.bn1 = BatchNorm(planes, momentum=0.9, rngs=rngs)
-        self.relu = nnx.relu
-        self.conv2 = nnx.Conv(planes, planes, (3, 3), padding=((1, 1), (1, 1)), use_bias=False, rngs=rngs)
-        self.bn2 = BatchNorm(planes, momentum=0.9, rngs=rngs)
-        self.downsample = nnx.Sequential(
-            nnx.Conv(
-                in_channels,
-                planes,
-                (1, 1),
-                padding=((0, 0), (0, 0)),
-                strides=(stride, stride),
-                use_bias=False,
-                rngs=rngs,
-            ),
-            BatchNorm(planes, momentum=0.9, rngs=rngs),
-        )
-        self.out = nnx.relu
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        conv1 = self.conv1(x)
-        bn1 = self.bn1(conv1)
-        relu = self.relu(bn1)
-        conv2 = self.conv2(relu)
-        bn2 = self.bn2(conv2)
-        downsample = self.downsample(x)
-        add = bn2 + downsample
-        return self.out(add)
-
-
-class MakeLayer2(nnx.Sequential):
-    """The spec's block ``make_layer(planes, blocks, stride)``."""
-
-    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            BasicBlock2(in_channels, planes, stride, rngs=rngs),
-            BasicBlock(planes, planes, 1, rngs=rngs),
+            BasicBlock(in_channels, planes, stride=stride, downsample=stride != 1, rngs=rngs),
+            *[BasicBlock(planes, planes, rngs=rngs) for _ in range(blocks - 1)],
         )
 
 
@@ -212,16 +174,18 @@ class Resnet18(nnx.Module):
     pooling and a linear classifier. `--set layers=[3,4,6,3]` gives ResNet-34.
     """
 
-    def __init__(self, classes=1000, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
+    def __init__(self, layers=None, classes=1000, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
+        if layers is None:
+            layers = [2, 2, 2, 2]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
         self.conv1 = nnx.Conv(3, 64, (7, 7), padding=((3, 3), (3, 3)), strides=(2, 2), use_bias=False, rngs=rngs)
         self.bn1 = BatchNorm(64, momentum=0.9, rngs=rngs)
         self.relu = nnx.relu
         self.maxpool = MaxPool((3, 3), stride=(2, 2), padding=(1, 1))
-        self.layer1 = MakeLayer(64, 64, 1, rngs=rngs)
-        self.layer2 = MakeLayer2(64, 128, 2, rngs=rngs)
-        self.layer3 = MakeLayer2(128, 256, 2, rngs=rngs)
-        self.layer4 = MakeLayer2(256, 512, 2, rngs=rngs)
+        self.layer1 = MakeLayer(64, 64, layers[0], rngs=rngs)
+        self.layer2 = MakeLayer(64, 128, layers[1], stride=2, rngs=rngs)
+        self.layer3 = MakeLayer(128, 256, layers[2], stride=2, rngs=rngs)
+        self.layer4 = MakeLayer(256, 512, layers[3], stride=2, rngs=rngs)
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
         self.fc = nnx.Linear(512, classes, rngs=rngs)

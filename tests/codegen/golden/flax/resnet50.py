@@ -116,7 +116,7 @@ class Flatten(nnx.Module):
 class Bottleneck(nnx.Module):
     """The spec's block ``bottleneck(planes, stride, downsample)``."""
 
-    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, planes, stride=1, downsample=False, *, rngs: nnx.Rngs) -> None:
         self.conv1 = nnx.Conv(in_channels, planes, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
         self.bn1 = BatchNorm(planes, momentum=0.9, rngs=rngs)
         self.relu1 = nnx.relu
@@ -133,55 +133,21 @@ class Bottleneck(nnx.Module):
         self.relu2 = nnx.relu
         self.conv3 = nnx.Conv(planes, planes * 4, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
         self.bn3 = BatchNorm(planes * 4, momentum=0.9, rngs=rngs)
-        self.downsample = nnx.Sequential(
-            nnx.Conv(
-                in_channels,
-                planes * 4,
-                (1, 1),
-                padding=((0, 0), (0, 0)),
-                strides=(stride, stride),
-                use_bias=False,
-                rngs=rngs,
-            ),
-            BatchNorm(planes * 4, momentum=0.9, rngs=rngs),
-        )
-        self.out = nnx.relu
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        conv1 = self.conv1(x)
-        bn1 = self.bn1(conv1)
-        relu1 = self.relu1(bn1)
-        conv2 = self.conv2(relu1)
-        bn2 = self.bn2(conv2)
-        relu2 = self.relu2(bn2)
-        conv3 = self.conv3(relu2)
-        bn3 = self.bn3(conv3)
-        downsample = self.downsample(x)
-        add = bn3 + downsample
-        return self.out(add)
-
-
-class Bottleneck2(nnx.Module):
-    """The spec's block ``bottleneck(planes, stride, downsample)``."""
-
-    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
-        self.conv1 = nnx.Conv(in_channels, planes, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
-        self.bn1 = BatchNorm(planes, momentum=0.9, rngs=rngs)
-        self.relu1 = nnx.relu
-        self.conv2 = nnx.Conv(
-            planes,
-            planes,
-            (3, 3),
-            padding=((1, 1), (1, 1)),
-            strides=(stride, stride),
-            use_bias=False,
-            rngs=rngs,
-        )
-        self.bn2 = BatchNorm(planes, momentum=0.9, rngs=rngs)
-        self.relu2 = nnx.relu
-        self.conv3 = nnx.Conv(planes, planes * 4, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
-        self.bn3 = BatchNorm(planes * 4, momentum=0.9, rngs=rngs)
-        self.downsample = identity
+        if downsample:
+            self.downsample = nnx.Sequential(
+                nnx.Conv(
+                    in_channels,
+                    planes * 4,
+                    (1, 1),
+                    padding=((0, 0), (0, 0)),
+                    strides=(stride, stride),
+                    use_bias=False,
+                    rngs=rngs,
+                ),
+                BatchNorm(planes * 4, momentum=0.9, rngs=rngs),
+            )
+        else:
+            self.downsample = identity
         self.out = nnx.relu
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -201,37 +167,10 @@ class Bottleneck2(nnx.Module):
 class MakeLayer(nnx.Sequential):
     """The spec's block ``make_layer(planes, blocks, stride)``."""
 
-    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, planes, blocks, stride=1, *, rngs: nnx.Rngs) -> None:
         super().__init__(
-            Bottleneck(in_channels, planes, stride, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-        )
-
-
-class MakeLayer2(nnx.Sequential):
-    """The spec's block ``make_layer(planes, blocks, stride)``."""
-
-    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            Bottleneck(in_channels, planes, stride, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-        )
-
-
-class MakeLayer3(nnx.Sequential):
-    """The spec's block ``make_layer(planes, blocks, stride)``."""
-
-    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            Bottleneck(in_channels, planes, stride, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
+            Bottleneck(in_channels, planes, stride=stride, downsample=True, rngs=rngs),
+            *[Bottleneck(planes * 4, planes, rngs=rngs) for _ in range(blocks - 1)],
         )
 
 
@@ -242,16 +181,18 @@ class Resnet50(nnx.Module):
     gives ResNet-101, `[3,8,36,3]` ResNet-152.
     """
 
-    def __init__(self, classes=1000, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
+    def __init__(self, layers=None, classes=1000, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
+        if layers is None:
+            layers = [3, 4, 6, 3]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
         self.conv1 = nnx.Conv(3, 64, (7, 7), padding=((3, 3), (3, 3)), strides=(2, 2), use_bias=False, rngs=rngs)
         self.bn1 = BatchNorm(64, momentum=0.9, rngs=rngs)
         self.relu = nnx.relu
         self.maxpool = MaxPool((3, 3), stride=(2, 2), padding=(1, 1))
-        self.layer1 = MakeLayer(64, 64, 1, rngs=rngs)
-        self.layer2 = MakeLayer2(256, 128, 2, rngs=rngs)
-        self.layer3 = MakeLayer3(512, 256, 2, rngs=rngs)
-        self.layer4 = MakeLayer(1024, 512, 2, rngs=rngs)
+        self.layer1 = MakeLayer(64, 64, layers[0], rngs=rngs)
+        self.layer2 = MakeLayer(256, 128, layers[1], stride=2, rngs=rngs)
+        self.layer3 = MakeLayer(512, 256, layers[2], stride=2, rngs=rngs)
+        self.layer4 = MakeLayer(1024, 512, layers[3], stride=2, rngs=rngs)
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
         self.fc = nnx.Linear(2048, classes, rngs=rngs)

@@ -81,31 +81,17 @@ class Flatten(nnx.Module):
 class VggBlock(nnx.Sequential):
     """The spec's block ``vgg_block(num_convs, num_channels)``."""
 
-    def __init__(self, in_channels, num_channels, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            nnx.Sequential(
-                nnx.Conv(in_channels, num_channels, (3, 3), padding=((1, 1), (1, 1)), rngs=rngs),
+    def __init__(self, in_channels, num_convs, num_channels, *, rngs: nnx.Rngs) -> None:
+        layers = []
+        channels = in_channels
+        for _ in range(num_convs):
+            layers.append(nnx.Sequential(
+                nnx.Conv(channels, num_channels, (3, 3), padding=((1, 1), (1, 1)), rngs=rngs),
                 nnx.relu,
-            ),
-            MaxPool((2, 2), stride=(2, 2), padding=(0, 0)),
-        )
-
-
-class VggBlock2(nnx.Sequential):
-    """The spec's block ``vgg_block(num_convs, num_channels)``."""
-
-    def __init__(self, in_channels, num_channels, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            nnx.Sequential(
-                nnx.Conv(in_channels, num_channels, (3, 3), padding=((1, 1), (1, 1)), rngs=rngs),
-                nnx.relu,
-            ),
-            nnx.Sequential(
-                nnx.Conv(num_channels, num_channels, (3, 3), padding=((1, 1), (1, 1)), rngs=rngs),
-                nnx.relu,
-            ),
-            MaxPool((2, 2), stride=(2, 2), padding=(0, 0)),
-        )
+            ))
+            channels = num_channels
+        layers.append(MaxPool((2, 2), stride=(2, 2), padding=(0, 0)))
+        super().__init__(*layers)
 
 
 class Vgg11(nnx.Sequential):
@@ -117,11 +103,11 @@ class Vgg11(nnx.Sequential):
     def __init__(self, classes=10, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
         rngs = rngs if rngs is not None else nnx.Rngs(0)
         super().__init__(
-            VggBlock(1, 64, rngs=rngs),
-            VggBlock(64, 128, rngs=rngs),
-            VggBlock2(128, 256, rngs=rngs),
-            VggBlock2(256, 512, rngs=rngs),
-            VggBlock2(512, 512, rngs=rngs),
+            VggBlock(1, 1, 64, rngs=rngs),
+            VggBlock(64, 1, 128, rngs=rngs),
+            VggBlock(128, 2, 256, rngs=rngs),
+            VggBlock(256, 2, 512, rngs=rngs),
+            VggBlock(512, 2, 512, rngs=rngs),
             nnx.Sequential(
                 Flatten(),
                 nnx.Linear(25088, 4096, rngs=rngs),

@@ -23,8 +23,8 @@ class StochasticDepth(nn.Module):
 class ConvNormActivation(nn.Sequential):
     """The spec's block ``conv_norm_activation(out_channels, kernel_size, stride, groups, activation)``."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups) -> None:
-        super().__init__(
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, groups=1, activation=True) -> None:
+        layers = [
             nn.Conv2d(
                 in_channels,
                 out_channels,
@@ -35,8 +35,10 @@ class ConvNormActivation(nn.Sequential):
                 bias=False,
             ),
             nn.BatchNorm2d(out_channels),
-            nn.SiLU(),
-        )
+        ]
+        if activation:
+            layers.append(nn.SiLU())
+        super().__init__(*layers)
 
 
 class SqueezeExcitation(nn.Module):
@@ -59,33 +61,25 @@ class SqueezeExcitation(nn.Module):
         return scale_activation * x
 
 
-class ConvNormActivation2(nn.Sequential):
-    """The spec's block ``conv_norm_activation(out_channels, kernel_size, stride, groups, activation)``."""
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups) -> None:
-        super().__init__(
-            nn.Conv2d(
-                in_channels,
-                out_channels,
-                kernel_size,
-                stride=stride,
-                padding=(kernel_size - 1) // 2,
-                groups=groups,
-                bias=False,
-            ),
-            nn.BatchNorm2d(out_channels),
-        )
-
-
 class MbconvBlock(nn.Sequential):
     """The spec's block ``mbconv_block(input_channels, out_channels, kernel, stride, expanded_channels)``."""
 
     def __init__(self, in_channels, input_channels, out_channels, kernel, stride, expanded_channels) -> None:
-        super().__init__(
-            ConvNormActivation(in_channels, expanded_channels, kernel, stride, expanded_channels),
-            SqueezeExcitation(expanded_channels, expanded_channels, max(1, input_channels // 4)),
-            ConvNormActivation2(expanded_channels, out_channels, 1, 1, 1),
+        layers = []
+        if expanded_channels != input_channels:
+            layers.append(ConvNormActivation(in_channels, expanded_channels, 1))
+        layers.append(ConvNormActivation(
+            expanded_channels,
+            expanded_channels,
+            kernel,
+            stride=stride,
+            groups=expanded_channels,
+        ))
+        layers.append(
+            SqueezeExcitation(expanded_channels, expanded_channels, max(1, input_channels // 4))
         )
+        layers.append(ConvNormActivation(expanded_channels, out_channels, 1, activation=False))
+        super().__init__(*layers)
 
 
 class Mbconv(nn.Module):
@@ -93,62 +87,47 @@ class Mbconv(nn.Module):
     stochastic_depth_prob, expanded_channels)``.
     """
 
-    def __init__(self, in_channels, kernel, stride, input_channels, out_channels, expanded_channels) -> None:
-        super().__init__()
-        self.block = MbconvBlock(in_channels, input_channels, out_channels, kernel, stride, expanded_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.block(x)
-
-
-class MbconvBlock2(nn.Sequential):
-    """The spec's block ``mbconv_block(input_channels, out_channels, kernel, stride, expanded_channels)``."""
-
-    def __init__(self, in_channels, input_channels, out_channels, kernel, stride, expanded_channels) -> None:
-        super().__init__(
-            ConvNormActivation(in_channels, expanded_channels, 1, 1, 1),
-            ConvNormActivation(expanded_channels, expanded_channels, kernel, stride, expanded_channels),
-            SqueezeExcitation(expanded_channels, expanded_channels, max(1, input_channels // 4)),
-            ConvNormActivation2(expanded_channels, out_channels, 1, 1, 1),
-        )
-
-
-class Mbconv2(nn.Module):
-    """The spec's block ``mbconv(expand_ratio, kernel, stride, input_channels, out_channels,
-    stochastic_depth_prob, expanded_channels)``.
-    """
-
-    def __init__(self, in_channels, kernel, stride, input_channels, out_channels, expanded_channels) -> None:
-        super().__init__()
-        self.block = MbconvBlock2(in_channels, input_channels, out_channels, kernel, stride, expanded_channels)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.block(x)
-
-
-class Mbconv3(nn.Module):
-    """The spec's block ``mbconv(expand_ratio, kernel, stride, input_channels, out_channels,
-    stochastic_depth_prob, expanded_channels)``.
-    """
-
     def __init__(
         self,
         in_channels,
+        expand_ratio,
         kernel,
         stride,
         input_channels,
         out_channels,
         stochastic_depth_prob,
-        expanded_channels,
+        expanded_channels=None,
     ) -> None:
         super().__init__()
-        self.block = MbconvBlock2(in_channels, input_channels, out_channels, kernel, stride, expanded_channels)
-        self.stochastic_depth = StochasticDepth(stochastic_depth_prob)
+        if expanded_channels is None:
+            expanded_channels = input_channels * expand_ratio
+        self.condition = stride == 1 and input_channels == out_channels
+        if self.condition:
+            self.block = MbconvBlock(
+                in_channels,
+                input_channels,
+                out_channels,
+                kernel,
+                stride,
+                expanded_channels,
+            )
+            self.stochastic_depth = StochasticDepth(stochastic_depth_prob)
+        else:
+            self.block = MbconvBlock(
+                in_channels,
+                input_channels,
+                out_channels,
+                kernel,
+                stride,
+                expanded_channels,
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        block = self.block(x)
-        stochastic_depth = self.stochastic_depth(block)
-        return stochastic_depth + x
+        if self.condition:
+            block = self.block(x)
+            stochastic_depth = self.stochastic_depth(block)
+            return stochastic_depth + x
+        return self.block(x)
 
 
 class EfficientnetB0(nn.Module):
@@ -163,42 +142,35 @@ class EfficientnetB0(nn.Module):
     torchvision's rounding to one is left out.
     """
 
-    def __init__(self, classes=1000, dropout=0.2) -> None:
+    def __init__(self, classes=1000, dropout=0.2, stochastic_depth_prob=0.2, total_blocks=16) -> None:
         super().__init__()
-        self.features = nn.Sequential(
-            ConvNormActivation(3, 32, 3, 2, 1),
-            nn.Sequential(
-                Mbconv(32, 3, 1, 32, 16, 32),
-            ),
-            nn.Sequential(
-                Mbconv2(16, 3, 2, 16, 24, 96),
-                Mbconv3(24, 3, 1, 24, 24, 0.025, 144),
-            ),
-            nn.Sequential(
-                Mbconv2(24, 5, 2, 24, 40, 144),
-                Mbconv3(40, 5, 1, 40, 40, 0.05, 240),
-            ),
-            nn.Sequential(
-                Mbconv2(40, 3, 2, 40, 80, 240),
-                Mbconv3(80, 3, 1, 80, 80, 0.07500000000000001, 480),
-                Mbconv3(80, 3, 1, 80, 80, 0.08750000000000001, 480),
-            ),
-            nn.Sequential(
-                Mbconv2(80, 5, 1, 80, 112, 480),
-                Mbconv3(112, 5, 1, 112, 112, 0.1125, 672),
-                Mbconv3(112, 5, 1, 112, 112, 0.125, 672),
-            ),
-            nn.Sequential(
-                Mbconv2(112, 5, 2, 112, 192, 672),
-                Mbconv3(192, 5, 1, 192, 192, 0.15000000000000002, 1152),
-                Mbconv3(192, 5, 1, 192, 192, 0.1625, 1152),
-                Mbconv3(192, 5, 1, 192, 192, 0.17500000000000002, 1152),
-            ),
-            nn.Sequential(
-                Mbconv2(192, 3, 1, 192, 320, 1152),
-            ),
-            ConvNormActivation(320, 1280, 1, 1, 1),
-        )
+        features = [ConvNormActivation(3, 32, 3, stride=2)]
+        inverted_residual_setting = [
+            [1, 3, 1, 32, 16, 1, 0],
+            [6, 3, 2, 16, 24, 2, 1],
+            [6, 5, 2, 24, 40, 2, 3],
+            [6, 3, 2, 40, 80, 3, 5],
+            [6, 5, 1, 80, 112, 3, 8],
+            [6, 5, 2, 112, 192, 4, 11],
+            [6, 3, 1, 192, 320, 1, 15],
+        ]
+        channels = 32
+        for t, k, s, cin, cout, n, first in inverted_residual_setting:
+            layers = []
+            for i in range(n):
+                layers.append(Mbconv(
+                    channels,
+                    t,
+                    k,
+                    s if i == 0 else 1,
+                    cin if i == 0 else cout,
+                    cout,
+                    stochastic_depth_prob * (first + i) / total_blocks,
+                ))
+                channels = cout
+            features.append(nn.Sequential(*layers))
+        features.append(ConvNormActivation(channels, 1280, 1))
+        self.features = nn.Sequential(*features)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.classifier = nn.Sequential(

@@ -7,7 +7,7 @@ from torch import nn
 class ConvBnRelu6(nn.Sequential):
     """The spec's block ``conv_bn_relu6(out_channels, kernel_size, stride, groups)``."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups) -> None:
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, groups=1) -> None:
         super().__init__(
             nn.Conv2d(
                 in_channels,
@@ -26,58 +26,34 @@ class ConvBnRelu6(nn.Sequential):
 class InvertedResidualConv(nn.Sequential):
     """The spec's block ``inverted_residual_conv(oup, stride, expand_ratio, hidden_dim)``."""
 
-    def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
-        super().__init__(
-            ConvBnRelu6(in_channels, hidden_dim, 3, stride, hidden_dim),
-            nn.Conv2d(hidden_dim, oup, 1, bias=False),
-            nn.BatchNorm2d(oup),
-        )
+    def __init__(self, in_channels, oup, stride, expand_ratio, hidden_dim) -> None:
+        layers = []
+        if expand_ratio != 1:
+            layers.append(ConvBnRelu6(in_channels, hidden_dim, 1))
+        layers.append(ConvBnRelu6(hidden_dim, hidden_dim, 3, stride=stride, groups=hidden_dim))
+        layers.append(nn.Conv2d(hidden_dim, oup, 1, bias=False))
+        layers.append(nn.BatchNorm2d(oup))
+        super().__init__(*layers)
 
 
 class InvertedResidual(nn.Module):
     """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
 
-    def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
+    def __init__(self, in_channels, inp, oup, stride, expand_ratio, hidden_dim=None) -> None:
         super().__init__()
-        self.conv = InvertedResidualConv(in_channels, oup, stride, hidden_dim)
+        if hidden_dim is None:
+            hidden_dim = inp * expand_ratio
+        self.condition = stride == 1 and inp == oup
+        if self.condition:
+            self.conv = InvertedResidualConv(in_channels, oup, stride, expand_ratio, hidden_dim)
+            self.identity = nn.Identity()
+        else:
+            self.conv = InvertedResidualConv(in_channels, oup, stride, expand_ratio, hidden_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.condition:
+            return self.conv(x) + self.identity(x)
         return self.conv(x)
-
-
-class InvertedResidualConv2(nn.Sequential):
-    """The spec's block ``inverted_residual_conv(oup, stride, expand_ratio, hidden_dim)``."""
-
-    def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
-        super().__init__(
-            ConvBnRelu6(in_channels, hidden_dim, 1, 1, 1),
-            ConvBnRelu6(hidden_dim, hidden_dim, 3, stride, hidden_dim),
-            nn.Conv2d(hidden_dim, oup, 1, bias=False),
-            nn.BatchNorm2d(oup),
-        )
-
-
-class InvertedResidual2(nn.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
-
-    def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
-        super().__init__()
-        self.conv = InvertedResidualConv2(in_channels, oup, stride, hidden_dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(x)
-
-
-class InvertedResidual3(nn.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
-
-    def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
-        super().__init__()
-        self.conv = InvertedResidualConv2(in_channels, oup, stride, hidden_dim)
-        self.identity = nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(x) + self.identity(x)
 
 
 class MobilenetV2(nn.Module):
@@ -87,29 +63,28 @@ class MobilenetV2(nn.Module):
     is one list, as torchvision appends every block to it.
     """
 
-    def __init__(self, classes=1000, dropout=0.2, last_channel=1280) -> None:
+    def __init__(self, classes=1000, dropout=0.2, last_channel=1280, inverted_residual_setting=None) -> None:
         super().__init__()
-        self.features = nn.Sequential(
-            ConvBnRelu6(3, 32, 3, 2, 1),
-            InvertedResidual(32, 16, 1, 32),
-            InvertedResidual2(16, 24, 2, 96),
-            InvertedResidual3(24, 24, 1, 144),
-            InvertedResidual2(24, 32, 2, 144),
-            InvertedResidual3(32, 32, 1, 192),
-            InvertedResidual3(32, 32, 1, 192),
-            InvertedResidual2(32, 64, 2, 192),
-            InvertedResidual3(64, 64, 1, 384),
-            InvertedResidual3(64, 64, 1, 384),
-            InvertedResidual3(64, 64, 1, 384),
-            InvertedResidual2(64, 96, 1, 384),
-            InvertedResidual3(96, 96, 1, 576),
-            InvertedResidual3(96, 96, 1, 576),
-            InvertedResidual2(96, 160, 2, 576),
-            InvertedResidual3(160, 160, 1, 960),
-            InvertedResidual3(160, 160, 1, 960),
-            InvertedResidual2(160, 320, 1, 960),
-            ConvBnRelu6(320, last_channel, 1, 1, 1),
-        )
+        if inverted_residual_setting is None:
+            inverted_residual_setting = [
+                [32, 1, 16, 1, 1],
+                [16, 6, 24, 2, 2],
+                [24, 6, 32, 3, 2],
+                [32, 6, 64, 4, 2],
+                [64, 6, 96, 3, 1],
+                [96, 6, 160, 3, 2],
+                [160, 6, 320, 1, 1],
+            ]
+        features = [ConvBnRelu6(3, 32, 3, stride=2)]
+        channels = 32
+        for inp, t, c, n, s in inverted_residual_setting:
+            for i in range(n):
+                features.append(
+                    InvertedResidual(channels, inp if i == 0 else c, c, s if i == 0 else 1, t)
+                )
+                channels = c
+        features.append(ConvBnRelu6(channels, last_channel, 1))
+        self.features = nn.Sequential(*features)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.classifier = nn.Sequential(

@@ -9,8 +9,17 @@ class ConvNormActivation(nn.Sequential):
     activation)``.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups, dilation) -> None:
-        super().__init__(
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        groups=1,
+        dilation=1,
+        activation="RE",
+    ) -> None:
+        layers = [
             nn.Conv2d(
                 in_channels,
                 out_channels,
@@ -22,30 +31,12 @@ class ConvNormActivation(nn.Sequential):
                 bias=False,
             ),
             nn.BatchNorm2d(out_channels, eps=0.001, momentum=0.01),
-            nn.Hardswish(),
-        )
-
-
-class ConvNormActivation2(nn.Sequential):
-    """The spec's block ``conv_norm_activation(out_channels, kernel_size, stride, groups, dilation,
-    activation)``.
-    """
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups, dilation) -> None:
-        super().__init__(
-            nn.Conv2d(
-                in_channels,
-                out_channels,
-                kernel_size,
-                stride=stride,
-                padding=(kernel_size - 1) // 2 * dilation,
-                dilation=dilation,
-                groups=groups,
-                bias=False,
-            ),
-            nn.BatchNorm2d(out_channels, eps=0.001, momentum=0.01),
-            nn.ReLU(inplace=True),
-        )
+        ]
+        if activation == 'HS':
+            layers.append(nn.Hardswish())
+        if activation == 'RE':
+            layers.append(nn.ReLU(inplace=True))
+        super().__init__(*layers)
 
 
 class SqueezeExcitation(nn.Module):
@@ -68,27 +59,6 @@ class SqueezeExcitation(nn.Module):
         return scale_activation * x
 
 
-class ConvNormActivation3(nn.Sequential):
-    """The spec's block ``conv_norm_activation(out_channels, kernel_size, stride, groups, dilation,
-    activation)``.
-    """
-
-    def __init__(self, in_channels, out_channels, kernel_size, stride, groups, dilation) -> None:
-        super().__init__(
-            nn.Conv2d(
-                in_channels,
-                out_channels,
-                kernel_size,
-                stride=stride,
-                padding=(kernel_size - 1) // 2 * dilation,
-                dilation=dilation,
-                groups=groups,
-                bias=False,
-            ),
-            nn.BatchNorm2d(out_channels, eps=0.001, momentum=0.01),
-        )
-
-
 class InvertedResidualBlock(nn.Sequential):
     """The spec's block ``inverted_residual_block(input_channels, kernel, expanded_channels, out_channels,
     use_se, activation, stride, dilation, squeeze_channels)``.
@@ -97,25 +67,36 @@ class InvertedResidualBlock(nn.Sequential):
     def __init__(
         self,
         in_channels,
+        input_channels,
         kernel,
         expanded_channels,
         out_channels,
+        use_se,
+        activation,
         stride,
         dilation,
         squeeze_channels,
     ) -> None:
-        super().__init__(
-            ConvNormActivation2(
-                in_channels,
-                expanded_channels,
-                kernel,
-                1 if dilation > 1 else stride,
-                expanded_channels,
-                dilation,
-            ),
-            SqueezeExcitation(expanded_channels, expanded_channels, squeeze_channels),
-            ConvNormActivation3(expanded_channels, out_channels, 1, 1, 1, 1),
-        )
+        layers = []
+        if expanded_channels != input_channels:
+            layers.append(
+                ConvNormActivation(in_channels, expanded_channels, 1, activation=activation)
+            )
+        layers.append(ConvNormActivation(
+            expanded_channels,
+            expanded_channels,
+            kernel,
+            stride=1 if dilation > 1 else stride,
+            groups=expanded_channels,
+            dilation=dilation,
+            activation=activation,
+        ))
+        if use_se:
+            layers.append(
+                SqueezeExcitation(expanded_channels, expanded_channels, squeeze_channels)
+            )
+        layers.append(ConvNormActivation(expanded_channels, out_channels, 1, activation=None))
+        super().__init__(*layers)
 
 
 class InvertedResidual(nn.Module):
@@ -126,164 +107,58 @@ class InvertedResidual(nn.Module):
     def __init__(
         self,
         in_channels,
+        input_channels,
         kernel,
         expanded_channels,
         out_channels,
+        use_se,
+        activation,
         stride,
         dilation,
-        squeeze_channels,
+        quarter=None,
+        rounded=None,
+        squeeze_channels=None,
     ) -> None:
         super().__init__()
-        self.block = InvertedResidualBlock(
-            in_channels,
-            kernel,
-            expanded_channels,
-            out_channels,
-            stride,
-            dilation,
-            squeeze_channels,
-        )
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.block(x)
-
-
-class InvertedResidualBlock2(nn.Sequential):
-    """The spec's block ``inverted_residual_block(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, squeeze_channels)``.
-    """
-
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation) -> None:
-        super().__init__(
-            ConvNormActivation2(in_channels, expanded_channels, 1, 1, 1, 1),
-            ConvNormActivation2(
-                expanded_channels,
-                expanded_channels,
+        if quarter is None:
+            quarter = expanded_channels // 4
+        if rounded is None:
+            rounded = max(8, (quarter + 4) // 8 * 8)
+        if squeeze_channels is None:
+            squeeze_channels = rounded + 8 if rounded < 0.9 * quarter else rounded
+        self.condition = stride == 1 and input_channels == out_channels
+        if self.condition:
+            self.block = InvertedResidualBlock(
+                in_channels,
+                input_channels,
                 kernel,
-                1 if dilation > 1 else stride,
                 expanded_channels,
+                out_channels,
+                use_se,
+                activation,
+                stride,
                 dilation,
-            ),
-            ConvNormActivation3(expanded_channels, out_channels, 1, 1, 1, 1),
-        )
-
-
-class InvertedResidual2(nn.Module):
-    """The spec's block ``inverted_residual(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
-    """
-
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation) -> None:
-        super().__init__()
-        self.block = InvertedResidualBlock2(in_channels, kernel, expanded_channels, out_channels, stride, dilation)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.block(x)
-
-
-class InvertedResidual3(nn.Module):
-    """The spec's block ``inverted_residual(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
-    """
-
-    def __init__(self, in_channels, kernel, expanded_channels, out_channels, stride, dilation) -> None:
-        super().__init__()
-        self.block = InvertedResidualBlock2(in_channels, kernel, expanded_channels, out_channels, stride, dilation)
-        self.identity = nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.block(x) + self.identity(x)
-
-
-class InvertedResidualBlock3(nn.Sequential):
-    """The spec's block ``inverted_residual_block(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, squeeze_channels)``.
-    """
-
-    def __init__(
-        self,
-        in_channels,
-        kernel,
-        expanded_channels,
-        out_channels,
-        stride,
-        dilation,
-        squeeze_channels,
-    ) -> None:
-        super().__init__(
-            ConvNormActivation(in_channels, expanded_channels, 1, 1, 1, 1),
-            ConvNormActivation(
-                expanded_channels,
-                expanded_channels,
+                squeeze_channels,
+            )
+            self.identity = nn.Identity()
+        else:
+            self.block = InvertedResidualBlock(
+                in_channels,
+                input_channels,
                 kernel,
-                1 if dilation > 1 else stride,
                 expanded_channels,
+                out_channels,
+                use_se,
+                activation,
+                stride,
                 dilation,
-            ),
-            SqueezeExcitation(expanded_channels, expanded_channels, squeeze_channels),
-            ConvNormActivation3(expanded_channels, out_channels, 1, 1, 1, 1),
-        )
-
-
-class InvertedResidual4(nn.Module):
-    """The spec's block ``inverted_residual(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
-    """
-
-    def __init__(
-        self,
-        in_channels,
-        kernel,
-        expanded_channels,
-        out_channels,
-        stride,
-        dilation,
-        squeeze_channels,
-    ) -> None:
-        super().__init__()
-        self.block = InvertedResidualBlock3(
-            in_channels,
-            kernel,
-            expanded_channels,
-            out_channels,
-            stride,
-            dilation,
-            squeeze_channels,
-        )
+                squeeze_channels,
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.condition:
+            return self.block(x) + self.identity(x)
         return self.block(x)
-
-
-class InvertedResidual5(nn.Module):
-    """The spec's block ``inverted_residual(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
-    """
-
-    def __init__(
-        self,
-        in_channels,
-        kernel,
-        expanded_channels,
-        out_channels,
-        stride,
-        dilation,
-        squeeze_channels,
-    ) -> None:
-        super().__init__()
-        self.block = InvertedResidualBlock3(
-            in_channels,
-            kernel,
-            expanded_channels,
-            out_channels,
-            stride,
-            dilation,
-            squeeze_channels,
-        )
-        self.identity = nn.Identity()
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.block(x) + self.identity(x)
 
 
 class MobilenetV3Small(nn.Module):
@@ -299,21 +174,26 @@ class MobilenetV3Small(nn.Module):
 
     def __init__(self, classes=1000, dropout=0.2, last_channel=1024) -> None:
         super().__init__()
-        self.features = nn.Sequential(
-            ConvNormActivation(3, 16, 3, 2, 1, 1),
-            InvertedResidual(16, 3, 16, 16, 2, 1, 8),
-            InvertedResidual2(16, 3, 72, 24, 2, 1),
-            InvertedResidual3(24, 3, 88, 24, 1, 1),
-            InvertedResidual4(24, 5, 96, 40, 2, 1, 24),
-            InvertedResidual5(40, 5, 240, 40, 1, 1, 64),
-            InvertedResidual5(40, 5, 240, 40, 1, 1, 64),
-            InvertedResidual4(40, 5, 120, 48, 1, 1, 32),
-            InvertedResidual5(48, 5, 144, 48, 1, 1, 40),
-            InvertedResidual4(48, 5, 288, 96, 2, 1, 72),
-            InvertedResidual5(96, 5, 576, 96, 1, 1, 144),
-            InvertedResidual5(96, 5, 576, 96, 1, 1, 144),
-            ConvNormActivation(96, 576, 1, 1, 1, 1),
-        )
+        features = [ConvNormActivation(3, 16, 3, stride=2, activation="HS")]
+        inverted_residual_setting = [
+            [16, 3, 16, 16, True, "RE", 2, 1],
+            [16, 3, 72, 24, False, "RE", 2, 1],
+            [24, 3, 88, 24, False, "RE", 1, 1],
+            [24, 5, 96, 40, True, "HS", 2, 1],
+            [40, 5, 240, 40, True, "HS", 1, 1],
+            [40, 5, 240, 40, True, "HS", 1, 1],
+            [40, 5, 120, 48, True, "HS", 1, 1],
+            [48, 5, 144, 48, True, "HS", 1, 1],
+            [48, 5, 288, 96, True, "HS", 2, 1],
+            [96, 5, 576, 96, True, "HS", 1, 1],
+            [96, 5, 576, 96, True, "HS", 1, 1],
+        ]
+        channels = 16
+        for cin, k, exp, cout, se, act, s, d in inverted_residual_setting:
+            features.append(InvertedResidual(channels, cin, k, exp, cout, se, act, s, d))
+            channels = cout
+        features.append(ConvNormActivation(channels, 576, 1, activation="HS"))
+        self.features = nn.Sequential(*features)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.classifier = nn.Sequential(

@@ -30,14 +30,14 @@ class Nin(nn.Sequential):
 
     def __init__(self, classes=10) -> None:
         super().__init__(
-            NinBlock(1, 96, 11, 4, 0),
+            NinBlock(1, 96, kernel_size=11, strides=4, padding=0),
             nn.MaxPool2d(3, stride=2),
-            NinBlock(96, 256, 5, 1, 2),
+            NinBlock(96, 256, kernel_size=5, strides=1, padding=2),
             nn.MaxPool2d(3, stride=2),
-            NinBlock(256, 384, 3, 1, 1),
+            NinBlock(256, 384, kernel_size=3, strides=1, padding=1),
             nn.MaxPool2d(3, stride=2),
             nn.Dropout(0.5),
-            NinBlock(384, classes, 3, 1, 1),
+            NinBlock(384, classes, kernel_size=3, strides=1, padding=1),
             nn.AdaptiveAvgPool2d(1),
             nn.Flatten(),
         )

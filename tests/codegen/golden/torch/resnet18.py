@@ -7,14 +7,20 @@ from torch import nn
 class BasicBlock(nn.Module):
     """The spec's block ``basic_block(planes, stride, downsample)``."""
 
-    def __init__(self, in_channels, planes, stride) -> None:
+    def __init__(self, in_channels, planes, stride=1, downsample=False) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, planes, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
         self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = nn.Identity()
+        if downsample:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(in_channels, planes, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(planes),
+            )
+        else:
+            self.downsample = nn.Identity()
         self.out = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -31,47 +37,10 @@ class BasicBlock(nn.Module):
 class MakeLayer(nn.Sequential):
     """The spec's block ``make_layer(planes, blocks, stride)``."""
 
-    def __init__(self, in_channels, planes, stride) -> None:
+    def __init__(self, in_channels, planes, blocks, stride=1) -> None:
         super().__init__(
-            BasicBlock(in_channels, planes, stride),
-            BasicBlock(planes, planes, 1),
-        )
-
-
-class BasicBlock2(nn.Module):
-    """The spec's block ``basic_block(planes, stride, downsample)``."""
-
-    def __init__(self, in_channels, planes, stride) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, planes, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = nn.Sequential(
-            nn.Conv2d(in_channels, planes, 1, stride=stride, bias=False),
-            nn.BatchNorm2d(planes),
-        )
-        self.out = nn.ReLU(inplace=True)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        conv1 = self.conv1(x)
-        bn1 = self.bn1(conv1)
-        relu = self.relu(bn1)
-        conv2 = self.conv2(relu)
-        bn2 = self.bn2(conv2)
-        downsample = self.downsample(x)
-        add = bn2 + downsample
-        return self.out(add)
-
-
-class MakeLayer2(nn.Sequential):
-    """The spec's block ``make_layer(planes, blocks, stride)``."""
-
-    def __init__(self, in_channels, planes, stride) -> None:
-        super().__init__(
-            BasicBlock2(in_channels, planes, stride),
-            BasicBlock(planes, planes, 1),
+            BasicBlock(in_channels, planes, stride=stride, downsample=stride != 1),
+            *[BasicBlock(planes, planes) for _ in range(blocks - 1)],
         )
 
 
@@ -81,16 +50,18 @@ class Resnet18(nn.Module):
     pooling and a linear classifier. `--set layers=[3,4,6,3]` gives ResNet-34.
     """
 
-    def __init__(self, classes=1000) -> None:
+    def __init__(self, layers=None, classes=1000) -> None:
         super().__init__()
+        if layers is None:
+            layers = [2, 2, 2, 2]
         self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        self.layer1 = MakeLayer(64, 64, 1)
-        self.layer2 = MakeLayer2(64, 128, 2)
-        self.layer3 = MakeLayer2(128, 256, 2)
-        self.layer4 = MakeLayer2(256, 512, 2)
+        self.layer1 = MakeLayer(64, 64, layers[0])
+        self.layer2 = MakeLayer(64, 128, layers[1], stride=2)
+        self.layer3 = MakeLayer(128, 256, layers[2], stride=2)
+        self.layer4 = MakeLayer(256, 512, layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(512, classes)

@@ -7,7 +7,7 @@ from torch import nn
 class Bottleneck(nn.Module):
     """The spec's block ``bottleneck(planes, stride, downsample)``."""
 
-    def __init__(self, in_channels, planes, stride) -> None:
+    def __init__(self, in_channels, planes, stride=1, downsample=False) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, planes, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -17,40 +17,13 @@ class Bottleneck(nn.Module):
         self.relu2 = nn.ReLU(inplace=True)
         self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.downsample = nn.Sequential(
-            nn.Conv2d(in_channels, planes * 4, 1, stride=stride, bias=False),
-            nn.BatchNorm2d(planes * 4),
-        )
-        self.out = nn.ReLU(inplace=True)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        conv1 = self.conv1(x)
-        bn1 = self.bn1(conv1)
-        relu1 = self.relu1(bn1)
-        conv2 = self.conv2(relu1)
-        bn2 = self.bn2(conv2)
-        relu2 = self.relu2(bn2)
-        conv3 = self.conv3(relu2)
-        bn3 = self.bn3(conv3)
-        downsample = self.downsample(x)
-        add = bn3 + downsample
-        return self.out(add)
-
-
-class Bottleneck2(nn.Module):
-    """The spec's block ``bottleneck(planes, stride, downsample)``."""
-
-    def __init__(self, in_channels, planes, stride) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.relu1 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride=stride, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.relu2 = nn.ReLU(inplace=True)
-        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(planes * 4)
-        self.downsample = nn.Identity()
+        if downsample:
+            self.downsample = nn.Sequential(
+                nn.Conv2d(in_channels, planes * 4, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(planes * 4),
+            )
+        else:
+            self.downsample = nn.Identity()
         self.out = nn.ReLU(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -70,37 +43,10 @@ class Bottleneck2(nn.Module):
 class MakeLayer(nn.Sequential):
     """The spec's block ``make_layer(planes, blocks, stride)``."""
 
-    def __init__(self, in_channels, planes, stride) -> None:
+    def __init__(self, in_channels, planes, blocks, stride=1) -> None:
         super().__init__(
-            Bottleneck(in_channels, planes, stride),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
-        )
-
-
-class MakeLayer2(nn.Sequential):
-    """The spec's block ``make_layer(planes, blocks, stride)``."""
-
-    def __init__(self, in_channels, planes, stride) -> None:
-        super().__init__(
-            Bottleneck(in_channels, planes, stride),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
-        )
-
-
-class MakeLayer3(nn.Sequential):
-    """The spec's block ``make_layer(planes, blocks, stride)``."""
-
-    def __init__(self, in_channels, planes, stride) -> None:
-        super().__init__(
-            Bottleneck(in_channels, planes, stride),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
+            Bottleneck(in_channels, planes, stride=stride, downsample=True),
+            *[Bottleneck(planes * 4, planes) for _ in range(blocks - 1)],
         )
 
 
@@ -111,16 +57,18 @@ class Resnet50(nn.Module):
     gives ResNet-101, `[3,8,36,3]` ResNet-152.
     """
 
-    def __init__(self, classes=1000) -> None:
+    def __init__(self, layers=None, classes=1000) -> None:
         super().__init__()
+        if layers is None:
+            layers = [3, 4, 6, 3]
         self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        self.layer1 = MakeLayer(64, 64, 1)
-        self.layer2 = MakeLayer2(256, 128, 2)
-        self.layer3 = MakeLayer3(512, 256, 2)
-        self.layer4 = MakeLayer(1024, 512, 2)
+        self.layer1 = MakeLayer(64, 64, layers[0])
+        self.layer2 = MakeLayer(256, 128, layers[1], stride=2)
+        self.layer3 = MakeLayer(512, 256, layers[2], stride=2)
+        self.layer4 = MakeLayer(1024, 512, layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(2048, classes)

@@ -6,31 +6,17 @@ from torch import nn
 class VggBlock(nn.Sequential):
     """The spec's block ``vgg_block(num_convs, num_channels)``."""
 
-    def __init__(self, in_channels, num_channels) -> None:
-        super().__init__(
-            nn.Sequential(
-                nn.Conv2d(in_channels, num_channels, 3, padding=1),
+    def __init__(self, in_channels, num_convs, num_channels) -> None:
+        layers = []
+        channels = in_channels
+        for _ in range(num_convs):
+            layers.append(nn.Sequential(
+                nn.Conv2d(channels, num_channels, 3, padding=1),
                 nn.ReLU(inplace=True),
-            ),
-            nn.MaxPool2d(2),
-        )
-
-
-class VggBlock2(nn.Sequential):
-    """The spec's block ``vgg_block(num_convs, num_channels)``."""
-
-    def __init__(self, in_channels, num_channels) -> None:
-        super().__init__(
-            nn.Sequential(
-                nn.Conv2d(in_channels, num_channels, 3, padding=1),
-                nn.ReLU(inplace=True),
-            ),
-            nn.Sequential(
-                nn.Conv2d(num_channels, num_channels, 3, padding=1),
-                nn.ReLU(inplace=True),
-            ),
-            nn.MaxPool2d(2),
-        )
+            ))
+            channels = num_channels
+        layers.append(nn.MaxPool2d(2))
+        super().__init__(*layers)
 
 
 class Vgg11(nn.Sequential):
@@ -41,11 +27,11 @@ class Vgg11(nn.Sequential):
 
     def __init__(self, classes=10) -> None:
         super().__init__(
-            VggBlock(1, 64),
-            VggBlock(64, 128),
-            VggBlock2(128, 256),
-            VggBlock2(256, 512),
-            VggBlock2(512, 512),
+            VggBlock(1, 1, 64),
+            VggBlock(64, 1, 128),
+            VggBlock(128, 2, 256),
+            VggBlock(256, 2, 512),
+            VggBlock(512, 2, 512),
             nn.Sequential(
                 nn.Flatten(),
                 nn.Linear(25088, 4096),
