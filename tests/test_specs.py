@@ -43,7 +43,8 @@ def _id(path: Path) -> str:
 def test_specs_are_found() -> None:
     names = {p.stem for p in NETWORKS}
     classics = {"googlenet", "lenet_bn", "alexnet", "vgg11", "nin", "inception_small"}
-    assert classics | {"resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0"} <= names
+    zoo = {"resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_1"}
+    assert classics | zoo <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
         p.stem for p in LIBRARIES
     }
@@ -178,6 +179,25 @@ def test_efficientnet_b0_matches_torchvision() -> None:
     residual = {"features.2.1", "features.3.1", "features.4.1", "features.4.2", "features.5.1", "features.5.2"}
     residual |= {"features.6.1", "features.6.2", "features.6.3"}
     assert dropped == {name: 0.2 * index / 16 for index, name in enumerate(blocks) if name in residual}
+
+
+def test_squeezenet1_1_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "squeezenet1_1.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 1_235_496  # torchvision.models.squeezenet1_1()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 2) == 0.35  # torchvision's documented GFLOPS (mult-adds)
+    # Fire's layers are its own attributes, with no branch level between (features.3.expand3x3)
+    assert [n.name for n in report.graph.nodes if n.name.startswith("features.3.") and n.op_name == "conv"] == [
+        "features.3.squeeze",
+        "features.3.expand1x1",
+        "features.3.expand3x3",
+    ]
+
+
+def test_squeezenet1_1_classes_size_the_final_convolution() -> None:
+    report = api.shapes(SPECS / "squeezenet1_1.yaml", {"classes": 10}, input_shape=[1, 3, 224, 224])
+    assert tuple(report.output.shape) == (1, 10)
+    assert report.info["classifier.1"].params == {"weight": (10, 512, 1, 1), "bias": (10,)}
 
 
 # --------------------------------------------------- PyTorch transcriptions

@@ -58,6 +58,15 @@ ZOO = [
     # archspec's StochasticDepth draws its per-sample mask as torchvision's does, so even the
     # train step with torchvision's drop probabilities is identical under one seed
     Zoo("efficientnet_b0", "efficientnet_b0"),
+    # no BatchNorm; the train step draws the classifier's dropout mask as torchvision does (same seed)
+    Zoo("squeezenet1_1", "squeezenet1_1"),
+    Zoo(
+        "squeezenet1_1",
+        "squeezenet1_1",
+        params=(("classes", 10),),
+        reference_kwargs=(("num_classes", 10),),
+        label="squeezenet1_1-10-classes",
+    ),
 ]
 #: The train step once more without stochastic depth (eval mode does not depend on it).
 TRAIN_ZOO = [
@@ -126,7 +135,7 @@ def test_eval_outputs_are_identical(zoo: Zoo) -> None:
     x = _input()
     with torch.inference_mode():
         theirs, mine = reference(x), ours(x)
-    assert mine.shape == (2, 1000)
+    assert mine.shape == (2, dict(zoo.params).get("classes", 1000))
     assert torch.equal(mine, theirs)
     assert (theirs[0] - theirs[1]).abs().max() > 1e-2 * theirs.abs().max()  # the input reaches the output
 
