@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
     [
         ("resnet18", "resnet18"),
         ("resnet50", "resnet50"),
+        ("resnext50_32x4d", "resnext50_32x4d"),
         ("mobilenet_v2", "mobilenet_v2"),
         ("mobilenet_v3_small", "mobilenet_v3_small"),
         ("efficientnet_b0", "efficientnet_b0"),

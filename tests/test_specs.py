@@ -44,7 +44,7 @@ def test_specs_are_found() -> None:
     names = {p.stem for p in NETWORKS}
     classics = {"googlenet", "lenet_bn", "alexnet", "vgg11", "nin", "inception_small"}
     zoo = {"resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_1"}
-    assert classics | zoo <= names
+    assert classics | zoo | {"resnext50_32x4d"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
         p.stem for p in LIBRARIES
     }
@@ -122,6 +122,28 @@ def test_resnet50_matches_torchvision() -> None:
     assert [n.name for n in graph.nodes if n.name.endswith(".downsample.0")] == [
         f"layer{i}.0.downsample.0" for i in range(1, 5)
     ]
+
+
+def test_resnext50_32x4d_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "resnext50_32x4d.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 25_028_904  # torchvision.models.resnext50_32x4d()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 2) == 4.23  # torchvision's documented GFLOPS (mult-adds)
+    # torchvision's width = int(planes * (base_width / 64.0)) * groups: twice ResNet-50's planes,
+    # in 32 groups, in every block's 1x1 reduction and 3x3
+    convs = {n.name: n.op for n in report.graph.nodes if n.op_name == "conv"}
+    assert [(convs[f"layer{i}.0.conv2"].out_channels, convs[f"layer{i}.0.conv2"].groups) for i in range(1, 5)] == [
+        (128, 32),
+        (256, 32),
+        (512, 32),
+        (1024, 32),
+    ]
+    assert convs["layer3.5.conv1"].out_channels == 512
+
+
+def test_resnext101_32x8d_by_setting_layers_and_width() -> None:
+    report = api.shapes(SPECS / "resnext50_32x4d.yaml", {"layers": [3, 4, 23, 3], "width_per_group": 8})
+    assert report.total_params == 88_791_336  # torchvision.models.resnext101_32x8d()
 
 
 def test_mobilenet_v2_matches_torchvision() -> None:

@@ -53,6 +53,7 @@ ZOO = [
     Zoo("resnet18", "resnet18"),
     Zoo("resnet18", "resnet34", params=(("layers", (3, 4, 6, 3)),)),
     Zoo("resnet50", "resnet50"),
+    Zoo("resnext50_32x4d", "resnext50_32x4d"),
     Zoo("mobilenet_v2", "mobilenet_v2"),
     Zoo("mobilenet_v3_small", "mobilenet_v3_small"),
     # archspec's StochasticDepth draws its per-sample mask as torchvision's does, so even the

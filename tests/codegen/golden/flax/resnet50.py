@@ -114,24 +114,25 @@ class Flatten(nnx.Module):
 
 
 class Bottleneck(nnx.Module):
-    """The spec's block ``bottleneck(planes, stride, downsample)``."""
+    """The spec's block ``bottleneck(planes, stride, downsample, groups, base_width, width)``."""
 
-    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
-        self.conv1 = nnx.Conv(in_channels, planes, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
-        self.bn1 = BatchNorm(planes, momentum=0.9, rngs=rngs)
+    def __init__(self, in_channels, planes, stride, groups, width, *, rngs: nnx.Rngs) -> None:
+        self.conv1 = nnx.Conv(in_channels, width, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
+        self.bn1 = BatchNorm(width, momentum=0.9, rngs=rngs)
         self.relu1 = nnx.relu
         self.conv2 = nnx.Conv(
-            planes,
-            planes,
+            width,
+            width,
             (3, 3),
             padding=((1, 1), (1, 1)),
             strides=(stride, stride),
+            feature_group_count=groups,
             use_bias=False,
             rngs=rngs,
         )
-        self.bn2 = BatchNorm(planes, momentum=0.9, rngs=rngs)
+        self.bn2 = BatchNorm(width, momentum=0.9, rngs=rngs)
         self.relu2 = nnx.relu
-        self.conv3 = nnx.Conv(planes, planes * 4, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
+        self.conv3 = nnx.Conv(width, planes * 4, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
         self.bn3 = BatchNorm(planes * 4, momentum=0.9, rngs=rngs)
         self.downsample = nnx.Sequential(
             nnx.Conv(
@@ -162,24 +163,25 @@ class Bottleneck(nnx.Module):
 
 
 class Bottleneck2(nnx.Module):
-    """The spec's block ``bottleneck(planes, stride, downsample)``."""
+    """The spec's block ``bottleneck(planes, stride, downsample, groups, base_width, width)``."""
 
-    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
-        self.conv1 = nnx.Conv(in_channels, planes, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
-        self.bn1 = BatchNorm(planes, momentum=0.9, rngs=rngs)
+    def __init__(self, in_channels, planes, stride, groups, width, *, rngs: nnx.Rngs) -> None:
+        self.conv1 = nnx.Conv(in_channels, width, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
+        self.bn1 = BatchNorm(width, momentum=0.9, rngs=rngs)
         self.relu1 = nnx.relu
         self.conv2 = nnx.Conv(
-            planes,
-            planes,
+            width,
+            width,
             (3, 3),
             padding=((1, 1), (1, 1)),
             strides=(stride, stride),
+            feature_group_count=groups,
             use_bias=False,
             rngs=rngs,
         )
-        self.bn2 = BatchNorm(planes, momentum=0.9, rngs=rngs)
+        self.bn2 = BatchNorm(width, momentum=0.9, rngs=rngs)
         self.relu2 = nnx.relu
-        self.conv3 = nnx.Conv(planes, planes * 4, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
+        self.conv3 = nnx.Conv(width, planes * 4, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
         self.bn3 = BatchNorm(planes * 4, momentum=0.9, rngs=rngs)
         self.downsample = identity
         self.out = nnx.relu
@@ -203,9 +205,9 @@ class MakeLayer(nnx.Sequential):
 
     def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
         super().__init__(
-            Bottleneck(in_channels, planes, stride, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
+            Bottleneck(in_channels, planes, stride, 1, 64, rngs=rngs),
+            Bottleneck2(planes * 4, planes, 1, 1, 64, rngs=rngs),
+            Bottleneck2(planes * 4, planes, 1, 1, 64, rngs=rngs),
         )
 
 
@@ -214,10 +216,10 @@ class MakeLayer2(nnx.Sequential):
 
     def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
         super().__init__(
-            Bottleneck(in_channels, planes, stride, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
+            Bottleneck(in_channels, planes, stride, 1, 128, rngs=rngs),
+            Bottleneck2(planes * 4, planes, 1, 1, 128, rngs=rngs),
+            Bottleneck2(planes * 4, planes, 1, 1, 128, rngs=rngs),
+            Bottleneck2(planes * 4, planes, 1, 1, 128, rngs=rngs),
         )
 
 
@@ -226,12 +228,23 @@ class MakeLayer3(nnx.Sequential):
 
     def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
         super().__init__(
-            Bottleneck(in_channels, planes, stride, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
-            Bottleneck2(planes * 4, planes, 1, rngs=rngs),
+            Bottleneck(in_channels, planes, stride, 1, 256, rngs=rngs),
+            Bottleneck2(planes * 4, planes, 1, 1, 256, rngs=rngs),
+            Bottleneck2(planes * 4, planes, 1, 1, 256, rngs=rngs),
+            Bottleneck2(planes * 4, planes, 1, 1, 256, rngs=rngs),
+            Bottleneck2(planes * 4, planes, 1, 1, 256, rngs=rngs),
+            Bottleneck2(planes * 4, planes, 1, 1, 256, rngs=rngs),
+        )
+
+
+class MakeLayer4(nnx.Sequential):
+    """The spec's block ``make_layer(planes, blocks, stride)``."""
+
+    def __init__(self, in_channels, planes, stride, *, rngs: nnx.Rngs) -> None:
+        super().__init__(
+            Bottleneck(in_channels, planes, stride, 1, 512, rngs=rngs),
+            Bottleneck2(planes * 4, planes, 1, 1, 512, rngs=rngs),
+            Bottleneck2(planes * 4, planes, 1, 1, 512, rngs=rngs),
         )
 
 
@@ -251,7 +264,7 @@ class Resnet50(nnx.Module):
         self.layer1 = MakeLayer(64, 64, 1, rngs=rngs)
         self.layer2 = MakeLayer2(256, 128, 2, rngs=rngs)
         self.layer3 = MakeLayer3(512, 256, 2, rngs=rngs)
-        self.layer4 = MakeLayer(1024, 512, 2, rngs=rngs)
+        self.layer4 = MakeLayer4(1024, 512, 2, rngs=rngs)
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
         self.fc = nnx.Linear(2048, classes, rngs=rngs)

@@ -5,17 +5,17 @@ from torch import nn
 
 
 class Bottleneck(nn.Module):
-    """The spec's block ``bottleneck(planes, stride, downsample)``."""
+    """The spec's block ``bottleneck(planes, stride, downsample, groups, base_width, width)``."""
 
-    def __init__(self, in_channels, planes, stride) -> None:
+    def __init__(self, in_channels, planes, stride, groups, width) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
         self.relu1 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride=stride, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, groups=groups, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
         self.relu2 = nn.ReLU(inplace=True)
-        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.conv3 = nn.Conv2d(width, planes * 4, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * 4)
         self.downsample = nn.Sequential(
             nn.Conv2d(in_channels, planes * 4, 1, stride=stride, bias=False),
@@ -38,17 +38,17 @@ class Bottleneck(nn.Module):
 
 
 class Bottleneck2(nn.Module):
-    """The spec's block ``bottleneck(planes, stride, downsample)``."""
+    """The spec's block ``bottleneck(planes, stride, downsample, groups, base_width, width)``."""
 
-    def __init__(self, in_channels, planes, stride) -> None:
+    def __init__(self, in_channels, planes, stride, groups, width) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
         self.relu1 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride=stride, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, groups=groups, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
         self.relu2 = nn.ReLU(inplace=True)
-        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.conv3 = nn.Conv2d(width, planes * 4, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * 4)
         self.downsample = nn.Identity()
         self.out = nn.ReLU(inplace=True)
@@ -72,9 +72,9 @@ class MakeLayer(nn.Sequential):
 
     def __init__(self, in_channels, planes, stride) -> None:
         super().__init__(
-            Bottleneck(in_channels, planes, stride),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
+            Bottleneck(in_channels, planes, stride, 1, 64),
+            Bottleneck2(planes * 4, planes, 1, 1, 64),
+            Bottleneck2(planes * 4, planes, 1, 1, 64),
         )
 
 
@@ -83,10 +83,10 @@ class MakeLayer2(nn.Sequential):
 
     def __init__(self, in_channels, planes, stride) -> None:
         super().__init__(
-            Bottleneck(in_channels, planes, stride),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
+            Bottleneck(in_channels, planes, stride, 1, 128),
+            Bottleneck2(planes * 4, planes, 1, 1, 128),
+            Bottleneck2(planes * 4, planes, 1, 1, 128),
+            Bottleneck2(planes * 4, planes, 1, 1, 128),
         )
 
 
@@ -95,12 +95,23 @@ class MakeLayer3(nn.Sequential):
 
     def __init__(self, in_channels, planes, stride) -> None:
         super().__init__(
-            Bottleneck(in_channels, planes, stride),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
-            Bottleneck2(planes * 4, planes, 1),
+            Bottleneck(in_channels, planes, stride, 1, 256),
+            Bottleneck2(planes * 4, planes, 1, 1, 256),
+            Bottleneck2(planes * 4, planes, 1, 1, 256),
+            Bottleneck2(planes * 4, planes, 1, 1, 256),
+            Bottleneck2(planes * 4, planes, 1, 1, 256),
+            Bottleneck2(planes * 4, planes, 1, 1, 256),
+        )
+
+
+class MakeLayer4(nn.Sequential):
+    """The spec's block ``make_layer(planes, blocks, stride)``."""
+
+    def __init__(self, in_channels, planes, stride) -> None:
+        super().__init__(
+            Bottleneck(in_channels, planes, stride, 1, 512),
+            Bottleneck2(planes * 4, planes, 1, 1, 512),
+            Bottleneck2(planes * 4, planes, 1, 1, 512),
         )
 
 
@@ -120,7 +131,7 @@ class Resnet50(nn.Module):
         self.layer1 = MakeLayer(64, 64, 1)
         self.layer2 = MakeLayer2(256, 128, 2)
         self.layer3 = MakeLayer3(512, 256, 2)
-        self.layer4 = MakeLayer(1024, 512, 2)
+        self.layer4 = MakeLayer4(1024, 512, 2)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(2048, classes)
