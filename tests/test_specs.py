@@ -44,7 +44,7 @@ def test_specs_are_found() -> None:
     names = {p.stem for p in NETWORKS}
     classics = {"googlenet", "lenet_bn", "alexnet", "vgg11", "nin", "inception_small"}
     zoo = {"resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_1"}
-    assert classics | zoo | {"resnext50_32x4d"} <= names
+    assert classics | zoo | {"resnext50_32x4d", "shufflenet_v2_x1_0"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
         p.stem for p in LIBRARIES
     }
@@ -220,6 +220,24 @@ def test_squeezenet1_1_classes_size_the_final_convolution() -> None:
     report = api.shapes(SPECS / "squeezenet1_1.yaml", {"classes": 10}, input_shape=[1, 3, 224, 224])
     assert tuple(report.output.shape) == (1, 10)
     assert report.info["classifier.1"].params == {"weight": (10, 512, 1, 1), "bias": (10,)}
+
+
+def test_shufflenet_v2_x1_0_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "shufflenet_v2_x1_0.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 2_278_604  # torchvision.models.shufflenet_v2_x1_0()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 2) == 0.14  # torchvision's documented GFLOPS (mult-adds)
+    # 16 units: each stage's first has two branches; the 13 others split the channels in two
+    graph = report.graph
+    assert sum(node.op_name == "channel_shuffle" for node in graph.nodes) == 16
+    halves = [(n.name, n.op.index) for n in graph.nodes if n.op_name == "chunk"]
+    assert len(halves) == 2 * 13 and halves[:2] == [("stage2.1.x1", 0), ("stage2.1.x2", 1)]
+    # torchvision's names: branch1 only where the unit strides, branch2 a Sequential of 8
+    weights = {name for name, info in report.info.items() if info.params}
+    assert "stage3.0.branch1.0" in weights and not any(w.startswith("stage3.1.branch1") for w in weights)
+    assert sorted(w for w in weights if w.startswith("stage3.1.branch2.")) == [
+        f"stage3.1.branch2.{i}" for i in (0, 1, 3, 4, 5, 6)
+    ]
 
 
 # --------------------------------------------------- PyTorch transcriptions

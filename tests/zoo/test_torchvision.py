@@ -68,6 +68,7 @@ ZOO = [
         reference_kwargs=(("num_classes", 10),),
         label="squeezenet1_1-10-classes",
     ),
+    Zoo("shufflenet_v2_x1_0", "shufflenet_v2_x1_0"),
 ]
 #: The train step once more without stochastic depth (eval mode does not depend on it).
 TRAIN_ZOO = [

@@ -25,6 +25,7 @@ INPUTS: dict[str, list[int | str]] = {
     "mobilenet_v3_small": ["N", 3, 64, 64],
     "efficientnet_b0": ["N", 3, 64, 64],
     "squeezenet1_1": ["N", 3, 64, 64],
+    "shufflenet_v2_x1_0": ["N", 3, 64, 64],
 }
 
 
