@@ -290,11 +290,11 @@ class Stage3(nnx.Sequential):
 class ShufflenetV2X10(nnx.Module):
     """ShuffleNetV2 1.0x as in torchvision (ImageNet 224x224, 1000 classes), with torchvision's module
     names, so its checkpoints load: a 3x3 stride-2 stem and a max pool, three stages of 4, 8 and 4
-    units, a 1x1 convolution to 1024 channels, global average pooling and a linear classifier. A unit's
-    first block halves the size: two branches of the input (branch1 a depthwise and a 1x1 convolution,
-    branch2 a 1x1, a depthwise and a 1x1 convolution) joined on channels. The others split the channels
-    in two, pass the first half through and run branch2 on the second. Every unit ends with a channel
-    shuffle of two groups, so the halves mix.
+    units, a 1x1 convolution to 1024 channels, global average pooling and a linear classifier. A stage's
+    first unit halves the size: two branches of the input (branch1 a depthwise and a 1x1 convolution,
+    branch2 a 1x1, a depthwise and a 1x1 convolution) joined on channels. The other units split the
+    channels in two, pass the first half through and run branch2 on the second. Every unit ends with a
+    channel shuffle of two groups, so the halves mix.
     """
 
     def __init__(self, classes=1000, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
