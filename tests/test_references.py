@@ -18,9 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
     [
         ("resnet18", "resnet18"),
         ("resnet50", "resnet50"),
+        ("resnext50_32x4d", "resnext50_32x4d"),
         ("mobilenet_v2", "mobilenet_v2"),
         ("mobilenet_v3_small", "mobilenet_v3_small"),
         ("efficientnet_b0", "efficientnet_b0"),
+        ("squeezenet1_1", "squeezenet1_1"),
+        ("shufflenet_v2_x1_0", "shufflenet_v2_x1_0"),
     ],
 )
 def test_zoo_specs_have_the_reference_parameter_count(spec: str, reference: str) -> None:

@@ -43,7 +43,8 @@ def _id(path: Path) -> str:
 def test_specs_are_found() -> None:
     names = {p.stem for p in NETWORKS}
     classics = {"googlenet", "lenet_bn", "alexnet", "vgg11", "nin", "inception_small"}
-    assert classics | {"resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0"} <= names
+    zoo = {"resnet18", "resnet50", "resnext50_32x4d", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0"}
+    assert classics | zoo | {"squeezenet1_1", "shufflenet_v2_x1_0"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
         p.stem for p in LIBRARIES
     }
@@ -123,6 +124,28 @@ def test_resnet50_matches_torchvision() -> None:
     ]
 
 
+def test_resnext50_32x4d_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "resnext50_32x4d.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 25_028_904  # torchvision.models.resnext50_32x4d()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 2) == 4.23  # torchvision's documented GFLOPS (mult-adds)
+    # torchvision's width = int(planes * (base_width / 64.0)) * groups: twice ResNet-50's planes,
+    # in 32 groups, in every block's 1x1 reduction and 3x3
+    convs = {n.name: n.op for n in report.graph.nodes if n.op_name == "conv"}
+    assert [(convs[f"layer{i}.0.conv2"].out_channels, convs[f"layer{i}.0.conv2"].groups) for i in range(1, 5)] == [
+        (128, 32),
+        (256, 32),
+        (512, 32),
+        (1024, 32),
+    ]
+    assert convs["layer3.5.conv1"].out_channels == 512
+
+
+def test_resnext101_32x8d_by_setting_layers_and_width() -> None:
+    report = api.shapes(SPECS / "resnext50_32x4d.yaml", {"layers": [3, 4, 23, 3], "width_per_group": 8})
+    assert report.total_params == 88_791_336  # torchvision.models.resnext101_32x8d()
+
+
 def test_mobilenet_v2_matches_torchvision() -> None:
     report = api.shapes(SPECS / "mobilenet_v2.yaml", input_shape=[1, 3, 224, 224])
     assert report.total_params == 3_504_872  # torchvision.models.mobilenet_v2()
@@ -178,6 +201,43 @@ def test_efficientnet_b0_matches_torchvision() -> None:
     residual = {"features.2.1", "features.3.1", "features.4.1", "features.4.2", "features.5.1", "features.5.2"}
     residual |= {"features.6.1", "features.6.2", "features.6.3"}
     assert dropped == {name: 0.2 * index / 16 for index, name in enumerate(blocks) if name in residual}
+
+
+def test_squeezenet1_1_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "squeezenet1_1.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 1_235_496  # torchvision.models.squeezenet1_1()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 2) == 0.35  # torchvision's documented GFLOPS (mult-adds)
+    # Fire's layers are its own attributes, with no branch level between (features.3.expand3x3)
+    assert [n.name for n in report.graph.nodes if n.name.startswith("features.3.") and n.op_name == "conv"] == [
+        "features.3.squeeze",
+        "features.3.expand1x1",
+        "features.3.expand3x3",
+    ]
+
+
+def test_squeezenet1_1_classes_size_the_final_convolution() -> None:
+    report = api.shapes(SPECS / "squeezenet1_1.yaml", {"classes": 10}, input_shape=[1, 3, 224, 224])
+    assert tuple(report.output.shape) == (1, 10)
+    assert report.info["classifier.1"].params == {"weight": (10, 512, 1, 1), "bias": (10,)}
+
+
+def test_shufflenet_v2_x1_0_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "shufflenet_v2_x1_0.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 2_278_604  # torchvision.models.shufflenet_v2_x1_0()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 2) == 0.14  # torchvision's documented GFLOPS (mult-adds)
+    # 16 units: each stage's first has two branches; the 13 others split the channels in two
+    graph = report.graph
+    assert sum(node.op_name == "channel_shuffle" for node in graph.nodes) == 16
+    halves = [(n.name, n.op.index) for n in graph.nodes if n.op_name == "chunk"]
+    assert len(halves) == 2 * 13 and halves[:2] == [("stage2.1.x1", 0), ("stage2.1.x2", 1)]
+    # torchvision's names: branch1 only where the unit strides, branch2 a Sequential of 8
+    weights = {name for name, info in report.info.items() if info.params}
+    assert "stage3.0.branch1.0" in weights and not any(w.startswith("stage3.1.branch1") for w in weights)
+    assert sorted(w for w in weights if w.startswith("stage3.1.branch2.")) == [
+        f"stage3.1.branch2.{i}" for i in (0, 1, 3, 4, 5, 6)
+    ]
 
 
 # --------------------------------------------------- PyTorch transcriptions

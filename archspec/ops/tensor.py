@@ -1,12 +1,12 @@
-"""Layout and pass-through ops: ``flatten``, ``channel_shuffle``, ``dropout``, ``drop_path``, ``identity``.
-All count 0 MACs."""
+"""Layout and pass-through ops: ``flatten``, ``channel_shuffle``, ``chunk``, ``dropout``, ``drop_path``,
+``identity``. All count 0 MACs."""
 
 from __future__ import annotations
 
 import math
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from archspec.ir import TensorType
 from archspec.ops._base import Op, ShapeError, register, static
@@ -61,6 +61,60 @@ class ChannelShuffle(Op):
                 attr="groups",
             )
         return x
+
+
+@register
+class Chunk(Op):
+    """Part ``index`` of ``chunks`` equal parts of the input along ``axis`` (1: channels), as
+    PyTorch's ``x.chunk(chunks, dim=axis)[index]``: [N, C, H, W] → [N, C / chunks, H, W].
+
+    ShuffleNetV2's unit splits its channels in two this way, passing one half through and
+    convolving the other: in a ``dag``, one node per part (``x1: {in: [input], do: chunk(2, 0)}``).
+    The parts are equal, so ``chunks`` must divide the axis's size: ``torch.chunk`` would make
+    the last part smaller, which no other framework's split does the same way.
+    Arguments: ``chunks``; ``index``, from 0 to ``chunks - 1``; ``axis`` (negative counts from the end).
+    """
+
+    op_name = "chunk"
+
+    chunks: Annotated[int, Field(ge=1)]
+    index: Annotated[int, Field(ge=0)]
+    axis: int = 1
+
+    @model_validator(mode="after")
+    def _index_names_a_chunk(self) -> Chunk:
+        if self.index >= self.chunks:
+            last = self.chunks - 1
+            raise ValueError(
+                f"index {self.index} is past the last of {self.chunks} chunks, which are numbered 0 to {last}"
+            )
+        return self
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        if not -x.rank <= self.axis < x.rank:
+            raise ShapeError(
+                f"chunk axis {self.axis} is out of range for a {x.rank}-D input",
+                expected=f"an axis from {-x.rank} to {x.rank - 1}",
+                found=str(x),
+                attr="axis",
+            )
+        axis = self.axis % x.rank
+        size = static(x.shape[axis], "the chunked axis")
+        if size % self.chunks:
+            raise ShapeError(
+                f"chunk splits axis {axis} into {self.chunks} equal parts, "
+                f"but {self.chunks} does not divide its size {size}",
+                expected=f"a number of chunks that divides {size}",
+                found=f"{self.chunks} chunks of {x}",
+                attr="chunks",
+                hint=f"the parts are always equal (torch.chunk's shorter last part has no match in other "
+                f"frameworks): make the axis a multiple of {self.chunks}, or take a number of chunks "
+                f"that divides {size}",
+            )
+        shape = list(x.shape)
+        shape[axis] = size // self.chunks
+        return TensorType(tuple(shape), x.dtype)
 
 
 @register

@@ -165,6 +165,12 @@ def channel_shuffle(site: Site, groups: int) -> torch.Tensor:
     return site.x.reshape(n, groups, c // groups, *spatial).transpose(1, 2).reshape(n, c, *spatial)
 
 
+def chunk(site: Site, chunks: int, index: int, axis: int = 1) -> torch.Tensor:
+    # by the index arithmetic, not torch.chunk, whose view the torch backend returns
+    part = site.x.shape[axis] // chunks
+    return site.x.narrow(axis, index * part, part)
+
+
 def dropout(site: Site, p: float = 0.5) -> torch.Tensor:
     assert not site.train or p == 0, "train-mode dropout draws a random mask: a table case takes p=0"
     return F.dropout(site.x, p, training=site.train)
@@ -254,6 +260,7 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "adaptive_avgpool": adaptive_avgpool,
     "flatten": lambda site, start_dim=1: torch.flatten(site.x, start_dim),
     "channel_shuffle": channel_shuffle,
+    "chunk": chunk,
     "dropout": dropout,
     "identity": lambda site: site.x,
     "concat": concat,

@@ -53,11 +53,22 @@ ZOO = [
     Zoo("resnet18", "resnet18"),
     Zoo("resnet18", "resnet34", params=(("layers", (3, 4, 6, 3)),)),
     Zoo("resnet50", "resnet50"),
+    Zoo("resnext50_32x4d", "resnext50_32x4d"),
     Zoo("mobilenet_v2", "mobilenet_v2"),
     Zoo("mobilenet_v3_small", "mobilenet_v3_small"),
     # archspec's StochasticDepth draws its per-sample mask as torchvision's does, so even the
     # train step with torchvision's drop probabilities is identical under one seed
     Zoo("efficientnet_b0", "efficientnet_b0"),
+    # no BatchNorm; the train step draws the classifier's dropout mask as torchvision does (same seed)
+    Zoo("squeezenet1_1", "squeezenet1_1"),
+    Zoo(
+        "squeezenet1_1",
+        "squeezenet1_1",
+        params=(("classes", 10),),
+        reference_kwargs=(("num_classes", 10),),
+        label="squeezenet1_1-10-classes",
+    ),
+    Zoo("shufflenet_v2_x1_0", "shufflenet_v2_x1_0"),
 ]
 #: The train step once more without stochastic depth (eval mode does not depend on it).
 TRAIN_ZOO = [
@@ -126,7 +137,7 @@ def test_eval_outputs_are_identical(zoo: Zoo) -> None:
     x = _input()
     with torch.inference_mode():
         theirs, mine = reference(x), ours(x)
-    assert mine.shape == (2, 1000)
+    assert mine.shape == (2, dict(zoo.params).get("classes", 1000))
     assert torch.equal(mine, theirs)
     assert (theirs[0] - theirs[1]).abs().max() > 1e-2 * theirs.abs().max()  # the input reaches the output
 

@@ -1,4 +1,5 @@
-"""``flatten`` → :class:`Flatten`, ``channel_shuffle`` → :class:`ChannelShuffle`, ``dropout`` →
+"""``flatten`` → :class:`Flatten`, ``channel_shuffle`` → :class:`ChannelShuffle`, ``chunk`` →
+:class:`Chunk` (on the spec's axis where channels-last holds it), ``dropout`` →
 ``nnx.Dropout``, ``drop_path`` → ``nnx.Dropout`` with one draw per sample (its mask broadcast over
 every other axis), ``identity`` → :func:`identity`.
 
@@ -15,8 +16,8 @@ transpose it costs is one copy of a small feature map.
 
 from __future__ import annotations
 
-from archspec.ops.tensor import ChannelShuffle, Dropout, DropPath, Flatten, Identity
-from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
+from archspec.ops.tensor import ChannelShuffle, Chunk, Dropout, DropPath, Flatten, Identity
+from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, channels_last_axis, register_helper
 
 register_helper(
     Helper(
@@ -53,6 +54,23 @@ register_helper(
 )
 register_helper(
     Helper(
+        "Chunk",
+        '''class Chunk(nnx.Module):
+    """Part ``index`` of ``chunks`` equal parts of ``x`` along ``axis``, as torch's
+    ``x.chunk(chunks, dim)[index]``."""
+
+    def __init__(self, chunks: int, index: int, axis: int) -> None:
+        self.chunks = chunks
+        self.index = index
+        self.axis = axis
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return jnp.split(x, self.chunks, axis=self.axis)[self.index]''',
+        needs=("jnp",),
+    )
+)
+register_helper(
+    Helper(
         "identity",
         '''def identity(x: jax.Array) -> jax.Array:
     """The input, unchanged (a residual block's shortcut)."""
@@ -69,6 +87,14 @@ def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
 @LOWERINGS.register(ChannelShuffle)
 def channel_shuffle(op: ChannelShuffle, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("ChannelShuffle", (ctx.attr("groups"),), helper="ChannelShuffle")
+
+
+@LOWERINGS.register(Chunk)
+def chunk(op: Chunk, ctx: LoweringContext) -> ModuleCall:
+    rank = ctx.input.rank
+    axis = channels_last_axis(op.axis, rank)
+    written = axis - rank if axis == rank - 1 else axis  # the channels as -1
+    return ModuleCall("Chunk", (ctx.attr("chunks"), ctx.attr("index"), ctx.literal(written)), helper="Chunk")
 
 
 @LOWERINGS.register(Dropout)

@@ -1,5 +1,6 @@
 """``flatten`` → ``Flatten`` (NCHW row-major, as the spec says) or a ``Reshape`` keeping the
-leading axes; ``channel_shuffle`` → ``Reshape``, ``Transpose``, ``Reshape``; ``dropout``,
+leading axes; ``channel_shuffle`` → ``Reshape``, ``Transpose``, ``Reshape``; ``chunk`` → ``Slice``
+(one part: ``Split`` would compute every part and leave all but one unused); ``dropout``,
 ``drop_path`` and ``identity`` compute nothing in the eval graph and are removed."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from archspec.ops._base import static
-from archspec.ops.tensor import ChannelShuffle, Dropout, DropPath, Flatten, Identity
+from archspec.ops.tensor import ChannelShuffle, Chunk, Dropout, DropPath, Flatten, Identity
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
 
@@ -30,6 +31,15 @@ def channel_shuffle(op: ChannelShuffle, ctx: LoweringContext) -> None:
     split = ctx.emit("Reshape", [ctx.x, grouped], to=ctx.tmp("grouped"))
     swapped = ctx.emit("Transpose", [split], to=ctx.tmp("swapped"), perm=[0, 2, 1, 3])
     ctx.emit("Reshape", [swapped, ctx.emit("Shape", [ctx.x], to=ctx.tmp("shape"))])
+
+
+@LOWERINGS.register(Chunk)
+def chunk(op: Chunk, ctx: LoweringContext) -> None:
+    axis = op.axis % ctx.input.rank
+    part = static(ctx.input.shape[axis], "the chunked axis") // op.chunks
+    starts = ctx.const("starts", [op.index * part], dtype=np.int64)
+    ends = ctx.const("ends", [(op.index + 1) * part], dtype=np.int64)
+    ctx.emit("Slice", [ctx.x, starts, ends, ctx.const("axes", [axis], dtype=np.int64)])
 
 
 @LOWERINGS.register(Dropout, DropPath, Identity)

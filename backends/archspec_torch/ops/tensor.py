@@ -1,11 +1,12 @@
 """``flatten`` → ``nn.Flatten`` (NCHW row-major, as the spec says), ``channel_shuffle`` →
-``nn.ChannelShuffle``, ``dropout`` → ``nn.Dropout``
+``nn.ChannelShuffle``, ``chunk`` → :class:`Chunk` (``x.chunk(chunks, dim)[index]``: a view, so
+never overwritten in place, see :mod:`archspec_torch._inplace`), ``dropout`` → ``nn.Dropout``
 (identity in eval mode), ``drop_path`` → :class:`StochasticDepth` (torchvision's, mode "row"),
 ``identity`` → ``nn.Identity``."""
 
 from __future__ import annotations
 
-from archspec.ops.tensor import ChannelShuffle, Dropout, DropPath, Flatten, Identity
+from archspec.ops.tensor import ChannelShuffle, Chunk, Dropout, DropPath, Flatten, Identity
 from archspec_torch._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
 
 # Written out rather than imported from torchvision.ops, so the emitted file needs torch alone.
@@ -30,6 +31,24 @@ register_helper(
     )
 )
 
+register_helper(
+    Helper(
+        "Chunk",
+        '''class Chunk(nn.Module):
+    """Part ``index`` of ``x.chunk(chunks, dim)``: ``chunks`` equal parts along ``dim``."""
+
+    def __init__(self, chunks: int, index: int, dim: int = 1) -> None:
+        super().__init__()
+        self.chunks = chunks
+        self.index = index
+        self.dim = dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.chunk(self.chunks, dim=self.dim)[self.index]''',
+        needs=("torch",),
+    )
+)
+
 
 @LOWERINGS.register(Flatten)
 def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
@@ -39,6 +58,12 @@ def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
 @LOWERINGS.register(ChannelShuffle)
 def channel_shuffle(op: ChannelShuffle, ctx: LoweringContext) -> ModuleCall:
     return ModuleCall("nn.ChannelShuffle", (ctx.attr("groups"),))
+
+
+@LOWERINGS.register(Chunk)
+def chunk(op: Chunk, ctx: LoweringContext) -> ModuleCall:
+    dim = ctx.options(("dim", ctx.attr("axis"), 1))
+    return ModuleCall("Chunk", (ctx.attr("chunks"), ctx.attr("index")), dim, helper="Chunk")
 
 
 @LOWERINGS.register(Dropout)

@@ -30,6 +30,9 @@ SMALL: dict[str, tuple[list[int | str] | None, dict[str, object]]] = {
     "nin": (["N", 1, 67, 67], {}),
     "resnet18": (["N", 3, 64, 64], {"classes": 10}),  # at 32x32 layer4 is 1x1: BN over 4 values
     "resnet50": (["N", 3, 64, 64], {"classes": 10}),
+    "resnext50_32x4d": (["N", 3, 64, 64], {"classes": 10}),
+    "shufflenet_v2_x1_0": (["N", 3, 64, 64], {"classes": 10}),
+    "squeezenet1_1": (["N", 3, 64, 64], {"classes": 10}),
     "vgg11": (["N", 1, 32, 32], {"ratio": 8}),
 }
 

@@ -39,8 +39,10 @@ pytest.importorskip("torch")
 TRAIN_BATCH = 4
 
 #: Nets whose float32 train-step gradients differ from the exact ones by more than the tolerance
-#: in either framework (see the module docstring).
-ILL_CONDITIONED = {"mobilenet_v2", "resnet18", "resnet50"}
+#: in either framework (see the module docstring). In ShuffleNetV2 a BatchNorm before a 1x1
+#: convolution and another BatchNorm (branch1.1, branch2.4) has a bias whose exact gradient is 0,
+#: the next norm's mean taking any shift away: float32 leaves only rounding noise there.
+ILL_CONDITIONED = {"mobilenet_v2", "resnet18", "resnet50", "resnext50_32x4d", "shufflenet_v2_x1_0"}
 
 #: How much further from the float64 truth flax's float32 may be than torch's float32, per tensor.
 #: Measured on MobileNetV2: median 0.8, largest 3.8 over 260 tensors; a lowering bug is O(1/rounding).
@@ -90,10 +92,10 @@ KINKS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], ...]] = {
 SEEDS = range(1, 9)
 
 
-#: The ill-conditioned nets whose float32 train step is held to torch's error. ResNet-50 at these
-#: sizes has so many ReLUs that every input tried puts one across its kink in a float32 run; its
-#: train step is proven in float64 (test_train_step_agrees).
-FLOAT32_CHECKED = sorted(ILL_CONDITIONED - {"resnet50"})
+#: The ill-conditioned nets whose float32 train step is held to torch's error. ResNet-50 and
+#: ResNeXt-50 at these sizes have so many ReLUs that every input tried puts one across its kink in
+#: a float32 run; their train steps are proven in float64 (test_train_step_agrees).
+FLOAT32_CHECKED = sorted(ILL_CONDITIONED - {"resnet50", "resnext50_32x4d"})
 
 
 @pytest.mark.parametrize("name", FLOAT32_CHECKED)

@@ -20,9 +20,12 @@ INPUTS: dict[str, list[int | str]] = {
     "vgg11": ["N", 1, 32, 32],
     "resnet18": ["N", 3, 64, 64],
     "resnet50": ["N", 3, 64, 64],
+    "resnext50_32x4d": ["N", 3, 64, 64],
     "mobilenet_v2": ["N", 3, 64, 64],
     "mobilenet_v3_small": ["N", 3, 64, 64],
     "efficientnet_b0": ["N", 3, 64, 64],
+    "squeezenet1_1": ["N", 3, 64, 64],
+    "shufflenet_v2_x1_0": ["N", 3, 64, 64],
 }
 
 

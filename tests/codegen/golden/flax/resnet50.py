@@ -114,24 +114,38 @@ class Flatten(nnx.Module):
 
 
 class Bottleneck(nnx.Module):
-    """The spec's block ``bottleneck(planes, stride, downsample)``."""
+    """The spec's block ``bottleneck(planes, stride, downsample, groups, base_width, width)``."""
 
-    def __init__(self, in_channels, planes, stride=1, downsample=False, *, rngs: nnx.Rngs) -> None:
-        self.conv1 = nnx.Conv(in_channels, planes, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
-        self.bn1 = BatchNorm(planes, momentum=0.9, rngs=rngs)
+    def __init__(
+        self,
+        in_channels,
+        planes,
+        stride=1,
+        downsample=False,
+        groups=1,
+        base_width=64,
+        width=None,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
+        if width is None:
+            width = int(planes * (base_width / 64.0)) * groups
+        self.conv1 = nnx.Conv(in_channels, width, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
+        self.bn1 = BatchNorm(width, momentum=0.9, rngs=rngs)
         self.relu1 = nnx.relu
         self.conv2 = nnx.Conv(
-            planes,
-            planes,
+            width,
+            width,
             (3, 3),
             padding=((1, 1), (1, 1)),
             strides=(stride, stride),
+            feature_group_count=groups,
             use_bias=False,
             rngs=rngs,
         )
-        self.bn2 = BatchNorm(planes, momentum=0.9, rngs=rngs)
+        self.bn2 = BatchNorm(width, momentum=0.9, rngs=rngs)
         self.relu2 = nnx.relu
-        self.conv3 = nnx.Conv(planes, planes * 4, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
+        self.conv3 = nnx.Conv(width, planes * 4, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
         self.bn3 = BatchNorm(planes * 4, momentum=0.9, rngs=rngs)
         if downsample:
             self.downsample = nnx.Sequential(

@@ -5,17 +5,19 @@ from torch import nn
 
 
 class Bottleneck(nn.Module):
-    """The spec's block ``bottleneck(planes, stride, downsample)``."""
+    """The spec's block ``bottleneck(planes, stride, downsample, groups, base_width, width)``."""
 
-    def __init__(self, in_channels, planes, stride=1, downsample=False) -> None:
+    def __init__(self, in_channels, planes, stride=1, downsample=False, groups=1, base_width=64, width=None) -> None:
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, planes, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
+        if width is None:
+            width = int(planes * (base_width / 64.0)) * groups
+        self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
         self.relu1 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(planes, planes, 3, stride=stride, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, groups=groups, bias=False)
+        self.bn2 = nn.BatchNorm2d(width)
         self.relu2 = nn.ReLU(inplace=True)
-        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.conv3 = nn.Conv2d(width, planes * 4, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(planes * 4)
         if downsample:
             self.downsample = nn.Sequential(
