@@ -1075,7 +1075,10 @@ class ClassEmitter:
             return ctx.env.sum(value, list(sizes))
         if sizes and sizes[0].value == value and ctx.inputs[0].rank >= 2:
             return sizes[0]
-        return Term(value)
+        given = sizes[0].source if sizes and sizes[0].expr is not None else None
+        rule = node.op.channels(given if given is None or given.isidentifier() else f"({given})") if given else None
+        parsed = expression(rule) if rule is not None else None
+        return ctx.env.check(value, parsed) if parsed is not None else Term(value)
 
     def _helper(self, name: str) -> None:
         helper = self.helper_table[name]

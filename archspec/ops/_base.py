@@ -49,9 +49,6 @@ class Op(BaseModel):
     spatial_fields: ClassVar[tuple[str, ...]] = ()
     #: Hints for argument names people bring from other frameworks.
     misnamed: ClassVar[dict[str, str]] = {}
-    #: Attributes that never change the output's shape (a dropout rate, an epsilon): generated code
-    #: may take them as arguments of any value (see ``archspec.codegen``'s ``ClassState.fixed``).
-    shape_neutral: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="before")
     @classmethod
@@ -92,6 +89,12 @@ class Op(BaseModel):
     def positional(cls) -> tuple[str, ...]:
         """Attribute names in the order positional arguments fill them."""
         return tuple(cls.model_fields)
+
+    def channels(self, given: str) -> str | None:
+        """The output's channels (axis 1) as a Python expression of the input's (``given``), for an op
+        that changes them by a rule of its attributes (``chunk(2, 0)``: ``given // 2``); None for
+        one that keeps them or sets them by an attribute. Generated code writes sizes this way."""
+        return None
 
     def check_arity(self, count: int) -> None:
         if self.arity is None:

@@ -32,7 +32,6 @@ class LeakyRelu(_Elementwise):
     """x if x > 0 else negative_slope * x. Arguments: ``negative_slope`` (0.01)."""
 
     op_name = "leaky_relu"
-    shape_neutral = frozenset({"negative_slope"})
 
     negative_slope: float = 0.01
 
@@ -56,7 +55,6 @@ class Gelu(_Elementwise):
     """x * Φ(x); ``approximate='tanh'`` uses the tanh approximation (default 'none': exact erf)."""
 
     op_name = "gelu"
-    shape_neutral = frozenset({"approximate"})
 
     approximate: Literal["none", "tanh"] = "none"
 
@@ -87,7 +85,6 @@ class Softmax(Op):
     """exp(x) / sum(exp(x)) along ``axis`` (1: channels/features of NCHW or [N, F])."""
 
     op_name = "softmax"
-    shape_neutral = frozenset({"axis"})
 
     axis: int = 1
 

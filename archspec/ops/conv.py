@@ -39,7 +39,6 @@ class _ConvBase(Op):
     """
 
     spatial_fields = ("kernel", "stride", "dilation")
-    shape_neutral = frozenset({"bias"})
 
     out_channels: PositiveInt
     kernel: tuple[PositiveInt, ...]
@@ -155,7 +154,6 @@ class ConvTranspose(Op):
     op_name = "conv_transpose"
     spatial = 2
     spatial_fields = ("kernel", "stride", "padding", "output_padding", "dilation")
-    shape_neutral = frozenset({"bias"})
 
     out_channels: PositiveInt
     kernel: tuple[PositiveInt, ...]

@@ -21,7 +21,6 @@ class Linear(Op):
     """
 
     op_name = "linear"
-    shape_neutral = frozenset({"bias"})
 
     out_features: Annotated[int, Field(gt=0)]
     bias: bool = True

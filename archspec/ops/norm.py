@@ -32,7 +32,6 @@ class BatchNorm(Op):
     """
 
     op_name = "batchnorm"
-    shape_neutral = frozenset({"eps", "update_rate", "affine"})
     misnamed: ClassVar[dict[str, str]] = {
         "momentum": "'momentum' means opposite things in PyTorch and Flax; archspec calls it "
         "update_rate (PyTorch momentum=0.1 is update_rate=0.1, Flax momentum=0.9 is update_rate=0.1)",
@@ -77,7 +76,6 @@ class LayerNorm(Op):
     """
 
     op_name = "layernorm"
-    shape_neutral = frozenset({"eps", "affine"})
 
     dims: Annotated[int, Field(gt=0)] | None = None
     eps: PositiveFloat = 1e-5
@@ -147,7 +145,6 @@ class LocalResponseNorm(Op):
     """
 
     op_name = "lrn"
-    shape_neutral = frozenset({"size", "alpha", "beta", "k"})
 
     size: Annotated[int, Field(gt=0)]
     alpha: float = 1e-4

@@ -105,7 +105,6 @@ class _AvgPool(_WindowPool):
     dilation: tuple[PositiveInt, ...] = (1,)  # always 1 per dim; not an argument (see positional)
     count_include_pad: bool = True
 
-    shape_neutral = frozenset({"count_include_pad"})
 
     @classmethod
     def positional(cls) -> tuple[str, ...]:

@@ -19,7 +19,6 @@ class LayerScale(Op):
     """
 
     op_name = "layer_scale"
-    shape_neutral = frozenset({"init"})
 
     init: float = 1e-6
 

@@ -90,6 +90,9 @@ class Chunk(Op):
             )
         return self
 
+    def channels(self, given: str) -> str | None:
+        return f"{given} // {self.chunks}" if self.axis == 1 else None
+
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
         if not -x.rank <= self.axis < x.rank:
@@ -122,7 +125,6 @@ class Dropout(Op):
     """Zero each element with probability ``p`` in train mode (scaling the rest by 1/(1-p)); identity in eval."""
 
     op_name = "dropout"
-    shape_neutral = frozenset({"p"})
 
     p: Annotated[float, Field(ge=0, lt=1)] = 0.5
 
@@ -142,7 +144,6 @@ class DropPath(Op):
     """
 
     op_name = "drop_path"
-    shape_neutral = frozenset({"p"})
 
     p: Annotated[float, Field(ge=0, lt=1)]
 

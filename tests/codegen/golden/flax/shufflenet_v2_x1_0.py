@@ -167,57 +167,7 @@ class ShuffleUnit(nnx.Module):
         if self.condition:
             self.x1 = Chunk(2, 0, -1)
             self.x2 = Chunk(2, 1, -1)
-            self.branch2 = MainBranch(12, output_channels // 2, 1, rngs=rngs)
-            self.shuffle = ChannelShuffle(2)
-        else:
-            self.branch1 = nnx.Sequential(
-                nnx.Conv(
-                    in_channels,
-                    input_channels,
-                    (3, 3),
-                    padding=((1, 1), (1, 1)),
-                    strides=(stride, stride),
-                    feature_group_count=input_channels,
-                    use_bias=False,
-                    rngs=rngs,
-                ),
-                BatchNorm(input_channels, momentum=0.9, rngs=rngs),
-                nnx.Conv(
-                    input_channels,
-                    output_channels // 2,
-                    (1, 1),
-                    padding=((0, 0), (0, 0)),
-                    use_bias=False,
-                    rngs=rngs,
-                ),
-                BatchNorm(output_channels // 2, momentum=0.9, rngs=rngs),
-                nnx.relu,
-            )
-            self.branch2 = MainBranch(in_channels, output_channels // 2, stride, rngs=rngs)
-            self.shuffle = ChannelShuffle(2)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        if self.condition:
-            x1 = self.x1(x)
-            x2 = self.x2(x)
-            branch2 = self.branch2(x2)
-            cat = jnp.concatenate([x1, branch2], axis=-1)
-            return self.shuffle(cat)
-        branch1 = self.branch1(x)
-        branch2 = self.branch2(x)
-        cat = jnp.concatenate([branch1, branch2], axis=-1)
-        return self.shuffle(cat)
-
-
-class ShuffleUnit2(nnx.Module):
-    """The spec's block ``shuffle_unit(input_channels, output_channels, stride)``."""
-
-    def __init__(self, in_channels, input_channels, output_channels, stride, *, rngs: nnx.Rngs) -> None:
-        self.condition = stride == 1
-        if self.condition:
-            self.x1 = Chunk(2, 0, -1)
-            self.x2 = Chunk(2, 1, -1)
-            self.branch2 = MainBranch(58, output_channels // 2, 1, rngs=rngs)
+            self.branch2 = MainBranch(in_channels // 2, output_channels // 2, 1, rngs=rngs)
             self.shuffle = ChannelShuffle(2)
         else:
             self.branch1 = nnx.Sequential(
@@ -263,148 +213,12 @@ class Stage(nnx.Sequential):
     """The spec's block ``stage(input_channels, output_channels, repeats)``."""
 
     def __init__(self, in_channels, input_channels, output_channels, repeats, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            ShuffleUnit(in_channels, input_channels, output_channels, 2, rngs=rngs),
-            *[ShuffleUnit2(
-                    output_channels // 2 + output_channels // 2,
-                    output_channels,
-                    output_channels,
-                    1,
-                    rngs=rngs,
-                ) for _ in range(repeats - 1)],
-        )
-
-
-class ShuffleUnit3(nnx.Module):
-    """The spec's block ``shuffle_unit(input_channels, output_channels, stride)``."""
-
-    def __init__(self, in_channels, input_channels, output_channels, stride, *, rngs: nnx.Rngs) -> None:
-        self.condition = stride == 1
-        if self.condition:
-            self.x1 = Chunk(2, 0, -1)
-            self.x2 = Chunk(2, 1, -1)
-            self.branch2 = MainBranch(116, output_channels // 2, 1, rngs=rngs)
-            self.shuffle = ChannelShuffle(2)
-        else:
-            self.branch1 = nnx.Sequential(
-                nnx.Conv(
-                    in_channels,
-                    input_channels,
-                    (3, 3),
-                    padding=((1, 1), (1, 1)),
-                    strides=(stride, stride),
-                    feature_group_count=input_channels,
-                    use_bias=False,
-                    rngs=rngs,
-                ),
-                BatchNorm(input_channels, momentum=0.9, rngs=rngs),
-                nnx.Conv(
-                    input_channels,
-                    output_channels // 2,
-                    (1, 1),
-                    padding=((0, 0), (0, 0)),
-                    use_bias=False,
-                    rngs=rngs,
-                ),
-                BatchNorm(output_channels // 2, momentum=0.9, rngs=rngs),
-                nnx.relu,
-            )
-            self.branch2 = MainBranch(in_channels, output_channels // 2, stride, rngs=rngs)
-            self.shuffle = ChannelShuffle(2)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        if self.condition:
-            x1 = self.x1(x)
-            x2 = self.x2(x)
-            branch2 = self.branch2(x2)
-            cat = jnp.concatenate([x1, branch2], axis=-1)
-            return self.shuffle(cat)
-        branch1 = self.branch1(x)
-        branch2 = self.branch2(x)
-        cat = jnp.concatenate([branch1, branch2], axis=-1)
-        return self.shuffle(cat)
-
-
-class Stage2(nnx.Sequential):
-    """The spec's block ``stage(input_channels, output_channels, repeats)``."""
-
-    def __init__(self, in_channels, input_channels, output_channels, repeats, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            ShuffleUnit2(in_channels, input_channels, output_channels, 2, rngs=rngs),
-            *[ShuffleUnit3(
-                    output_channels // 2 + output_channels // 2,
-                    output_channels,
-                    output_channels,
-                    1,
-                    rngs=rngs,
-                ) for _ in range(repeats - 1)],
-        )
-
-
-class ShuffleUnit4(nnx.Module):
-    """The spec's block ``shuffle_unit(input_channels, output_channels, stride)``."""
-
-    def __init__(self, in_channels, input_channels, output_channels, stride, *, rngs: nnx.Rngs) -> None:
-        self.condition = stride == 1
-        if self.condition:
-            self.x1 = Chunk(2, 0, -1)
-            self.x2 = Chunk(2, 1, -1)
-            self.branch2 = MainBranch(232, output_channels // 2, 1, rngs=rngs)
-            self.shuffle = ChannelShuffle(2)
-        else:
-            self.branch1 = nnx.Sequential(
-                nnx.Conv(
-                    in_channels,
-                    input_channels,
-                    (3, 3),
-                    padding=((1, 1), (1, 1)),
-                    strides=(stride, stride),
-                    feature_group_count=input_channels,
-                    use_bias=False,
-                    rngs=rngs,
-                ),
-                BatchNorm(input_channels, momentum=0.9, rngs=rngs),
-                nnx.Conv(
-                    input_channels,
-                    output_channels // 2,
-                    (1, 1),
-                    padding=((0, 0), (0, 0)),
-                    use_bias=False,
-                    rngs=rngs,
-                ),
-                BatchNorm(output_channels // 2, momentum=0.9, rngs=rngs),
-                nnx.relu,
-            )
-            self.branch2 = MainBranch(in_channels, output_channels // 2, stride, rngs=rngs)
-            self.shuffle = ChannelShuffle(2)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        if self.condition:
-            x1 = self.x1(x)
-            x2 = self.x2(x)
-            branch2 = self.branch2(x2)
-            cat = jnp.concatenate([x1, branch2], axis=-1)
-            return self.shuffle(cat)
-        branch1 = self.branch1(x)
-        branch2 = self.branch2(x)
-        cat = jnp.concatenate([branch1, branch2], axis=-1)
-        return self.shuffle(cat)
-
-
-class Stage3(nnx.Sequential):
-    """The spec's block ``stage(input_channels, output_channels, repeats)``."""
-
-    def __init__(self, in_channels, input_channels, output_channels, repeats, *, rngs: nnx.Rngs) -> None:
-        super().__init__(
-            ShuffleUnit3(in_channels, input_channels, output_channels, 2, rngs=rngs),
-            *[ShuffleUnit4(
-                    output_channels // 2 + output_channels // 2,
-                    output_channels,
-                    output_channels,
-                    1,
-                    rngs=rngs,
-                ) for _ in range(repeats - 1)],
-        )
+        layers = [ShuffleUnit(in_channels, input_channels, output_channels, 2, rngs=rngs)]
+        channels = output_channels // 2 + output_channels // 2
+        for _ in range(repeats - 1):
+            layers.append(ShuffleUnit(channels, output_channels, output_channels, 1, rngs=rngs))
+            channels = channels // 2 + output_channels // 2
+        super().__init__(*layers)
 
 
 class ShufflenetV2X10(nnx.Module):
@@ -435,8 +249,8 @@ class ShufflenetV2X10(nnx.Module):
         )
         self.maxpool = MaxPool((3, 3), stride=(2, 2), padding=(1, 1))
         self.stage2 = Stage(24, 24, 116, stages_repeats[0], rngs=rngs)
-        self.stage3 = Stage2(116, 116, 232, stages_repeats[1], rngs=rngs)
-        self.stage4 = Stage3(232, 232, 464, stages_repeats[2], rngs=rngs)
+        self.stage3 = Stage(116, 116, 232, stages_repeats[1], rngs=rngs)
+        self.stage4 = Stage(232, 232, 464, stages_repeats[2], rngs=rngs)
         self.conv5 = nnx.Sequential(
             nnx.Conv(464, 1024, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs),
             BatchNorm(1024, momentum=0.9, rngs=rngs),

@@ -42,50 +42,7 @@ class ShuffleUnit(nn.Module):
         if self.condition:
             self.x1 = Chunk(2, 0)
             self.x2 = Chunk(2, 1)
-            self.branch2 = MainBranch(12, output_channels // 2, 1)
-            self.shuffle = nn.ChannelShuffle(2)
-        else:
-            self.branch1 = nn.Sequential(
-                nn.Conv2d(
-                    in_channels,
-                    input_channels,
-                    3,
-                    stride=stride,
-                    padding=1,
-                    groups=input_channels,
-                    bias=False,
-                ),
-                nn.BatchNorm2d(input_channels),
-                nn.Conv2d(input_channels, output_channels // 2, 1, bias=False),
-                nn.BatchNorm2d(output_channels // 2),
-                nn.ReLU(inplace=True),
-            )
-            self.branch2 = MainBranch(in_channels, output_channels // 2, stride)
-            self.shuffle = nn.ChannelShuffle(2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.condition:
-            x1 = self.x1(x)
-            x2 = self.x2(x)
-            branch2 = self.branch2(x2)
-            cat = torch.cat([x1, branch2], dim=1)
-            return self.shuffle(cat)
-        branch1 = self.branch1(x)
-        branch2 = self.branch2(x)
-        cat = torch.cat([branch1, branch2], dim=1)
-        return self.shuffle(cat)
-
-
-class ShuffleUnit2(nn.Module):
-    """The spec's block ``shuffle_unit(input_channels, output_channels, stride)``."""
-
-    def __init__(self, in_channels, input_channels, output_channels, stride) -> None:
-        super().__init__()
-        self.condition = stride == 1
-        if self.condition:
-            self.x1 = Chunk(2, 0)
-            self.x2 = Chunk(2, 1)
-            self.branch2 = MainBranch(58, output_channels // 2, 1)
+            self.branch2 = MainBranch(in_channels // 2, output_channels // 2, 1)
             self.shuffle = nn.ChannelShuffle(2)
         else:
             self.branch1 = nn.Sequential(
@@ -123,131 +80,12 @@ class Stage(nn.Sequential):
     """The spec's block ``stage(input_channels, output_channels, repeats)``."""
 
     def __init__(self, in_channels, input_channels, output_channels, repeats) -> None:
-        super().__init__(
-            ShuffleUnit(in_channels, input_channels, output_channels, 2),
-            *[ShuffleUnit2(
-                    output_channels // 2 + output_channels // 2,
-                    output_channels,
-                    output_channels,
-                    1,
-                ) for _ in range(repeats - 1)],
-        )
-
-
-class ShuffleUnit3(nn.Module):
-    """The spec's block ``shuffle_unit(input_channels, output_channels, stride)``."""
-
-    def __init__(self, in_channels, input_channels, output_channels, stride) -> None:
-        super().__init__()
-        self.condition = stride == 1
-        if self.condition:
-            self.x1 = Chunk(2, 0)
-            self.x2 = Chunk(2, 1)
-            self.branch2 = MainBranch(116, output_channels // 2, 1)
-            self.shuffle = nn.ChannelShuffle(2)
-        else:
-            self.branch1 = nn.Sequential(
-                nn.Conv2d(
-                    in_channels,
-                    input_channels,
-                    3,
-                    stride=stride,
-                    padding=1,
-                    groups=input_channels,
-                    bias=False,
-                ),
-                nn.BatchNorm2d(input_channels),
-                nn.Conv2d(input_channels, output_channels // 2, 1, bias=False),
-                nn.BatchNorm2d(output_channels // 2),
-                nn.ReLU(inplace=True),
-            )
-            self.branch2 = MainBranch(in_channels, output_channels // 2, stride)
-            self.shuffle = nn.ChannelShuffle(2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.condition:
-            x1 = self.x1(x)
-            x2 = self.x2(x)
-            branch2 = self.branch2(x2)
-            cat = torch.cat([x1, branch2], dim=1)
-            return self.shuffle(cat)
-        branch1 = self.branch1(x)
-        branch2 = self.branch2(x)
-        cat = torch.cat([branch1, branch2], dim=1)
-        return self.shuffle(cat)
-
-
-class Stage2(nn.Sequential):
-    """The spec's block ``stage(input_channels, output_channels, repeats)``."""
-
-    def __init__(self, in_channels, input_channels, output_channels, repeats) -> None:
-        super().__init__(
-            ShuffleUnit2(in_channels, input_channels, output_channels, 2),
-            *[ShuffleUnit3(
-                    output_channels // 2 + output_channels // 2,
-                    output_channels,
-                    output_channels,
-                    1,
-                ) for _ in range(repeats - 1)],
-        )
-
-
-class ShuffleUnit4(nn.Module):
-    """The spec's block ``shuffle_unit(input_channels, output_channels, stride)``."""
-
-    def __init__(self, in_channels, input_channels, output_channels, stride) -> None:
-        super().__init__()
-        self.condition = stride == 1
-        if self.condition:
-            self.x1 = Chunk(2, 0)
-            self.x2 = Chunk(2, 1)
-            self.branch2 = MainBranch(232, output_channels // 2, 1)
-            self.shuffle = nn.ChannelShuffle(2)
-        else:
-            self.branch1 = nn.Sequential(
-                nn.Conv2d(
-                    in_channels,
-                    input_channels,
-                    3,
-                    stride=stride,
-                    padding=1,
-                    groups=input_channels,
-                    bias=False,
-                ),
-                nn.BatchNorm2d(input_channels),
-                nn.Conv2d(input_channels, output_channels // 2, 1, bias=False),
-                nn.BatchNorm2d(output_channels // 2),
-                nn.ReLU(inplace=True),
-            )
-            self.branch2 = MainBranch(in_channels, output_channels // 2, stride)
-            self.shuffle = nn.ChannelShuffle(2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.condition:
-            x1 = self.x1(x)
-            x2 = self.x2(x)
-            branch2 = self.branch2(x2)
-            cat = torch.cat([x1, branch2], dim=1)
-            return self.shuffle(cat)
-        branch1 = self.branch1(x)
-        branch2 = self.branch2(x)
-        cat = torch.cat([branch1, branch2], dim=1)
-        return self.shuffle(cat)
-
-
-class Stage3(nn.Sequential):
-    """The spec's block ``stage(input_channels, output_channels, repeats)``."""
-
-    def __init__(self, in_channels, input_channels, output_channels, repeats) -> None:
-        super().__init__(
-            ShuffleUnit3(in_channels, input_channels, output_channels, 2),
-            *[ShuffleUnit4(
-                    output_channels // 2 + output_channels // 2,
-                    output_channels,
-                    output_channels,
-                    1,
-                ) for _ in range(repeats - 1)],
-        )
+        layers = [ShuffleUnit(in_channels, input_channels, output_channels, 2)]
+        channels = output_channels // 2 + output_channels // 2
+        for _ in range(repeats - 1):
+            layers.append(ShuffleUnit(channels, output_channels, output_channels, 1))
+            channels = channels // 2 + output_channels // 2
+        super().__init__(*layers)
 
 
 class ShufflenetV2X10(nn.Module):
@@ -271,8 +109,8 @@ class ShufflenetV2X10(nn.Module):
         )
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
         self.stage2 = Stage(24, 24, 116, stages_repeats[0])
-        self.stage3 = Stage2(116, 116, 232, stages_repeats[1])
-        self.stage4 = Stage3(232, 232, 464, stages_repeats[2])
+        self.stage3 = Stage(116, 116, 232, stages_repeats[1])
+        self.stage4 = Stage(232, 232, 464, stages_repeats[2])
         self.conv5 = nn.Sequential(
             nn.Conv2d(464, 1024, 1, bias=False),
             nn.BatchNorm2d(1024),
