@@ -78,7 +78,7 @@ def _conv(
 def linear(site: Site, out_features: int, bias: bool = True) -> torch.Tensor:
     x = site.x
     site.expect_weights("weight", *(["bias"] if bias else []))
-    weight = site.param("weight", (out_features, x.shape[1]))
+    weight = site.param("weight", (out_features, x.shape[-1]))
     return F.linear(x, weight, site.param("bias", (out_features,)) if bias else None)
 
 
@@ -163,6 +163,11 @@ def channel_shuffle(site: Site, groups: int) -> torch.Tensor:
     # written out as torchvision's shufflenetv2.channel_shuffle is, not torch's own kernel
     n, c, *spatial = site.x.shape
     return site.x.reshape(n, groups, c // groups, *spatial).transpose(1, 2).reshape(n, c, *spatial)
+
+
+def reshape(site: Site, shape: list[int]) -> torch.Tensor:
+    # an entry 0 keeps the input's size there, as in ONNX's Reshape
+    return site.x.reshape([site.x.shape[i] if size == 0 else size for i, size in enumerate(shape)])
 
 
 def dropout(site: Site, p: float = 0.5) -> torch.Tensor:
@@ -252,7 +257,10 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "global_avgpool": lambda site: site.x.mean(dim=_spatial(site), keepdim=True),
     "global_maxpool": lambda site: site.x.amax(dim=_spatial(site), keepdim=True),
     "adaptive_avgpool": adaptive_avgpool,
-    "flatten": lambda site, start_dim=1: torch.flatten(site.x, start_dim),
+    "flatten": lambda site, start_dim=1, end_dim=-1: torch.flatten(site.x, start_dim, end_dim),
+    "permute": lambda site, dims: torch.permute(site.x, dims),
+    "reshape": reshape,
+    "select": lambda site, axis, index: torch.select(site.x, axis, index),
     "channel_shuffle": channel_shuffle,
     "dropout": dropout,
     "identity": lambda site: site.x,
