@@ -43,12 +43,11 @@ class Linear(Op):
             )
         if x.rank >= 4 and not x.features_last:
             raise ShapeError(
-                "linear acts on the last axis, here the width of a feature map: "
-                "its weight would be tied to the input's size",
+                "linear acts on the last axis, here the width of a feature map, which would size its weight",
                 expected="[N, features], [N, T, features], or a feature map permuted channels-last",
                 found=str(x),
-                hint="insert 'flatten' before 'linear' for a classifier on all the features; "
-                "to apply it to the channels at each position, permute([0, 2, 3, 1]) first",
+                hint="insert 'flatten' before 'linear' for a classifier; "
+                "permute([0, 2, 3, 1]) first to act on the channels at each position",
             )
         static(x.shape[-1], "linear input features")
         return TensorType((*x.shape[:-1], self.out_features), x.dtype, x.features_last)
