@@ -79,7 +79,8 @@ register_helper(
     Helper(
         "Select",
         '''class Select(nnx.Module):
-    """torch.select of the spec's (channels-first) axes: index ``index`` along ``axis``, which goes."""
+    """torch.select of the spec's (channels-first) axes: the slice at ``index`` along ``axis``,
+    without that axis."""
 
     def __init__(self, axis: int, index: int) -> None:
         self.axis = axis

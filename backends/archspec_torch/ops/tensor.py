@@ -44,7 +44,8 @@ register_helper(
     Helper(
         "Select",
         '''class Select(nn.Module):
-    """torch.select as a module: index ``index`` along ``dim``, which goes (``x[:, 0]`` is Select(1, 0))."""
+    """torch.select as a module: the slice at ``index`` along ``dim``, without that axis
+    (``x[:, 0]`` is ``Select(1, 0)``)."""
 
     def __init__(self, dim: int, index: int) -> None:
         super().__init__()
