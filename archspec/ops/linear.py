@@ -1,7 +1,8 @@
 """``linear``: a fully connected layer on the last axis, as ``torch.nn.Linear``.
 
 MACs count each weight and bias element once per position the layer is applied at: once per
-sample on [N, F] (torchinfo's count), once per token on [N, T, F].
+sample on [N, F] (torchinfo's count), once per token on [N, T, F]. A symbolic size counts as 1,
+as a symbolic batch does: MACs per sample, and per token where the sequence length is a symbol.
 """
 
 from __future__ import annotations
@@ -60,5 +61,5 @@ class Linear(Op):
         return shapes
 
     def macs(self, inputs: tuple[TensorType, ...], output: TensorType) -> int:
-        positions = batch(output) * math.prod(static(d, "linear position axis") for d in output.shape[1:-1])
+        positions = batch(output) * math.prod(d if isinstance(d, int) else 1 for d in output.shape[1:-1])
         return positions * sum(numel(s) for s in self.params(inputs).values())

@@ -219,7 +219,8 @@ class Select(Op):
     """Take one index along ``axis``, removing that axis, as ``torch.select`` (``x[:, 0]`` is
     ``select(1, 0)``: ViT's class token out of [N, T, D] is [N, D]).
 
-    Arguments: ``axis`` (not the batch axis 0), ``index`` (negative ones from the end).
+    Arguments: ``axis`` (not the batch axis 0), ``index`` (negative ones from the end). The
+    axis may have a symbolic size (a sequence of any length); the index is then not checked.
     """
 
     op_name = "select"
@@ -228,16 +229,17 @@ class Select(Op):
     index: int
 
     def position(self, x: TensorType) -> tuple[int, int]:
-        """``axis`` and ``index`` counted from 0 (after :meth:`infer`)."""
+        """``axis`` counted from 0, and ``index`` too where the axis has a known size (after :meth:`infer`)."""
         axis = self.axis % x.rank
-        return axis, self.index % static(x.shape[axis], "selected axis")
+        size = x.shape[axis]
+        return axis, self.index % size if isinstance(size, int) else self.index
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
         axis = _axis("select", "axis", self.axis, x)
         _not_the_batch("select", "axis", axis, x, "drop")
-        size = static(x.shape[axis], "selected axis")
-        if not -size <= self.index < size:
+        size = x.shape[axis]
+        if isinstance(size, int) and not -size <= self.index < size:
             raise ShapeError(
                 f"select index {self.index} is out of range for axis {axis} of size {size}",
                 expected=f"an index from {-size} to {size - 1}",

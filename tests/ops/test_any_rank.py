@@ -153,3 +153,12 @@ def test_flatten_start_and_end_are_torch_names_and_the_short_ones_say_so(tmp_pat
 def test_a_spec_with_a_concrete_batch_may_reshape_it() -> None:
     report = api.shapes({"archspec": 1, "name": "t", "input": [2, 3, 4], "network": "reshape([6, -1])"})
     assert report.output.shape == (6, 4)
+
+
+def test_a_sequence_of_symbolic_length_takes_linear_and_select_with_macs_per_token() -> None:
+    spec = {"archspec": 1, "name": "t", "input": ["N", "T", 8], "network": "linear(4) -> select(1, -1)"}
+    report = api.shapes(spec)
+    assert report.output.shape == ("N", 4)
+    assert report.total_macs == 8 * 4 + 4  # per sample and per token: both sizes are symbols
+    with pytest.raises(SpecError, match=r"flattened axis must be a known size, but it is the symbol 'T'"):
+        api.shapes({**spec, "network": "flatten"})
