@@ -42,10 +42,18 @@ Shape = tuple[Dim, ...]
 
 @dataclass(frozen=True, slots=True)
 class TensorType:
-    """A tensor's shape (ints, or symbols such as ``"N"``) and dtype."""
+    """A tensor's shape (ints, or symbols such as ``"N"``) and dtype.
+
+    A feature map is [N, C, *S]: its features (channels) are axis 1. ``features_last`` marks
+    one that ``permute`` turned into [N, *S, C], as torchvision's ConvNeXt does before its
+    LayerNorm and Linear layers; ops that act on the last axis take it as the features there
+    rather than as a spatial axis. Shapes of rank 2 and 3 ([N, F], [N, T, F]) have their
+    features last anyway and never set it.
+    """
 
     shape: Shape
     dtype: str = "float32"
+    features_last: bool = False
 
     @property
     def rank(self) -> int:

@@ -9,8 +9,8 @@ family          ops
 ``activation``  relu, relu6, leaky_relu, sigmoid, tanh, gelu, silu, softmax
 ``pool``        maxpool, avgpool, maxpool1d, avgpool1d, global_avgpool,
                 global_maxpool, adaptive_avgpool
-``tensor``      flatten, channel_shuffle, chunk, dropout, drop_path,
-                identity
+``tensor``      flatten, permute, reshape, select, channel_shuffle, chunk,
+                dropout, drop_path, identity
 ``scale``       layer_scale
 ``merge``       concat, add
 ``resize``      upsample, upsample1d

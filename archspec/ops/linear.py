@@ -1,21 +1,29 @@
-"""``linear``: a fully connected layer on [N, in_features].
+"""``linear``: a fully connected layer on the last axis, as ``torch.nn.Linear``.
 
-MACs follow torchinfo: ``N * (weight.numel + bias.numel)``.
+MACs count each weight and bias element once per position the layer is applied at: once per
+sample on [N, F] (torchinfo's count), once per token on [N, T, F]. A symbolic size counts as 1,
+as a symbolic batch does: MACs per sample, and per token where the sequence length is a symbol.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from pydantic import Field
 
 from archspec.ir import Shape, TensorType
-from archspec.ops._base import Op, batch, expect_rank, numel, register, static
+from archspec.ops._base import Op, ShapeError, batch, numel, register, static
 
 
 @register
 class Linear(Op):
-    """y = x Wᵀ + b: input [N, in_features], weight [out_features, in_features], output [N, out_features].
+    """y = x Wᵀ + b over the last axis: input [N, ..., in_features], weight [out_features,
+    in_features], output [N, ..., out_features]: [N, F] vectors, [N, T, F] token sequences, and
+    feature maps that ``permute`` made channels-last ([N, H, W, C]).
+
+    On a channels-first feature map ([N, C, H, W]) the last axis is the width, which would size
+    the weight by the input: that is refused, pointing at ``flatten`` and ``permute``.
 
     Arguments: ``out_features``, ``bias`` (true).
     """
@@ -27,22 +35,30 @@ class Linear(Op):
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
-        expect_rank(
-            self,
-            x,
-            (2,),
-            "[N, features]",
-            hint="insert 'flatten' before 'linear'" if x.rank > 2 else None,
-        )
-        static(x.shape[1], "linear input features")
-        return TensorType((x.shape[0], self.out_features), x.dtype)
+        if x.rank < 2:
+            raise ShapeError(
+                "linear needs a batch axis in front of its features",
+                expected="[N, features] or [N, ..., features]",
+                found=str(x),
+            )
+        if x.rank >= 4 and not x.features_last:
+            raise ShapeError(
+                "linear acts on the last axis, here the width of a feature map, which would size its weight",
+                expected="[N, features], [N, T, features], or a feature map permuted channels-last",
+                found=str(x),
+                hint="insert 'flatten' before 'linear' for a classifier; "
+                "permute([0, 2, 3, 1]) first to act on the channels at each position",
+            )
+        static(x.shape[-1], "linear input features")
+        return TensorType((*x.shape[:-1], self.out_features), x.dtype, x.features_last)
 
     def params(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
-        features = static(inputs[0].shape[1], "input features")
+        features = static(inputs[0].shape[-1], "input features")
         shapes: dict[str, Shape] = {"weight": (self.out_features, features)}
         if self.bias:
             shapes["bias"] = (self.out_features,)
         return shapes
 
     def macs(self, inputs: tuple[TensorType, ...], output: TensorType) -> int:
-        return batch(output) * sum(numel(s) for s in self.params(inputs).values())
+        positions = batch(output) * math.prod(d if isinstance(d, int) else 1 for d in output.shape[1:-1])
+        return positions * sum(numel(s) for s in self.params(inputs).values())

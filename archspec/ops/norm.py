@@ -64,10 +64,11 @@ class LayerNorm(Op):
     """Layer normalisation over the last ``dims`` axes, or over one ``axis``.
 
     ``layernorm`` (no axes given) normalises the last axis: the features of [N, F] or
-    [N, T, F]. On [N, C, H, W] that axis is the width, which would tie the weight to the
-    input's size, so the bare form is refused there: say ``layernorm(axis=1)`` for the
-    channels at each position (ConvNeXt's LayerNorm2d, weight [C]) or ``layernorm(1)``
-    for the width itself.
+    [N, T, F], or the channels of a feature map that ``permute`` made channels-last
+    ([N, H, W, C], torchvision's ConvNeXt blocks). On [N, C, H, W] that axis is the width,
+    which would tie the weight to the input's size, so the bare form is refused there: say
+    ``layernorm(axis=1)`` for the channels at each position (ConvNeXt's LayerNorm2d, weight
+    [C]) or ``layernorm(1)`` for the width itself.
 
     Arguments: ``dims`` (the last 1 when neither it nor ``axis`` is given), ``eps``
     (1e-5), ``affine`` (true), ``axis`` (one axis >= 1 of the channels-first input;
@@ -104,11 +105,11 @@ class LayerNorm(Op):
                 found=str(x),
                 attr="axis",
             )
-        if self.axis is None and self.dims is None and x.rank >= 4:
+        if self.axis is None and self.dims is None and x.rank >= 4 and not x.features_last:
             raise ShapeError(
                 "layernorm with no axes normalises the last one, here a spatial axis: "
                 "its weight would be tied to the input's size",
-                expected="[N, F] or [N, T, F], or the axes said explicitly",
+                expected="[N, F], [N, T, F], a feature map permuted channels-last, or the axes said explicitly",
                 found=str(x),
                 hint="to normalise the channels at each position (ConvNeXt's LayerNorm2d), "
                 "write layernorm(axis=1); to normalise the last axes anyway, layernorm(dims=1)",

@@ -105,7 +105,6 @@ class _AvgPool(_WindowPool):
     dilation: tuple[PositiveInt, ...] = (1,)  # always 1 per dim; not an argument (see positional)
     count_include_pad: bool = True
 
-
     @classmethod
     def positional(cls) -> tuple[str, ...]:
         """PyTorch's order: kernel, stride, padding, ceil_mode, count_include_pad."""

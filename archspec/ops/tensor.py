@@ -1,36 +1,252 @@
-"""Layout and pass-through ops: ``flatten``, ``channel_shuffle``, ``chunk``, ``dropout``, ``drop_path``,
-``identity``. All count 0 MACs."""
+"""Layout and pass-through ops: ``flatten``, ``permute``, ``reshape``, ``select``,
+``channel_shuffle``, ``chunk``, ``dropout``, ``drop_path``, ``identity``. All count 0 MACs.
+
+Axes are counted as PyTorch counts them, negative ones from the end. The batch axis 0 stays
+first and whole: an op that would move, merge or drop it is refused, since the batch is
+usually the symbol ``N`` and every backend keeps it in front.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from archspec.ir import TensorType
+from archspec.ir import Dim, TensorType
 from archspec.ops._base import Op, ShapeError, register, static
+
+
+def _axis(op: str, attr: str, axis: int, x: TensorType) -> int:
+    """``axis`` of ``x`` counted from 0, or a ShapeError at ``attr`` that says the rank."""
+    if not -x.rank <= axis < x.rank:
+        raise ShapeError(
+            f"{op} {attr} {axis} is out of range for a {x.rank}-D input",
+            expected=f"an axis from {-x.rank} to {x.rank - 1}",
+            found=f"{axis}, for the input {x}",
+            attr=attr,
+        )
+    return axis % x.rank
+
+
+def _not_the_batch(op: str, attr: str, axis: int, x: TensorType, what: str) -> None:
+    if axis == 0:
+        raise ShapeError(
+            f"{op} would {what} the batch axis 0",
+            expected=f"an axis from 1 to {x.rank - 1} (or -{x.rank - 1} to -1)",
+            found=f"0, for the input {x}",
+            attr=attr,
+        )
 
 
 @register
 class Flatten(Op):
-    """Collapse axes ``start_dim``.. into one, in NCHW (row-major) order: [N, C, H, W] → [N, C*H*W]."""
+    """Collapse axes ``start_dim`` to ``end_dim`` (both included) into one, in row-major order,
+    as ``torch.flatten``: [N, C, H, W] → [N, C*H*W] by default, [N, C, H, W] → [N, C, H*W] with
+    ``flatten(2)`` (patches as tokens, after a transpose). The batch axis is never flattened.
+
+    Arguments: ``start_dim`` (1), ``end_dim`` (-1, the last axis).
+    """
 
     op_name = "flatten"
+    misnamed: ClassVar[dict[str, str]] = {
+        "start": "archspec calls it start_dim, as torch.flatten does",
+        "end": "archspec calls it end_dim, as torch.flatten does",
+    }
 
-    start_dim: Annotated[int, Field(ge=1)] = 1
+    start_dim: int = 1
+    end_dim: int = -1
+
+    def axes(self, rank: int) -> tuple[int, int]:
+        """The first and last flattened axis of a rank-``rank`` input, from 0 (after :meth:`infer`)."""
+        return self.start_dim % rank, self.end_dim % rank
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
-        if self.start_dim >= x.rank:
+        start = _axis("flatten", "start_dim", self.start_dim, x)
+        end = _axis("flatten", "end_dim", self.end_dim, x)
+        _not_the_batch("flatten", "start_dim", start, x, "merge")
+        if end < start:
             raise ShapeError(
-                f"flatten from axis {self.start_dim} needs more axes",
-                expected=f"more than {self.start_dim}-D",
-                found=str(x),
-                attr="start_dim",
+                f"flatten's end_dim (axis {end}) comes before its start_dim (axis {start})",
+                expected=f"an end_dim from {start} to {x.rank - 1}",
+                found=f"{self.end_dim}, for the input {x}",
+                attr="end_dim",
             )
-        tail = math.prod(static(d, "flattened axis") for d in x.shape[self.start_dim :])
-        return TensorType((*x.shape[: self.start_dim], tail), x.dtype)
+        merged = math.prod(static(d, "flattened axis") for d in x.shape[start : end + 1])
+        return TensorType((*x.shape[:start], merged, *x.shape[end + 1 :]), x.dtype)
+
+
+@register
+class Permute(Op):
+    """Reorder the axes, as ``torch.permute``: output axis i is input axis ``dims[i]``.
+    ``permute([0, 2, 3, 1])`` turns [N, C, H, W] channels-last ([N, H, W, C]), as torchvision's
+    ConvNeXt does before its LayerNorm and Linear layers; ``permute([0, 3, 1, 2])`` turns it back;
+    ``permute([0, 2, 1])`` turns [N, D, T] into tokens [N, T, D]. The batch axis stays first.
+
+    Arguments: ``dims``, one axis per input axis (negative ones from the end).
+    """
+
+    op_name = "permute"
+
+    dims: tuple[int, ...]
+
+    @field_validator("dims", mode="before")
+    @classmethod
+    def _list_to_tuple(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    def order(self, rank: int) -> tuple[int, ...]:
+        """``dims`` counted from 0 (after :meth:`infer`)."""
+        return tuple(d % rank for d in self.dims)
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        if len(self.dims) != x.rank:
+            raise ShapeError(
+                f"permute needs one axis per input axis: {len(self.dims)} given for a {x.rank}-D input",
+                expected=f"{x.rank} axes, a reordering of 0..{x.rank - 1}",
+                found=f"{list(self.dims)}, for the input {x}",
+                attr="dims",
+            )
+        order = tuple(_axis("permute", "dims", d, x) for d in self.dims)
+        if sorted(order) != list(range(x.rank)):
+            repeated = sorted({a for a in order if order.count(a) > 1})
+            missing = sorted(set(range(x.rank)) - set(order))
+            raise ShapeError(
+                f"permute's dims are not a permutation: axis {repeated[0]} is named twice "
+                f"and axis {missing[0]} is missing",
+                expected=f"each of 0..{x.rank - 1} once",
+                found=f"{list(self.dims)}",
+                attr="dims",
+            )
+        if order[0] != 0:
+            raise ShapeError(
+                "permute would move the batch axis 0 from the front",
+                expected=f"dims starting with 0, e.g. {[0, *range(2, x.rank), 1]}",
+                found=f"{list(self.dims)}",
+                attr="dims",
+            )
+        # the channels (axis 1, or the last one of an already channels-last map) end up last
+        channels = x.rank - 1 if x.features_last else 1
+        return TensorType(
+            tuple(x.shape[a] for a in order), x.dtype, features_last=x.rank >= 4 and order[-1] == channels
+        )
+
+
+@register
+class Reshape(Op):
+    """Give the elements a new shape, in row-major order, as ``torch.reshape``, with ONNX
+    Reshape's 0: an entry 0 keeps the input's size at that position (``reshape([0, 4, -1])``
+    keeps the batch, however large; a symbolic batch must be kept so), one entry -1 takes
+    whatever size makes the element counts equal, and the others are sizes.
+
+    Arguments: ``shape``, one entry per output axis.
+    """
+
+    op_name = "reshape"
+
+    shape: tuple[Annotated[int, Field(ge=-1)], ...]
+
+    @field_validator("shape", mode="before")
+    @classmethod
+    def _list_to_tuple(cls, value: object) -> object:
+        return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("shape")
+    @classmethod
+    def _one_inferred_size(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value:
+            raise ValueError("a reshape needs at least one entry, 0 to keep the batch")
+        if value.count(-1) > 1:
+            raise ValueError(f"at most one entry may be -1 (the size inferred); {list(value)} has {value.count(-1)}")
+        return value
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        for i, size in enumerate(self.shape):
+            if size == 0 and i >= x.rank:
+                raise ShapeError(
+                    f"reshape entry {i} is 0, which keeps the input's size there, but the input has {x.rank} axes",
+                    expected=f"0 only at positions 0 to {x.rank - 1}",
+                    found=f"{list(self.shape)}, for the input {x}",
+                    attr="shape",
+                )
+        kept = {i for i, size in enumerate(self.shape) if size == 0}
+        for i, dim in enumerate(x.shape):
+            if isinstance(dim, str) and i not in kept:
+                raise ShapeError(
+                    f"reshape must keep the symbolic size '{dim}' of axis {i}: its value is not known here",
+                    expected=f"0 at position {i} of the shape (0 keeps the input's size)",
+                    found=f"{list(self.shape)}, for the input {x}",
+                    attr="shape",
+                    hint=f"write reshape({[0 if j == i else s for j, s in enumerate(self.shape)]})"
+                    if i < len(self.shape)
+                    else None,
+                )
+        out: list[Dim] = [x.shape[i] if size == 0 else size for i, size in enumerate(self.shape)]
+        # the symbolic sizes are kept at their places on both sides: compare the rest
+        elements = math.prod(d for i, d in enumerate(x.shape) if isinstance(d, int))
+        known = math.prod(d for d in out if isinstance(d, int) and d != -1)
+        if -1 in out:
+            if elements % known:
+                raise ShapeError(
+                    f"reshape cannot fill its -1: the input's {_count(x.shape)} elements are not "
+                    f"a whole multiple of {_count(tuple(d for d in out if d != -1))}",
+                    expected=f"sizes whose product divides {elements}",
+                    found=f"{list(self.shape)}, for the input {x}",
+                    attr="shape",
+                )
+            out[out.index(-1)] = elements // known
+        elif known != elements:
+            raise ShapeError(
+                f"reshape to {_count(tuple(out))} elements, but the input {x} holds {_count(x.shape)}",
+                expected=f"sizes that multiply to {_count(x.shape)}",
+                found=f"{list(self.shape)}: {_count(tuple(out))} elements",
+                attr="shape",
+            )
+        return TensorType(tuple(out), x.dtype)
+
+
+def _count(shape: tuple[Dim, ...]) -> str:
+    """The element count of ``shape``, with its symbols: ``N*96``, ``24``."""
+    sizes = math.prod(d for d in shape if isinstance(d, int))
+    return "*".join([*(d for d in shape if isinstance(d, str)), str(sizes)])
+
+
+@register
+class Select(Op):
+    """Take one index along ``axis``, removing that axis, as ``torch.select`` (``x[:, 0]`` is
+    ``select(1, 0)``: ViT's class token out of [N, T, D] is [N, D]).
+
+    Arguments: ``axis`` (not the batch axis 0), ``index`` (negative ones from the end). The
+    axis may have a symbolic size (a sequence of any length); the index is then not checked.
+    """
+
+    op_name = "select"
+
+    axis: int
+    index: int
+
+    def position(self, x: TensorType) -> tuple[int, int]:
+        """``axis`` counted from 0, and ``index`` too where the axis has a known size (after :meth:`infer`)."""
+        axis = self.axis % x.rank
+        size = x.shape[axis]
+        return axis, self.index % size if isinstance(size, int) else self.index
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        axis = _axis("select", "axis", self.axis, x)
+        _not_the_batch("select", "axis", axis, x, "drop")
+        size = x.shape[axis]
+        if isinstance(size, int) and not -size <= self.index < size:
+            raise ShapeError(
+                f"select index {self.index} is out of range for axis {axis} of size {size}",
+                expected=f"an index from {-size} to {size - 1}",
+                found=f"{self.index}, for the input {x}",
+                attr="index",
+            )
+        return TensorType((*x.shape[:axis], *x.shape[axis + 1 :]), x.dtype)
 
 
 @register

@@ -128,7 +128,7 @@ def test_spec_error_exit_1_no_partial_output(tmp_path: Path) -> None:
     result = run("shapes", str(bad))
     assert result.returncode == 1
     assert result.stdout == ""  # nothing printed before the error was found
-    assert f"{bad}:6:6: error: linear expects a 2-D input" in result.stderr
+    assert f"{bad}:6:6: error: linear acts on the last axis, here the width of a feature map" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -127,7 +127,13 @@ CASES: dict[str, Case] = {
         trace="stem › se",
         hint=r"keeps the batch and channel axes",
     ),
-    "linear_on_4d.yaml": Case(r"linear expects a 2-D input", 6, 27, trace="head › linear#2", hint=r"flatten"),
+    "linear_on_4d.yaml": Case(
+        r"linear acts on the last axis, here the width of a feature map",
+        6,
+        27,
+        trace="head › linear#2",
+        hint=r"insert 'flatten' before 'linear'.*permute\(\[0, 2, 3, 1\]\)",
+    ),
     "conv_on_sequence.yaml": Case(r"conv expects a 4-D input", 5, 9, trace="stem › conv#1", hint=r"takes 'conv1d'"),
     "conv_after_linear.yaml": Case(r"conv expects a 4-D input", 6, 9, trace="tail", hint=r"before them"),
     "kernel_too_large.yaml": Case(

@@ -78,7 +78,7 @@ def _conv(
 def linear(site: Site, out_features: int, bias: bool = True) -> torch.Tensor:
     x = site.x
     site.expect_weights("weight", *(["bias"] if bias else []))
-    weight = site.param("weight", (out_features, x.shape[1]))
+    weight = site.param("weight", (out_features, x.shape[-1]))
     return F.linear(x, weight, site.param("bias", (out_features,)) if bias else None)
 
 
@@ -171,6 +171,11 @@ def chunk(site: Site, chunks: int, index: int, axis: int = 1) -> torch.Tensor:
     return site.x.narrow(axis, index * part, part)
 
 
+def reshape(site: Site, shape: list[int]) -> torch.Tensor:
+    # an entry 0 keeps the input's size there, as in ONNX's Reshape
+    return site.x.reshape([site.x.shape[i] if size == 0 else size for i, size in enumerate(shape)])
+
+
 def dropout(site: Site, p: float = 0.5) -> torch.Tensor:
     assert not site.train or p == 0, "train-mode dropout draws a random mask: a table case takes p=0"
     return F.dropout(site.x, p, training=site.train)
@@ -258,7 +263,10 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "global_avgpool": lambda site: site.x.mean(dim=_spatial(site), keepdim=True),
     "global_maxpool": lambda site: site.x.amax(dim=_spatial(site), keepdim=True),
     "adaptive_avgpool": adaptive_avgpool,
-    "flatten": lambda site, start_dim=1: torch.flatten(site.x, start_dim),
+    "flatten": lambda site, start_dim=1, end_dim=-1: torch.flatten(site.x, start_dim, end_dim),
+    "permute": lambda site, dims: torch.permute(site.x, dims),
+    "reshape": reshape,
+    "select": lambda site, axis, index: torch.select(site.x, axis, index),
     "channel_shuffle": channel_shuffle,
     "chunk": chunk,
     "dropout": dropout,

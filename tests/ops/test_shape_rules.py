@@ -95,6 +95,11 @@ def _upsample(a: Attrs) -> nn.Module:
     return nn.Upsample(_t(a.get("size")), _t(a.get("scale")), mode, corners)
 
 
+def _kept(shape: list[int], sizes: Any) -> list[int]:
+    """A reshape's sizes with each 0 replaced by the input's size there, as ONNX's Reshape reads it."""
+    return [sizes[i] if n == 0 else n for i, n in enumerate(shape)]
+
+
 def _by_rank(*classes: type[nn.Module]) -> Callable[[Attrs, list[Shape]], nn.Module]:
     return lambda a, s: classes[len(s[0]) - 3](1)  # for [N, C, L], [N, C, H, W], [N, C, D, H, W]
 
@@ -104,7 +109,7 @@ def _by_rank(*classes: type[nn.Module]) -> Callable[[Attrs, list[Shape]], nn.Mod
 TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     "conv": lambda a, s: _conv(nn.Conv2d, a, s),
     "conv1d": lambda a, s: _conv(nn.Conv1d, a, s),
-    "linear": lambda a, s: nn.Linear(s[0][1], a["out_features"], bias=a.get("bias", True)),
+    "linear": lambda a, s: nn.Linear(s[0][-1], a["out_features"], bias=a.get("bias", True)),
     "batchnorm": lambda a, s: {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[len(s[0])](
         s[0][1], eps=a.get("eps", 1e-5), momentum=a.get("update_rate", 0.1), affine=a.get("affine", True)
     ),
@@ -127,7 +132,10 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     "global_avgpool": _by_rank(nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d),
     "global_maxpool": _by_rank(nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d),
     "adaptive_avgpool": lambda a, s: nn.AdaptiveAvgPool2d(_t(a["output_size"])),
-    "flatten": lambda a, s: nn.Flatten(a.get("start_dim", 1)),
+    "flatten": lambda a, s: nn.Flatten(a.get("start_dim", 1), a.get("end_dim", -1)),
+    "permute": lambda a, s: (None, lambda x: torch.permute(x, a["dims"])),
+    "reshape": lambda a, s: (None, lambda x: x.reshape(_kept(a["shape"], x.shape))),
+    "select": lambda a, s: (None, lambda x: torch.select(x, a["axis"], a["index"])),
     "channel_shuffle": lambda a, s: nn.ChannelShuffle(a["groups"]),
     "chunk": lambda a, s: (None, lambda x: x.chunk(a["chunks"], dim=a.get("axis", 1))[a["index"]]),
     "dropout": lambda a, s: nn.Dropout(a.get("p", 0.5)),
@@ -212,7 +220,11 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({"out_channels": 4, "kernel": 3, "padding": [[2, 0]]}, [(2, 3, 8)]),  # causal
         ({"out_channels": 4, "kernel": [3], "padding": "valid"}, [(2, 3, 8)]),
     ],
-    "linear": [({"out_features": 10}, [(4, 20)]), ({"out_features": 3, "bias": False}, [(1, 7)])],
+    "linear": [
+        ({"out_features": 10}, [(4, 20)]),
+        ({"out_features": 3, "bias": False}, [(1, 7)]),
+        ({"out_features": 6}, [(2, 5, 7)]),  # tokens
+    ],
     "batchnorm": [
         ({}, [X]),
         ({}, [(3, 6)]),
@@ -275,7 +287,26 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({"output_size": 4}, [(2, 3, 10, 10)]),
         ({"output_size": 5}, [(2, 3, 3, 3)]),  # larger than the input
     ],
-    "flatten": [({}, [X]), ({"start_dim": 2}, [X]), ({}, [(2, 5)])],
+    "flatten": [
+        ({}, [X]),
+        ({"start_dim": 2}, [X]),
+        ({}, [(2, 5)]),
+        ({"end_dim": 2}, [X]),
+        ({"start_dim": -3, "end_dim": -2}, [(2, 3, 4, 5, 6)]),
+        ({"start_dim": 2, "end_dim": 2}, [X]),
+    ],
+    "permute": [({"dims": [0, 2, 3, 1]}, [X]), ({"dims": [0, 2, 1]}, [(2, 3, 5)]), ({"dims": [0, -1, 1, 2]}, [X])],
+    "reshape": [
+        ({"shape": [0, 4, -1]}, [X]),
+        ({"shape": [0, 2, 2, 10, 10]}, [X]),
+        ({"shape": [0, 0, -1]}, [X]),
+        ({"shape": [0, 400]}, [X]),
+    ],
+    "select": [
+        ({"axis": 1, "index": 0}, [(2, 5, 7)]),
+        ({"axis": -1, "index": -3}, [X]),
+        ({"axis": 2, "index": 9}, [X]),
+    ],
     "channel_shuffle": [({"groups": 2}, [(2, 6, 4, 4)]), ({"groups": 3}, [(2, 6, 5)]), ({"groups": 1}, [X])],
     "chunk": [
         ({"chunks": 2, "index": 1}, [X]),
@@ -371,6 +402,9 @@ def test_linear_macs_by_hand() -> None:
     assert op.macs((TensorType(("N", 20)),), TensorType(("N", 10))) == 10 * 20 + 10
     no_bias = check_op("linear", {"out_features": 10, "bias": False}, (4, 20))
     assert no_bias.macs((TensorType((4, 20)),), TensorType((4, 10))) == 10 * 20 * 4
+    # on tokens, once per token: the weights are used at every position, as a conv's are
+    tokens = TensorType(("N", 7, 20))
+    assert op.macs((tokens,), op.infer((tokens,))) == (10 * 20 + 10) * 7
 
 
 def test_network_macs_add_up() -> None:
@@ -480,7 +514,16 @@ def test_random_pools_match_torch(config: tuple[str, dict[str, Any], Shape]) -> 
         ("maxpool", {"kernel": 5}, (1, 3, 4, 8)),
         ("avgpool1d", {"kernel": 3, "padding": 2}, (1, 3, 8)),
         ("adaptive_avgpool", {"output_size": [1, 2, 3]}, (1, 3, 8, 8)),
-        ("linear", {"out_features": 3}, (1, 3, 8, 8)),
+        ("flatten", {"start_dim": 3, "end_dim": 2}, (2, 3, 4, 5)),
+        ("flatten", {"end_dim": 4}, (2, 3, 4, 5)),
+        ("permute", {"dims": [0, 1, 1, 2]}, (2, 3, 4, 5)),
+        ("permute", {"dims": [0, 2, 1]}, (2, 3, 4, 5)),
+        ("permute", {"dims": [0, 1, 4, 2]}, (2, 3, 4, 5)),
+        ("reshape", {"shape": [0, 7, -1]}, (2, 3, 4, 5)),
+        ("reshape", {"shape": [0, 3, 4, 6]}, (2, 3, 4, 5)),
+        ("select", {"axis": 4, "index": 0}, (2, 3, 4, 5)),
+        ("select", {"axis": 2, "index": 4}, (2, 3, 4, 5)),
+        ("select", {"axis": 2, "index": -5}, (2, 3, 4, 5)),
         ("lrn", {"size": 3}, (2, 5)),
         ("softmax", {"axis": 2}, (2, 5)),
         ("flatten", {"start_dim": 2}, (2, 5)),

@@ -1,12 +1,35 @@
-"""``linear`` → ``nnx.Linear`` (kernel [in, out]; canonical weight [out, in])."""
+"""``linear`` → ``nnx.Linear`` (kernel [in, out]; canonical weight [out, in]) on [N, F], and
+:class:`LastAxisLinear` from rank 3 on.
+
+The spec's linear acts on its last axis. Channels-last moves the spec's axis 1 behind it, so
+from rank 3 on the spec's last axis is the array's axis -2 ([N, T, D] is held as [N, D, T]):
+``LastAxisLinear`` is an ``nnx.Linear`` (same kernel, same canonical weight) that brings that
+axis last for the product and puts the result back.
+"""
 
 from __future__ import annotations
 
 from archspec.ops.linear import Linear
-from archspec_flax._lowering import LOWERINGS, LoweringContext, ModuleCall
+from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
+
+register_helper(
+    Helper(
+        "LastAxisLinear",
+        '''class LastAxisLinear(nnx.Linear):
+    """nnx.Linear over the spec's last axis of a channels-last array of rank 3 or more, which
+    holds it at axis -2 (the spec's [N, T, D] is the array [N, D, T])."""
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return jnp.moveaxis(super().__call__(jnp.moveaxis(x, -2, -1)), -1, -2)''',
+        needs=("jnp",),
+    )
+)
 
 
 @LOWERINGS.register(Linear)
 def linear(op: Linear, ctx: LoweringContext) -> ModuleCall:
-    args = (ctx.channels(), ctx.attr("out_features"))
-    return ModuleCall("nnx.Linear", args, ctx.options(("use_bias", ctx.attr("bias"), True)), rngs=True)
+    options = ctx.options(("use_bias", ctx.attr("bias"), True))
+    if ctx.input.rank == 2:
+        return ModuleCall("nnx.Linear", (ctx.channels(), ctx.attr("out_features")), options, rngs=True)
+    args = (ctx.literal(ctx.input.shape[-1]), ctx.attr("out_features"))
+    return ModuleCall("LastAxisLinear", args, options, helper="LastAxisLinear", rngs=True)

@@ -1,4 +1,5 @@
-"""``flatten`` → :class:`Flatten`, ``channel_shuffle`` → :class:`ChannelShuffle`, ``chunk`` →
+"""``flatten`` → :class:`Flatten`, ``permute`` → :class:`Permute`, ``reshape`` → :class:`Reshape`,
+``select`` → :class:`Select`, ``channel_shuffle`` → :class:`ChannelShuffle`, ``chunk`` →
 :class:`Chunk` (on the spec's axis where channels-last holds it), ``dropout`` →
 ``nnx.Dropout``, ``drop_path`` → ``nnx.Dropout`` with one draw per sample (its mask broadcast over
 every other axis), ``identity`` → :func:`identity`.
@@ -12,27 +13,84 @@ choice: ``Flatten`` moves the channels back to axis 1 before reshaping, so the
 flattened vector is the spec's and every linear layer keeps its canonical weight as it
 is (no permuted copy of the first linear layer to keep in sync with a layout). The
 transpose it costs is one copy of a small feature map.
+
+``permute``, ``reshape`` and ``select`` are the spec's own axes too: each helper takes the
+array back to the spec's layout, applies the spec's op there, and returns the result
+channels-last. Under ``jax.jit`` XLA folds the transposes around a transpose into one and
+makes the others layout changes of the reshape, so the readable form costs nothing there.
 """
 
 from __future__ import annotations
 
-from archspec.ops.tensor import ChannelShuffle, Chunk, Dropout, DropPath, Flatten, Identity
+from archspec.ops.tensor import ChannelShuffle, Chunk, Dropout, DropPath, Flatten, Identity, Permute, Reshape, Select
 from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, channels_last_axis, register_helper
+
+_SPEC_LAYOUT = ("channels_first", "channels_last")
 
 register_helper(
     Helper(
         "Flatten",
         '''class Flatten(nnx.Module):
-    """Flatten axes ``start_dim``.. in the spec's NCHW order (channels moved back to axis 1
-    first), so the features come out as PyTorch's nn.Flatten orders them."""
+    """Flatten axes ``start_dim`` to ``end_dim`` in the spec's NCHW order (channels moved back to
+    axis 1 first), so the features come out as PyTorch's nn.Flatten orders them."""
 
-    def __init__(self, start_dim: int = 1) -> None:
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         self.start_dim = start_dim
+        self.end_dim = end_dim
 
     def __call__(self, x: jax.Array) -> jax.Array:
         x = channels_first(x)
-        return channels_last(x.reshape(*x.shape[: self.start_dim], -1))''',
-        uses=("channels_first", "channels_last"),
+        start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
+        return channels_last(x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :]))''',
+        uses=_SPEC_LAYOUT,
+    )
+)
+register_helper(
+    Helper(
+        "Permute",
+        '''class Permute(nnx.Module):
+    """torch.permute of the spec's (channels-first) axes: output axis i is input axis dims[i]."""
+
+    def __init__(self, dims: tuple[int, ...]) -> None:
+        self.dims = tuple(dims)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return channels_last(jnp.transpose(channels_first(x), self.dims))''',
+        needs=("jnp",),
+        uses=_SPEC_LAYOUT,
+    )
+)
+register_helper(
+    Helper(
+        "Reshape",
+        '''class Reshape(nnx.Module):
+    """Reshape the spec's (channels-first) array, an entry 0 of ``shape`` keeping the input's size
+    there (the batch, whatever it is), as ONNX's Reshape does; one entry may be -1."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = tuple(shape)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = channels_first(x)
+        return channels_last(x.reshape([x.shape[i] if size == 0 else size for i, size in enumerate(self.shape)]))''',
+        uses=_SPEC_LAYOUT,
+    )
+)
+register_helper(
+    Helper(
+        "Select",
+        '''class Select(nnx.Module):
+    """torch.select of the spec's (channels-first) axes: the slice at ``index`` along ``axis``,
+    without that axis."""
+
+    def __init__(self, axis: int, index: int) -> None:
+        self.axis = axis
+        self.index = index
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return channels_last(jnp.take(channels_first(x), self.index, axis=self.axis))''',
+        needs=("jnp",),
+        uses=_SPEC_LAYOUT,
     )
 )
 register_helper(
@@ -81,7 +139,23 @@ register_helper(
 
 @LOWERINGS.register(Flatten)
 def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
-    return ModuleCall("Flatten", kwargs=ctx.options(("start_dim", ctx.attr("start_dim"), 1)), helper="Flatten")
+    axes = ctx.options(("start_dim", ctx.attr("start_dim"), 1), ("end_dim", ctx.attr("end_dim"), -1))
+    return ModuleCall("Flatten", kwargs=axes, helper="Flatten")
+
+
+@LOWERINGS.register(Permute)
+def permute(op: Permute, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("Permute", (ctx.literal(op.dims),), helper="Permute")
+
+
+@LOWERINGS.register(Reshape)
+def reshape(op: Reshape, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("Reshape", (ctx.literal(op.shape),), helper="Reshape")
+
+
+@LOWERINGS.register(Select)
+def select(op: Select, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("Select", (ctx.attr("axis"), ctx.attr("index")), helper="Select")
 
 
 @LOWERINGS.register(ChannelShuffle)

@@ -1,26 +1,47 @@
 """``flatten`` → ``Flatten`` (NCHW row-major, as the spec says) or a ``Reshape`` keeping the
-leading axes; ``channel_shuffle`` → ``Reshape``, ``Transpose``, ``Reshape``; ``chunk`` → ``Slice``
-(one part: ``Split`` would compute every part and leave all but one unused); ``dropout``,
-``drop_path`` and ``identity`` compute nothing in the eval graph and are removed."""
+other axes; ``permute`` → ``Transpose``; ``reshape`` → ``Reshape`` (its 0, "keep this size", is
+ONNX's own); ``select`` → ``Gather`` of one scalar index; ``channel_shuffle`` → ``Reshape``,
+``Transpose``, ``Reshape``; ``chunk`` → ``Slice`` (one part: ``Split`` would compute
+every part and leave all but one unused); ``dropout``, ``drop_path`` and ``identity`` compute nothing in the eval
+graph and are removed."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from archspec.ops._base import static
-from archspec.ops.tensor import ChannelShuffle, Chunk, Dropout, DropPath, Flatten, Identity
+from archspec.ops.tensor import ChannelShuffle, Chunk, Dropout, DropPath, Flatten, Identity, Permute, Reshape, Select
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
 
 @LOWERINGS.register(Flatten)
 def flatten(op: Flatten, ctx: LoweringContext) -> None:
-    if op.start_dim == ctx.input.rank - 1:
+    rank = ctx.input.rank
+    start, end = op.axes(rank)
+    if start == end:
         ctx.emit("Identity", [ctx.x])
-    elif op.start_dim == 1:
+    elif (start, end) == (1, rank - 1):
         ctx.emit("Flatten", [ctx.x], axis=1)
-    else:  # keep axes before start_dim (0 copies an input dim, so a symbolic batch stays symbolic)
-        shape = ctx.const("shape", [0] * op.start_dim + [-1], dtype=np.int64)
+    else:  # 0 copies an axis before start (a symbolic batch stays symbolic); those after end are known
+        after = [static(d, "axis after the flattened ones") for d in ctx.input.shape[end + 1 :]]
+        shape = ctx.const("shape", [0] * start + [-1] + after, dtype=np.int64)
         ctx.emit("Reshape", [ctx.x, shape])
+
+
+@LOWERINGS.register(Permute)
+def permute(op: Permute, ctx: LoweringContext) -> None:
+    ctx.emit("Transpose", [ctx.x], perm=list(op.order(ctx.input.rank)))
+
+
+@LOWERINGS.register(Reshape)
+def reshape(op: Reshape, ctx: LoweringContext) -> None:
+    ctx.emit("Reshape", [ctx.x, ctx.const("shape", list(op.shape), dtype=np.int64)])
+
+
+@LOWERINGS.register(Select)
+def select(op: Select, ctx: LoweringContext) -> None:
+    axis, index = op.position(ctx.input)
+    ctx.emit("Gather", [ctx.x, ctx.const("index", index, dtype=np.int64)], axis=axis)
 
 
 @LOWERINGS.register(ChannelShuffle)

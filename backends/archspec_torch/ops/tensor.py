@@ -1,13 +1,64 @@
-"""``flatten`` → ``nn.Flatten`` (NCHW row-major, as the spec says), ``channel_shuffle`` →
-``nn.ChannelShuffle``, ``chunk`` → :class:`Chunk` (``x.chunk(chunks, dim)[index]``: a view, so
-never overwritten in place, see :mod:`archspec_torch._inplace`), ``dropout`` → ``nn.Dropout``
-(identity in eval mode), ``drop_path`` → :class:`StochasticDepth` (torchvision's, mode "row"),
-``identity`` → ``nn.Identity``."""
+"""``flatten`` → ``nn.Flatten`` (NCHW row-major, as the spec says), ``permute`` → :class:`Permute`
+(torchvision's ``ops.misc.Permute``), ``reshape`` → :class:`Reshape`, ``select`` → :class:`Select`,
+``channel_shuffle`` → ``nn.ChannelShuffle``, ``chunk`` → :class:`Chunk` (``x.chunk(chunks,
+dim)[index]``: a view, so never overwritten in place, see :mod:`archspec_torch._inplace`),
+``dropout`` → ``nn.Dropout`` (identity in eval mode), ``drop_path`` → :class:`StochasticDepth`
+(torchvision's, mode "row"), ``identity`` → ``nn.Identity``."""
 
 from __future__ import annotations
 
-from archspec.ops.tensor import ChannelShuffle, Chunk, Dropout, DropPath, Flatten, Identity
+from archspec.ops.tensor import ChannelShuffle, Chunk, Dropout, DropPath, Flatten, Identity, Permute, Reshape, Select
 from archspec_torch._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
+
+# torch has no module for these three; as modules they sit in an nn.Sequential like any layer
+register_helper(
+    Helper(
+        "Permute",
+        '''class Permute(nn.Module):
+    """torch.permute as a module, as torchvision.ops.misc.Permute: output axis i is input axis dims[i]."""
+
+    def __init__(self, dims: list[int]) -> None:
+        super().__init__()
+        self.dims = list(dims)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.permute(x, self.dims)''',
+        needs=("torch",),
+    )
+)
+register_helper(
+    Helper(
+        "Reshape",
+        '''class Reshape(nn.Module):
+    """torch.reshape as a module, where an entry 0 of ``shape`` keeps the input's size there
+    (the batch, whatever it is), as ONNX's Reshape does; one entry may be -1."""
+
+    def __init__(self, shape: list[int]) -> None:
+        super().__init__()
+        self.shape = list(shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape([x.shape[i] if size == 0 else size for i, size in enumerate(self.shape)])''',
+        needs=("torch",),
+    )
+)
+register_helper(
+    Helper(
+        "Select",
+        '''class Select(nn.Module):
+    """torch.select as a module: the slice at ``index`` along ``dim``, without that axis
+    (``x[:, 0]`` is ``Select(1, 0)``)."""
+
+    def __init__(self, dim: int, index: int) -> None:
+        super().__init__()
+        self.dim = dim
+        self.index = index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.select(self.dim, self.index)''',
+        needs=("torch",),
+    )
+)
 
 # Written out rather than imported from torchvision.ops, so the emitted file needs torch alone.
 register_helper(
@@ -52,7 +103,23 @@ register_helper(
 
 @LOWERINGS.register(Flatten)
 def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
-    return ModuleCall("nn.Flatten", kwargs=ctx.options(("start_dim", ctx.attr("start_dim"), 1)))
+    axes = ctx.options(("start_dim", ctx.attr("start_dim"), 1), ("end_dim", ctx.attr("end_dim"), -1))
+    return ModuleCall("nn.Flatten", kwargs=axes)
+
+
+@LOWERINGS.register(Permute)
+def permute(op: Permute, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("Permute", (ctx.literal(list(op.dims)),), helper="Permute")
+
+
+@LOWERINGS.register(Reshape)
+def reshape(op: Reshape, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("Reshape", (ctx.literal(list(op.shape)),), helper="Reshape")
+
+
+@LOWERINGS.register(Select)
+def select(op: Select, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("Select", (ctx.attr("axis"), ctx.attr("index")), helper="Select")
 
 
 @LOWERINGS.register(ChannelShuffle)

@@ -54,6 +54,9 @@ CASES: dict[str, tuple[list[int | str], list[Any]]] = {
     "batchnorm_1d_features": (["N", 6], ["linear(5) -> batchnorm -> dropout(0.3)"]),
     "batchnorm_no_affine": (["N", 3, 6, 6], ["conv(4, 3) -> batchnorm(affine=false)"]),
     "flatten_start_2": (["N", 2, 3, 4], ["flatten(2)"]),
+    "tokens_linear": (["N", 3, 8, 8], ["conv(8, 4, stride=4) -> flatten(2) -> permute([0, 2, 1]) -> linear(6)"]),
+    "tokens_no_bias_select": (["N", 4, 6], ["permute([0, 2, 1]) -> linear(5, bias=false) -> select(1, -1)"]),
+    "reshape_flatten_end": (["N", 2, 3, 4], ["reshape([0, 6, -1]) -> flatten(1, 2) -> select(1, 3)"]),
     "residual_add": (["N", 4, 6, 6], [{"add": ["conv(4, 3, padding=1) -> batchnorm", "identity"]}, "relu"]),
     "hard_activations": (["N", 3, 5, 5], ["conv(4, 3, padding=1) -> hardswish -> conv(4, 1) -> hardsigmoid"]),
 }
@@ -131,6 +134,18 @@ def test_relu6_is_a_clip_and_dropout_is_gone(tmp_path):
     ]
     _, model, _ = _models("batchnorm_1d_features", tmp_path)
     assert [n.op_type for n in model.model.graph.node][-1] == "Identity"  # names the output of the removed dropout
+
+
+def test_linear_is_one_gemm_on_vectors_and_a_matmul_by_the_transposed_weight_on_tokens(tmp_path):
+    _, vectors, _ = _models("activations", tmp_path)
+    assert "Gemm" in {n.op_type for n in vectors.model.graph.node}
+    _, tokens, _ = _models("tokens_linear", tmp_path)
+    assert [n.op_type for n in tokens.model.graph.node if n.op_type != "Constant"][-4:] == [
+        "Transpose",  # the token axis next to the features
+        "Transpose",  # the weight, [out, in] to [in, out]
+        "MatMul",
+        "Add",
+    ]
 
 
 def test_layernorm_below_opset_17_is_a_clear_error(tmp_path):

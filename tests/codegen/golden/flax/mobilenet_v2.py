@@ -52,15 +52,17 @@ def channels_last(x: jax.Array) -> jax.Array:
 
 
 class Flatten(nnx.Module):
-    """Flatten axes ``start_dim``.. in the spec's NCHW order (channels moved back to axis 1
-    first), so the features come out as PyTorch's nn.Flatten orders them."""
+    """Flatten axes ``start_dim`` to ``end_dim`` in the spec's NCHW order (channels moved back to
+    axis 1 first), so the features come out as PyTorch's nn.Flatten orders them."""
 
-    def __init__(self, start_dim: int = 1) -> None:
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         self.start_dim = start_dim
+        self.end_dim = end_dim
 
     def __call__(self, x: jax.Array) -> jax.Array:
         x = channels_first(x)
-        return channels_last(x.reshape(*x.shape[: self.start_dim], -1))
+        start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
+        return channels_last(x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :]))
 
 
 class ConvBnRelu6(nnx.Sequential):
