@@ -8,6 +8,11 @@ keep their names. A ``repeat`` or ``for`` inside a list adds its copies to that 
 as a Python loop appending to an ``nn.Sequential`` would (a loop in a loop too), and an
 ``if`` there adds what it chooses (nothing, false and without ``else``). Errors name
 the block stack (``b3 › inception#2 › branch 3 › conv#3``) and the source location.
+
+Expressions read a block's input as ``input`` (``input.channels``; see
+:mod:`archspec.spec.input_shape`): the first such read infers the types of the nodes added so
+far, with the ops' own shape rules (:func:`archspec.infer.infer_node`), and later reads go on
+from there. A spec that never reads its input infers nothing here.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import ValidationError
 from typing_extensions import assert_never
 
-from archspec.errors import Location, SpecError, did_you_mean, gathered, one_of
+from archspec.errors import Location, SpecError, did_you_mean, exception_attrs_settable, gathered, one_of
+from archspec.infer import in_calls, infer_node
 from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
 from archspec.ops import REGISTRY, Op, ShapeError, merge
 from archspec.spec import expr as exprs
 from archspec.spec import words
+from archspec.spec.input_shape import InputShape
 from archspec.spec.model import (
     LAYER_KINDS,
     Add,
@@ -73,6 +80,17 @@ class Program:
     files: tuple[Path, ...] = ()
 
 
+@exception_attrs_settable
+@dataclass(frozen=True)
+class EarlierShapeError(SpecError):
+    """The shape error of a layer added before an expression that reads ``input``. It is that
+    layer's mistake, told with the block calls that layer is in: the calls the reading
+    expression is in add no notes to it."""
+
+    def called_from(self, block: str, arguments: Any, loc: Location | None) -> SpecError:
+        return self
+
+
 def _join(path: str, part: str | int) -> str:
     return f"{path}.{part}" if path else str(part)
 
@@ -89,9 +107,16 @@ def _label(layer: Layer, index: int) -> str:
 class Expander:
     """Walks canonical layers, emitting IR nodes in topological order."""
 
-    def __init__(self, program: Program, params: Env) -> None:
+    def __init__(self, program: Program, params: Env, input_type: TensorType) -> None:
         self.blocks = program.blocks
         self.params = params
+        #: The types known of the graph's tensors: the input's, then those of ``nodes[:inferred]``,
+        #: inferred only when an expression reads a block's input (see :meth:`input_type`).
+        self.types: dict[str, TensorType] = {GRAPH_INPUT: input_type}
+        self.inferred = 0
+        self.shape_error: EarlierShapeError | None = None
+        #: The block calls being expanded, outermost first, as the scopes they will close as.
+        self.open_calls: list[Scope] = []
         self.nodes: list[Node] = []
         self.names: set[str] = {GRAPH_INPUT}
         self.scopes: dict[str, Scope] = {}
@@ -349,15 +374,18 @@ class Expander:
                 trace,
                 hint="a block cannot call itself, directly or through other blocks",
             )
-        bound = self._bind_block(call, block, env, trace)
+        block_input = self.input_shape(xs)
+        bound = self._bind_block(call, block, env, block_input, trace)
         self.stack.append(name)
+        self.open_calls.append(Scope(path, ScopeKind.BLOCK, name, "", tuple(bound.items()), call.loc))
         try:
-            # Lexical scope: a block's body sees the network params and its own arguments only.
-            out = self.expand(block.body, path, xs, {**self.params, **bound}, trace)
+            # Lexical scope: a block's body sees the network params, its own arguments and its input.
+            out = self.expand(block.body, path, xs, {**self.params, **bound, exprs.INPUT: block_input}, trace)
         except SpecError as exc:
             raise exc.called_from(name, bound.items(), call.loc) from None
         finally:
             self.stack.pop()
+            self.open_calls.pop()
         arg_exprs = _arg_sources([p.name for p in block.params], call)
         inner = self.scopes.get(path)
         inner = inner if inner is not None and inner.kind is ScopeKind.BLOCK else None
@@ -365,8 +393,11 @@ class Expander:
         self.scopes[path] = scope  # a block names its path, over the seq/concat inside it
         return out
 
-    def _bind_block(self, call: Call, block: Block, env: Env, trace: tuple[str, ...]) -> dict[str, Any]:
-        """Evaluate a block call's arguments in the caller's ``env`` and bind them to parameters."""
+    def _bind_block(
+        self, call: Call, block: Block, env: Env, block_input: InputShape, trace: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """Evaluate a block call's arguments in the caller's ``env`` and bind them to parameters;
+        defaults are evaluated in the block's scope, where ``input`` is ``block_input``."""
         names = [p.name for p in block.params]
         signature = f"{call.call}({', '.join(names)})"
         if len(call.args) > len(names):
@@ -397,7 +428,8 @@ class Expander:
             if param.name in bound:
                 result[param.name] = bound[param.name]
             elif not param.required:
-                result[param.name] = self.value(param.default, {**self.params, **result}, trace)
+                scope = {**self.params, **result, exprs.INPUT: block_input}
+                result[param.name] = self.value(param.default, scope, trace)
             else:
                 raise SpecError(f"{call.call} is missing argument '{param.name}'", call.loc, trace, expected=signature)
         return result
@@ -516,6 +548,15 @@ class Expander:
                 )
             return [(item.do, env)] * count
         if isinstance(item, For):
+            if exprs.INPUT in item.for_:
+                raise SpecError(
+                    f"a 'for' cannot bind the name '{exprs.INPUT}'",
+                    _at(item, "for"),
+                    trace,
+                    expected="any other name",
+                    found=", ".join(item.for_),
+                    hint=f"'{exprs.INPUT}' is the layer's input tensor in expressions ({exprs.INPUT}.channels)",
+                )
             values = self.value(item.in_, env, trace)
             where = _at(item, "in", item.in_)
             if not isinstance(values, list):
@@ -568,6 +609,35 @@ class Expander:
         self.names.add(node.name)
         self.nodes.append(node)
         return node.name
+
+    # ------------------------------------------------------------ input shapes
+    def input_shape(self, xs: tuple[str, ...]) -> InputShape:
+        """What ``input`` is in a block called on ``xs``: read (and inferred) only if asked."""
+        return InputShape(lambda: self.input_type(xs))
+
+    def input_type(self, xs: tuple[str, ...]) -> TensorType:
+        """The type of the one tensor ``xs`` names, inferring the nodes added since the last read."""
+        if len(xs) != 1:
+            raise exprs.AttributeProblem(
+                f"this block is given {len(xs)} inputs, so 'input' is none of them",
+                expected="a block called on one input",
+                found=", ".join(xs),
+                hint="pass what the block needs of them as arguments",
+            )
+        (name,) = xs
+        while name not in self.types:
+            if self.shape_error is not None:  # every later read meets the same earlier mistake
+                raise self.shape_error
+            node = self.nodes[self.inferred]
+            try:
+                self.types[node.name] = infer_node(node, tuple(self.types[x] for x in node.inputs)).output
+            except SpecError as exc:
+                scopes = [*self.scopes.values(), *reversed(self.open_calls)]  # innermost first, where paths tie
+                located = in_calls(exc, scopes, node.name)
+                self.shape_error = EarlierShapeError(**{f.name: getattr(located, f.name) for f in fields(SpecError)})
+                raise self.shape_error from None
+            self.inferred += 1
+        return self.types[name]
 
     def value(self, arg: Arg, env: Env, trace: tuple[str, ...]) -> Any:
         """Evaluate an argument: literals as they are, expressions in ``env``."""
@@ -684,6 +754,15 @@ def _type_words(tp: Any, metadata: list[Any], spatial: int = 0) -> str:
 
 def resolve_params(spec: Spec, overrides: Mapping[str, Any], file: str) -> dict[str, Any]:
     """Network params with ``--set`` overrides applied; unknown names are errors."""
+    if exprs.INPUT in spec.params:
+        raise SpecError(
+            f"a network param cannot be named '{exprs.INPUT}'",
+            spec.locs.get(f"params.{exprs.INPUT}") or spec.locs.get("params") or Location(file),
+            expected="any other name",
+            found=exprs.INPUT,
+            hint=f"'{exprs.INPUT}' is the layer's input tensor in expressions ({exprs.INPUT}.channels): "
+            "rename the param",
+        )
     params = dict(spec.params)
     for key, value in overrides.items():
         if key not in params:
@@ -739,8 +818,10 @@ def lower(
     spec = program.spec
     params = resolve_params(spec, overrides or {}, program.file)
     inp = input_type(spec, params, input_shape, program.file)
-    expander = Expander(program, params)
-    out = expander.expand(spec.network, "", (GRAPH_INPUT,), params, ())
+    expander = Expander(program, params, inp)
+    # The network's own layers read the network's input as 'input', as a block's read the block's.
+    network_env = {**params, exprs.INPUT: expander.input_shape((GRAPH_INPUT,))}
+    out = expander.expand(spec.network, "", (GRAPH_INPUT,), network_env, ())
     if expander.errors:
         raise gathered(expander.errors)
     if out == GRAPH_INPUT:
