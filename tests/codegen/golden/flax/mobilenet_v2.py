@@ -95,7 +95,7 @@ class InvertedResidualConv(nnx.Sequential):
 
 
 class InvertedResidual(nnx.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
+    """The spec's block ``inverted_residual(oup, stride, expand_ratio, hidden_dim)``."""
 
     def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
         self.conv = InvertedResidualConv(in_channels, oup, stride, hidden_dim, rngs=rngs)
@@ -117,7 +117,7 @@ class InvertedResidualConv2(nnx.Sequential):
 
 
 class InvertedResidual2(nnx.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
+    """The spec's block ``inverted_residual(oup, stride, expand_ratio, hidden_dim)``."""
 
     def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
         self.conv = InvertedResidualConv2(in_channels, oup, stride, hidden_dim, rngs=rngs)
@@ -127,7 +127,7 @@ class InvertedResidual2(nnx.Module):
 
 
 class InvertedResidual3(nnx.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
+    """The spec's block ``inverted_residual(oup, stride, expand_ratio, hidden_dim)``."""
 
     def __init__(self, in_channels, oup, stride, hidden_dim, *, rngs: nnx.Rngs) -> None:
         self.conv = InvertedResidualConv2(in_channels, oup, stride, hidden_dim, rngs=rngs)

@@ -35,7 +35,7 @@ class InvertedResidualConv(nn.Sequential):
 
 
 class InvertedResidual(nn.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
+    """The spec's block ``inverted_residual(oup, stride, expand_ratio, hidden_dim)``."""
 
     def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
         super().__init__()
@@ -58,7 +58,7 @@ class InvertedResidualConv2(nn.Sequential):
 
 
 class InvertedResidual2(nn.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
+    """The spec's block ``inverted_residual(oup, stride, expand_ratio, hidden_dim)``."""
 
     def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
         super().__init__()
@@ -69,7 +69,7 @@ class InvertedResidual2(nn.Module):
 
 
 class InvertedResidual3(nn.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
+    """The spec's block ``inverted_residual(oup, stride, expand_ratio, hidden_dim)``."""
 
     def __init__(self, in_channels, oup, stride, hidden_dim) -> None:
         super().__init__()
