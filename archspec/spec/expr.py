@@ -23,7 +23,6 @@ import io
 import operator
 import tokenize
 import unicodedata
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -366,17 +365,18 @@ class AttributeProblem(Exception):
         self.message, self.details = message, details
 
 
-class HasAttributes(ABC):
+class HasAttributes:
     """A value an expression reads only through attributes (``input.channels``), never whole:
-    it is no number, list or string that an op or a block could take."""
+    it is no number, list or string that an op or a block could take. (A plain class, not an
+    ABC: every name an expression reads is checked against it, and ABC checks cost more.)"""
 
     #: What the value is, in an error's words (``the layer's input``).
     described: str
 
-    @abstractmethod
     def attribute(self, name: str) -> Any:
         """The attribute ``name``; raises :class:`AttributeProblem` when it has none or cannot
         give it yet (and a located :class:`SpecError` for a mistake elsewhere in the spec)."""
+        raise NotImplementedError
 
 
 class Evaluator:
@@ -451,7 +451,7 @@ class Evaluator:
         return node.value
 
     def _name(self, node: ast.Name) -> Any:
-        value = self._lookup(node)
+        value = self.env[node.id] if node.id in self.env else self._lookup(node)
         if isinstance(value, HasAttributes):
             raise self.error(
                 node,
