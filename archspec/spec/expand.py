@@ -241,12 +241,24 @@ class Expander:
                     out = (self.expand(item, _join(path, key), out, env, (*trace, key)),)
         else:
             index = 0
+            named: set[str] = set()  # the steps named by a 'for' with a name template
             for item in layer.seq:
                 with self._recorded(network_steps):
-                    for body, item_env in self._copies(item, env, trace):
-                        sub = (*trace, _label(body, index))
-                        out = (self.expand(body, _join(path, index), out, item_env, sub),)
-                        index += 1
+                    for body, item_env, name in self._copies(item, env, trace):
+                        if name is None:
+                            sub = (*trace, _label(body, index))
+                            out = (self.expand(body, _join(path, index), out, item_env, sub),)
+                            index += 1
+                            continue
+                        if name in named:
+                            raise SpecError(
+                                f"two copies of a loop are named '{name}'",
+                                _at(item, "name"),
+                                trace,
+                                hint="the name template must differ for every copy: use the loop's names in it",
+                            )
+                        named.add(name)
+                        out = (self.expand(body, _join(path, name), out, item_env, (*trace, name)),)
         return self._close_scope(path, ScopeKind.SEQ, "seq", out, xs, layer.loc, trace)
 
     @contextmanager
@@ -520,23 +532,28 @@ class Expander:
                 raise  # quoting the name is one answer: the evaluator's hint says so
             raise replace(exc, hint=_undefined_hint(cls, field, exc.name, env)) from None
 
-    def _copies(self, item: Layer, env: Env, trace: tuple[str, ...]) -> Iterator[tuple[Layer, Env]]:
-        """The layers a list item contributes: itself, or the copies of a repeat/for, or what an
-        ``if`` chooses (nothing when it is false and has no ``else``). A copy that is itself a
-        repeat, for or if contributes its own copies, as nested Python loops append to one list.
-        Lazily: nested counts multiply, and the bound on expansion steps must see each copy."""
-        for layer, layer_env in self._items(item, env, trace):
+    def _copies(
+        self, item: Layer, env: Env, trace: tuple[str, ...], name: str | None = None
+    ) -> Iterator[tuple[Layer, Env, str | None]]:
+        """The layers a list item contributes, each with its step name (None: numbered): itself,
+        or the copies of a repeat/for, or what an ``if`` chooses (nothing when it is false and
+        has no ``else``). A copy that is itself a repeat, for or if contributes its own copies,
+        as nested Python loops append to one list; they take the name of the innermost named
+        ``for``. Lazily: nested counts multiply, and the bound on expansion steps must see each copy."""
+        for layer, layer_env, layer_name in self._items(item, env, trace):
+            layer_name = layer_name or name
             if isinstance(layer, Repeat | For | If):
                 self._step(layer, trace)  # a nested loop of empty loops adds nothing, but takes time
-                yield from self._copies(layer, layer_env, trace)
+                yield from self._copies(layer, layer_env, trace, layer_name)
             else:
-                yield layer, layer_env
+                yield layer, layer_env, layer_name
 
-    def _items(self, item: Layer, env: Env, trace: tuple[str, ...]) -> list[tuple[Layer, Env]]:
-        """One level of :meth:`_copies`: the copies of a repeat or for, or the layer an if chooses."""
+    def _items(self, item: Layer, env: Env, trace: tuple[str, ...]) -> list[tuple[Layer, Env, str | None]]:
+        """One level of :meth:`_copies`: the copies of a repeat or for (named by a for's name
+        template), or the layer an if chooses."""
         if isinstance(item, If):
             chosen = item.then if self.value(item.if_, env, trace) else item.else_
-            return [] if chosen is None else [(chosen, env)]
+            return [] if chosen is None else [(chosen, env, None)]
         if isinstance(item, Repeat):
             count = self.value(item.repeat, env, trace)
             if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_REPEAT:
@@ -546,7 +563,7 @@ class Expander:
                     trace,
                     found=repr(count),
                 )
-            return [(item.do, env)] * count
+            return [(item.do, env, None)] * count
         if isinstance(item, For):
             if exprs.INPUT in item.for_:
                 raise SpecError(
@@ -563,12 +580,11 @@ class Expander:
                 raise SpecError("'for' needs a list to loop over", where, trace, found=repr(values))
             if len(values) > MAX_REPEAT:
                 raise SpecError(f"'for' over {len(values):,} items is over the limit of {MAX_REPEAT:,}", where, trace)
-            copies: list[tuple[Layer, Env]] = []
+            copies: list[tuple[Layer, Env, str | None]] = []
             for value in values:
                 if len(item.for_) == 1:
-                    copies.append((item.do, {**env, item.for_[0]: value}))
-                    continue
-                if not isinstance(value, list) or len(value) != len(item.for_):
+                    copy_env = {**env, item.for_[0]: value}
+                elif not isinstance(value, list) or len(value) != len(item.for_):
                     raise SpecError(
                         f"cannot unpack {value!r} into {', '.join(item.for_)}",
                         where,
@@ -576,9 +592,11 @@ class Expander:
                         expected=f"items of {len(item.for_)} values",
                         found=repr(value),
                     )
-                copies.append((item.do, {**env, **dict(zip(item.for_, value, strict=True))}))
+                else:
+                    copy_env = {**env, **dict(zip(item.for_, value, strict=True))}
+                copies.append((item.do, copy_env, None if item.name is None else _copy_name(item, copy_env, trace)))
             return copies
-        return [(item, env)]
+        return [(item, env, None)]
 
     def _close_scope(
         self,
@@ -646,6 +664,42 @@ class Expander:
         if isinstance(arg, list):
             return [self.value(a, env, trace) for a in arg]
         return arg
+
+
+#: A ``{...}`` field of a loop's name template.
+_TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
+
+
+def _copy_name(loop: For, env: Env, trace: tuple[str, ...]) -> str:
+    """The step name of one copy of ``loop``: its template with each ``{expr}`` evaluated in the
+    copy's ``env`` (``denselayer{i + 1}`` gives ``denselayer1``, ``denselayer2``, ...)."""
+    template = loop.name or ""
+    loc = _at(loop, "name")
+    parts: list[str] = []
+    last = 0
+    for field in _TEMPLATE_FIELD.finditer(template):
+        value = exprs.evaluate(field[1], env, loc.shifted(field.start(1)) if loc else None, trace)
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise SpecError(
+                f"'{{{field[1]}}}' in the name template '{template}' gives {value!r}",
+                loc,
+                trace,
+                expected="an int or a string",
+                found=repr(value),
+            )
+        parts += [template[last : field.start()], str(value)]
+        last = field.end()
+    name = "".join([*parts, template[last:]])
+    if not _NAME.match(name):
+        raise SpecError(
+            f"the name template '{template}' gives '{name}', which is not a plain name",
+            loc,
+            trace,
+            expected="letters, digits and '_', not starting with a digit; '{expr}' for each value",
+            found=name,
+            hint="a number alone cannot name a step: put a word before it ('layer{i}')",
+        )
+    return name
 
 
 def _arg_sources(names: Sequence[str], call: Call) -> tuple[tuple[str, str], ...]:
