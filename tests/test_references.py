@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("mobilenet_v2", "mobilenet_v2"),
         ("mobilenet_v3_small", "mobilenet_v3_small"),
         ("efficientnet_b0", "efficientnet_b0"),
+        ("densenet121", "densenet121"),
     ],
 )
 def test_zoo_specs_have_the_reference_parameter_count(spec: str, reference: str) -> None:

@@ -23,6 +23,7 @@ INPUTS: dict[str, list[int | str]] = {
     "mobilenet_v2": ["N", 3, 64, 64],
     "mobilenet_v3_small": ["N", 3, 64, 64],
     "efficientnet_b0": ["N", 3, 64, 64],
+    "densenet121": ["N", 3, 64, 64],
 }
 
 
