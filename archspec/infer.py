@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
 from archspec.errors import SpecError
-from archspec.ir import GRAPH_INPUT, Graph, ScopeKind, Shape, TensorType
+from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, Shape, TensorType
 
 #: Bounds that refuse absurd networks before any backend allocates a byte: learnable
 #: parameters in all (10^10, 40 GB as float32), and elements of any one tensor, the input
@@ -135,24 +136,11 @@ def infer_shapes(graph: Graph, *, max_params: int | None = None, max_activation:
             hint="raise the bound with --max-activation (max_activation=) if you mean it",
         )
     for node in graph.nodes:
-        inputs = tuple(types[name] for name in node.inputs)
         try:
-            out = node.op.infer(inputs)
-            params = node.op.params(inputs)
-            buffers = node.op.buffers(inputs)
-            macs = node.op.macs(inputs, out)
+            node_info = infer_node(node, tuple(types[name] for name in node.inputs))
         except SpecError as exc:
-            spot = dict(node.attr_locs).get(getattr(exc, "attr", None) or "")
-            raise _in_calls(exc.with_context(spot or node.loc, node.trace), graph, node.name) from None
-        for d in out.shape:
-            if isinstance(d, int) and d <= 0:
-                raise SpecError(
-                    f"{node.op_name} produces an empty tensor {out}",
-                    node.loc,
-                    node.trace,
-                    found=f"input {', '.join(map(str, inputs))}",
-                    hint="the input is too small for this stack of strides and pools",
-                )
+            raise in_calls(exc, graph.scopes, node.name) from None
+        out, params = node_info.output, node_info.params
         total_params += _count(params)
         if total_params > max_params:
             raise SpecError(
@@ -170,8 +158,32 @@ def infer_shapes(graph: Graph, *, max_params: int | None = None, max_activation:
                 hint="raise the bound with --max-activation (max_activation=) if you mean it",
             )
         types[node.name] = out
-        info[node.name] = NodeInfo(out, params, buffers, macs)
+        info[node.name] = node_info
     return ShapeReport(graph, info)
+
+
+def infer_node(node: Node, inputs: tuple[TensorType, ...]) -> NodeInfo:
+    """What one node makes of its inputs' types, by its op's rules: the one shape rule per op that
+    shape inference and the expander (reading ``input.channels``) share. A mistake raises a
+    SpecError located at the node (or at the attribute at fault)."""
+    try:
+        out = node.op.infer(inputs)
+        params = node.op.params(inputs)
+        buffers = node.op.buffers(inputs)
+        macs = node.op.macs(inputs, out)
+    except SpecError as exc:
+        spot = dict(node.attr_locs).get(getattr(exc, "attr", None) or "")
+        raise exc.with_context(spot or node.loc, node.trace) from None
+    for d in out.shape:
+        if isinstance(d, int) and d <= 0:
+            raise SpecError(
+                f"{node.op_name} produces an empty tensor {out}",
+                node.loc,
+                node.trace,
+                found=f"input {', '.join(map(str, inputs))}",
+                hint="the input is too small for this stack of strides and pools",
+            )
+    return NodeInfo(out, params, buffers, macs)
 
 
 def _rows(graph: Graph, info: dict[str, NodeInfo]) -> tuple[Row, ...]:
@@ -207,9 +219,10 @@ def _rows(graph: Graph, info: dict[str, NodeInfo]) -> tuple[Row, ...]:
     return tuple(rows)
 
 
-def _in_calls(exc: SpecError, graph: Graph, path: str) -> SpecError:
-    """``exc`` with a note for each block call the node at ``path`` is inside, innermost first."""
-    calls = [s for s in graph.scopes if s.kind is ScopeKind.BLOCK and (path + ".").startswith(s.path + ".")]
+def in_calls(exc: SpecError, scopes: Iterable[Scope], path: str) -> SpecError:
+    """``exc`` with a note for each block call (of ``scopes``) the node at ``path`` is inside,
+    innermost first."""
+    calls = [s for s in scopes if s.kind is ScopeKind.BLOCK and (path + ".").startswith(s.path + ".")]
     for outer in sorted(calls, key=lambda s: -len(s.path)):
         chain = [outer]  # a block whose body is another block's call: that call, then this one
         while chain[0].inner is not None:

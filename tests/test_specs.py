@@ -43,7 +43,15 @@ def _id(path: Path) -> str:
 def test_specs_are_found() -> None:
     names = {p.stem for p in NETWORKS}
     classics = {"googlenet", "lenet_bn", "alexnet", "vgg11", "nin", "inception_small"}
-    zoo = {"resnet18", "resnet50", "resnext50_32x4d", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0"}
+    zoo = {
+        "resnet18",
+        "resnet50",
+        "resnext50_32x4d",
+        "mobilenet_v2",
+        "mobilenet_v3_small",
+        "efficientnet_b0",
+        "densenet121",
+    }
     assert classics | zoo | {"squeezenet1_1", "shufflenet_v2_x1_0"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
         p.stem for p in LIBRARIES
@@ -105,6 +113,9 @@ def test_resnet18_matches_torchvision() -> None:
     assert report.total_params == 11_689_512  # torchvision.models.resnet18().parameters()
     assert tuple(report.output.shape) == (1, 1000)
     assert round(report.total_macs / 1e9, 2) == 1.81  # torchvision's documented GFLOPS (mult-adds)
+    # each basic block decides its own projection: where it strides (layer1 keeps 64 channels)
+    downsampled = [n.name for n in report.graph.nodes if n.name.endswith(".downsample.0")]
+    assert downsampled == [f"layer{i}.0.downsample.0" for i in range(2, 5)]
 
 
 def test_resnet34_by_setting_layers() -> None:
@@ -411,3 +422,16 @@ def test_inception_small_equals_seed_001() -> None:
     for name, shape in shapes.items():
         assert rows[name] == tuple(shape), name
     assert tuple(report.output.shape) == tuple(out.shape) == (2, 10)
+
+
+def test_densenet121_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "densenet121.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 7_978_856  # torchvision.models.densenet121()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 2) == 2.83  # torchvision's documented GFLOPS (mult-adds)
+    # every width is read from the input: each transition halves what reaches it
+    convs = {n.name: n.op.out_channels for n in report.graph.nodes if n.name.endswith("transition1.conv")}
+    assert convs == {"features.transition1.conv": (64 + 6 * 32) // 2}
+    layers = [n.name for n in report.graph.nodes if n.name.endswith(".conv2")]
+    assert layers[:2] == ["features.denseblock1.denselayer1.conv2", "features.denseblock1.denselayer2.conv2"]
+    assert layers[-1] == "features.denseblock4.denselayer16.conv2" and len(layers) == 6 + 12 + 24 + 16

@@ -48,6 +48,8 @@ from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
 from archspec.ops import REGISTRY
 from archspec.ops.merge import Concat as ConcatOp
 from archspec.spec.expand import Expander, Program, arg_source, lower
+from archspec.spec.expr import INPUT
+from archspec.spec.input_shape import InputShape
 from archspec.spec.model import Add, Block, Call, Concat, Dag, Expr, For, If, Layer, Located, Mul, Repeat, Seq
 
 _OUT_SIZE_FIELDS = ("out_channels", "out_features")
@@ -201,7 +203,7 @@ class ClassEmitter:
         self.program: Program = graph.program
         self.reserved_attributes = reserved_attributes
         self.view = View.of(graph, report)
-        self.expander = Expander(self.program, dict(graph.params))
+        self.expander = Expander(self.program, dict(graph.params), graph.input)
         # Module-level names never equal a parameter's, which would shadow them inside a class.
         self.parameter_names = {p.name for b in self.program.blocks.values() for p in b.params} | {
             k for k, _ in graph.params
@@ -316,7 +318,8 @@ class ClassEmitter:
     # ------------------------------------------------------------------ classes
     def _root(self, followed: Sequence[str]) -> Draft:
         values = {k: v for k, v in self.graph.params if k in followed}
-        frame = Frame(Env(values), dict(self.graph.params), self.view, self._local(values), self.graph.name)
+        spec_env = {**dict(self.graph.params), INPUT: _input_of((GRAPH_INPUT,), self.view)}
+        frame = Frame(Env(values), spec_env, self.view, self._local(values), self.graph.name)
         signature = [Parameter(k, self.defaults[k]) for k in values]
         network = self.program.spec.network
         if isinstance(network, Call) and network.call in REGISTRY:  # one op: a class holding it
@@ -357,13 +360,14 @@ class ClassEmitter:
             base, first = self.module_base, self.module_init()
         if root:
             self.root_init(init, frame.threaded)
-        in_param = in_term.source if in_term is not None and in_term.source in frame.used else None
         params: list[Parameter] = []
         needed: set[str] = set()  # a default computed from earlier parameters needs them
         for p in reversed(signature):
             if keep(p) or p.name in needed:
                 params.insert(0, p)
                 needed |= _names(p.computed)
+        read = frame.used | needed
+        in_param = in_term.source if in_term is not None and in_term.source in read else None
         if in_param is not None:
             params.insert(0, Parameter(in_param))
         arguments = ["self", *(p.declaration for p in params), *self.extra_parameters(frame.threaded, root)]
@@ -455,6 +459,18 @@ class ClassEmitter:
                 node = frame.view.graph.node(path or _MERGE_WORDS[type(body)])
                 lowered, out = self._lower(node, tuple(outs), frame)
                 return init, [f"return {self._inline(node, lowered)(args)}"], out
+            case For():  # with a name template: its copies are named steps, written out
+                current, sizes, chain = xs, ins, len(xs) == 1
+                lines = []
+                for item, spec_env, name in self.expander.copies_of(body, frame.spec_env):
+                    key, at = str(name), replace(frame, spec_env=spec_env)
+                    built = self._layer(item, _join(path, key), current, sizes, at, indent)
+                    call = self._use(key, _join(path, key), item, built, [values[x] for x in current], init, indent)
+                    var = params[0] if chain else local.new(key)
+                    lines.append(f"{var} = {call}")
+                    values[built.output] = var
+                    current, sizes = (built.output,), (built.out,)
+                return init, _returning(lines, values[current[0]]), sizes[0]
             case Dag():
                 return self._dag(body, path, xs, ins, frame, indent, params, local, init)
             case If():
@@ -556,7 +572,7 @@ class ClassEmitter:
                 return self._block_call(layer, self.program.blocks[layer.call], path, xs, ins, frame, indent)
             case Call():
                 return self._op(layer, path, ins, frame, indent)
-            case Repeat() | For():
+            case Repeat() | For() if _is_list(layer):
                 return self._sequence(layer, path, xs, ins, frame, indent)
             case Seq() if isinstance(layer.seq, list):
                 return self._sequence(layer, path, xs, ins, frame, indent)
@@ -600,7 +616,7 @@ class ClassEmitter:
         depth = frame.entered.get(path, 0)
         scope = frame.view.calls[path][depth]
         args = dict(scope.args)
-        spec_env = {**dict(self.graph.params), **args}
+        spec_env = {**dict(self.graph.params), **args, INPUT: _input_of(xs, frame.view)}
         entered = {**frame.entered, path: depth + 1}
         given = self._given(call, block, args, frame)
         if _body_kind(block.body) is None:  # one call, or an if between calls: written where it is called
@@ -615,7 +631,7 @@ class ClassEmitter:
             in_term, env = _with_input(Env(values), (merged[0],) if merged else xs, frame.view)
             inner = Frame(env, spec_env, frame.view, self._local(values), call.call, entered=entered, block=call.call)
             inner.scratch, inner.merged = frame.scratch, in_term if merged else None
-            signature = [self._parameter(p, values) for p in block.params if p.name in values]
+            signature = [self._parameter(p, values, env) for p in block.params if p.name in values]
             doc = f"The spec's block ``{call.call}({', '.join(p.name for p in block.params)})``."
             draft = self._draft(block.body, path, xs, in_term, inner, call.call, doc, signature)
             self.instances[key] = (frame.view, draft)  # the view is kept alive with its id
@@ -650,16 +666,16 @@ class ClassEmitter:
             given[key] = (frame.env.term(args[key], arg_source(arg)), False)
         return given
 
-    def _parameter(self, param: Any, values: Mapping[str, Any]) -> Parameter:
+    def _parameter(self, param: Any, values: Mapping[str, Any], env: Env) -> Parameter:
         """A block parameter in its class's signature: its default as a value, as the expression the
         class computes it by, or none (the caller passes it) when neither is exact in Python."""
         if param.required:
             return Parameter(param.name)
         source = arg_source(param.default)
-        parsed = expression(source) if source is not None else None
+        parsed = expression(env.spec_source(source)) if source is not None else None
         if source is None or (parsed is not None and not {n.lower() for n in parsed.names} - _SPEC_CONSTANTS):
             return Parameter(param.name, self.expander.value(param.default, {}, ()))
-        earlier = set(values)
+        earlier = {*values, *([env.input_channels] if env.input_channels else [])}
         if parsed is not None and parsed.portable and parsed.names <= earlier and param.name not in parsed.names:
             return Parameter(param.name, computed=parsed.text)
         return Parameter(param.name)
@@ -809,6 +825,12 @@ class ClassEmitter:
         settled = xs  # the output of the last step that is not an if
         for step in steps:
             match step:
+                case For() if step.name is not None:
+                    raise SpecError(
+                        "a 'for' with a name template is written as a class of named steps, not as steps of a list",
+                        step.loc,
+                        hint="make it a block's whole body, or a named step of its own",
+                    )
                 case Repeat() | For():
                     new, index, xs, ins = self._loop(step, path, index, xs, ins, frame, indent)
                     settled = xs
@@ -846,7 +868,7 @@ class ClassEmitter:
         """A ``repeat`` or ``for`` in a list: a Python loop when every copy is written the same (the
         channels reaching each copy in one expression, else in a ``channels`` variable the loop
         carries), else each copy written out."""
-        copies = self.expander.copies_of(step, frame.spec_env)
+        copies = [(layer, env) for layer, env, _ in self.expander.copies_of(step, frame.spec_env)]
         hoisted: list[str] = []
         if isinstance(step, Repeat):
             names: list[str] = []
@@ -1031,7 +1053,8 @@ class ClassEmitter:
                 [replace(producer, inputs=(GRAPH_INPUT,))],
                 frame.view.type(producer.inputs[0]),
             )
-        expander = Expander(self.program, dict(self.graph.params))
+        expander = Expander(self.program, dict(self.graph.params), input_type)
+        expander.types[reads[0]] = frame.view.type(xs[0])
         try:
             out = expander.expand(layer, path, reads, frame.spec_env, ())
             nodes[1:1] = expander.nodes
@@ -1225,7 +1248,9 @@ def _size(t: TensorType) -> Any:
 
 
 def _is_list(layer: Layer) -> bool:
-    return isinstance(layer, Repeat | For) or (isinstance(layer, Seq) and isinstance(layer.seq, list))
+    if isinstance(layer, For):
+        return layer.name is None  # a named for's copies are named steps: a module
+    return isinstance(layer, Repeat) or (isinstance(layer, Seq) and isinstance(layer.seq, list))
 
 
 def _body_kind(layer: Layer) -> str | None:
@@ -1233,7 +1258,7 @@ def _body_kind(layer: Layer) -> str | None:
     None: one call, or an ``if`` between anything but module bodies, written where it is called."""
     if _is_list(layer):
         return "list"
-    if isinstance(layer, Seq | Concat | Add | Mul | Dag):
+    if isinstance(layer, Seq | Concat | Add | Mul | Dag | For):
         return "module"
     if isinstance(layer, If) and layer.else_ is not None:
         both = (_body_kind(layer.then), _body_kind(layer.else_))
@@ -1269,6 +1294,11 @@ def _names(source: str | None) -> frozenset[str]:
     return parsed.names if parsed is not None else frozenset()
 
 
+def _input_of(xs: tuple[str, ...], view: View) -> InputShape:
+    """What ``input`` is in the spec's expressions of a layer reading ``xs``."""
+    return InputShape(lambda: Expander.one_input(xs, view.type))
+
+
 def _read(frame: Frame) -> Callable[[Parameter], bool]:
     """Whether the class written in ``frame`` reads a parameter (it takes only those)."""
     return lambda parameter: parameter.name in frame.used
@@ -1282,7 +1312,7 @@ def _with_input(
         return None, env
     t = view.type(xs[0])
     name = Namespace({*env.values, *(taken or {})}).new("in_channels" if t.rank > 2 else "in_features")
-    return Term(_size(t), parameter(name)), env.child({name: _size(t)})
+    return Term(_size(t), parameter(name)), env.child({name: _size(t)}, input_channels=name)
 
 
 def _step_name(path: str, default: str) -> str:

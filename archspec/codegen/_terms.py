@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import functools
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,8 +182,16 @@ def tuple_term(value: Iterable[Any], items: list[Term]) -> Term:
 class Env:
     """The parameters visible in one generated class, with this instance's values."""
 
-    def __init__(self, values: Mapping[str, Any]) -> None:
+    def __init__(self, values: Mapping[str, Any], input_channels: str | None = None) -> None:
         self.values = {k: v for k, v in values.items() if is_free_identifier(k)}
+        #: The class's parameter for its input's channels, which the spec reads as ``input.channels``.
+        self.input_channels = input_channels
+
+    def spec_source(self, source: str) -> str:
+        """A spec expression with ``input.channels`` written as the class's parameter for it."""
+        if self.input_channels is None or "input" not in source:
+            return source
+        return _INPUT_CHANNELS.sub(self.input_channels, source)
 
     def literal(self, value: Any) -> Term:
         return Term(value)
@@ -199,7 +208,7 @@ class Env:
 
     def term(self, value: Any, source: str | None) -> Term:
         """``source`` (a spec expression) when it evaluates to ``value`` here, else the literal."""
-        expression = _analysed(source) if source is not None else None
+        expression = _analysed(self.spec_source(source)) if source is not None else None
         if expression is None:
             return Term(value)
         return self.check(value, expression)
@@ -241,9 +250,9 @@ class Env:
         """Whether ``name`` means something here already (a loop variable must not shadow it)."""
         return name in self.values
 
-    def child(self, extra: Mapping[str, Any]) -> Env:
+    def child(self, extra: Mapping[str, Any], input_channels: str | None = None) -> Env:
         """This env with more names (an unnamed class's own ``in_channels``)."""
-        return Env({**self.values, **extra})
+        return Env({**self.values, **extra}, input_channels or self.input_channels)
 
 
 class BoundEnv(Env):
@@ -254,9 +263,10 @@ class BoundEnv(Env):
     def __init__(self, caller: Env, bindings: Mapping[str, Term]) -> None:
         self.values = caller.values  # the caller's names: what the written expressions read
         self.bindings = dict(bindings)
+        self.input_channels = caller.input_channels  # the block's input is the caller's
 
     def term(self, value: Any, source: str | None) -> Term:
-        expression = _analysed(source) if source is not None else None
+        expression = _analysed(self.spec_source(source)) if source is not None else None
         if expression is None:
             return Term(value)
         return self.substitute(value, expression, self.bindings)
@@ -264,8 +274,11 @@ class BoundEnv(Env):
     def defines(self, name: str) -> bool:
         return name in self.values or name in self.bindings
 
-    def child(self, extra: Mapping[str, Any]) -> Env:
-        return BoundEnv(Env({**self.values, **extra}), self.bindings)
+    def child(self, extra: Mapping[str, Any], input_channels: str | None = None) -> Env:
+        return BoundEnv(Env({**self.values, **extra}, input_channels), self.bindings)
+
+
+_INPUT_CHANNELS = re.compile(r"\binput\.channels\b")
 
 
 def expression(source: str) -> Expression | None:

@@ -177,6 +177,15 @@ class Desugarer:
                 }
             )
         for param in params:
+            if param["name"] == exprs.INPUT:
+                raise SpecError(
+                    f"a block parameter cannot be named '{exprs.INPUT}'",
+                    param["loc"],
+                    expected="any other name",
+                    found=exprs.INPUT,
+                    hint=f"in the block's body '{exprs.INPUT}' is the tensor it is called on: read "
+                    f"{exprs.INPUT}.channels or {exprs.INPUT}.shape[i] instead of passing them",
+                )
             if param["name"] in seen:
                 raise SpecError(f"parameter '{param['name']}' is listed twice", param["loc"])
             seen.add(param["name"])

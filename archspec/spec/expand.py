@@ -8,12 +8,17 @@ keep their names. A ``repeat`` or ``for`` inside a list adds its copies to that 
 as a Python loop appending to an ``nn.Sequential`` would (a loop in a loop too), and an
 ``if`` there adds what it chooses (nothing, false and without ``else``). Errors name
 the block stack (``b3 › inception#2 › branch 3 › conv#3``) and the source location.
+
+Expressions read a block's input as ``input`` (``input.channels``; see
+:mod:`archspec.spec.input_shape`): the first such read infers the types of the nodes added so
+far, with the ops' own shape rules (:func:`archspec.infer.infer_node`), and later reads go on
+from there. A spec that never reads its input infers nothing here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
@@ -23,11 +28,13 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import ValidationError
 from typing_extensions import assert_never
 
-from archspec.errors import Location, SpecError, did_you_mean, gathered, one_of
+from archspec.errors import Location, SpecError, did_you_mean, exception_attrs_settable, gathered, one_of
+from archspec.infer import in_calls, infer_node
 from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
 from archspec.ops import REGISTRY, Op, ShapeError, merge
 from archspec.spec import expr as exprs
 from archspec.spec import words
+from archspec.spec.input_shape import InputShape
 from archspec.spec.model import (
     LAYER_KINDS,
     Add,
@@ -73,6 +80,17 @@ class Program:
     files: tuple[Path, ...] = ()
 
 
+@exception_attrs_settable
+@dataclass(frozen=True)
+class EarlierShapeError(SpecError):
+    """The shape error of a layer added before an expression that reads ``input``. It is that
+    layer's mistake, told with the block calls that layer is in: the calls the reading
+    expression is in add no notes to it."""
+
+    def called_from(self, block: str, arguments: Any, loc: Location | None) -> SpecError:
+        return self
+
+
 def _join(path: str, part: str | int) -> str:
     return f"{path}.{part}" if path else str(part)
 
@@ -89,9 +107,16 @@ def _label(layer: Layer, index: int) -> str:
 class Expander:
     """Walks canonical layers, emitting IR nodes in topological order."""
 
-    def __init__(self, program: Program, params: Env) -> None:
+    def __init__(self, program: Program, params: Env, input_type: TensorType) -> None:
         self.blocks = program.blocks
         self.params = params
+        #: The types known of the graph's tensors: the input's, then those of ``nodes[:inferred]``,
+        #: inferred only when an expression reads a block's input (see :meth:`input_type`).
+        self.types: dict[str, TensorType] = {GRAPH_INPUT: input_type}
+        self.inferred = 0
+        self.shape_error: EarlierShapeError | None = None
+        #: The block calls being expanded, outermost first, as the scopes they will close as.
+        self.open_calls: list[Scope] = []
         self.nodes: list[Node] = []
         self.names: set[str] = {GRAPH_INPUT}
         self.scopes: dict[str, Scope] = {}
@@ -216,12 +241,24 @@ class Expander:
                     out = (self.expand(item, _join(path, key), out, env, (*trace, key)),)
         else:
             index = 0
+            named: set[str] = set()  # the steps named by a 'for' with a name template
             for item in layer.seq:
                 with self._recorded(network_steps):
-                    for body, item_env in self._copies(item, env, trace):
-                        sub = (*trace, _label(body, index))
-                        out = (self.expand(body, _join(path, index), out, item_env, sub),)
-                        index += 1
+                    for body, item_env, name in self._copies(item, env, trace):
+                        if name is None:
+                            sub = (*trace, _label(body, index))
+                            out = (self.expand(body, _join(path, index), out, item_env, sub),)
+                            index += 1
+                            continue
+                        if name in named:
+                            raise SpecError(
+                                f"two copies of a loop are named '{name}'",
+                                _at(item, "name"),
+                                trace,
+                                hint="the name template must differ for every copy: use the loop's names in it",
+                            )
+                        named.add(name)
+                        out = (self.expand(body, _join(path, name), out, item_env, (*trace, name)),)
         return self._close_scope(path, ScopeKind.SEQ, "seq", out, xs, layer.loc, trace)
 
     @contextmanager
@@ -349,15 +386,18 @@ class Expander:
                 trace,
                 hint="a block cannot call itself, directly or through other blocks",
             )
-        bound = self._bind_block(call, block, env, trace)
+        block_input = self.input_shape(xs)
+        bound = self._bind_block(call, block, env, block_input, trace)
         self.stack.append(name)
+        self.open_calls.append(Scope(path, ScopeKind.BLOCK, name, "", tuple(bound.items()), call.loc))
         try:
-            # Lexical scope: a block's body sees the network params and its own arguments only.
-            out = self.expand(block.body, path, xs, {**self.params, **bound}, trace)
+            # Lexical scope: a block's body sees the network params, its own arguments and its input.
+            out = self.expand(block.body, path, xs, {**self.params, **bound, exprs.INPUT: block_input}, trace)
         except SpecError as exc:
             raise exc.called_from(name, bound.items(), call.loc) from None
         finally:
             self.stack.pop()
+            self.open_calls.pop()
         arg_exprs = _arg_sources([p.name for p in block.params], call)
         inner = self.scopes.get(path)
         inner = inner if inner is not None and inner.kind is ScopeKind.BLOCK else None
@@ -365,8 +405,11 @@ class Expander:
         self.scopes[path] = scope  # a block names its path, over the seq/concat inside it
         return out
 
-    def _bind_block(self, call: Call, block: Block, env: Env, trace: tuple[str, ...]) -> dict[str, Any]:
-        """Evaluate a block call's arguments in the caller's ``env`` and bind them to parameters."""
+    def _bind_block(
+        self, call: Call, block: Block, env: Env, block_input: InputShape, trace: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """Evaluate a block call's arguments in the caller's ``env`` and bind them to parameters;
+        defaults are evaluated in the block's scope, where ``input`` is ``block_input``."""
         names = [p.name for p in block.params]
         signature = f"{call.call}({', '.join(names)})"
         if len(call.args) > len(names):
@@ -397,7 +440,8 @@ class Expander:
             if param.name in bound:
                 result[param.name] = bound[param.name]
             elif not param.required:
-                result[param.name] = self.value(param.default, {**self.params, **result}, trace)
+                scope = {**self.params, **result, exprs.INPUT: block_input}
+                result[param.name] = self.value(param.default, scope, trace)
             else:
                 raise SpecError(f"{call.call} is missing argument '{param.name}'", call.loc, trace, expected=signature)
         return result
@@ -488,23 +532,28 @@ class Expander:
                 raise  # quoting the name is one answer: the evaluator's hint says so
             raise replace(exc, hint=_undefined_hint(cls, field, exc.name, env)) from None
 
-    def _copies(self, item: Layer, env: Env, trace: tuple[str, ...]) -> Iterator[tuple[Layer, Env]]:
-        """The layers a list item contributes: itself, or the copies of a repeat/for, or what an
-        ``if`` chooses (nothing when it is false and has no ``else``). A copy that is itself a
-        repeat, for or if contributes its own copies, as nested Python loops append to one list.
-        Lazily: nested counts multiply, and the bound on expansion steps must see each copy."""
-        for layer, layer_env in self.copies_of(item, env, trace):
+    def _copies(
+        self, item: Layer, env: Env, trace: tuple[str, ...], name: str | None = None
+    ) -> Iterator[tuple[Layer, Env, str | None]]:
+        """The layers a list item contributes, each with its step name (None: numbered): itself,
+        or the copies of a repeat/for, or what an ``if`` chooses (nothing when it is false and
+        has no ``else``). A copy that is itself a repeat, for or if contributes its own copies,
+        as nested Python loops append to one list; they take the name of the innermost named
+        ``for``. Lazily: nested counts multiply, and the bound on expansion steps must see each copy."""
+        for layer, layer_env, layer_name in self.copies_of(item, env, trace):
+            layer_name = layer_name or name
             if isinstance(layer, Repeat | For | If):
                 self._step(layer, trace)  # a nested loop of empty loops adds nothing, but takes time
-                yield from self._copies(layer, layer_env, trace)
+                yield from self._copies(layer, layer_env, trace, layer_name)
             else:
-                yield layer, layer_env
+                yield layer, layer_env, layer_name
 
-    def copies_of(self, item: Layer, env: Env, trace: tuple[str, ...] = ()) -> list[tuple[Layer, Env]]:
-        """One level of :meth:`_copies`: the copies of a repeat or for, or the layer an if chooses."""
+    def copies_of(self, item: Layer, env: Env, trace: tuple[str, ...] = ()) -> list[tuple[Layer, Env, str | None]]:
+        """One level of :meth:`_copies`: the copies of a repeat or for (named by a for's name
+        template), or the layer an if chooses."""
         if isinstance(item, If):
             chosen = item.then if self.value(item.if_, env, trace) else item.else_
-            return [] if chosen is None else [(chosen, env)]
+            return [] if chosen is None else [(chosen, env, None)]
         if isinstance(item, Repeat):
             count = self.value(item.repeat, env, trace)
             if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_REPEAT:
@@ -514,20 +563,28 @@ class Expander:
                     trace,
                     found=repr(count),
                 )
-            return [(item.do, env)] * count
+            return [(item.do, env, None)] * count
         if isinstance(item, For):
+            if exprs.INPUT in item.for_:
+                raise SpecError(
+                    f"a 'for' cannot bind the name '{exprs.INPUT}'",
+                    _at(item, "for"),
+                    trace,
+                    expected="any other name",
+                    found=", ".join(item.for_),
+                    hint=f"'{exprs.INPUT}' is the layer's input tensor in expressions ({exprs.INPUT}.channels)",
+                )
             values = self.value(item.in_, env, trace)
             where = _at(item, "in", item.in_)
             if not isinstance(values, list):
                 raise SpecError("'for' needs a list to loop over", where, trace, found=repr(values))
             if len(values) > MAX_REPEAT:
                 raise SpecError(f"'for' over {len(values):,} items is over the limit of {MAX_REPEAT:,}", where, trace)
-            copies: list[tuple[Layer, Env]] = []
+            copies: list[tuple[Layer, Env, str | None]] = []
             for value in values:
                 if len(item.for_) == 1:
-                    copies.append((item.do, {**env, item.for_[0]: value}))
-                    continue
-                if not isinstance(value, list) or len(value) != len(item.for_):
+                    copy_env = {**env, item.for_[0]: value}
+                elif not isinstance(value, list) or len(value) != len(item.for_):
                     raise SpecError(
                         f"cannot unpack {value!r} into {', '.join(item.for_)}",
                         where,
@@ -535,9 +592,11 @@ class Expander:
                         expected=f"items of {len(item.for_)} values",
                         found=repr(value),
                     )
-                copies.append((item.do, {**env, **dict(zip(item.for_, value, strict=True))}))
+                else:
+                    copy_env = {**env, **dict(zip(item.for_, value, strict=True))}
+                copies.append((item.do, copy_env, None if item.name is None else _copy_name(item, copy_env, trace)))
             return copies
-        return [(item, env)]
+        return [(item, env, None)]
 
     def _close_scope(
         self,
@@ -569,6 +628,42 @@ class Expander:
         self.nodes.append(node)
         return node.name
 
+    # ------------------------------------------------------------ input shapes
+    def input_shape(self, xs: tuple[str, ...]) -> InputShape:
+        """What ``input`` is in a block called on ``xs``: read (and inferred) only if asked."""
+        return InputShape(lambda: self.input_type(xs))
+
+    def input_type(self, xs: tuple[str, ...]) -> TensorType:
+        """The type of the one tensor ``xs`` names, inferring the nodes added since the last read."""
+        return self.one_input(xs, self._inferred_type)
+
+    @staticmethod
+    def one_input(xs: tuple[str, ...], type_of: Callable[[str], TensorType]) -> TensorType:
+        """The type of the one tensor ``xs`` names (a block given several has no ``input``)."""
+        if len(xs) != 1:
+            raise exprs.AttributeProblem(
+                f"this block is given {len(xs)} inputs, so 'input' is none of them",
+                expected="a block called on one input",
+                found=", ".join(xs),
+                hint="pass what the block needs of them as arguments",
+            )
+        return type_of(xs[0])
+
+    def _inferred_type(self, name: str) -> TensorType:
+        while name not in self.types:
+            if self.shape_error is not None:  # every later read meets the same earlier mistake
+                raise self.shape_error
+            node = self.nodes[self.inferred]
+            try:
+                self.types[node.name] = infer_node(node, tuple(self.types[x] for x in node.inputs)).output
+            except SpecError as exc:
+                scopes = [*self.scopes.values(), *reversed(self.open_calls)]  # innermost first, where paths tie
+                located = in_calls(exc, scopes, node.name)
+                self.shape_error = EarlierShapeError(**{f.name: getattr(located, f.name) for f in fields(SpecError)})
+                raise self.shape_error from None
+            self.inferred += 1
+        return self.types[name]
+
     def value(self, arg: Arg, env: Env, trace: tuple[str, ...]) -> Any:
         """Evaluate an argument: literals as they are, expressions in ``env``."""
         if isinstance(arg, Expr):
@@ -576,6 +671,42 @@ class Expander:
         if isinstance(arg, list):
             return [self.value(a, env, trace) for a in arg]
         return arg
+
+
+#: A ``{...}`` field of a loop's name template.
+_TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
+
+
+def _copy_name(loop: For, env: Env, trace: tuple[str, ...]) -> str:
+    """The step name of one copy of ``loop``: its template with each ``{expr}`` evaluated in the
+    copy's ``env`` (``denselayer{i + 1}`` gives ``denselayer1``, ``denselayer2``, ...)."""
+    template = loop.name or ""
+    loc = _at(loop, "name")
+    parts: list[str] = []
+    last = 0
+    for field in _TEMPLATE_FIELD.finditer(template):
+        value = exprs.evaluate(field[1], env, loc.shifted(field.start(1)) if loc else None, trace)
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise SpecError(
+                f"'{{{field[1]}}}' in the name template '{template}' gives {value!r}",
+                loc,
+                trace,
+                expected="an int or a string",
+                found=repr(value),
+            )
+        parts += [template[last : field.start()], str(value)]
+        last = field.end()
+    name = "".join([*parts, template[last:]])
+    if not _NAME.match(name):
+        raise SpecError(
+            f"the name template '{template}' gives '{name}', which is not a plain name",
+            loc,
+            trace,
+            expected="letters, digits and '_', not starting with a digit; '{expr}' for each value",
+            found=name,
+            hint="a number alone cannot name a step: put a word before it ('layer{i}')",
+        )
+    return name
 
 
 def _arg_sources(names: Sequence[str], call: Call) -> tuple[tuple[str, str], ...]:
@@ -684,6 +815,15 @@ def _type_words(tp: Any, metadata: list[Any], spatial: int = 0) -> str:
 
 def resolve_params(spec: Spec, overrides: Mapping[str, Any], file: str) -> dict[str, Any]:
     """Network params with ``--set`` overrides applied; unknown names are errors."""
+    if exprs.INPUT in spec.params:
+        raise SpecError(
+            f"a network param cannot be named '{exprs.INPUT}'",
+            spec.locs.get(f"params.{exprs.INPUT}") or spec.locs.get("params") or Location(file),
+            expected="any other name",
+            found=exprs.INPUT,
+            hint=f"'{exprs.INPUT}' is the layer's input tensor in expressions ({exprs.INPUT}.channels): "
+            "rename the param",
+        )
     params = dict(spec.params)
     for key, value in overrides.items():
         if key not in params:
@@ -739,8 +879,10 @@ def lower(
     spec = program.spec
     params = resolve_params(spec, overrides or {}, program.file)
     inp = input_type(spec, params, input_shape, program.file)
-    expander = Expander(program, params)
-    out = expander.expand(spec.network, "", (GRAPH_INPUT,), params, ())
+    expander = Expander(program, params, inp)
+    # The network's own layers read the network's input as 'input', as a block's read the block's.
+    network_env = {**params, exprs.INPUT: expander.input_shape((GRAPH_INPUT,))}
+    out = expander.expand(spec.network, "", (GRAPH_INPUT,), network_env, ())
     if expander.errors:
         raise gathered(expander.errors)
     if out == GRAPH_INPUT:

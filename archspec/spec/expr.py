@@ -4,7 +4,9 @@ Expressions are parsed with Python's :mod:`ast` and checked against a whitelist 
 node types; they are evaluated by walking the tree here, never by ``eval``. They
 cover what architecture parameters need: numbers, strings, booleans, lists,
 integer arithmetic (``k // 2``, ``c * 4``), indexing (``c2[0]``), comparisons,
-``x if cond else y`` and a few pure builtins (``min``, ``max``, ``len``, ...).
+``x if cond else y`` and a few pure builtins (``min``, ``max``, ``len``, ...). The one
+attribute access is on the name ``input``, the layer's input tensor (``input.channels``,
+``input.shape[2]``): a value that :class:`HasAttributes`, read through :meth:`~HasAttributes.attribute`.
 
 ``a -> b`` (the sequence arrow of layer shorthand) is read as ``a >> b``: both are
 two characters, so the columns of every sub-expression stay those of the source.
@@ -35,6 +37,8 @@ MAX_LIST_LEN = 100_000
 #: pass over expressions recurses, so this also keeps each of them far from Python's limit.
 MAX_EXPR_DEPTH = 100
 _MAX_ROUND_DIGITS = 400
+#: The one name whose attributes an expression may read: the layer's input tensor.
+INPUT = "input"
 
 _CONSTANTS: dict[str, Any] = {"true": True, "false": False, "null": None, "none": None}
 
@@ -275,7 +279,7 @@ def _parse_text(source: str, mode: str) -> ast.AST:
     for node in ast.walk(tree):
         if mode == "for" and isinstance(node, ast.Module | ast.For | ast.Pass | ast.Store):
             continue
-        if not isinstance(node, _ALLOWED):
+        if not isinstance(node, _ALLOWED) and not _reads_input(node):
             raise _ParseProblem(
                 f"{_describe(node)} is not allowed in a spec expression",
                 column(getattr(node, "col_offset", 0) - prefix + lead),
@@ -290,6 +294,12 @@ def _parse_text(source: str, mode: str) -> ast.AST:
             if end is not None:
                 node.end_col_offset = column(end + lead - prefix)  # type: ignore[attr-defined]
     return tree
+
+
+def _reads_input(node: ast.AST) -> bool:
+    """Whether ``node`` is ``input.<name>``, the one attribute access expressions allow (the
+    evaluator checks the name: every other attribute stays out of reach)."""
+    return isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == INPUT
 
 
 def _check_ascii_names(source: str) -> None:
@@ -347,6 +357,28 @@ class UndefinedName(SpecError):
     name: str = ""
 
 
+class AttributeProblem(Exception):
+    """Why a :class:`HasAttributes` value cannot give an attribute; the evaluator locates it."""
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message, self.details = message, details
+
+
+class HasAttributes:
+    """A value an expression reads only through attributes (``input.channels``), never whole:
+    it is no number, list or string that an op or a block could take. (A plain class, not an
+    ABC: every name an expression reads is checked against it, and ABC checks cost more.)"""
+
+    #: What the value is, in an error's words (``the layer's input``).
+    described: str
+
+    def attribute(self, name: str) -> Any:
+        """The attribute ``name``; raises :class:`AttributeProblem` when it has none or cannot
+        give it yet (and a located :class:`SpecError` for a mistake elsewhere in the spec)."""
+        raise NotImplementedError
+
+
 class Evaluator:
     """Evaluates whitelisted expressions over an environment of named values."""
 
@@ -396,6 +428,8 @@ class Evaluator:
                 return self._call(node)
             case ast.Subscript():
                 return self._subscript(node)
+            case ast.Attribute():
+                return self._attribute(node)
             case ast.List() | ast.Tuple():
                 return [self.eval(item) for item in node.elts]
             case ast.Expression():
@@ -417,6 +451,30 @@ class Evaluator:
         return node.value
 
     def _name(self, node: ast.Name) -> Any:
+        value = self.env[node.id] if node.id in self.env else self._lookup(node)
+        if isinstance(value, HasAttributes):
+            raise self.error(
+                node,
+                f"'{node.id}' is {value.described}, not a value",
+                expected="a number, list or string",
+                hint=f"read its size: {node.id}.channels, {node.id}.shape[2]",
+            )
+        return value
+
+    def _attribute(self, node: ast.Attribute) -> Any:
+        owner = self._lookup(node.value) if isinstance(node.value, ast.Name) else self.eval(node.value)
+        if not isinstance(owner, HasAttributes):  # a param that took the name: no attributes to read
+            raise self.error(
+                node,
+                f"'{ast.unparse(node.value)}' has no attribute '{node.attr}'",
+                found=f"{type(owner).__name__} {owner!r}",
+            )
+        try:
+            return owner.attribute(node.attr)
+        except AttributeProblem as problem:
+            raise self.error(node, problem.message, **problem.details) from None
+
+    def _lookup(self, node: ast.Name) -> Any:
         if node.id in self.env:
             return self.env[node.id]
         if node.id.lower() in _CONSTANTS:

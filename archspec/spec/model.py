@@ -112,11 +112,14 @@ class Repeat(Located):
 
 
 class For(Located):
-    """One copy of ``do`` per item of ``in``, with the item bound to the ``for`` names."""
+    """One copy of ``do`` per item of ``in``, with the item bound to the ``for`` names. With
+    ``name``, a template such as ``denselayer{i + 1}`` (each ``{...}`` an expression of the
+    loop's names), every copy is a named step of its list instead of a numbered one."""
 
     for_: list[str] = Field(alias="for", min_length=1)
     in_: Arg = Field(alias="in")
     do: Layer
+    name: str | None = None
 
 
 class If(Located):

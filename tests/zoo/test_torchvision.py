@@ -56,6 +56,7 @@ ZOO = [
     Zoo("resnext50_32x4d", "resnext50_32x4d"),
     Zoo("mobilenet_v2", "mobilenet_v2"),
     Zoo("mobilenet_v3_small", "mobilenet_v3_small"),
+    Zoo("densenet121", "densenet121"),  # no dropout (torchvision's drop_rate=0)
     # archspec's StochasticDepth draws its per-sample mask as torchvision's does, so even the
     # train step with torchvision's drop probabilities is identical under one seed
     Zoo("efficientnet_b0", "efficientnet_b0"),

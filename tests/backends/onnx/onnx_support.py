@@ -26,6 +26,7 @@ INPUTS: dict[str, list[int | str]] = {
     "efficientnet_b0": ["N", 3, 64, 64],
     "squeezenet1_1": ["N", 3, 64, 64],
     "shufflenet_v2_x1_0": ["N", 3, 64, 64],
+    "densenet121": ["N", 3, 64, 64],
 }
 
 

@@ -101,12 +101,12 @@ class InvertedResidualConv(nnx.Sequential):
 
 
 class InvertedResidual(nnx.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
+    """The spec's block ``inverted_residual(oup, stride, expand_ratio, hidden_dim)``."""
 
-    def __init__(self, in_channels, inp, oup, stride, expand_ratio, hidden_dim=None, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, oup, stride, expand_ratio, hidden_dim=None, *, rngs: nnx.Rngs) -> None:
         if hidden_dim is None:
-            hidden_dim = inp * expand_ratio
-        self.condition = stride == 1 and inp == oup
+            hidden_dim = in_channels * expand_ratio
+        self.condition = stride == 1 and in_channels == oup
         if self.condition:
             self.conv = InvertedResidualConv(in_channels, oup, stride, expand_ratio, hidden_dim, rngs=rngs)
             self.identity = identity
@@ -138,27 +138,20 @@ class MobilenetV2(nnx.Module):
     ) -> None:
         if inverted_residual_setting is None:
             inverted_residual_setting = [
-                [32, 1, 16, 1, 1],
-                [16, 6, 24, 2, 2],
-                [24, 6, 32, 3, 2],
-                [32, 6, 64, 4, 2],
-                [64, 6, 96, 3, 1],
-                [96, 6, 160, 3, 2],
-                [160, 6, 320, 1, 1],
+                [1, 16, 1, 1],
+                [6, 24, 2, 2],
+                [6, 32, 3, 2],
+                [6, 64, 4, 2],
+                [6, 96, 3, 1],
+                [6, 160, 3, 2],
+                [6, 320, 1, 1],
             ]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
         features = [ConvBnRelu6(3, 32, 3, stride=2, rngs=rngs)]
         channels = 32
-        for inp, t, c, n, s in inverted_residual_setting:
+        for t, c, n, s in inverted_residual_setting:
             for i in range(n):
-                features.append(InvertedResidual(
-                    channels,
-                    inp if i == 0 else c,
-                    c,
-                    s if i == 0 else 1,
-                    t,
-                    rngs=rngs,
-                ))
+                features.append(InvertedResidual(channels, c, s if i == 0 else 1, t, rngs=rngs))
                 channels = c
         features.append(ConvBnRelu6(channels, last_channel, 1, rngs=rngs))
         self.features = nnx.Sequential(*features)

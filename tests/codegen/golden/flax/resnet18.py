@@ -118,7 +118,9 @@ class Flatten(nnx.Module):
 class BasicBlock(nnx.Module):
     """The spec's block ``basic_block(planes, stride, downsample)``."""
 
-    def __init__(self, in_channels, planes, stride=1, downsample=False, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, planes, stride=1, downsample=None, *, rngs: nnx.Rngs) -> None:
+        if downsample is None:
+            downsample = stride != 1 or in_channels != planes
         self.conv1 = nnx.Conv(
             in_channels,
             planes,
@@ -165,7 +167,7 @@ class MakeLayer(nnx.Sequential):
 
     def __init__(self, in_channels, planes, blocks, stride=1, *, rngs: nnx.Rngs) -> None:
         super().__init__(
-            BasicBlock(in_channels, planes, stride=stride, downsample=stride != 1, rngs=rngs),
+            BasicBlock(in_channels, planes, stride=stride, rngs=rngs),
             *[BasicBlock(planes, planes, rngs=rngs) for _ in range(blocks - 1)],
         )
 

@@ -123,13 +123,15 @@ class Bottleneck(nnx.Module):
         in_channels,
         planes,
         stride=1,
-        downsample=False,
+        downsample=None,
         groups=1,
         base_width=64,
         width=None,
         *,
         rngs: nnx.Rngs,
     ) -> None:
+        if downsample is None:
+            downsample = stride != 1 or in_channels != planes * 4
         if width is None:
             width = int(planes * (base_width / 64.0)) * groups
         self.conv1 = nnx.Conv(in_channels, width, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)

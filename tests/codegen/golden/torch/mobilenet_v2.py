@@ -37,13 +37,13 @@ class InvertedResidualConv(nn.Sequential):
 
 
 class InvertedResidual(nn.Module):
-    """The spec's block ``inverted_residual(inp, oup, stride, expand_ratio, hidden_dim)``."""
+    """The spec's block ``inverted_residual(oup, stride, expand_ratio, hidden_dim)``."""
 
-    def __init__(self, in_channels, inp, oup, stride, expand_ratio, hidden_dim=None) -> None:
+    def __init__(self, in_channels, oup, stride, expand_ratio, hidden_dim=None) -> None:
         super().__init__()
         if hidden_dim is None:
-            hidden_dim = inp * expand_ratio
-        self.condition = stride == 1 and inp == oup
+            hidden_dim = in_channels * expand_ratio
+        self.condition = stride == 1 and in_channels == oup
         if self.condition:
             self.conv = InvertedResidualConv(in_channels, oup, stride, expand_ratio, hidden_dim)
             self.identity = nn.Identity()
@@ -67,21 +67,19 @@ class MobilenetV2(nn.Module):
         super().__init__()
         if inverted_residual_setting is None:
             inverted_residual_setting = [
-                [32, 1, 16, 1, 1],
-                [16, 6, 24, 2, 2],
-                [24, 6, 32, 3, 2],
-                [32, 6, 64, 4, 2],
-                [64, 6, 96, 3, 1],
-                [96, 6, 160, 3, 2],
-                [160, 6, 320, 1, 1],
+                [1, 16, 1, 1],
+                [6, 24, 2, 2],
+                [6, 32, 3, 2],
+                [6, 64, 4, 2],
+                [6, 96, 3, 1],
+                [6, 160, 3, 2],
+                [6, 320, 1, 1],
             ]
         features = [ConvBnRelu6(3, 32, 3, stride=2)]
         channels = 32
-        for inp, t, c, n, s in inverted_residual_setting:
+        for t, c, n, s in inverted_residual_setting:
             for i in range(n):
-                features.append(
-                    InvertedResidual(channels, inp if i == 0 else c, c, s if i == 0 else 1, t)
-                )
+                features.append(InvertedResidual(channels, c, s if i == 0 else 1, t))
                 channels = c
         features.append(ConvBnRelu6(channels, last_channel, 1))
         self.features = nn.Sequential(*features)

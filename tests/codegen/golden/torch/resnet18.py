@@ -7,8 +7,10 @@ from torch import nn
 class BasicBlock(nn.Module):
     """The spec's block ``basic_block(planes, stride, downsample)``."""
 
-    def __init__(self, in_channels, planes, stride=1, downsample=False) -> None:
+    def __init__(self, in_channels, planes, stride=1, downsample=None) -> None:
         super().__init__()
+        if downsample is None:
+            downsample = stride != 1 or in_channels != planes
         self.conv1 = nn.Conv2d(in_channels, planes, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
         self.relu = nn.ReLU(inplace=True)
@@ -39,7 +41,7 @@ class MakeLayer(nn.Sequential):
 
     def __init__(self, in_channels, planes, blocks, stride=1) -> None:
         super().__init__(
-            BasicBlock(in_channels, planes, stride=stride, downsample=stride != 1),
+            BasicBlock(in_channels, planes, stride=stride),
             *[BasicBlock(planes, planes) for _ in range(blocks - 1)],
         )
 

@@ -7,8 +7,10 @@ from torch import nn
 class Bottleneck(nn.Module):
     """The spec's block ``bottleneck(planes, stride, downsample, groups, base_width, width)``."""
 
-    def __init__(self, in_channels, planes, stride=1, downsample=False, groups=1, base_width=64, width=None) -> None:
+    def __init__(self, in_channels, planes, stride=1, downsample=None, groups=1, base_width=64, width=None) -> None:
         super().__init__()
+        if downsample is None:
+            downsample = stride != 1 or in_channels != planes * 4
         if width is None:
             width = int(planes * (base_width / 64.0)) * groups
         self.conv1 = nn.Conv2d(in_channels, width, 1, bias=False)
@@ -47,7 +49,7 @@ class MakeLayer(nn.Sequential):
 
     def __init__(self, in_channels, planes, blocks, stride=1) -> None:
         super().__init__(
-            Bottleneck(in_channels, planes, stride=stride, downsample=True),
+            Bottleneck(in_channels, planes, stride=stride),
             *[Bottleneck(planes * 4, planes) for _ in range(blocks - 1)],
         )
 
