@@ -267,12 +267,15 @@ class ClassEmitter:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ entry
-    def emit(self) -> EmittedSource:
-        """The graph's spec as Python source (see the module docstring)."""
+    def emit(self, checked_signature: bool = True) -> EmittedSource:
+        """The graph's spec as Python source (see the module docstring). Without
+        ``checked_signature``, the network class takes every param that has other values, checked
+        for none: its classes are the same, exact for this graph's values, which is all that
+        building this graph's module needs (the check expands the spec again)."""
         params = dict(self.graph.params)
         candidates = [k for k, v in params.items() if self._usable_parameter(k) and other_value(v) is not None]
-        if not candidates:
-            return self._write([])
+        if not candidates or not checked_signature:
+            return self._write(candidates)
         # The network class takes a param if the source is the same with another value of it: all
         # of them changed at once first, then (if that changes it) one at a time.
         baseline = type(self)(self.graph, self.report, self.reserved_attributes)._write(candidates)

@@ -101,13 +101,14 @@ class FlaxBackend:
         from archspec_flax import _runtime
 
         resolved = self.Options.resolve(self.name, options)
-        emitted = self.emit(graph, report)
+        # the classes emit writes, the network class's params unchecked (see ClassEmitter.emit)
+        emitted = ModuleEmitter(graph, report, RESERVED_ATTRIBUTES).emit(checked_signature=False)
         entry = getattr(load_source(emitted, "archspec_generated_flax"), emitted.entry)
         return _runtime.instantiate(entry, resolved.data_format, resolved.seed, weights)
 
     def check(self, graph: Graph, report: ShapeReport) -> None:
         """Every lowering rule runs in :meth:`emit`, which writes source and builds nothing."""
-        self.emit(graph, report)
+        ModuleEmitter(graph, report, RESERVED_ATTRIBUTES).emit(checked_signature=False)
 
     def load_weights(self, module: Any, path: str | Path) -> None:
         from archspec_flax import weights

@@ -1,4 +1,5 @@
-"""The torch backend object: build = emit + load, so the two cannot drift.
+"""The torch backend object: build = emit + load, so the two cannot drift (build skips only the
+check of which params the network class takes, see ClassEmitter.emit).
 
 Importing it imports no torch: ``archspec compile --backend torch`` writes source without it.
 torch loads when a module is built or run, or weights are checked.
@@ -69,7 +70,9 @@ class TorchBackend:
         self, graph: Graph, report: ShapeReport, weights: str | Path | None = None, options: OptionsArg = None
     ) -> nn.Module:
         """The network as an ``nn.Module`` (train mode, like any new module), weights loaded if given."""
-        model = self._construct(self.emit(graph, report, options))
+        self.Options.resolve(self.name, options)
+        # the classes emit writes, the network class's params unchecked (see ClassEmitter.emit)
+        model = self._construct(ModuleEmitter(graph, report, RESERVED_ATTRIBUTES).emit(checked_signature=False))
         if weights is not None:
             self.load_weights(model, weights)
         return model
@@ -81,7 +84,7 @@ class TorchBackend:
 
     def check(self, graph: Graph, report: ShapeReport) -> None:
         """Every lowering rule runs in :meth:`emit`, which writes source and builds nothing."""
-        self.emit(graph, report)
+        ModuleEmitter(graph, report, RESERVED_ATTRIBUTES).emit(checked_signature=False)
 
     def load_weights(self, module: Any, path: str | Path) -> None:
         from archspec_torch import weights

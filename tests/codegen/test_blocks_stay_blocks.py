@@ -1,0 +1,98 @@
+"""Generated code is written from the spec's block definitions: one class per block, whose
+constructor takes the block's parameters and builds the spec's ``if``/``repeat``/``for`` in
+Python, and a network class that takes the network's params (issue "Blocks stay blocks")."""
+
+from __future__ import annotations
+
+import inspect
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import archspec
+from archspec import api
+from archspec.codegen import load_source
+from archspec.codegen._emitter import other_value
+
+ROOT = Path(__file__).resolve().parents[2]
+SPECS = sorted((ROOT / "specs").glob("*.yaml"))
+
+#: Blocks whose instances are written as classes of their own, and why.
+WRITTEN_PER_INSTANCE = {
+    # a for with named copies (denselayer1, ...) is written out, one class per number of layers;
+    # torchvision's add_module loop is not generated yet
+    ("densenet121", "dense_block"): 4,
+}
+
+
+@pytest.mark.parametrize("backend", ["torch", "flax"])
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_every_block_is_one_class(spec: Path, backend: str) -> None:
+    emitted = archspec.emit(spec, backend=backend)
+    classes = Counter(emitted.classes.values())
+    program = api.load(spec)
+    assert set(classes) <= set(program.blocks), classes
+    for block, count in classes.items():
+        assert count == WRITTEN_PER_INSTANCE.get((spec.stem, block), 1), (block, count)
+    # each class is defined once, named after its block, and no name is numbered
+    names = [line.split("(")[0][6:] for line in emitted.source.splitlines() if line.startswith("class ")]
+    assert len(names) == len(set(names))
+
+
+def test_resnet18_class_with_other_layers_is_resnet34() -> None:
+    torch = pytest.importorskip("torch")
+    emitted = archspec.emit(ROOT / "specs/resnet18.yaml")
+    network = getattr(load_source(emitted), emitted.entry)
+    assert list(inspect.signature(network).parameters) == ["layers", "classes"]
+    resnet34 = network(layers=[3, 4, 6, 3])
+    assert sum(p.numel() for p in resnet34.parameters()) == 21_797_672  # torchvision's resnet34
+    assert resnet34(torch.randn(1, 3, 64, 64)).shape == (1, 1000)
+
+
+def test_mobilenet_v2_class_takes_its_setting() -> None:
+    emitted = archspec.emit(ROOT / "specs/mobilenet_v2.yaml")
+    assert "inverted_residual_setting=None" in emitted.source
+    assert "for t, c, n, s in inverted_residual_setting:" in emitted.source
+    assert "class InvertedResidual(nn.Module):" in emitted.source
+    assert "InvertedResidual2" not in emitted.source
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_the_network_class_built_with_other_values_is_the_spec_built_with_them(spec: Path) -> None:
+    """For each param the network class takes: the class built with another value of it has the
+    parameters (names and shapes) of ``archspec.build`` with that value."""
+    pytest.importorskip("torch")
+    emitted = archspec.emit(spec)
+    network = getattr(load_source(emitted), emitted.entry)
+    defaults = dict(api.to_graph(spec).params)
+    for name in inspect.signature(network).parameters:
+        value = other_value(defaults[name])
+        ours = network(**{name: value})
+        expected = archspec.build(spec, params={name: value})
+        assert {k: v.shape for k, v in ours.state_dict().items()} == {
+            k: v.shape for k, v in expected.state_dict().items()
+        }, (spec.stem, name)
+
+
+def test_a_block_reading_its_input_takes_in_channels() -> None:
+    source = archspec.emit(ROOT / "specs/resnet18.yaml").source
+    assert "def __init__(self, in_channels, planes, stride=1, downsample=None) -> None:" in source
+    assert "downsample = stride != 1 or in_channels != planes" in source
+    assert "*[BasicBlock(planes, planes) for _ in range(blocks - 1)]" in source
+
+
+def test_a_loop_that_changes_the_channels_carries_them() -> None:
+    source = archspec.emit(ROOT / "specs/vgg11.yaml").source
+    assert source.count("class VggBlock(") == 1
+    assert "channels = in_channels\n        for _ in range(num_convs):" in source
+    assert "            channels = num_channels\n" in source
+
+
+def test_an_if_between_module_bodies_is_one_class_with_both() -> None:
+    source = archspec.emit(ROOT / "specs/mobilenet_v2.yaml").source
+    assert "        self.condition = stride == 1 and in_channels == oup\n        if self.condition:\n" in source
+    assert (
+        "        if self.condition:\n            return self.conv(x) + self.identity(x)\n        return self.conv(x)\n"
+        in (source)
+    )
