@@ -94,8 +94,9 @@ SEEDS = range(1, 9)
 
 #: The ill-conditioned nets whose float32 train step is held to torch's error. ResNet-50, ResNeXt-50
 #: and DenseNet-121 at these sizes have so many ReLUs that every input tried puts one across its kink
-#: in a float32 run; their train steps are proven in float64 (test_train_step_agrees).
-FLOAT32_CHECKED = sorted(ILL_CONDITIONED - {"resnet50", "resnext50_32x4d", "densenet121"})
+#: in a float32 run; their train steps are proven in float64 (test_train_step_agrees). ShuffleNetV2's
+#: float32 step passes this test, but its two extra compiles cost half a minute of CI: float64 only.
+FLOAT32_CHECKED = sorted(ILL_CONDITIONED - {"resnet50", "resnext50_32x4d", "densenet121", "shufflenet_v2_x1_0"})
 
 
 @pytest.mark.parametrize("name", FLOAT32_CHECKED)
