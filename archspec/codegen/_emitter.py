@@ -442,16 +442,8 @@ class ClassEmitter:
         match body:
             case Seq():
                 assert isinstance(body.seq, dict)
-                current, sizes, chain = xs, ins, len(xs) == 1
-                lines = []
-                for key, item in body.seq.items():
-                    built = self._layer(item, _join(path, key), current, sizes, frame, indent)
-                    call = self._use(key, _join(path, key), item, built, [values[x] for x in current], init, indent)
-                    var = params[0] if chain else local.new(key)
-                    lines.append(f"{var} = {call}")
-                    values[built.output] = var
-                    current, sizes = (built.output,), (built.out,)
-                return init, _returning(lines, values[current[0]]), sizes[0]
+                steps = [(key, item, frame) for key, item in body.seq.items()]
+                return self._named_steps(steps, path, xs, ins, indent, params, local, values, init)
             case Concat() | Add() | Mul():
                 branches = body.concat if isinstance(body, Concat) else body.add if isinstance(body, Add) else body.mul
                 args, outs = [], []
@@ -463,22 +455,37 @@ class ClassEmitter:
                 lowered, out = self._lower(node, tuple(outs), frame)
                 return init, [f"return {self._inline(node, lowered)(args)}"], out
             case For():  # with a name template: its copies are named steps, written out
-                current, sizes, chain = xs, ins, len(xs) == 1
-                lines = []
-                for item, spec_env, name in self.expander.copies_of(body, frame.spec_env):
-                    key, at = str(name), replace(frame, spec_env=spec_env)
-                    built = self._layer(item, _join(path, key), current, sizes, at, indent)
-                    call = self._use(key, _join(path, key), item, built, [values[x] for x in current], init, indent)
-                    var = params[0] if chain else local.new(key)
-                    lines.append(f"{var} = {call}")
-                    values[built.output] = var
-                    current, sizes = (built.output,), (built.out,)
-                return init, _returning(lines, values[current[0]]), sizes[0]
+                copies = self.expander.copies_of(body, frame.spec_env)
+                steps = [(str(name), item, replace(frame, spec_env=env)) for item, env, name in copies]
+                return self._named_steps(steps, path, xs, ins, indent, params, local, values, init)
             case Dag():
                 return self._dag(body, path, xs, ins, frame, indent, params, local, init)
             case If():
                 return self._if_class(body, path, xs, ins, frame, indent, sites, params, local, root)
         raise InternalError(f"a {type(body).__name__} is not the body of a module class")
+
+    def _named_steps(
+        self,
+        steps: list[tuple[str, Layer, Frame]],
+        path: str,
+        xs: tuple[str, ...],
+        ins: tuple[Term, ...],
+        indent: str,
+        params: list[str],
+        local: Namespace,
+        values: dict[str, str],
+        init: list[str],
+    ) -> tuple[list[str], list[str], Term]:
+        """Named steps, each reading the one before: attributes, and a forward that chains them."""
+        current, sizes, lines = xs, ins, []
+        for key, item, frame in steps:
+            built = self._layer(item, _join(path, key), current, sizes, frame, indent)
+            call = self._use(key, _join(path, key), item, built, [values[x] for x in current], init, indent)
+            var = params[0] if len(xs) == 1 else local.new(key)
+            lines.append(f"{var} = {call}")
+            values[built.output] = var
+            current, sizes = (built.output,), (built.out,)
+        return init, _returning(lines, values[current[0]]), sizes[0]
 
     def _dag(
         self,
@@ -843,7 +850,7 @@ class ClassEmitter:
                     built = self._layer(step, _join(path, index), xs, ins, frame, indent)
                     if built.inline is not None or built.entry is not None:
                         if index != 0 or len(xs) < 2 or entry is not None:
-                            raise _merge_in_list(step, built, frame)
+                            raise _merge_in_list(step)
                         merge = built.inline or built.entry
                         out = frame.merged if frame.merged is not None else built.out
                         if built.entry is not None:  # a list starting with a list that starts with a merge
@@ -893,7 +900,7 @@ class ClassEmitter:
         for body, env in copies:
             new, index, xs, ins, entry = self._items([body], path, index, xs, ins, replace(frame, spec_env=env), indent)
             if entry is not None:
-                raise _merge_in_list(body, None, frame)
+                raise _merge_in_list(body)
             items += new
         return items, index, xs, ins
 
@@ -1339,7 +1346,7 @@ def _anonymous_doc(layer: Layer) -> str:
     return "Layers of the spec."
 
 
-def _merge_in_list(step: Layer, built: Built | None, frame: Frame) -> SpecError:
+def _merge_in_list(step: Layer) -> SpecError:
     what = step.call if isinstance(step, Call) else "this step"
     return SpecError(
         f"'{what}' must read several values, but here it is a step of a list",
