@@ -97,6 +97,11 @@ class View:
     def nodes(self) -> dict[str, Node]:
         return {node.name: node for node in self.graph.nodes}
 
+    @functools.cached_property
+    def outputs(self) -> dict[str, str]:
+        """The value each composite of the graph produces, by its path."""
+        return {scope.path: scope.output for scope in self.graph.scopes}
+
     def type(self, name: str) -> TensorType:
         info = self.report.info.get(name)
         return info.output if info is not None else self.graph.input
@@ -750,10 +755,7 @@ class ClassEmitter:
         """The graph value a composite at ``path`` produces."""
         if isinstance(layer, Concat | Add | Mul):
             return path or _MERGE_WORDS[type(layer)]
-        for scope in frame.view.graph.scopes:
-            if scope.path == path:
-                return scope.output
-        return xs[0]  # an empty composite passes its input on
+        return frame.view.outputs.get(path, xs[0])  # an empty composite passes its input on
 
     def _choice(
         self, layer: If, path: str, xs: tuple[str, ...], ins: tuple[Term, ...], frame: Frame, indent: str
