@@ -45,7 +45,6 @@ from archspec.codegen._text import INDENT, MAX_LINE, call_source, dedented, docs
 from archspec.errors import InternalError, SpecError
 from archspec.infer import ShapeReport, infer_shapes
 from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
-from archspec.ops import REGISTRY
 from archspec.ops.merge import Concat as ConcatOp
 from archspec.spec.expand import Expander, Program, arg_source, lower
 from archspec.spec.expr import INPUT
@@ -330,7 +329,19 @@ class ClassEmitter:
         frame = Frame(Env(values), spec_env, self.view, self._local(values), self.graph.name)
         signature = [Parameter(k, self.defaults[k]) for k in values]
         network = self.program.spec.network
-        if isinstance(network, Call) and network.call in REGISTRY:  # one op: a class holding it
+        while True:  # the network class is the layer the network comes down to
+            if isinstance(network, If) and network.else_ is not None:  # chosen here, from the params
+                network = network.then if self.expander.value(network.if_, frame.spec_env, ()) else network.else_
+            elif isinstance(network, Call) and network.call in self.program.blocks:  # its body, in its terms
+                block, scope = self.program.blocks[network.call], self.view.calls[""][frame.entered.get("", 0)]
+                given = self._given(network, block, dict(scope.args), frame)
+                env = BoundEnv(frame.env, {k: t for k, (t, _) in given.items()})
+                spec_env = {**dict(self.graph.params), **dict(scope.args), INPUT: spec_env[INPUT]}
+                frame = replace(frame, env=env, spec_env=spec_env, entered={"": frame.entered.get("", 0) + 1})
+                network = block.body
+            else:
+                break
+        if isinstance(network, Call):  # one op: a class holding it
             network = Seq.model_construct(seq={network.call: network}, loc=network.loc)
         doc = self.graph.doc or f"The {self.graph.name} network."
         return self._draft(
