@@ -780,7 +780,7 @@ class ClassEmitter:
         mine = self._layer(taken, path, xs, ins, frame, indent)
         cond = frame.env.term(value, arg_source(layer.if_))
         if cond.is_literal or mine.inline is not None or mine.entry is not None:
-            return mine
+            return _shallower(mine)  # written where the if is, not in its body
         theirs = self._scratch(
             other,
             path,
@@ -790,7 +790,7 @@ class ClassEmitter:
             accept=lambda built: built.inline is None and built.entry is None,
         )
         if theirs is None:
-            return mine
+            return _shallower(mine)  # written where the if is, not in its body
         then, otherwise = (mine, theirs) if value else (theirs, mine)
         out = _preferred([then.out, otherwise.out], mine.out.value, frame.env)
         test = frame.write(cond)
@@ -1205,10 +1205,10 @@ def _appended(items: list[_Item], name: str, indent: str) -> list[str]:
                 else:
                     lines += [f"{indent}{name}.append(", f"{indent}{INDENT}{item.built.source}", f"{indent})"]
             case _Loop():
-                lines += item.before
-                lines.append(f"{indent}{item.header}:")
-                lines += _appended(item.body, name, indent + INDENT)
-                lines += item.carry
+                body = _appended(item.body, name, indent + INDENT) + item.carry
+                lines += item.before  # (a channel count later steps read)
+                if body:  # a loop of loops of nothing adds nothing
+                    lines += [f"{indent}{item.header}:", *body]
             case _When():
                 lines.append(f"{indent}if {item.cond}:")
                 lines += _appended(item.then, name, indent + INDENT) or [f"{indent}{INDENT}pass"]
@@ -1305,6 +1305,11 @@ def _preferred(candidates: list[Term], actual: Any, env: Env) -> Term:
             if not checked.is_literal:
                 return checked
     return Term(actual)
+
+
+def _shallower(built: Built) -> Built:
+    """``built`` written one level less deep."""
+    return replace(built, source=dedented([built.source])[0], setup=dedented(built.setup))
 
 
 def _rechecked(term: Term, env: Env) -> Term:

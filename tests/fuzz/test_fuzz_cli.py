@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import sys
 import time
@@ -101,7 +102,16 @@ def test_random_command_lines(profile: Profile, tmp_path: Path) -> None:
         assert code in (0, 1, 2), (argv, code, err)
         assert "Traceback" not in err and "Traceback" not in out, (argv, err)
         assert "internal error" not in err, (argv, err)
-        if code == 1:
-            assert "error:" in err or "Aborted" in err, (argv, err)
+        if code == 1:  # located: on stderr, or with --format json as the report's errors on stdout
+            assert "error:" in err or "Aborted" in err or _json_errors_located(out), (argv, err, out)
 
     run()
+
+
+def _json_errors_located(out: str) -> bool:
+    """Whether ``out`` is a JSON report whose errors all name the file they are in."""
+    try:
+        errors = json.loads(out)["errors"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return bool(errors) and all(error.get("file") for error in errors)
