@@ -40,7 +40,7 @@ from archspec.backends import EmittedSource, LoweringBug, Lowerings
 from archspec.codegen._context import LoweringContext
 from archspec.codegen._drafts import Draft, Parameter, Site, resolve, same_lines
 from archspec.codegen._namespace import MODULE_NAMES, Namespace, is_free_identifier
-from archspec.codegen._terms import BoundEnv, Env, Term, expression, parameter
+from archspec.codegen._terms import SPEC_CONSTANTS, BoundEnv, Env, Term, expression, parameter
 from archspec.codegen._text import INDENT, MAX_LINE, call_source, dedented, docstring, file_stem, literal_lines
 from archspec.errors import InternalError, SpecError
 from archspec.infer import ShapeReport, infer_shapes
@@ -699,7 +699,7 @@ class ClassEmitter:
             return Parameter(param.name)
         source = arg_source(param.default)
         parsed = expression(env.spec_source(source)) if source is not None else None
-        if source is None or (parsed is not None and not {n.lower() for n in parsed.names} - _SPEC_CONSTANTS):
+        if source is None or (parsed is not None and not {n.lower() for n in parsed.names} - SPEC_CONSTANTS):
             return Parameter(param.name, self.expander.value(param.default, {}, ()))
         earlier = {*values, *([env.input_channels] if env.input_channels else [])}
         if parsed is not None and parsed.portable and parsed.names <= earlier and param.name not in parsed.names:
@@ -1251,7 +1251,6 @@ def _flat(items: list[_Item]) -> list[str] | None:
 #: Scratch expansions inside scratch expansions (an ``if`` in a branch not taken) go this deep.
 _MAX_SCRATCH = 3
 _MERGE_WORDS: dict[type, str] = {Concat: "concat", Add: "add", Mul: "mul"}
-_SPEC_CONSTANTS = frozenset({"true", "false", "null", "none"})
 
 
 def _join(path: str, part: str | int) -> str:

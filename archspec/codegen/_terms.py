@@ -27,7 +27,7 @@ from archspec.spec import expr as spec_expr
 
 #: Builtins whose Python meaning is the spec language's (``range`` is not: it makes a list there).
 _PURE_CALLS = frozenset({"min", "max", "abs", "len", "int", "float", "round", "sum"})
-_SPEC_CONSTANTS = frozenset({"true", "false", "null", "none"})
+SPEC_CONSTANTS = frozenset({"true", "false", "null", "none"})
 _NODES = (
     ast.Expression, ast.Constant, ast.Name, ast.Load, ast.List, ast.Subscript, ast.Slice, ast.BinOp,
     ast.UnaryOp, ast.BoolOp, ast.Compare, ast.IfExp, ast.Call, ast.keyword, ast.operator, ast.unaryop,
@@ -104,7 +104,7 @@ def _portable(tree: ast.AST) -> bool:
     for node in ast.walk(tree):
         if not isinstance(node, _NODES) or isinstance(node, ast.RShift):
             return False
-        if isinstance(node, ast.Name) and (node.id.lower() in _SPEC_CONSTANTS or node.id in ("True", "False", "None")):
+        if isinstance(node, ast.Name) and (node.id.lower() in SPEC_CONSTANTS or node.id in ("True", "False", "None")):
             return False
         if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _PURE_CALLS):
             return False
