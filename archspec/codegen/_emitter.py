@@ -46,7 +46,7 @@ from archspec.errors import InternalError, SpecError
 from archspec.infer import ShapeReport, infer_shapes
 from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
 from archspec.ops.merge import Concat as ConcatOp
-from archspec.spec.expand import Expander, Program, arg_source, lower
+from archspec.spec.expand import TEMPLATE_FIELD, Expander, Program, arg_source, lower
 from archspec.spec.expr import INPUT
 from archspec.spec.input_shape import InputShape
 from archspec.spec.model import Add, Block, Call, Concat, Dag, Expr, For, If, Layer, Located, Mul, Repeat, Seq
@@ -155,6 +155,8 @@ class Frame:
 @dataclass
 class _One:
     built: Built
+    #: Its name as Python, in a class whose layers are named (a ``for`` with a name template).
+    key: str | None = None
 
 
 @dataclass
@@ -182,6 +184,10 @@ class ClassEmitter:
     #: ``nn.Sequential``, ``nn.Module``: the bases of generated classes.
     sequential_base: ClassVar[str]
     module_base: ClassVar[str]
+    #: The statement adding a named layer to a class (``{key}``: its name, ``{layer}``), and the
+    #: names of the class's own attributes beyond a module's, which no layer may take.
+    add_named: ClassVar[str]
+    named_reserved: ClassVar[frozenset[str]]
     #: The name of the method that computes (``forward``) and the annotation of its tensors.
     call_method: ClassVar[str]
     tensor_type: ClassVar[str]
@@ -264,6 +270,11 @@ class ClassEmitter:
     def layer_source(self, lowered: Any, indent: str) -> str:
         """A layer's constructor expression."""
         return call_source(lowered.constructor, lowered.arguments(), indent)
+
+    def named_base(self) -> str:
+        """The base of a class of layers applied in order, each under the name a ``for``'s template
+        gives it (torchvision's ``_DenseBlock``, RegNet's ``AnyStage``)."""
+        raise NotImplementedError
 
     def pass_through(self) -> str:
         """A layer that returns its input: the slot of a list's first step when its caller computes
@@ -370,10 +381,10 @@ class ClassEmitter:
         ins = (in_term,) if in_term is not None else tuple(Term(_size(frame.view.type(x))) for x in xs)
         entry = None
         sites: dict[str, Site] = {}
-        if _is_list(body):
+        if _is_list(body) or _is_named_loop(body):
             built = self._sequence(body, path, xs, ins, frame, INDENT * 2, own=True)
             init, forward, out, entry = built.setup, self.root_sequential_call() if root else [], built.out, built.entry
-            base, first = self.sequential_base, []
+            base, first = self.named_base() if _is_named_loop(body) else self.sequential_base, []
         else:
             init, forward, out = self._module(body, path, xs, ins, frame, INDENT * 2, sites, root)
             base, first = self.module_base, self.module_init()
@@ -470,10 +481,6 @@ class ClassEmitter:
                 node = frame.view.graph.node(path or _MERGE_WORDS[type(body)])
                 lowered, out = self._lower(node, tuple(outs), frame)
                 return init, [f"return {self._inline(node, lowered)(args)}"], out
-            case For():  # with a name template: its copies are named steps, written out
-                copies = self.expander.copies_of(body, frame.spec_env)
-                steps = [(str(name), item, replace(frame, spec_env=env)) for item, env, name in copies]
-                return self._named_steps(steps, path, xs, ins, indent, params, local, values, init)
             case Dag():
                 return self._dag(body, path, xs, ins, frame, indent, params, local, init)
             case If():
@@ -817,6 +824,11 @@ class ClassEmitter:
         """A list of layers: ``Sequential(a, b, *[c for ...])``, or built in statements where a loop
         carries a channel count or an ``if`` adds a layer (``layers.append(...)``). ``own``: the
         list is the class itself, whose ``super().__init__`` takes the layers."""
+        if _is_named_loop(layer):  # always a class of its own: its layers are added to it by name
+            assert isinstance(layer, For)
+            items, _, current, sizes = self._loop(layer, path, 0, xs, ins, frame, indent + INDENT)
+            added = _appended(items, "", indent + INDENT, self.add_named)
+            return Built("", sizes[0], current[0], [f"{indent}super().__init__()", *dedented(added)])
         steps = layer.seq if isinstance(layer, Seq) and isinstance(layer.seq, list) else [layer]
         items, _, current, sizes, entry = self._items(steps, path, 0, xs, ins, frame, indent + INDENT)
         func = "super().__init__" if own else self.sequential_base
@@ -850,7 +862,7 @@ class ClassEmitter:
             match step:
                 case For() if step.name is not None:
                     raise SpecError(
-                        "a 'for' with a name template is written as a class of named steps, not as steps of a list",
+                        "a 'for' with a name template names the layers of a class of their own, not steps of a list",
                         step.loc,
                         hint="make it a block's whole body, or a named step of its own",
                     )
@@ -891,7 +903,7 @@ class ClassEmitter:
         """A ``repeat`` or ``for`` in a list: a Python loop when every copy is written the same (the
         channels reaching each copy in one expression, else in a ``channels`` variable the loop
         carries), else each copy written out."""
-        copies = [(layer, env) for layer, env, _ in self.expander.copies_of(step, frame.spec_env)]
+        copies = self.expander.copies_of(step, frame.spec_env)
         hoisted: list[str] = []
         if isinstance(step, Repeat):
             names: list[str] = []
@@ -910,17 +922,47 @@ class ClassEmitter:
                     return loop
                 saved.restore(frame, self)
         items: list[_Item] = []
-        for body, env in copies:
-            new, index, xs, ins, entry = self._items([body], path, index, xs, ins, replace(frame, spec_env=env), indent)
+        for body, env, name in copies:
+            at = replace(frame, spec_env=env)
+            new, index, xs, ins, entry = self._copy(step, body, name, path, index, xs, ins, at, indent)
             if entry is not None:
                 raise _merge_in_list(body)
             items += new
         return items, index, xs, ins
 
+    def _copy(
+        self,
+        step: Repeat | For,
+        body: Layer,
+        name: str | None,
+        path: str,
+        index: int,
+        xs: tuple[str, ...],
+        ins: tuple[Term, ...],
+        frame: Frame,
+        indent: str,
+    ) -> tuple[list[_Item], int, tuple[str, ...], tuple[Term, ...], Callable[[list[str]], str] | None]:
+        """One copy of a loop's body, as :meth:`_items` gives it; a named copy is one layer, its
+        name written as an f-string of the template where its fields are exact in the class's terms."""
+        if name is None or not isinstance(step, For) or step.name is None:
+            return self._items([body], path, index, xs, ins, frame, indent)
+        self._attribute(name, _join(path, name), step, named=True)
+        built = self._layer(body, _join(path, name), xs, ins, frame, indent)
+        if built.inline is not None or built.entry is not None:
+            raise _merge_in_list(body)
+        parts, last, exact = [], 0, False
+        for found in TEMPLATE_FIELD.finditer(step.name):
+            term = frame.env.term(self.expander.value(Expr(expr=found[1]), frame.spec_env, ()), found[1])
+            exact = exact or not term.is_literal
+            parts += [step.name[last : found.start()], "{" + frame.write(term) + "}"]
+            last = found.end()
+        key = f'f"{"".join([*parts, step.name[last:]])}"' if exact else repr(name)
+        return [_One(built, key)], index, (built.output,), (built.out,), None
+
     def _copies_alike(
         self,
         step: Repeat | For,
-        copies: list[tuple[Layer, Mapping[str, Any]]],
+        copies: list[tuple[Layer, Mapping[str, Any], str | None]],
         names: list[str],
         header: str,
         running: bool,
@@ -948,13 +990,12 @@ class ClassEmitter:
         first: list[_Item] = []
         carry: list[str] = []
         names_before = frame.local.copy()
-        for body, spec_env in copies:
+        for body, spec_env, name in copies:
             frame.local.restore(names_before)  # each copy names its variables as the first did
             env.values.update({n: spec_env[n] for n in names})
             size = Term(env.values[var], parameter(var)) if running else _rechecked(ins[0], env)
-            new, index, xs, outs, entry = self._items(
-                [body], path, index, xs, (size,), replace(frame, spec_env=spec_env), indent + INDENT
-            )
+            at = replace(frame, spec_env=spec_env)
+            new, index, xs, outs, entry = self._copy(step, body, name, path, index, xs, (size,), at, indent + INDENT)
             if entry is not None:
                 return None
             carry = []
@@ -1098,9 +1139,11 @@ class ClassEmitter:
         return result
 
     # ------------------------------------------------------------------ names, sizes and helpers
-    def _attribute(self, key: str, path: str, layer: Layer) -> str:
+    def _attribute(self, key: str, path: str, layer: Layer, named: bool = False) -> str:
+        """``key`` as the name of a layer of a class; ``named``: added by name (it may hold '-')."""
         reserved = keyword.iskeyword(key) or key in self.reserved_attributes or key.startswith("_")
-        if not key.isidentifier() or not key.isascii() or reserved:
+        reserved = reserved or (named and key in self.named_reserved)
+        if not (key.replace("-", "_") if named else key).isidentifier() or not key.isascii() or reserved:
             raise SpecError(
                 f"the layer name '{key}' (at {path}) cannot be {self.attribute_role}",
                 layer.loc,
@@ -1193,10 +1236,14 @@ def _deeper(source: str) -> str:
     return source.replace("\n", "\n" + INDENT)
 
 
-def _appended(items: list[_Item], name: str, indent: str) -> list[str]:
+def _appended(items: list[_Item], name: str, indent: str, add_named: str = "") -> list[str]:
+    """``items`` appended to list ``name``, or, named, added to the class by ``add_named``."""
     lines: list[str] = []
     for item in items:
         match item:
+            case _One(key=str()):
+                lines += item.built.setup
+                lines.append(indent + add_named.format(key=item.key, layer=item.built.source))
             case _One():
                 lines += item.built.setup
                 line = f"{indent}{name}.append({item.built.source})"
@@ -1205,16 +1252,16 @@ def _appended(items: list[_Item], name: str, indent: str) -> list[str]:
                 else:
                     lines += [f"{indent}{name}.append(", f"{indent}{INDENT}{item.built.source}", f"{indent})"]
             case _Loop():
-                body = _appended(item.body, name, indent + INDENT) + item.carry
+                body = _appended(item.body, name, indent + INDENT, add_named) + item.carry
                 lines += item.before  # (a channel count later steps read)
                 if body:  # a loop of loops of nothing adds nothing
                     lines += [f"{indent}{item.header}:", *body]
             case _When():
                 lines.append(f"{indent}if {item.cond}:")
-                lines += _appended(item.then, name, indent + INDENT) or [f"{indent}{INDENT}pass"]
+                lines += _appended(item.then, name, indent + INDENT, add_named) or [f"{indent}{INDENT}pass"]
                 if item.otherwise:
                     lines.append(f"{indent}else:")
-                    lines += _appended(item.otherwise, name, indent + INDENT)
+                    lines += _appended(item.otherwise, name, indent + INDENT, add_named)
     return lines
 
 
@@ -1271,16 +1318,20 @@ def _size(t: TensorType) -> Any:
 
 def _is_list(layer: Layer) -> bool:
     if isinstance(layer, For):
-        return layer.name is None  # a named for's copies are named steps: a module
+        return layer.name is None  # a named for's copies are named layers of a class of their own
     return isinstance(layer, Repeat) or (isinstance(layer, Seq) and isinstance(layer.seq, list))
+
+
+def _is_named_loop(layer: Layer) -> bool:
+    return isinstance(layer, For) and layer.name is not None
 
 
 def _body_kind(layer: Layer) -> str | None:
     """How a block's body is written: ``list`` (a Sequential class), ``module`` (a Module class), or
     None: one call, or an ``if`` between anything but module bodies, written where it is called."""
-    if _is_list(layer):
+    if _is_list(layer) or _is_named_loop(layer):
         return "list"
-    if isinstance(layer, Seq | Concat | Add | Mul | Dag | For):
+    if isinstance(layer, Seq | Concat | Add | Mul | Dag):
         return "module"
     if isinstance(layer, If) and layer.else_ is not None:
         both = (_body_kind(layer.then), _body_kind(layer.else_))

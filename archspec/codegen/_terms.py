@@ -229,8 +229,9 @@ class Env:
         return Term(value, expression)
 
     def sum(self, value: Any, terms: list[Term]) -> Term:
-        """``a + b + ...`` when every term is an expression, else the literal ``value``."""
-        if not terms or any(t.is_literal for t in terms):
+        """``a + b + ...`` when some term is an expression (a literal one kept as its value:
+        ``in_channels + 32``), else the literal ``value``."""
+        if all(t.is_literal for t in terms):
             return Term(value)
         return self.check(value, _combined("+", tuple(t.source for t in terms)))
 

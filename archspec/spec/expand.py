@@ -64,6 +64,9 @@ MAX_STEPS = 3 * MAX_NODES
 MAX_REPEAT = 100_000
 MAX_NESTING = 64
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: A loop's copy may also be named with '-' (RegNet's ``block1-0``): it is added to its class by
+#: name (``add_module``), never written as an attribute.
+_COPY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 Env = Mapping[str, Any]
 
@@ -674,7 +677,7 @@ class Expander:
 
 
 #: A ``{...}`` field of a loop's name template.
-_TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
+TEMPLATE_FIELD = re.compile(r"\{([^{}]*)\}")
 
 
 def _copy_name(loop: For, env: Env, trace: tuple[str, ...]) -> str:
@@ -684,7 +687,7 @@ def _copy_name(loop: For, env: Env, trace: tuple[str, ...]) -> str:
     loc = _at(loop, "name")
     parts: list[str] = []
     last = 0
-    for field in _TEMPLATE_FIELD.finditer(template):
+    for field in TEMPLATE_FIELD.finditer(template):
         value = exprs.evaluate(field[1], env, loc.shifted(field.start(1)) if loc else None, trace)
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise SpecError(
@@ -697,12 +700,12 @@ def _copy_name(loop: For, env: Env, trace: tuple[str, ...]) -> str:
         parts += [template[last : field.start()], str(value)]
         last = field.end()
     name = "".join([*parts, template[last:]])
-    if not _NAME.match(name):
+    if not _COPY_NAME.match(name):
         raise SpecError(
             f"the name template '{template}' gives '{name}', which is not a plain name",
             loc,
             trace,
-            expected="letters, digits and '_', not starting with a digit; '{expr}' for each value",
+            expected="letters, digits, '_' and '-', starting with a letter or '_'; '{expr}' for each value",
             found=name,
             hint="a number alone cannot name a step: put a word before it ('layer{i}')",
         )

@@ -14,16 +14,13 @@ import archspec
 from archspec import api
 from archspec.codegen import load_source
 from archspec.codegen._emitter import other_value
+from archspec.errors import SpecError
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 
-#: Blocks whose instances are written as classes of their own, and why.
-WRITTEN_PER_INSTANCE = {
-    # a for with named copies (denselayer1, ...) is written out, one class per number of layers;
-    # torchvision's add_module loop is not generated yet
-    ("densenet121", "dense_block"): 4,
-}
+#: Blocks whose instances are written as classes of their own, and why (none today).
+WRITTEN_PER_INSTANCE: dict[tuple[str, str], int] = {}
 
 
 @pytest.mark.parametrize("backend", ["torch", "flax"])
@@ -96,3 +93,64 @@ def test_an_if_between_module_bodies_is_one_class_with_both() -> None:
         "        if self.condition:\n            return self.conv(x) + self.identity(x)\n        return self.conv(x)\n"
         in (source)
     )
+
+
+def test_densenet_block_adds_its_named_layers_in_a_loop() -> None:
+    """torchvision's ``_DenseBlock``: ``self.add_module("denselayer%d" % (i + 1), layer)`` in a loop."""
+    torch_source = archspec.emit(ROOT / "specs/densenet121.yaml").source
+    assert "class DenseBlock(nn.Sequential):" in torch_source
+    assert (
+        '        for i in range(num_layers):\n            self.add_module(f"denselayer{i + 1}", DenseLayer(channels))'
+        in torch_source
+    )
+    flax_source = archspec.emit(ROOT / "specs/densenet121.yaml", backend="flax").source
+    assert 'self.add(f"denselayer{i + 1}", DenseLayer(channels, rngs=rngs))' in flax_source
+
+
+NAMED_NETWORK = """archspec: 1
+name: stages
+input: [N, 3, 8, 8]
+blocks:
+  stage(index, depth, width):
+    for: i in range(depth)
+    name: block{index}-{i}
+    do: conv(width, 3, padding=1)
+network:
+  - stage(1, 2, 4)
+  - stage(2, 3, 6)
+"""
+
+
+def test_named_copies_are_added_by_name_and_run_in_order(tmp_path: Path) -> None:
+    """Names that are not identifiers (RegNet's ``block1-0``) are added by name, never attributes,
+    and the layers run in the order the loop adds them, in torch and flax alike."""
+    pytest.importorskip("torch")
+    pytest.importorskip("flax")
+    from archspec.parity import parity
+
+    spec = tmp_path / "stages.yaml"
+    spec.write_text(NAMED_NETWORK)
+    for backend in ("torch", "flax"):
+        emitted = archspec.emit(spec, backend=backend)
+        assert list(emitted.classes.values()) == ["stage"]
+        assert 'f"block{index}-{i}"' in emitted.source
+    weights = [k for k in archspec.build(spec).state_dict() if k.endswith("weight")]
+    assert weights == [
+        "0.block1-0.weight",
+        "0.block1-1.weight",
+        "1.block2-0.weight",
+        "1.block2-1.weight",
+        "1.block2-2.weight",
+    ]
+    assert parity(spec, ("torch", "flax")).ok
+
+
+@pytest.mark.parametrize(("backend", "name"), [("torch", "pop"), ("flax", "layer_names")])
+def test_a_copy_named_after_an_attribute_of_its_class_is_refused(tmp_path: Path, backend: str, name: str) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(NAMED_NETWORK.replace("block{index}-{i}", name).replace("stage(2, 3, 6)", "stage(2, 1, 6)"))
+    spec.write_text(spec.read_text().replace("stage(1, 2, 4)", "stage(1, 1, 4)"))
+    with pytest.raises(SpecError) as info:
+        archspec.emit(spec, backend=backend)
+    assert f"the layer name '{name}'" in info.value.message
+    assert info.value.loc is not None and info.value.loc.line == 6

@@ -56,6 +56,12 @@ def test_a_loop_with_a_template_as_a_whole_body(tmp_path: Path) -> None:
     assert names(tmp_path, body) == ["denseblock1.denselayer1", "denseblock1.denselayer2"]
 
 
+def test_a_copy_may_be_named_with_a_dash(tmp_path: Path) -> None:
+    """RegNet's stages name their blocks ``block1-0``: added by name, never an attribute."""
+    body = "network:\n  a:\n" + loop("block1-{i}", over="[0, 1]")
+    assert names(tmp_path, body) == ["a.block1-0", "a.block1-1"]
+
+
 def test_strings_and_several_fields(tmp_path: Path) -> None:
     body = "network:\n  a:\n" + loop("{kind}_{len(kind)}", over="['pw', 'dw']", variable="kind")
     assert names(tmp_path, body) == ["a.pw_2", "a.dw_2"]

@@ -11,9 +11,38 @@ and its output back, unless built with ``data_format="NHWC"``.
 from __future__ import annotations
 
 from archspec.codegen import INDENT, ClassEmitter, Namespace, call_source
-from archspec_flax._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext, ModuleCall
+from archspec_flax._lowering import (
+    HELPERS,
+    LOWERINGS,
+    FunctionCall,
+    Helper,
+    LoweringContext,
+    ModuleCall,
+    register_helper,
+)
 
 _LAYOUT_HELPERS = ("channels_last", "channels_first")
+
+register_helper(
+    Helper(
+        "NamedLayers",
+        '''class NamedLayers(nnx.Module):
+    """Layers applied in the order they were added, each under its own name (torch's ``nn.Sequential``
+    with ``add_module``): NNX keeps a module's attributes sorted by name, so the order is kept apart."""
+
+    def __init__(self) -> None:
+        self.layer_names: tuple[str, ...] = ()
+
+    def add(self, name: str, layer) -> None:
+        setattr(self, name, layer)
+        self.layer_names += (name,)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        for name in self.layer_names:
+            x = getattr(self, name)(x)
+        return x''',
+    )
+)
 
 
 class ModuleEmitter(ClassEmitter):
@@ -21,6 +50,8 @@ class ModuleEmitter(ClassEmitter):
 
     sequential_base = "nnx.Sequential"
     module_base = "nnx.Module"
+    add_named = "self.add({key}, {layer})"
+    named_reserved = frozenset({"add", "layer_names"})
     call_method = "__call__"
     tensor_type = "jax.Array"
     attribute_role = "a Flax NNX attribute name"
@@ -71,6 +102,10 @@ class ModuleEmitter(ClassEmitter):
             lines.append(f"{out} = {result}")
             result = out
         return f"channels_first({result}) if nchw else {result}"
+
+    def named_base(self) -> str:
+        self._helper("NamedLayers")
+        return "NamedLayers"
 
     def pass_through(self) -> str:
         self._helper("identity")

@@ -21,6 +21,8 @@ class ModuleEmitter(ClassEmitter):
 
     sequential_base = "nn.Sequential"
     module_base = "nn.Module"
+    add_named = "self.add_module({key}, {layer})"
+    named_reserved = frozenset({"append", "extend", "insert", "pop"})  # nn.Sequential's own
     call_method = "forward"
     tensor_type = "torch.Tensor"
     attribute_role = "a torch submodule name"
@@ -56,6 +58,9 @@ class ModuleEmitter(ClassEmitter):
 
     def pass_through(self) -> str:
         return "nn.Identity()"
+
+    def named_base(self) -> str:
+        return "nn.Sequential"  # its forward calls the layers in the order they were added
 
     def module_init(self) -> list[str]:
         self.needs.add("torch")  # forward's annotations

@@ -81,6 +81,23 @@ class MaxPool(nnx.Module):
         return x
 
 
+class NamedLayers(nnx.Module):
+    """Layers applied in the order they were added, each under its own name (torch's ``nn.Sequential``
+    with ``add_module``): NNX keeps a module's attributes sorted by name, so the order is kept apart."""
+
+    def __init__(self) -> None:
+        self.layer_names: tuple[str, ...] = ()
+
+    def add(self, name: str, layer) -> None:
+        setattr(self, name, layer)
+        self.layer_names += (name,)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        for name in self.layer_names:
+            x = getattr(self, name)(x)
+        return x
+
+
 class AvgPool(nnx.Module):
     """Average pooling over the spatial axes of a channels-last array, as PyTorch's AvgPool:
     zero padding, divided by the window's overlap with the padded input
@@ -160,24 +177,15 @@ class DenseLayer(nnx.Module):
         return jnp.concatenate([x, conv2], axis=-1)
 
 
-class DenseBlock(nnx.Module):
+class DenseBlock(NamedLayers):
     """The spec's block ``dense_block(num_layers)``."""
 
     def __init__(self, in_channels, num_layers, *, rngs: nnx.Rngs) -> None:
-        self.denselayer1 = DenseLayer(in_channels, rngs=rngs)
-        self.denselayer2 = DenseLayer(96, rngs=rngs)
-        self.denselayer3 = DenseLayer(128, rngs=rngs)
-        self.denselayer4 = DenseLayer(160, rngs=rngs)
-        self.denselayer5 = DenseLayer(192, rngs=rngs)
-        self.denselayer6 = DenseLayer(224, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x = self.denselayer1(x)
-        x = self.denselayer2(x)
-        x = self.denselayer3(x)
-        x = self.denselayer4(x)
-        x = self.denselayer5(x)
-        return self.denselayer6(x)
+        super().__init__()
+        channels = in_channels
+        for i in range(num_layers):
+            self.add(f"denselayer{i + 1}", DenseLayer(channels, rngs=rngs))
+            channels = channels + 32
 
 
 class Transition(nnx.Module):
@@ -196,134 +204,6 @@ class Transition(nnx.Module):
         return self.pool(x)
 
 
-class DenseBlock2(nnx.Module):
-    """The spec's block ``dense_block(num_layers)``."""
-
-    def __init__(self, in_channels, num_layers, *, rngs: nnx.Rngs) -> None:
-        self.denselayer1 = DenseLayer(in_channels, rngs=rngs)
-        self.denselayer2 = DenseLayer(160, rngs=rngs)
-        self.denselayer3 = DenseLayer(192, rngs=rngs)
-        self.denselayer4 = DenseLayer(224, rngs=rngs)
-        self.denselayer5 = DenseLayer(256, rngs=rngs)
-        self.denselayer6 = DenseLayer(288, rngs=rngs)
-        self.denselayer7 = DenseLayer(320, rngs=rngs)
-        self.denselayer8 = DenseLayer(352, rngs=rngs)
-        self.denselayer9 = DenseLayer(384, rngs=rngs)
-        self.denselayer10 = DenseLayer(416, rngs=rngs)
-        self.denselayer11 = DenseLayer(448, rngs=rngs)
-        self.denselayer12 = DenseLayer(480, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x = self.denselayer1(x)
-        x = self.denselayer2(x)
-        x = self.denselayer3(x)
-        x = self.denselayer4(x)
-        x = self.denselayer5(x)
-        x = self.denselayer6(x)
-        x = self.denselayer7(x)
-        x = self.denselayer8(x)
-        x = self.denselayer9(x)
-        x = self.denselayer10(x)
-        x = self.denselayer11(x)
-        return self.denselayer12(x)
-
-
-class DenseBlock3(nnx.Module):
-    """The spec's block ``dense_block(num_layers)``."""
-
-    def __init__(self, in_channels, num_layers, *, rngs: nnx.Rngs) -> None:
-        self.denselayer1 = DenseLayer(in_channels, rngs=rngs)
-        self.denselayer2 = DenseLayer(288, rngs=rngs)
-        self.denselayer3 = DenseLayer(320, rngs=rngs)
-        self.denselayer4 = DenseLayer(352, rngs=rngs)
-        self.denselayer5 = DenseLayer(384, rngs=rngs)
-        self.denselayer6 = DenseLayer(416, rngs=rngs)
-        self.denselayer7 = DenseLayer(448, rngs=rngs)
-        self.denselayer8 = DenseLayer(480, rngs=rngs)
-        self.denselayer9 = DenseLayer(512, rngs=rngs)
-        self.denselayer10 = DenseLayer(544, rngs=rngs)
-        self.denselayer11 = DenseLayer(576, rngs=rngs)
-        self.denselayer12 = DenseLayer(608, rngs=rngs)
-        self.denselayer13 = DenseLayer(640, rngs=rngs)
-        self.denselayer14 = DenseLayer(672, rngs=rngs)
-        self.denselayer15 = DenseLayer(704, rngs=rngs)
-        self.denselayer16 = DenseLayer(736, rngs=rngs)
-        self.denselayer17 = DenseLayer(768, rngs=rngs)
-        self.denselayer18 = DenseLayer(800, rngs=rngs)
-        self.denselayer19 = DenseLayer(832, rngs=rngs)
-        self.denselayer20 = DenseLayer(864, rngs=rngs)
-        self.denselayer21 = DenseLayer(896, rngs=rngs)
-        self.denselayer22 = DenseLayer(928, rngs=rngs)
-        self.denselayer23 = DenseLayer(960, rngs=rngs)
-        self.denselayer24 = DenseLayer(992, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x = self.denselayer1(x)
-        x = self.denselayer2(x)
-        x = self.denselayer3(x)
-        x = self.denselayer4(x)
-        x = self.denselayer5(x)
-        x = self.denselayer6(x)
-        x = self.denselayer7(x)
-        x = self.denselayer8(x)
-        x = self.denselayer9(x)
-        x = self.denselayer10(x)
-        x = self.denselayer11(x)
-        x = self.denselayer12(x)
-        x = self.denselayer13(x)
-        x = self.denselayer14(x)
-        x = self.denselayer15(x)
-        x = self.denselayer16(x)
-        x = self.denselayer17(x)
-        x = self.denselayer18(x)
-        x = self.denselayer19(x)
-        x = self.denselayer20(x)
-        x = self.denselayer21(x)
-        x = self.denselayer22(x)
-        x = self.denselayer23(x)
-        return self.denselayer24(x)
-
-
-class DenseBlock4(nnx.Module):
-    """The spec's block ``dense_block(num_layers)``."""
-
-    def __init__(self, in_channels, num_layers, *, rngs: nnx.Rngs) -> None:
-        self.denselayer1 = DenseLayer(in_channels, rngs=rngs)
-        self.denselayer2 = DenseLayer(544, rngs=rngs)
-        self.denselayer3 = DenseLayer(576, rngs=rngs)
-        self.denselayer4 = DenseLayer(608, rngs=rngs)
-        self.denselayer5 = DenseLayer(640, rngs=rngs)
-        self.denselayer6 = DenseLayer(672, rngs=rngs)
-        self.denselayer7 = DenseLayer(704, rngs=rngs)
-        self.denselayer8 = DenseLayer(736, rngs=rngs)
-        self.denselayer9 = DenseLayer(768, rngs=rngs)
-        self.denselayer10 = DenseLayer(800, rngs=rngs)
-        self.denselayer11 = DenseLayer(832, rngs=rngs)
-        self.denselayer12 = DenseLayer(864, rngs=rngs)
-        self.denselayer13 = DenseLayer(896, rngs=rngs)
-        self.denselayer14 = DenseLayer(928, rngs=rngs)
-        self.denselayer15 = DenseLayer(960, rngs=rngs)
-        self.denselayer16 = DenseLayer(992, rngs=rngs)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x = self.denselayer1(x)
-        x = self.denselayer2(x)
-        x = self.denselayer3(x)
-        x = self.denselayer4(x)
-        x = self.denselayer5(x)
-        x = self.denselayer6(x)
-        x = self.denselayer7(x)
-        x = self.denselayer8(x)
-        x = self.denselayer9(x)
-        x = self.denselayer10(x)
-        x = self.denselayer11(x)
-        x = self.denselayer12(x)
-        x = self.denselayer13(x)
-        x = self.denselayer14(x)
-        x = self.denselayer15(x)
-        return self.denselayer16(x)
-
-
 class Features(nnx.Module):
     """Layers of the spec."""
 
@@ -334,11 +214,11 @@ class Features(nnx.Module):
         self.pool0 = MaxPool((3, 3), stride=(2, 2), padding=(1, 1))
         self.denseblock1 = DenseBlock(64, 6, rngs=rngs)
         self.transition1 = Transition(256, rngs=rngs)
-        self.denseblock2 = DenseBlock2(128, 12, rngs=rngs)
+        self.denseblock2 = DenseBlock(128, 12, rngs=rngs)
         self.transition2 = Transition(512, rngs=rngs)
-        self.denseblock3 = DenseBlock3(256, 24, rngs=rngs)
+        self.denseblock3 = DenseBlock(256, 24, rngs=rngs)
         self.transition3 = Transition(1024, rngs=rngs)
-        self.denseblock4 = DenseBlock4(512, 16, rngs=rngs)
+        self.denseblock4 = DenseBlock(512, 16, rngs=rngs)
         self.norm5 = BatchNorm(1024, momentum=0.9, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:

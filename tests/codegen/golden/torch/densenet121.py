@@ -26,25 +26,15 @@ class DenseLayer(nn.Module):
         return torch.cat([x, conv2], dim=1)
 
 
-class DenseBlock(nn.Module):
+class DenseBlock(nn.Sequential):
     """The spec's block ``dense_block(num_layers)``."""
 
     def __init__(self, in_channels, num_layers) -> None:
         super().__init__()
-        self.denselayer1 = DenseLayer(in_channels)
-        self.denselayer2 = DenseLayer(96)
-        self.denselayer3 = DenseLayer(128)
-        self.denselayer4 = DenseLayer(160)
-        self.denselayer5 = DenseLayer(192)
-        self.denselayer6 = DenseLayer(224)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.denselayer1(x)
-        x = self.denselayer2(x)
-        x = self.denselayer3(x)
-        x = self.denselayer4(x)
-        x = self.denselayer5(x)
-        return self.denselayer6(x)
+        channels = in_channels
+        for i in range(num_layers):
+            self.add_module(f"denselayer{i + 1}", DenseLayer(channels))
+            channels = channels + 32
 
 
 class Transition(nn.Module):
@@ -64,137 +54,6 @@ class Transition(nn.Module):
         return self.pool(x)
 
 
-class DenseBlock2(nn.Module):
-    """The spec's block ``dense_block(num_layers)``."""
-
-    def __init__(self, in_channels, num_layers) -> None:
-        super().__init__()
-        self.denselayer1 = DenseLayer(in_channels)
-        self.denselayer2 = DenseLayer(160)
-        self.denselayer3 = DenseLayer(192)
-        self.denselayer4 = DenseLayer(224)
-        self.denselayer5 = DenseLayer(256)
-        self.denselayer6 = DenseLayer(288)
-        self.denselayer7 = DenseLayer(320)
-        self.denselayer8 = DenseLayer(352)
-        self.denselayer9 = DenseLayer(384)
-        self.denselayer10 = DenseLayer(416)
-        self.denselayer11 = DenseLayer(448)
-        self.denselayer12 = DenseLayer(480)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.denselayer1(x)
-        x = self.denselayer2(x)
-        x = self.denselayer3(x)
-        x = self.denselayer4(x)
-        x = self.denselayer5(x)
-        x = self.denselayer6(x)
-        x = self.denselayer7(x)
-        x = self.denselayer8(x)
-        x = self.denselayer9(x)
-        x = self.denselayer10(x)
-        x = self.denselayer11(x)
-        return self.denselayer12(x)
-
-
-class DenseBlock3(nn.Module):
-    """The spec's block ``dense_block(num_layers)``."""
-
-    def __init__(self, in_channels, num_layers) -> None:
-        super().__init__()
-        self.denselayer1 = DenseLayer(in_channels)
-        self.denselayer2 = DenseLayer(288)
-        self.denselayer3 = DenseLayer(320)
-        self.denselayer4 = DenseLayer(352)
-        self.denselayer5 = DenseLayer(384)
-        self.denselayer6 = DenseLayer(416)
-        self.denselayer7 = DenseLayer(448)
-        self.denselayer8 = DenseLayer(480)
-        self.denselayer9 = DenseLayer(512)
-        self.denselayer10 = DenseLayer(544)
-        self.denselayer11 = DenseLayer(576)
-        self.denselayer12 = DenseLayer(608)
-        self.denselayer13 = DenseLayer(640)
-        self.denselayer14 = DenseLayer(672)
-        self.denselayer15 = DenseLayer(704)
-        self.denselayer16 = DenseLayer(736)
-        self.denselayer17 = DenseLayer(768)
-        self.denselayer18 = DenseLayer(800)
-        self.denselayer19 = DenseLayer(832)
-        self.denselayer20 = DenseLayer(864)
-        self.denselayer21 = DenseLayer(896)
-        self.denselayer22 = DenseLayer(928)
-        self.denselayer23 = DenseLayer(960)
-        self.denselayer24 = DenseLayer(992)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.denselayer1(x)
-        x = self.denselayer2(x)
-        x = self.denselayer3(x)
-        x = self.denselayer4(x)
-        x = self.denselayer5(x)
-        x = self.denselayer6(x)
-        x = self.denselayer7(x)
-        x = self.denselayer8(x)
-        x = self.denselayer9(x)
-        x = self.denselayer10(x)
-        x = self.denselayer11(x)
-        x = self.denselayer12(x)
-        x = self.denselayer13(x)
-        x = self.denselayer14(x)
-        x = self.denselayer15(x)
-        x = self.denselayer16(x)
-        x = self.denselayer17(x)
-        x = self.denselayer18(x)
-        x = self.denselayer19(x)
-        x = self.denselayer20(x)
-        x = self.denselayer21(x)
-        x = self.denselayer22(x)
-        x = self.denselayer23(x)
-        return self.denselayer24(x)
-
-
-class DenseBlock4(nn.Module):
-    """The spec's block ``dense_block(num_layers)``."""
-
-    def __init__(self, in_channels, num_layers) -> None:
-        super().__init__()
-        self.denselayer1 = DenseLayer(in_channels)
-        self.denselayer2 = DenseLayer(544)
-        self.denselayer3 = DenseLayer(576)
-        self.denselayer4 = DenseLayer(608)
-        self.denselayer5 = DenseLayer(640)
-        self.denselayer6 = DenseLayer(672)
-        self.denselayer7 = DenseLayer(704)
-        self.denselayer8 = DenseLayer(736)
-        self.denselayer9 = DenseLayer(768)
-        self.denselayer10 = DenseLayer(800)
-        self.denselayer11 = DenseLayer(832)
-        self.denselayer12 = DenseLayer(864)
-        self.denselayer13 = DenseLayer(896)
-        self.denselayer14 = DenseLayer(928)
-        self.denselayer15 = DenseLayer(960)
-        self.denselayer16 = DenseLayer(992)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.denselayer1(x)
-        x = self.denselayer2(x)
-        x = self.denselayer3(x)
-        x = self.denselayer4(x)
-        x = self.denselayer5(x)
-        x = self.denselayer6(x)
-        x = self.denselayer7(x)
-        x = self.denselayer8(x)
-        x = self.denselayer9(x)
-        x = self.denselayer10(x)
-        x = self.denselayer11(x)
-        x = self.denselayer12(x)
-        x = self.denselayer13(x)
-        x = self.denselayer14(x)
-        x = self.denselayer15(x)
-        return self.denselayer16(x)
-
-
 class Features(nn.Module):
     """Layers of the spec."""
 
@@ -206,11 +65,11 @@ class Features(nn.Module):
         self.pool0 = nn.MaxPool2d(3, stride=2, padding=1)
         self.denseblock1 = DenseBlock(64, 6)
         self.transition1 = Transition(256)
-        self.denseblock2 = DenseBlock2(128, 12)
+        self.denseblock2 = DenseBlock(128, 12)
         self.transition2 = Transition(512)
-        self.denseblock3 = DenseBlock3(256, 24)
+        self.denseblock3 = DenseBlock(256, 24)
         self.transition3 = Transition(1024)
-        self.denseblock4 = DenseBlock4(512, 16)
+        self.denseblock4 = DenseBlock(512, 16)
         self.norm5 = nn.BatchNorm2d(1024)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
