@@ -52,7 +52,7 @@ def test_specs_are_found() -> None:
         "efficientnet_b0",
         "densenet121",
     }
-    assert classics | zoo | {"squeezenet1_1", "shufflenet_v2_x1_0"} <= names
+    assert classics | zoo | {"squeezenet1_1", "shufflenet_v2_x1_0", "regnet_y_400mf"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
         p.stem for p in LIBRARIES
     }
@@ -231,6 +231,15 @@ def test_squeezenet1_1_classes_size_the_final_convolution() -> None:
     report = api.shapes(SPECS / "squeezenet1_1.yaml", {"classes": 10}, input_shape=[1, 3, 224, 224])
     assert tuple(report.output.shape) == (1, 10)
     assert report.info["classifier.1"].params == {"weight": (10, 512, 1, 1), "bias": (10,)}
+
+
+def test_regnet_y_400mf_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "regnet_y_400mf.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 4_344_144  # torchvision.models.regnet_y_400mf()
+    assert round(report.total_macs / 1e9, 2) == 0.40  # torchvision's documented GFLOPS (mult-adds)
+    # torchvision's AnyStage names its blocks block1-0, block2-0, block2-1, ...
+    blocks = {n.name.split(".")[2] for n in report.graph.nodes if n.name.startswith("trunk_output.")}
+    assert blocks == {f"block{s}-{i}" for s, depth in enumerate([1, 3, 6, 6], start=1) for i in range(depth)}
 
 
 def test_shufflenet_v2_x1_0_matches_torchvision() -> None:

@@ -18,7 +18,7 @@ expansion of it, or, where that cannot be expanded with this instance's values (
 of unequal channels), from an instance that takes it.
 
 The network class takes each network param whose other values it follows: the spec is expanded
-again with the param changed (:func:`other_value`) and written again, and the param is taken
+again with the param changed (:func:`other_values`) and written again, and the param is taken
 only if the source is the same.
 
 :class:`ClassEmitter` is all of that, framework-free. A backend subclasses it with its
@@ -165,6 +165,8 @@ class _Loop:
     body: list[_Item]
     before: list[str]
     carry: list[str]
+    #: What every copy leaves in the channel variable, readable after the loop (AnyStage's width_out).
+    left: Term | None = None
 
 
 @dataclass
@@ -184,8 +186,8 @@ class ClassEmitter:
     #: ``nn.Sequential``, ``nn.Module``: the bases of generated classes.
     sequential_base: ClassVar[str]
     module_base: ClassVar[str]
-    #: The statement adding a named layer to a class (``{key}``: its name, ``{layer}``), and the
-    #: names of the class's own attributes beyond a module's, which no layer may take.
+    #: The method adding a layer to a class by name (``self.add_module``), and the names of the
+    #: class's own attributes beyond a module's, which no layer may take.
     add_named: ClassVar[str]
     named_reserved: ClassVar[frozenset[str]]
     #: The name of the method that computes (``forward``) and the annotation of its tensors.
@@ -288,21 +290,25 @@ class ClassEmitter:
         for none: its classes are the same, exact for this graph's values, which is all that
         building this graph's module needs (the check expands the spec again)."""
         params = dict(self.graph.params)
-        candidates = [k for k, v in params.items() if self._usable_parameter(k) and other_value(v) is not None]
+        candidates = [k for k, v in params.items() if self._usable_parameter(k) and other_values(v)]
         if not candidates or not checked_signature:
             return self._write(candidates)
-        # The network class takes a param if the source is the same with another value of it: all
-        # of them changed at once first, then (if that changes it) one at a time.
+        # The network class takes a param if the source is the same with another value of it (the
+        # first that makes a valid network): all of them changed at once first, then (if that
+        # changes it) one at a time.
         baseline = type(self)(self.graph, self.report, self.reserved_attributes)._write(candidates)
-        if (
-            self._source_with({k: other_value(v) if k in candidates else v for k, v in params.items()})
-            == baseline.source
-        ):
+        changed = {k: other_values(v)[0] if k in candidates else v for k, v in params.items()}
+        if self._source_with(changed) == baseline.source:
             return baseline
-        followed = [
-            k for k in candidates if self._source_with({**params, k: other_value(params[k])}) == baseline.source
-        ]
+        followed = [k for k in candidates if self._follows(params, k, baseline.source)]
         return baseline if followed == candidates else self._write(followed)
+
+    def _follows(self, params: dict[str, Any], name: str, baseline: str) -> bool:
+        for value in other_values(params[name]):
+            source = self._source_with({**params, name: value})
+            if source is not None:
+                return source == baseline
+        return False
 
     def _write(self, followed: Sequence[str]) -> EmittedSource:
         root = self._root(followed)
@@ -329,9 +335,7 @@ class ClassEmitter:
         except SpecError:
             return None
         emitter.defaults = self.defaults
-        return emitter._write(
-            [k for k, v in params.items() if emitter._usable_parameter(k) and other_value(v) is not None]
-        ).source
+        return emitter._write([k for k, v in params.items() if emitter._usable_parameter(k) and other_values(v)]).source
 
     # ------------------------------------------------------------------ classes
     def _root(self, followed: Sequence[str]) -> Draft:
@@ -827,10 +831,12 @@ class ClassEmitter:
         if _is_named_loop(layer):  # always a class of its own: its layers are added to it by name
             assert isinstance(layer, For)
             items, _, current, sizes = self._loop(layer, path, 0, xs, ins, frame, indent + INDENT)
+            sizes = _left(items, sizes)
             added = _appended(items, "", indent + INDENT, self.add_named)
             return Built("", sizes[0], current[0], [f"{indent}super().__init__()", *dedented(added)])
         steps = layer.seq if isinstance(layer, Seq) and isinstance(layer.seq, list) else [layer]
         items, _, current, sizes, entry = self._items(steps, path, 0, xs, ins, frame, indent + INDENT)
+        sizes = _left(items, sizes)
         func = "super().__init__" if own else self.sequential_base
         flat = _flat(items)
         if flat is not None:
@@ -954,9 +960,12 @@ class ClassEmitter:
         for found in TEMPLATE_FIELD.finditer(step.name):
             term = frame.env.term(self.expander.value(Expr(expr=found[1]), frame.spec_env, ()), found[1])
             exact = exact or not term.is_literal
-            parts += [step.name[last : found.start()], "{" + frame.write(term) + "}"]
+            parts += [
+                step.name[last : found.start()],
+                str(term.value) if term.is_literal else f"{{{frame.write(term)}}}",
+            ]
             last = found.end()
-        key = f'f"{"".join([*parts, step.name[last:]])}"' if exact else repr(name)
+        key = f'f"{"".join([*parts, step.name[last:]])}"' if exact else f'"{name}"'
         return [_One(built, key)], index, (built.output,), (built.out,), None
 
     def _copies_alike(
@@ -1017,6 +1026,8 @@ class ClassEmitter:
         targets = ", ".join(f"_{n}" if n in unused else n for n in names) or "_"
         loop = _Loop(f"for {targets} in {header}", first, before, bodies[0][1])
         out = Term(env.values[var], parameter(var)) if running else _rechecked(ins[0], env)
+        if running and not ins[0].is_literal and not ins[0].names & {var, *names}:
+            loop.left = ins[0]
         return [loop], index, xs, (out,)
 
     def _iterable(self, arg: Any, frame: Frame, hoisted: list[str], indent: str) -> str:
@@ -1243,7 +1254,18 @@ def _appended(items: list[_Item], name: str, indent: str, add_named: str = "") -
         match item:
             case _One(key=str()):
                 lines += item.built.setup
-                lines.append(indent + add_named.format(key=item.key, layer=item.built.source))
+                source = item.built.source
+                line = f"{indent}{add_named}({item.key}, {source})"
+                if "\n" not in line and len(line) <= MAX_LINE + len(INDENT):  # one level in until dedented
+                    lines.append(line)
+                else:
+                    inner = indent + INDENT
+                    lines += [
+                        f"{indent}{add_named}(",
+                        f"{inner}{item.key},",
+                        f"{inner}{_deeper(source)},",
+                        f"{indent})",
+                    ]
             case _One():
                 lines += item.built.setup
                 line = f"{indent}{name}.append({item.built.source})"
@@ -1263,6 +1285,13 @@ def _appended(items: list[_Item], name: str, indent: str, add_named: str = "") -
                     lines.append(f"{indent}else:")
                     lines += _appended(item.otherwise, name, indent + INDENT, add_named)
     return lines
+
+
+def _left(items: list[_Item], sizes: tuple[Term, ...]) -> tuple[Term, ...]:
+    """A list's output size: a list ending in a loop that carries the channels gives what each copy
+    leaves, in terms its class's caller can read, not the local variable."""
+    last = items[-1] if items else None
+    return (last.left,) if isinstance(last, _Loop) and last.left is not None else sizes
 
 
 def _listing(func: str, arguments: list[str], indent: str) -> str:
@@ -1446,16 +1475,19 @@ def _loop_names(program: Program) -> frozenset[str]:
     return frozenset(names)
 
 
-def other_value(value: Any) -> Any:
-    """Another value of a network param's kind, to check that the network class follows it: None
-    for a kind that has none (a string, null)."""
+def other_values(value: Any) -> list[Any]:
+    """Other values of a network param's kind, to check that the network class follows it (none
+    for a string or null): ints +1, floats halved, bools flipped, a list item by item, and a list
+    one item shorter (a table of stages whose changed entries make no valid network still has
+    one stage fewer)."""
     if isinstance(value, bool):
-        return not value
+        return [not value]
     if isinstance(value, int):
-        return value + 1
+        return [value + 1]
     if isinstance(value, float):
-        return value / 2
+        return [value / 2]
     if isinstance(value, list) and value:
-        changed = [other_value(v) for v in value]
-        return None if any(c is None for c in changed) else changed
-    return None
+        changed = [other_values(v) for v in value]
+        each = [[c[0] for c in changed]] if all(changed) else []
+        return each + ([value[:-1]] if len(value) > 1 else [])
+    return []

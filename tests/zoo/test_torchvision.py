@@ -70,6 +70,7 @@ ZOO = [
         label="squeezenet1_1-10-classes",
     ),
     Zoo("shufflenet_v2_x1_0", "shufflenet_v2_x1_0"),
+    Zoo("regnet_y_400mf", "regnet_y_400mf"),  # blocks named block1-0, ... (added by name)
 ]
 #: The train step once more without stochastic depth (eval mode does not depend on it).
 TRAIN_ZOO = [

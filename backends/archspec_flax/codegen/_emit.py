@@ -50,7 +50,7 @@ class ModuleEmitter(ClassEmitter):
 
     sequential_base = "nnx.Sequential"
     module_base = "nnx.Module"
-    add_named = "self.add({key}, {layer})"
+    add_named = "self.add"
     named_reserved = frozenset({"add", "layer_names"})
     call_method = "__call__"
     tensor_type = "jax.Array"

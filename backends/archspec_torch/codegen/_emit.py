@@ -21,7 +21,7 @@ class ModuleEmitter(ClassEmitter):
 
     sequential_base = "nn.Sequential"
     module_base = "nn.Module"
-    add_named = "self.add_module({key}, {layer})"
+    add_named = "self.add_module"
     named_reserved = frozenset({"append", "extend", "insert", "pop"})  # nn.Sequential's own
     call_method = "forward"
     tensor_type = "torch.Tensor"

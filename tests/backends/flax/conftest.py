@@ -33,6 +33,11 @@ SMALL: dict[str, tuple[list[int | str] | None, dict[str, object]]] = {
     "resnet50": (["N", 3, 64, 64], {"classes": 10}),
     "resnext50_32x4d": (["N", 3, 64, 64], {"classes": 10}),
     "shufflenet_v2_x1_0": (["N", 3, 64, 64], {"classes": 10}),
+    # one or two blocks a stage (XLA compiles each block apart)
+    "regnet_y_400mf": (
+        ["N", 3, 64, 64],
+        {"classes": 10, "stages": [[48, 2, 1, 8, 1.0], [104, 2, 2, 8, 1.0], [208, 2, 1, 8, 1.0], [440, 2, 1, 8, 1.0]]},
+    ),
     "squeezenet1_1": (["N", 3, 64, 64], {"classes": 10}),
     "vgg11": (["N", 1, 32, 32], {"ratio": 8}),
 }

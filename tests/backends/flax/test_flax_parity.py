@@ -42,7 +42,15 @@ TRAIN_BATCH = 4
 #: in either framework (see the module docstring). In ShuffleNetV2 a BatchNorm before a 1x1
 #: convolution and another BatchNorm (branch1.1, branch2.4) has a bias whose exact gradient is 0,
 #: the next norm's mean taking any shift away: float32 leaves only rounding noise there.
-ILL_CONDITIONED = {"densenet121", "mobilenet_v2", "resnet18", "resnet50", "resnext50_32x4d", "shufflenet_v2_x1_0"}
+ILL_CONDITIONED = {
+    "densenet121",
+    "mobilenet_v2",
+    "regnet_y_400mf",
+    "resnet18",
+    "resnet50",
+    "resnext50_32x4d",
+    "shufflenet_v2_x1_0",
+}
 
 #: How much further from the float64 truth flax's float32 may be than torch's float32, per tensor.
 #: Measured on MobileNetV2: median 0.8, largest 3.8 over 260 tensors; a lowering bug is O(1/rounding).
@@ -96,7 +104,9 @@ SEEDS = range(1, 9)
 #: and DenseNet-121 at these sizes have so many ReLUs that every input tried puts one across its kink
 #: in a float32 run; their train steps are proven in float64 (test_train_step_agrees). ShuffleNetV2's
 #: float32 step passes this test, but its two extra compiles cost half a minute of CI: float64 only.
-FLOAT32_CHECKED = sorted(ILL_CONDITIONED - {"resnet50", "resnext50_32x4d", "densenet121", "shufflenet_v2_x1_0"})
+FLOAT32_CHECKED = sorted(
+    ILL_CONDITIONED - {"resnet50", "resnext50_32x4d", "densenet121", "shufflenet_v2_x1_0", "regnet_y_400mf"}
+)
 
 
 @pytest.mark.parametrize("name", FLOAT32_CHECKED)

@@ -216,23 +216,27 @@ class EfficientnetB0(nnx.Module):
         classes=1000,
         dropout=0.2,
         stochastic_depth_prob=0.2,
+        inverted_residual_setting=None,
         total_blocks=16,
         *,
         data_format: str = "NCHW",
         rngs: nnx.Rngs | None = None,
     ) -> None:
+        if inverted_residual_setting is None:
+            inverted_residual_setting = [
+                [1, 3, 1, 32, 16, 1, 0],
+                [6, 3, 2, 16, 24, 2, 1],
+                [6, 5, 2, 24, 40, 2, 3],
+                [6, 3, 2, 40, 80, 3, 5],
+                [6, 5, 1, 80, 112, 3, 8],
+                [6, 5, 2, 112, 192, 4, 11],
+                [6, 3, 1, 192, 320, 1, 15],
+            ]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        features = [ConvNormActivation(3, 32, 3, stride=2, rngs=rngs)]
-        inverted_residual_setting = [
-            [1, 3, 1, 32, 16, 1, 0],
-            [6, 3, 2, 16, 24, 2, 1],
-            [6, 5, 2, 24, 40, 2, 3],
-            [6, 3, 2, 40, 80, 3, 5],
-            [6, 5, 1, 80, 112, 3, 8],
-            [6, 5, 2, 112, 192, 4, 11],
-            [6, 3, 1, 192, 320, 1, 15],
+        features = [
+            ConvNormActivation(3, inverted_residual_setting[0][3], 3, stride=2, rngs=rngs),
         ]
-        channels = 32
+        channels = inverted_residual_setting[0][3]
         for t, k, s, cin, cout, n, first in inverted_residual_setting:
             layers = []
             for i in range(n):
@@ -248,13 +252,16 @@ class EfficientnetB0(nnx.Module):
                 ))
                 channels = cout
             features.append(nnx.Sequential(*layers))
-        features.append(ConvNormActivation(channels, 1280, 1, rngs=rngs))
+            channels = cout
+        features.append(
+            ConvNormActivation(channels, 4 * inverted_residual_setting[-1][4], 1, rngs=rngs)
+        )
         self.features = nnx.Sequential(*features)
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
         self.classifier = nnx.Sequential(
             nnx.Dropout(dropout, rngs=rngs),
-            nnx.Linear(1280, classes, rngs=rngs),
+            nnx.Linear(4 * inverted_residual_setting[-1][4], classes, rngs=rngs),
         )
         self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
 

@@ -255,37 +255,54 @@ class MobilenetV3Small(nnx.Module):
         classes=1000,
         dropout=0.2,
         last_channel=1024,
+        inverted_residual_setting=None,
         *,
         data_format: str = "NCHW",
         rngs: nnx.Rngs | None = None,
     ) -> None:
+        if inverted_residual_setting is None:
+            inverted_residual_setting = [
+                [16, 3, 16, 16, True, "RE", 2, 1],
+                [16, 3, 72, 24, False, "RE", 2, 1],
+                [24, 3, 88, 24, False, "RE", 1, 1],
+                [24, 5, 96, 40, True, "HS", 2, 1],
+                [40, 5, 240, 40, True, "HS", 1, 1],
+                [40, 5, 240, 40, True, "HS", 1, 1],
+                [40, 5, 120, 48, True, "HS", 1, 1],
+                [48, 5, 144, 48, True, "HS", 1, 1],
+                [48, 5, 288, 96, True, "HS", 2, 1],
+                [96, 5, 576, 96, True, "HS", 1, 1],
+                [96, 5, 576, 96, True, "HS", 1, 1],
+            ]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        features = [ConvNormActivation(3, 16, 3, stride=2, activation="HS", rngs=rngs)]
-        inverted_residual_setting = [
-            [16, 3, 16, 16, True, "RE", 2, 1],
-            [16, 3, 72, 24, False, "RE", 2, 1],
-            [24, 3, 88, 24, False, "RE", 1, 1],
-            [24, 5, 96, 40, True, "HS", 2, 1],
-            [40, 5, 240, 40, True, "HS", 1, 1],
-            [40, 5, 240, 40, True, "HS", 1, 1],
-            [40, 5, 120, 48, True, "HS", 1, 1],
-            [48, 5, 144, 48, True, "HS", 1, 1],
-            [48, 5, 288, 96, True, "HS", 2, 1],
-            [96, 5, 576, 96, True, "HS", 1, 1],
-            [96, 5, 576, 96, True, "HS", 1, 1],
+        features = [
+            ConvNormActivation(
+                3,
+                inverted_residual_setting[0][0],
+                3,
+                stride=2,
+                activation="HS",
+                rngs=rngs,
+            ),
         ]
-        channels = 16
+        channels = inverted_residual_setting[0][0]
         for cin, k, exp, cout, se, act, s, d in inverted_residual_setting:
             features.append(
                 InvertedResidual(channels, cin, k, exp, cout, se, act, s, d, rngs=rngs)
             )
             channels = cout
-        features.append(ConvNormActivation(channels, 576, 1, activation="HS", rngs=rngs))
+        features.append(ConvNormActivation(
+            channels,
+            6 * inverted_residual_setting[-1][3],
+            1,
+            activation="HS",
+            rngs=rngs,
+        ))
         self.features = nnx.Sequential(*features)
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
         self.classifier = nnx.Sequential(
-            nnx.Linear(576, last_channel, rngs=rngs),
+            nnx.Linear(6 * inverted_residual_setting[-1][3], last_channel, rngs=rngs),
             nnx.hard_swish,
             nnx.Dropout(dropout, rngs=rngs),
             nnx.Linear(last_channel, classes, rngs=rngs),

@@ -142,19 +142,27 @@ class EfficientnetB0(nn.Module):
     torchvision's rounding to one is left out.
     """
 
-    def __init__(self, classes=1000, dropout=0.2, stochastic_depth_prob=0.2, total_blocks=16) -> None:
+    def __init__(
+        self,
+        classes=1000,
+        dropout=0.2,
+        stochastic_depth_prob=0.2,
+        inverted_residual_setting=None,
+        total_blocks=16,
+    ) -> None:
         super().__init__()
-        features = [ConvNormActivation(3, 32, 3, stride=2)]
-        inverted_residual_setting = [
-            [1, 3, 1, 32, 16, 1, 0],
-            [6, 3, 2, 16, 24, 2, 1],
-            [6, 5, 2, 24, 40, 2, 3],
-            [6, 3, 2, 40, 80, 3, 5],
-            [6, 5, 1, 80, 112, 3, 8],
-            [6, 5, 2, 112, 192, 4, 11],
-            [6, 3, 1, 192, 320, 1, 15],
-        ]
-        channels = 32
+        if inverted_residual_setting is None:
+            inverted_residual_setting = [
+                [1, 3, 1, 32, 16, 1, 0],
+                [6, 3, 2, 16, 24, 2, 1],
+                [6, 5, 2, 24, 40, 2, 3],
+                [6, 3, 2, 40, 80, 3, 5],
+                [6, 5, 1, 80, 112, 3, 8],
+                [6, 5, 2, 112, 192, 4, 11],
+                [6, 3, 1, 192, 320, 1, 15],
+            ]
+        features = [ConvNormActivation(3, inverted_residual_setting[0][3], 3, stride=2)]
+        channels = inverted_residual_setting[0][3]
         for t, k, s, cin, cout, n, first in inverted_residual_setting:
             layers = []
             for i in range(n):
@@ -169,13 +177,14 @@ class EfficientnetB0(nn.Module):
                 ))
                 channels = cout
             features.append(nn.Sequential(*layers))
-        features.append(ConvNormActivation(channels, 1280, 1))
+            channels = cout
+        features.append(ConvNormActivation(channels, 4 * inverted_residual_setting[-1][4], 1))
         self.features = nn.Sequential(*features)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.classifier = nn.Sequential(
             nn.Dropout(dropout),
-            nn.Linear(1280, classes),
+            nn.Linear(4 * inverted_residual_setting[-1][4], classes),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -172,32 +172,37 @@ class MobilenetV3Small(nn.Module):
     channels yet.
     """
 
-    def __init__(self, classes=1000, dropout=0.2, last_channel=1024) -> None:
+    def __init__(self, classes=1000, dropout=0.2, last_channel=1024, inverted_residual_setting=None) -> None:
         super().__init__()
-        features = [ConvNormActivation(3, 16, 3, stride=2, activation="HS")]
-        inverted_residual_setting = [
-            [16, 3, 16, 16, True, "RE", 2, 1],
-            [16, 3, 72, 24, False, "RE", 2, 1],
-            [24, 3, 88, 24, False, "RE", 1, 1],
-            [24, 5, 96, 40, True, "HS", 2, 1],
-            [40, 5, 240, 40, True, "HS", 1, 1],
-            [40, 5, 240, 40, True, "HS", 1, 1],
-            [40, 5, 120, 48, True, "HS", 1, 1],
-            [48, 5, 144, 48, True, "HS", 1, 1],
-            [48, 5, 288, 96, True, "HS", 2, 1],
-            [96, 5, 576, 96, True, "HS", 1, 1],
-            [96, 5, 576, 96, True, "HS", 1, 1],
+        if inverted_residual_setting is None:
+            inverted_residual_setting = [
+                [16, 3, 16, 16, True, "RE", 2, 1],
+                [16, 3, 72, 24, False, "RE", 2, 1],
+                [24, 3, 88, 24, False, "RE", 1, 1],
+                [24, 5, 96, 40, True, "HS", 2, 1],
+                [40, 5, 240, 40, True, "HS", 1, 1],
+                [40, 5, 240, 40, True, "HS", 1, 1],
+                [40, 5, 120, 48, True, "HS", 1, 1],
+                [48, 5, 144, 48, True, "HS", 1, 1],
+                [48, 5, 288, 96, True, "HS", 2, 1],
+                [96, 5, 576, 96, True, "HS", 1, 1],
+                [96, 5, 576, 96, True, "HS", 1, 1],
+            ]
+        features = [
+            ConvNormActivation(3, inverted_residual_setting[0][0], 3, stride=2, activation="HS"),
         ]
-        channels = 16
+        channels = inverted_residual_setting[0][0]
         for cin, k, exp, cout, se, act, s, d in inverted_residual_setting:
             features.append(InvertedResidual(channels, cin, k, exp, cout, se, act, s, d))
             channels = cout
-        features.append(ConvNormActivation(channels, 576, 1, activation="HS"))
+        features.append(
+            ConvNormActivation(channels, 6 * inverted_residual_setting[-1][3], 1, activation="HS")
+        )
         self.features = nn.Sequential(*features)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.classifier = nn.Sequential(
-            nn.Linear(576, last_channel),
+            nn.Linear(6 * inverted_residual_setting[-1][3], last_channel),
             nn.Hardswish(),
             nn.Dropout(dropout),
             nn.Linear(last_channel, classes),
