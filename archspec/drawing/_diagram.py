@@ -14,6 +14,7 @@ Text here is the spec's, unescaped: the writers (:mod:`._dot`, :mod:`._mermaid`)
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass, field
 
 from archspec.drawing._text import call, compact
@@ -21,8 +22,8 @@ from archspec.infer import Row, ShapeReport
 from archspec.ir import GRAPH_INPUT, Node, Scope, ScopeKind
 from archspec.ops import Op
 
-#: A collapsed sequence names its ops when it has at most this many (``conv → relu → maxpool``).
-_LISTED_OPS = 4
+#: A collapsed sequence names its first steps, runs of one kind counted (``inception ×5 → maxpool``).
+_LISTED_STEPS = 5
 
 
 class BoxKind(enum.Enum):
@@ -202,12 +203,21 @@ class _Builder:
         return self.box(BoxKind.COLLAPSED, path, name, self.scope_text(scope), scope.kind.value, containers)
 
     def scope_text(self, scope: Scope) -> str:
+        """A block's call; a sequence's steps (``inception ×2 → maxpool``); what else a scope is."""
         if scope.kind is ScopeKind.BLOCK:
             return call(scope.label, (), scope.args)
-        inside = [n for n in self.graph.nodes if n.name.startswith(scope.path + ".") or n.name == scope.path]
-        if scope.kind is ScopeKind.SEQ and len(inside) <= _LISTED_OPS:
-            return " → ".join(n.op_name for n in inside)
-        return f"{scope.label} of {len(inside)} ops"
+        inside = [n for n in self.graph.nodes if n.name.startswith(scope.path + ".")]
+        if scope.kind is not ScopeKind.SEQ:
+            return f"{scope.label} of {len(inside) + (scope.path in self.report.info)} ops"
+        steps: list[str] = []  # the step each op is in, by path, in order
+        for node in inside:
+            step = ".".join(node.name.split(".")[: _depth(scope.path) + 1])
+            if not steps or steps[-1] != step:
+                steps.append(step)
+        words = [self.scopes[s].label if s in self.scopes else self.graph.node(s).op_name for s in steps]
+        runs = [(word, len(list(group))) for word, group in itertools.groupby(words)]
+        shown = [word if n == 1 else f"{word} ×{n}" for word, n in runs[:_LISTED_STEPS]]
+        return " → ".join(shown) + (" → …" if len(runs) > _LISTED_STEPS else "")
 
     # --------------------------------------------------------------- the walk
     def build(self) -> Diagram:

@@ -71,9 +71,10 @@ def _lines(text: str) -> str:
     return "<br/>".join(html_label(line) for line in wrapped(text, _WIDTH, 6))
 
 
-def _counts(params: int, macs: int) -> str:
-    parts = ([f"{params:,} params"] if params else []) + ([f"{human(macs)} MACs"] if macs else [])
-    return _small(" · ".join(parts) or "no params")
+def counts_text(box: Box) -> str:
+    """``1,234 params · 5.67M MACs``; empty for a box with neither (an activation, a pool)."""
+    parts = ([f"{box.params:,} params"] if box.params else []) + ([f"{human(box.macs)} MACs"] if box.macs else [])
+    return " · ".join(parts)
 
 
 def box_label(box: Box, counts: bool) -> str:
@@ -87,8 +88,8 @@ def box_label(box: Box, counts: bool) -> str:
         lines.append(_lines(box.text))
     elif box.kind in (BoxKind.INPUT, BoxKind.OUTPUT):
         lines.append(f"<i>{html_label(box.name)}</i>")
-    if counts and box.kind in (BoxKind.OP, BoxKind.MERGE, BoxKind.COLLAPSED):
-        lines.append(_counts(box.params, box.macs))
+    if counts and counts_text(box):
+        lines.append(_small(html_label(counts_text(box))))
     return "<" + "<br/>".join(lines) + ">"
 
 

@@ -14,9 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from archspec.drawing._diagram import Box, BoxKind, Cluster, Diagram
-from archspec.drawing._dot import COLLAPSED_FILL, FILL
+from archspec.drawing._dot import COLLAPSED_FILL, FILL, counts_text
 from archspec.drawing._text import mermaid_text, wrapped
-from archspec.infer import human
 
 #: Mermaid's brackets around a label for each kind of box: a stadium for the input and output,
 #: a hexagon where branches merge, a rectangle otherwise.
@@ -40,9 +39,8 @@ def _label(box: Box, counts: bool) -> str:
         lines.extend(mermaid_text(line) for line in wrapped(box.text, _WIDTH, 6))
     elif box.kind in (BoxKind.INPUT, BoxKind.OUTPUT):
         lines.append(mermaid_text(box.name))
-    if counts and box.kind in (BoxKind.OP, BoxKind.MERGE, BoxKind.COLLAPSED):
-        parts = ([f"{box.params:,} params"] if box.params else []) + ([f"{human(box.macs)} MACs"] if box.macs else [])
-        lines.append(mermaid_text(", ".join(parts) or "no params"))
+    if counts and counts_text(box):
+        lines.append(mermaid_text(counts_text(box)))
     return "<br/>".join(lines)
 
 

@@ -38,12 +38,20 @@ def _unsafe(ch: str) -> bool:
 
 
 def wrapped(text: str, width: int, max_lines: int) -> list[str]:
-    """``text`` made :func:`plain` and wrapped at spaces into at most ``max_lines`` lines, never
-    inside brackets (``c2=[96, 128]`` stays whole) unless a list is wider than a line."""
-    text = plain(text, width * max_lines)
+    """``text`` made :func:`plain` and wrapped at spaces into at most ``max_lines`` lines (the last
+    ending in `` …`` where text is left out), never inside brackets (``c2=[96, 128]`` stays whole)
+    unless a list is wider than a line."""
+    text = plain(text, width * (max_lines + 1))
     if len(text) <= width:
         return [text]
-    lines = textwrap.wrap(_unbreakable_lists(text), width, break_long_words=True, break_on_hyphens=False)
+    lines = textwrap.wrap(
+        _unbreakable_lists(text),
+        width,
+        break_long_words=True,
+        break_on_hyphens=False,
+        max_lines=max_lines,
+        placeholder=" …",
+    )
     return [line.replace(_NO_BREAK, " ") for line in lines] or [""]
 
 

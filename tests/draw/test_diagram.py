@@ -49,8 +49,13 @@ def test_depth_1_draws_the_top_level_steps_with_their_totals() -> None:
     rows = {r.path: r for r in report.table(1)}
     assert [(b.params, b.macs) for b in steps] == [(rows[b.path].params, rows[b.path].macs) for b in steps]
     assert sum(b.params for b in steps) == report.total_params
-    assert steps[0].text == "conv → relu → maxpool"  # a short sequence names its ops
-    assert steps[2].text == "seq of 29 ops"
+    # a sequence names its steps, runs of one kind counted
+    assert [b.text for b in steps[:4]] == [
+        "conv → relu → maxpool",
+        "conv ×2 → maxpool",
+        "inception ×2 → maxpool",
+        "inception ×5 → maxpool",
+    ]
     assert [e.shape for e in drawn.edges][-2:] == ["[N, 1024, 1, 1]", "[N, 10]"]
 
 
@@ -101,6 +106,11 @@ def test_residual_blocks_show_the_shortcut_beside_the_convolutions() -> None:
 def test_ops_are_written_as_calls_with_their_non_default_attributes(spec: str, path: str, call: str) -> None:
     graph = archspec.to_graph(SPECS / spec)
     assert op_call(graph.node(path).op) == call
+
+
+def test_a_long_sequence_names_its_first_steps() -> None:
+    drawn = diagram(archspec.shapes(SPECS / "squeezenet1_1.yaml"), depth=1)
+    assert drawn.boxes()[1].text == "conv → relu → maxpool → fire ×2 → maxpool → …"
 
 
 def test_a_depth_below_1_is_refused() -> None:
