@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import enum
 import itertools
+import math
 from dataclasses import dataclass, field
+from typing import cast
 
 from archspec.drawing._text import call, compact
 from archspec.infer import Row, ShapeReport
@@ -171,10 +173,18 @@ class _Builder:
         return made
 
     # --------------------------------------------------------------- boxes
-    def box(self, kind: BoxKind, path: str, name: str, text: str, family: str, containers: list[str]) -> Box:
-        row = self.rows.get(path)
-        params, macs = (row.params, row.macs) if row else (0, 0)
-        made = Box(f"n{self.made}", kind, path, name, text, family, params, macs)
+    def box(
+        self,
+        kind: BoxKind,
+        path: str,
+        name: str,
+        text: str,
+        family: str,
+        containers: list[str],
+        counts: tuple[int, int] = (0, 0),
+    ) -> Box:
+        """A new box in the innermost of ``containers``, with ``counts`` (params, MACs)."""
+        made = Box(f"n{self.made}", kind, path, name, text, family, *counts)
         self.made += 1
         self.place(made, containers)
         return made
@@ -194,13 +204,17 @@ class _Builder:
         text = op_call(node.op)
         if name == text:  # a step named after its op (resnet's `relu: relu`): said once
             name = ""
-        return self.box(kind, node.name, name, text, op_family(node.op), containers)
+        info = self.report.info[node.name]
+        params = sum(math.prod(cast("tuple[int, ...]", shape)) for shape in info.params.values())
+        return self.box(kind, node.name, name, text, op_family(node.op), containers, (params, info.macs))
 
     def collapsed(self, path: str) -> Box:
         scope = self.scopes[path]
         containers = self.scope_chain(path)[:-1]
         name = _relative(path, containers[-1] if containers else None)
-        return self.box(BoxKind.COLLAPSED, path, name, self.scope_text(scope), scope.kind.value, containers)
+        row = self.rows.get(path)  # the totals of everything in the scope
+        counts = (row.params, row.macs) if row else (0, 0)
+        return self.box(BoxKind.COLLAPSED, path, name, self.scope_text(scope), scope.kind.value, containers, counts)
 
     def scope_text(self, scope: Scope) -> str:
         """A block's call; a sequence's steps (``inception ×2 → maxpool``); what else a scope is."""

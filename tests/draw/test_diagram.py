@@ -59,6 +59,15 @@ def test_depth_1_draws_the_top_level_steps_with_their_totals() -> None:
     assert [e.shape for e in drawn.edges][-2:] == ["[N, 1024, 1, 1]", "[N, 10]"]
 
 
+def test_at_full_depth_each_op_counts_its_own_parameters_a_merge_none() -> None:
+    report = archspec.shapes(SPECS / "googlenet.yaml")
+    boxes = diagram(report, counts=True).boxes()
+    assert sum(b.params for b in boxes) == report.total_params
+    assert sum(b.macs for b in boxes) == report.total_macs
+    merge = next(b for b in boxes if b.path == "b3.0")  # the concat, at the inception block's own path
+    assert (merge.params, merge.macs) == (0, 0)
+
+
 def test_depth_2_draws_each_block_as_one_box_with_its_call_in_a_cluster_of_its_step() -> None:
     drawn = diagram(archspec.shapes(SPECS / "googlenet.yaml"), depth=2)
     b3 = next(item for item in drawn.items if isinstance(item, Cluster) and item.path == "b3")
