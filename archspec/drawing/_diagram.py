@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from archspec.drawing._text import call, compact
-from archspec.infer import Row, ShapeReport
+from archspec.infer import Row, ShapeReport, human
 from archspec.ir import GRAPH_INPUT, Node, Scope, ScopeKind
 from archspec.ops import Op
 
@@ -51,6 +51,12 @@ class Box:
     family: str
     params: int = 0
     macs: int = 0
+
+    @property
+    def counts_text(self) -> str:
+        """``1,234 params · 5.67M MACs``; empty for a box with neither (an activation, a pool)."""
+        parts = [f"{self.params:,} params"] if self.params else []
+        return " · ".join(parts + ([f"{human(self.macs)} MACs"] if self.macs else []))
 
 
 @dataclass(slots=True)

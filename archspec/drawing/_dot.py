@@ -13,33 +13,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from archspec.drawing._diagram import Box, BoxKind, Cluster, Diagram
+from archspec.drawing._style import CLUSTER_FILLS, COLLAPSED_FILL, FILL, WIDTH
 from archspec.drawing._text import html_label, wrapped
 from archspec.infer import human
 from archspec.ir import ScopeKind
 
 if TYPE_CHECKING:
     import graphviz
-
-#: The widest a label line grows before it wraps, in characters.
-_WIDTH = 44
-
-#: Fill colours of op boxes by op family, and of the other boxes by what they are.
-FILL = {
-    "conv": "#cfe2f3",
-    "linear": "#d9d2e9",
-    "norm": "#fff2cc",
-    "activation": "#d9ead3",
-    "pool": "#fce5cd",
-    "tensor": "#eeeeee",
-    "merge": "#f4cccc",
-    "scale": "#fff2cc",
-    "resize": "#d0e0e3",
-    "input": "#ffffff",
-    "output": "#ffffff",
-}
-COLLAPSED_FILL = "#fdf6e3"
-#: Block clusters nested in one another get darker, so each is told from the one around it.
-_CLUSTER_FILLS = ("#f6f8fb", "#eaf0f7", "#dde7f2", "#d0def0")
 
 _SHAPE = {
     BoxKind.INPUT: "oval",
@@ -68,13 +48,7 @@ def _small(text: str, color: str = "#555555") -> str:
 
 
 def _lines(text: str) -> str:
-    return "<br/>".join(html_label(line) for line in wrapped(text, _WIDTH, 6))
-
-
-def counts_text(box: Box) -> str:
-    """``1,234 params · 5.67M MACs``; empty for a box with neither (an activation, a pool)."""
-    parts = ([f"{box.params:,} params"] if box.params else []) + ([f"{human(box.macs)} MACs"] if box.macs else [])
-    return " · ".join(parts)
+    return "<br/>".join(html_label(line) for line in wrapped(text, WIDTH, 6))
 
 
 def box_label(box: Box, counts: bool) -> str:
@@ -88,8 +62,8 @@ def box_label(box: Box, counts: bool) -> str:
         lines.append(_lines(box.text))
     elif box.kind in (BoxKind.INPUT, BoxKind.OUTPUT):
         lines.append(f"<i>{html_label(box.name)}</i>")
-    if counts and counts_text(box):
-        lines.append(_small(html_label(counts_text(box))))
+    if counts and box.counts_text:
+        lines.append(_small(html_label(box.counts_text)))
     return "<" + "<br/>".join(lines) + ">"
 
 
@@ -154,7 +128,7 @@ def _add(dot: graphviz.Digraph, items: Sequence[Box | Cluster], counts: bool, le
             continue
         with dot.subgraph(name=f"cluster_{item.id}") as sub:
             if item.kind is ScopeKind.BLOCK:
-                style = {"style": "rounded,filled", "fillcolor": _CLUSTER_FILLS[level % len(_CLUSTER_FILLS)]}
+                style = {"style": "rounded,filled", "fillcolor": CLUSTER_FILLS[level % len(CLUSTER_FILLS)]}
             else:
                 style = {"style": "rounded,dashed"}
             sub.attr(label=cluster_label(item), labeljust="l", fontsize="10", color="#8899aa", **style)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from archspec.drawing._diagram import Box, BoxKind, Cluster, Diagram
-from archspec.drawing._dot import COLLAPSED_FILL, FILL, counts_text
+from archspec.drawing._style import COLLAPSED_FILL, FILL, WIDTH
 from archspec.drawing._text import mermaid_text, wrapped
 
 #: Mermaid's brackets around a label for each kind of box: a stadium for the input and output,
@@ -26,7 +26,6 @@ _BRACKETS = {
     BoxKind.MERGE: ("{{", "}}"),
     BoxKind.COLLAPSED: ("[", "]"),
 }
-_WIDTH = 44
 
 
 def _label(box: Box, counts: bool) -> str:
@@ -36,11 +35,11 @@ def _label(box: Box, counts: bool) -> str:
     elif box.name and box.kind in (BoxKind.OP, BoxKind.MERGE):
         lines.append(mermaid_text(box.name))
     if box.text:
-        lines.extend(mermaid_text(line) for line in wrapped(box.text, _WIDTH, 6))
+        lines.extend(mermaid_text(line) for line in wrapped(box.text, WIDTH, 6))
     elif box.kind in (BoxKind.INPUT, BoxKind.OUTPUT):
         lines.append(mermaid_text(box.name))
-    if counts and counts_text(box):
-        lines.append(mermaid_text(counts_text(box)))
+    if counts and box.counts_text:
+        lines.append(mermaid_text(box.counts_text))
     return "<br/>".join(lines)
 
 

@@ -104,3 +104,11 @@ def test_a_file_name_that_names_no_format_is_refused_before_any_work(tmp_path) -
     with pytest.raises(ValueError, match=r"expected a \.svg, \.png, \.dot or \.mmd file"):
         archspec.draw(tmp_path / "missing.yaml", tmp_path / "net.jpg")
     assert format_of("NET.SVG") == "svg"
+
+
+def test_every_op_family_has_its_colour() -> None:
+    from archspec.drawing._style import FILL
+    from archspec.ops import REGISTRY
+
+    families = {op.__module__.rsplit(".", 1)[-1] for op in REGISTRY.values()}
+    assert families <= FILL.keys(), families - FILL.keys()
