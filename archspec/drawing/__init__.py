@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +64,12 @@ def format_of(path: str | Path) -> str:
 class Drawing:
     """A network drawn: its DOT and Mermaid text, and renderings of them."""
 
-    report: ShapeReport
-    diagram: Diagram
+    report: ShapeReport = field(repr=False)
+    diagram: Diagram = field(repr=False)
+
+    def __repr__(self) -> str:
+        boxes, edges = len(self.diagram.boxes()), len(self.diagram.edges)
+        return f"<Drawing of {self.diagram.name}: {boxes} boxes, {edges} edges>"
 
     @functools.cached_property
     def dot(self) -> str:
@@ -96,8 +100,12 @@ class Drawing:
         atomic_write_bytes(path, data)
         return Path(path)
 
-    def _repr_svg_(self) -> str:  # shown inline by Jupyter
-        return self.render("svg").decode("utf-8")
+    def _repr_svg_(self) -> str | None:
+        """The drawing inline in Jupyter; None without Graphviz, so Jupyter shows the repr instead."""
+        try:
+            return self.render("svg").decode("utf-8")
+        except GraphvizNotFound:
+            return None
 
 
 def draw(

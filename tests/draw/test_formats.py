@@ -88,6 +88,7 @@ def test_png_is_written_by_suffix(tmp_path) -> None:
     out = archspec.draw(SPECS / "lenet_bn.yaml", tmp_path / "net.png", depth=1)
     assert (tmp_path / "net.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.render("dot") == out.dot.encode()
+    assert out._repr_svg_().startswith("<?xml")
 
 
 def test_dot_and_mermaid_need_no_graphviz_and_svg_says_how_to_install_it(tmp_path, monkeypatch) -> None:
@@ -98,6 +99,8 @@ def test_dot_and_mermaid_need_no_graphviz_and_svg_says_how_to_install_it(tmp_pat
     assert (tmp_path / "net.mmd").read_text() == drawing.mermaid
     with pytest.raises(GraphvizNotFound, match=r"drawing SVG needs Graphviz's `dot`.*apt-get install graphviz"):
         drawing.render("svg")
+    assert drawing._repr_svg_() is None  # Jupyter falls back to the repr
+    assert repr(drawing) == "<Drawing of lenet_bn: 18 boxes, 17 edges>"
 
 
 def test_a_file_name_that_names_no_format_is_refused_before_any_work(tmp_path) -> None:
