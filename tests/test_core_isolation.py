@@ -87,4 +87,4 @@ def test_draw_runs_with_frameworks_unimportable(tmp_path: Path) -> None:
         """
     )
     assert result.returncode == 0, result.stderr
-    assert out.read_text().startswith("flowchart TB")
+    assert out.read_text().startswith("flowchart TD")

@@ -1,7 +1,7 @@
 """A :class:`~archspec.drawing._diagram.Diagram` as a Mermaid flowchart (``.mmd``), which GitHub
 renders in Markdown and which needs no Graphviz.
 
-The text is one statement a line: ``flowchart TB``; a node per box, ``n3["label"]``; a
+The text is one statement a line: ``flowchart TD`` (top down); a node per box, ``n3["label"]``; a
 ``subgraph c1["label"]`` ... ``end`` per cluster; an edge per tensor, ``n2 -->|"shape"| n3``; and
 ``classDef``/``class`` lines for the colours. Ids are archspec's own (``n3``, ``c1``); every label is
 quoted and written by :func:`~archspec.drawing._text.mermaid_text`, which turns any character
@@ -17,13 +17,14 @@ from archspec.drawing._diagram import Box, BoxKind, Cluster, Diagram
 from archspec.drawing._style import COLLAPSED_FILL, FILL, WIDTH
 from archspec.drawing._text import mermaid_text, wrapped
 
-#: Mermaid's brackets around a label for each kind of box: a stadium for the input and output,
-#: a hexagon where branches merge, a rectangle otherwise.
+#: Mermaid's brackets around a label for each kind of box: rounded for the input and output, a
+#: circle where branches merge, a rectangle otherwise. (Stadiums and hexagons would do as well in
+#: Mermaid itself; these are the shapes that lighter Mermaid validators also know.)
 _BRACKETS = {
-    BoxKind.INPUT: ("([", "])"),
-    BoxKind.OUTPUT: ("([", "])"),
+    BoxKind.INPUT: ("(", ")"),
+    BoxKind.OUTPUT: ("(", ")"),
     BoxKind.OP: ("[", "]"),
-    BoxKind.MERGE: ("{{", "}}"),
+    BoxKind.MERGE: ("((", "))"),
     BoxKind.COLLAPSED: ("[", "]"),
 }
 
@@ -49,7 +50,7 @@ def _class(box: Box) -> str:
 
 def to_mermaid(diagram: Diagram) -> str:
     """The Mermaid flowchart of a diagram."""
-    lines = ["flowchart TB"]
+    lines = ["flowchart TD"]
     classes: dict[str, list[str]] = {}
 
     def add(items: Sequence[Box | Cluster], indent: str) -> None:

@@ -43,7 +43,7 @@ def test_writes_dot_and_mermaid_without_graphviz(tmp_path: Path) -> None:
         result = run(GOOGLENET, "-o", str(out), "--depth", "1", path=str(tmp_path))
         assert result.returncode == 0, result.stderr
     assert (tmp_path / "net.dot").read_text().startswith("digraph archspec {")
-    assert (tmp_path / "net.mmd").read_text().startswith("flowchart TB\n")
+    assert (tmp_path / "net.mmd").read_text().startswith("flowchart TD\n")
 
 
 @pytest.mark.parametrize("suffix", ["svg", "png"])

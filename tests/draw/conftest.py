@@ -48,7 +48,7 @@ def hostile_graph(spec: str = "googlenet.yaml") -> Graph:
 #: numeric entities and archspec's own <br/>, <b> and </b>; ids are n<k> (boxes) and c<k> (subgraphs).
 _LABEL = r'"(?:[A-Za-z0-9 ._,:=+\-*/()]|#\d+;|<br/>|</?b>)*"'
 _LINES = {
-    "node": re.compile(rf"n\d+(?:\(\[{_LABEL}\]\)|\[{_LABEL}\]|\{{\{{{_LABEL}\}}\}})"),
+    "node": re.compile(rf"n\d+(?:\({_LABEL}\)|\[{_LABEL}\]|\(\({_LABEL}\)\))"),
     "subgraph": re.compile(rf"subgraph c\d+\[{_LABEL}\]"),
     "end": re.compile(r"end"),
     "edge": re.compile(rf"n\d+ -->\|{_LABEL}\| n\d+"),
@@ -58,10 +58,10 @@ _LINES = {
 
 
 def check_mermaid(text: str) -> dict[str, list[str]]:
-    """Hold ``text`` to the rules above: a ``flowchart TB`` header, each line one statement,
+    """Hold ``text`` to the rules above: a ``flowchart TD`` header, each line one statement,
     subgraphs closed, edges between declared nodes, no id declared twice. Returns the lines by kind."""
     lines = text.splitlines()
-    assert lines[0] == "flowchart TB"
+    assert lines[0] == "flowchart TD"
     kinds: dict[str, list[str]] = {kind: [] for kind in _LINES}
     open_subgraphs = 0
     for line in lines[1:]:
