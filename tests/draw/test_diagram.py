@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SPECS
+from draw_helpers import SPECS
 
 import archspec
 from archspec.drawing._diagram import BoxKind, Cluster, diagram, op_call

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pydot
 import pytest
-from conftest import HOSTILE, check_mermaid, hostile_graph, needs_dot
+from draw_helpers import HOSTILE, check_mermaid, hostile_graph, needs_dot
 
 import archspec
 from archspec.drawing._text import html_label, mermaid_text, plain

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pydot
 import pytest
-from conftest import SPECS, check_mermaid, needs_dot
+from draw_helpers import SPECS, check_mermaid, needs_dot
 
 import archspec
 from archspec.drawing import GraphvizNotFound, format_of

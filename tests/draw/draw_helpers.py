@@ -1,6 +1,7 @@
-"""Shared helpers of the drawing tests: a network whose every name and word is hostile, and a
-checker of Mermaid flowcharts (there is no Mermaid parser here: the rules it holds the text to
-are the subset of Mermaid's flowchart grammar archspec writes)."""
+"""Helpers of the drawing tests: a network whose every name and word is hostile, and a checker of
+Mermaid flowcharts (there is no Mermaid parser here: the rules it holds the text to are the
+subset of Mermaid's flowchart grammar archspec writes). A module of its own name, not a
+conftest: other test folders have conftests, and `import conftest` finds whichever came last."""
 
 from __future__ import annotations
 
