@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +64,8 @@ def format_of(path: str | Path) -> str:
 class Drawing:
     """A network drawn: its DOT and Mermaid text, and renderings of them."""
 
-    report: ShapeReport = field(repr=False)
-    diagram: Diagram = field(repr=False)
+    report: ShapeReport
+    diagram: Diagram
 
     def __repr__(self) -> str:
         boxes, edges = len(self.diagram.boxes()), len(self.diagram.edges)
