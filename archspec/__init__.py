@@ -6,6 +6,7 @@
     report = archspec.shapes("specs/googlenet.yaml", params={"classes": 100})
     graph = archspec.to_graph("specs/resnet18.yaml")
     model = archspec.build("specs/googlenet.yaml", backend="torch", classes=100)
+    archspec.draw("specs/googlenet.yaml", "googlenet.svg", depth=2)
 """
 
 from __future__ import annotations
@@ -18,8 +19,20 @@ from archspec.errors import Location, SpecError, SpecErrors
 if TYPE_CHECKING:
     from archspec.api import load, shapes, to_graph
     from archspec.backends import build, emit
+    from archspec.drawing import draw
 
-__all__ = ["Location", "SpecError", "SpecErrors", "__version__", "build", "emit", "load", "shapes", "to_graph"]
+__all__ = [
+    "Location",
+    "SpecError",
+    "SpecErrors",
+    "__version__",
+    "build",
+    "draw",
+    "emit",
+    "load",
+    "shapes",
+    "to_graph",
+]
 
 _LAZY = {
     "load": "archspec.api",
@@ -27,6 +40,7 @@ _LAZY = {
     "to_graph": "archspec.api",
     "build": "archspec.backends",
     "emit": "archspec.backends",
+    "draw": "archspec.drawing",
 }
 
 

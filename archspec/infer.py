@@ -110,6 +110,14 @@ class ShapeReport:
         }
 
 
+def human(n: int) -> str:
+    """A count for people: 1234567 → '1.23M'."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= size:
+            return f"{n / size:.2f}{unit}"
+    return str(n)
+
+
 def _elements(t: TensorType) -> int:
     return math.prod(d if isinstance(d, int) else 1 for d in t.shape)  # a symbolic batch counts as 1
 

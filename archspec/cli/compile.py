@@ -7,7 +7,6 @@ and its framework only where the weights must be checked.
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,6 +18,7 @@ from archspec.cli.options import (
     OptionOpt,
     SetOpt,
     known_backend,
+    output_file,
     parse_input,
     parse_options,
     parse_sets,
@@ -87,7 +87,7 @@ def compile_spec(
     from archspec.backends import get_backend
 
     known_backend(backend)
-    output = _output_path(output_text)
+    output = output_file(output_text, "model.py")
     given = parse_options(options)
     for name, shorthand, value in (("opset", "--opset", opset), ("fold_bn", "--fold-bn", fold_bn or None)):
         if value is not None:
@@ -123,23 +123,6 @@ def _resolve_options(chosen: Backend, given: dict[str, str]) -> BackendOptions:
     except SpecError as exc:
         detail = "".join(f"; {part}" for part in (exc.expected and f"expected {exc.expected}", exc.hint) if part)
         raise typer.BadParameter(exc.message + detail, param_hint="--option") from None
-
-
-def _output_path(text: str) -> Path:
-    """The file ``-o`` names, or a usage error for what names no file to write: ``-`` (standard
-    output, which compile does not write: a .onnx model is binary) and a path ending in a slash
-    (a folder; ``Path`` would silently drop the slash and write a file named like the folder)."""
-    if text == "-":
-        raise typer.BadParameter(
-            "'-' would be standard output; compile writes a file: give its name, e.g. -o model.py",
-            param_hint="--output",
-        )
-    if text.endswith(("/", os.sep)) or text in ("", ".", ".."):
-        raise typer.BadParameter(
-            f"'{text}' names a folder; give a file in it, e.g. -o {text.rstrip('/' + os.sep) or '.'}/model.py",
-            param_hint="--output",
-        )
-    return Path(text)
 
 
 def _refuse_overwriting_inputs(output: Path, inputs: list[tuple[Path, str]]) -> None:

@@ -18,6 +18,7 @@ import typer
 
 from archspec._version import __version__
 from archspec.cli.compile import compile_spec
+from archspec.cli.draw import draw_spec
 from archspec.cli.options import MaxActivationOpt, MaxParamsOpt, SetOpt, parse_input, parse_sets
 from archspec.cli.output import errors_json, fail, failure_json
 from archspec.cli.parity import parity_spec
@@ -210,6 +211,7 @@ def schema(
 
 app.command("compile")(compile_spec)
 app.command("parity")(parity_spec)
+app.command("draw")(draw_spec)
 
 
 def internal_error_line(exc: BaseException) -> str:

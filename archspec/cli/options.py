@@ -8,6 +8,8 @@ written out here so that ``--help`` needs no import of the shape pass.
 from __future__ import annotations
 
 import ast
+import os
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -99,6 +101,24 @@ def parse_options(items: list[str] | None) -> dict[str, str]:
             raise typer.BadParameter(f"{name} is given twice ({options[name]} and {text})", param_hint="--option")
         options[name] = text
     return options
+
+
+def output_file(text: str, example: str) -> Path:
+    """The file ``-o`` names, or a usage error for what names no file to write: ``-`` (standard
+    output, which the commands do not write: a .onnx model or a PNG is binary) and a path ending
+    in a slash (a folder; ``Path`` would silently drop the slash and write a file named like the
+    folder). ``example`` is a file name the hints suggest (``model.py``)."""
+    if text == "-":
+        raise typer.BadParameter(
+            f"'-' would be standard output; this command writes a file: give its name, e.g. -o {example}",
+            param_hint="--output",
+        )
+    if text.endswith(("/", os.sep)) or text in ("", ".", ".."):
+        raise typer.BadParameter(
+            f"'{text}' names a folder; give a file in it, e.g. -o {text.rstrip('/' + os.sep) or '.'}/{example}",
+            param_hint="--output",
+        )
+    return Path(text)
 
 
 def parse_input(text: str | None) -> list[int | str] | None:

@@ -11,21 +11,13 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from archspec.infer import Row, ShapeReport
+from archspec.infer import Row, ShapeReport, human
 
 _HEADERS = ("path", "op", "output shape", "params", "MACs")
 
 
 def _shape(shape: tuple[int | str, ...]) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]"
-
-
-def human(n: int) -> str:
-    """1234567 → '1.23M'."""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:.2f}{unit}"
-    return str(n)
 
 
 def _cells(row: Row) -> tuple[str, str, str, str, str]:

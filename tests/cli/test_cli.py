@@ -27,7 +27,7 @@ def test_version() -> None:
     assert result.stdout.strip() == f"archspec {__version__}"
 
 
-@pytest.mark.parametrize("command", ["check", "shapes", "schema", "compile", "parity"])
+@pytest.mark.parametrize("command", ["check", "shapes", "schema", "compile", "parity", "draw"])
 def test_every_command_has_help_with_an_example(command: str) -> None:
     result = run(command, "--help")
     assert result.returncode == 0, result.stderr
