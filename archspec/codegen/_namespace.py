@@ -47,12 +47,6 @@ class Namespace:
     def __contains__(self, name: str) -> bool:
         return name in self._taken
 
-    def reserve(self, name: str) -> None:
-        """Mark ``name`` taken (it must be free: a clash is a codegen bug)."""
-        if name in self._taken:
-            raise ValueError(f"name '{name}' is already taken")
-        self._taken.add(name)
-
     def new(self, candidate: str) -> str:
         """A fresh identifier close to ``candidate``."""
         base = _ILLEGAL.sub("_", candidate) or "value"

@@ -200,12 +200,6 @@ class Env:
         """The parameter ``name`` itself as a term."""
         return Term(self.values[name], parameter(name))
 
-    def term_names(self, source: str | None) -> frozenset[str]:
-        """The parameters here that spec expression ``source`` reads (none if there is none or it
-        does not parse)."""
-        expression = _analysed(source) if source is not None else None
-        return expression.names & self.values.keys() if expression is not None else frozenset()
-
     def term(self, value: Any, source: str | None) -> Term:
         """``source`` (a spec expression) when it evaluates to ``value`` here, else the literal."""
         expression = _analysed(self.spec_source(source)) if source is not None else None
