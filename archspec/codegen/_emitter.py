@@ -800,8 +800,8 @@ class ClassEmitter:
             frame,
             accept=lambda built: built.inline is None and built.entry is None,
         )
-        if theirs is None:
-            return _shallower(mine)  # written where the if is, not in its body
+        if theirs is None or same_lines([*theirs.setup, theirs.source], [*mine.setup, mine.source], self.drafts):
+            return _shallower(mine)  # written where the if is, not in its body (or the same either way)
         then, otherwise = (mine, theirs) if value else (theirs, mine)
         out = _preferred([then.out, otherwise.out], mine.out.value, frame.env)
         test = frame.write(cond)
@@ -1099,6 +1099,8 @@ class ClassEmitter:
             )
             if theirs is None:
                 return self._items([taken], path, index, xs, ins, frame, indent)[:4] if taken else ([], index, xs, ins)
+        if same_lines(_appended(theirs[0], "_", indent), _appended(mine[0], "_", indent), self.drafts):
+            return self._items([taken], path, index, xs, ins, frame, indent)[:4] if taken else ([], index, xs, ins)
         then, otherwise = (mine, theirs) if value else (theirs, mine)
         out = _preferred([then[3][0], otherwise[3][0]], mine[3][0].value, frame.env)
         return [_When(frame.write(cond), then[0], otherwise[0])], mine[1], mine[2], (out,)

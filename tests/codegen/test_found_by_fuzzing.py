@@ -1,0 +1,87 @@
+"""Networks the long fuzz profile (``python -m pytest -m fuzz tests/fuzz``) found the code generator
+writing wrongly, each kept as a case: the emitted torch and flax source passes ruff and builds a
+module that runs, and where the bug was in the text, the text is checked."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import archspec
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAD = "archspec: 1\nname: t\ninput: [N, 3, 8, 8]\n"
+
+CASES = {
+    # a loop whose copies add nothing (its body a loop of none) wrote an empty 'for' (IndentationError)
+    "loop_of_empty_loops": """params: {n: 2, m: 0}
+network:
+  - conv(4, 1)
+  - repeat: n
+    do:
+      repeat: m
+      do: conv(4, 1)
+  - relu
+""",
+    # a network that is an if between two ops was no class at all (InternalError)
+    "network_is_an_if": """params: {wide: true}
+network: 'conv(8, 1) if wide else conv(4, 1)'
+""",
+    # an if whose branches are written alike was 'A if n > 1 else A' (ruff RUF034)
+    "if_with_branches_alike": """params: {n: 2}
+blocks:
+  widen(c): 'conv(c, 1) if n > 1 else conv(c, 1)'
+network:
+  - conv(4, 1)
+  - widen(8)
+  - if: n > 1
+    then: relu
+    else: relu
+""",
+    # a network whose whole body is a for with named copies: the flax class iterated its data_format
+    "network_is_a_named_loop": """params: {n: 2}
+network:
+  for: i in range(n)
+  name: block{i}
+  do: conv(4, 1)
+""",
+}
+
+
+def _ruff(source: str, tmp_path: Path) -> None:
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed")
+    path = tmp_path / "model.py"
+    path.write_text(source)
+    result = subprocess.run(
+        [ruff, "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + source
+
+
+@pytest.mark.parametrize("backend", ["torch", "flax"])
+@pytest.mark.parametrize("case", CASES)
+def test_the_source_is_clean_and_runs(case: str, backend: str, tmp_path: Path) -> None:
+    pytest.importorskip("torch" if backend == "torch" else "flax")
+    from archspec.parity import parity
+
+    spec = tmp_path / "net.yaml"
+    spec.write_text(HEAD + CASES[case])
+    _ruff(archspec.emit(spec, backend=backend).source, tmp_path)
+    if backend == "flax":
+        assert parity(spec, ("torch", "flax")).ok
+
+
+def test_an_if_with_branches_alike_is_written_once(tmp_path: Path) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(HEAD + CASES["if_with_branches_alike"])
+    source = archspec.emit(spec).source
+    assert " if n > 1" not in source and "if n > 1:" not in source
+    assert "nn.Conv2d(4, 8, 1)," in source
