@@ -167,6 +167,7 @@ def infer_node(node: Node, inputs: tuple[TensorType, ...]) -> NodeInfo:
     shape inference and the expander (reading ``input.channels``) share. A mistake raises a
     SpecError located at the node (or at the attribute at fault)."""
     try:
+        node.op.check_dtypes(inputs)
         out = node.op.infer(inputs)
         params = node.op.params(inputs)
         buffers = node.op.buffers(inputs)
