@@ -144,9 +144,11 @@ def draw_weights(report: ShapeReport, seed: int = 0) -> dict[str, Any]:
         for kind, shapes in (("param", info.params), ("buffer", info.buffers)):
             for name, shape in shapes.items():
                 dims = tuple(int(d) for d in shape)
-                if name == "running_var" or (kind == "param" and name == "weight" and len(dims) == 1):
+                # a layer's own weight, or one of several (attention's in_proj_weight, out_proj.weight)
+                weight = name.rsplit(".", 1)[-1].endswith("weight")
+                if name == "running_var" or (kind == "param" and weight and len(dims) == 1):
                     value = rng.uniform(0.5, 1.5, dims)
-                elif name == "weight":
+                elif weight:
                     fan_in = math.prod(dims[1:])
                     value = rng.standard_normal(dims) * math.sqrt(2.0 / max(fan_in, 1))
                 else:  # biases, running means

@@ -3,9 +3,10 @@ parameters as torch lays them out (``in_proj_weight`` [3D, D], ``in_proj_bias``,
 ``nnx.Linear``), so canonical weights load without conversion beyond ``out_proj``'s kernel.
 
 It computes with ``jax.nn.dot_product_attention`` (XLA's fused attention, cuDNN's where jax picks
-it), ``is_causal`` for the causal mask. Dropout on the attention weights needs the weights
-themselves, which the fused kernel never forms: in train mode with a nonzero rate the module
-computes softmax(q kᵀ / sqrt(d)) explicitly and drops from it, as PyTorch does.
+it), ``is_causal`` for the causal mask. Two cases take the explicit softmax(q kᵀ / sqrt(d)) v
+instead: dropout on the attention weights (train mode, nonzero rate), which needs the weights the
+fused kernel never forms, dropped as PyTorch drops them; and float64, since the fused kernel
+computes its softmax in float32 whatever its inputs' dtype.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ register_helper(
             qkv = qkv + self.in_proj_bias[...]
         heads = qkv.reshape(n, tokens, 3 * self.num_heads, width // self.num_heads)
         q, k, v = jnp.split(heads, 3, axis=2)  # each [N, T, heads, head_dim]
-        if self.dropout.deterministic or self.dropout.rate == 0.0:
+        dropping = not self.dropout.deterministic and self.dropout.rate > 0.0
+        if not dropping and q.dtype != jnp.float64:  # the fused kernel's softmax is float32 whatever the input
             attended = jax.nn.dot_product_attention(q, k, v, is_causal=self.causal)
         else:
             scores = jnp.einsum("nqhd,nkhd->nhqk", q, k) / jnp.sqrt(q.shape[-1]).astype(q.dtype)
