@@ -101,6 +101,7 @@ class ShapeReport:
         return {
             "name": self.graph.name,
             "input": list(self.graph.input.shape),
+            "input_dtype": self.graph.input.dtype,
             "output": list(self.output.shape),
             "nodes": [r.to_dict() for r in self.table(depth)],
             "total_params": self.total_params,
