@@ -1,13 +1,14 @@
-"""``attention`` → its decomposition at any opset from 13: the packed projection (``MatMul`` by
-the transposed ``in_proj_weight``, ``Add`` of ``in_proj_bias``), a ``Reshape`` and ``Transpose`` to
-[3, N, heads, T, head_dim] split by ``Gather``, ``MatMul`` of q (scaled by 1 / sqrt(head_dim)) by
-kᵀ, ``Add`` of the causal mask (0 on and below the diagonal, -inf above, built with ``Trilu``
-from the input's length, so a symbolic length stays symbolic), ``Softmax``, ``MatMul`` by v, and
-the output projection. Dropout computes nothing in the eval graph.
+"""``attention`` → the packed projection (``MatMul`` by the transposed ``in_proj_weight``, ``Add``
+of ``in_proj_bias``), the attention itself, and the output projection. Dropout computes nothing
+in the eval graph.
 
-ONNX's fused ``Attention`` op (opset 23) is not written: onnxruntime 1.32's CPU provider has no
-kernel for it at that opset, and the decomposition is what runtimes fuse back into their own
-multi-head attention kernels.
+From opset 23 the attention itself is ONNX's fused ``Attention`` (its 3-D form: q, k and v sliced
+from the projection as [N, T, D], ``q_num_heads = kv_num_heads = heads``, ``is_causal``), which
+onnxruntime runs with its own kernel. Below, from opset 13, it is decomposed: a ``Reshape`` and
+``Transpose`` to [3, N, heads, T, head_dim] split by ``Gather``, ``MatMul`` of q (scaled by
+1 / sqrt(head_dim)) by kᵀ, ``Add`` of the causal mask (0 on and below the diagonal, -inf above,
+built with ``Trilu`` from the input's length, so a symbolic length stays symbolic: opset 14),
+``Softmax``, ``MatMul`` by v.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from onnx import numpy_helper
 from archspec.ops.attention import Attention
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
-#: The first opset with Trilu, which builds the causal mask.
+#: The first opset with Trilu, which builds the causal mask of the decomposition.
 TRILU_OPSET = 14
+#: The first opset with the fused Attention op.
+ATTENTION_OPSET = 23
 
 
 def _projection(ctx: LoweringContext, x: str, prefix: str, bias: bool, what: str | None) -> str:
@@ -38,6 +41,38 @@ def _projection(ctx: LoweringContext, x: str, prefix: str, bias: bool, what: str
 @LOWERINGS.register(Attention)
 def attention(op: Attention, ctx: LoweringContext) -> None:
     qkv = _projection(ctx, ctx.x, "in_proj_", op.bias, "qkv")
+    attend = _fused if ctx.opset >= ATTENTION_OPSET else _decomposed
+    _projection(ctx, attend(op, ctx, qkv), "out_proj.", op.bias, None)
+
+
+def _fused(op: Attention, ctx: LoweringContext, qkv: str) -> str:
+    """ONNX's Attention on q, k, v [N, T, D] sliced from the projection; gives [N, T, D]."""
+    last = ctx.const("last_axis", [-1], np.int64)
+    q, k, v = (
+        ctx.emit(
+            "Slice",
+            [
+                qkv,
+                ctx.const(f"{name}_start", [i * op.dim], np.int64),
+                ctx.const(f"{name}_end", [(i + 1) * op.dim], np.int64),
+                last,
+            ],
+            to=ctx.tmp(name),
+        )
+        for i, name in enumerate("qkv")
+    )
+    return ctx.emit(
+        "Attention",
+        [q, k, v],
+        to=ctx.tmp("attended"),
+        q_num_heads=op.heads,
+        kv_num_heads=op.heads,
+        is_causal=int(op.causal),
+    )
+
+
+def _decomposed(op: Attention, ctx: LoweringContext, qkv: str) -> str:
+    """softmax(q kᵀ / sqrt(head_dim) + mask) v with MatMul and Softmax; gives [N, T, D]."""
     split_shape = ctx.const("split_shape", [0, 0, 3, op.heads, op.head_dim], np.int64)
     split = ctx.emit("Reshape", [qkv, split_shape], to=ctx.tmp("qkv_heads"))
     stacked = ctx.emit("Transpose", [split], to=ctx.tmp("qkv_stacked"), perm=[2, 0, 3, 1, 4])
@@ -54,9 +89,8 @@ def attention(op: Attention, ctx: LoweringContext) -> None:
     weights = ctx.emit("Softmax", [scores], to=ctx.tmp("weights"), axis=-1)
     attended = ctx.emit("MatMul", [weights, v], to=ctx.tmp("attended"))  # [N, heads, T, head_dim]
     tokens_first = ctx.emit("Transpose", [attended], to=ctx.tmp("tokens_first"), perm=[0, 2, 1, 3])
-    joined = ctx.emit("Reshape", [tokens_first, ctx.const("joined_shape", [0, 0, op.dim], np.int64)],
-                      to=ctx.tmp("joined"))  # fmt: skip
-    _projection(ctx, joined, "out_proj.", op.bias, None)
+    joined_shape = ctx.const("joined_shape", [0, 0, op.dim], np.int64)
+    return ctx.emit("Reshape", [tokens_first, joined_shape], to=ctx.tmp("joined"))
 
 
 def _causal_mask(ctx: LoweringContext) -> str:

@@ -83,6 +83,17 @@ def _models(name: str, tmp_path, **options):
 @pytest.mark.parametrize("opset", [13, 17, 20])
 @pytest.mark.parametrize("name", list(CASES))
 def test_op_matches_torch(name, opset, tmp_path):
+    _matches_torch(name, opset, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["attention", "attention_causal_no_bias"])
+def test_attention_is_the_fused_op_from_opset_23(name, tmp_path):
+    model = _matches_torch(name, 23, tmp_path)
+    assert "Attention" in {n.op_type for n in model.model.graph.node}
+    assert "Softmax" not in {n.op_type for n in model.model.graph.node}
+
+
+def _matches_torch(name, opset, tmp_path):
     if name.startswith("layernorm") and opset < 17:
         pytest.skip("layernorm needs opset 17 (tested as an error below)")
     if "causal" in name and opset < 14:
@@ -95,6 +106,7 @@ def test_op_matches_torch(name, opset, tmp_path):
     got = get_backend("onnx").run(model, x).output
     assert got.shape == want.shape == tuple(3 if isinstance(d, str) else d for d in report.output.shape)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    return model
 
 
 @pytest.mark.parametrize("name", ["conv_groups", "batchnorm_no_affine", "residual_add", "conv1d_pools"])
