@@ -101,6 +101,7 @@ class ShapeReport:
         return {
             "name": self.graph.name,
             "input": list(self.graph.input.shape),
+            "input_dtype": self.graph.input.dtype,
             "output": list(self.output.shape),
             "nodes": [r.to_dict() for r in self.table(depth)],
             "total_params": self.total_params,
@@ -175,6 +176,7 @@ def infer_node(node: Node, inputs: tuple[TensorType, ...]) -> NodeInfo:
     shape inference and the expander (reading ``input.channels``) share. A mistake raises a
     SpecError located at the node (or at the attribute at fault)."""
     try:
+        node.op.check_dtypes(inputs)
         out = node.op.infer(inputs)
         params = node.op.params(inputs)
         buffers = node.op.buffers(inputs)

@@ -39,6 +39,12 @@ GRAPH_INPUT = "input"
 Dim = int | str
 Shape = tuple[Dim, ...]
 
+#: The dtypes a network's input may declare: real values, or integer ids (token ids, which
+#: ``embedding`` turns into vectors). Every op computes float32 unless its docstring says otherwise.
+FLOAT = "float32"
+INDEX = "int64"
+INPUT_DTYPES = (FLOAT, INDEX)
+
 
 @dataclass(frozen=True, slots=True)
 class TensorType:
@@ -52,12 +58,17 @@ class TensorType:
     """
 
     shape: Shape
-    dtype: str = "float32"
+    dtype: str = FLOAT
     features_last: bool = False
 
     @property
     def rank(self) -> int:
         return len(self.shape)
+
+    @property
+    def is_integer(self) -> bool:
+        """Whether the tensor holds integer ids rather than real values."""
+        return self.dtype.startswith(("int", "uint"))
 
     def __str__(self) -> str:
         return "[" + ", ".join(str(d) for d in self.shape) + "]"

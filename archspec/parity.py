@@ -144,15 +144,33 @@ def draw_weights(report: ShapeReport, seed: int = 0) -> dict[str, Any]:
         for kind, shapes in (("param", info.params), ("buffer", info.buffers)):
             for name, shape in shapes.items():
                 dims = tuple(int(d) for d in shape)
-                if name == "running_var" or (kind == "param" and name == "weight" and len(dims) == 1):
+                # a layer's own weight, or one of several (attention's in_proj_weight, out_proj.weight)
+                weight = name.rsplit(".", 1)[-1].endswith("weight")
+                if name == "running_var" or (kind == "param" and weight and len(dims) == 1):
                     value = rng.uniform(0.5, 1.5, dims)
-                elif name == "weight":
+                elif weight:
                     fan_in = math.prod(dims[1:])
                     value = rng.standard_normal(dims) * math.sqrt(2.0 / max(fan_in, 1))
                 else:  # biases, running means
                     value = 0.1 * rng.standard_normal(dims)
                 out[f"{node.name}.{name}"] = value.astype(np.float32)
     return out
+
+
+#: The exclusive bound of drawn integer ids when no op of the network reads them as indices.
+DEFAULT_ID_BOUND = 100
+
+
+def draw_input(graph: Graph, shape: tuple[int, ...], rng: Any, dtype: str = "float32") -> Any:
+    """A seeded input of ``shape`` for ``graph``: N(0, 1) values in ``dtype`` (float32 values, so the
+    same in either float dtype), or, for a network that takes integer ids, ids every op that
+    indexes with them accepts (below the smallest ``embedding``'s ``num``)."""
+    import numpy as np
+
+    if not graph.input.is_integer:
+        return rng.standard_normal(shape).astype(np.float32).astype(dtype)
+    bounds = [bound for node in graph.nodes if (bound := node.op.index_bound()) is not None]
+    return rng.integers(0, min(bounds, default=DEFAULT_ID_BOUND), shape).astype(graph.input.dtype)
 
 
 def _concrete_shape(shape: Sequence[int | str], batch: int) -> tuple[int, ...]:
@@ -171,14 +189,13 @@ def _concrete_shape(shape: Sequence[int | str], batch: int) -> tuple[int, ...]:
 
 
 def without_dropout(graph: Graph) -> Graph:
-    """``graph`` with every dropout's and drop_path's rate set to 0 (train-mode masks differ
-    between frameworks)."""
+    """``graph`` with every random rate (dropout's and drop_path's ``p``, attention's ``dropout``)
+    set to 0: train-mode masks differ between frameworks."""
     from archspec.ir import Node
-    from archspec.ops.tensor import Dropout, DropPath
 
     nodes = tuple(
-        Node(n.name, n.op.model_copy(update={"p": 0.0}), n.inputs, n.loc, n.trace)
-        if isinstance(n.op, Dropout | DropPath)
+        Node(n.name, n.op.model_copy(update=dict.fromkeys(n.op.random_rates, 0.0)), n.inputs, n.loc, n.trace)
+        if n.op.random_rates
         else n
         for n in graph.nodes
     )
@@ -291,6 +308,14 @@ def parity(
         os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
     loaded = {name: get_backend(name) for name in names}
     graph = to_graph(spec, params, input_shape)
+    if graph.input.is_integer and dtype != "float32":
+        # Backend.run takes its dtype from the input's, which ids do not carry
+        raise SpecError(
+            f"a {dtype} run needs real-valued input; this network takes {graph.input.dtype} ids",
+            expected="float32",
+            found=dtype,
+            hint="compare networks over ids in float32",
+        )
     notes: list[str] = []
     if mode == "train" and graph != without_dropout(graph):
         graph = without_dropout(graph)
@@ -312,7 +337,7 @@ def parity(
     )
     weights = draw_weights(report, seed)
     rng = np.random.default_rng(seed + 1)
-    x = rng.standard_normal(shape).astype(np.float32).astype(dtype)  # the same values in either dtype
+    x = draw_input(graph, shape, rng, dtype)
     out_shape = _concrete_shape(report.output.shape, batch)
     cotangent = rng.standard_normal(out_shape).astype(np.float32).astype(dtype) if grad else None
     capture = stages(graph)
@@ -374,7 +399,7 @@ def _run(
             else:
                 result.notes.append(f"{backend.name}: no gradients ({exc.message}); outputs compared")
                 return run
-        if train or x.dtype != "float32":
+        if train or result.dtype != "float32":
             result.skipped[backend.name] = exc.message
             return None
         raise

@@ -45,7 +45,8 @@ def shape_table_text(report: ShapeReport, depth: int | None) -> Text:
             text.append("  " if i < len(cells) - 1 else "\n")
 
     text = Text(no_wrap=True, overflow="ignore")
-    text.append(f"{graph.name}  input {_shape(graph.input.shape)}\n", style="bold")
+    ids = f" {graph.input.dtype} ids" if graph.input.is_integer else ""  # real values go unsaid, as ever
+    text.append(f"{graph.name}  input {_shape(graph.input.shape)}{ids}\n", style="bold")
     line(_HEADERS, ("bold",) * 5)
     for cells in rows:
         line(cells, ("", "cyan", "green", "", ""))

@@ -14,16 +14,19 @@ family          ops
 ``scale``       layer_scale
 ``merge``       concat, add
 ``resize``      upsample, upsample1d
+``embedding``   embedding, positions (integer ids in)
+``attention``   attention
 ==============  ==========================================================
 
 MACs (multiply-accumulates) follow torchinfo's "Total mult-adds": a layer with
 learnable parameters counts each parameter element once per use, i.e. per output
 position for convolutions and once per sample for linear and norm layers;
-parameter-free ops count 0. FLOPs are about twice the MACs; tools disagree on
-this, so archspec reports MACs and labels them.
+parameter-free ops count 0. ``embedding`` counts 0 (a lookup); ``attention`` counts its
+projections so and its two matrix products as fvcore does (:mod:`archspec.ops.attention`).
+FLOPs are about twice the MACs; tools disagree on this, so archspec reports MACs and labels them.
 """
 
-from archspec.ops import activation, conv, linear, merge, norm, pool, resize, scale, tensor
+from archspec.ops import activation, attention, conv, embedding, linear, merge, norm, pool, resize, scale, tensor
 from archspec.ops._base import REGISTRY, Op, ShapeError, register
 
 __all__ = [
@@ -31,7 +34,9 @@ __all__ = [
     "Op",
     "ShapeError",
     "activation",
+    "attention",
     "conv",
+    "embedding",
     "linear",
     "merge",
     "norm",

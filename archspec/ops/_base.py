@@ -49,6 +49,13 @@ class Op(BaseModel):
     spatial_fields: ClassVar[tuple[str, ...]] = ()
     #: Hints for argument names people bring from other frameworks.
     misnamed: ClassVar[dict[str, str]] = {}
+    #: Whether the op takes integer tensors (token ids) as well as real ones: ops that only move
+    #: values (``reshape``, ``select``) do; ops that compute on them refuse ids (see
+    #: :meth:`check_dtypes`), and ``embedding`` takes nothing else.
+    takes_integers: ClassVar[bool] = False
+    #: Attributes that are probabilities of randomly dropping values (dropout's ``p``): parity
+    #: sets them to 0 in train mode, since no two frameworks draw the same random masks.
+    random_rates: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -83,6 +90,24 @@ class Op(BaseModel):
     def macs(self, inputs: tuple[TensorType, ...], output: TensorType) -> int:
         """Multiply-accumulates for one forward pass (see :mod:`archspec.ops`)."""
         return 0
+
+    def index_bound(self) -> int | None:
+        """For an op that reads integer ids as indices, the exclusive bound of the valid ones
+        (``embedding(num, dim)``: ``num``), so parity and tests draw ids in range; else None."""
+        return None
+
+    def check_dtypes(self, inputs: tuple[TensorType, ...]) -> None:
+        """Refuse integer inputs to an op that computes on real values (runs before :meth:`infer`)."""
+        if self.takes_integers:
+            return
+        for x in inputs:
+            if x.is_integer:
+                raise ShapeError(
+                    f"{self.op_name} computes on real values, but its input {x} holds integer ids ({x.dtype})",
+                    expected="a float32 tensor",
+                    found=f"{x.dtype} {x}",
+                    hint="turn ids into vectors first: embedding(num, dim) maps [N, T] ids to [N, T, dim]",
+                )
 
     # ---------------------------------------------------------------- helpers
     @classmethod

@@ -49,6 +49,7 @@ class Flatten(Op):
     """
 
     op_name = "flatten"
+    takes_integers = True  # moves values, computes none
     misnamed: ClassVar[dict[str, str]] = {
         "start": "archspec calls it start_dim, as torch.flatten does",
         "end": "archspec calls it end_dim, as torch.flatten does",
@@ -88,6 +89,7 @@ class Permute(Op):
     """
 
     op_name = "permute"
+    takes_integers = True  # moves values, computes none
 
     dims: tuple[int, ...]
 
@@ -145,6 +147,7 @@ class Reshape(Op):
     """
 
     op_name = "reshape"
+    takes_integers = True  # moves values, computes none
 
     shape: tuple[Annotated[int, Field(ge=-1)], ...]
 
@@ -224,6 +227,7 @@ class Select(Op):
     """
 
     op_name = "select"
+    takes_integers = True  # moves values, computes none
 
     axis: int
     index: int
@@ -341,6 +345,7 @@ class Dropout(Op):
     """Zero each element with probability ``p`` in train mode (scaling the rest by 1/(1-p)); identity in eval."""
 
     op_name = "dropout"
+    random_rates = ("p",)
 
     p: Annotated[float, Field(ge=0, lt=1)] = 0.5
 
@@ -360,6 +365,7 @@ class DropPath(Op):
     """
 
     op_name = "drop_path"
+    random_rates = ("p",)
 
     p: Annotated[float, Field(ge=0, lt=1)]
 
@@ -379,6 +385,7 @@ class Identity(Op):
     """Pass the input through (the shortcut of a residual block)."""
 
     op_name = "identity"
+    takes_integers = True  # moves values, computes none
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         return inputs[0]

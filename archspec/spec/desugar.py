@@ -73,17 +73,30 @@ class Desugarer:
         if isinstance(data.get("params"), dict):  # for '--set' errors: the params and each value
             locs["params"] = self.key_loc(("params",))
             locs.update({f"params.{k}": self.doc.loc(("params", k)) for k in data["params"]})
-        if isinstance(data.get("input"), list):  # for errors about one input dim
-            locs.update({f"input.{i}": self.doc.loc(("input", i)) for i in range(len(data["input"]))})
         for key, value in data.items():
             path: Path_ = (key,)
             if key == "blocks":
                 out[key] = self.blocks(value, path)
             elif key == "network":
                 out[key] = self.network(value, path)
+            elif key == "input":
+                out[key] = self.input(value, locs)
             else:
                 out[key] = value
         return out
+
+    def input(self, value: Any, locs: dict[str, Location]) -> Any:
+        """``input: [N, 3, H, W]`` as ``{shape: [N, 3, H, W]}``; each dim's location is kept (as
+        ``input.<i>``) for errors about one of them."""
+        shape_path: Path_ = ("input",) if isinstance(value, list) else ("input", "shape")
+        shape = value if isinstance(value, list) else value.get("shape") if isinstance(value, dict) else None
+        if isinstance(shape, list):
+            locs.update({f"input.{i}": self.doc.loc((*shape_path, i)) for i in range(len(shape))})
+        if isinstance(value, list):
+            return {"shape": value, "loc": self.doc.loc(("input",))}
+        if isinstance(value, dict):
+            return {**value, "loc": self.doc.loc(("input",))}
+        return value  # pydantic reports the type
 
     def blocks(self, value: Any, path: Path_) -> Any:
         if not isinstance(value, dict):

@@ -849,19 +849,21 @@ def resolve_params(spec: Spec, overrides: Mapping[str, Any], file: str) -> dict[
 
 
 def input_type(spec: Spec, params: Env, override: list[int | str] | None, file: str) -> TensorType:
-    """The network's input type: the spec's ``input`` (or ``--input``), params substituted."""
-    if override is not None and len(override) != len(spec.input):
-        declared = "[" + ", ".join(map(str, spec.input)) + "]"
+    """The network's input type: the spec's ``input`` (or ``--input``, which changes its sizes, not its
+    dtype), params substituted."""
+    declared_shape = spec.input.shape
+    if override is not None and len(override) != len(declared_shape):
+        declared = "[" + ", ".join(map(str, declared_shape)) + "]"
         given = f"{len(override)} dim{'s' if len(override) != 1 else ''}"
         raise SpecError(
-            f"the input shape given has {given}; the spec's input {declared} has {len(spec.input)}",
+            f"the input shape given has {given}; the spec's input {declared} has {len(declared_shape)}",
             spec.locs.get("input.0") or spec.loc or Location(file),
-            expected=f"{len(spec.input)} dims, like {'x'.join(map(str, spec.input))}",
+            expected=f"{len(declared_shape)} dims, like {'x'.join(map(str, declared_shape))}",
             found="x".join(map(str, override)),
             hint="--input (input_shape=) changes the sizes of the spec's input, not its rank",
         )
     dims: list[int | str] = []
-    for i, dim in enumerate(override if override is not None else spec.input):
+    for i, dim in enumerate(override if override is not None else declared_shape):
         loc = (spec.locs.get(f"input.{i}") if override is None else None) or spec.loc or Location(file)
         if isinstance(dim, str) and dim in params:
             dim = params[dim]
@@ -872,7 +874,7 @@ def input_type(spec: Spec, params: Env, override: list[int | str] | None, file: 
         if isinstance(dim, str) and not _NAME.match(dim):
             raise SpecError(f"input dim '{dim}' is neither a size nor a symbol name", loc)
         dims.append(dim)
-    return TensorType(tuple(dims))
+    return TensorType(tuple(dims), spec.input.dtype)
 
 
 def lower(

@@ -213,14 +213,25 @@ class Library(Located):
     blocks: dict[str, Block] = {}
 
 
+class Input(Located):
+    """One input of a network: its shape (sizes, or symbols such as ``N``) and what it holds.
+
+    ``input: [N, 3, 224, 224]`` is the shorthand of ``input: {shape: [N, 3, 224, 224]}``, real
+    values (float32); token ids are ``input: {shape: [N, T], dtype: int64}``.
+    """
+
+    shape: list[int | str] = Field(min_length=1)
+    dtype: Literal["float32", "int64"] = "float32"
+
+
 class Spec(Library):
     """A network: its input, overridable params, blocks, and the network layer itself."""
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-    input: list[int | str] = Field(min_length=1)
+    input: Input
     params: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Arg] = {}  # names, as --set takes
     network: Layer
 
 
-for _model in (Seq, Concat, Add, Mul, Repeat, For, If, DagNode, Dag, Block, Spec, Library):
+for _model in (Seq, Concat, Add, Mul, Repeat, For, If, DagNode, Dag, Block, Input, Spec, Library):
     _model.model_rebuild()

@@ -67,7 +67,12 @@ def spec_json_schema() -> dict[str, Any]:
         "additionalProperties": _LAYER_REF,
     }
     schema["properties"]["params"]["description"] = "Network params, overridable with --set name=value."
-    schema["properties"]["input"]["description"] = "Input shape in NCHW; names such as N are symbolic."
+    # The shorthand: the shape alone, for real values.
+    schema["properties"]["input"] = {
+        "description": "The input: its shape in NCHW (names such as N are symbolic), or "
+        "{shape: [...], dtype: float32 | int64} (int64: token ids for embedding).",
+        "anyOf": [defs["Input"]["properties"]["shape"], {"$ref": "#/$defs/Input"}],
+    }
     # One schema for networks and for block libraries (files with only blocks).
     schema["required"] = ["archspec"]
     schema["dependentRequired"] = {"network": ["name", "input"], "name": ["network"], "input": ["network"]}

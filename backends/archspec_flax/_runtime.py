@@ -113,7 +113,8 @@ def run(
             )
     grads: dict[str, Any] = {}
     if param_grads is not None:
-        grads["input"] = np.asarray(input_grad)
+        if not jnp.issubdtype(x.dtype, jnp.integer):  # ids have no gradient (jax gives float0 zeros)
+            grads["input"] = np.asarray(input_grad)
         flat = [(tuple(p), v[...] if isinstance(v, nnx.Variable) else v) for p, v in nnx.to_flat_state(param_grads)]
         grads.update(canonical.to_canonical(entries, flat))
     for entry in stats:

@@ -15,6 +15,8 @@ norms               ``scale``             ``weight``
 ``LayerNorm``       ``scale``, ``bias``   ``weight``, ``bias``; over C, H, W: [H, W, C] to [C, H, W]
 ``BatchNorm``       ``mean``, ``var``     ``running_mean``, ``running_var``
 ``LayerScale``      ``layer_scale``       ``layer_scale``: [1, ..., C] to [C, 1, ...]
+``nnx.Embed``       ``embedding``         ``weight`` [num, dim]
+``SelfAttention``   ``in_proj_weight``    ``in_proj_weight`` [3D, D] (and ``in_proj_bias``), as torch's
 any                 ``bias``              ``bias``
 ==================  ===================  ===========================================
 
@@ -88,6 +90,9 @@ _NAMES = {
     "mean": "running_mean",
     "var": "running_var",
     "layer_scale": "layer_scale",
+    "embedding": "weight",
+    "in_proj_weight": "in_proj_weight",
+    "in_proj_bias": "in_proj_bias",
 }
 
 

@@ -134,7 +134,9 @@ class OnnxBackend:
         outputs of the session's copy of the model. Train mode and gradients are SpecErrors.
         """
         model = _module(module)
-        if getattr(inputs, "dtype", None) is not None and str(inputs.dtype) != "float32":
+        declared = model.graph.input.dtype  # float32, or the dtype of ids
+        given = getattr(inputs, "dtype", None)
+        if declared == "float32" and given is not None and str(given) != declared:
             raise SpecError(
                 f"the onnx model is float32; it cannot run a {inputs.dtype} pass", hint="use --dtype float32"
             )
@@ -155,7 +157,7 @@ class OnnxBackend:
         elif device != "cpu":
             raise SpecError(f"the onnx backend runs on cpu or cuda, not '{device}'")
         session, outputs = model.session(capture, providers)
-        x = np.ascontiguousarray(inputs, dtype=np.float32)
+        x = np.ascontiguousarray(inputs, dtype=declared)
         results = dict(zip(outputs, session.run(outputs, {"input": x}), strict=True))
         captured = {}
         for path, value in model.capture_values(capture):

@@ -107,14 +107,15 @@ class OnnxModel:
     # ---------------------------------------------------------------- running
     def __call__(self, x: Any) -> np.ndarray:
         """The model's output for ``x``, run by onnxruntime on the CPU, as a torch or flax build is
-        called: ``x`` is float32 in the spec's layout (NCHW), a numpy array or anything
-        ``np.asarray`` reads; the output is a numpy array."""
+        called: ``x`` is float32 in the spec's layout (NCHW) (int64 ids where the spec's input
+        says so), a numpy array or anything ``np.asarray`` reads; the output is a numpy array."""
         array = np.asarray(x)
         expected = self.graph.input.shape
-        if array.dtype != np.float32:
+        declared = self.graph.input.dtype
+        if array.dtype != np.dtype(declared):
             raise SpecError(
-                f"the {self.graph.name} ONNX model takes float32 input, not {array.dtype}",
-                hint="convert it: x.astype(np.float32)",
+                f"the {self.graph.name} ONNX model takes {declared} input, not {array.dtype}",
+                hint=f"convert it: x.astype(np.{declared})",
             )
         if array.ndim != len(expected) or any(
             isinstance(want, int) and want != got for want, got in zip(expected, array.shape, strict=False)

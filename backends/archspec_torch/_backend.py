@@ -119,7 +119,8 @@ class TorchBackend:
         if place.type == "cuda" and not torch.cuda.is_available():
             raise SpecError(f"torch has no '{device}' device here", hint="run on cpu, or install torch with CUDA")
         x = torch.from_numpy(inputs)
-        model: nn.Module = module.to(place, dtype=x.dtype)  # float64 runs promote the parameters
+        # float64 runs promote the parameters; integer ids (token ids) leave them float32
+        model: nn.Module = module.to(place, dtype=x.dtype if x.is_floating_point() else torch.float32)
         model.train(train)
         captured: dict[str, torch.Tensor] = {}
         hooks = []
@@ -130,7 +131,8 @@ class TorchBackend:
                 raise SpecError(f"cannot capture '{path}': the torch module has no submodule there") from None
             # a copy: a later in-place activation may overwrite the module's output tensor
             hooks.append(target.register_forward_hook(lambda _m, _i, out, p=path: captured.__setitem__(p, out.clone())))
-        x = x.to(place).requires_grad_(cotangent is not None)
+        differentiable = cotangent is not None and x.is_floating_point()  # no gradient w.r.t. ids
+        x = x.to(place).requires_grad_(differentiable)
         model.zero_grad(set_to_none=True)
         try:
             out = model(x)
@@ -145,8 +147,9 @@ class TorchBackend:
 
         grads: dict[str, Any] = {}
         if cotangent is not None:
-            assert x.grad is not None
-            grads["input"] = numpy(x.grad)
+            if differentiable:
+                assert x.grad is not None
+                grads["input"] = numpy(x.grad)
             grads.update((name, numpy(p.grad)) for name, p in model.named_parameters() if p.grad is not None)
         state = {name: numpy(buf) for name, buf in model.named_buffers() if not name.endswith("num_batches_tracked")}
         return RunResult(numpy(out), {p: numpy(t) for p, t in captured.items()}, state, grads)

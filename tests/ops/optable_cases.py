@@ -28,7 +28,8 @@ class Case:
     """One op call on an input of one shape, and how to run it.
 
     ``train`` runs the backend and the reference in train mode (batchnorm statistics, dropout
-    with p=0). The input is ``scale * N(0, 1) + shift`` (relu6 needs values past 6, maxpool's
+    with p=0). ``ids``: the input is int64 ids, drawn below every embedding's size, as
+    ``archspec parity`` draws them. The input is ``scale * N(0, 1) + shift`` (relu6 needs values past 6, maxpool's
     -inf padding needs an all-negative input). ``pending`` maps a backend to the reason its
     failure is known and being fixed elsewhere (xfail, not strict); ``bugs`` maps a backend to
     a lowering bug this table found (xfail, strict: the test fails once the bug is fixed, so
@@ -40,6 +41,7 @@ class Case:
     shape: tuple[int, ...]
     train: bool = False
     dtype: str = "float32"
+    ids: bool = False
     scale: float = 1.0
     shift: float = 0.0
     pending: Mapping[str, str] = field(default_factory=dict)
@@ -58,7 +60,9 @@ class Case:
 
     def spec(self) -> dict[str, Any]:
         """The one-op spec, as an in-memory dict, with a symbolic batch as specs are written."""
-        return {"archspec": 1, "name": "optable", "input": ["N", *self.shape[1:]], "network": self.network}
+        shape = ["N", *self.shape[1:]]
+        declared = {"shape": shape, "dtype": "int64"} if self.ids else shape
+        return {"archspec": 1, "name": "optable", "input": declared, "network": self.network}
 
 
 def parse_call(text: str) -> tuple[str, list[Any], dict[str, Any]]:
@@ -343,4 +347,20 @@ CASES: list[Case] = [
     Case("depthwise", "conv_transpose(4, 4, stride=2, padding=1, groups=4)", (2, 4, 5, 6)),
     Case("groups-3", "conv_transpose(3, [2, 3], stride=[2, 1], groups=3, output_padding=[1, 0])", (2, 6, 4, 5)),
     Case("float64", "conv_transpose(4, 3, stride=2, padding=1, groups=2)", (2, 4, 5, 6), dtype="float64"),
+    # ---------------------------------------------------------------- embedding, positions
+    Case("tokens", "embedding(7, 4)", (2, 5), ids=True),
+    Case("one-id-per-sample", "embedding(3, 6)", (4,), ids=True),
+    Case("one-row", "embedding(1, 3)", (2, 4), ids=True),
+    Case("of-ids", "positions", (3, 5), ids=True),
+    Case("of-tokens", "positions", (2, 4, 3)),
+    # ---------------------------------------------------------------- attention
+    Case("plain", "attention(8, 2)", (2, 5, 8)),
+    Case("one-head", "attention(6, 1)", (2, 4, 6)),
+    Case("causal", "attention(8, 4, causal=true)", (2, 5, 8)),
+    Case("no-bias", "attention(6, 3, bias=false)", (2, 5, 6)),
+    Case("causal-no-bias", "attention(4, 2, causal=true, bias=false)", (1, 7, 4)),
+    Case("one-token", "attention(4, 2, causal=true)", (2, 1, 4)),
+    Case("train-dropout-p0", "attention(8, 2, dropout=0.0, causal=true)", (2, 5, 8), train=True),
+    Case("float64", "attention(8, 2)", (2, 5, 8), dtype="float64"),
+    Case("causal-float64", "attention(8, 4, causal=true)", (2, 6, 8), dtype="float64"),
 ]

@@ -236,6 +236,41 @@ def upsample(
     return F.interpolate(site.x, _t(size), scale_factor, mode, corners)
 
 
+# ------------------------------------------------------------------ embedding, attention
+def embedding(site: Site, num: int, dim: int) -> torch.Tensor:
+    site.expect_weights("weight")
+    return F.embedding(site.x, site.param("weight", (num, dim)))
+
+
+def positions(site: Site) -> torch.Tensor:
+    site.expect_weights()
+    batch, tokens = site.x.shape[:2]
+    return torch.arange(tokens).expand(batch, tokens)
+
+
+def attention(
+    site: Site, dim: int, heads: int, causal: bool = False, dropout: float = 0.0, bias: bool = True
+) -> torch.Tensor:
+    """Written out from the definition (per-head softmax(q kᵀ / sqrt(d)) v), not through
+    nn.MultiheadAttention, which the torch backend itself uses."""
+    x = site.x
+    site.expect_weights("in_proj_weight", "out_proj.weight", *(["in_proj_bias", "out_proj.bias"] if bias else []))
+    batch, tokens, _ = x.shape
+    qkv = F.linear(
+        x, site.param("in_proj_weight", (3 * dim, dim)), site.param("in_proj_bias", (3 * dim,)) if bias else None
+    )
+    q, k, v = (part.reshape(batch, tokens, heads, dim // heads).transpose(1, 2) for part in qkv.chunk(3, dim=-1))
+    scores = q @ k.transpose(-2, -1) / (dim // heads) ** 0.5
+    if causal:
+        later = torch.ones(tokens, tokens, dtype=torch.bool).triu(1)
+        scores = scores.masked_fill(later, float("-inf"))
+    weights = F.dropout(scores.softmax(dim=-1), dropout, training=site.train)
+    attended = (weights @ v).transpose(1, 2).reshape(batch, tokens, dim)
+    return F.linear(
+        attended, site.param("out_proj.weight", (dim, dim)), site.param("out_proj.bias", (dim,)) if bias else None
+    )
+
+
 def _t(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
@@ -243,6 +278,9 @@ def _t(value: Any) -> Any:
 #: The reference of every op, by the name a spec calls it.
 REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "conv": functools.partial(_conv, 2),
+    "embedding": embedding,
+    "positions": positions,
+    "attention": attention,
     "conv1d": functools.partial(_conv, 1),
     "linear": linear,
     "batchnorm": batchnorm,

@@ -6,7 +6,8 @@ backend through :func:`archspec.build`; the same weights, in the same PyTorch la
 reference of ``optable_reference.py``. For each backend the helper then compares, in this order:
 
 * the output shape with :func:`archspec.shapes` and with the reference;
-* the output dtype with the input's (float32, or float64 where the case says so);
+* the output dtype with the input's (float32, or float64 where the case says so; ids for an op
+  that gives ids, compared exactly);
 * the values, within ``rtol = atol = 1e-5`` in float32 (1e-9 in float64);
 * the running statistics after the pass (updated in train mode, untouched in eval mode);
 * the gradients of ``sum(output * cotangent)`` w.r.t. the input and every parameter, from the
@@ -37,7 +38,7 @@ from archspec.backends import Backend, backend_entry_points, get_backend  # noqa
 from archspec.errors import SpecError  # noqa: E402
 from archspec.infer import ShapeReport  # noqa: E402
 from archspec.ops import REGISTRY  # noqa: E402
-from archspec.parity import draw_weights  # noqa: E402
+from archspec.parity import draw_input, draw_weights  # noqa: E402
 
 SEED = 0
 
@@ -64,7 +65,7 @@ class Expected:
     report: ShapeReport
     weights: Path
     x: np.ndarray
-    cotangent: np.ndarray
+    cotangent: np.ndarray | None
     output: np.ndarray
     state: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
@@ -99,28 +100,33 @@ def expected(case: Case, folders: pytest.TempPathFactory) -> Expected:
         return _EXPECTED[case.id]
     spec = case.spec()
     report = archspec.shapes(spec, input_shape=list(case.shape))  # the shapes of this run's tensors
-    assert report.output.dtype == "float32", "a spec's input is float32, and so is every op's output"
     weights = draw_weights(report, SEED)
     path = folders.mktemp(case.op) / "weights.safetensors"
     safetensors_numpy.save_file(weights, str(path))
     rng = np.random.default_rng(SEED)
-    x = (rng.standard_normal(case.shape) * case.scale + case.shift).astype(np.float32).astype(case.dtype)
+    if case.ids:
+        x = draw_input(report.graph, case.shape, rng)
+    else:
+        x = (rng.standard_normal(case.shape) * case.scale + case.shift).astype(np.float32).astype(case.dtype)
+    # ids out (positions) have no gradient: a None cotangent asks for none
+    integer_output = report.output.is_integer
     cotangent = rng.standard_normal(tuple(report.output.shape)).astype(np.float32).astype(case.dtype)
 
     params = {f"{node.name}.{name}" for node in report.graph.nodes for name in report.info[node.name].params}
     tensors = {name: torch.tensor(value, dtype=getattr(torch, case.dtype)) for name, value in weights.items()}
     for name in params:
         tensors[name].requires_grad_(True)
-    x_tensor = torch.tensor(x, requires_grad=True)
+    x_tensor = torch.tensor(x, requires_grad=not case.ids)
     output = evaluate(case.network, x_tensor, tensors, case.train)
-    (output * torch.from_numpy(cotangent)).sum().backward()
+    if not integer_output:
+        (output * torch.from_numpy(cotangent)).sum().backward()
     grads = {"input": x_tensor.grad, **{name: tensors[name].grad for name in params}}
     made = Expected(
         spec,
         report,
         path,
         x,
-        cotangent,
+        None if integer_output else cotangent,
         output.detach().numpy(),
         {name: tensors[name].numpy() for name in weights if name not in params},
         {name: grad.numpy() for name, grad in grads.items() if grad is not None},
@@ -159,6 +165,10 @@ def _marks(case: Case, backend: str) -> list[pytest.MarkDecorator]:
 
 def assert_close(got: Any, want: np.ndarray, tolerance: float, what: str) -> None:
     assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
+    if want.dtype.kind == "i":  # ids: exact; jax without x64 holds int64 as int32
+        assert got.dtype.kind == "i", f"{what}: dtype {got.dtype}, expected integers"
+        np.testing.assert_array_equal(got, want, err_msg=what)
+        return
     assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, expected {want.dtype}"
     np.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance, err_msg=what)
 
@@ -173,7 +183,7 @@ def test_op_matches_the_reference(case: Case, backend: str, tmp_path_factory: py
     where = f"{case.network!r} on {list(case.shape)}, {backend}"
     tolerance = TOLERANCES[case.dtype]
     model = archspec.build(want.spec, backend=backend, weights=want.weights)
-    gradients = backend not in NO_GRADIENTS
+    gradients = backend not in NO_GRADIENTS and want.cotangent is not None
     x = want.x.copy()
     run = chosen.run(model, x, train=case.train, cotangent=want.cotangent if gradients else None)
     np.testing.assert_array_equal(x, want.x, err_msg=f"{where}: run() wrote into its input")

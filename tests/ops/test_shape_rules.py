@@ -153,7 +153,25 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     ),
     "upsample": lambda a, s: _upsample(a),
     "upsample1d": lambda a, s: _upsample(a),
+    "embedding": lambda a, s: nn.Embedding(a["num"], a["dim"]),
+    "positions": lambda a, s: (None, lambda x: torch.arange(x.shape[1]).expand(x.shape[0], -1)),
+    "attention": lambda a, s: _self_attention(a),
 }
+
+
+class Ids(tuple[int, ...]):
+    """The shape of an int64 input of token ids (``embedding``'s), where a plain tuple is float32's."""
+
+    dtype = "int64"
+
+
+def _dtype(shape: Shape) -> str:
+    return shape.dtype if isinstance(shape, Ids) else "float32"
+
+
+def _self_attention(a: Attrs) -> Any:
+    attention = nn.MultiheadAttention(a["dim"], a["heads"], bias=a.get("bias", True), batch_first=True)
+    return attention, lambda x: attention(x, x, x, need_weights=False)[0]
 
 
 def run_torch(name: str, attrs: dict[str, Any], shapes: list[Shape]) -> tuple[Any, nn.Module | None]:
@@ -163,7 +181,7 @@ def run_torch(name: str, attrs: dict[str, Any], shapes: list[Shape]) -> tuple[An
     if isinstance(module, nn.Module):
         module.eval()
     torch.manual_seed(0)
-    xs = [torch.randn(*s) for s in shapes]
+    xs = [torch.randint(0, 2, s) if isinstance(s, Ids) else torch.randn(*s) for s in shapes]
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. padding='same' with an even kernel
         return fn(*xs), module
@@ -172,7 +190,7 @@ def run_torch(name: str, attrs: dict[str, Any], shapes: list[Shape]) -> tuple[An
 def check_op(name: str, attrs: dict[str, Any], *shapes: Shape) -> Op:
     """Check one op against PyTorch: output shape and dtype, parameters, buffers, symbolic batch."""
     op = REGISTRY[name].model_validate(attrs)
-    types = tuple(TensorType(s) for s in shapes)
+    types = tuple(TensorType(s, _dtype(s)) for s in shapes)
     out = op.infer(types)
     y, module = run_torch(name, attrs, list(shapes))
     assert out.shape == tuple(y.shape), f"{name}{attrs}: archspec {out.shape}, torch {tuple(y.shape)}"
@@ -184,7 +202,7 @@ def check_op(name: str, attrs: dict[str, Any], *shapes: Shape) -> Op:
     assert op.buffers(types) == buffers
     if not params:
         assert op.macs(types, out) == 0
-    symbolic = tuple(TensorType(("N", *s[1:])) for s in shapes)
+    symbolic = tuple(TensorType(("N", *s[1:]), _dtype(s)) for s in shapes)
     assert op.infer(symbolic).shape == ("N", *out.shape[1:])
     assert op.params(symbolic) == params
     return op
@@ -351,6 +369,13 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
     "upsample1d": [
         ({"scale": 1.5}, [(2, 3, 7)]),
         ({"size": [9], "mode": "linear", "align_corners": True}, [(2, 3, 4)]),
+    ],
+    "embedding": [({"num": 5, "dim": 3}, [Ids((2, 7))]), ({"num": 2, "dim": 4}, [Ids((3,))])],
+    "positions": [({}, [Ids((2, 7))]), ({}, [(2, 5, 3)])],
+    "attention": [
+        ({"dim": 8, "heads": 2}, [(2, 5, 8)]),
+        ({"dim": 6, "heads": 3, "bias": False}, [(2, 4, 6)]),
+        ({"dim": 4, "heads": 1, "causal": True}, [(2, 3, 4)]),
     ],
 }
 

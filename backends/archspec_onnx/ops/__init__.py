@@ -3,6 +3,18 @@
 Importing this package registers every rule in :data:`archspec_onnx._lowering.LOWERINGS`.
 """
 
-from archspec_onnx.ops import activation, conv, linear, merge, norm, pool, resize, scale, tensor
+from archspec_onnx.ops import activation, attention, conv, embedding, linear, merge, norm, pool, resize, scale, tensor
 
-__all__ = ["activation", "conv", "linear", "merge", "norm", "pool", "resize", "scale", "tensor"]
+__all__ = [
+    "activation",
+    "attention",
+    "conv",
+    "embedding",
+    "linear",
+    "merge",
+    "norm",
+    "pool",
+    "resize",
+    "scale",
+    "tensor",
+]

@@ -3,7 +3,7 @@
 Cases cover what parity depends on: asymmetric conv padding, -inf max padding,
 ``count_include_pad`` and ``ceil_mode``, adaptive pooling with uneven windows, LRN with
 even sizes (where ONNX's window differs from PyTorch's), gelu below and above opset 20,
-hardswish below and above opset 14.
+hardswish below and above opset 14, attention's decomposition with and without its causal mask.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ CASES: dict[str, tuple[list[int | str], list[Any]]] = {
     "reshape_flatten_end": (["N", 2, 3, 4], ["reshape([0, 6, -1]) -> flatten(1, 2) -> select(1, 3)"]),
     "residual_add": (["N", 4, 6, 6], [{"add": ["conv(4, 3, padding=1) -> batchnorm", "identity"]}, "relu"]),
     "hard_activations": (["N", 3, 5, 5], ["conv(4, 3, padding=1) -> hardswish -> conv(4, 1) -> hardsigmoid"]),
+    "attention": (["N", 5, 8], ["attention(8, 2) -> linear(4)"]),
+    "attention_causal_no_bias": (["N", 6, 8], ["attention(8, 4, causal=true, bias=false)"]),
 }
 
 
@@ -81,8 +83,21 @@ def _models(name: str, tmp_path, **options):
 @pytest.mark.parametrize("opset", [13, 17, 20])
 @pytest.mark.parametrize("name", list(CASES))
 def test_op_matches_torch(name, opset, tmp_path):
+    _matches_torch(name, opset, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["attention", "attention_causal_no_bias"])
+def test_attention_is_the_fused_op_from_opset_23(name, tmp_path):
+    model = _matches_torch(name, 23, tmp_path)
+    assert "Attention" in {n.op_type for n in model.model.graph.node}
+    assert "Softmax" not in {n.op_type for n in model.model.graph.node}
+
+
+def _matches_torch(name, opset, tmp_path):
     if name.startswith("layernorm") and opset < 17:
         pytest.skip("layernorm needs opset 17 (tested as an error below)")
+    if "causal" in name and opset < 14:
+        pytest.skip("the causal mask needs Trilu, opset 14 (tested as an error in tests/ops/test_attention.py)")
     report, model, reference = _models(name, tmp_path, opset=opset)
     onnx.checker.check_model(model.model, full_check=True)
     shape = [3 if isinstance(d, str) else d for d in report.graph.input.shape]
@@ -91,6 +106,7 @@ def test_op_matches_torch(name, opset, tmp_path):
     got = get_backend("onnx").run(model, x).output
     assert got.shape == want.shape == tuple(3 if isinstance(d, str) else d for d in report.output.shape)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    return model
 
 
 @pytest.mark.parametrize("name", ["conv_groups", "batchnorm_no_affine", "residual_add", "conv1d_pools"])
