@@ -16,6 +16,8 @@ FILL = {
     "merge": "#f4cccc",
     "scale": "#fff2cc",
     "resize": "#d0e0e3",
+    "attention": "#ead1dc",
+    "embedding": "#d9d2e9",
     "input": "#ffffff",
     "output": "#ffffff",
 }
