@@ -34,6 +34,7 @@ SMALL: dict[str, tuple[list[int | str] | None, dict[str, object]]] = {
     "resnext50_32x4d": (["N", 3, 64, 64], {"classes": 10}),
     "shufflenet_v2_x1_0": (["N", 3, 64, 64], {"classes": 10}),
     "squeezenet1_1": (["N", 3, 64, 64], {"classes": 10}),
+    "unet": (["N", 1, 32, 32], {"width": 8}),
     "vgg11": (["N", 1, 32, 32], {"ratio": 8}),
 }
 

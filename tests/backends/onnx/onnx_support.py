@@ -27,6 +27,7 @@ INPUTS: dict[str, list[int | str]] = {
     "squeezenet1_1": ["N", 3, 64, 64],
     "shufflenet_v2_x1_0": ["N", 3, 64, 64],
     "densenet121": ["N", 3, 64, 64],
+    "unet": ["N", 1, 32, 32],  # the smallest input its four poolings halve evenly
 }
 
 
