@@ -84,6 +84,12 @@ class Op(BaseModel):
         """Multiply-accumulates for one forward pass (see :mod:`archspec.ops`)."""
         return 0
 
+    def index_bound(self) -> int | None:
+        """For an op that reads an integer input as indices (an embedding's rows), the exclusive
+        upper bound of the values it takes, below which ``archspec parity`` draws test data;
+        None for an op that takes any value."""
+        return None
+
     # ---------------------------------------------------------------- helpers
     @classmethod
     def positional(cls) -> tuple[str, ...]:

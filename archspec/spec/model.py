@@ -213,14 +213,37 @@ class Library(Located):
     blocks: dict[str, Block] = {}
 
 
+#: A network input's dims: sizes, symbols (the batch ``N``) or the names of int params.
+Dims = Annotated[list[int | str], Field(min_length=1)]
+#: A plain name (of a param, an input, an output, a step).
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class TensorDecl(Located):
+    """A network input written out: ``{shape: [N, T], dtype: int64}`` (token ids). Its shorthand,
+    the dims alone (``[N, 3, H, W]``), is a float32 tensor."""
+
+    shape: Dims
+    dtype: Literal["float32", "int64"] = "float32"
+
+
 class Spec(Library):
-    """A network: its input, overridable params, blocks, and the network layer itself."""
+    """A network: its input (or named inputs), overridable params, blocks, the network layer
+    itself, and optionally its named outputs.
+
+    ``input: [N, 3, H, W]`` is one input, read by the network's first layer; ``inputs: {image:
+    [N, 3, H, W], mask: {shape: [N, 1, H, W]}}`` are several, read by name in the network's DAG.
+    Without ``outputs`` the network's output is its last layer's; ``outputs: [out, aux]`` (or
+    ``{name: step}``) names the network's steps it returns, as a dict, in that order.
+    """
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-    input: list[int | str] = Field(min_length=1)
-    params: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Arg] = {}  # names, as --set takes
+    input: Dims | TensorDecl | None = None
+    inputs: dict[Name, Dims | TensorDecl] | None = Field(default=None, min_length=1)
+    outputs: list[Name] | dict[Name, Name] | None = Field(default=None, min_length=1)
+    params: dict[Name, Arg] = {}  # names, as --set takes
     network: Layer
 
 
-for _model in (Seq, Concat, Add, Mul, Repeat, For, If, DagNode, Dag, Block, Spec, Library):
+for _model in (Seq, Concat, Add, Mul, Repeat, For, If, DagNode, Dag, Block, TensorDecl, Spec, Library):
     _model.model_rebuild()
