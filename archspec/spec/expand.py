@@ -867,6 +867,7 @@ def lower(
     spec = program.spec
     params = resolve_params(spec, overrides or {}, program.file)
     inputs = interface.input_types(spec, params, input_shape, program.file)
+    interface.check_network_takes(spec, inputs, program.file)
     expander = Expander(program, params, inputs)
     xs = tuple(inputs)
     # The network's own layers read the network's input as 'input', as a block's read the block's.

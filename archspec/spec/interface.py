@@ -2,8 +2,9 @@
 
 One unnamed input is written as it always was, ``input: [N, 3, H, W]`` (its graph name is
 :data:`~archspec.ir.GRAPH_INPUT`); several are named, ``inputs: {image: [N, 3, H, W], mask:
-{shape: [N, 1, H, W]}}``, and the network's DAG reads them by name (``in: [image, mask]``); a
-network that is not a DAG gives them all, in order, to its first layer (a ``concat`` joins them).
+{shape: [N, 1, H, W]}}``. The network is then a DAG whose nodes read them by name (``in:
+[image, mask]``), or a mapping of named steps whose first is given them all, in order (a
+``concat`` joins them); not a list, which PyTorch writes as an ``nn.Sequential`` of one input.
 Either form of one input may be ``{shape: [N, T], dtype: int64}`` (token ids) instead of its dims.
 
 Without ``outputs`` a network's output is its last layer's, and a module returns that tensor.
@@ -11,9 +12,9 @@ Without ``outputs`` a network's output is its last layer's, and a module returns
 ``outputs: {out: classifier, aux: aux_classifier}`` names them otherwise; a module then returns
 ``{name: tensor}`` in that order, as torchvision's segmentation models do.
 
-Every mistake is located where the input or output is declared: an input named twice or like a
-step (whose weights would share its name), one no layer reads, an output naming no step, two
-outputs of one step.
+Every mistake is located where the input or output is declared: an input named like a step
+(whose weights would share its name), one no layer reads, an output naming no step, an output
+listed twice, two outputs of one step.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, TypeAlias
 
 from archspec.errors import Location, SpecError, did_you_mean, one_of
 from archspec.ir import GRAPH_INPUT, GRAPH_OUTPUT, Node, Scope, TensorType
-from archspec.spec.model import Spec, TensorDecl
+from archspec.spec.model import Dag, Seq, Spec, TensorDecl
 
 #: What ``--input`` (``input_shape=``) gives: the dims of the one input, or of named inputs.
 InputShapes: TypeAlias = "list[int | str] | Mapping[str, list[int | str]]"
@@ -148,6 +149,22 @@ def _input_type(
 
 def _shown(dims: Sequence[int | str]) -> str:
     return "[" + ", ".join(map(str, dims)) + "]"
+
+
+def check_network_takes(spec: Spec, inputs: Mapping[str, TensorType], file: str) -> None:
+    """A network given several inputs is a DAG that reads them by name, or a mapping of named
+    steps whose first is given all of them: a list of steps (a ``Sequential``) takes one."""
+    network = spec.network
+    if len(inputs) == 1 or isinstance(network, Dag) or (isinstance(network, Seq) and isinstance(network.seq, dict)):
+        return
+    raise SpecError(
+        f"a network of {len(inputs)} inputs is a DAG or a mapping of named steps",
+        network.loc or _where(spec, "inputs", file),
+        expected="network: {dag: {...}} whose nodes read the inputs by name, or network: {name: layer, ...}",
+        found="a list of steps" if isinstance(network, Seq) else f"a {type(network).__name__.lower()}",
+        hint="name the steps (the first is given every input, in order: a 'concat' joins them), "
+        f"or write a DAG whose nodes read them ('in: [{', '.join(inputs)}]')",
+    )
 
 
 def top_level_steps(nodes: Sequence[Node], scopes: Mapping[str, Scope]) -> dict[str, str]:

@@ -227,6 +227,14 @@ class TensorDecl(Located):
     dtype: Literal["float32", "int64"] = "float32"
 
 
+#: One input: its dims (float32), or its declaration written out; tagged by the data's own type,
+#: so that a mistake in one form is not also reported as not being the other.
+InputDecl = Annotated[
+    Annotated[Dims, Tag("list")] | Annotated[TensorDecl, Tag("dict")],
+    Discriminator(lambda value: "list" if isinstance(value, list) else "dict"),
+]
+
+
 class Spec(Library):
     """A network: its input (or named inputs), overridable params, blocks, the network layer
     itself, and optionally its named outputs.
@@ -238,8 +246,8 @@ class Spec(Library):
     """
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-    input: Dims | TensorDecl | None = None
-    inputs: dict[Name, Dims | TensorDecl] | None = Field(default=None, min_length=1)
+    input: InputDecl | None = None
+    inputs: dict[Name, InputDecl] | None = Field(default=None, min_length=1)
     outputs: list[Name] | dict[Name, Name] | None = Field(default=None, min_length=1)
     params: dict[Name, Arg] = {}  # names, as --set takes
     network: Layer

@@ -95,7 +95,7 @@ def run(
     ) -> Any:
         # integer inputs (token ids) are constants of the pullback: only floats have gradients
         outs, pullback, aux = jax.vjp(lambda p, f, r: forward(p, f, fixed, r), params, floats, rest, has_aux=True)
-        param_grads, input_grads, _ = pullback({k: cotangents[k].astype(v.dtype) for k, v in outs.items()})
+        param_grads, input_grads, _ = pullback({k: _cotangent(v, cotangents[k]) for k, v in outs.items()})
         return outs, aux, param_grads, input_grads
 
     order: list[str] = []
@@ -133,6 +133,14 @@ def run(
     state = {e.name: np.asarray(new_stats[e.name]) for e in stats}
     captured_nchw = {p: np.asarray(_nchw(v)) for p, v in captured.items()}
     return RunResult({k: np.asarray(outs[k]) for k in order}, captured_nchw, state, grads)
+
+
+def _cotangent(out: jax.Array, given: jax.Array) -> Any:
+    """The cotangent of one output: ``given`` in the output's dtype, or for an integer output
+    (token ids passed through) jax's zero-size ``float0``: integers have no gradient."""
+    if jnp.issubdtype(out.dtype, jnp.inexact):
+        return given.astype(out.dtype)
+    return np.zeros(out.shape, dtype=jax.dtypes.float0)
 
 
 def _materialise(model: nnx.Module, seed: int) -> None:
