@@ -169,7 +169,7 @@ def test_interface_mistakes_are_located_with_hints(
 
 def test_a_network_of_several_inputs_is_not_a_list(tmp_path: Path) -> None:
     text = TWO_HEADS[: TWO_HEADS.index("network:")] + "network:\n  - concat\n  - conv(2, 1)\n"
-    error = _error(tmp_path.joinpath(), text.replace("outputs: [out, aux]\n", ""))
+    error = _error(tmp_path, text.replace("outputs: [out, aux]\n", ""))
     assert "a network of 2 inputs is a DAG or a mapping of named steps" in error.message
     assert error.loc is not None and error.loc.line == 7
     assert "name the steps" in (error.hint or "") and error.found == "a list of steps"
