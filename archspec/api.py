@@ -9,6 +9,7 @@ from typing import Any
 from archspec.infer import ShapeReport, infer_shapes
 from archspec.ir import Graph
 from archspec.spec.expand import Program, lower
+from archspec.spec.interface import InputShapes
 from archspec.spec.program import load_program, program_from_data
 
 SpecSource = str | Path | Mapping[str, Any] | Program
@@ -24,7 +25,7 @@ def load(source: SpecSource) -> Program:
 
 
 def to_graph(
-    source: SpecSource, params: Mapping[str, Any] | None = None, input_shape: list[int | str] | None = None
+    source: SpecSource, params: Mapping[str, Any] | None = None, input_shape: InputShapes | None = None
 ) -> Graph:
     """Expand a spec into the graph IR, with network ``params`` overridden (like ``--set``)."""
     return lower(load(source), params, input_shape)
@@ -33,7 +34,7 @@ def to_graph(
 def shapes(
     source: SpecSource | Graph,
     params: Mapping[str, Any] | None = None,
-    input_shape: list[int | str] | None = None,
+    input_shape: InputShapes | None = None,
     *,
     max_params: int | None = None,
     max_activation: int | None = None,

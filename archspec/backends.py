@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from archspec.infer import ShapeReport
     from archspec.ir import Graph, Node
     from archspec.ops import Op
+    from archspec.spec.interface import InputShapes
 
 ENTRY_POINT_GROUP = "archspec.backends"
 
@@ -78,16 +79,31 @@ class Artifact:
 class RunResult:
     """What :meth:`Backend.run` returns; every array is a numpy array in the spec's layout (NCHW).
 
-    ``captured`` maps each requested node or scope path to its output; ``state`` maps the
-    canonical buffer names (``b1.1.running_mean``) to their values after the run (train mode
-    updates them); ``grads`` maps ``"input"`` and every canonical parameter name to the
-    gradient of ``sum(output * cotangent)`` when a cotangent was given, else it is empty.
+    ``outputs`` maps each network output's name to its value (``"output"`` for the one output of
+    a spec that names none); ``captured`` maps each requested node or scope path to its output;
+    ``state`` maps the canonical buffer names (``b1.1.running_mean``) to their values after the
+    run (train mode updates them); ``grads`` maps each floating-point input's name (``"input"``
+    for the one unnamed input) and every canonical parameter name to the gradient of the sum over
+    outputs of ``sum(output * cotangent)`` when cotangents were given, else it is empty.
     """
 
-    output: Any
+    outputs: Mapping[str, Any]
     captured: Mapping[str, Any] = field(default_factory=dict)
     state: Mapping[str, Any] = field(default_factory=dict)
     grads: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def output(self) -> Any:
+        """The value of the network's one output."""
+        if len(self.outputs) != 1:
+            raise ValueError(f"the network has {len(self.outputs)} outputs ({', '.join(self.outputs)}); pick one")
+        return next(iter(self.outputs.values()))
+
+
+def by_name(values: Any, name: str) -> dict[str, Any]:
+    """``values`` by name, as :meth:`Backend.run` takes inputs and cotangents and modules return
+    outputs: a mapping as it is, a single array as the one named ``name``."""
+    return dict(values) if isinstance(values, Mapping) else {name: values}
 
 
 class BackendOptions(BaseModel):
@@ -216,10 +232,13 @@ class Backend(Protocol):
         cotangent: Any = None,
         device: str = "cpu",
     ) -> RunResult:
-        """One forward pass of ``module`` (from :meth:`build`) on ``inputs``, a numpy array in the
-        spec's layout, in eval or train mode, on ``device``; see :class:`RunResult`. The pass runs
-        in the dtype of ``inputs``: float32, or float64 (parameters promoted; a SpecError where the
-        backend cannot). This is what ``archspec parity`` compares across backends."""
+        """One forward pass of ``module`` (from :meth:`build`) on ``inputs``, numpy arrays in the
+        spec's layout by input name, in the graph's order (a single array: the one input), in eval
+        or train mode, on ``device``; see :class:`RunResult`. ``cotangent``, by output name (a
+        single array: the one output), asks for gradients. The pass runs in the dtype of the
+        floating-point inputs: float32, or float64 (parameters promoted; a SpecError where the
+        backend cannot); integer inputs stay int64. This is what ``archspec parity`` compares
+        across backends."""
         ...
 
 
@@ -393,7 +412,7 @@ def build(
     backend: str = "torch",
     weights: str | Path | None = None,
     *,
-    input_shape: list[int | str] | None = None,
+    input_shape: InputShapes | None = None,
     max_params: int | None = None,
     max_activation: int | None = None,
     options: OptionsArg = None,
@@ -422,7 +441,7 @@ def emit(
     spec: SpecSource,
     backend: str = "torch",
     *,
-    input_shape: list[int | str] | None = None,
+    input_shape: InputShapes | None = None,
     max_params: int | None = None,
     max_activation: int | None = None,
     options: OptionsArg = None,
@@ -440,7 +459,7 @@ def emit(
 def _shapes(
     spec: SpecSource,
     params: Mapping[str, Any],
-    input_shape: list[int | str] | None,
+    input_shape: InputShapes | None,
     max_params: int | None,
     max_activation: int | None,
 ) -> tuple[Graph, ShapeReport]:

@@ -46,6 +46,8 @@ class Row:
     buffers: int
     macs: int
     depth: int
+    #: The name of the network output this step gives, where the spec names its outputs.
+    output: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +56,7 @@ class Row:
             "shape": list(self.shape),
             "params": self.params,
             "macs": self.macs,
+            "output": self.output,
         }
 
 
@@ -72,7 +75,13 @@ class ShapeReport:
 
     @property
     def output(self) -> TensorType:
+        """The type of the network's one output (see :attr:`outputs` for a network of several)."""
         return self.info[self.graph.output].output
+
+    @property
+    def outputs(self) -> dict[str, TensorType]:
+        """Each output's name and type, in the spec's order."""
+        return {name: self.info[node].output for name, node in self.graph.outputs.items()}
 
     @property
     def total_params(self) -> int:
@@ -86,7 +95,7 @@ class ShapeReport:
     def largest_activation(self) -> int:
         """Elements in the largest tensor the network takes or makes (what ``max_activation`` bounds)."""
         sizes = [_elements(i.output) for i in self.info.values()]
-        return max([_elements(self.graph.input), *sizes]) if sizes else 0
+        return max([*map(_elements, self.graph.inputs.values()), *sizes]) if sizes else 0
 
     @property
     def total_macs(self) -> int:
@@ -100,9 +109,11 @@ class ShapeReport:
         """The ``--format json`` object of ``archspec shapes``."""
         return {
             "name": self.graph.name,
-            "input": list(self.graph.input.shape),
-            "input_dtype": self.graph.input.dtype,
-            "output": list(self.output.shape),
+            "input": list(self.graph.input.shape) if len(self.graph.inputs) == 1 else None,
+            "output": list(self.output.shape) if len(self.graph.outputs) == 1 else None,
+            "inputs": {name: list(t.shape) for name, t in self.graph.inputs.items()},
+            "dtypes": {name: t.dtype for name, t in self.graph.inputs.items()},
+            "outputs": {name: list(t.shape) for name, t in self.outputs.items()},
             "nodes": [r.to_dict() for r in self.table(depth)],
             "total_params": self.total_params,
             "total_buffers": self.total_buffers,
@@ -132,18 +143,20 @@ def infer_shapes(graph: Graph, *, max_params: int | None = None, max_activation:
     (over ``max_params`` parameters or ``max_activation`` elements in a tensor; None: the defaults)."""
     max_params = MAX_PARAMS if max_params is None else max_params
     max_activation = MAX_ACTIVATION if max_activation is None else max_activation
-    types: dict[str, TensorType] = {GRAPH_INPUT: graph.input}
+    types: dict[str, TensorType] = dict(graph.inputs)
     info: dict[str, NodeInfo] = {}
     total_params = 0
-    size = _elements(graph.input)
-    if size > max_activation and graph.nodes:
-        first = graph.nodes[0]
-        raise SpecError(
-            f"the input {graph.input} has {size:,} elements, over the limit of {max_activation:,}",
-            first.loc,
-            first.trace,
-            hint="raise the bound with --max-activation (max_activation=) if you mean it",
-        )
+    for name, input_type in graph.inputs.items():
+        size = _elements(input_type)
+        if size > max_activation and graph.nodes:
+            first = next((node for node in graph.nodes if name in node.inputs), graph.nodes[0])
+            called = "the input" if name == GRAPH_INPUT else f"input '{name}'"
+            raise SpecError(
+                f"{called} {input_type} has {size:,} elements, over the limit of {max_activation:,}",
+                first.loc,
+                first.trace,
+                hint="raise the bound with --max-activation (max_activation=) if you mean it",
+            )
     for node in graph.nodes:
         try:
             node_info = infer_node(node, tuple(types[name] for name in node.inputs))
@@ -199,6 +212,7 @@ def infer_node(node: Node, inputs: tuple[TensorType, ...]) -> NodeInfo:
 def _rows(graph: Graph, info: dict[str, NodeInfo]) -> tuple[Row, ...]:
     """Roll nodes up into scope rows; order is pre-order of the spec's tree."""
     scopes = {s.path: s for s in graph.scopes}
+    named = {node: name for name, node in graph.outputs.items()} if graph.named_outputs else {}
     totals: dict[str, list[int]] = {}
     order: list[str] = []
     for node in graph.nodes:
@@ -223,9 +237,10 @@ def _rows(graph: Graph, info: dict[str, NodeInfo]) -> tuple[Row, ...]:
             op, output = graph.node(path).op_name, path
         else:
             continue  # a path prefix with no scope of its own
-        shape = info[output].output.shape if output in info else graph.input.shape
+        shape = info[output].output.shape if output in info else graph.inputs[output].shape
         p, b, m = totals[path]
-        rows.append(Row(path, op, shape, p, b, m, path.count(".") + 1))
+        depth = path.count(".") + 1
+        rows.append(Row(path, op, shape, p, b, m, depth, named.get(output) if depth == 1 else None))
     return tuple(rows)
 
 

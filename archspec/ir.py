@@ -7,7 +7,11 @@ It is plain data: printable, serialisable to JSON, comparable in tests.
   the spec (``b3.0.branch2.1``) and is the prefix of its weight names
   (``b3.0.branch2.1.weight``). ``op`` is the op's validated attribute model (its
   class *is* the op: ``type(node.op).op_name == "conv"``). ``inputs`` name producer
-  nodes, or :data:`GRAPH_INPUT`. Nodes are stored in topological order.
+  nodes, or the network's inputs (:data:`GRAPH_INPUT` where the spec declares one unnamed
+  ``input``). Nodes are stored in topological order.
+* The graph's ``inputs`` map each input's name to its type, and its ``outputs`` map each
+  output's name to the node that computes it (:data:`GRAPH_OUTPUT` for the one output of a
+  spec that names none); ``named_outputs`` says the spec named them, so modules return a dict.
 * A :class:`Scope` records a composite of the spec (a block instance, a sequence, a
   concat, ...) by its path, so tables can roll nodes up by depth and backends can
   give blocks their own classes. A composite's output is the node named in
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import enum
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +40,8 @@ if TYPE_CHECKING:
     from archspec.spec.expand import Program
 
 GRAPH_INPUT = "input"
+#: The name of a network's one output when its spec names none.
+GRAPH_OUTPUT = "output"
 
 Dim = int | str
 Shape = tuple[Dim, ...]
@@ -124,15 +131,19 @@ class Scope:
 
 @dataclass(frozen=True)
 class Graph:
-    """A network: its input type, nodes in topological order, scopes and output."""
+    """A network: its inputs' types, nodes in topological order, scopes and outputs."""
 
     name: str
-    input: TensorType
+    #: Each input's name and type, in the spec's order (the order of a forward's arguments).
+    inputs: Mapping[str, TensorType]
     nodes: tuple[Node, ...]
-    output: str
+    #: Each output's name and the node that computes it, in the spec's order.
+    outputs: Mapping[str, str]
     scopes: tuple[Scope, ...] = ()
     doc: str = ""
     params: tuple[tuple[str, Any], ...] = ()
+    #: The spec names its outputs: modules return ``{name: tensor}``, even for one of them.
+    named_outputs: bool = False
     #: The block definitions this graph was expanded from, over their symbolic parameters: what
     #: the code generators write as classes (the nodes are one instance of them, for shapes,
     #: ONNX and parity). None for a graph made by hand.
@@ -145,6 +156,20 @@ class Graph:
     def node(self, name: str) -> Node:
         return self._index[name]
 
+    @property
+    def input(self) -> TensorType:
+        """The type of the network's one input (archspec's own bug to ask a network of several)."""
+        if len(self.inputs) != 1:
+            raise InternalError(f"graph '{self.name}' has {len(self.inputs)} inputs; its one input was asked for")
+        return next(iter(self.inputs.values()))
+
+    @property
+    def output(self) -> str:
+        """The node that computes the network's one output (archspec's own bug to ask of several)."""
+        if len(self.outputs) != 1:
+            raise InternalError(f"graph '{self.name}' has {len(self.outputs)} outputs; its one output was asked for")
+        return next(iter(self.outputs.values()))
+
     def __len__(self) -> int:
         return len(self.nodes)
 
@@ -154,7 +179,7 @@ class Graph:
         The expander makes graphs that hold them from any spec, so a failure is archspec's own
         bug, an :class:`~archspec.errors.InternalError` naming the node and where its spec is.
         """
-        seen = {GRAPH_INPUT}
+        seen = set(self.inputs)
         for node in self.nodes:
             where = f" (from {node.loc})" if node.loc else ""
             if node.name in seen:
@@ -170,15 +195,16 @@ class Graph:
             except SpecError as exc:  # a ShapeError
                 raise InternalError(f"IR: node '{node.name}': {exc.message}{where}") from None
             seen.add(node.name)
-        if self.output not in seen:
-            raise InternalError(f"IR: output '{self.output}' is not a node")
+        for name, node_name in self.outputs.items():
+            if node_name not in self._index:
+                raise InternalError(f"IR: output '{name}' is '{node_name}', which is not a node")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description of the graph."""
         return {
             "name": self.name,
             "doc": self.doc,
-            "input": {"shape": list(self.input.shape), "dtype": self.input.dtype},
+            "inputs": {name: {"shape": list(t.shape), "dtype": t.dtype} for name, t in self.inputs.items()},
             "params": dict(self.params),
             "nodes": [
                 {
@@ -194,7 +220,8 @@ class Graph:
                 {"path": s.path, "kind": s.kind.value, "label": s.label, "output": s.output, "args": dict(s.args)}
                 for s in self.scopes
             ],
-            "output": self.output,
+            "outputs": dict(self.outputs),
+            "named_outputs": self.named_outputs,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -202,7 +229,9 @@ class Graph:
 
     def __str__(self) -> str:
         width = max((len(n.name) for n in self.nodes), default=4)
-        lines = [f"graph {self.name}  input={self.input}  output={self.output}"]
+        inputs = " ".join(f"{name}={t}" for name, t in self.inputs.items())
+        outputs = " ".join(f"{name}={node}" for name, node in self.outputs.items())
+        lines = [f"graph {self.name}  inputs: {inputs}  outputs: {outputs}"]
         for n in self.nodes:
             attrs = " ".join(f"{k}={v}" for k, v in n.op.model_dump().items())
             lines.append(f"  {n.name:<{width}}  {n.op_name:<12} ({', '.join(n.inputs)})  {attrs}".rstrip())

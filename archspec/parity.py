@@ -6,10 +6,15 @@ input, builds each backend's module with those weights, runs each through
 :meth:`archspec.backends.Backend.run`, and compares every result with the first
 backend's (the reference):
 
-* the output of each top-level stage of the network (``b1``, ``b2``, ...) and the output;
+* the output of each top-level stage of the network (``b1``, ``b2``, ...) and every output;
 * in train mode, every running statistic after the one step (``--mode train``);
-* with ``grad``, the gradients of ``sum(output * cotangent)`` (a seeded cotangent) with
-  respect to the input and every parameter.
+* with ``grad``, the gradients of the sum over outputs of ``sum(output * cotangent)`` (a
+  seeded cotangent per output) with respect to each floating-point input and every parameter.
+
+Each input gets its own seeded data: standard normal values for a float input, integers for an
+integer one (token ids), from 0 to below the smallest bound an op of the network sets
+(:meth:`archspec.ops.Op.index_bound`: an embedding's rows), else below
+:data:`INTEGER_INPUT_BOUND`.
 
 How differences are measured: for a reference tensor ``a`` and another backend's ``b``,
 ``abs = max|a - b|``, ``scale = max|a|`` and ``rel = abs / scale``; a tensor agrees when
@@ -49,9 +54,12 @@ if TYPE_CHECKING:
     from archspec.api import SpecSource
     from archspec.infer import ShapeReport
     from archspec.ir import Graph
+    from archspec.spec.interface import InputShapes
 
 MODES = ("eval", "train")
 DTYPES = ("float32", "float64")
+#: Integer inputs are drawn below this, where no op that reads them bounds them.
+INTEGER_INPUT_BOUND = 16
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ class Row:
     """One line of a parity table: a group of tensors of one backend against the reference."""
 
     kind: str  # "stage", "output", "state" or "grad"
-    name: str  # a stage path, "output", or the stage a group of statistics/gradients belongs to
+    name: str  # a stage path, an output's name, or the stage a group of statistics/gradients belongs to
     backend: str
     abs: float
     rel: float
@@ -91,7 +99,8 @@ class ParityReport:
     mode: str
     grad: bool
     device: str
-    input_shape: tuple[int, ...]
+    #: Each input's concrete shape, by name (``input`` for the one unnamed input).
+    input_shapes: dict[str, tuple[int, ...]]
     atol: float
     rtol: float
     seed: int
@@ -117,7 +126,7 @@ class ParityReport:
             "grad": self.grad,
             "device": self.device,
             "dtype": self.dtype,
-            "input_shape": list(self.input_shape),
+            "input_shapes": {name: list(shape) for name, shape in self.input_shapes.items()},
             "atol": self.atol,
             "rtol": self.rtol,
             "seed": self.seed,
@@ -157,20 +166,18 @@ def draw_weights(report: ShapeReport, seed: int = 0) -> dict[str, Any]:
     return out
 
 
-#: The exclusive bound of drawn integer ids when no op of the network reads them as indices.
-DEFAULT_ID_BOUND = 100
-
-
-def draw_input(graph: Graph, shape: tuple[int, ...], rng: Any, dtype: str = "float32") -> Any:
-    """A seeded input of ``shape`` for ``graph``: N(0, 1) values in ``dtype`` (float32 values, so the
-    same in either float dtype), or, for a network that takes integer ids, ids every op that
-    indexes with them accepts (below the smallest ``embedding``'s ``num``)."""
+def draw_input(graph: Graph, shape: tuple[int, ...], rng: Any, dtype: str = "float32", name: str | None = None) -> Any:
+    """Seeded data of ``shape`` for input ``name`` of ``graph`` (its one input by default): N(0, 1)
+    values in ``dtype`` (float32 values, so the same in either float dtype), or, for an input of
+    integer ids, ids every op that indexes with them accepts (below the smallest ``embedding``'s
+    ``num``; :data:`INTEGER_INPUT_BOUND` where none does)."""
     import numpy as np
 
-    if not graph.input.is_integer:
+    declared = graph.inputs[name] if name is not None else graph.input
+    if not declared.is_integer:
         return rng.standard_normal(shape).astype(np.float32).astype(dtype)
     bounds = [bound for node in graph.nodes if (bound := node.op.index_bound()) is not None]
-    return rng.integers(0, min(bounds, default=DEFAULT_ID_BOUND), shape).astype(graph.input.dtype)
+    return rng.integers(0, min(bounds, default=INTEGER_INPUT_BOUND), shape).astype(declared.dtype)
 
 
 def _concrete_shape(shape: Sequence[int | str], batch: int) -> tuple[int, ...]:
@@ -284,7 +291,7 @@ def parity(
     rtol: float = 1e-4,
     seed: int = 0,
     params: Mapping[str, Any] | None = None,
-    input_shape: list[int | str] | None = None,
+    input_shape: InputShapes | None = None,
     dtype: str = "float32",
 ) -> ParityReport:
     """Run ``spec`` through ``backends`` with the same seeded weights and input; see the module docstring."""
@@ -308,10 +315,11 @@ def parity(
         os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
     loaded = {name: get_backend(name) for name in names}
     graph = to_graph(spec, params, input_shape)
-    if graph.input.is_integer and dtype != "float32":
+    ids = next((t for t in graph.inputs.values() if t.is_integer), None)
+    if ids is not None and dtype != "float32":
         # Backend.run takes its dtype from the input's, which ids do not carry
         raise SpecError(
-            f"a {dtype} run needs real-valued input; this network takes {graph.input.dtype} ids",
+            f"a {dtype} run needs real-valued input; this network takes {ids.dtype} ids",
             expected="float32",
             found=dtype,
             hint="compare networks over ids in float32",
@@ -321,14 +329,14 @@ def parity(
         graph = without_dropout(graph)
         notes.append("train mode: dropout and drop_path rates set to 0 (frameworks draw different random masks)")
     report = infer_shapes(graph)
-    shape = _concrete_shape(graph.input.shape, batch)
+    shapes = {name: _concrete_shape(t.shape, batch) for name, t in graph.inputs.items()}
     result = ParityReport(
         str(spec) if isinstance(spec, str | Path) else graph.name,
         names,
         mode,
         grad,
         device,
-        shape,
+        shapes,
         atol,
         rtol,
         seed,
@@ -337,9 +345,15 @@ def parity(
     )
     weights = draw_weights(report, seed)
     rng = np.random.default_rng(seed + 1)
-    x = draw_input(graph, shape, rng, dtype)
-    out_shape = _concrete_shape(report.output.shape, batch)
-    cotangent = rng.standard_normal(out_shape).astype(np.float32).astype(dtype) if grad else None
+    xs = {name: draw_input(graph, shapes[name], rng, dtype, name) for name in graph.inputs}
+    cotangents = (
+        {
+            name: rng.standard_normal(_concrete_shape(t.shape, batch)).astype(np.float32).astype(dtype)
+            for name, t in report.outputs.items()
+        }
+        if grad
+        else None
+    )
     capture = stages(graph)
     runs: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="archspec-parity-") as tmp:
@@ -347,7 +361,7 @@ def parity(
         save_file(weights, str(path))
         for name, backend in loaded.items():
             module = backend.build(graph, report, path)
-            runs[name] = _run(backend, module, x, mode, capture, cotangent, device, result)
+            runs[name] = _run(backend, module, xs, mode, capture, cotangents, device, result)
     ref_name = names[0]
     reference = runs.get(ref_name)
     if reference is None:
@@ -367,8 +381,9 @@ def parity(
         for stage in capture:
             result.rows += _group("stage", name, {stage: reference.captured[stage]}, {stage: other.captured[stage]},
                                   _stage_of, atol, rtol)  # fmt: skip
-        result.rows += _group("output", name, {"output": reference.output}, {"output": other.output},
-                              _stage_of, atol, rtol)  # fmt: skip
+        for output in graph.outputs:
+            result.rows += _group("output", name, {output: reference.outputs[output]},
+                                  {output: other.outputs[output]}, _stage_of, atol, rtol)  # fmt: skip
         if mode == "train":
             result.rows += _group("state", name, reference.state, other.state, _stage_of, atol, rtol)
         if grad and reference.grads and other.grads:
@@ -379,7 +394,7 @@ def parity(
 def _run(
     backend: Any,
     module: Any,
-    x: Any,
+    xs: dict[str, Any],
     mode: str,
     capture: list[str],
     cotangent: Any,
@@ -389,11 +404,11 @@ def _run(
     """One backend's run, or None (with the reason in ``result.skipped``) if it cannot do ``mode``."""
     train = mode == "train"
     try:
-        return backend.run(module, x, train=train, capture=capture, cotangent=cotangent, device=device)
+        return backend.run(module, xs, train=train, capture=capture, cotangent=cotangent, device=device)
     except SpecError as exc:
         if cotangent is not None:
             try:
-                run = backend.run(module, x, train=train, capture=capture, device=device)
+                run = backend.run(module, xs, train=train, capture=capture, device=device)
             except SpecError:
                 pass
             else:

@@ -13,7 +13,7 @@ import pytest
 import archspec
 from archspec.api import to_graph
 from archspec.errors import SpecError
-from archspec.parity import DEFAULT_ID_BOUND, draw_input, parity
+from archspec.parity import INTEGER_INPUT_BOUND, draw_input, parity
 
 
 def _spec(network: Any, shape: list[int | str] | None = None, dtype: str | None = "int64") -> dict[str, Any]:
@@ -83,7 +83,7 @@ def test_ids_are_drawn_below_every_embeddings_size() -> None:
     ids = draw_input(graph, (64, 6), rng)
     assert ids.dtype == np.int64 and ids.min() >= 0 and ids.max() == 6
     free = draw_input(to_graph(_spec("positions")), (64, 6), rng)
-    assert free.dtype == np.int64 and free.max() < DEFAULT_ID_BOUND
+    assert free.dtype == np.int64 and free.max() < INTEGER_INPUT_BOUND
 
 
 def test_parity_over_ids_runs_in_float32_only() -> None:

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from archspec.cli.options import (
+    InputOpt,
     MaxActivationOpt,
     MaxParamsOpt,
     OptionOpt,
     SetOpt,
     known_backend,
     output_file,
-    parse_input,
+    parse_inputs,
     parse_options,
     parse_sets,
 )
@@ -48,12 +49,7 @@ def compile_spec(
         ),
     ] = None,
     sets: SetOpt = None,
-    input: Annotated[
-        str | None,
-        typer.Option(
-            "--input", "-i", metavar="SHAPE", help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic)."
-        ),
-    ] = None,
+    input: InputOpt = None,
     options: OptionOpt = None,
     opset: Annotated[
         int | None, typer.Option("--opset", metavar="N", help="Shorthand for -O opset=N (onnx).", show_default=False)
@@ -102,7 +98,7 @@ def compile_spec(
         _refuse_overwriting_inputs(output, [*read, *([(weights, "the weights file")] if weights else [])])
         # Shapes first: an absurd network is refused before a backend loads.
         report = api.shapes(
-            program, parse_sets(sets), parse_input(input), max_params=max_params, max_activation=max_activation
+            program, parse_sets(sets), parse_inputs(input), max_params=max_params, max_activation=max_activation
         )
         chosen = get_backend(backend)
         resolved = _resolve_options(chosen, given)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from archspec.cli.options import MaxActivationOpt, MaxParamsOpt, SetOpt, output_file, parse_input, parse_sets
+from archspec.cli.options import InputOpt, MaxActivationOpt, MaxParamsOpt, SetOpt, output_file, parse_inputs, parse_sets
 from archspec.cli.output import fail
 from archspec.errors import SpecError, SpecErrors
 
@@ -39,12 +39,7 @@ def draw_spec(
         ),
     ] = None,
     counts: Annotated[bool, typer.Option("--counts", help="Show each box's parameter and MAC counts.")] = False,
-    input: Annotated[
-        str | None,
-        typer.Option(
-            "--input", "-i", metavar="SHAPE", help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic)."
-        ),
-    ] = None,
+    input: InputOpt = None,
     sets: SetOpt = None,
     max_params: MaxParamsOpt = None,
     max_activation: MaxActivationOpt = None,
@@ -76,7 +71,7 @@ def draw_spec(
             depth=depth,
             counts=counts,
             params=parse_sets(sets),
-            input_shape=parse_input(input),
+            input_shape=parse_inputs(input),
             max_params=max_params,
             max_activation=max_activation,
         )

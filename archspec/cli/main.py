@@ -19,7 +19,14 @@ import typer
 from archspec._version import __version__
 from archspec.cli.compile import compile_spec
 from archspec.cli.draw import draw_spec
-from archspec.cli.options import MaxActivationOpt, MaxParamsOpt, SetOpt, parse_input, parse_sets
+from archspec.cli.options import (
+    InputOpt,
+    MaxActivationOpt,
+    MaxParamsOpt,
+    SetOpt,
+    parse_inputs,
+    parse_sets,
+)
 from archspec.cli.output import errors_json, fail, failure_json
 from archspec.cli.parity import parity_spec
 from archspec.errors import SpecError, SpecErrors
@@ -38,10 +45,6 @@ INTERRUPTED = 130  # the shell's code for a process ended by SIGINT
 
 SpecArg = Annotated[
     Path, typer.Argument(help="A spec file (.yaml, .yml or .json).", show_default=False, metavar="SPEC")
-]
-InputOpt = Annotated[
-    str | None,
-    typer.Option("--input", "-i", metavar="SHAPE", help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic)."),
 ]
 FormatOpt = Annotated[
     str, typer.Option("--format", "-f", metavar="table|json", help="table (for people) or json (for programs).")
@@ -172,7 +175,7 @@ def shapes(
         raise typer.BadParameter("choose table or json", param_hint="--format")
     try:
         report = api.shapes(
-            spec, parse_sets(sets), parse_input(input), max_params=max_params, max_activation=max_activation
+            spec, parse_sets(sets), parse_inputs(input), max_params=max_params, max_activation=max_activation
         )
     except (SpecError, SpecErrors) as exc:
         if fmt == "json":  # for programs, as check's: the errors as data, on stdout

@@ -121,6 +121,43 @@ def output_file(text: str, example: str) -> Path:
     return Path(text)
 
 
+#: ``--input``: the one input's shape, or ``NAME=SHAPE`` once per named input.
+InputOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--input",
+        "-i",
+        metavar="SHAPE|NAME=SHAPE",
+        help="Input shape, e.g. 1x3x224x224 (N keeps the batch symbolic); NAME=SHAPE for each named input.",
+    ),
+]
+
+
+def parse_inputs(items: list[str] | None) -> list[int | str] | dict[str, list[int | str]] | None:
+    """``--input`` items: one shape (``1x3x224x224``), or named ones (``image=1x3x64x64``, ...)."""
+    if not items:
+        return None
+    pairs = [item.partition("=") for item in items]
+    if len(items) == 1 and not pairs[0][1]:
+        return parse_input(items[0])
+    unnamed = [item for item, (_, eq, _) in zip(items, pairs, strict=True) if not eq]
+    if unnamed:
+        raise typer.BadParameter(
+            f"'{unnamed[0]}' has no name: with several --input, each is NAME=SHAPE", param_hint="--input"
+        )
+    shapes: dict[str, list[int | str]] = {}
+    for name, _, shape in pairs:
+        name = name.strip()
+        if not name.isidentifier() or not name.isascii():
+            raise typer.BadParameter(f"'{name}' is not an input name", param_hint="--input")
+        if name in shapes:
+            raise typer.BadParameter(f"input '{name}' is given twice", param_hint="--input")
+        dims = parse_input(shape)
+        assert dims is not None
+        shapes[name] = dims
+    return shapes
+
+
 def parse_input(text: str | None) -> list[int | str] | None:
     """``"1x3x224x224"`` or ``"N,3,224,224"`` → ``[1, 3, 224, 224]`` / ``["N", 3, 224, 224]``."""
     if text is None:

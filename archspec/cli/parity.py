@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archspec.cli.options import SetOpt, known_backend, parse_input, parse_sets
+from archspec.cli.options import SetOpt, known_backend, parse_inputs, parse_sets
 from archspec.cli.output import fail
 from archspec.errors import SpecError, SpecErrors
 
@@ -67,9 +67,12 @@ def parity_spec(
     ] = 0,
     sets: SetOpt = None,
     input: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
-            "--input", "-i", metavar="SHAPE", help="Input shape, e.g. Nx3x64x64 (the batch comes from --batch)."
+            "--input",
+            "-i",
+            metavar="SHAPE|NAME=SHAPE",
+            help="Input shape, e.g. Nx3x64x64 (the batch comes from --batch); NAME=SHAPE for each named input.",
         ),
     ] = None,
     fmt: Annotated[
@@ -110,7 +113,7 @@ def parity_spec(
             rtol=rtol,
             seed=seed,
             params=parse_sets(sets) or None,
-            input_shape=parse_input(input),
+            input_shape=parse_inputs(input),
             dtype=dtype,
         )
     except (SpecError, SpecErrors) as exc:
@@ -133,10 +136,11 @@ def _number(x: float) -> str:
 
 
 def _print_table(report: ParityReport) -> None:
-    shape = "x".join(str(d) for d in report.input_shape)
+    shapes = {name: "x".join(str(d) for d in shape) for name, shape in report.input_shapes.items()}
+    shown = ", ".join(f"{name} {shape}" for name, shape in shapes.items())  # "input 2x3x64x64" for one
     typer.echo(
         f"parity {report.spec}: {', '.join(report.backends)} (reference {report.reference}), {report.mode} mode"
-        f"{', gradients' if report.grad else ''}, {report.device}, {report.dtype}, input {shape}, seed {report.seed}"
+        f"{', gradients' if report.grad else ''}, {report.device}, {report.dtype}, {shown}, seed {report.seed}"
     )
     typer.echo(f"pass: max|a - b| <= {report.atol:g} + {report.rtol:g} * max|a|  (a: {report.reference})")
     rows = [("backend", "kind", "name", "max abs", "max rel", "", "worst tensor / note")]

@@ -12,12 +12,22 @@ from rich.console import Console
 from rich.text import Text
 
 from archspec.infer import Row, ShapeReport, human
+from archspec.ir import GRAPH_INPUT
 
 _HEADERS = ("path", "op", "output shape", "params", "MACs")
 
 
 def _shape(shape: tuple[int | str, ...]) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def _inputs(report: ShapeReport) -> str:
+    """The table's heading after the name: ``input [N, 3, 224, 224]``, or each named input."""
+    inputs = report.graph.inputs
+    typed = {name: _shape(t.shape) + (f" {t.dtype} ids" if t.is_integer else "") for name, t in inputs.items()}
+    if GRAPH_INPUT in typed:
+        return f"input {typed[GRAPH_INPUT]}"
+    return "inputs " + ", ".join(f"{name} {shown}" for name, shown in typed.items())
 
 
 def _cells(row: Row) -> tuple[str, str, str, str, str]:
@@ -38,19 +48,21 @@ def shape_table_text(report: ShapeReport, depth: int | None) -> Text:
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(_HEADERS)]
     right = (False, False, False, True, True)
 
-    def line(cells: tuple[str, ...], styles: tuple[str, ...]) -> None:
+    def line(cells: tuple[str, ...], styles: tuple[str, ...], output: str | None = None) -> None:
         for i, (cell, style) in enumerate(zip(cells, styles, strict=True)):
             padded = cell.rjust(widths[i]) if right[i] else cell.ljust(widths[i])
             text.append(padded, style=style or None)
-            text.append("  " if i < len(cells) - 1 else "\n")
+            text.append("  " if i < len(cells) - 1 else "")
+        if output is not None:  # a step the network returns, marked with its output's name
+            text.append(f"  -> output '{output}'", style="bold")
+        text.append("\n")
 
     text = Text(no_wrap=True, overflow="ignore")
-    ids = f" {graph.input.dtype} ids" if graph.input.is_integer else ""  # real values go unsaid, as ever
-    text.append(f"{graph.name}  input {_shape(graph.input.shape)}{ids}\n", style="bold")
+    text.append(f"{graph.name}  {_inputs(report)}\n", style="bold")
     line(_HEADERS, ("bold",) * 5)
-    for cells in rows:
-        line(cells, ("", "cyan", "green", "", ""))
-    symbolic = bool(graph.input.shape) and isinstance(graph.input.shape[0], str)
+    for row, cells in zip(report.table(depth), rows, strict=True):
+        line(cells, ("", "cyan", "green", "", ""), row.output)
+    symbolic = any(t.shape and isinstance(t.shape[0], str) for t in graph.inputs.values())
     text.append(f"total params:  {report.total_params:,}\n", style="bold")
     text.append(f"total buffers: {report.total_buffers:,} (running statistics, not trained)\n")
     text.append(

@@ -44,7 +44,7 @@ from archspec.codegen._terms import SPEC_CONSTANTS, BoundEnv, Env, Term, express
 from archspec.codegen._text import INDENT, MAX_LINE, call_source, dedented, docstring, file_stem, literal_lines
 from archspec.errors import InternalError, SpecError
 from archspec.infer import ShapeReport, infer_shapes
-from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
+from archspec.ir import GRAPH_INPUT, GRAPH_OUTPUT, Graph, Node, Scope, ScopeKind, TensorType
 from archspec.ops.merge import Concat as ConcatOp
 from archspec.spec.expand import TEMPLATE_FIELD, Expander, Program, arg_source, lower
 from archspec.spec.expr import INPUT
@@ -103,7 +103,7 @@ class View:
 
     def type(self, name: str) -> TensorType:
         info = self.report.info.get(name)
-        return info.output if info is not None else self.graph.input
+        return info.output if info is not None else self.graph.inputs[name]
 
 
 @dataclass
@@ -215,7 +215,7 @@ class ClassEmitter:
         self.program: Program = graph.program
         self.reserved_attributes = reserved_attributes
         self.view = View.of(graph, report)
-        self.expander = Expander(self.program, dict(graph.params), graph.input)
+        self.expander = Expander(self.program, dict(graph.params), graph.inputs)
         # Module-level names never equal a parameter's, which would shadow them inside a class.
         self.parameter_names = {p.name for b in self.program.blocks.values() for p in b.params} | {
             k for k, _ in graph.params
@@ -330,7 +330,7 @@ class ClassEmitter:
         """The source of the spec expanded with ``params``, its class taking every param that has
         another value and declaring this graph's values (None if ``params`` make no valid network)."""
         try:
-            graph = lower(self.program, params, list(self.graph.input.shape))
+            graph = lower(self.program, params, {name: list(t.shape) for name, t in self.graph.inputs.items()})
             emitter = type(self)(graph, infer_shapes(graph), self.reserved_attributes)
         except SpecError:
             return None
@@ -340,7 +340,8 @@ class ClassEmitter:
     # ------------------------------------------------------------------ classes
     def _root(self, followed: Sequence[str]) -> Draft:
         values = {k: v for k, v in self.graph.params if k in followed}
-        spec_env = {**dict(self.graph.params), INPUT: _input_of((GRAPH_INPUT,), self.view)}
+        inputs = tuple(self.graph.inputs)
+        spec_env = {**dict(self.graph.params), INPUT: _input_of(inputs, self.view)}
         frame = Frame(Env(values), spec_env, self.view, self._local(values), self.graph.name)
         signature = [Parameter(k, self.defaults[k]) for k in values]
         network = self.program.spec.network
@@ -360,7 +361,7 @@ class ClassEmitter:
             network = Seq.model_construct(seq={network.call: network}, loc=network.loc)
         doc = self.graph.doc or f"The {self.graph.name} network."
         return self._draft(
-            network, "", (GRAPH_INPUT,), None, frame, self.graph.name, doc, signature, root=True, keep=_read(frame)
+            network, "", inputs, None, frame, self.graph.name, doc, signature, root=True, keep=_read(frame)
         )
 
     def _local(self, values: Mapping[str, Any]) -> Namespace:
@@ -444,13 +445,20 @@ class ClassEmitter:
     ) -> tuple[list[str], list[str], Term]:
         """A Module class's ``__init__`` lines, forward method and output size."""
         local = Namespace(MODULE_NAMES | self.forward_reserved)
-        params = [local.new("x")] if len(xs) == 1 else [local.new(f"x{i}") for i in range(1, len(xs) + 1)]
+        if root and GRAPH_INPUT not in xs:  # the network's named inputs: forward(self, image, mask)
+            params = [local.new(x) for x in xs]
+        elif len(xs) == 1:
+            params = [local.new("x")]
+        else:
+            params = [local.new(f"x{i}") for i in range(1, len(xs) + 1)]
         init, lines, out = self._module_body(body, path, xs, ins, frame, indent, sites, params, local, root)
+        returns = self.tensor_type
         if root:
             result = lines.pop().removeprefix("return ")
             lines.append(f"return {self.root_forward(lines, params, result, local)}")
+            returns = f"dict[str, {self.tensor_type}]" if self.graph.named_outputs else returns
         signature = ", ".join(["self", *(f"{p}: {self.tensor_type}" for p in params)])
-        method = f"{INDENT}def {self.call_method}({signature}) -> {self.tensor_type}:"
+        method = f"{INDENT}def {self.call_method}({signature}) -> {returns}:"
         return init, ["", method, *(INDENT * 2 + line for line in lines)], out
 
     def _module_body(
@@ -508,11 +516,11 @@ class ClassEmitter:
         for key, item, frame in steps:
             built = self._layer(item, _join(path, key), current, sizes, frame, indent)
             call = self._use(key, _join(path, key), item, built, [values[x] for x in current], init, indent)
-            var = params[0] if len(xs) == 1 else local.new(key)
+            var = params[0] if len(xs) == 1 and not self._returns_several(path) else local.new(key)
             lines.append(f"{var} = {call}")
             values[built.output] = var
             current, sizes = (built.output,), (built.out,)
-        return init, _returning(lines, values[current[0]]), sizes[0]
+        return init, self._returning(lines, values, current[0], path), sizes[0]
 
     def _dag(
         self,
@@ -532,7 +540,11 @@ class ClassEmitter:
         lines: list[str] = []
         for key, node in body.dag.items():
             if node.in_:
-                reads = [(xs[0], ins[0]) if ref == GRAPH_INPUT else outputs[ref] for ref in node.in_]
+                named_inputs = dict(zip(xs, ins, strict=True)) if not path else {}  # the network's, by name
+                reads = [
+                    (xs[0], ins[0]) if ref == GRAPH_INPUT else outputs.get(ref) or (ref, named_inputs[ref])
+                    for ref in node.in_
+                ]
                 current, sizes = tuple(r[0] for r in reads), tuple(r[1] for r in reads)
             built = self._layer(node.do, _join(path, key), current, sizes, frame, indent)
             call = self._use(key, _join(path, key), node.do, built, [values[x] for x in current], init, indent)
@@ -541,7 +553,23 @@ class ClassEmitter:
             values[built.output] = var
             outputs[key] = (built.output, built.out)
             current, sizes = (built.output,), (built.out,)
-        return init, _returning(lines, values[current[0]]), sizes[0]
+        return init, self._returning(lines, values, current[0], path), sizes[0]
+
+    def _returns_several(self, path: str) -> bool:
+        """Whether the forward written for ``path`` returns the network's named outputs: the
+        network class's, whose body is at the root path."""
+        return not path and self.graph.named_outputs
+
+    def _returning(self, lines: list[str], values: Mapping[str, str], last: str, path: str) -> list[str]:
+        """Forward statements ending in the return of the value ``last`` names, or (the network
+        class, with named outputs) of ``{name: value}`` for each output, in the spec's order."""
+        if not self._returns_several(path):
+            return _returning(lines, values[last])
+        missing = [node for node in self.graph.outputs.values() if node not in values]
+        if missing:
+            raise InternalError(f"the network class computes no variable for output node(s) {', '.join(missing)}")
+        named = ", ".join(f'"{name}": {values[node]}' for name, node in self.graph.outputs.items())
+        return [*lines, f"return {{{named}}}"]
 
     def _if_class(
         self,
@@ -1130,13 +1158,18 @@ class ClassEmitter:
                 [replace(producer, inputs=(GRAPH_INPUT,))],
                 frame.view.type(producer.inputs[0]),
             )
-        expander = Expander(self.program, dict(self.graph.params), input_type)
+        expander = Expander(self.program, dict(self.graph.params), {GRAPH_INPUT: input_type})
         expander.types[reads[0]] = frame.view.type(xs[0])
         try:
             out = expander.expand(layer, path, reads, frame.spec_env, ())
             nodes[1:1] = expander.nodes
             graph = Graph(
-                self.graph.name, input_type, tuple(nodes), out, tuple(expander.scopes.values()), program=self.program
+                self.graph.name,
+                {GRAPH_INPUT: input_type},
+                tuple(nodes),
+                {GRAPH_OUTPUT: out},
+                tuple(expander.scopes.values()),
+                program=self.program,
             )
             view = View.of(graph, infer_shapes(graph))
         except SpecError:

@@ -27,6 +27,7 @@ from archspec.drawing._dot import GraphvizNotFound, install_graphviz_line, rende
 from archspec.drawing._mermaid import to_mermaid
 from archspec.infer import ShapeReport
 from archspec.ir import Graph
+from archspec.spec.interface import InputShapes
 
 __all__ = [
     "FORMATS",
@@ -115,7 +116,7 @@ def draw(
     depth: int | None = None,
     counts: bool = False,
     params: Mapping[str, Any] | None = None,
-    input_shape: list[int | str] | None = None,
+    input_shape: InputShapes | None = None,
     max_params: int | None = None,
     max_activation: int | None = None,
 ) -> Drawing:

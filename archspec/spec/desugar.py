@@ -39,6 +39,8 @@ from archspec.spec.keywords import misread_keyword
 from archspec.spec.loader import Document, Path_
 from archspec.spec.model import LAYER_KINDS, Library, Spec
 
+#: The top-level keys whose values are read as they are written, not desugared.
+_UNDESUGARED = ("archspec", "name", "doc", "input", "inputs", "outputs", "params", "use")
 #: The keywords whose value is branches: a list or a mapping of layers on one input.
 _MERGES = ("concat", "add", "mul")
 #: The keywords whose value is layers, listed or named.
@@ -65,7 +67,8 @@ class Desugarer:
             raise SpecError(
                 "a spec file must be a mapping",
                 self.doc.loc(()),
-                expected="keys archspec, name, input, network (and optionally doc, params, use, blocks)",
+                expected="keys archspec, name, input (or inputs), network "
+                "(and optionally doc, params, use, blocks, outputs)",
                 found=type(data).__name__,
             )
         locs: dict[str, Location] = {}
@@ -73,30 +76,47 @@ class Desugarer:
         if isinstance(data.get("params"), dict):  # for '--set' errors: the params and each value
             locs["params"] = self.key_loc(("params",))
             locs.update({f"params.{k}": self.doc.loc(("params", k)) for k in data["params"]})
+        locs.update(self.interface_locs(data))
         for key, value in data.items():
             path: Path_ = (key,)
             if key == "blocks":
                 out[key] = self.blocks(value, path)
             elif key == "network":
                 out[key] = self.network(value, path)
-            elif key == "input":
-                out[key] = self.input(value, locs)
             else:
                 out[key] = value
         return out
 
-    def input(self, value: Any, locs: dict[str, Location]) -> Any:
-        """``input: [N, 3, H, W]`` as ``{shape: [N, 3, H, W]}``; each dim's location is kept (as
-        ``input.<i>``) for errors about one of them."""
-        shape_path: Path_ = ("input",) if isinstance(value, list) else ("input", "shape")
-        shape = value if isinstance(value, list) else value.get("shape") if isinstance(value, dict) else None
-        if isinstance(shape, list):
-            locs.update({f"input.{i}": self.doc.loc((*shape_path, i)) for i in range(len(shape))})
-        if isinstance(value, list):
-            return {"shape": value, "loc": self.doc.loc(("input",))}
-        if isinstance(value, dict):
-            return {**value, "loc": self.doc.loc(("input",))}
-        return value  # pydantic reports the type
+    def interface_locs(self, data: dict[str, Any]) -> dict[str, Location]:
+        """Where the network's inputs and outputs are declared, for errors about one of them:
+        ``input`` and each dim ``input.0``; ``inputs.image`` (the name) and ``inputs.image.0``;
+        ``outputs.0`` or ``outputs.aux`` (the name) and ``outputs.aux.step`` (the step it names)."""
+        locs: dict[str, Location] = {}
+
+        def dims(prefix: str, path: Path_, value: Any) -> None:
+            if isinstance(value, dict):  # {shape: [...], dtype: ...}
+                path, value = (*path, "shape"), value.get("shape")
+            if isinstance(value, list):
+                locs.update({f"{prefix}.{i}": self.doc.loc((*path, i)) for i in range(len(value))})
+
+        if "input" in data:
+            locs["input"] = self.doc.loc(("input",))
+            dims("input", ("input",), data["input"])
+        if isinstance(data.get("inputs"), dict):
+            locs["inputs"] = self.key_loc(("inputs",))
+            for name, value in data["inputs"].items():
+                locs[f"inputs.{name}"] = self.key_loc(("inputs", name))
+                dims(f"inputs.{name}", ("inputs", name), value)
+        outputs = data.get("outputs")
+        if outputs is not None:
+            locs["outputs"] = self.key_loc(("outputs",))
+        if isinstance(outputs, list):
+            locs.update({f"outputs.{i}": self.doc.loc(("outputs", i)) for i in range(len(outputs))})
+        elif isinstance(outputs, dict):
+            for name in outputs:
+                locs[f"outputs.{name}"] = self.key_loc(("outputs", name))
+                locs[f"outputs.{name}.step"] = self.doc.loc(("outputs", name))
+        return locs
 
     def blocks(self, value: Any, path: Path_) -> Any:
         if not isinstance(value, dict):
@@ -500,7 +520,7 @@ def _located(err: Any, data: dict[str, Any], doc: Document, model: type[Library]
             loc = node["loc"]
     where = ".".join(str(p) for p in path)
     kind = err["type"]
-    if path and path[0] in ("archspec", "name", "doc", "input", "params", "use") and kind != "missing":
+    if path and path[0] in _UNDESUGARED and kind != "missing":
         loc = doc.loc(tuple(path))  # top-level data is not desugared: the file's own locations hold
     found = err.get("input")
     key = str(path[-1]) if path else "?"

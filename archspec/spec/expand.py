@@ -33,8 +33,9 @@ from archspec.infer import in_calls, infer_node
 from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
 from archspec.ops import REGISTRY, Op, ShapeError, merge
 from archspec.spec import expr as exprs
-from archspec.spec import words
+from archspec.spec import interface, words
 from archspec.spec.input_shape import InputShape
+from archspec.spec.interface import InputShapes
 from archspec.spec.model import (
     LAYER_KINDS,
     Add,
@@ -110,12 +111,14 @@ def _label(layer: Layer, index: int) -> str:
 class Expander:
     """Walks canonical layers, emitting IR nodes in topological order."""
 
-    def __init__(self, program: Program, params: Env, input_type: TensorType) -> None:
+    def __init__(self, program: Program, params: Env, inputs: Mapping[str, TensorType]) -> None:
         self.blocks = program.blocks
         self.params = params
-        #: The types known of the graph's tensors: the input's, then those of ``nodes[:inferred]``,
+        #: The network's inputs, which its own DAG reads by name.
+        self.network_inputs = tuple(inputs)
+        #: The types known of the graph's tensors: the inputs', then those of ``nodes[:inferred]``,
         #: inferred only when an expression reads a block's input (see :meth:`input_type`).
-        self.types: dict[str, TensorType] = {GRAPH_INPUT: input_type}
+        self.types: dict[str, TensorType] = dict(inputs)
         self.inferred = 0
         self.shape_error: EarlierShapeError | None = None
         #: The block calls being expanded, outermost first, as the scopes they will close as.
@@ -297,6 +300,8 @@ class Expander:
         outputs: dict[str, str] = {}
         names = list(layer.dag)
         previous = xs
+        # The network's own DAG reads the network's named inputs by their names.
+        named_inputs = [x for x in self.network_inputs if x != GRAPH_INPUT] if not path and not trace else []
         for position, (key, node) in enumerate(layer.dag.items()):
             sub = (*trace, key)
             if key == GRAPH_INPUT or not _NAME.match(key):
@@ -312,10 +317,19 @@ class Expander:
                     ref_loc = node.locs.get(f"in.{j}") or node.loc
                     if ref == GRAPH_INPUT:
                         if len(xs) != 1:
-                            raise SpecError("this DAG has several inputs; 'input' is ambiguous", node.loc, sub)
+                            raise SpecError(
+                                "this DAG has several inputs; 'input' is ambiguous",
+                                ref_loc,
+                                sub,
+                                hint=f"read the network's inputs by name: {', '.join(named_inputs)}"
+                                if named_inputs
+                                else None,
+                            )
                         inputs.append(xs[0])
                     elif ref in outputs:
                         inputs.append(outputs[ref])
+                    elif ref in named_inputs:
+                        inputs.append(ref)
                     elif ref in names[position:]:
                         raise SpecError(
                             f"DAG node '{key}' reads '{ref}', which is defined after it",
@@ -328,8 +342,8 @@ class Expander:
                             f"DAG node '{key}' reads unknown node '{ref}'",
                             ref_loc,
                             sub,
-                            expected="'input' or one of " + one_of(outputs),
-                            hint=did_you_mean(ref, [*outputs, GRAPH_INPUT]),
+                            expected="'input' or one of " + one_of([*named_inputs, *outputs]),
+                            hint=did_you_mean(ref, [*named_inputs, *outputs, GRAPH_INPUT]),
                         )
                 previous = tuple(inputs)
             outputs[key] = self.expand(node.do, _join(path, key), previous, env, sub)
@@ -848,58 +862,36 @@ def resolve_params(spec: Spec, overrides: Mapping[str, Any], file: str) -> dict[
     return params
 
 
-def input_type(spec: Spec, params: Env, override: list[int | str] | None, file: str) -> TensorType:
-    """The network's input type: the spec's ``input`` (or ``--input``, which changes its sizes, not its
-    dtype), params substituted."""
-    declared_shape = spec.input.shape
-    if override is not None and len(override) != len(declared_shape):
-        declared = "[" + ", ".join(map(str, declared_shape)) + "]"
-        given = f"{len(override)} dim{'s' if len(override) != 1 else ''}"
-        raise SpecError(
-            f"the input shape given has {given}; the spec's input {declared} has {len(declared_shape)}",
-            spec.locs.get("input.0") or spec.loc or Location(file),
-            expected=f"{len(declared_shape)} dims, like {'x'.join(map(str, declared_shape))}",
-            found="x".join(map(str, override)),
-            hint="--input (input_shape=) changes the sizes of the spec's input, not its rank",
-        )
-    dims: list[int | str] = []
-    for i, dim in enumerate(override if override is not None else declared_shape):
-        loc = (spec.locs.get(f"input.{i}") if override is None else None) or spec.loc or Location(file)
-        if isinstance(dim, str) and dim in params:
-            dim = params[dim]
-        if isinstance(dim, bool) or not isinstance(dim, int | str):
-            raise SpecError("input dims must be sizes or symbols", loc, found=repr(dim))
-        if isinstance(dim, int) and dim <= 0:
-            raise SpecError("input sizes must be positive", loc, expected="> 0", found=str(dim))
-        if isinstance(dim, str) and not _NAME.match(dim):
-            raise SpecError(f"input dim '{dim}' is neither a size nor a symbol name", loc)
-        dims.append(dim)
-    return TensorType(tuple(dims), spec.input.dtype)
-
-
 def lower(
-    program: Program, overrides: Mapping[str, Any] | None = None, input_shape: list[int | str] | None = None
+    program: Program, overrides: Mapping[str, Any] | None = None, input_shape: InputShapes | None = None
 ) -> Graph:
-    """Expand a program into the graph IR (shapes are inferred separately)."""
+    """Expand a program into the graph IR (shapes are inferred separately). ``input_shape`` gives
+    the one input other dims, or named inputs theirs (``{"image": [1, 3, 64, 64]}``)."""
     spec = program.spec
     params = resolve_params(spec, overrides or {}, program.file)
-    inp = input_type(spec, params, input_shape, program.file)
-    expander = Expander(program, params, inp)
+    inputs = interface.input_types(spec, params, input_shape, program.file)
+    interface.check_network_takes(spec, inputs, program.file)
+    expander = Expander(program, params, inputs)
+    xs = tuple(inputs)
     # The network's own layers read the network's input as 'input', as a block's read the block's.
-    network_env = {**params, exprs.INPUT: expander.input_shape((GRAPH_INPUT,))}
-    out = expander.expand(spec.network, "", (GRAPH_INPUT,), network_env, ())
+    network_env = {**params, exprs.INPUT: expander.input_shape(xs)}
+    out = expander.expand(spec.network, "", xs, network_env, ())
     if expander.errors:
         raise gathered(expander.errors)
-    if out == GRAPH_INPUT:
+    if out in inputs:
         raise SpecError("the network has no layers", spec.loc)
+    steps = interface.top_level_steps(expander.nodes, expander.scopes)
+    interface.check_input_names(spec, inputs, steps, program.file)
+    interface.check_inputs_read(spec, inputs, expander.nodes, program.file)
     graph = Graph(
         name=spec.name,
-        input=inp,
+        inputs=inputs,
         nodes=tuple(expander.nodes),
-        output=out,
+        outputs=interface.outputs_of(spec, inputs, steps, out, program.file),
         scopes=tuple(expander.scopes.values()),
         doc=spec.doc,
         params=tuple(params.items()),
+        named_outputs=spec.outputs is not None,
         program=program,
     )
     graph.verify()

@@ -213,25 +213,45 @@ class Library(Located):
     blocks: dict[str, Block] = {}
 
 
-class Input(Located):
-    """One input of a network: its shape (sizes, or symbols such as ``N``) and what it holds.
+#: A network input's dims: sizes, symbols (the batch ``N``) or the names of int params.
+Dims = Annotated[list[int | str], Field(min_length=1)]
+#: A plain name (of a param, an input, an output, a step).
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
-    ``input: [N, 3, 224, 224]`` is the shorthand of ``input: {shape: [N, 3, 224, 224]}``, real
-    values (float32); token ids are ``input: {shape: [N, T], dtype: int64}``.
-    """
 
-    shape: list[int | str] = Field(min_length=1)
+class TensorDecl(Located):
+    """A network input written out: ``{shape: [N, T], dtype: int64}`` (token ids). Its shorthand,
+    the dims alone (``[N, 3, H, W]``), is a float32 tensor."""
+
+    shape: Dims
     dtype: Literal["float32", "int64"] = "float32"
 
 
+#: One input: its dims (float32), or its declaration written out; tagged by the data's own type,
+#: so that a mistake in one form is not also reported as not being the other.
+InputDecl = Annotated[
+    Annotated[Dims, Tag("list")] | Annotated[TensorDecl, Tag("dict")],
+    Discriminator(lambda value: "list" if isinstance(value, list) else "dict"),
+]
+
+
 class Spec(Library):
-    """A network: its input, overridable params, blocks, and the network layer itself."""
+    """A network: its input (or named inputs), overridable params, blocks, the network layer
+    itself, and optionally its named outputs.
+
+    ``input: [N, 3, H, W]`` is one input, read by the network's first layer; ``inputs: {image:
+    [N, 3, H, W], mask: {shape: [N, 1, H, W]}}`` are several, read by name in the network's DAG.
+    Without ``outputs`` the network's output is its last layer's; ``outputs: [out, aux]`` (or
+    ``{name: step}``) names the network's steps it returns, as a dict, in that order.
+    """
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")
-    input: Input
-    params: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")], Arg] = {}  # names, as --set takes
+    input: InputDecl | None = None
+    inputs: dict[Name, InputDecl] | None = Field(default=None, min_length=1)
+    outputs: list[Name] | dict[Name, Name] | None = Field(default=None, min_length=1)
+    params: dict[Name, Arg] = {}  # names, as --set takes
     network: Layer
 
 
-for _model in (Seq, Concat, Add, Mul, Repeat, For, If, DagNode, Dag, Block, Input, Spec, Library):
+for _model in (Seq, Concat, Add, Mul, Repeat, For, If, DagNode, Dag, Block, TensorDecl, Spec, Library):
     _model.model_rebuild()

@@ -34,7 +34,7 @@ def load_program(path: str | Path) -> Program:
     data = doc.data
     top = Path(doc.file).resolve()
     libraries = _Libraries(top)
-    if isinstance(data, dict) and "blocks" in data and not {"network", "name", "input"} & data.keys():
+    if isinstance(data, dict) and "blocks" in data and not {"network", "name", "input", "inputs"} & data.keys():
         library = validate(doc, library=True)
         assert isinstance(library, Library)
         libraries.add_used(library, doc, stack=[top], own=frozenset(library.blocks))
@@ -42,7 +42,7 @@ def load_program(path: str | Path) -> Program:
             "this file is a block library (no 'network'): nothing to expand",
             Location(doc.file),
             found="blocks " + ", ".join(library.blocks),
-            hint="'use:' it from a spec that has name, input and network",
+            hint="'use:' it from a spec that has name, input (or inputs) and network",
             library=library,
         )
     spec = validate(doc)
@@ -59,7 +59,7 @@ def program_from_data(data: dict[str, Any], file: str = "<dict>") -> Program:
     check_data_bounds(data, file)
     spec = validate(Document(file, data))
     if not isinstance(spec, Spec):
-        raise SpecError("a spec needs 'input' and 'network'", Location(file))
+        raise SpecError("a spec needs 'input' (or 'inputs') and 'network'", Location(file))
     return Program(spec, dict(spec.blocks), file)
 
 

@@ -67,16 +67,26 @@ def spec_json_schema() -> dict[str, Any]:
         "additionalProperties": _LAYER_REF,
     }
     schema["properties"]["params"]["description"] = "Network params, overridable with --set name=value."
-    # The shorthand: the shape alone, for real values.
-    schema["properties"]["input"] = {
-        "description": "The input: its shape in NCHW (names such as N are symbolic), or "
-        "{shape: [...], dtype: float32 | int64} (int64: token ids for embedding).",
-        "anyOf": [defs["Input"]["properties"]["shape"], {"$ref": "#/$defs/Input"}],
-    }
+    schema["properties"]["input"]["description"] = (
+        "The input's shape in NCHW (names such as N are symbolic), or {shape, dtype}."
+    )
+    schema["properties"]["inputs"]["description"] = "Named inputs, each a shape or {shape, dtype}; instead of input."
+    schema["properties"]["outputs"]["description"] = (
+        "The steps the network returns, as a dict: a list of step names, or {output name: step name}."
+    )
     # One schema for networks and for block libraries (files with only blocks).
     schema["required"] = ["archspec"]
-    schema["dependentRequired"] = {"network": ["name", "input"], "name": ["network"], "input": ["network"]}
+    schema["dependentRequired"] = {
+        "network": ["name"],
+        "name": ["network"],
+        "input": ["network"],
+        "inputs": ["network"],
+        "outputs": ["network"],
+    }
     schema["anyOf"] = [{"required": ["network"]}, {"required": ["blocks"]}]
+    schema["dependentSchemas"] = {
+        "network": {"oneOf": [{"required": ["input"]}, {"required": ["inputs"]}]},
+    }
     defs.pop("Block", None)
     defs.pop("Param", None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -15,8 +15,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from archspec.backends import RunResult
+from archspec.backends import RunResult, by_name
 from archspec.errors import SpecError
+from archspec.ir import GRAPH_INPUT, GRAPH_OUTPUT
 from archspec_flax import weights as canonical
 
 
@@ -76,52 +77,70 @@ def run(
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
 
     def forward(
-        params: Any, x: jax.Array, rest: Any
-    ) -> tuple[jax.Array, tuple[dict[str, jax.Array], dict[str, jax.Array]]]:
+        params: Any, floats: dict[str, jax.Array], fixed: dict[str, jax.Array], rest: Any
+    ) -> tuple[dict[str, jax.Array], tuple[dict[str, jax.Array], dict[str, jax.Array]]]:
         inner = nnx.merge(graphdef, params, rest)
         inner_entries = canonical.canonical_entries(inner)  # before capture wrappers hide layers
         captured: dict[str, jax.Array] = {}
         # Deepest first: a wrapped layer hides its children from the paths that go through it.
         for path in sorted(capture, key=lambda p: p.count("."), reverse=True):
             _install_capture(inner, path, captured)
-        out = inner(x)
-        return out, (captured, {e.name: inner_entries[e.name].variable[...] for e in stats})
+        xs = {**floats, **fixed}
+        outs = by_name(inner(*(xs[name] for name in names)), GRAPH_OUTPUT)
+        order[:] = outs  # the network's order (jit hands dicts back with their keys sorted)
+        return outs, (captured, {e.name: inner_entries[e.name].variable[...] for e in stats})
 
-    def forward_backward(params: Any, x: jax.Array, rest: Any, cotangent: jax.Array) -> Any:
-        out, pullback, aux = jax.vjp(forward, params, x, rest, has_aux=True)
-        param_grads, input_grad, _ = pullback(cotangent.astype(out.dtype))
-        return out, aux, param_grads, input_grad
+    def forward_backward(
+        params: Any, floats: dict[str, jax.Array], fixed: dict[str, jax.Array], rest: Any, cotangents: Any
+    ) -> Any:
+        # integer inputs (token ids) are constants of the pullback: only floats have gradients
+        outs, pullback, aux = jax.vjp(lambda p, f, r: forward(p, f, fixed, r), params, floats, rest, has_aux=True)
+        param_grads, input_grads, _ = pullback({k: _cotangent(v, cotangents[k]) for k, v in outs.items()})
+        return outs, aux, param_grads, input_grads
 
+    order: list[str] = []
     # rest (the running statistics) is an argument, so train mode may update it inside the trace
     forward_fn, forward_backward_fn = jax.jit(forward), jax.jit(forward_backward)
 
     # One jit-compiled program, not hundreds of op-by-op dispatches (each compiled on its own);
     # highest precision, so fp32 matmuls and convs are not computed in TF32/bf16 on GPUs.
     # A float64 input runs the whole pass in float64 (jax keeps 64-bit types only under x64).
-    wide = np.asarray(inputs).dtype == np.float64
+    arrays = {name: np.asarray(value) for name, value in by_name(inputs, GRAPH_INPUT).items()}
+    names = list(arrays)
+    wide = any(a.dtype == np.float64 for a in arrays.values())
     with jax.default_device(target), jax.default_matmul_precision("highest"), jax.enable_x64(wide):
-        x = jnp.asarray(inputs)
+        floats = {k: jnp.asarray(a) for k, a in arrays.items() if np.issubdtype(a.dtype, np.floating)}
+        # integer inputs (token ids) as jax's default int, int32 outside x64 mode
+        fixed = {k: jnp.asarray(a, dtype=int) for k, a in arrays.items() if k not in floats}
         if wide:
             params, rest = _promoted(params), _promoted(rest)
         params, rest = jax.device_put((params, rest), target)
         if cotangent is None:
-            out, (captured, new_stats) = forward_fn(params, x, rest)
-            param_grads, input_grad = None, None
+            outs, (captured, new_stats) = forward_fn(params, floats, fixed, rest)
+            param_grads, input_grads = None, None
         else:
-            out, (captured, new_stats), param_grads, input_grad = forward_backward_fn(
-                params, x, rest, jnp.asarray(cotangent)
+            cotangents = {k: jnp.asarray(v) for k, v in by_name(cotangent, GRAPH_OUTPUT).items()}
+            outs, (captured, new_stats), param_grads, input_grads = forward_backward_fn(
+                params, floats, fixed, rest, cotangents
             )
     grads: dict[str, Any] = {}
     if param_grads is not None:
-        if not jnp.issubdtype(x.dtype, jnp.integer):  # ids have no gradient (jax gives float0 zeros)
-            grads["input"] = np.asarray(input_grad)
+        grads.update((name, np.asarray(g)) for name, g in input_grads.items())
         flat = [(tuple(p), v[...] if isinstance(v, nnx.Variable) else v) for p, v in nnx.to_flat_state(param_grads)]
         grads.update(canonical.to_canonical(entries, flat))
     for entry in stats:
         entry.variable[...] = np.asarray(new_stats[entry.name]).astype(entry.variable[...].dtype)
     state = {e.name: np.asarray(new_stats[e.name]) for e in stats}
     captured_nchw = {p: np.asarray(_nchw(v)) for p, v in captured.items()}
-    return RunResult(np.asarray(out), captured_nchw, state, grads)
+    return RunResult({k: np.asarray(outs[k]) for k in order}, captured_nchw, state, grads)
+
+
+def _cotangent(out: jax.Array, given: jax.Array) -> Any:
+    """The cotangent of one output: ``given`` in the output's dtype, or for an integer output
+    (token ids passed through) jax's zero-size ``float0``: integers have no gradient."""
+    if jnp.issubdtype(out.dtype, jnp.inexact):
+        return given.astype(out.dtype)
+    return np.zeros(out.shape, dtype=jax.dtypes.float0)
 
 
 def _materialise(model: nnx.Module, seed: int) -> None:

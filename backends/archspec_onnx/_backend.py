@@ -12,10 +12,10 @@ import numpy as np
 import onnx
 from pydantic import Field
 
-from archspec.backends import Artifact, BackendOptions, EmittedSource, OptionsArg, RunResult
+from archspec.backends import Artifact, BackendOptions, EmittedSource, OptionsArg, RunResult, by_name
 from archspec.errors import SpecError
 from archspec.infer import ShapeReport
-from archspec.ir import Graph
+from archspec.ir import GRAPH_INPUT, Graph
 from archspec.ops import Op
 from archspec.ops.norm import BatchNorm
 from archspec_onnx import _export
@@ -134,12 +134,10 @@ class OnnxBackend:
         outputs of the session's copy of the model. Train mode and gradients are SpecErrors.
         """
         model = _module(module)
-        declared = model.graph.input.dtype  # float32, or the dtype of ids
-        given = getattr(inputs, "dtype", None)
-        if declared == "float32" and given is not None and str(given) != declared:
-            raise SpecError(
-                f"the onnx model is float32; it cannot run a {inputs.dtype} pass", hint="use --dtype float32"
-            )
+        arrays = {name: np.asarray(value) for name, value in by_name(inputs, GRAPH_INPUT).items()}
+        wide = [str(a.dtype) for a in arrays.values() if np.issubdtype(a.dtype, np.floating) and a.dtype != np.float32]
+        if wide:
+            raise SpecError(f"the onnx model is float32; it cannot run a {wide[0]} pass", hint="use --dtype float32")
         if train:
             raise SpecError(f"{_EVAL_ONLY}; it cannot run in train mode", hint="compare onnx in eval mode only")
         if cotangent is not None:
@@ -157,13 +155,13 @@ class OnnxBackend:
         elif device != "cpu":
             raise SpecError(f"the onnx backend runs on cpu or cuda, not '{device}'")
         session, outputs = model.session(capture, providers)
-        x = np.ascontiguousarray(inputs, dtype=declared)
-        results = dict(zip(outputs, session.run(outputs, {"input": x}), strict=True))
+        feed = {name: model.checked_input(name, array) for name, array in arrays.items()}
+        results = dict(zip(outputs, session.run(outputs, feed), strict=True))
         captured = {}
         for path, value in model.capture_values(capture):
-            captured[path] = x.copy() if value == "input" else results[value]
+            captured[path] = feed[value].copy() if value in feed else results[value]
         state = {k: v.copy() for k, v in model.weights.items() if k.endswith((".running_mean", ".running_var"))}
-        return RunResult(results[outputs[0]], captured, state, {})
+        return RunResult({name: results[name] for name in model.graph.outputs}, captured, state, {})
 
     def __repr__(self) -> str:
         return "<archspec backend 'onnx'>"

@@ -3,9 +3,12 @@
 It walks the IR in order and lets each node's lowering add ONNX nodes (see
 :mod:`archspec_onnx._lowering`). The result is the eval-mode graph:
 
-* the input is ``input`` and the output ``output``; every other value is named by the path
-  of the IR node that computes it, nodes by the same paths, initializers exactly by the
-  canonical weight names; symbolic dims (the batch ``N``) stay symbolic;
+* the inputs and outputs are named as the network's: ``input`` and ``output`` where the spec
+  names none, else their names in the spec (``image``, ``mask``; ``out``, ``aux``), in its
+  order; every other value is named by the path of the IR node that computes it (with a ``_``
+  added where that is an output's name), nodes by the same paths, initializers exactly by
+  the canonical weight names; symbolic dims (the batch ``N``) stay symbolic; an integer input
+  (token ids) is int64;
 * dropout and identity are removed; batchnorm uses its running statistics;
 * with ``fold_bn``, a batchnorm that directly follows a convolution whose output nothing else
   reads is folded into that convolution (scaled weight, shifted bias) and disappears;
@@ -26,7 +29,7 @@ from onnx import helper, numpy_helper
 from archspec._version import __version__
 from archspec.errors import SpecError
 from archspec.infer import ShapeReport
-from archspec.ir import GRAPH_INPUT, Graph, TensorType
+from archspec.ir import Graph, TensorType
 from archspec.ops.conv import Conv, Conv1d
 from archspec.ops.norm import BatchNorm
 from archspec_onnx import ops as _ops  # registers the lowerings
@@ -34,17 +37,14 @@ from archspec_onnx._lowering import DEFAULT_OPSET, LOWERINGS, MIN_OPSET, Lowerin
 
 del _ops
 
-INPUT_NAME = "input"
-OUTPUT_NAME = "output"
-
 
 @dataclass(frozen=True)
 class Exported:
     """An exported model and how IR paths map onto its values.
 
     ``values`` maps each IR node path to the ONNX value holding its output (dropout maps to
-    its input's value, the output node to ``output``); ``folded`` maps each convolution that
-    absorbed a batchnorm to that batchnorm's path (the convolution's own output is gone).
+    its input's value, an output node to the output's name); ``folded`` maps each convolution
+    that absorbed a batchnorm to that batchnorm's path (the convolution's own output is gone).
     """
 
     model: onnx.ModelProto
@@ -67,12 +67,13 @@ def check_opset(opset: int) -> None:
 def fold_plan(graph: Graph) -> dict[str, str]:
     """``{conv path: batchnorm path}`` for every batchnorm that can be folded into its convolution."""
     readers = Counter(name for node in graph.nodes for name in node.inputs)
+    outputs = set(graph.outputs.values())
     plan = {}
     for node in graph.nodes:
-        if not isinstance(node.op, BatchNorm) or node.inputs[0] == GRAPH_INPUT:
+        if not isinstance(node.op, BatchNorm) or node.inputs[0] in graph.inputs:
             continue
         source = graph.node(node.inputs[0])
-        if isinstance(source.op, Conv | Conv1d) and readers[source.name] == 1 and source.name != graph.output:
+        if isinstance(source.op, Conv | Conv1d) and readers[source.name] == 1 and source.name not in outputs:
             plan[source.name] = node.name
     return plan
 
@@ -112,16 +113,13 @@ def export(
     check_opset(opset)
     plan = fold_plan(graph) if fold_bn else {}
     effective = fold_weights(graph, weights, plan) if plan else weights
-    output_name = OUTPUT_NAME
-    if output_name in report.info and output_name != graph.output:
-        output_name = f"{OUTPUT_NAME}_"  # a stage named "output" that is not the network's output
-    nodes, values, used = _lower(graph, report, effective, opset, plan, output_name)
+    nodes, values, used = _lower(graph, report, effective, opset, plan)
     initializers = [numpy_helper.from_array(array, name) for name, array in used.items()]
     onnx_graph = helper.make_graph(
         nodes,
         graph.name,
-        [value_info(INPUT_NAME, graph.input)],
-        [value_info(output_name, report.output)],
+        [value_info(name, t) for name, t in graph.inputs.items()],
+        [value_info(name, t) for name, t in report.outputs.items()],
         initializer=initializers,
     )
     opsets = [helper.make_opsetid("", opset)]
@@ -143,7 +141,7 @@ def export(
             "archspec.params": json.dumps(dict(graph.params), sort_keys=True, default=str),
         },
     )
-    return Exported(model, {k: v for k, v in values.items() if k != GRAPH_INPUT}, plan)
+    return Exported(model, {k: v for k, v in values.items() if k not in graph.inputs}, plan)
 
 
 def check(graph: Graph, report: ShapeReport, *, opset: int = DEFAULT_OPSET) -> None:
@@ -157,7 +155,7 @@ def check(graph: Graph, report: ShapeReport, *, opset: int = DEFAULT_OPSET) -> N
         for node in graph.nodes
         for name, shape in (*report.info[node.name].params.items(), *report.info[node.name].buffers.items())
     }
-    _lower(graph, report, weights, opset, {}, OUTPUT_NAME)
+    _lower(graph, report, weights, opset, {})
 
 
 def _lower(
@@ -166,13 +164,14 @@ def _lower(
     weights: dict[str, np.ndarray],
     opset: int,
     plan: dict[str, str],
-    output_name: str,
 ) -> tuple[list[onnx.NodeProto], dict[str, str], dict[str, np.ndarray]]:
-    """Every node's lowering, in order: the ONNX nodes, each IR path's value (the output's is
-    ``output_name``) and the weights the nodes read, by canonical name."""
+    """Every node's lowering, in order: the ONNX nodes, each IR path's value (an output's is its
+    name) and the weights the nodes read, by canonical name."""
     absorbed = {bn: conv for conv, bn in plan.items()}
-    values: dict[str, str] = {GRAPH_INPUT: INPUT_NAME}
-    types: dict[str, TensorType] = {GRAPH_INPUT: graph.input}
+    output_of = {node: name for name, node in graph.outputs.items()}
+    taken = {*graph.inputs, *graph.outputs}  # the graph's own value names: no node's value takes one
+    values: dict[str, str] = {name: name for name in graph.inputs}
+    types: dict[str, TensorType] = dict(graph.inputs)
     types.update((name, info.output) for name, info in report.info.items())
     nodes: list[onnx.NodeProto] = []
     used: dict[str, np.ndarray] = {}
@@ -181,7 +180,7 @@ def _lower(
             values[node.name] = values.pop(absorbed[node.name])
             continue
         produces = plan.get(node.name, node.name)  # a folding conv computes its batchnorm's value
-        out = output_name if produces == graph.output else produces
+        out = output_of.get(produces) or _untaken(produces, taken)
         ctx = LoweringContext(
             node,
             tuple(types[i] for i in node.inputs),
@@ -195,8 +194,16 @@ def _lower(
         )
         alias = LOWERINGS.lower(node, ctx)
         values[node.name] = alias if alias is not None else out
-    final = values[graph.output]
-    if final != output_name:  # the network ends in a removed op (dropout): name its value
-        nodes.append(helper.make_node("Identity", [final], [output_name], name=output_name))
-    values[graph.output] = output_name
+    for name, node_name in graph.outputs.items():
+        if values[node_name] != name:  # an output is a removed op's (dropout): name its value
+            nodes.append(helper.make_node("Identity", [values[node_name]], [name], name=name))
+        values[node_name] = name
     return nodes, values, used
+
+
+def _untaken(name: str, taken: set[str]) -> str:
+    """``name``, or with ``_`` added until it is none of ``taken`` (a stage named ``output``
+    that is not the network's output)."""
+    while name in taken:
+        name += "_"
+    return name

@@ -22,7 +22,7 @@ from archspec.errors import SpecError
 from archspec.infer import ShapeReport
 from archspec.io import atomic_write_bytes
 from archspec.ir import Graph
-from archspec_onnx._export import INPUT_NAME, OUTPUT_NAME, Exported, export, value_info
+from archspec_onnx._export import Exported, export, value_info
 
 #: Protocol buffers cannot serialise a message of 2 GiB or more; ONNX then stores the
 #: initializers in a side file. Models within 64 MiB of the limit use it too (the graph
@@ -105,29 +105,45 @@ class OnnxModel:
         return [target, target.parent / data_name]
 
     # ---------------------------------------------------------------- running
-    def __call__(self, x: Any) -> np.ndarray:
-        """The model's output for ``x``, run by onnxruntime on the CPU, as a torch or flax build is
-        called: ``x`` is float32 in the spec's layout (NCHW) (int64 ids where the spec's input
-        says so), a numpy array or anything ``np.asarray`` reads; the output is a numpy array."""
-        array = np.asarray(x)
-        expected = self.graph.input.shape
-        declared = self.graph.input.dtype
-        if array.dtype != np.dtype(declared):
+    def __call__(self, *xs: Any, **named: Any) -> Any:
+        """The model's output for its inputs, run by onnxruntime on the CPU, as a torch or flax
+        build is called: positionally in the spec's order, or by name (``model(image=x,
+        mask=m)``); each a numpy array or anything ``np.asarray`` reads, in the spec's layout
+        (NCHW), float32 (int64 for an integer input). The output is a numpy array, or
+        ``{name: array}`` where the spec names its outputs."""
+        names = list(self.graph.inputs)
+        if len(xs) > len(names) or len(xs) + len(named) != len(names) or set(named) - set(names[len(xs) :]):
             raise SpecError(
-                f"the {self.graph.name} ONNX model takes {declared} input, not {array.dtype}",
-                hint=f"convert it: x.astype(np.{declared})",
+                f"the {self.graph.name} ONNX model takes {len(names)} input(s)",
+                expected=", ".join(names),
+                found=", ".join([*(f"#{i + 1}" for i in range(len(xs))), *named]) or "none",
             )
+        values = [*xs, *(named[name] for name in names[len(xs) :])]
+        feed = {name: self.checked_input(name, value) for name, value in zip(names, values, strict=True)}
+        session, outputs = self.session()
+        results = dict(zip(outputs, session.run(outputs[: len(self.graph.outputs)], feed), strict=False))
+        return results if self.graph.named_outputs else results[outputs[0]]
+
+    def checked_input(self, name: str, x: Any) -> np.ndarray:
+        """Input ``name``'s value as onnxruntime takes it, or a SpecError saying what it takes."""
+        array = np.asarray(x)
+        declared = self.graph.inputs[name]
+        called = "input" if len(self.graph.inputs) == 1 else f"input '{name}'"
+        if array.dtype != np.dtype(declared.dtype):
+            raise SpecError(
+                f"the {self.graph.name} ONNX model takes {declared.dtype} {called}, not {array.dtype}",
+                hint=f"convert it: x.astype(np.{declared.dtype})",
+            )
+        expected = declared.shape
         if array.ndim != len(expected) or any(
             isinstance(want, int) and want != got for want, got in zip(expected, array.shape, strict=False)
         ):
             raise SpecError(
-                f"the {self.graph.name} ONNX model cannot take an input of shape {_shape(array.shape)}",
+                f"the {self.graph.name} ONNX model cannot take an {called} of shape {_shape(array.shape)}",
                 expected=_shape(expected),
                 found=_shape(array.shape),
             )
-        session, outputs = self.session()
-        (output,) = session.run(outputs[:1], {INPUT_NAME: np.ascontiguousarray(array)})
-        return output
+        return np.ascontiguousarray(array)
 
     def capture_values(self, capture: Sequence[str]) -> list[tuple[str, str]]:
         """``(path, ONNX value)`` for each requested node or scope path."""
@@ -153,7 +169,7 @@ class OnnxModel:
 
     def session(self, capture: Sequence[str] = (), providers: Sequence[str] = ("CPUExecutionProvider",)) -> Any:
         """An onnxruntime session for this model, with the captured values as extra outputs;
-        returns ``(session, output names)`` with ``output`` first."""
+        returns ``(session, output names)``, the network's outputs first."""
         key = (*providers, "|", *capture)
         cached = self._sessions.get(key)
         if cached is not None:
@@ -161,8 +177,8 @@ class OnnxModel:
         import onnxruntime as ort
 
         model = self.model
-        outputs = [OUTPUT_NAME if OUTPUT_NAME in {o.name for o in model.graph.output} else model.graph.output[0].name]
-        extra = [v for _, v in self.capture_values(capture) if v not in outputs and v != "input"]
+        outputs = list(self.graph.outputs)
+        extra = [v for _, v in self.capture_values(capture) if v not in outputs and v not in self.graph.inputs]
         if extra:
             model = onnx.ModelProto()
             model.CopyFrom(self.model)

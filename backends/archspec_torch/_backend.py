@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archspec.backends import Artifact, BackendOptions, EmittedSource, OptionsArg, RunResult
+from archspec.backends import Artifact, BackendOptions, EmittedSource, OptionsArg, RunResult, by_name
 from archspec.codegen import load_source
 from archspec.errors import SpecError
 from archspec.infer import ShapeReport
 from archspec.io import atomic_write_text
-from archspec.ir import Graph
+from archspec.ir import GRAPH_INPUT, GRAPH_OUTPUT, Graph
 from archspec.ops import Op
 from archspec_torch import ops as _ops  # registers the lowerings
 from archspec_torch._lowering import LOWERINGS
@@ -118,9 +118,9 @@ class TorchBackend:
             raise SpecError(f"torch has no device '{device}'", expected="cpu or cuda") from None
         if place.type == "cuda" and not torch.cuda.is_available():
             raise SpecError(f"torch has no '{device}' device here", hint="run on cpu, or install torch with CUDA")
-        x = torch.from_numpy(inputs)
-        # float64 runs promote the parameters; integer ids (token ids) leave them float32
-        model: nn.Module = module.to(place, dtype=x.dtype if x.is_floating_point() else torch.float32)
+        xs = {name: torch.from_numpy(array) for name, array in by_name(inputs, GRAPH_INPUT).items()}
+        floating = [x.dtype for x in xs.values() if x.is_floating_point()]
+        model: nn.Module = module.to(place, dtype=floating[0]) if floating else module.to(place)  # float64 promotes
         model.train(train)
         captured: dict[str, torch.Tensor] = {}
         hooks = []
@@ -131,13 +131,15 @@ class TorchBackend:
                 raise SpecError(f"cannot capture '{path}': the torch module has no submodule there") from None
             # a copy: a later in-place activation may overwrite the module's output tensor
             hooks.append(target.register_forward_hook(lambda _m, _i, out, p=path: captured.__setitem__(p, out.clone())))
-        differentiable = cotangent is not None and x.is_floating_point()  # no gradient w.r.t. ids
-        x = x.to(place).requires_grad_(differentiable)
+        # only floating-point inputs have gradients (token ids do not)
+        xs = {k: x.to(place).requires_grad_(cotangent is not None and x.is_floating_point()) for k, x in xs.items()}
         model.zero_grad(set_to_none=True)
         try:
-            out = model(x)
+            outs = by_name(model(*xs.values()), GRAPH_OUTPUT)
             if cotangent is not None:
-                (out * torch.from_numpy(cotangent).to(place, out.dtype)).sum().backward()
+                cotangents = by_name(cotangent, GRAPH_OUTPUT)
+                terms = [(out * torch.from_numpy(cotangents[k]).to(place, out.dtype)).sum() for k, out in outs.items()]
+                torch.stack(terms).sum().backward()
         finally:
             for hook in hooks:
                 hook.remove()
@@ -147,12 +149,12 @@ class TorchBackend:
 
         grads: dict[str, Any] = {}
         if cotangent is not None:
-            if differentiable:
-                assert x.grad is not None
-                grads["input"] = numpy(x.grad)
+            grads.update((name, numpy(x.grad)) for name, x in xs.items() if x.grad is not None)
             grads.update((name, numpy(p.grad)) for name, p in model.named_parameters() if p.grad is not None)
         state = {name: numpy(buf) for name, buf in model.named_buffers() if not name.endswith("num_batches_tracked")}
-        return RunResult(numpy(out), {p: numpy(t) for p, t in captured.items()}, state, grads)
+        return RunResult(
+            {k: numpy(v) for k, v in outs.items()}, {p: numpy(t) for p, t in captured.items()}, state, grads
+        )
 
     def __repr__(self) -> str:
         return "<archspec backend 'torch'>"

@@ -39,7 +39,7 @@ FRESH_OUTPUT = (
 def overwritable_inputs(graph: Graph) -> frozenset[str]:
     """Names of the one-input nodes of ``graph`` that may overwrite their input tensor."""
     readers = Counter(name for node in graph.nodes for name in node.inputs)
-    readers[graph.output] += 1  # the caller reads the network's output
+    readers.update(graph.outputs.values())  # the caller reads the network's outputs
     producers = {node.name: node for node in graph.nodes}
 
     def fresh(name: str) -> bool:

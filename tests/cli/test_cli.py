@@ -66,7 +66,7 @@ def test_shapes_json_format() -> None:
     assert data["input"] == ["N", 1, 96, 96]
     assert [n["path"] for n in data["nodes"]] == ["b1", "b2", "b3", "b4", "b5", "head"]
     assert data["nodes"][-1]["shape"] == ["N", 10]
-    assert all(set(n) == {"path", "op", "shape", "params", "macs"} for n in data["nodes"])
+    assert all(set(n) == {"path", "op", "shape", "params", "macs", "output"} for n in data["nodes"])
     assert sum(n["params"] for n in data["nodes"]) == data["total_params"]
 
 

@@ -42,7 +42,8 @@ def hostile_graph(spec: str = "googlenet.yaml") -> Graph:
         )
         for s in graph.scopes
     )
-    return Graph(HOSTILE, graph.input, nodes, path(graph.output), scopes, doc=HOSTILE * 3)
+    outputs = {name: path(node) for name, node in graph.outputs.items()}
+    return Graph(HOSTILE, graph.inputs, nodes, outputs, scopes, doc=HOSTILE * 3)
 
 
 #: The lines archspec's Mermaid may hold. A label is a quoted string of safe characters,

@@ -310,9 +310,11 @@ def test_verify_accepts_lowered_graphs_and_rejects_broken_ones() -> None:
     }
     for message, broken in cases.items():
         with pytest.raises(InternalError, match=message):  # archspec's bug, never a user's SpecError
-            Graph("x", TensorType((1, 3, 4, 4)), broken, broken[-1].name).verify()
-    with pytest.raises(InternalError, match="output 'zz' is not a node"):
-        Graph("x", TensorType((1, 3, 4, 4)), (Node("a", relu, (GRAPH_INPUT,)),), "zz").verify()
+            Graph("x", {GRAPH_INPUT: TensorType((1, 3, 4, 4))}, broken, {"output": broken[-1].name}).verify()
+    with pytest.raises(InternalError, match="output 'output' is 'zz', which is not a node"):
+        Graph(
+            "x", {GRAPH_INPUT: TensorType((1, 3, 4, 4))}, (Node("a", relu, (GRAPH_INPUT,)),), {"output": "zz"}
+        ).verify()
     assert not issubclass(InternalError, SpecError)
 
 
@@ -321,13 +323,13 @@ def test_to_json_round_trips() -> None:
     data = json.loads(g.to_json())
     assert data == g.to_dict()
     assert data["name"] == "googlenet" and data["params"] == {"classes": 7}
-    assert data["input"] == {"shape": ["N", 1, 96, 96], "dtype": "float32"}
+    assert data["inputs"] == {"input": {"shape": ["N", 1, 96, 96], "dtype": "float32"}}
     node = next(n for n in data["nodes"] if n["name"] == "b3.0.branch2.2")
     assert node["op"] == "conv" and node["inputs"] == ["b3.0.branch2.1"]
     assert node["attrs"]["kernel"] == [3, 3] and node["attrs"]["padding"] == [[1, 1], [1, 1]]
     line = (ROOT / "specs" / "blocks" / "inception.yaml").read_text().splitlines()[6]
     assert node["loc"].endswith(f"inception.yaml:7:{line.find('conv(c2[1]') + 1}")  # the block's text
-    assert len(data["nodes"]) == len(g) and data["output"] == g.output
+    assert len(data["nodes"]) == len(g) and data["outputs"] == {"output": g.output}
     assert json.loads(g.to_json(indent=None)) == data
 
 

@@ -94,13 +94,16 @@ class ModuleEmitter(ClassEmitter):
         return ["*", "rngs: nnx.Rngs"] if rngs else []
 
     def root_forward(self, lines: list[str], params: list[str], result: str, local: Namespace) -> str:
-        (x,) = params
-        lines.insert(0, f"{x} = channels_last({x}) if nchw else {x}")
-        lines.insert(0, 'nchw = self.data_format == "NCHW"')
+        lines[:0] = [
+            'nchw = self.data_format == "NCHW"',
+            *(f"{x} = channels_last({x}) if nchw else {x}" for x in params),
+        ]
         if not result.isidentifier():
             out = local.new("out")
             lines.append(f"{out} = {result}")
             result = out
+        if self.graph.named_outputs:  # {name: array}, each array back in NCHW
+            return f"{{name: channels_first(y) for name, y in {result}.items()}} if nchw else {result}"
         return f"channels_first({result}) if nchw else {result}"
 
     def named_base(self) -> str:

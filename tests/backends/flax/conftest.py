@@ -39,6 +39,7 @@ SMALL: dict[str, tuple[list[int | str] | None, dict[str, object]]] = {
         {"classes": 10, "stages": [[48, 2, 1, 8, 1.0], [104, 2, 2, 8, 1.0], [208, 2, 1, 8, 1.0], [440, 2, 1, 8, 1.0]]},
     ),
     "squeezenet1_1": (["N", 3, 64, 64], {"classes": 10}),
+    "unet": (["N", 1, 32, 32], {"width": 8}),
     "vgg11": (["N", 1, 32, 32], {"ratio": 8}),
 }
 

@@ -28,6 +28,7 @@ INPUTS: dict[str, list[int | str]] = {
     "shufflenet_v2_x1_0": ["N", 3, 64, 64],
     "densenet121": ["N", 3, 64, 64],
     "regnet_y_400mf": ["N", 3, 64, 64],
+    "unet": ["N", 1, 32, 32],  # the smallest input its four poolings halve evenly
 }
 
 
