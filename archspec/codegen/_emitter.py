@@ -66,6 +66,7 @@ class FunctionCall(Protocol):
     """What a lowering returns for an op written inline, as a merge in forward (a backend's own class)."""
 
     needs: tuple[str, ...]
+    helpers: tuple[str, ...]  # helpers of the file it calls
 
     def render(self, args: list[str]) -> str: ...
 
@@ -122,6 +123,9 @@ class Built:
     #: An ``if`` too long for one line: its condition and branches, which an attribute is
     #: assigned from in an ``if`` statement (``source`` and ``setup`` do it through a variable).
     choice: tuple[str, Built, Built] | None = None
+    #: A value the class holds (a learnable tensor, the lowering of an op of no inputs): forward
+    #: reads the attribute instead of calling it.
+    read: bool = False
 
 
 @dataclass
@@ -264,6 +268,10 @@ class ClassEmitter:
     def layer_source(self, lowered: Any, indent: str) -> str:
         """A layer's constructor expression."""
         return call_source(lowered.constructor, lowered.arguments(), indent)
+
+    def attribute_read(self, attr: str) -> str:
+        """How forward reads a tensor the class holds as attribute ``attr`` (a ``param`` step)."""
+        return f"self.{attr}"
 
     def pass_through(self) -> str:
         """A layer that returns its input: the slot of a list's first step when its caller computes
@@ -497,9 +505,12 @@ class ClassEmitter:
         for key, item, frame in steps:
             built = self._layer(item, _join(path, key), current, sizes, frame, indent)
             call = self._use(key, _join(path, key), item, built, [values[x] for x in current], init, indent)
-            var = params[0] if len(xs) == 1 else local.new(key)
-            lines.append(f"{var} = {call}")
-            values[built.output] = var
+            if built.read:  # an attribute: later steps read it where they use it
+                values[built.output] = call
+            else:
+                var = params[0] if len(xs) == 1 else local.new(key)
+                lines.append(f"{var} = {call}")
+                values[built.output] = var
             current, sizes = (built.output,), (built.out,)
         return init, _returning(lines, values[current[0]]), sizes[0]
 
@@ -525,9 +536,12 @@ class ClassEmitter:
                 current, sizes = tuple(r[0] for r in reads), tuple(r[1] for r in reads)
             built = self._layer(node.do, _join(path, key), current, sizes, frame, indent)
             call = self._use(key, _join(path, key), node.do, built, [values[x] for x in current], init, indent)
-            var = local.new(key)
-            lines.append(f"{var} = {call}")
-            values[built.output] = var
+            if built.read:  # an attribute: the nodes that read it use it as it is
+                values[built.output] = call
+            else:
+                var = local.new(key)
+                lines.append(f"{var} = {call}")
+                values[built.output] = var
             outputs[key] = (built.output, built.out)
             current, sizes = (built.output,), (built.out,)
         return init, _returning(lines, values[current[0]]), sizes[0]
@@ -583,6 +597,8 @@ class ClassEmitter:
             init += [f"{indent}else:", *otherwise.setup, f"{indent}{INDENT}self.{attr} = {otherwise.source}"]
         else:
             init += [*built.setup, f"{indent}self.{attr} = {built.source}"]
+        if built.read:
+            return self.attribute_read(attr)
         if built.entry is not None:
             return f"self.{attr}({built.entry(args)})"
         return f"self.{attr}({', '.join(args)})"
@@ -618,7 +634,7 @@ class ClassEmitter:
         frame.threaded |= self.threaded_by(lowered)
         if lowered.helper is not None:
             self._helper(lowered.helper)
-        return Built(self.layer_source(lowered, indent), out, node.name)
+        return Built(self.layer_source(lowered, indent), out, node.name, read=type(node.op).arity == 0)
 
     def _lower(self, node: Node, ins: tuple[Term, ...], frame: Frame) -> tuple[Any, Term]:
         inputs = tuple(frame.view.type(i) for i in node.inputs)
@@ -634,6 +650,8 @@ class ClassEmitter:
                 f"not the {self.function_type.__name__} a merge is written inline as"
             )
         self.needs.update(lowered.needs)
+        for name in lowered.helpers:
+            self._helper(name)
         return lowered.render
 
     def _block_call(

@@ -14,6 +14,7 @@ import numpy as np
 
 from archspec.infer import ShapeReport
 from archspec.io import atomic_write
+from archspec.ir import tensor_name
 from archspec.weights import check_tensors, described, read_checked, read_safetensors
 
 #: The seed of the weights ``archspec compile --backend onnx`` writes when given none.
@@ -27,7 +28,7 @@ def expected_shapes(report: ShapeReport) -> dict[str, tuple[int, ...]]:
         info = report.info[node.name]
         for group in (info.params, info.buffers):
             for name, shape in group.items():
-                shapes[f"{node.name}.{name}"] = tuple(int(d) for d in shape)
+                shapes[tensor_name(node.name, name)] = tuple(int(d) for d in shape)
     return shapes
 
 
@@ -49,7 +50,7 @@ def random_weights(report: ShapeReport, seed: int = DEFAULT_SEED) -> dict[str, n
                 value = np.ones(dims, np.float32)
             else:
                 value = np.zeros(dims, np.float32)
-            tensors[f"{node.name}.{name}"] = value
+            tensors[tensor_name(node.name, name)] = value
     return tensors
 
 

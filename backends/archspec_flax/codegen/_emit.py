@@ -11,7 +11,7 @@ and its output back, unless built with ``data_format="NHWC"``.
 from __future__ import annotations
 
 from archspec.codegen import INDENT, ClassEmitter, Namespace, call_source
-from archspec_flax._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext, ModuleCall
+from archspec_flax._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext, ModuleCall, TensorAttribute
 
 _LAYOUT_HELPERS = ("channels_last", "channels_first")
 
@@ -80,4 +80,13 @@ class ModuleEmitter(ClassEmitter):
         return {"rngs"} if lowered.rngs else set()
 
     def layer_source(self, lowered: ModuleCall, indent: str) -> str:
-        return lowered.constructor if lowered.bare else call_source(lowered.constructor, lowered.arguments(), indent)
+        if lowered.bare:
+            return lowered.constructor
+        source = call_source(lowered.constructor, lowered.arguments(), indent)
+        if not isinstance(lowered, TensorAttribute):
+            return source
+        self.needs.update(lowered.needs)
+        return f"nnx.Param({source}, learnable_tensor=True)"
+
+    def attribute_read(self, attr: str) -> str:
+        return f"self.{attr}[...]"
