@@ -625,6 +625,8 @@ class ClassEmitter:
 
     def _op(self, call: Call, path: str, ins: tuple[Term, ...], frame: Frame, indent: str) -> Built:
         node = frame.view.graph.node(path or call.call)
+        if type(node.op).arity == 0:  # a source reads nothing: the sizes of where it stands are not its own
+            ins = ()
         lowered, out = self._lower(node, ins, frame)
         if type(node.op).arity is None:  # a merge: written inline in forward
             return Built("", out, node.name, inline=self._inline(node, lowered))

@@ -123,7 +123,8 @@ def _broadcast_all(op: Op, inputs: tuple[TensorType, ...], hint: str) -> Shape:
             before = "input 1 is" if i == 2 else f"inputs 1 to {i - 1} broadcast to"
             raise ShapeError(
                 f"{op.op_name} inputs do not broadcast: input {i} is {x}, {before} {TensorType(shape)}",
-                expected=f"a shape whose last axes match {TensorType(shape)} or are 1 on one side",
+                expected=f"{TensorType(shape)}, or a shape whose axes match it or are 1 on one side "
+                "(aligned on the last axis)",
                 found=str(x),
                 notes=tuple(f"input {k}: {t}" for k, t in enumerate(inputs, start=1)),
                 hint=hint,
