@@ -1139,8 +1139,16 @@ class ClassEmitter:
             return ctx.attr(field_name)
         if isinstance(node.op, ConcatOp) and node.op.axis % ctx.output.rank == 1:
             return ctx.env.sum(value, list(sizes))
-        if sizes and sizes[0].value == value and ctx.inputs[0].rank >= 2:
-            return sizes[0]
+        # an op that keeps the size, or a merge, which has the size of an input of its rank (one of
+        # lower rank, a learnable [C, 1, 1] scale, follows no size of the output's)
+        merge = type(node.op).arity is None
+        kept = [
+            t
+            for t, x in zip(sizes, ctx.inputs, strict=False)
+            if t.value == value and x.rank >= 2 and (x.rank == ctx.output.rank or not merge)
+        ]
+        if kept:
+            return next((t for t in kept if not t.is_literal), kept[0])
         given = sizes[0].source if sizes and sizes[0].expr is not None else None
         rule = node.op.channels(given if given is None or given.isidentifier() else f"({given})") if given else None
         parsed = expression(rule) if rule is not None else None
@@ -1286,7 +1294,10 @@ def _named(branches: list[Layer] | dict[str, Layer]) -> Iterator[tuple[str, Laye
 
 
 def _size(t: TensorType) -> Any:
-    return t.shape[1] if t.rank >= 2 and isinstance(t.shape[1], int) else None
+    """The size a class follows from layer to layer: the channels (axis 1), or the features of a
+    tensor ``permute`` made features-last (ConvNeXt's MLP: [N, H, W, C]), as a person names them."""
+    axis = t.rank - 1 if t.features_last else 1
+    return t.shape[axis] if t.rank >= 2 and isinstance(t.shape[axis], int) else None
 
 
 def _is_list(layer: Layer) -> bool:
@@ -1355,9 +1366,9 @@ def _with_input(
     env: Env, xs: tuple[str, ...], view: View, taken: Mapping[str, Any] | None = None
 ) -> tuple[Term | None, Env]:
     """A class's own parameter for its input's channels (or features), and its env with it."""
-    if len(xs) != 1 or _size(view.type(xs[0])) is None:
+    t = view.type(xs[0]) if len(xs) == 1 else None
+    if t is None or t.features_last or _size(t) is None:  # ``input.channels`` is axis 1, not what is followed
         return None, env
-    t = view.type(xs[0])
     name = Namespace({*env.values, *(taken or {})}).new("in_channels" if t.rank > 2 else "in_features")
     return Term(_size(t), parameter(name)), env.child({name: _size(t)}, input_channels=name)
 
