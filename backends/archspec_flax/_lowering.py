@@ -12,7 +12,7 @@ types, terms for its arguments), and turns them into either
 * a :class:`FunctionCall`: a parameter-free expression over its inputs
   (``jnp.concatenate([a, b], axis=-1)``), used for merges inside a ``__call__``; or
 * a :class:`TensorAttribute`: a learnable tensor (``param``) held by the class around the node,
-  ``nnx.Param(jnp.full((c, 1, 1), 1e-06), learnable_tensor=True)``, read as ``self.<step>[...]``.
+  ``nnx.Param(jnp.ones((c, 1, 1)) * 1e-06, learnable_tensor=True)``, read as ``self.<step>[...]``.
 
 Inside a generated module every tensor of rank 3 or more is channels-last (NHWC, NLC):
 rules see the spec's NCHW types and translate axes with :func:`channels_last_axis`.
@@ -69,6 +69,11 @@ class TensorAttribute(ModuleCall):
     :mod:`archspec_flax.weights` that its canonical name is its path and its layout the spec's."""
 
     needs: tuple[str, ...] = ()  # top-level names the constructor uses: "jnp"
+    factor: Term | None = None  # the value is ``constructor(...) * factor``: a float whatever the factor is
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return (*super().terms, *((self.factor,) if self.factor is not None else ()))
 
 
 Lowered = ModuleCall | FunctionCall

@@ -11,7 +11,7 @@ types, terms for its arguments), and turns them into either
 * a :class:`FunctionCall`: a parameter-free expression over its inputs
   (``torch.cat([a, b], dim=1)``), used for merges inside a ``forward``; or
 * a :class:`TensorAttribute`: a learnable tensor (``param``) held by the class around the node,
-  ``nn.Parameter(torch.full([c, 1, 1], 1e-06))``, which forward reads as ``self.<step>``.
+  ``nn.Parameter(torch.ones([c, 1, 1]) * 1e-06)``, which forward reads as ``self.<step>``.
 
 Arguments are :class:`~archspec_torch.codegen.Term` objects from the
 :class:`LoweringContext`, so a rule never decides whether an argument is written as a
@@ -58,9 +58,16 @@ class FunctionCall:
 
 @dataclass(frozen=True)
 class TensorAttribute(ModuleCall):
-    """``nn.Parameter(constructor(*args, **kwargs))``: the constructor makes the initial value
-    (``torch.zeros([1, 1, d])``); the parameter is an attribute of the class around the node,
-    named by its step, so its state-dict key is the node's path (``features.1.0.layer_scale``)."""
+    """``nn.Parameter(constructor(*args, **kwargs) * factor)``: the constructor makes the initial
+    value (``torch.zeros([1, 1, d])``, ``torch.ones([dim, 1, 1]) * layer_scale`` as torchvision
+    writes it, a float whatever the factor is); the parameter is an attribute of the class around
+    the node, named by its step, so its state-dict key is the node's path (``features.1.0.layer_scale``)."""
+
+    factor: Term | None = None
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return (*super().terms, *((self.factor,) if self.factor is not None else ()))
 
 
 Lowered = ModuleCall | FunctionCall

@@ -1,7 +1,8 @@
 """ConvNeXt's residual-branch ops on the backends that train: a fresh ``param`` (the layer scale)
-holds its ``init`` under its step's name, in the spec's layout, as a bare parameter; ``drop_path`` in train mode drops whole samples with
-probability p and scales the rest by 1/(1-p), on torch and on flax (each with its own RNG, so the
-law is tested, not the draws). Eval mode and values with drawn weights are in the op table."""
+holds its ``init`` under its step's name, in the spec's layout, as a bare parameter; ``drop_path``
+in train mode drops whole samples with probability p and scales the rest by 1/(1-p), on torch and
+on flax (each with its own RNG, so the law is tested, not the draws). Eval mode and values with
+drawn weights are in the op table."""
 
 from __future__ import annotations
 
@@ -44,6 +45,24 @@ def test_a_fresh_flax_param_is_init_in_the_canonical_layout() -> None:
     # held channels-last inside ([1, 3, 5]), given back as the spec's [1, 5, 3]
     tokens = canonical_state(archspec.build(_spec({"add": ["identity", "param([1, 5, 3])"]}, [5, 3]), backend="flax"))
     assert tokens["branch2"].shape == (1, 5, 3)
+
+
+@pytest.mark.parametrize("backend", ["torch", "flax"])
+def test_a_param_set_from_an_int_expression_is_a_float_tensor(backend: str) -> None:
+    pytest.importorskip("torch" if backend == "torch" else "archspec_flax")
+    blocks = {
+        "scaled(v)": {"dag": {"scale": "param([3, 1, 1], init=v + 1)", "y": {"in": ["scale", "input"], "do": "mul"}}}
+    }
+    spec = {**_spec("scaled(k)", [3, 2, 2]), "params": {"k": 1}, "blocks": blocks}
+    model = archspec.build(spec, backend=backend)  # torch.full((3, 1, 1), k + 1) would be an int tensor
+    if backend == "torch":
+        value = model.state_dict()["scale"].numpy()
+    else:
+        from archspec_flax.weights import canonical_state
+
+        value = canonical_state(model)["scale"]
+    assert value.dtype == np.float32
+    np.testing.assert_array_equal(value, np.full((3, 1, 1), 2.0, np.float32))
 
 
 @pytest.mark.parametrize("backend", ["torch", "flax"])

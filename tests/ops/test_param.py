@@ -34,7 +34,9 @@ def test_initial_values() -> None:
 
 
 def test_a_param_reads_nothing_where_it_stands_and_counts_in_the_shapes() -> None:
-    network = {"dag": {"x": "conv(4, 1)", "scale": "param([4, 1, 1], init=0.5)", "y": {"in": ["scale", "x"], "do": "mul"}}}
+    network = {
+        "dag": {"x": "conv(4, 1)", "scale": "param([4, 1, 1], init=0.5)", "y": {"in": ["scale", "x"], "do": "mul"}}
+    }
     graph = archspec.to_graph(_spec(network, [3, 5, 5]))
     assert graph.node("scale").inputs == ()
     report = archspec.shapes(_spec(network, [3, 5, 5]))
@@ -64,5 +66,7 @@ def test_bad_attributes_are_located_errors(call: str, message: str, tmp_path: Pa
 def test_a_param_that_does_not_broadcast_names_both_shapes(tmp_path: Path) -> None:
     spec = tmp_path / "t.yaml"
     spec.write_text("archspec: 1\nname: t\ninput: [N, 4, 5, 5]\nnetwork:\n  mul: [identity, 'param([3, 1, 1])']\n")
-    with pytest.raises(SpecError, match=r"mul inputs do not broadcast: input 2 is \[3, 1, 1\], input 1 is \[N, 4, 5, 5\]"):
+    with pytest.raises(
+        SpecError, match=r"mul inputs do not broadcast: input 2 is \[3, 1, 1\], input 1 is \[N, 4, 5, 5\]"
+    ):
         archspec.shapes(str(spec))

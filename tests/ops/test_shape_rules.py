@@ -565,7 +565,9 @@ def test_shapes_torch_does_not_broadcast_are_refused_naming_both(name: str) -> N
     shapes = [X, (3, 1, 1)]
     with pytest.raises(RuntimeError):
         run_torch(name, {}, shapes)
-    with pytest.raises(SpecError, match=rf"{name} inputs do not broadcast: input 2 is \[3, 1, 1\], input 1 is \[2, 4, 10, 10\]"):
+    with pytest.raises(
+        SpecError, match=rf"{name} inputs do not broadcast: input 2 is \[3, 1, 1\], input 1 is \[2, 4, 10, 10\]"
+    ):
         REGISTRY[name]().infer(tuple(TensorType(s) for s in shapes))
 
 

@@ -10,7 +10,7 @@ and its output back, unless built with ``data_format="NHWC"``.
 
 from __future__ import annotations
 
-from archspec.codegen import INDENT, ClassEmitter, Namespace, call_source
+from archspec.codegen import INDENT, ClassEmitter, Namespace, call_source, factor_source
 from archspec_flax._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext, ModuleCall, TensorAttribute
 
 _LAYOUT_HELPERS = ("channels_last", "channels_first")
@@ -86,7 +86,8 @@ class ModuleEmitter(ClassEmitter):
         if not isinstance(lowered, TensorAttribute):
             return source
         self.needs.update(lowered.needs)
-        return f"nnx.Param({source}, learnable_tensor=True)"
+        value = source if lowered.factor is None else f"{source} * {factor_source(lowered.factor)}"
+        return f"nnx.Param({value}, learnable_tensor=True)"
 
     def attribute_read(self, attr: str) -> str:
         return f"self.{attr}[...]"

@@ -1,4 +1,4 @@
-"""``param`` → ``nnx.Param(jnp.full(shape, value), learnable_tensor=True)`` (or ``jnp.zeros``,
+"""``param`` → ``nnx.Param(jnp.ones(shape) * value, learnable_tensor=True)`` (or ``jnp.zeros``,
 ``jnp.ones``, :func:`normal`), an attribute of the class around the step, read as
 ``self.<step>[...]``.
 
@@ -21,7 +21,7 @@ def param(op: Param, ctx: LoweringContext) -> TensorAttribute:
         return TensorAttribute("normal", (shape, ctx.attr("std")), rngs=True, helper="normal")
     if op.init in ("zeros", "ones"):
         return TensorAttribute(f"jnp.{op.init}", (shape,), needs=("jnp",))
-    return TensorAttribute("jnp.full", (shape, ctx.attr("init", float(op.init))), needs=("jnp",))
+    return TensorAttribute("jnp.ones", (shape,), needs=("jnp",), factor=ctx.attr("init", float(op.init)))
 
 
 def _channels_last_shape(op: Param, ctx: LoweringContext) -> Term:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.codegen import ClassEmitter, Env, Term, call_source
+from archspec.codegen import ClassEmitter, Env, Term, factor_source
 from archspec.ir import Graph, Node, TensorType
 from archspec_torch._inplace import overwritable_inputs
 from archspec_torch._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext, TensorAttribute
@@ -56,7 +56,10 @@ class ModuleEmitter(ClassEmitter):
 
     def layer_source(self, lowered: Any, indent: str) -> str:
         source = super().layer_source(lowered, indent)
-        return f"nn.Parameter({source})" if isinstance(lowered, TensorAttribute) else source
+        if not isinstance(lowered, TensorAttribute):
+            return source
+        value = source if lowered.factor is None else f"{source} * {factor_source(lowered.factor)}"
+        return f"nn.Parameter({value})"
 
     def pass_through(self) -> str:
         return "nn.Identity()"

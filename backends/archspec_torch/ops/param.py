@@ -1,4 +1,4 @@
-"""``param`` → ``nn.Parameter(torch.full(shape, value))`` (or ``torch.zeros``, ``torch.ones``,
+"""``param`` → ``nn.Parameter(torch.ones(shape) * value)`` (or ``torch.zeros``, ``torch.ones``,
 ``torch.normal(0.0, std, shape)``), an attribute of the class around the step, read as
 ``self.<step>`` in forward: torchvision's ``CNBlock.layer_scale``, ``VisionTransformer.class_token``."""
 
@@ -15,4 +15,4 @@ def param(op: Param, ctx: LoweringContext) -> TensorAttribute:
         return TensorAttribute("torch.normal", (ctx.literal(0.0), ctx.attr("std"), shape))
     if op.init in ("zeros", "ones"):
         return TensorAttribute(f"torch.{op.init}", (shape,))
-    return TensorAttribute("torch.full", (shape, ctx.attr("init", float(op.init))))
+    return TensorAttribute("torch.ones", (shape,), factor=ctx.attr("init", float(op.init)))
