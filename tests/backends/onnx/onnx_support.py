@@ -27,6 +27,7 @@ INPUTS: dict[str, list[int | str]] = {
     "squeezenet1_1": ["N", 3, 64, 64],
     "shufflenet_v2_x1_0": ["N", 3, 64, 64],
     "densenet121": ["N", 3, 64, 64],
+    "convnext_tiny": ["N", 3, 64, 64],
 }
 
 
