@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from archspec import api
 from archspec.cli.main import app
 from archspec.infer import ShapeReport
+from archspec.ir import tensor_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
@@ -274,7 +275,9 @@ def _torch() -> Any:
 
 
 def _named_params(report: ShapeReport) -> dict[str, tuple[int, ...]]:
-    return {f"{name}.{p}": tuple(shape) for name, info in report.info.items() for p, shape in info.params.items()}
+    return {
+        tensor_name(node, p): tuple(shape) for node, info in report.info.items() for p, shape in info.params.items()
+    }
 
 
 def _named_buffers(report: ShapeReport) -> dict[str, tuple[int, ...]]:
