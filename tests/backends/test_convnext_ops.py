@@ -47,6 +47,18 @@ def test_a_fresh_flax_param_is_init_in_the_canonical_layout() -> None:
     assert tokens["branch2"].shape == (1, 5, 3)
 
 
+def test_fresh_onnx_weights_init_a_param_as_it_says() -> None:
+    pytest.importorskip("onnx")
+    from archspec_onnx import random_weights
+
+    fresh = random_weights(archspec.shapes(_spec(_LAYER_SCALE, [3, 4, 4])))
+    np.testing.assert_array_equal(fresh["layer_scale"], np.full((6, 1, 1), 0.25, np.float32))
+    drawn = random_weights(
+        archspec.shapes(_spec({"add": ["identity", "param([1, 64, 64], init=normal, std=0.02)"]}, [64, 64]))
+    )
+    assert drawn["branch2"].dtype == np.float32 and abs(drawn["branch2"].std() - 0.02) < 0.02 * 0.06
+
+
 @pytest.mark.parametrize("backend", ["torch", "flax"])
 def test_a_param_set_from_an_int_expression_is_a_float_tensor(backend: str) -> None:
     pytest.importorskip("torch" if backend == "torch" else "archspec_flax")
