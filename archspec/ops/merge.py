@@ -79,14 +79,8 @@ class Add(Op):
     arity = None
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
-        return TensorType(
-            _broadcast_all(
-                self,
-                inputs,
-                hint="a residual branch that changes channels or stride needs a projection shortcut",
-            ),
-            same_dtype(self, inputs),
-        )
+        hint = "a residual branch that changes channels or stride needs a projection shortcut"
+        return _broadcast_all(self, inputs, hint)
 
 
 @register
@@ -105,17 +99,16 @@ class Mul(Op):
     arity = None
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
-        shape = _broadcast_all(
-            self,
-            inputs,
-            hint="a gate keeps the batch and channel axes and pools the rest to 1, "
-            "e.g. global_avgpool -> conv(c, 1) -> sigmoid over [N, c, H, W]",
+        hint = (
+            "a gate keeps the batch and channel axes and pools the rest to 1, "
+            "e.g. global_avgpool -> conv(c, 1) -> sigmoid over [N, c, H, W]"
         )
-        return TensorType(shape, same_dtype(self, inputs))
+        return _broadcast_all(self, inputs, hint)
 
 
-def _broadcast_all(op: Op, inputs: tuple[TensorType, ...], hint: str) -> Shape:
-    """The shape ``inputs`` broadcast to, or a ShapeError naming the first that does not fit."""
+def _broadcast_all(op: Op, inputs: tuple[TensorType, ...], hint: str) -> TensorType:
+    """The type ``inputs`` broadcast to, or a ShapeError naming the first that does not fit. It is
+    features-last (ConvNeXt's [N, H, W, C]) where the inputs of its rank are."""
     shape = inputs[0].shape
     for i, x in enumerate(inputs[1:], start=2):
         broadcast = broadcast_shapes(shape, x.shape)
@@ -130,7 +123,8 @@ def _broadcast_all(op: Op, inputs: tuple[TensorType, ...], hint: str) -> Shape:
                 hint=hint,
             )
         shape = broadcast
-    return shape
+    features_last = all(x.features_last for x in inputs if x.rank == len(shape))
+    return TensorType(shape, same_dtype(op, inputs), features_last)
 
 
 def broadcast_shapes(a: Shape, b: Shape) -> Shape | None:

@@ -119,3 +119,10 @@ def test_add_broadcasts_as_mul_does(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"add inputs do not broadcast: input 2 is \[N, 5, 6, 6\]") as info:
         shapes(tmp_path, "network:\n  add: [identity, conv(5, 1)]\n")
     assert info.value.hint is not None and "projection shortcut" in info.value.hint
+
+
+def test_a_features_last_tensor_stays_features_last_through_add_and_mul() -> None:
+    tokens = TensorType(("N", 4, 4, 8), features_last=True)  # permute([0, 2, 3, 1]) of [N, 8, 4, 4]
+    for name in ("add", "mul"):
+        assert REGISTRY[name]().infer((tokens, TensorType((8,)))).features_last
+        assert not REGISTRY[name]().infer((tokens, TensorType(("N", 4, 4, 8)))).features_last
