@@ -70,3 +70,22 @@ def test_a_param_that_does_not_broadcast_names_both_shapes(tmp_path: Path) -> No
         SpecError, match=r"mul inputs do not broadcast: input 2 is \[3, 1, 1\], input 1 is \[N, 4, 5, 5\]"
     ):
         archspec.shapes(str(spec))
+
+
+@pytest.mark.parametrize(
+    ("network", "message", "column"),
+    [
+        ("  - linear(4)\n  - param([4])\n", r"as a step after another it would drop what the steps before it", 5),
+        ("  a: linear(4)\n  b: param([4])\n", r"as a step after another it would drop", 6),
+        ("  add:\n    - identity\n    - param([4]) -> relu\n", r"a sequence of layers cannot start with it", 7),
+    ],
+)
+def test_a_param_among_the_steps_of_a_sequence_is_refused(
+    network: str, message: str, column: int, tmp_path: Path
+) -> None:
+    spec = tmp_path / "t.yaml"
+    spec.write_text(f"archspec: 1\nname: t\ninput: [N, 4]\nnetwork:\n{network}")
+    with pytest.raises(SpecError, match=message) as info:
+        archspec.shapes(str(spec))
+    assert info.value.loc is not None and info.value.loc.column == column
+    assert info.value.hint is not None and "DAG node" in info.value.hint
