@@ -14,7 +14,7 @@ FILL = {
     "pool": "#fce5cd",
     "tensor": "#eeeeee",
     "merge": "#f4cccc",
-    "scale": "#fff2cc",
+    "param": "#fff2cc",
     "resize": "#d0e0e3",
     "attention": "#ead1dc",
     "embedding": "#d9d2e9",

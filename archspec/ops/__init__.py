@@ -11,8 +11,8 @@ family          ops
                 global_maxpool, adaptive_avgpool
 ``tensor``      flatten, permute, reshape, select, channel_shuffle, chunk,
                 dropout, drop_path, identity
-``scale``       layer_scale
-``merge``       concat, add
+``param``       param
+``merge``       concat, add, mul
 ``resize``      upsample, upsample1d
 ``embedding``   embedding, positions (integer ids in)
 ``attention``   attention
@@ -26,7 +26,7 @@ projections so and its two matrix products as fvcore does (:mod:`archspec.ops.at
 FLOPs are about twice the MACs; tools disagree on this, so archspec reports MACs and labels them.
 """
 
-from archspec.ops import activation, attention, conv, embedding, linear, merge, norm, pool, resize, scale, tensor
+from archspec.ops import activation, attention, conv, embedding, linear, merge, norm, param, pool, resize, tensor
 from archspec.ops._base import REGISTRY, Op, ShapeError, register
 
 __all__ = [
@@ -40,9 +40,9 @@ __all__ = [
     "linear",
     "merge",
     "norm",
+    "param",
     "pool",
     "register",
     "resize",
-    "scale",
     "tensor",
 ]

@@ -202,6 +202,8 @@ class Expander:
         layer = self._with_words(layer, given_words)
         op = self._bind_op(op_cls, layer, env, trace, given_words)
         name = path or layer.call
+        if op_cls.arity == 0:  # a source (a learnable tensor): it reads nothing where it is written
+            xs = ()
         try:
             op.check_arity(len(xs))
         except ShapeError as exc:
@@ -234,7 +236,8 @@ class Expander:
         out = xs
         network_steps = not path and not trace  # the network's own top-level steps
         if isinstance(layer.seq, dict):
-            for key, item in layer.seq.items():
+            for position, (key, item) in enumerate(layer.seq.items()):
+                self._check_no_source(item, position, len(layer.seq), (*trace, key))
                 with self._recorded(network_steps):
                     if not _NAME.match(key):
                         raise SpecError(
@@ -248,7 +251,8 @@ class Expander:
         else:
             index = 0
             named: set[str] = set()  # the steps named by a 'for' with a name template
-            for item in layer.seq:
+            for position, item in enumerate(layer.seq):
+                self._check_no_source(item, position, len(layer.seq), trace)
                 with self._recorded(network_steps):
                     for body, item_env, name in self._copies(item, env, trace):
                         if name is None:
@@ -266,6 +270,28 @@ class Expander:
                         named.add(name)
                         out = (self.expand(body, _join(path, name), out, item_env, (*trace, name)),)
         return self._close_scope(path, ScopeKind.SEQ, "seq", out, xs, layer.loc, trace)
+
+    def _check_no_source(self, item: Layer, position: int, steps: int, trace: tuple[str, ...]) -> None:
+        """Refuse an op that reads no input (``param``) as a step of a sequence of several: after
+        another step it would drop what the steps before it compute; first, it would be a tensor
+        among layers, which the generated ``nn.Sequential`` cannot hold."""
+        if steps < 2 or not isinstance(item, Call) or item.call in self.blocks:
+            return
+        op_cls = REGISTRY.get(item.call)
+        if op_cls is None or op_cls.arity != 0:
+            return
+        why = (
+            "as a step after another it would drop what the steps before it compute"
+            if position
+            else "a sequence of layers cannot start with it"
+        )
+        raise SpecError(
+            f"{item.call} reads no input, so {why}",
+            item.loc,
+            (*trace, item.call),
+            hint=f"name it as a DAG node and read it by name ('scale: {item.call}(...)', then "
+            "'{in: [scale, x], do: mul}'), or make it a branch of a merge ('mul: [identity, param([c, 1, 1])]')",
+        )
 
     @contextmanager
     def _recorded(self, step_apart: bool) -> Iterator[None]:

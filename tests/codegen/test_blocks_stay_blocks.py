@@ -162,3 +162,28 @@ def test_a_copy_named_after_an_attribute_of_its_class_is_refused(tmp_path: Path,
         archspec.emit(spec, backend=backend)
     assert f"the layer name '{name}'" in info.value.message
     assert info.value.loc is not None and info.value.loc.line == 6
+
+
+def test_convnext_block_is_one_class_over_dim_and_its_stages_a_loop() -> None:
+    # the MLP's sizes follow the features of the permuted tensor, and the block's output the
+    # branch past its [dim, 1, 1] layer scale: one class for the four stages' blocks
+    source = archspec.emit(ROOT / "specs/convnext_tiny.yaml").source
+    assert source.count("class CnBlock(") == 1 and "class CnBlock2" not in source
+    assert "nn.LayerNorm(dim, eps=1e-06)" in source and "nn.Linear(4 * dim, dim)" in source
+    assert "self.layer_scale = nn.Parameter(torch.ones([dim, 1, 1]) * layer_scale)" in source
+    assert "for i in range(depth):" in source
+
+
+def test_a_block_on_a_features_last_tensor_does_not_write_its_features_for_input_channels() -> None:
+    # input.channels is axis 1 of [N, H, W, C] (H), which the class does not follow: with H == C a
+    # class taking the followed size as in_channels would read C where the spec says H
+    spec = {
+        "archspec": 1,
+        "name": "t",
+        "input": ["N", 6, 6, 6],
+        "blocks": {"mlp": ["linear(input.channels)", "gelu"]},
+        "network": ["permute([0, 2, 3, 1])", "mlp", "permute([0, 3, 1, 2])"],
+    }
+    source = archspec.emit(spec).source
+    mlp = source[source.index("class Mlp(") : source.index("class T(")]
+    assert "in_channels" not in mlp and "nn.Linear(6, 6)" in mlp

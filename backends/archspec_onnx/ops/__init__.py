@@ -3,7 +3,7 @@
 Importing this package registers every rule in :data:`archspec_onnx._lowering.LOWERINGS`.
 """
 
-from archspec_onnx.ops import activation, attention, conv, embedding, linear, merge, norm, pool, resize, scale, tensor
+from archspec_onnx.ops import activation, attention, conv, embedding, linear, merge, norm, param, pool, resize, tensor
 
 __all__ = [
     "activation",
@@ -13,8 +13,8 @@ __all__ = [
     "linear",
     "merge",
     "norm",
+    "param",
     "pool",
     "resize",
-    "scale",
     "tensor",
 ]

@@ -29,6 +29,7 @@ INPUTS: dict[str, list[int | str]] = {
     "densenet121": ["N", 3, 64, 64],
     "regnet_y_400mf": ["N", 3, 64, 64],
     "unet": ["N", 1, 32, 32],  # the smallest input its four poolings halve evenly
+    "convnext_tiny": ["N", 3, 64, 64],
 }
 
 
