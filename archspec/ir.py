@@ -40,6 +40,12 @@ Dim = int | str
 Shape = tuple[Dim, ...]
 
 
+def tensor_name(node: str, name: str) -> str:
+    """The canonical name of a node's parameter or buffer: ``b1.0`` and ``weight`` give
+    ``b1.0.weight``; the empty name is the node's own value (a ``param`` step: ``layer_scale``)."""
+    return f"{node}.{name}" if name else node
+
+
 @dataclass(frozen=True, slots=True)
 class TensorType:
     """A tensor's shape (ints, or symbols such as ``"N"``) and dtype.

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archspec.errors import SpecError
+from archspec.ir import tensor_name
 
 if TYPE_CHECKING:
     from archspec.api import SpecSource
@@ -151,7 +152,7 @@ def draw_weights(report: ShapeReport, seed: int = 0) -> dict[str, Any]:
                     value = rng.standard_normal(dims) * math.sqrt(2.0 / max(fan_in, 1))
                 else:  # biases, running means
                     value = 0.1 * rng.standard_normal(dims)
-                out[f"{node.name}.{name}"] = value.astype(np.float32)
+                out[tensor_name(node.name, name)] = value.astype(np.float32)
     return out
 
 
@@ -190,8 +191,8 @@ def stages(graph: Graph) -> list[str]:
     seen: dict[str, None] = {}
     for node in graph.nodes:
         top = node.name.split(".", 1)[0]
-        if top == node.name and type(node.op).arity is None:
-            continue  # a top-level concat/add is an expression, not a layer
+        if top == node.name and type(node.op).arity in (None, 0):
+            continue  # a top-level concat/add is an expression, a param an attribute: no layer
         seen.setdefault(top, None)
     return list(seen)
 

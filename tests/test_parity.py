@@ -51,6 +51,27 @@ def test_cli_parity_passes_with_json():
     assert {r["kind"] for r in data["rows"]} == {"stage", "output", "state", "grad"}
 
 
+def test_stages_leave_out_a_top_level_param():
+    from archspec.api import to_graph
+
+    network = {"scale": "param([3, 1, 1], init=0.5)", "x": {"in": ["input", "scale"], "do": "mul"}, "head": "relu"}
+    graph = to_graph({"archspec": 1, "name": "t", "input": ["N", 3, 4, 4], "network": {"dag": network}})
+    assert stages(graph) == ["head"]  # 'scale' is the network's tensor and 'x' an expression: no layers
+
+
+@pytest.mark.parametrize("mode", [("--mode", "eval", "--backends", "torch,flax,onnx"), ("--mode", "train", "--grad")])
+def test_cli_parity_of_convnext_tiny_at_reduced_depth(mode: tuple[str, ...]):
+    pytest.importorskip("torch")
+    pytest.importorskip("flax")
+    pytest.importorskip("onnxruntime")
+    small = ("--input", "2x3x32x32", "--set", "depths=[1,1,1,1]", "--set", "classes=10", "--format", "json")
+    done = _cli("parity", "specs/convnext_tiny.yaml", *mode, *small)
+    assert done.returncode == 0, done.stdout + done.stderr
+    grads = {r["name"]: r["tensors"] for r in json.loads(done.stdout)["rows"] if r["kind"] == "grad"}
+    if "--grad" in mode:  # 4 blocks of 9 tensors (the layer scale one of them), a stem and 3 downsamples of 4
+        assert grads["features"] == 4 * 9 + 4 + 3 * 4
+
+
 def test_cli_parity_exits_1_over_tolerance():
     pytest.importorskip("torch")
     pytest.importorskip("flax")

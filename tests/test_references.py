@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("shufflenet_v2_x1_0", "shufflenet_v2_x1_0"),
         ("densenet121", "densenet121"),
         ("regnet_y_400mf", "regnet_y_400mf"),
+        ("convnext_tiny", "convnext_tiny"),
     ],
 )
 def test_zoo_specs_have_the_reference_parameter_count(spec: str, reference: str) -> None:

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from archspec import api
 from archspec.cli.main import app
 from archspec.infer import ShapeReport
+from archspec.ir import tensor_name
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "specs"
@@ -51,6 +52,7 @@ def test_specs_are_found() -> None:
         "mobilenet_v3_small",
         "efficientnet_b0",
         "densenet121",
+        "convnext_tiny",
     }
     assert classics | zoo | {"squeezenet1_1", "shufflenet_v2_x1_0", "regnet_y_400mf"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
@@ -214,6 +216,22 @@ def test_efficientnet_b0_matches_torchvision() -> None:
     assert dropped == {name: 0.2 * index / 16 for index, name in enumerate(blocks) if name in residual}
 
 
+def test_convnext_tiny_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "convnext_tiny.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 28_589_128  # torchvision.models.convnext_tiny()
+    assert tuple(report.output.shape) == (1, 1000)
+    assert round(report.total_macs / 1e9, 2) == 4.47  # torchinfo mult-adds; torchvision documents 4.46 GFLOPS
+    graph = report.graph
+    # the layer scale is each block's own [C, 1, 1] tensor, named as torchvision's CNBlock.layer_scale
+    scales = {n.name: report.info[n.name].params[""] for n in graph.nodes if n.op_name == "param"}
+    blocks = [f"features.{2 * s + 1}.{i}" for s, n in enumerate([3, 3, 9, 3]) for i in range(n)]
+    channels = [96] * 3 + [192] * 3 + [384] * 9 + [768] * 3
+    assert scales == {f"{b}.layer_scale": (c, 1, 1) for b, c in zip(blocks, channels, strict=True)}
+    # stochastic depth rises linearly over the 18 blocks, from 0 to 0.1 (torchvision's sd_prob)
+    dropped = {n.name.removesuffix(".stochastic_depth"): n.op.p for n in graph.nodes if n.op_name == "drop_path"}
+    assert dropped == pytest.approx({name: 0.1 * index / 17 for index, name in enumerate(blocks)})
+
+
 def test_squeezenet1_1_matches_torchvision() -> None:
     report = api.shapes(SPECS / "squeezenet1_1.yaml", input_shape=[1, 3, 224, 224])
     assert report.total_params == 1_235_496  # torchvision.models.squeezenet1_1()
@@ -266,7 +284,9 @@ def _torch() -> Any:
 
 
 def _named_params(report: ShapeReport) -> dict[str, tuple[int, ...]]:
-    return {f"{name}.{p}": tuple(shape) for name, info in report.info.items() for p, shape in info.params.items()}
+    return {
+        tensor_name(node, p): tuple(shape) for node, info in report.info.items() for p, shape in info.params.items()
+    }
 
 
 def _named_buffers(report: ShapeReport) -> dict[str, tuple[int, ...]]:

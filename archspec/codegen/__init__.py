@@ -13,7 +13,7 @@ from archspec.codegen._context import LoweringContext
 from archspec.codegen._emitter import ClassEmitter, View
 from archspec.codegen._load import load_source
 from archspec.codegen._namespace import MODULE_NAMES, Namespace, camel_case, is_free_identifier
-from archspec.codegen._terms import Env, Expression, Term, literal, same_value, tuple_term
+from archspec.codegen._terms import Env, Expression, Term, factor_source, literal, same_value, tuple_term
 from archspec.codegen._text import INDENT, MAX_LINE, call_source, docstring
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "call_source",
     "camel_case",
     "docstring",
+    "factor_source",
     "is_free_identifier",
     "literal",
     "load_source",

@@ -31,7 +31,19 @@ class LoweringContext:
 
     def channels(self, index: int = 0) -> Term:
         """Input ``index``'s size along the spec's axis 1 (channels of NCHW, features of [N, F])."""
+        x = self.inputs[index]
+        if x.features_last:  # the class follows its last axis instead (see :meth:`features`)
+            return Term(x.shape[1])
         return self._channels[index]
+
+    def features(self, index: int = 0) -> Term:
+        """Input ``index``'s size along the axis ``linear`` and ``layernorm`` act on: the last. It is
+        the class's term where the class follows it (axis 1 of [N, F], the last axis of a tensor
+        ``permute`` made features-last), else the size."""
+        x = self.inputs[index]
+        if x.features_last or x.rank == 2:
+            return self._channels[index]
+        return Term(x.shape[-1])
 
     def attr(self, name: str, value: Any | None = None) -> Term:
         """Attribute ``name``: ``value`` (default: the op's), as the spec's expression if exact."""

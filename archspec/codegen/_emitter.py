@@ -66,6 +66,7 @@ class FunctionCall(Protocol):
     """What a lowering returns for an op written inline, as a merge in forward (a backend's own class)."""
 
     needs: tuple[str, ...]
+    helpers: tuple[str, ...]  # helpers of the file it calls
 
     def render(self, args: list[str]) -> str: ...
 
@@ -122,6 +123,9 @@ class Built:
     #: An ``if`` too long for one line: its condition and branches, which an attribute is
     #: assigned from in an ``if`` statement (``source`` and ``setup`` do it through a variable).
     choice: tuple[str, Built, Built] | None = None
+    #: A value the class holds (a learnable tensor, the lowering of an op of no inputs): forward
+    #: reads the attribute instead of calling it.
+    read: bool = False
 
 
 @dataclass
@@ -277,6 +281,10 @@ class ClassEmitter:
         """The base of a class of layers applied in order, each under the name a ``for``'s template
         gives it (torchvision's ``_DenseBlock``, RegNet's ``AnyStage``)."""
         raise NotImplementedError
+
+    def attribute_read(self, attr: str) -> str:
+        """How forward reads a tensor the class holds as attribute ``attr`` (a ``param`` step)."""
+        return f"self.{attr}"
 
     def pass_through(self) -> str:
         """A layer that returns its input: the slot of a list's first step when its caller computes
@@ -508,9 +516,12 @@ class ClassEmitter:
         for key, item, frame in steps:
             built = self._layer(item, _join(path, key), current, sizes, frame, indent)
             call = self._use(key, _join(path, key), item, built, [values[x] for x in current], init, indent)
-            var = params[0] if len(xs) == 1 else local.new(key)
-            lines.append(f"{var} = {call}")
-            values[built.output] = var
+            if built.read:  # an attribute: later steps read it where they use it
+                values[built.output] = call
+            else:
+                var = params[0] if len(xs) == 1 else local.new(key)
+                lines.append(f"{var} = {call}")
+                values[built.output] = var
             current, sizes = (built.output,), (built.out,)
         return init, _returning(lines, values[current[0]]), sizes[0]
 
@@ -536,9 +547,12 @@ class ClassEmitter:
                 current, sizes = tuple(r[0] for r in reads), tuple(r[1] for r in reads)
             built = self._layer(node.do, _join(path, key), current, sizes, frame, indent)
             call = self._use(key, _join(path, key), node.do, built, [values[x] for x in current], init, indent)
-            var = local.new(key)
-            lines.append(f"{var} = {call}")
-            values[built.output] = var
+            if built.read:  # an attribute: the nodes that read it use it as it is
+                values[built.output] = call
+            else:
+                var = local.new(key)
+                lines.append(f"{var} = {call}")
+                values[built.output] = var
             outputs[key] = (built.output, built.out)
             current, sizes = (built.output,), (built.out,)
         return init, _returning(lines, values[current[0]]), sizes[0]
@@ -594,6 +608,8 @@ class ClassEmitter:
             init += [f"{indent}else:", *otherwise.setup, f"{indent}{INDENT}self.{attr} = {otherwise.source}"]
         else:
             init += [*built.setup, f"{indent}self.{attr} = {built.source}"]
+        if built.read:
+            return self.attribute_read(attr)
         if built.entry is not None:
             return f"self.{attr}({built.entry(args)})"
         return f"self.{attr}({', '.join(args)})"
@@ -620,6 +636,8 @@ class ClassEmitter:
 
     def _op(self, call: Call, path: str, ins: tuple[Term, ...], frame: Frame, indent: str) -> Built:
         node = frame.view.graph.node(path or call.call)
+        if type(node.op).arity == 0:  # a source reads nothing: the sizes of where it stands are not its own
+            ins = ()
         lowered, out = self._lower(node, ins, frame)
         if type(node.op).arity is None:  # a merge: written inline in forward
             return Built("", out, node.name, inline=self._inline(node, lowered))
@@ -629,7 +647,7 @@ class ClassEmitter:
         frame.threaded |= self.threaded_by(lowered)
         if lowered.helper is not None:
             self._helper(lowered.helper)
-        return Built(self.layer_source(lowered, indent), out, node.name)
+        return Built(self.layer_source(lowered, indent), out, node.name, read=type(node.op).arity == 0)
 
     def _lower(self, node: Node, ins: tuple[Term, ...], frame: Frame) -> tuple[Any, Term]:
         inputs = tuple(frame.view.type(i) for i in node.inputs)
@@ -645,6 +663,8 @@ class ClassEmitter:
                 f"not the {self.function_type.__name__} a merge is written inline as"
             )
         self.needs.update(lowered.needs)
+        for name in lowered.helpers:
+            self._helper(name)
         return lowered.render
 
     def _block_call(
@@ -1173,8 +1193,16 @@ class ClassEmitter:
             return ctx.attr(field_name)
         if isinstance(node.op, ConcatOp) and node.op.axis % ctx.output.rank == 1:
             return ctx.env.sum(value, list(sizes))
-        if sizes and sizes[0].value == value and ctx.inputs[0].rank >= 2:
-            return sizes[0]
+        # an op that keeps the size, or a merge, which has the size of an input of its rank (one of
+        # lower rank, a learnable [C, 1, 1] scale, follows no size of the output's)
+        merge = type(node.op).arity is None
+        kept = [
+            t
+            for t, x in zip(sizes, ctx.inputs, strict=False)
+            if t.value == value and x.rank >= 2 and (x.rank == ctx.output.rank or not merge)
+        ]
+        if kept:
+            return next((t for t in kept if not t.is_literal), kept[0])
         given = sizes[0].source if sizes and sizes[0].expr is not None else None
         rule = node.op.channels(given if given is None or given.isidentifier() else f"({given})") if given else None
         parsed = expression(rule) if rule is not None else None
@@ -1342,7 +1370,10 @@ def _named(branches: list[Layer] | dict[str, Layer]) -> Iterator[tuple[str, Laye
 
 
 def _size(t: TensorType) -> Any:
-    return t.shape[1] if t.rank >= 2 and isinstance(t.shape[1], int) else None
+    """The size a class follows from layer to layer: the channels (axis 1), or the features of a
+    tensor ``permute`` made features-last (ConvNeXt's MLP: [N, H, W, C]), as a person names them."""
+    axis = t.rank - 1 if t.features_last else 1
+    return t.shape[axis] if t.rank >= 2 and isinstance(t.shape[axis], int) else None
 
 
 def _is_list(layer: Layer) -> bool:
@@ -1415,9 +1446,9 @@ def _with_input(
     env: Env, xs: tuple[str, ...], view: View, taken: Mapping[str, Any] | None = None
 ) -> tuple[Term | None, Env]:
     """A class's own parameter for its input's channels (or features), and its env with it."""
-    if len(xs) != 1 or _size(view.type(xs[0])) is None:
+    t = view.type(xs[0]) if len(xs) == 1 else None
+    if t is None or t.features_last or _size(t) is None:  # ``input.channels`` is axis 1, not what is followed
         return None, env
-    t = view.type(xs[0])
     name = Namespace({*env.values, *(taken or {})}).new("in_channels" if t.rank > 2 else "in_features")
     return Term(_size(t), parameter(name)), env.child({name: _size(t)}, input_channels=name)
 

@@ -171,6 +171,12 @@ class _Rewrite(ast.NodeTransformer):
         return _python(self.sources[node.id]) if node.id in self.sources else node
 
 
+def factor_source(term: Term) -> str:
+    """``term`` as the right operand of ``*``: parenthesised unless it is a name or a literal."""
+    source = term.source
+    return source if term.is_literal or source.isidentifier() else f"({source})"
+
+
 def tuple_term(value: Iterable[Any], items: list[Term]) -> Term:
     """The tuple ``value`` written as one expression of its items' terms (``(k, k)``), or as a
     literal when any item is one."""

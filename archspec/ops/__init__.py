@@ -11,8 +11,8 @@ family          ops
                 global_maxpool, adaptive_avgpool
 ``tensor``      flatten, permute, reshape, select, channel_shuffle, chunk,
                 dropout, drop_path, identity
-``scale``       layer_scale
-``merge``       concat, add
+``param``       param
+``merge``       concat, add, mul
 ``resize``      upsample, upsample1d
 ==============  ==========================================================
 
@@ -23,7 +23,7 @@ parameter-free ops count 0. FLOPs are about twice the MACs; tools disagree on
 this, so archspec reports MACs and labels them.
 """
 
-from archspec.ops import activation, conv, linear, merge, norm, pool, resize, scale, tensor
+from archspec.ops import activation, conv, linear, merge, norm, param, pool, resize, tensor
 from archspec.ops._base import REGISTRY, Op, ShapeError, register
 
 __all__ = [
@@ -35,9 +35,9 @@ __all__ = [
     "linear",
     "merge",
     "norm",
+    "param",
     "pool",
     "register",
     "resize",
-    "scale",
     "tensor",
 ]

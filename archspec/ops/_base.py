@@ -73,7 +73,8 @@ class Op(BaseModel):
         raise NotImplementedError
 
     def params(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
-        """Learnable parameter shapes, named as in PyTorch (``weight``, ``bias``)."""
+        """Learnable parameter shapes, named as in PyTorch (``weight``, ``bias``); the empty name
+        is the node's value itself (a learnable tensor, named by its step)."""
         return {}
 
     def buffers(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:

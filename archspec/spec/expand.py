@@ -199,6 +199,8 @@ class Expander:
         layer = self._with_words(layer, given_words)
         op = self._bind_op(op_cls, layer, env, trace, given_words)
         name = path or layer.call
+        if op_cls.arity == 0:  # a source (a learnable tensor): it reads nothing where it is written
+            xs = ()
         try:
             op.check_arity(len(xs))
         except ShapeError as exc:

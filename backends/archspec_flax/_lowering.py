@@ -10,7 +10,9 @@ types, terms for its arguments), and turns them into either
   node's path so its variables get the canonical names; a parameter-free function
   (``nnx.relu``) is a ModuleCall with ``bare=True``, written without a call; or
 * a :class:`FunctionCall`: a parameter-free expression over its inputs
-  (``jnp.concatenate([a, b], axis=-1)``), used for merges inside a ``__call__``.
+  (``jnp.concatenate([a, b], axis=-1)``), used for merges inside a ``__call__``; or
+* a :class:`TensorAttribute`: a learnable tensor (``param``) held by the class around the node,
+  ``nnx.Param(jnp.ones((c, 1, 1)) * 1e-06, learnable_tensor=True)``, read as ``self.<step>[...]``.
 
 Inside a generated module every tensor of rank 3 or more is channels-last (NHWC, NLC):
 rules see the spec's NCHW types and translate axes with :func:`channels_last_axis`.
@@ -56,6 +58,22 @@ class FunctionCall:
 
     render: Callable[[Sequence[str]], str]
     needs: tuple[str, ...] = ()  # top-level names it uses: "jnp"
+    helpers: tuple[str, ...] = ()  # helpers of the file it calls
+
+
+@dataclass(frozen=True)
+class TensorAttribute(ModuleCall):
+    """``nnx.Param(constructor(*args, **kwargs), learnable_tensor=True)``: the constructor makes
+    the initial value, channels-last like every tensor of rank 3 or more here; the variable is
+    an attribute of the class around the node, named by its step. The metadata tells
+    :mod:`archspec_flax.weights` that its canonical name is its path and its layout the spec's."""
+
+    needs: tuple[str, ...] = ()  # top-level names the constructor uses: "jnp"
+    factor: Term | None = None  # the value is ``constructor(...) * factor``: a float whatever the factor is
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return (*super().terms, *((self.factor,) if self.factor is not None else ()))
 
 
 Lowered = ModuleCall | FunctionCall
@@ -134,5 +152,24 @@ register_helper(
     """Channels-last back to NCHW (or NCL, NCDHW); [N, F] stays as it is."""
     return jnp.moveaxis(x, -1, 1) if x.ndim > 2 else x''',
         needs=("jnp",),
+    )
+)
+register_helper(
+    Helper(
+        "to_rank",
+        '''def to_rank(x: jax.Array, rank: int) -> jax.Array:
+    """A channels-last tensor as the channels-last tensor of ``rank`` axes it broadcasts as in the
+    spec's NCHW, where NumPy aligns shapes on their last axes (a [C, 1, 1] scale is [1, C, 1, 1])."""
+    spec = channels_first(x)
+    return channels_last(spec.reshape((1,) * (rank - spec.ndim) + spec.shape))''',
+        uses=("channels_first", "channels_last"),
+    )
+)
+register_helper(
+    Helper(
+        "normal",
+        '''def normal(shape: tuple[int, ...], std: float, *, rngs: nnx.Rngs) -> jax.Array:
+    """Samples of a normal distribution of mean 0 and standard deviation ``std`` (torch's ``normal_``)."""
+    return std * jax.random.normal(rngs.params(), shape)''',
     )
 )

@@ -14,9 +14,13 @@ NNX layer           variable             canonical name and layout
 norms               ``scale``             ``weight``
 ``LayerNorm``       ``scale``, ``bias``   ``weight``, ``bias``; over C, H, W: [H, W, C] to [C, H, W]
 ``BatchNorm``       ``mean``, ``var``     ``running_mean``, ``running_var``
-``LayerScale``      ``layer_scale``       ``layer_scale``: [1, ..., C] to [C, 1, ...]
 any                 ``bias``              ``bias``
+a ``param`` step    its own name          the same: channels-last [1, D, T] to [1, T, D]
 ==================  ===================  ===========================================
+
+A ``param`` step's variable carries the metadata ``learnable_tensor=True``: its name is its
+step's, whatever it is (a step may be called ``bias``), and it is held channels-last like any
+tensor of rank 3 or more.
 
 A transposed convolution's kernel is in ``nnx.ConvTranspose``'s ``transpose_kernel`` layout,
 which the generated ``ConvTranspose`` always uses; it then permutes as a convolution's does.
@@ -87,11 +91,14 @@ _NAMES = {
     "bias": "bias",
     "mean": "running_mean",
     "var": "running_var",
-    "layer_scale": "layer_scale",
 }
 
 
-def _convert(owner: Any, leaf: str, ndim: int) -> tuple[str, tuple[int, ...] | None] | None:
+def _convert(
+    owner: Any, leaf: str, ndim: int, variable: nnx.Variable[Any]
+) -> tuple[str, tuple[int, ...] | None] | None:
+    if variable.get_metadata().get("learnable_tensor", False):
+        return leaf, ((0, ndim - 1, *range(1, ndim - 1)) if ndim > 2 else None)
     name = _NAMES.get(leaf)
     if name is None:
         return None
@@ -99,8 +106,6 @@ def _convert(owner: Any, leaf: str, ndim: int) -> tuple[str, tuple[int, ...] | N
         return name, _kernel_perm(ndim)
     if leaf in ("mean", "var") and not isinstance(owner, nnx.BatchNorm):
         return None
-    if leaf == "layer_scale":  # channels-last factors [1, ..., C]
-        return name, _channels_first_perm(ndim)
     if isinstance(owner, nnx.LayerNorm) and ndim > 1 and _holds_channels(owner.feature_axes):
         return name, _channels_first_perm(ndim)
     return name, None
@@ -129,7 +134,7 @@ def canonical_entries(module: nnx.Module) -> dict[str, Entry]:
     entries: dict[str, Entry] = {}
     for path, variable in sorted(variables, key=lambda item: _order(item[0])):
         owner = nodes.get(path[:-1])
-        converted = _convert(owner, str(path[-1]), len(variable.get_value().shape))
+        converted = _convert(owner, str(path[-1]), len(variable.get_value().shape), variable)
         if converted is None:
             continue
         name, perm = converted

@@ -26,7 +26,7 @@ from onnx import helper, numpy_helper
 from archspec._version import __version__
 from archspec.errors import SpecError
 from archspec.infer import ShapeReport
-from archspec.ir import GRAPH_INPUT, Graph, TensorType
+from archspec.ir import GRAPH_INPUT, Graph, TensorType, tensor_name
 from archspec.ops.conv import Conv, Conv1d
 from archspec.ops.norm import BatchNorm
 from archspec_onnx import ops as _ops  # registers the lowerings
@@ -153,7 +153,7 @@ def check(graph: Graph, report: ShapeReport, *, opset: int = DEFAULT_OPSET) -> N
     check_opset(opset)
     zero = np.zeros((), np.float32)
     weights = {
-        f"{node.name}.{name}": np.broadcast_to(zero, tuple(int(d) for d in shape))
+        tensor_name(node.name, name): np.broadcast_to(zero, tuple(int(d) for d in shape))
         for node in graph.nodes
         for name, shape in (*report.info[node.name].params.items(), *report.info[node.name].buffers.items())
     }

@@ -27,7 +27,7 @@ from onnx import helper, numpy_helper
 
 from archspec.backends import Lowerings
 from archspec.errors import SpecError
-from archspec.ir import Node, TensorType
+from archspec.ir import Node, TensorType, tensor_name
 
 #: The default opset: the newest one that the runtimes and converters people use all read
 #: (onnxruntime since 1.13, TensorRT 8.6+, OpenVINO, onnx2torch whose ops stop at 18,
@@ -80,12 +80,12 @@ class LoweringContext:
 
     def param(self, name: str) -> str:
         """The initializer for this node's parameter or buffer ``name`` (``weight``, ``running_mean``)."""
-        full = f"{self.node.name}.{name}"
+        full = tensor_name(self.node.name, name)
         self._used[full] = self._weights[full]
         return full
 
     def has_param(self, name: str) -> bool:
-        return f"{self.node.name}.{name}" in self._weights
+        return tensor_name(self.node.name, name) in self._weights
 
     def tmp(self, what: str) -> str:
         """A fresh name for a helper value or node of this node's decomposition."""

@@ -14,6 +14,8 @@ import numpy as np
 
 from archspec.infer import ShapeReport
 from archspec.io import atomic_write
+from archspec.ir import tensor_name
+from archspec.ops.param import Param
 from archspec.weights import check_tensors, described, read_checked, read_safetensors
 
 #: The seed of the weights ``archspec compile --backend onnx`` writes when given none.
@@ -27,17 +29,21 @@ def expected_shapes(report: ShapeReport) -> dict[str, tuple[int, ...]]:
         info = report.info[node.name]
         for group in (info.params, info.buffers):
             for name, shape in group.items():
-                shapes[f"{node.name}.{name}"] = tuple(int(d) for d in shape)
+                shapes[tensor_name(node.name, name)] = tuple(int(d) for d in shape)
     return shapes
 
 
 def random_weights(report: ShapeReport, seed: int = DEFAULT_SEED) -> dict[str, np.ndarray]:
     """Seeded weights drawn like a fresh PyTorch module's: weights and biases uniform in
-    ±1/√fan_in, norm scales 1 and shifts 0, running mean 0 and variance 1."""
+    ±1/√fan_in, norm scales 1 and shifts 0, running mean 0 and variance 1; a ``param`` step as
+    its ``init`` says."""
     rng = np.random.default_rng(seed)
     tensors: dict[str, np.ndarray] = {}
     for node in report.graph.nodes:
         info = report.info[node.name]
+        if isinstance(node.op, Param):
+            tensors[node.name] = _fresh_param(node.op, rng)
+            continue
         weight = info.params.get("weight")
         fan_in = math.prod(int(d) for d in weight[1:]) if weight is not None and len(weight) >= 2 else 0
         for name, shape in (*info.params.items(), *info.buffers.items()):
@@ -49,8 +55,16 @@ def random_weights(report: ShapeReport, seed: int = DEFAULT_SEED) -> dict[str, n
                 value = np.ones(dims, np.float32)
             else:
                 value = np.zeros(dims, np.float32)
-            tensors[f"{node.name}.{name}"] = value
+            tensors[tensor_name(node.name, name)] = value
     return tensors
+
+
+def _fresh_param(op: Param, rng: np.random.Generator) -> np.ndarray:
+    start = op.initial_value()
+    if start is not None:
+        return np.full(op.shape, start, np.float32)
+    assert op.std is not None, "a param without a constant init is init=normal, with its std"
+    return (rng.standard_normal(op.shape) * op.std).astype(np.float32)
 
 
 def read_weights(path: str | Path) -> dict[str, np.ndarray]:

@@ -9,7 +9,9 @@ types, terms for its arguments), and turns them into either
   (``nn.Conv2d(in_channels, c1, 1)``), placed at the node's path so its parameters
   get the canonical names; or
 * a :class:`FunctionCall`: a parameter-free expression over its inputs
-  (``torch.cat([a, b], dim=1)``), used for merges inside a ``forward``.
+  (``torch.cat([a, b], dim=1)``), used for merges inside a ``forward``; or
+* a :class:`TensorAttribute`: a learnable tensor (``param``) held by the class around the node,
+  ``nn.Parameter(torch.ones([c, 1, 1]) * 1e-06)``, which forward reads as ``self.<step>``.
 
 Arguments are :class:`~archspec_torch.codegen.Term` objects from the
 :class:`LoweringContext`, so a rule never decides whether an argument is written as a
@@ -51,6 +53,21 @@ class FunctionCall:
 
     render: Callable[[Sequence[str]], str]
     needs: tuple[str, ...] = ()  # top-level names it uses: "torch", "F"
+    helpers: tuple[str, ...] = ()  # helpers of the file it calls
+
+
+@dataclass(frozen=True)
+class TensorAttribute(ModuleCall):
+    """``nn.Parameter(constructor(*args, **kwargs) * factor)``: the constructor makes the initial
+    value (``torch.zeros([1, 1, d])``, ``torch.ones([dim, 1, 1]) * layer_scale`` as torchvision
+    writes it, a float whatever the factor is); the parameter is an attribute of the class around
+    the node, named by its step, so its state-dict key is the node's path (``features.1.0.layer_scale``)."""
+
+    factor: Term | None = None
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        return (*super().terms, *((self.factor,) if self.factor is not None else ()))
 
 
 Lowered = ModuleCall | FunctionCall

@@ -1,7 +1,8 @@
-"""ConvNeXt's residual-branch ops on the backends that train: a fresh ``layer_scale`` holds its
-``init`` under torchvision's name and layout; ``drop_path`` in train mode drops whole samples with
-probability p and scales the rest by 1/(1-p), on torch and on flax (each with its own RNG, so the
-law is tested, not the draws). Eval mode and values with drawn weights are in the op table."""
+"""ConvNeXt's residual-branch ops on the backends that train: a fresh ``param`` (the layer scale)
+holds its ``init`` under its step's name, in the spec's layout, as a bare parameter; ``drop_path``
+in train mode drops whole samples with probability p and scales the rest by 1/(1-p), on torch and
+on flax (each with its own RNG, so the law is tested, not the draws). Eval mode and values with
+drawn weights are in the op table."""
 
 from __future__ import annotations
 
@@ -17,21 +18,79 @@ def _spec(network: str, shape: list[Any]) -> dict[str, Any]:
     return {"archspec": 1, "name": "t", "input": ["N", *shape], "network": network}
 
 
-def test_a_fresh_torch_layer_scale_is_init_under_torchvisions_name_and_shape() -> None:
-    pytest.importorskip("torch")
-    state = archspec.build(_spec("conv(6, 1) -> layer_scale(init=0.25)", [3, 4, 4]), backend="torch").state_dict()
-    assert tuple(state["1.layer_scale"].shape) == (6, 1, 1)
-    np.testing.assert_array_equal(state["1.layer_scale"].numpy(), np.full((6, 1, 1), 0.25, np.float32))
+_LAYER_SCALE = {
+    "dag": {
+        "block": "conv(6, 1)",
+        "layer_scale": "param([6, 1, 1], init=0.25)",
+        "scaled": {"in": ["layer_scale", "block"], "do": "mul"},
+    }
+}
 
 
-def test_a_fresh_flax_layer_scale_is_init_in_the_canonical_layout() -> None:
+def test_a_fresh_torch_param_is_init_under_its_step_name_as_a_bare_parameter() -> None:
+    torch = pytest.importorskip("torch")
+    model = archspec.build(_spec(_LAYER_SCALE, [3, 4, 4]), backend="torch")
+    assert isinstance(model.layer_scale, torch.nn.Parameter)  # an attribute, not a submodule
+    assert [name for name, _ in model.named_children()] == ["block"]
+    state = model.state_dict()
+    np.testing.assert_array_equal(state["layer_scale"].numpy(), np.full((6, 1, 1), 0.25, np.float32))
+
+
+def test_a_fresh_flax_param_is_init_in_the_canonical_layout() -> None:
     pytest.importorskip("archspec_flax")
     from archspec_flax.weights import canonical_state
 
-    model = archspec.build(_spec("conv(6, 1) -> layer_scale", [3, 4, 4]), backend="flax")
-    scale = canonical_state(model)["1.layer_scale"]
-    assert scale.shape == (6, 1, 1)
-    np.testing.assert_allclose(scale, np.full((6, 1, 1), 1e-6, np.float32))
+    scale = canonical_state(archspec.build(_spec(_LAYER_SCALE, [3, 4, 4]), backend="flax"))["layer_scale"]
+    np.testing.assert_array_equal(scale, np.full((6, 1, 1), 0.25, np.float32))
+    # held channels-last inside ([1, 3, 5]), given back as the spec's [1, 5, 3]
+    tokens = canonical_state(archspec.build(_spec({"add": ["identity", "param([1, 5, 3])"]}, [5, 3]), backend="flax"))
+    assert tokens["branch2"].shape == (1, 5, 3)
+
+
+def test_fresh_onnx_weights_init_a_param_as_it_says() -> None:
+    pytest.importorskip("onnx")
+    from archspec_onnx import random_weights
+
+    fresh = random_weights(archspec.shapes(_spec(_LAYER_SCALE, [3, 4, 4])))
+    np.testing.assert_array_equal(fresh["layer_scale"], np.full((6, 1, 1), 0.25, np.float32))
+    drawn = random_weights(
+        archspec.shapes(_spec({"add": ["identity", "param([1, 64, 64], init=normal, std=0.02)"]}, [64, 64]))
+    )
+    assert drawn["branch2"].dtype == np.float32 and abs(drawn["branch2"].std() - 0.02) < 0.02 * 0.06
+
+
+@pytest.mark.parametrize("backend", ["torch", "flax"])
+def test_a_param_set_from_an_int_expression_is_a_float_tensor(backend: str) -> None:
+    pytest.importorskip("torch" if backend == "torch" else "archspec_flax")
+    blocks = {
+        "scaled(v)": {"dag": {"scale": "param([3, 1, 1], init=v + 1)", "y": {"in": ["scale", "input"], "do": "mul"}}}
+    }
+    spec = {**_spec("scaled(k)", [3, 2, 2]), "params": {"k": 1}, "blocks": blocks}
+    model = archspec.build(spec, backend=backend)  # torch.full((3, 1, 1), k + 1) would be an int tensor
+    if backend == "torch":
+        value = model.state_dict()["scale"].numpy()
+    else:
+        from archspec_flax.weights import canonical_state
+
+        value = canonical_state(model)["scale"]
+    assert value.dtype == np.float32
+    np.testing.assert_array_equal(value, np.full((3, 1, 1), 2.0, np.float32))
+
+
+@pytest.mark.parametrize("backend", ["torch", "flax"])
+def test_a_normal_param_is_drawn_with_its_std(backend: str) -> None:
+    pytest.importorskip("torch" if backend == "torch" else "archspec_flax")
+    network = {"add": ["identity", "param([1, 64, 64], init=normal, std=0.02)"]}
+    model = archspec.build(_spec(network, [64, 64]), backend=backend)
+    if backend == "torch":
+        value = model.state_dict()["branch2"].numpy()
+    else:
+        from archspec_flax.weights import canonical_state
+
+        value = canonical_state(model)["branch2"]
+    assert value.shape == (1, 64, 64)
+    assert abs(value.mean()) < 5 * 0.02 / 64  # 4096 samples: 5 sigma of the mean
+    assert abs(value.std() - 0.02) < 0.02 * 0.06
 
 
 # ------------------------------------------------------------------ drop_path in train mode

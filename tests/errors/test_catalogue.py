@@ -114,7 +114,7 @@ CASES: dict[str, Case] = {
     ),
     "concat_axis_out_of_range.yaml": Case(r"concat axis 4 is out of range for 4-D inputs", 7, 11, trace="mixed"),
     "add_channel_mismatch.yaml": Case(
-        r"add inputs must have the same shape: input 2 is \[N, 16, 32, 32\], input 1 is \[N, 32, 32, 32\]",
+        r"add inputs do not broadcast: input 2 is \[N, 16, 32, 32\], input 1 is \[N, 32, 32, 32\]",
         7,
         5,
         trace="residual",

@@ -44,10 +44,15 @@ class Case:
     shift: float = 0.0
     pending: Mapping[str, str] = field(default_factory=dict)
     bugs: Mapping[str, str] = field(default_factory=dict)
+    #: The op under test when it is a merge's branch rather than the merge: a ``param``, which
+    #: reads no input, so the network's input reaches the output only through another branch.
+    subject: str | None = None
 
     @property
     def op(self) -> str:
-        """The op under test: the called op, or the merge of the branches."""
+        """The op under test: the called op, or the merge of the branches (or ``subject``)."""
+        if self.subject is not None:
+            return self.subject
         if isinstance(self.network, dict):
             return next(key for key in self.network if key in MERGES)
         return parse_call(self.network)[0]
@@ -268,12 +273,27 @@ CASES: list[Case] = [
     Case("residual", {"add": ["identity", "conv(3, 3, padding=1)"]}, (2, 3, 5, 5)),
     Case("three", {"add": ["identity", "relu", "linear(5)"]}, (2, 5)),
     Case("1d", {"add": ["conv1d(4, 3, padding=1)", "identity"]}, (2, 4, 7)),
-    # ---------------------------------------------------------------- layer_scale
-    Case("4d", "layer_scale", (2, 5, 4, 3)),
-    Case("init", "layer_scale(init=0.5)", (2, 3, 4, 5)),
-    Case("positional-2d", "layer_scale(0.1)", (3, 6)),
-    Case("3d", "layer_scale", (2, 4, 7)),
-    Case("train-float64", "layer_scale", (2, 3, 4, 4), train=True, dtype="float64"),
+    # ---------------------------------------------------------------- param: a learnable tensor, met by a merge
+    Case("layer-scale", {"mul": ["identity", "param([3, 1, 1], init=0.5)"]}, (2, 3, 4, 5), subject="param"),
+    Case("scale-first", {"mul": ["param([4, 1], init=1e-6)", "conv1d(4, 3, padding=1)"]}, (2, 4, 7), subject="param"),
+    Case("lower-rank-add", {"add": ["identity", "param([5, 4])"]}, (2, 3, 5, 4), subject="param"),
+    Case("size-1-axes-add", {"add": ["param([1, 3, 1, 4], init='ones')", "identity"]}, (2, 3, 5, 4), subject="param"),
+    Case(
+        "position-embedding",
+        {"add": ["linear(6)", "param([1, 5, 6], init='normal', std=0.02)"]},
+        (2, 5, 4),
+        subject="param",
+    ),
+    Case("class-token", {"concat": ["param([1, 1, 4])", "identity"], "axis": 1}, (2, 3, 4), subject="param"),
+    Case("class-token-last", {"concat": ["linear(4)", "param([1, 2, 4])"], "axis": 1}, (3, 5, 6), subject="param"),
+    Case(
+        "train-float64",
+        {"mul": ["identity", "param([3, 1, 1], init=1e-6)"]},
+        (2, 3, 4, 4),
+        train=True,
+        dtype="float64",
+        subject="param",
+    ),
     # ---------------------------------------------------------------- drop_path (train mode only at p=0: RNGs differ)
     Case("eval", "drop_path(0.2)", (2, 3, 4, 5)),
     Case("eval-2d", "drop_path(p=0.5)", (3, 5)),

@@ -182,7 +182,10 @@ def dropout(site: Site, p: float = 0.5) -> torch.Tensor:
 
 
 def concat(site: Site, axis: int = 1) -> torch.Tensor:
-    return torch.cat(site.inputs, dim=axis)
+    # a class token [1, 1, D] joins tokens [N, T, D] as torchvision's ViT writes it: expanded first
+    batch = max(x.shape[0] for x in site.inputs)
+    expanded = [x.expand(batch, *x.shape[1:]) if axis % x.dim() != 0 else x for x in site.inputs]
+    return torch.cat(expanded, dim=axis)
 
 
 def add(site: Site) -> torch.Tensor:
@@ -193,10 +196,11 @@ def mul(site: Site) -> torch.Tensor:
     return functools.reduce(operator.mul, site.inputs)
 
 
-def layer_scale(site: Site, init: float = 1e-6) -> torch.Tensor:
-    # the table draws its own weights: ``init`` is the value of a fresh module, not of these
-    site.expect_weights("layer_scale")
-    return site.x * site.param("layer_scale", (site.x.shape[1], *(1,) * (site.x.dim() - 2)))
+def param(site: Site, shape: list[int], init: float | str = "zeros", std: float | None = None) -> torch.Tensor:
+    # the table draws its own weights: ``init`` and ``std`` make a fresh network's, not these;
+    # the site's input is the merge's, which a param does not read
+    site.expect_weights("")
+    return site.param("", tuple(shape))
 
 
 def drop_path(site: Site, p: float) -> torch.Tensor:
@@ -273,7 +277,7 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "identity": lambda site: site.x,
     "concat": concat,
     "add": add,
-    "layer_scale": layer_scale,
+    "param": param,
     "drop_path": drop_path,
     "hardsigmoid": _elementwise(F.hardsigmoid),
     "hardswish": _elementwise(F.hardswish),

@@ -36,6 +36,7 @@ import archspec  # noqa: E402
 from archspec.backends import Backend, backend_entry_points, get_backend  # noqa: E402
 from archspec.errors import SpecError  # noqa: E402
 from archspec.infer import ShapeReport  # noqa: E402
+from archspec.ir import tensor_name  # noqa: E402
 from archspec.ops import REGISTRY  # noqa: E402
 from archspec.parity import draw_weights  # noqa: E402
 
@@ -86,7 +87,11 @@ def evaluate(network: Network, x: Any, weights: dict[str, Any], train: bool) -> 
 
 def _call(text: str, inputs: list[Any], weights: dict[str, Any], node: str, train: bool) -> Any:
     op, args, kwargs = parse_call(text)
-    own = {name.removeprefix(f"{node}."): value for name, value in weights.items() if name.startswith(f"{node}.")}
+    own = {  # a param's own tensor is the node's name itself: local name ""
+        name.removeprefix(node).removeprefix("."): value
+        for name, value in weights.items()
+        if name == node or name.startswith(f"{node}.")
+    }
     return REFERENCES[op](Site(inputs, own, train), *args, **kwargs)
 
 
@@ -107,7 +112,7 @@ def expected(case: Case, folders: pytest.TempPathFactory) -> Expected:
     x = (rng.standard_normal(case.shape) * case.scale + case.shift).astype(np.float32).astype(case.dtype)
     cotangent = rng.standard_normal(tuple(report.output.shape)).astype(np.float32).astype(case.dtype)
 
-    params = {f"{node.name}.{name}" for node in report.graph.nodes for name in report.info[node.name].params}
+    params = {tensor_name(node.name, name) for node in report.graph.nodes for name in report.info[node.name].params}
     tensors = {name: torch.tensor(value, dtype=getattr(torch, case.dtype)) for name, value in weights.items()}
     for name in params:
         tensors[name].requires_grad_(True)

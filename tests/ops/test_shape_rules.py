@@ -37,19 +37,10 @@ Attrs = dict[str, Any]
 
 
 # ------------------------------------------------------------------ op -> PyTorch
-class _LayerScale(nn.Module):
-    """torchvision's CNBlock layer scale: a [C, 1, ...] parameter named ``layer_scale``."""
-
-    def __init__(self, shape: Shape, init: float) -> None:
-        super().__init__()
-        self.layer_scale = nn.Parameter(torch.full((shape[1], *(1,) * (len(shape) - 2)), init))
-
-    def forward(self, x: Any) -> Any:
-        return x * self.layer_scale
-
-
-def _layer_scale(a: Attrs, s: list[Shape]) -> Any:
-    return _LayerScale(s[0], a.get("init", 1e-6))
+def _class_tokens_expanded(xs: tuple[Any, ...]) -> list[Any]:
+    """torchvision's ViT joining its class token: ``class_token.expand(n, -1, -1)`` first."""
+    batch = max(x.shape[0] for x in xs)
+    return [x.expand(batch, *x.shape[1:]) for x in xs]
 
 
 def _layernorm(a: Attrs, s: list[Shape]) -> Any:
@@ -114,7 +105,6 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
         s[0][1], eps=a.get("eps", 1e-5), momentum=a.get("update_rate", 0.1), affine=a.get("affine", True)
     ),
     "layernorm": lambda a, s: _layernorm(a, s),
-    "layer_scale": lambda a, s: _layer_scale(a, s),
     "drop_path": lambda a, s: (None, lambda x: x),  # identity in eval mode
     "lrn": lambda a, s: nn.LocalResponseNorm(a["size"], a.get("alpha", 1e-4), a.get("beta", 0.75), a.get("k", 1.0)),
     "relu": lambda a, s: nn.ReLU(),
@@ -140,7 +130,7 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     "chunk": lambda a, s: (None, lambda x: x.chunk(a["chunks"], dim=a.get("axis", 1))[a["index"]]),
     "dropout": lambda a, s: nn.Dropout(a.get("p", 0.5)),
     "identity": lambda a, s: nn.Identity(),
-    "concat": lambda a, s: (None, lambda *xs: torch.cat(xs, dim=a.get("axis", 1))),
+    "concat": lambda a, s: (None, lambda *xs: torch.cat(_class_tokens_expanded(xs), dim=a.get("axis", 1))),
     "add": lambda a, s: (None, lambda *xs: functools.reduce(operator.add, xs)),
     "hardsigmoid": lambda a, s: nn.Hardsigmoid(),
     "hardswish": lambda a, s: nn.Hardswish(),
@@ -242,7 +232,6 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({"axis": 2, "eps": 1e-6}, [(2, 3, 4, 5)]),
     ],
     "drop_path": [({"p": 0.1}, [X]), ({"p": 0.0}, [(3, 5)])],
-    "layer_scale": [({}, [X]), ({"init": 0.5}, [(3, 6)]), ({}, [(2, 4, 7)])],
     "lrn": [({"size": 5}, [(2, 8, 6, 6)]), ({"size": 2, "alpha": 1e-3, "beta": 0.5, "k": 2.0}, [(2, 8, 6)])],
     "relu": [({}, [X]), ({}, [(3, 5)])],
     "relu6": [({}, [X])],
@@ -322,8 +311,10 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({"axis": -1}, [(2, 3, 4), (2, 3, 6)]),
         ({"axis": 2}, [(2, 3, 4, 4), (2, 3, 1, 4)]),
         ({}, [(2, 3, 4, 4)]),
+        ({}, [(1, 1, 4), (2, 3, 4)]),  # a class token, expanded to the batch
+        ({"axis": 1}, [(2, 3, 4), (1, 2, 4)]),
     ],
-    "add": [({}, [X, X]), ({}, [(2, 5), (2, 5), (2, 5)])],
+    "add": [({}, [X, X]), ({}, [(2, 5), (2, 5), (2, 5)]), ({}, [(2, 3, 5), (1, 3, 5)]), ({}, [X, (2, 1, 1, 10)])],
     "hardsigmoid": [({}, [X]), ({}, [(3, 5)])],
     "hardswish": [({}, [X]), ({}, [(3, 5)])],
     "mul": [
@@ -355,9 +346,13 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
 }
 
 
+#: Ops that read no input, whose rules are not a module's (tests/ops/test_param.py).
+SOURCES = {"param"}
+
+
 def test_every_op_has_a_torch_reference_and_cases() -> None:
-    assert set(TORCH) == set(REGISTRY), "add the new op to TORCH and CASES"
-    assert set(CASES) == set(REGISTRY)
+    assert set(TORCH) == set(REGISTRY) - SOURCES, "add the new op to TORCH and CASES"
+    assert set(CASES) == set(REGISTRY) - SOURCES
 
 
 @pytest.mark.parametrize(
@@ -546,6 +541,34 @@ def test_refusals_match_torch(name: str, attrs: dict[str, Any], shape: Shape) ->
         run_torch(name, attrs, [shape])
     with pytest.raises(SpecError):
         api.shapes({"archspec": 1, "name": "t", "input": list(shape), "network": shorthand(name, attrs)})
+
+
+@pytest.mark.parametrize("name", ["add", "mul"])
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        [X, (4, 1, 1)],  # ConvNeXt's layer scale
+        [(10,), X],
+        [(2, 5, 6), (1, 5, 6)],  # ViT's position embedding
+        [(5, 1), (2, 3, 1, 7)],
+        [(2, 4, 1, 1), (10, 10), X],
+    ],
+)
+def test_inputs_of_lower_rank_broadcast_as_torch(name: str, shapes: list[Shape]) -> None:
+    out = REGISTRY[name]().infer(tuple(TensorType(s) for s in shapes))
+    y, _ = run_torch(name, {}, shapes)
+    assert out.shape == tuple(y.shape)
+
+
+@pytest.mark.parametrize("name", ["add", "mul"])
+def test_shapes_torch_does_not_broadcast_are_refused_naming_both(name: str) -> None:
+    shapes = [X, (3, 1, 1)]
+    with pytest.raises(RuntimeError):
+        run_torch(name, {}, shapes)
+    with pytest.raises(
+        SpecError, match=rf"{name} inputs do not broadcast: input 2 is \[3, 1, 1\], input 1 is \[2, 4, 10, 10\]"
+    ):
+        REGISTRY[name]().infer(tuple(TensorType(s) for s in shapes))
 
 
 def test_multi_input_refusals() -> None:

@@ -81,6 +81,8 @@ def test_three_branches_stretch_to_one_shape(tmp_path: Path) -> None:
         ([(2, 1, 6, 1), (2, 8, 1, 5)], (2, 8, 6, 5)),
         ([("N", 8, 6, 6), ("N", 8, 1, 1), (1, 8, 6, 1)], ("N", 8, 6, 6)),
         ([(3, 5)], (3, 5)),
+        ([(2, 8, 6, 6), (8, 1, 1)], (2, 8, 6, 6)),  # a layer scale: NumPy aligns the last axes
+        ([(6,), ("N", 8, 6, 1)], ("N", 8, 6, 6)),
     ],
 )
 def test_the_output_is_the_broadcast_shape(inputs: list[tuple[Any, ...]], output: tuple[Any, ...]) -> None:
@@ -93,7 +95,7 @@ def test_the_output_is_the_broadcast_shape(inputs: list[tuple[Any, ...]], output
     [
         ([(2, 8, 6, 6), (2, 4, 1, 1)], r"input 2 is \[2, 4, 1, 1\], input 1 is \[2, 8, 6, 6\]"),
         ([(2, 8, 6, 6), (2, 8, 1, 1), (2, 8, 3, 1)], r"input 3 is \[2, 8, 3, 1\], inputs 1 to 2 broadcast to"),
-        ([(2, 8, 6, 6), (8, 1, 1)], r"input 2 is \[8, 1, 1\]"),  # NumPy would align the last axes
+        ([(2, 8, 6, 6), (6, 1, 1)], r"input 2 is \[6, 1, 1\]"),  # aligned on the last axes: [1, 6, 1, 1]
         ([("N", 8), (4, 8)], r"input 2 is \[4, 8\]"),  # a symbol matches only itself, or 1
     ],
 )
@@ -112,6 +114,8 @@ def test_a_gate_with_the_wrong_channels_is_located_at_the_mul(tmp_path: Path) ->
     assert info.value.trace == ("se",)
 
 
-def test_add_keeps_its_same_shape_rule(tmp_path: Path) -> None:
-    with pytest.raises(SpecError, match=r"add inputs must have the same shape"):
-        shapes(tmp_path, "network:\n  add: [identity, global_avgpool]\n")
+def test_add_broadcasts_as_mul_does(tmp_path: Path) -> None:
+    assert shapes(tmp_path, "network:\n  add: [identity, global_avgpool]\n").output.shape == ("N", 8, 6, 6)
+    with pytest.raises(SpecError, match=r"add inputs do not broadcast: input 2 is \[N, 5, 6, 6\]") as info:
+        shapes(tmp_path, "network:\n  add: [identity, conv(5, 1)]\n")
+    assert info.value.hint is not None and "projection shortcut" in info.value.hint

@@ -71,6 +71,9 @@ ZOO = [
     ),
     Zoo("shufflenet_v2_x1_0", "shufflenet_v2_x1_0"),
     Zoo("regnet_y_400mf", "regnet_y_400mf"),  # blocks named block1-0, ... (added by name)
+    # layer norms and layer scales, no BatchNorm; stochastic depth as for efficientnet_b0: the same
+    # masks under one seed, with torchvision's probabilities (0.1 at the last block)
+    Zoo("convnext_tiny", "convnext_tiny"),
 ]
 #: The train step once more without stochastic depth (eval mode does not depend on it).
 TRAIN_ZOO = [
@@ -81,6 +84,13 @@ TRAIN_ZOO = [
         params=(("stochastic_depth_prob", 0.0),),
         reference_kwargs=(("stochastic_depth_prob", 0.0),),
         label="efficientnet_b0-no-stochastic-depth",
+    ),
+    Zoo(
+        "convnext_tiny",
+        "convnext_tiny",
+        params=(("stochastic_depth_prob", 0.0),),
+        reference_kwargs=(("stochastic_depth_prob", 0.0),),
+        label="convnext_tiny-no-stochastic-depth",
     ),
 ]
 
@@ -93,7 +103,8 @@ def _reference(zoo: Zoo) -> Any:
 @functools.cache
 def _calibrated_reference(zoo: Zoo) -> Any:
     """torchvision's model with random BatchNorm scales and shifts, and running statistics taken
-    from one batch of random images, so that eval-mode activations keep their scale to the end."""
+    from one batch of random images, so that eval-mode activations keep their scale to the end;
+    layer scales (ConvNeXt's) drawn around 1, so that every residual branch shows in the output."""
     torch.manual_seed(0)
     model = getattr(torchvision().models, zoo.reference)(**dict(zoo.reference_kwargs))
     generator = torch.Generator().manual_seed(1)
@@ -104,6 +115,9 @@ def _calibrated_reference(zoo: Zoo) -> Any:
             norm.weight.copy_(0.5 + torch.rand(norm.num_features, generator=generator))
             norm.bias.copy_(0.1 * torch.randn(norm.num_features, generator=generator))
             norm.momentum = 1.0  # the running statistics become this batch's
+        for name, scale in model.named_parameters():
+            if name.endswith("layer_scale"):  # ConvNeXt's 1e-6 would let no block's output count
+                scale.copy_(0.5 + torch.rand(scale.shape, generator=generator))
         model.train()(torch.randn([4, *INPUT[1:]], generator=generator))
     for norm, momentum in zip(norms, momenta, strict=True):
         norm.momentum = momentum

@@ -10,7 +10,7 @@ and its output back, unless built with ``data_format="NHWC"``.
 
 from __future__ import annotations
 
-from archspec.codegen import INDENT, ClassEmitter, Namespace, call_source
+from archspec.codegen import INDENT, ClassEmitter, Namespace, call_source, factor_source
 from archspec_flax._lowering import (
     HELPERS,
     LOWERINGS,
@@ -18,6 +18,7 @@ from archspec_flax._lowering import (
     Helper,
     LoweringContext,
     ModuleCall,
+    TensorAttribute,
     register_helper,
 )
 
@@ -115,4 +116,14 @@ class ModuleEmitter(ClassEmitter):
         return {"rngs"} if lowered.rngs else set()
 
     def layer_source(self, lowered: ModuleCall, indent: str) -> str:
-        return lowered.constructor if lowered.bare else call_source(lowered.constructor, lowered.arguments(), indent)
+        if lowered.bare:
+            return lowered.constructor
+        source = call_source(lowered.constructor, lowered.arguments(), indent)
+        if not isinstance(lowered, TensorAttribute):
+            return source
+        self.needs.update(lowered.needs)
+        value = source if lowered.factor is None else f"{source} * {factor_source(lowered.factor)}"
+        return f"nnx.Param({value}, learnable_tensor=True)"
+
+    def attribute_read(self, attr: str) -> str:
+        return f"self.{attr}[...]"

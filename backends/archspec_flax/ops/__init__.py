@@ -3,6 +3,6 @@
 Importing this package registers every rule in :data:`archspec_flax._lowering.LOWERINGS`.
 """
 
-from archspec_flax.ops import activation, conv, linear, merge, norm, pool, resize, scale, tensor
+from archspec_flax.ops import activation, conv, linear, merge, norm, param, pool, resize, tensor
 
-__all__ = ["activation", "conv", "linear", "merge", "norm", "pool", "resize", "scale", "tensor"]
+__all__ = ["activation", "conv", "linear", "merge", "norm", "param", "pool", "resize", "tensor"]

@@ -31,5 +31,5 @@ def linear(op: Linear, ctx: LoweringContext) -> ModuleCall:
     options = ctx.options(("use_bias", ctx.attr("bias"), True))
     if ctx.input.rank == 2:
         return ModuleCall("nnx.Linear", (ctx.channels(), ctx.attr("out_features")), options, rngs=True)
-    args = (ctx.literal(ctx.input.shape[-1]), ctx.attr("out_features"))
+    args = (ctx.features(), ctx.attr("out_features"))
     return ModuleCall("LastAxisLinear", args, options, helper="LastAxisLinear", rngs=True)

@@ -140,7 +140,8 @@ def layernorm(op: LayerNorm, ctx: LoweringContext) -> ModuleCall:
         options = (("axes", ctx.literal(tuple(axes))), *ctx.options(("epsilon", eps, 1e-5)), *affine)
         return ModuleCall("LayerNorm", (ctx.literal(shape),), options, helper="LayerNorm", rngs=True)
     (axis,) = axes
-    size = ctx.channels() if spec_axis_at[axis] == 1 else ctx.literal(shape[0])
+    spec_axis = spec_axis_at[axis]
+    size = ctx.features() if spec_axis == rank - 1 else ctx.channels() if spec_axis == 1 else ctx.literal(shape[0])
     # nnx.LayerNorm's axes default to the last one
     over = () if axis == -1 else (("reduction_axes", ctx.literal(axis)), ("feature_axes", ctx.literal(axis)))
     # epsilon always: nnx.LayerNorm's default is 1e-6, the spec's 1e-5

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from archspec.codegen import ClassEmitter, Env, Term
+from archspec.codegen import ClassEmitter, Env, Term, factor_source
 from archspec.ir import Graph, Node, TensorType
 from archspec_torch._inplace import overwritable_inputs
-from archspec_torch._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext
+from archspec_torch._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext, TensorAttribute
 
 
 class ModuleEmitter(ClassEmitter):
@@ -55,6 +55,13 @@ class ModuleEmitter(ClassEmitter):
         if id(graph) not in self.overwritable:
             self.overwritable[id(graph)] = (graph, overwritable_inputs(graph))
         return LoweringContext(node, inputs, output, env, sizes, node.name in self.overwritable[id(graph)][1])
+
+    def layer_source(self, lowered: Any, indent: str) -> str:
+        source = super().layer_source(lowered, indent)
+        if not isinstance(lowered, TensorAttribute):
+            return source
+        value = source if lowered.factor is None else f"{source} * {factor_source(lowered.factor)}"
+        return f"nn.Parameter({value})"
 
     def pass_through(self) -> str:
         return "nn.Identity()"

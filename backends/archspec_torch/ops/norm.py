@@ -49,7 +49,9 @@ def layernorm(op: LayerNorm, ctx: LoweringContext) -> ModuleCall:
     options = ctx.options(("eps", ctx.attr("eps"), 1e-5), ("elementwise_affine", ctx.attr("affine"), True))
     if len(axes) == 1:
         (axis,) = axes
-        size = ctx.channels() if axis == 1 else ctx.literal(ctx.input.shape[axis])
+        size = (
+            ctx.features() if axis == rank - 1 else ctx.channels() if axis == 1 else ctx.literal(ctx.input.shape[axis])
+        )
         if axis == rank - 1:
             return ModuleCall("nn.LayerNorm", (size,), options)
         return ModuleCall(

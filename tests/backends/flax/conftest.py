@@ -19,6 +19,7 @@ SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 #: Per spec: (input shape override or None, param overrides).
 SMALL: dict[str, tuple[list[int | str] | None, dict[str, object]]] = {
     "alexnet": (["N", 1, 67, 67], {}),
+    "convnext_tiny": (["N", 3, 64, 64], {"classes": 10, "depths": [1, 1, 2, 1]}),  # XLA compiles each block
     "densenet121": (["N", 3, 64, 64], {"classes": 10, "block_config": [2, 2, 2, 2]}),  # XLA compiles 2 of each
     "efficientnet_b0": (["N", 3, 64, 64], {"classes": 10}),
     "googlenet": (["N", 1, 32, 32], {}),

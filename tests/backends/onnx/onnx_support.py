@@ -28,6 +28,7 @@ INPUTS: dict[str, list[int | str]] = {
     "shufflenet_v2_x1_0": ["N", 3, 64, 64],
     "densenet121": ["N", 3, 64, 64],
     "regnet_y_400mf": ["N", 3, 64, 64],
+    "convnext_tiny": ["N", 3, 64, 64],
 }
 
 

@@ -7,6 +7,7 @@ from torch_support import example_input
 
 import archspec
 from archspec import api
+from archspec.ir import tensor_name
 
 torch = pytest.importorskip("torch")
 
@@ -48,9 +49,14 @@ def test_every_node_shape_matches_the_report(spec_path):
         if name in modules:
             assert seen[name] == _static(info.output.shape, 2), name
             checked += 1
+    # A param step is a parameter of the class around it, shaped as the report says.
+    parameters = dict(model.named_parameters())
+    held = [name for name in report.info if type(report.graph.node(name).op).arity == 0]
+    assert all(tuple(parameters[name].shape) == report.info[name].output.shape for name in held), held
+    checked += len(held)
     # Every other node is a merge of a DAG node (`add: {in: [bn2, downsample], do: add}`), written
     # as an expression in forward (`bn2 + downsample`): the modules before and after it are checked.
-    inline = [name for name in report.info if name not in modules]
+    inline = [name for name in report.info if name not in modules and name not in held]
     assert all(type(report.graph.node(name).op).arity is None for name in inline), inline
     assert checked >= len(report.info) * 0.75
     assert tuple(out.shape) == _static(report.output.shape, 2)
@@ -68,7 +74,7 @@ def test_state_dict_keys_are_the_canonical_names(spec_path):
     from archspec_torch import canonical_state
 
     expected = {
-        f"{node}.{name}": tuple(shape)
+        tensor_name(node, name): tuple(shape)
         for node, info in report.info.items()
         for name, shape in (*info.params.items(), *info.buffers.items())
     }
