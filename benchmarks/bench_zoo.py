@@ -85,16 +85,40 @@ def page_faults(module: Any, x: Any) -> int:
     return int(statistics.median(counts))
 
 
-def forward_rows(quick: bool) -> tuple[list[str], list[float], list[str]]:
-    """The table's rows, the ratios, and the networks left out (no spec in this checkout)."""
+def op_difference(reference: Any, compiled: Any, x: Any) -> str:
+    """The ATen ops whose number of calls in one forward differs between the two modules (torch.profiler,
+    nested calls counted), as ``op torchvision/compiled``, and their numbers of submodules (module calls)."""
+    from collections import Counter
+
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    counts = []
+    for module in (reference, compiled):
+        with torch.inference_mode():
+            module(x)
+            with profile(activities=[ProfilerActivity.CPU]) as profiled:
+                module(x)
+        counts.append(Counter(event.name.removeprefix("aten::") for event in profiled.events()))
+    theirs, ours = counts
+    ops = [f"{op} {theirs[op]}/{ours[op]}" for op in sorted(theirs | ours) if theirs[op] != ours[op]]
+    modules = f"modules {len(list(reference.modules()))}/{len(list(compiled.modules()))}"
+    return ", ".join([*ops, modules])
+
+
+def forward_rows(quick: bool) -> tuple[list[str], list[float], list[str], list[str]]:
+    """The table's rows, the ratios, the networks left out (no spec in this checkout), and per network
+    the ops that differ."""
     import torch
 
-    rows, ratios, missing = [], [], []
+    rows, ratios, missing, differences = [], [], [], []
     for network in NETWORKS:
         if not (ROOT / "specs" / f"{network.spec}.yaml").exists():
             missing.append(network.spec)
             continue
         reference, compiled = twins(network)
+        one = torch.randn(1, *INPUT, generator=torch.Generator().manual_seed(0))
+        differences.append(f"- {network.spec}: {op_difference(reference, compiled, one)}")
         for batch in BATCHES:
             x = torch.randn(batch, *INPUT, generator=torch.Generator().manual_seed(0))
             t = bench_torch.forward_side_by_side(reference, compiled, x, quick)
@@ -103,7 +127,7 @@ def forward_rows(quick: bool) -> tuple[list[str], list[float], list[str]]:
             rows.append(bench_torch.forward_row(network.spec, x, t, faults))
             print(rows[-1], flush=True)
         del reference, compiled
-    return rows, ratios, missing
+    return rows, ratios, missing, differences
 
 
 def main() -> None:
@@ -118,7 +142,7 @@ def main() -> None:
     clock = bench_torch.use_threads(args.threads)
     began = time.perf_counter()
     load_before = os.getloadavg()[0]
-    rows, ratios, missing = forward_rows(args.quick)
+    rows, ratios, missing, differences = forward_rows(args.quick)
     took = time.perf_counter() - began
     load = f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     threads = f"{args.threads} intra-op thread" + ("s" if args.threads != 1 else "")
@@ -148,6 +172,12 @@ def main() -> None:
         "",
         f"Forward ratios range from {min(ratios):.3f} to {max(ratios):.3f}.{left_out}",
         "",
+        "What each pair runs differently: the ATen ops whose number of calls in one forward at batch 1 differs "
+        "(torch.profiler, nested calls counted), torchvision's count / the compiled module's, and the number of "
+        "modules each holds (a module call costs a few µs of Python):",
+        "",
+        *differences,
+        "",
         "Generated activations with an `inplace` option (ReLU, ReLU6, SiLU, Hardswish, Hardsigmoid) run in place "
         "where that is safe, as in torchvision's `Conv2dNormActivation`. Before SiLU, Hardswish and Hardsigmoid "
         "did, the compiled EfficientNet-B0 took 1.11 to 1.16x torchvision's time at batch 8, and 1.00x once "
@@ -157,7 +187,12 @@ def main() -> None:
         "MobileNetV3 and ConvNeXt blocks add in place (`result += input`); switching those in place as well "
         "moved EfficientNet-B0 at batch 8 by 0 to 2%, within this machine's noise. (Written in place by the "
         "generator, it would differ between the instances of one RegNet block, with and without a projection, "
-        "and split the block's class in two.)",
+        "and split the block's class in two.) The other differences the list shows cost nothing measurable: the "
+        "compiled squeeze-and-excitation gates' activations run in place on their [N, C, 1, 1] inputs where "
+        "torchvision's `SqueezeExcitation` allocates, an eval-mode dropout is not called in place (it does "
+        "nothing either way), and a spec's `identity` shortcut or `flatten` step is a module call where "
+        "torchvision writes an expression (`torch.flatten(x, 1)`); ConvNeXt's channel layer norm moves the axis "
+        "with `movedim`, which calls the `permute` torchvision's `LayerNorm2d` calls.",
         "",
         f"Whole benchmark: {took:.0f} s; the machine's load average was {load}.",
     ]
