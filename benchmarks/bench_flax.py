@@ -3,13 +3,14 @@
 Run: python benchmarks/bench_flax.py [--threads 1] [--quick]
 (rewrites the "flax" section of benchmarks/RESULTS.md; --quick runs fewer rounds and writes nothing)
 
-Target (issue 4): the compiled module's forward time under ``jax.jit`` is at most 1.03x that of a
-hand-written Flax NNX module of the same network, for googlenet (1x96x96) and resnet18 (3x224x224,
-1000 classes) at batch 1 and 32; and the one-time jit compile time, reported alongside.
+Target (issues 4 and 14): the compiled module's forward time under ``jax.jit`` is at most 1.03x that
+of a hand-written Flax NNX module of the same network, for googlenet (1x96x96), resnet18 and
+mobilenet_v3_small (3x224x224, 1000 classes) at batch 1 and 32; and the one-time jit compile time,
+reported alongside.
 
 The twins are the test fixtures in ``tests/backends/flax/fixtures/flax_handwritten.py`` (d2l's
-GoogLeNet, torchvision-style ResNet-18, NHWC throughout), loaded with the same canonical weights as
-the compiled modules (``archspec.parity.draw_weights``); their parameter counts are checked against
+GoogLeNet, torchvision-style ResNet-18 and MobileNetV3-Small, NHWC throughout), loaded with the same
+canonical weights as the compiled modules (``archspec.parity.draw_weights``); their parameter counts are checked against
 ``archspec shapes`` and their outputs against the compiled modules' before anything is timed. Two
 builds of each spec are timed: the default one, which takes the spec's NCHW input and so transposes
 it to channels-last first (one transpose of the input inside the jitted program), and
@@ -52,7 +53,7 @@ from _results import median_time, ms, timed, verdict, write_section
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "backends" / "flax" / "fixtures"))
 
-SPECS = ("googlenet", "resnet18")
+SPECS = ("googlenet", "resnet18", "mobilenet_v3_small")
 BATCHES = (1, 32)
 FORWARD_TARGET = 1.03
 SAMPLE_SECONDS = 0.05
@@ -275,7 +276,7 @@ def _same_program(compile_rows: Sequence[str]) -> str:
 
 
 def _hlo_notes(compile_rows: Sequence[str]) -> list[str]:
-    """What the differing opcodes in the compile table are, for the ones these two networks show."""
+    """What the differing opcodes in the compile table are, for the ones these networks show."""
     differ = " ".join(row.rsplit("|", 2)[-2] for row in compile_rows)
     notes = []
     if "reduce-window padding" in differ:
@@ -335,9 +336,9 @@ def main() -> None:
         "",
         f"jax {jax.__version__}, flax {flax.__version__}, {kind}, {threads}, "
         "eval mode, each spec's own input size. The hand-written modules are the test fixtures "
-        "(tests/backends/flax/fixtures/flax_handwritten.py: d2l's GoogLeNet and torchvision-style ResNet-18 "
-        "in Flax NNX, NHWC throughout) holding the same canonical weights, with the parameter counts "
-        "`archspec shapes` reports. Every module runs the same way: `nnx.split` once, `jax.jit` of "
+        "(tests/backends/flax/fixtures/flax_handwritten.py: d2l's GoogLeNet, torchvision-style ResNet-18 "
+        "and MobileNetV3-Small in Flax NNX, NHWC throughout) holding the same canonical weights, with the "
+        "parameter counts `archspec shapes` reports. Every module runs the same way: `nnx.split` once, `jax.jit` of "
         "`state, x -> nnx.merge(graphdef, state)(x)`, inputs already on the device, `block_until_ready`. "
         "Two builds of each spec: the default takes the spec's NCHW input and pays one transpose of it to "
         'channels-last inside the jitted program; `data_format="NHWC"` takes what the hand-written module '

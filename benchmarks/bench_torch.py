@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _results import ms, timed, verdict, write_section
+from _results import Timed, ms, timed, verdict, write_section
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "backends" / "torch" / "fixtures"))
@@ -87,23 +87,52 @@ def forward_rows(tmp: Path, quick: bool) -> tuple[list[str], list[float]]:
         shape = [d for d in api.shapes(spec).graph.input.shape if not isinstance(d, str)]
         for batch in BATCHES:
             x = torch.randn(batch, *shape, generator=torch.Generator().manual_seed(0))
-            with torch.inference_mode():
-                assert torch.equal(compiled(x), handwritten(x)), name  # the same computation
-                start = time.perf_counter()
-                handwritten(x)
-                rounds = rounds_for(time.perf_counter() - start, quick)
-                t = timed(
-                    [lambda m=handwritten, x=x: m(x), lambda m=compiled, x=x: m(x)], rounds, CLOCK, SAMPLE_SECONDS
-                )
+            t = forward_side_by_side(handwritten, compiled, x, quick)
             ratios.append(t.ratios[1])
-            size = "x".join(str(d) for d in (batch, *shape))
-            rows.append(
-                f"| {name} | {size} | {ms(t.medians[0])} | {ms(t.medians[1])} | {t.ratios[1]:.3f} "
-                f"| {t.q1[1]:.3f} to {t.q3[1]:.3f} | {t.best[1]:.3f} | {rounds} "
-                f"| {verdict(t.ratios[1] <= FORWARD_TARGET, t.q1[1])} |"
-            )
+            rows.append(forward_row(name, x, t))
             print(rows[-1], flush=True)
     return rows, ratios
+
+
+def forward_side_by_side(reference: Any, compiled: Any, x: Any, quick: bool) -> Timed:
+    """Forward time of ``reference`` (first) and ``compiled`` on ``x`` under ``torch.inference_mode``,
+    timed side by side, after checking that they compute the same output bit for bit."""
+    import torch
+
+    with torch.inference_mode():
+        assert torch.equal(compiled(x), reference(x)), "the compiled module computes something else"
+        start = time.perf_counter()
+        reference(x)
+        rounds = rounds_for(time.perf_counter() - start, quick)
+        return timed([lambda: reference(x), lambda: compiled(x)], rounds, CLOCK, SAMPLE_SECONDS)
+
+
+def forward_row(name: str, x: Any, t: Timed, *extra: str) -> str:
+    """A forward table's row: spec, input size, both times, the ratio with its spread, the rounds, any
+    ``extra`` cells, and the verdict against :data:`FORWARD_TARGET`."""
+    size = "x".join(str(d) for d in x.shape)
+    cells = [
+        name, size, ms(t.medians[0]), ms(t.medians[1]), f"{t.ratios[1]:.3f}", f"{t.q1[1]:.3f} to {t.q3[1]:.3f}",
+        f"{t.best[1]:.3f}", str(t.rounds), *extra, verdict(t.ratios[1] <= FORWARD_TARGET, t.q1[1]),
+    ]  # fmt: skip
+    return "| " + " | ".join(cells) + " |"
+
+
+def use_threads(threads: int) -> str:
+    """Run torch on ``threads`` intra-op threads and time by the clock that suits them (this thread's CPU
+    time for one, wall-clock time for more); say which, for the results' text."""
+    import torch
+
+    global CLOCK
+    torch.set_num_threads(threads)
+    if threads == 1:
+        CLOCK = time.thread_time
+        return (
+            "this thread's CPU time (torch computes on it alone, and time the scheduler gives other processes "
+            "on a shared machine is not counted)"
+        )
+    CLOCK = time.perf_counter  # other threads compute too
+    return "wall-clock time"
 
 
 def forgetting(module_name: str) -> Callable[[], None]:
@@ -196,10 +225,7 @@ def main() -> None:
 
     import torch
 
-    torch.set_num_threads(args.threads)
-    if args.threads != 1:  # other threads compute too: wall-clock time
-        global CLOCK
-        CLOCK = time.perf_counter
+    clock = use_threads(args.threads)
     began = time.perf_counter()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
@@ -208,12 +234,6 @@ def main() -> None:
     took = time.perf_counter() - began
     load = f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
     threads = f"{args.threads} intra-op thread" + ("s" if args.threads != 1 else "")
-    clock = (
-        "this thread's CPU time (torch computes on it alone, and time the scheduler gives other processes "
-        "on a shared machine is not counted)"
-        if CLOCK is time.thread_time
-        else "wall-clock time"
-    )
     lines = [
         "## PyTorch backend: compiled module vs hand-written module (`benchmarks/bench_torch.py`)",
         "",

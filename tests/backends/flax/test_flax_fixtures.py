@@ -1,12 +1,13 @@
-"""The Flax modules compiled from specs/googlenet.yaml and specs/resnet18.yaml compute what their
-hand-written Flax NNX twins compute (fixtures/flax_handwritten.py, the twins benchmarks/bench_flax.py
-times them against).
+"""The Flax modules compiled from specs/googlenet.yaml, specs/resnet18.yaml and
+specs/mobilenet_v3_small.yaml compute what their hand-written Flax NNX twins compute
+(fixtures/flax_handwritten.py, the twins benchmarks/bench_flax.py times them against).
 
 One set of seeded canonical weights (``archspec.parity.draw_weights``) goes into the compiled module
 through a safetensors file (``archspec.build(..., weights=)``) and into the twin through the
 fixture's own mapping (renamed, conv kernels OIHW -> HWIO, linear weights transposed). Both run in
 eval mode under ``jax.jit``; the compiled module takes NCHW (the spec's layout), the twin NHWC.
-ResNet-18 runs at 64x64 with 10 classes to keep the test fast (global average pooling takes any size).
+ResNet-18 and MobileNetV3-Small run at 64x64 with 10 classes to keep the tests fast (global average
+pooling takes any size).
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ CASES = {
         ["N", 3, 64, 64],
         {"classes": 10},
         ("layer2.0.downsample.1.running_var", "layer2.layers.0.downsample.layers.1.var"),
+    ),
+    "mobilenet_v3_small": (
+        ["N", 3, 64, 64],
+        {"classes": 10},
+        ("features.4.block.2.fc1.weight", "features.layers.4.block.layers.2.fc1.kernel"),
     ),
 }
 

@@ -37,7 +37,7 @@ class ConvNormActivation(nn.Sequential):
             nn.BatchNorm2d(out_channels),
         ]
         if activation:
-            layers.append(nn.SiLU())
+            layers.append(nn.SiLU(inplace=True))
         super().__init__(*layers)
 
 
@@ -48,7 +48,7 @@ class SqueezeExcitation(nn.Module):
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(in_channels, squeeze_channels, 1)
-        self.activation = nn.SiLU()
+        self.activation = nn.SiLU(inplace=True)
         self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
         self.scale_activation = nn.Sigmoid()
 

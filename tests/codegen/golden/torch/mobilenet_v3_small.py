@@ -33,7 +33,7 @@ class ConvNormActivation(nn.Sequential):
             nn.BatchNorm2d(out_channels, eps=0.001, momentum=0.01),
         ]
         if activation == 'HS':
-            layers.append(nn.Hardswish())
+            layers.append(nn.Hardswish(inplace=True))
         if activation == 'RE':
             layers.append(nn.ReLU(inplace=True))
         super().__init__(*layers)
@@ -48,7 +48,7 @@ class SqueezeExcitation(nn.Module):
         self.fc1 = nn.Conv2d(in_channels, squeeze_channels, 1)
         self.activation = nn.ReLU(inplace=True)
         self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
-        self.scale_activation = nn.Hardsigmoid()
+        self.scale_activation = nn.Hardsigmoid(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         avgpool = self.avgpool(x)
@@ -203,7 +203,7 @@ class MobilenetV3Small(nn.Module):
         self.flatten = nn.Flatten()
         self.classifier = nn.Sequential(
             nn.Linear(6 * inverted_residual_setting[-1][3], last_channel),
-            nn.Hardswish(),
+            nn.Hardswish(inplace=True),
             nn.Dropout(dropout),
             nn.Linear(last_channel, classes),
         )
