@@ -35,6 +35,21 @@ class ShapeError(SpecError):
     attr: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Tie:
+    """A parameter an op shares with an earlier step: that step's path (as in the shape table,
+    ``transformer.wte``), its parameter's name there, and the shape this op needs it in."""
+
+    step: str
+    param: str
+    shape: Shape
+
+    @property
+    def canonical(self) -> str:
+        """The shared tensor's one name in weights files (``transformer.wte.weight``)."""
+        return f"{self.step}.{self.param}"
+
+
 class Op(BaseModel):
     """Base of all ops. Subclasses set ``op_name`` and declare attributes as fields."""
 
@@ -81,6 +96,13 @@ class Op(BaseModel):
 
     def params(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
         """Learnable parameter shapes, named as in PyTorch (``weight``, ``bias``)."""
+        return {}
+
+    def tied_params(self, inputs: tuple[TensorType, ...]) -> dict[str, Tie]:
+        """Parameters this op uses but does not own: each is another step's, named and counted once,
+        there (GPT-2's ``lm_head`` multiplies by its token embedding's weight). By the name the op
+        would give it (``weight``); :meth:`params` leaves them out. The shape pass checks that the
+        step exists, comes earlier, and has the parameter in this shape."""
         return {}
 
     def buffers(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
