@@ -228,6 +228,9 @@ class ClassEmitter:
         self.drafts: dict[int, Draft] = {}
         self.instances: dict[tuple[int, str, int, int], tuple[View, Draft]] = {}
         self.loop_names = _loop_names(self.program)
+        #: Per lowered node, the attributes its module holds a canonical parameter under where the
+        #: names differ (Flax's ``nnx.Embed`` holds ``weight`` as ``embedding``): what ties assign.
+        self.variables: dict[str, dict[str, str]] = {}
 
     # ------------------------------------------------------------------ hooks
     def imports(self) -> list[str]:
@@ -394,6 +397,7 @@ class ClassEmitter:
             base, first = self.module_base, self.module_init()
         if root:
             self.root_init(init, frame.threaded)
+            init += self._ties(named_layers=base == self.module_base)
         params: list[Parameter] = []
         needed: set[str] = set()  # a default computed from earlier parameters needs them
         for p in reversed(signature):
@@ -627,6 +631,7 @@ class ClassEmitter:
             raise LoweringBug(f"the {self.lowerings.backend} lowering of {node.op_name} is inline, but it is no merge")
         frame.used.update(n for t in lowered.terms for n in t.names)
         frame.threaded |= self.threaded_by(lowered)
+        self.variables[node.name] = dict(lowered.variables)
         if lowered.helper is not None:
             self._helper(lowered.helper)
         return Built(self.layer_source(lowered, indent), out, node.name)
@@ -1151,6 +1156,23 @@ class ClassEmitter:
             return None
         return result
 
+    def _ties(self, named_layers: bool) -> list[str]:
+        """The network's ``__init__`` lines that make each tied parameter the one its owner holds
+        (``self.lm_head.weight = self.transformer.wte.weight``), after every layer is built."""
+        lines = []
+        for name, info in self.report.info.items():
+            for param, tie in info.tied.items():
+                if not named_layers:
+                    raise SpecError(
+                        f"'{name}' shares a weight, which a network written as a list of steps cannot say in source",
+                        self.graph.node(name).loc,
+                        hint="write the network as named steps (a mapping), as GPT-2's transformer and lm_head",
+                    )
+                held = self.variables.get(name, {}).get(param, param)
+                owner = self.variables.get(tie.step, {}).get(tie.param, tie.param)
+                lines.append(f"{INDENT * 2}{_held_by(name)}.{held} = {_held_by(tie.step)}.{owner}")
+        return lines
+
     # ------------------------------------------------------------------ names, sizes and helpers
     def _attribute(self, key: str, path: str, layer: Layer, named: bool = False) -> str:
         """``key`` as the name of a layer of a class; ``named``: added by name (it may hold '-')."""
@@ -1329,6 +1351,11 @@ def _flat(items: list[_Item]) -> list[str] | None:
 #: Scratch expansions inside scratch expansions (an ``if`` in a branch not taken) go this deep.
 _MAX_SCRATCH = 3
 _MERGE_WORDS: dict[type, str] = {Concat: "concat", Add: "add", Mul: "mul"}
+
+
+def _held_by(path: str) -> str:
+    """The attribute of the network object at a node's path: ``transformer.h.0`` → ``self.transformer.h[0]``."""
+    return "self" + "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in path.split("."))
 
 
 def _join(path: str, part: str | int) -> str:
