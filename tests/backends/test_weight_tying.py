@@ -1,0 +1,137 @@
+"""Weight tying (``linear(..., tie=step)``): one parameter used by two steps, counted and saved
+once under its owner's name, one tensor in every backend, so gradients from both uses meet in it;
+and the located errors of a tie that cannot hold."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import archspec
+from archspec.backends import get_backend
+from archspec.errors import SpecError
+from archspec.parity import draw_weights
+
+#: Token ids → embedding → layer norm → logits by the embedding's own table (GPT-2's head).
+TIED: dict[str, Any] = {
+    "archspec": 1,
+    "name": "tied",
+    "input": {"shape": ["N", 6], "dtype": "int64"},
+    "network": {
+        "transformer": {"wte": "embedding(20, 8)", "ln_f": "layernorm"},
+        "lm_head": 'linear(20, bias=false, tie="transformer.wte")',
+    },
+}
+
+
+def _with_head(head: str) -> dict[str, Any]:
+    return {**TIED, "network": {**TIED["network"], "lm_head": head}}
+
+
+def _ids() -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 20, (3, 6))
+
+
+def test_a_tied_weight_is_counted_once_under_its_owners_name() -> None:
+    report = archspec.shapes(TIED)
+    assert report.total_params == 20 * 8 + 2 * 8
+    assert report.info["lm_head"].params == {}
+    assert report.info["lm_head"].tied["weight"].canonical == "transformer.wte.weight"
+    assert report.info["lm_head"].macs == 6 * 20 * 8  # it still multiplies by the table
+    assert "lm_head.weight" not in draw_weights(report)
+
+
+@pytest.mark.parametrize(
+    ("head", "message", "hint"),
+    [
+        ('linear(20, bias=false, tie="transformer.wt")', "which is no step of this network", "transformer.wte"),
+        ('linear(20, bias=false, tie="transformer")', "which is a group of layers", "the one layer inside it"),
+        ('linear(8, bias=false, tie="transformer.wte")', r"needs its weight as \[8, 8\].*is \[20, 8\]", "rows"),
+    ],
+)
+def test_a_tie_that_cannot_hold_is_a_located_error(head: str, message: str, hint: str) -> None:
+    with pytest.raises(SpecError, match=message) as caught:
+        archspec.shapes(_with_head(head))
+    assert hint in (caught.value.hint or "")
+
+
+def test_a_tie_to_a_later_step_is_refused() -> None:
+    spec = {
+        **TIED,
+        "input": ["N", 6, 8],
+        "network": {"lm_head": 'linear(20, bias=false, tie="later")', "later": "linear(8)"},
+    }
+    with pytest.raises(SpecError, match="which is a later step") as caught:
+        archspec.shapes(spec)
+    assert "swap them" in (caught.value.hint or "")
+
+
+def test_torch_holds_one_parameter_and_both_uses_reach_its_gradient() -> None:
+    torch = pytest.importorskip("torch")
+    model = archspec.build(TIED, backend="torch")
+    assert model.lm_head.weight is model.transformer.wte.weight
+    assert sum(p.numel() for p in model.parameters()) == archspec.shapes(TIED).total_params
+    ids = torch.as_tensor(_ids())
+    model(ids).square().sum().backward()
+    table = model.transformer.wte.weight
+    # the same loss with the two uses as separate tensors: the tied gradient is their sum
+    lookup, head = table.detach().clone().requires_grad_(), table.detach().clone().requires_grad_()
+    logits = torch.nn.functional.linear(model.transformer.ln_f(torch.nn.functional.embedding(ids, lookup)), head)
+    logits.square().sum().backward()
+    assert lookup.grad.abs().sum() > 0 and head.grad.abs().sum() > 0
+    torch.testing.assert_close(table.grad, lookup.grad + head.grad)
+
+
+def test_flax_holds_one_variable_and_both_uses_reach_its_gradient(tmp_path: Path) -> None:
+    pytest.importorskip("archspec_flax")
+    torch = pytest.importorskip("torch")
+    import jax.numpy as jnp
+    from flax import nnx
+
+    torch_model = archspec.build(TIED, backend="torch")
+    get_backend("torch").save_weights(torch_model, tmp_path / "w.safetensors")
+    flax_model = archspec.build(TIED, backend="flax", weights=tmp_path / "w.safetensors")
+    assert flax_model.lm_head.weight is flax_model.transformer.wte.embedding
+    ids = _ids()
+    grads = nnx.grad(lambda model: jnp.square(model(jnp.asarray(ids))).sum())(flax_model)
+    torch_model(torch.as_tensor(ids)).square().sum().backward()
+    # NNX lists a shared variable once, under the first path it meets (here lm_head.weight)
+    shared = grads["lm_head"]["weight"][...]
+    np.testing.assert_allclose(
+        np.asarray(shared), torch_model.transformer.wte.weight.grad.numpy(), rtol=1e-4, atol=1e-4
+    )
+
+
+def test_onnx_has_one_initializer_for_the_tied_table(tmp_path: Path) -> None:
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("archspec_onnx")
+    graph_report = archspec.shapes(TIED)
+    get_backend("onnx").export(graph_report.graph, graph_report, tmp_path / "tied.onnx")
+    names = [i.name for i in onnx.load(str(tmp_path / "tied.onnx")).graph.initializer]
+    assert "transformer.wte.weight" in names and not any(n.startswith("lm_head") for n in names)
+
+
+def test_compiled_source_loads_canonical_weights_into_a_tied_model(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from archspec_torch import backend
+
+    report = archspec.shapes(TIED)
+    model = archspec.build(TIED, backend="torch")
+    backend.save_weights(model, tmp_path / "w.safetensors")
+    backend.export(report.graph, report, tmp_path / "tied_model.py", weights=tmp_path / "w.safetensors")
+    spec = importlib.util.spec_from_file_location("tied_model", tmp_path / "tied_model.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["tied_model"] = module
+    try:
+        spec.loader.exec_module(module)
+        loaded = module.load_weights(module.Tied())
+    finally:
+        del sys.modules["tied_model"]
+    assert loaded.lm_head.weight is loaded.transformer.wte.weight
+    torch.testing.assert_close(loaded.lm_head.weight, model.transformer.wte.weight, rtol=0, atol=0)
