@@ -1018,7 +1018,10 @@ class ClassEmitter:
                     return None
                 carry = [f"{indent}{INDENT}{var} = {frame.write(outs[0])}"]
                 env.values[var] = outs[0].value
-            if not running and outs[0].source != size.source:
+            # a copy that keeps a size it does not read ([N, T, D] tokens through a transformer
+            # block, T axis 1) gives it back as a literal: the same value is the same size
+            kept = outs[0].is_literal and outs[0].value == size.value
+            if not running and outs[0].source != size.source and not kept:
                 return None  # the next copy reads other channels: only a variable can carry them
             ins = outs
             bodies.append((_statements(new, "_", indent + INDENT), carry))
@@ -1193,7 +1196,9 @@ class ClassEmitter:
         if value is None:
             return Term(None)
         field_name = next((name for name in _OUT_SIZE_FIELDS if name in type(node.op).model_fields), None)
-        if field_name is not None:
+        # out_features sizes the last axis, which is axis 1 on [N, F] only: a linear over tokens
+        # ([N, T, F]) keeps axis 1, as a layer norm does
+        if field_name is not None and (field_name != "out_features" or ctx.output.rank == 2):
             return ctx.attr(field_name)
         if isinstance(node.op, ConcatOp) and node.op.axis % ctx.output.rank == 1:
             return ctx.env.sum(value, list(sizes))
