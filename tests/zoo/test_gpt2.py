@@ -124,3 +124,13 @@ def test_flax_and_onnx_agree_with_torch() -> None:
     report = parity(SPEC, ("torch", "flax", "onnx"), grad=True, params=SMALL, input_shape=["N", 8], batch=2)
     failed = [row for row in report.rows if not row.ok]
     assert report.ok and not failed, failed
+
+
+@pytest.mark.parametrize("backend", ["torch", "flax"])
+def test_emitted_source_has_one_block_class_and_a_loop_over_layers(backend: str) -> None:
+    pytest.importorskip({"flax": "archspec_flax"}.get(backend, backend))
+    report = archspec.shapes(SPEC)
+    source = get_backend(backend).emit(report.graph, report).source
+    assert source.count("class Gpt2Block(") == 1
+    assert "for _ in range(n_layer)])" in source and source.count("Gpt2Block(768, 12") == 1
+    assert "self.lm_head.weight = self.transformer.wte." in source

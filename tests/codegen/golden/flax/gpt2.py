@@ -159,24 +159,11 @@ class Gpt2Block(nnx.Module):
 class Transformer(nnx.Module):
     """Layers of the spec."""
 
-    def __init__(self, vocab_size, n_positions, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, vocab_size, n_positions, n_layer, *, rngs: nnx.Rngs) -> None:
         self.wte = Embedding(vocab_size, 768, rngs=rngs)
         self.pos = positions
         self.wpe = Embedding(n_positions, 768, rngs=rngs)
-        self.h = nnx.Sequential(
-            Gpt2Block(768, 12, rngs=rngs),
-            Gpt2Block(768, 12, rngs=rngs),
-            Gpt2Block(768, 12, rngs=rngs),
-            Gpt2Block(768, 12, rngs=rngs),
-            Gpt2Block(768, 12, rngs=rngs),
-            Gpt2Block(768, 12, rngs=rngs),
-            Gpt2Block(768, 12, rngs=rngs),
-            Gpt2Block(768, 12, rngs=rngs),
-            Gpt2Block(768, 12, rngs=rngs),
-            Gpt2Block(768, 12, rngs=rngs),
-            Gpt2Block(768, 12, rngs=rngs),
-            Gpt2Block(768, 12, rngs=rngs),
-        )
+        self.h = nnx.Sequential(*[Gpt2Block(768, 12, rngs=rngs) for _ in range(n_layer)])
         self.ln_f = nnx.LayerNorm(
             768,
             reduction_axes=-2,
@@ -211,12 +198,13 @@ class Gpt2(nnx.Module):
         self,
         vocab_size=50257,
         n_positions=1024,
+        n_layer=12,
         *,
         data_format: str = "NCHW",
         rngs: nnx.Rngs | None = None,
     ) -> None:
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        self.transformer = Transformer(vocab_size, n_positions, rngs=rngs)
+        self.transformer = Transformer(vocab_size, n_positions, n_layer, rngs=rngs)
         self.lm_head = TiedLinear(768, vocab_size, tied_to="transformer.wte.weight", use_bias=False, rngs=rngs)
         self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
         self.lm_head.weight = self.transformer.wte.embedding

@@ -65,25 +65,12 @@ class Gpt2Block(nn.Module):
 class Transformer(nn.Module):
     """Layers of the spec."""
 
-    def __init__(self, vocab_size, n_positions) -> None:
+    def __init__(self, vocab_size, n_positions, n_layer) -> None:
         super().__init__()
         self.wte = nn.Embedding(vocab_size, 768)
         self.pos = Positions()
         self.wpe = nn.Embedding(n_positions, 768)
-        self.h = nn.Sequential(
-            Gpt2Block(768, 12),
-            Gpt2Block(768, 12),
-            Gpt2Block(768, 12),
-            Gpt2Block(768, 12),
-            Gpt2Block(768, 12),
-            Gpt2Block(768, 12),
-            Gpt2Block(768, 12),
-            Gpt2Block(768, 12),
-            Gpt2Block(768, 12),
-            Gpt2Block(768, 12),
-            Gpt2Block(768, 12),
-            Gpt2Block(768, 12),
-        )
+        self.h = nn.Sequential(*[Gpt2Block(768, 12) for _ in range(n_layer)])
         self.ln_f = nn.LayerNorm(768)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -107,9 +94,9 @@ class Gpt2(nn.Module):
     n_embd=1600 n_head=25 gpt2-xl.
     """
 
-    def __init__(self, vocab_size=50257, n_positions=1024) -> None:
+    def __init__(self, vocab_size=50257, n_positions=1024, n_layer=12) -> None:
         super().__init__()
-        self.transformer = Transformer(vocab_size, n_positions)
+        self.transformer = Transformer(vocab_size, n_positions, n_layer)
         self.lm_head = nn.Linear(768, vocab_size, bias=False)
         self.lm_head.weight = self.transformer.wte.weight
 
