@@ -68,6 +68,9 @@ class Op(BaseModel):
     #: values (``reshape``, ``select``) do; ops that compute on them refuse ids (see
     #: :meth:`check_dtypes`), and ``embedding`` takes nothing else.
     takes_integers: ClassVar[bool] = False
+    #: Attributes given by keyword only (``tie=``): a positional argument past the others is a
+    #: mistake to report, not a value for them.
+    keyword_only: ClassVar[tuple[str, ...]] = ()
     #: Attributes that are probabilities of randomly dropping values (dropout's ``p``): parity
     #: sets them to 0 in train mode, since no two frameworks draw the same random masks.
     random_rates: ClassVar[tuple[str, ...]] = ()
@@ -135,7 +138,7 @@ class Op(BaseModel):
     @classmethod
     def positional(cls) -> tuple[str, ...]:
         """Attribute names in the order positional arguments fill them."""
-        return tuple(cls.model_fields)
+        return tuple(name for name in cls.model_fields if name not in cls.keyword_only)
 
     def channels(self, given: str) -> str | None:
         """The output's channels (axis 1) as a Python expression of the input's (``given``), for an op

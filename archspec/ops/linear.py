@@ -34,6 +34,7 @@ class Linear(Op):
     """
 
     op_name = "linear"
+    keyword_only = ("tie",)
 
     out_features: Annotated[int, Field(gt=0)]
     bias: bool = True

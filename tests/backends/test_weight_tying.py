@@ -135,3 +135,10 @@ def test_compiled_source_loads_canonical_weights_into_a_tied_model(tmp_path: Pat
         del sys.modules["tied_model"]
     assert loaded.lm_head.weight is loaded.transformer.wte.weight
     torch.testing.assert_close(loaded.lm_head.weight, model.transformer.wte.weight, rtol=0, atol=0)
+
+
+def test_tie_is_given_by_keyword_only() -> None:
+    with pytest.raises(SpecError, match="unknown argument 'tei'") as caught:
+        archspec.shapes(_with_head('linear(20, bias=false, tei="transformer.wte")'))
+    assert caught.value.hint == "did you mean 'tie'?"
+    assert caught.value.expected == "linear(out_features, bias, *, tie)"
