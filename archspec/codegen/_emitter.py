@@ -396,8 +396,8 @@ class ClassEmitter:
             init, forward, out = self._module(body, path, xs, ins, frame, INDENT * 2, sites, root)
             base, first = self.module_base, self.module_init()
         if root:
-            self.root_init(init, frame.threaded)
             init += self._ties(named_layers=base == self.module_base)
+            self.root_init(init, frame.threaded)
         params: list[Parameter] = []
         needed: set[str] = set()  # a default computed from earlier parameters needs them
         for p in reversed(signature):
