@@ -32,7 +32,9 @@ register_helper(
     token embedding's table): the network's constructor sets ``weight`` to that layer's variable,
     so both read and train one array, saved once, under the name ``tied_to``."""
 
-    def __init__(self, in_features: int, out_features: int, *, tied_to: str, use_bias: bool = True, rngs: nnx.Rngs):
+    def __init__(
+        self, in_features: int, out_features: int, *, tied_to: str, use_bias: bool = True, rngs: nnx.Rngs
+    ) -> None:
         self.tied_to = tied_to
         self.weight = nnx.Param(nnx.initializers.lecun_normal()(rngs.params(), (out_features, in_features)))
         self.bias = nnx.Param(jnp.zeros((out_features,))) if use_bias else None

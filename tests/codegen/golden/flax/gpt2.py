@@ -87,7 +87,9 @@ class TiedLinear(nnx.Module):
     token embedding's table): the network's constructor sets ``weight`` to that layer's variable,
     so both read and train one array, saved once, under the name ``tied_to``."""
 
-    def __init__(self, in_features: int, out_features: int, *, tied_to: str, use_bias: bool = True, rngs: nnx.Rngs):
+    def __init__(
+        self, in_features: int, out_features: int, *, tied_to: str, use_bias: bool = True, rngs: nnx.Rngs
+    ) -> None:
         self.tied_to = tied_to
         self.weight = nnx.Param(nnx.initializers.lecun_normal()(rngs.params(), (out_features, in_features)))
         self.bias = nnx.Param(jnp.zeros((out_features,))) if use_bias else None
@@ -206,8 +208,8 @@ class Gpt2(nnx.Module):
         rngs = rngs if rngs is not None else nnx.Rngs(0)
         self.transformer = Transformer(vocab_size, n_positions, n_layer, rngs=rngs)
         self.lm_head = TiedLinear(768, vocab_size, tied_to="transformer.wte.weight", use_bias=False, rngs=rngs)
-        self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
         self.lm_head.weight = self.transformer.wte.embedding
+        self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
 
     def __call__(self, x: jax.Array) -> jax.Array:
         nchw = self.data_format == "NCHW"
