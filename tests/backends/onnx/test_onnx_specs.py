@@ -10,6 +10,7 @@ from onnx_support import example_input
 
 import archspec
 from archspec.backends import get_backend
+from archspec.errors import SpecError
 
 TOLERANCE = 1e-4
 
@@ -102,7 +103,11 @@ def test_round_trip_through_load_and_save_stays_valid(case, tmp_path):
 
 @pytest.mark.parametrize("opset", [13, 18, 20])
 def test_other_opsets_pass_the_checker_and_run(case, opset):
-    model = case.onnx(opset=opset)
+    try:
+        model = case.onnx(opset=opset)
+    except SpecError as exc:  # an op newer than the opset (LayerNormalization: 17) is refused, by name
+        assert "or later" in exc.message and f"this export uses opset {opset}" in exc.message, exc
+        pytest.skip(f"{case.name} needs a later opset than {opset}: {exc.message}")
     onnx.checker.check_model(model.model, full_check=True)
     assert model.model.opset_import[0].version == opset
     x = example_input(case.report, batch=1)
