@@ -396,7 +396,7 @@ class ClassEmitter:
             init, forward, out = self._module(body, path, xs, ins, frame, INDENT * 2, sites, root)
             base, first = self.module_base, self.module_init()
         if root:
-            init += self._ties(named_layers=base == self.module_base)
+            init += self._ties()
             self.root_init(init, frame.threaded)
         params: list[Parameter] = []
         needed: set[str] = set()  # a default computed from earlier parameters needs them
@@ -1159,21 +1159,27 @@ class ClassEmitter:
             return None
         return result
 
-    def _ties(self, named_layers: bool) -> list[str]:
+    def _layer_at(self, path: str) -> str:
+        """The network class's expression for its layer at ``path``: attributes where every step
+        has a name (``self.transformer.wte``), else the backend's lookup through its lists."""
+        parts = path.split(".")
+        return "self." + path if all(part.isidentifier() for part in parts) else self.layer_by_path(path)
+
+    def layer_by_path(self, path: str) -> str:
+        """The network class's expression for its layer at ``path``, through lists and named layers
+        (``transformer.h.0``)."""
+        raise NotImplementedError
+
+    def _ties(self) -> list[str]:
         """The network's ``__init__`` lines that make each tied parameter the one its owner holds
-        (``self.lm_head.weight = self.transformer.wte.weight``), after every layer is built."""
+        (``self.lm_head.weight = self.transformer.wte.weight``), after every layer is built (a list
+        network's too: after its ``super().__init__(...)``)."""
         lines = []
         for name, info in self.report.info.items():
             for param, tie in info.tied.items():
-                if not named_layers:
-                    raise SpecError(
-                        f"'{name}' shares a weight, which a network written as a list of steps cannot say in source",
-                        self.graph.node(name).loc,
-                        hint="write the network as named steps (a mapping), as GPT-2's transformer and lm_head",
-                    )
                 held = self.variables.get(name, {}).get(param, param)
                 owner = self.variables.get(tie.step, {}).get(tie.param, tie.param)
-                lines.append(f"{INDENT * 2}{_held_by(name)}.{held} = {_held_by(tie.step)}.{owner}")
+                lines.append(f"{INDENT * 2}{self._layer_at(name)}.{held} = {self._layer_at(tie.step)}.{owner}")
         return lines
 
     # ------------------------------------------------------------------ names, sizes and helpers
@@ -1356,11 +1362,6 @@ def _flat(items: list[_Item]) -> list[str] | None:
 #: Scratch expansions inside scratch expansions (an ``if`` in a branch not taken) go this deep.
 _MAX_SCRATCH = 3
 _MERGE_WORDS: dict[type, str] = {Concat: "concat", Add: "add", Mul: "mul"}
-
-
-def _held_by(path: str) -> str:
-    """The attribute of the network object at a node's path: ``transformer.h.0`` → ``self.transformer.h[0]``."""
-    return "self" + "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in path.split("."))
 
 
 def _join(path: str, part: str | int) -> str:
