@@ -142,3 +142,41 @@ def test_tie_is_given_by_keyword_only() -> None:
         archspec.shapes(_with_head('linear(20, bias=false, tei="transformer.wte")'))
     assert caught.value.hint == "did you mean 'tie'?"
     assert caught.value.expected == "linear(out_features, bias, *, tie)"
+
+
+#: The owner inside a list: torch finds it with get_submodule, flax through nnx.Sequential's layers.
+TIED_IN_A_LIST: dict[str, Any] = {
+    **TIED,
+    "name": "tied_in_a_list",
+    "network": {"embed": ["embedding(20, 8)", "layernorm"], "lm_head": 'linear(20, bias=false, tie="embed.0")'},
+}
+
+
+#: A network that is one list: the ties follow its ``super().__init__(...)``.
+TIED_LIST: dict[str, Any] = {
+    **TIED,
+    "name": "tied_list",
+    "network": ["embedding(20, 8)", "layernorm", 'linear(20, bias=false, tie="0")'],
+}
+
+
+@pytest.mark.parametrize("spec", [TIED, TIED_IN_A_LIST, TIED_LIST], ids=lambda spec: spec["name"])
+def test_every_backend_agrees_on_a_tied_network(spec: dict[str, Any]) -> None:
+    from archspec.parity import parity
+
+    pytest.importorskip("archspec_flax")
+    pytest.importorskip("onnxruntime")
+    report = parity(spec, ("torch", "flax", "onnx"), grad=True, batch=3)
+    failed = [row for row in report.rows if not row.ok]
+    assert report.ok and not failed, failed
+
+
+def test_the_owner_inside_a_list_is_the_one_tensor() -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("archspec_flax")
+    torch_model = archspec.build(TIED_IN_A_LIST, backend="torch")
+    assert torch_model.lm_head.weight is torch_model.embed[0].weight
+    flax_model = archspec.build(TIED_IN_A_LIST, backend="flax")
+    assert flax_model.lm_head.weight is flax_model.embed.layers[0].embedding
+    listed = archspec.build(TIED_LIST, backend="torch")
+    assert listed[2].weight is listed[0].weight

@@ -56,6 +56,9 @@ class ModuleEmitter(ClassEmitter):
             self.overwritable[id(graph)] = (graph, overwritable_inputs(graph))
         return LoweringContext(node, inputs, output, env, sizes, node.name in self.overwritable[id(graph)][1])
 
+    def layer_by_path(self, path: str) -> str:
+        return f'self.get_submodule("{path}")'
+
     def pass_through(self) -> str:
         return "nn.Identity()"
 
