@@ -209,7 +209,9 @@ def _check_ties(node: Node, tied: dict[str, Tie], graph: Graph, earlier: dict[st
         if owner is None:
             later = any(other.name == tie.step for other in graph.nodes)
             scope = next((s for s in graph.scopes if s.path == tie.step), None)
-            if later:
+            if tie.step == node.name:
+                problem, hint = "itself", "name the step that owns the weight, e.g. the token embedding"
+            elif later:
                 problem, hint = "a later step", "a step can share the weight of a step before it only: swap them"
             elif scope is not None:
                 problem, hint = "a group of layers", "name the one layer inside it that owns the weight"

@@ -26,7 +26,7 @@ class Linear(Op):
     the weight by the input: that is refused, pointing at ``flatten`` and ``permute``.
 
     ``tie`` names an earlier step whose ``weight`` this one multiplies by instead of owning one:
-    ``linear(vocab, bias=false, tie=transformer.wte)`` is GPT-2's output projection, its weight
+    ``linear(vocab, bias=false, tie="transformer.wte")`` is GPT-2's output projection, its weight
     the token embedding's table [vocab, width] (counted once, saved once, under the embedding's
     name, and one tensor in every backend, so training keeps the two equal).
 

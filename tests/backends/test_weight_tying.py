@@ -52,6 +52,7 @@ def test_a_tied_weight_is_counted_once_under_its_owners_name() -> None:
         ('linear(20, bias=false, tie="transformer.wt")', "which is no step of this network", "transformer.wte"),
         ('linear(20, bias=false, tie="transformer")', "which is a group of layers", "the one layer inside it"),
         ('linear(8, bias=false, tie="transformer.wte")', r"needs its weight as \[8, 8\].*is \[20, 8\]", "rows"),
+        ('linear(20, bias=false, tie="lm_head")', "which is itself", "the step that owns the weight"),
     ],
 )
 def test_a_tie_that_cannot_hold_is_a_located_error(head: str, message: str, hint: str) -> None:
@@ -180,3 +181,13 @@ def test_the_owner_inside_a_list_is_the_one_tensor() -> None:
     assert flax_model.lm_head.weight is flax_model.embed.layers[0].embedding
     listed = archspec.build(TIED_LIST, backend="torch")
     assert listed[2].weight is listed[0].weight
+
+
+def test_a_tie_to_a_step_without_that_parameter_says_what_it_has() -> None:
+    spec = {
+        **TIED,
+        "network": {"wte": "embedding(20, 8)", "act": "gelu", "lm_head": 'linear(20, bias=false, tie="act")'},
+    }
+    with pytest.raises(SpecError, match="'act' has no parameter 'weight'") as caught:
+        archspec.shapes(spec)
+    assert caught.value.found == "gelu with no parameters"
