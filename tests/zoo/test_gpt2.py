@@ -69,11 +69,17 @@ def _ids(seed: int = 0) -> Any:
     return torch.randint(0, SMALL["vocab_size"], (2, TOKENS), generator=torch.Generator().manual_seed(seed))
 
 
-def test_full_size_has_hugging_faces_parameter_count() -> None:
-    report = archspec.shapes(SPEC, input_shape=[1, 8])
-    assert report.total_params == 124_439_808  # GPT2LMHeadModel(GPT2Config()), lm_head tied, counted once
-    medium = archspec.shapes(SPEC, {"n_layer": 24, "n_embd": 1024, "n_head": 16}, input_shape=[1, 8])
-    assert medium.total_params == 354_823_168  # gpt2-medium
+@pytest.mark.parametrize(
+    ("sizes", "count"),
+    [({}, 124_439_808), ({"n_layer": 24, "n_embd": 1024, "n_head": 16}, 354_823_168)],
+    ids=["gpt2", "gpt2-medium"],
+)
+def test_full_sizes_have_hugging_faces_parameter_counts(sizes: dict[str, int], count: int) -> None:
+    hf = transformers()
+    with torch.device("meta"):  # shapes only: no memory for the weights
+        reference = hf.GPT2LMHeadModel(hf.GPT2Config(**sizes))
+    assert sum(p.numel() for p in reference.parameters()) == count  # lm_head tied, counted once
+    assert archspec.shapes(SPEC, sizes, input_shape=[1, 8]).total_params == count
 
 
 def test_small_gpt2_gives_hugging_faces_logits_in_eval_and_train_mode() -> None:
