@@ -191,9 +191,9 @@ class Gpt2(nnx.Module):
     output projection tied to the token embedding (one tensor, counted once: 124,439,808 parameters).
     The attention keeps nn.MultiheadAttention's packed layout (attn.in_proj_weight [3 * width, width],
     attn.out_proj) where Hugging Face has Conv1D layers (attn.c_attn.weight [width, 3 * width],
-    attn.c_proj): tests/zoo/test_gpt2.py maps one onto the other. Other sizes by --set: n_layer=24
-    n_embd=1024 n_head=16 is gpt2-medium, n_layer=36 n_embd=1280 n_head=20 gpt2-large, n_layer=48
-    n_embd=1600 n_head=25 gpt2-xl.
+    attn.c_proj): tests/zoo/test_gpt2.py maps one onto the other. Other sizes by --set (one flag each):
+    n_layer=24 n_embd=1024 n_head=16 is gpt2-medium, n_layer=36 n_embd=1280 n_head=20 gpt2-large,
+    n_layer=48 n_embd=1600 n_head=25 gpt2-xl.
     """
 
     def __init__(
