@@ -82,6 +82,12 @@ class ShapeReport:
         return sum(_count(i.params) for i in self.info.values())
 
     @property
+    def ties(self) -> dict[str, str]:
+        """Each shared parameter's second name, with the one it is saved and counted under
+        (``{"lm_head.weight": "transformer.wte.weight"}``)."""
+        return {f"{name}.{param}": tie.canonical for name, i in self.info.items() for param, tie in i.tied.items()}
+
+    @property
     def total_buffers(self) -> int:
         return sum(_count(i.buffers) for i in self.info.values())
 
@@ -108,6 +114,7 @@ class ShapeReport:
             "output": list(self.output.shape),
             "nodes": [r.to_dict() for r in self.table(depth)],
             "total_params": self.total_params,
+            "tied": self.ties,
             "total_buffers": self.total_buffers,
             "total_macs": self.total_macs,
             "macs_convention": "torchinfo mult-adds (FLOPs ~ 2 x MACs); per sample when the batch is symbolic",

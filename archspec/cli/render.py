@@ -51,11 +51,15 @@ def shape_table_text(report: ShapeReport, depth: int | None) -> Text:
     for cells in rows:
         line(cells, ("", "cyan", "green", "", ""))
     symbolic = bool(graph.input.shape) and isinstance(graph.input.shape[0], str)
+    # other symbolic sizes (a sequence length T) count as 1 too: MACs per token
+    lengths = [f"{d} = 1" for d in graph.input.shape[1:] if isinstance(d, str)]
     text.append(f"total params:  {report.total_params:,}\n", style="bold")
+    for alias, canonical in report.ties.items():
+        text.append(f"tied:          {alias} is {canonical} (one tensor, counted once)\n")
     text.append(f"total buffers: {report.total_buffers:,} (running statistics, not trained)\n")
     text.append(
         f"total MACs:    {report.total_macs:,} ({human(report.total_macs)}"
-        f"{', per sample' if symbolic else ''}; torchinfo mult-adds, FLOPs ~ 2x)"
+        f"{', per sample' if symbolic else ''}{''.join(f', {n}' for n in lengths)}; torchinfo mult-adds, FLOPs ~ 2x)"
     )
     return text
 

@@ -191,3 +191,16 @@ def test_a_tie_to_a_step_without_that_parameter_says_what_it_has() -> None:
     with pytest.raises(SpecError, match="'act' has no parameter 'weight'") as caught:
         archspec.shapes(spec)
     assert caught.value.found == "gelu with no parameters"
+
+
+def test_the_shape_table_and_its_json_name_each_tie() -> None:
+    from archspec.cli.render import shape_table_text
+
+    report = archspec.shapes(TIED)
+    assert "tied:          lm_head.weight is transformer.wte.weight (one tensor, counted once)" in str(
+        shape_table_text(report, None)
+    )
+    assert report.to_dict()["tied"] == {"lm_head.weight": "transformer.wte.weight"}
+    any_length = archspec.shapes(TIED, input_shape=["N", "T"])
+    assert any_length.total_macs == 20 * 8 + 2 * 8  # the length T counts as 1, as the batch does
+    assert "(176, per sample, T = 1;" in str(shape_table_text(any_length, None))
