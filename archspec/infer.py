@@ -11,11 +11,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
-from archspec.errors import SpecError
+from archspec.errors import SpecError, did_you_mean
 from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, Shape, TensorType
+from archspec.ops import Tie
 
 #: Bounds that refuse absurd networks before any backend allocates a byte: learnable
 #: parameters in all (10^10, 40 GB as float32), and elements of any one tensor, the input
@@ -33,6 +34,8 @@ class NodeInfo:
     params: dict[str, Shape]
     buffers: dict[str, Shape]
     macs: int
+    #: Parameters the node uses but an earlier step owns (see :meth:`archspec.ops.Op.tied_params`).
+    tied: dict[str, Tie] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,12 @@ class ShapeReport:
         return sum(_count(i.params) for i in self.info.values())
 
     @property
+    def ties(self) -> dict[str, str]:
+        """Each shared parameter's second name, with the one it is saved and counted under
+        (``{"lm_head.weight": "transformer.wte.weight"}``)."""
+        return {f"{name}.{param}": tie.canonical for name, i in self.info.items() for param, tie in i.tied.items()}
+
+    @property
     def total_buffers(self) -> int:
         return sum(_count(i.buffers) for i in self.info.values())
 
@@ -116,6 +125,7 @@ class ShapeReport:
             "outputs": {name: list(t.shape) for name, t in self.outputs.items()},
             "nodes": [r.to_dict() for r in self.table(depth)],
             "total_params": self.total_params,
+            "tied": self.ties,
             "total_buffers": self.total_buffers,
             "total_macs": self.total_macs,
             "macs_convention": "torchinfo mult-adds (FLOPs ~ 2 x MACs); per sample when the batch is symbolic",
@@ -160,6 +170,7 @@ def infer_shapes(graph: Graph, *, max_params: int | None = None, max_activation:
     for node in graph.nodes:
         try:
             node_info = infer_node(node, tuple(types[name] for name in node.inputs))
+            _check_ties(node, node_info.tied, graph, info)
         except SpecError as exc:
             raise in_calls(exc, graph.scopes, node.name) from None
         out, params = node_info.output, node_info.params
@@ -194,6 +205,7 @@ def infer_node(node: Node, inputs: tuple[TensorType, ...]) -> NodeInfo:
         params = node.op.params(inputs)
         buffers = node.op.buffers(inputs)
         macs = node.op.macs(inputs, out)
+        tied = node.op.tied_params(inputs)
     except SpecError as exc:
         spot = dict(node.attr_locs).get(getattr(exc, "attr", None) or "")
         raise exc.with_context(spot or node.loc, node.trace) from None
@@ -206,7 +218,54 @@ def infer_node(node: Node, inputs: tuple[TensorType, ...]) -> NodeInfo:
                 found=f"input {', '.join(map(str, inputs))}",
                 hint="the input is too small for this stack of strides and pools",
             )
-    return NodeInfo(out, params, buffers, macs)
+    return NodeInfo(out, params, buffers, macs, tied)
+
+
+def _check_ties(node: Node, tied: dict[str, Tie], graph: Graph, earlier: dict[str, NodeInfo]) -> None:
+    """Each parameter ``node`` shares is an earlier step's, of the shape ``node`` needs it in."""
+    where = dict(node.attr_locs).get("tie", node.loc)
+    for name, tie in tied.items():
+        owner = earlier.get(tie.step)
+        if owner is None:
+            later = any(other.name == tie.step for other in graph.nodes)
+            scope = next((s for s in graph.scopes if s.path == tie.step), None)
+            if tie.step == node.name:
+                problem, hint = "itself", "name the step that owns the weight, e.g. the token embedding"
+            elif later:
+                problem, hint = "a later step", "a step can share the weight of a step before it only: swap them"
+            elif scope is not None:
+                problem, hint = "a group of layers", "name the one layer inside it that owns the weight"
+            else:
+                problem = "no step of this network"
+                hint = did_you_mean(tie.step, [n.name for n in graph.nodes if earlier.get(n.name)]) or (
+                    "give the path the shape table (archspec shapes) shows, e.g. transformer.wte"
+                )
+            raise SpecError(
+                f"{node.op_name} '{node.name}' ties its {name} to '{tie.step}', which is {problem}",
+                where,
+                node.trace,
+                hint=hint,
+            )
+        shape = owner.params.get(tie.param)
+        if shape is None:
+            raise SpecError(
+                f"{node.op_name} '{node.name}' ties its {name} to '{tie.canonical}', but '{tie.step}' has no "
+                f"parameter '{tie.param}'",
+                where,
+                node.trace,
+                expected=f"a step with a {tie.param} {list(tie.shape)}",
+                found=f"{graph.node(tie.step).op_name} with {', '.join(owner.params) or 'no parameters'}",
+            )
+        if tuple(shape) != tuple(tie.shape):
+            raise SpecError(
+                f"{node.op_name} '{node.name}' needs its {name} as {list(tie.shape)}, but '{tie.canonical}' "
+                f"is {list(shape)}",
+                where,
+                node.trace,
+                expected=str(list(tie.shape)),
+                found=str(list(shape)),
+                hint="a tied output projection has as many outputs as the embedding has rows",
+            )
 
 
 def _rows(graph: Graph, info: dict[str, NodeInfo]) -> tuple[Row, ...]:

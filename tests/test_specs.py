@@ -53,6 +53,7 @@ def test_specs_are_found() -> None:
         "efficientnet_b0",
         "densenet121",
         "convnext_tiny",
+        "gpt2",
     }
     assert classics | zoo | {"squeezenet1_1", "shufflenet_v2_x1_0", "regnet_y_400mf"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
@@ -451,6 +452,13 @@ def test_inception_small_equals_seed_001() -> None:
     for name, shape in shapes.items():
         assert rows[name] == tuple(shape), name
     assert tuple(report.output.shape) == tuple(out.shape) == (2, 10)
+
+
+def test_gpt2_matches_hugging_face() -> None:
+    report = api.shapes(SPECS / "gpt2.yaml", input_shape=[1, 1024])
+    assert report.total_params == 124_439_808  # GPT2LMHeadModel(GPT2Config()), lm_head tied to wte
+    assert tuple(report.output.shape) == (1, 1024, 50257)
+    assert report.info["lm_head"].params == {}  # the tied weight is transformer.wte's, counted there
 
 
 def test_densenet121_matches_torchvision() -> None:

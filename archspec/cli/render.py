@@ -63,11 +63,15 @@ def shape_table_text(report: ShapeReport, depth: int | None) -> Text:
     for row, cells in zip(report.table(depth), rows, strict=True):
         line(cells, ("", "cyan", "green", "", ""), row.output)
     symbolic = any(t.shape and isinstance(t.shape[0], str) for t in graph.inputs.values())
+    # other symbolic sizes (a sequence length T) count as 1 too: MACs per token
+    lengths = sorted({f"{d} = 1" for t in graph.inputs.values() for d in t.shape[1:] if isinstance(d, str)})
     text.append(f"total params:  {report.total_params:,}\n", style="bold")
+    for alias, canonical in report.ties.items():
+        text.append(f"tied:          {alias} is {canonical} (one tensor, counted once)\n")
     text.append(f"total buffers: {report.total_buffers:,} (running statistics, not trained)\n")
     text.append(
         f"total MACs:    {report.total_macs:,} ({human(report.total_macs)}"
-        f"{', per sample' if symbolic else ''}; torchinfo mult-adds, FLOPs ~ 2x)"
+        f"{', per sample' if symbolic else ''}{''.join(f', {n}' for n in lengths)}; torchinfo mult-adds, FLOPs ~ 2x)"
     )
     return text
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from archspec.codegen._terms import Env, Term
 from archspec.ir import Node, TensorType
+from archspec.ops import Tie
 
 
 class LoweringContext:
@@ -28,6 +29,11 @@ class LoweringContext:
     @property
     def input(self) -> TensorType:
         return self.inputs[0]
+
+    @property
+    def tied(self) -> dict[str, Tie]:
+        """The parameters the op shares with an earlier step, by its own names for them."""
+        return self.node.op.tied_params(self.inputs)
 
     def channels(self, index: int = 0) -> Term:
         """Input ``index``'s size along the spec's axis 1 (channels of NCHW, features of [N, F])."""

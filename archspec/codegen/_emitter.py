@@ -232,6 +232,9 @@ class ClassEmitter:
         self.drafts: dict[int, Draft] = {}
         self.instances: dict[tuple[int, str, int, int], tuple[View, Draft]] = {}
         self.loop_names = _loop_names(self.program)
+        #: Per lowered node, the attributes its module holds a canonical parameter under where the
+        #: names differ (Flax's ``nnx.Embed`` holds ``weight`` as ``embedding``): what ties assign.
+        self.variables: dict[str, dict[str, str]] = {}
 
     # ------------------------------------------------------------------ hooks
     def imports(self) -> list[str]:
@@ -402,6 +405,7 @@ class ClassEmitter:
             init, forward, out = self._module(body, path, xs, ins, frame, INDENT * 2, sites, root)
             base, first = self.module_base, self.module_init()
         if root:
+            init += self._ties()
             self.root_init(init, frame.threaded)
         params: list[Parameter] = []
         needed: set[str] = set()  # a default computed from earlier parameters needs them
@@ -673,6 +677,7 @@ class ClassEmitter:
             raise LoweringBug(f"the {self.lowerings.backend} lowering of {node.op_name} is inline, but it is no merge")
         frame.used.update(n for t in lowered.terms for n in t.names)
         frame.threaded |= self.threaded_by(lowered)
+        self.variables[node.name] = dict(lowered.variables)
         if lowered.helper is not None:
             self._helper(lowered.helper)
         return Built(self.layer_source(lowered, indent), out, node.name, read=type(node.op).arity == 0)
@@ -1061,7 +1066,10 @@ class ClassEmitter:
                     return None
                 carry = [f"{indent}{INDENT}{var} = {frame.write(outs[0])}"]
                 env.values[var] = outs[0].value
-            if not running and outs[0].source != size.source:
+            # a copy that keeps a size it does not read ([N, T, D] tokens through a transformer
+            # block, T axis 1) gives it back as a literal: the same value is the same size
+            kept = outs[0].is_literal and outs[0].value == size.value
+            if not running and outs[0].source != size.source and not kept:
                 return None  # the next copy reads other channels: only a variable can carry them
             ins = outs
             bodies.append((_statements(new, "_", indent + INDENT), carry))
@@ -1204,6 +1212,29 @@ class ClassEmitter:
             return None
         return result
 
+    def _layer_at(self, path: str) -> str:
+        """The network class's expression for its layer at ``path``: attributes where every step
+        has a name (``self.transformer.wte``), else the backend's lookup through its lists."""
+        parts = path.split(".")
+        return "self." + path if all(part.isidentifier() for part in parts) else self.layer_by_path(path)
+
+    def layer_by_path(self, path: str) -> str:
+        """The network class's expression for its layer at ``path``, through lists and named layers
+        (``transformer.h.0``)."""
+        raise NotImplementedError
+
+    def _ties(self) -> list[str]:
+        """The network's ``__init__`` lines that make each tied parameter the one its owner holds
+        (``self.lm_head.weight = self.transformer.wte.weight``), after every layer is built (a list
+        network's too: after its ``super().__init__(...)``)."""
+        lines = []
+        for name, info in self.report.info.items():
+            for param, tie in info.tied.items():
+                held = self.variables.get(name, {}).get(param, param)
+                owner = self.variables.get(tie.step, {}).get(tie.param, tie.param)
+                lines.append(f"{INDENT * 2}{self._layer_at(name)}.{held} = {self._layer_at(tie.step)}.{owner}")
+        return lines
+
     # ------------------------------------------------------------------ names, sizes and helpers
     def _attribute(self, key: str, path: str, layer: Layer, named: bool = False) -> str:
         """``key`` as the name of a layer of a class; ``named``: added by name (it may hold '-')."""
@@ -1224,7 +1255,10 @@ class ClassEmitter:
         if value is None:
             return Term(None)
         field_name = next((name for name in _OUT_SIZE_FIELDS if name in type(node.op).model_fields), None)
-        if field_name is not None:
+        # out_features sizes the last axis, the followed one on [N, F] or a features-last map: a
+        # linear over tokens ([N, T, F]) keeps axis 1, as a layer norm does
+        last_followed = ctx.output.rank == 2 or ctx.output.features_last
+        if field_name is not None and (field_name != "out_features" or last_followed):
             return ctx.attr(field_name)
         if isinstance(node.op, ConcatOp) and node.op.axis % ctx.output.rank == 1:
             return ctx.env.sum(value, list(sizes))

@@ -27,12 +27,13 @@ FLOPs are about twice the MACs; tools disagree on this, so archspec reports MACs
 """
 
 from archspec.ops import activation, attention, conv, embedding, linear, merge, norm, param, pool, resize, tensor
-from archspec.ops._base import REGISTRY, Op, ShapeError, register
+from archspec.ops._base import REGISTRY, Op, ShapeError, Tie, register
 
 __all__ = [
     "REGISTRY",
     "Op",
     "ShapeError",
+    "Tie",
     "activation",
     "attention",
     "conv",

@@ -35,6 +35,21 @@ class ShapeError(SpecError):
     attr: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Tie:
+    """A parameter an op shares with an earlier step: that step's path (as in the shape table,
+    ``transformer.wte``), its parameter's name there, and the shape this op needs it in."""
+
+    step: str
+    param: str
+    shape: Shape
+
+    @property
+    def canonical(self) -> str:
+        """The shared tensor's one name in weights files (``transformer.wte.weight``)."""
+        return f"{self.step}.{self.param}"
+
+
 class Op(BaseModel):
     """Base of all ops. Subclasses set ``op_name`` and declare attributes as fields."""
 
@@ -53,6 +68,9 @@ class Op(BaseModel):
     #: values (``reshape``, ``select``) do; ops that compute on them refuse ids (see
     #: :meth:`check_dtypes`), and ``embedding`` takes nothing else.
     takes_integers: ClassVar[bool] = False
+    #: Attributes given by keyword only (``tie=``): a positional argument past the others is a
+    #: mistake to report, not a value for them.
+    keyword_only: ClassVar[tuple[str, ...]] = ()
     #: Attributes that are probabilities of randomly dropping values (dropout's ``p``): parity
     #: sets them to 0 in train mode, since no two frameworks draw the same random masks.
     random_rates: ClassVar[tuple[str, ...]] = ()
@@ -82,6 +100,13 @@ class Op(BaseModel):
     def params(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
         """Learnable parameter shapes, named as in PyTorch (``weight``, ``bias``); the empty name
         is the node's value itself (a learnable tensor, named by its step)."""
+        return {}
+
+    def tied_params(self, inputs: tuple[TensorType, ...]) -> dict[str, Tie]:
+        """Parameters this op uses but does not own: each is another step's, named and counted once,
+        there (GPT-2's ``lm_head`` multiplies by its token embedding's weight). By the name the op
+        would give it (``weight``); :meth:`params` leaves them out. The shape pass checks that the
+        step exists, comes earlier, and has the parameter in this shape."""
         return {}
 
     def buffers(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
@@ -114,7 +139,7 @@ class Op(BaseModel):
     @classmethod
     def positional(cls) -> tuple[str, ...]:
         """Attribute names in the order positional arguments fill them."""
-        return tuple(cls.model_fields)
+        return tuple(name for name in cls.model_fields if name not in cls.keyword_only)
 
     def channels(self, given: str) -> str | None:
         """The output's channels (axis 1) as a Python expression of the input's (``given``), for an op

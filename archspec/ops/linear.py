@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import Field
 
 from archspec.ir import Shape, TensorType
-from archspec.ops._base import Op, ShapeError, batch, numel, register, static
+from archspec.ops._base import Op, ShapeError, Tie, batch, numel, register, static
 
 
 @register
@@ -25,13 +25,20 @@ class Linear(Op):
     On a channels-first feature map ([N, C, H, W]) the last axis is the width, which would size
     the weight by the input: that is refused, pointing at ``flatten`` and ``permute``.
 
-    Arguments: ``out_features``, ``bias`` (true).
+    ``tie`` names an earlier step whose ``weight`` this one multiplies by instead of owning one:
+    ``linear(vocab, bias=false, tie="transformer.wte")`` is GPT-2's output projection, its weight
+    the token embedding's table [vocab, width] (counted once, saved once, under the embedding's
+    name, and one tensor in every backend, so training keeps the two equal).
+
+    Arguments: ``out_features``, ``bias`` (true), ``tie`` (none).
     """
 
     op_name = "linear"
+    keyword_only = ("tie",)
 
     out_features: Annotated[int, Field(gt=0)]
     bias: bool = True
+    tie: str | None = None
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
@@ -53,12 +60,22 @@ class Linear(Op):
         return TensorType((*x.shape[:-1], self.out_features), x.dtype, x.features_last)
 
     def params(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
+        shapes = self._used(inputs)
+        return {name: shape for name, shape in shapes.items() if name not in self.tied_params(inputs)}
+
+    def tied_params(self, inputs: tuple[TensorType, ...]) -> dict[str, Tie]:
+        if self.tie is None:
+            return {}
+        return {"weight": Tie(self.tie, "weight", self._used(inputs)["weight"])}
+
+    def macs(self, inputs: tuple[TensorType, ...], output: TensorType) -> int:
+        positions = batch(output) * math.prod(d if isinstance(d, int) else 1 for d in output.shape[1:-1])
+        return positions * sum(numel(s) for s in self._used(inputs).values())  # a tied weight multiplies too
+
+    def _used(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
+        """Every parameter the layer multiplies or adds by, owned or tied."""
         features = static(inputs[0].shape[-1], "input features")
         shapes: dict[str, Shape] = {"weight": (self.out_features, features)}
         if self.bias:
             shapes["bias"] = (self.out_features,)
         return shapes
-
-    def macs(self, inputs: tuple[TensorType, ...], output: TensorType) -> int:
-        positions = batch(output) * math.prod(d if isinstance(d, int) else 1 for d in output.shape[1:-1])
-        return positions * sum(numel(s) for s in self.params(inputs).values())

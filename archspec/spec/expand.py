@@ -506,14 +506,14 @@ class Expander:
         for name, arg in zip(fields, call.args, strict=False):
             values[name] = self._attr_value(cls, name, arg, env, trace)
         for key, arg in call.kwargs.items():
-            if key not in fields:
+            if key not in fields and key not in cls.keyword_only:
                 raise SpecError(
                     f"unknown argument '{key}' for {cls.op_name}",
                     _at(call, f"keys.{key}"),
                     trace,
                     expected=_signature(cls),
                     found=key,
-                    hint=cls.misnamed.get(key) or did_you_mean(key, fields),
+                    hint=cls.misnamed.get(key) or did_you_mean(key, (*fields, *cls.keyword_only)),
                 )
             if key in values:
                 raise SpecError(
@@ -799,7 +799,8 @@ def _undefined_hint(cls: type[Op], field: str, name: str, env: Env) -> str:
 
 
 def _signature(cls: type[Op]) -> str:
-    return f"{cls.op_name}({', '.join(cls.positional())})"
+    keywords = ["*", *cls.keyword_only] if cls.keyword_only else []  # Python's mark for keyword-only
+    return f"{cls.op_name}({', '.join([*cls.positional(), *keywords])})"
 
 
 def _kind(value: Any) -> str:

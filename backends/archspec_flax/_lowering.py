@@ -40,6 +40,9 @@ class ModuleCall:
     args: tuple[Term, ...] = ()
     kwargs: tuple[tuple[str, Term], ...] = ()
     helper: str | None = None
+    #: The module's attribute for each canonical parameter it holds under another name
+    #: (``("weight", "embedding")``): where a tie assigns it.
+    variables: tuple[tuple[str, str], ...] = ()
     rngs: bool = False
     bare: bool = False
 

@@ -139,6 +139,11 @@ def canonical_entries(module: nnx.Module) -> dict[str, Entry]:
     entries: dict[str, Entry] = {}
     for path, variable in sorted(variables, key=lambda item: _order(item[0])):
         owner = nodes.get(path[:-1])
+        if isinstance(owner, nnx.Module) and isinstance(getattr(owner, "tied_to", None), str) and path[-1] == "weight":
+            # a tied layer's weight is its owner's variable (NNX lists a shared one once, wherever
+            # it meets it first): named as the owner's
+            entries[owner.tied_to] = Entry(owner.tied_to, path, variable, None)
+            continue
         converted = _convert(owner, str(path[-1]), len(variable.get_value().shape), variable)
         if converted is None:
             continue

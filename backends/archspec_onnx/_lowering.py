@@ -80,12 +80,17 @@ class LoweringContext:
 
     def param(self, name: str) -> str:
         """The initializer for this node's parameter or buffer ``name`` (``weight``, ``running_mean``)."""
-        full = tensor_name(self.node.name, name)
+        full = self._canonical(name)
         self._used[full] = self._weights[full]
         return full
 
     def has_param(self, name: str) -> bool:
-        return tensor_name(self.node.name, name) in self._weights
+        return self._canonical(name) in self._weights
+
+    def _canonical(self, name: str) -> str:
+        """The initializer's name: this node's, or the earlier step's it shares (one initializer)."""
+        tie = self.node.op.tied_params(self.inputs).get(name)
+        return tensor_name(self.node.name, name) if tie is None else tie.canonical
 
     def tmp(self, what: str) -> str:
         """A fresh name for a helper value or node of this node's decomposition."""

@@ -38,6 +38,9 @@ class ModuleCall:
     args: tuple[Term, ...] = ()
     kwargs: tuple[tuple[str, Term], ...] = ()
     helper: str | None = None
+    #: The module's attribute for each canonical parameter it holds under another name
+    #: (``("weight", "embedding")``): where a tie assigns it.
+    variables: tuple[tuple[str, str], ...] = ()
 
     def arguments(self) -> list[str]:
         return [a.source for a in self.args] + [f"{k}={v.source}" for k, v in self.kwargs]

@@ -6,6 +6,10 @@ layouts. torch's ``num_batches_tracked`` counters are not canonical: torch reads
 them only for cumulative averaging (``momentum=None``), which archspec never uses,
 so they are neither saved nor expected; ``load_state_dict`` of a canonical dict
 works unchanged because torch's BatchNorm treats the counter as optional.
+
+A tied parameter (GPT-2's ``lm_head.weight`` is ``transformer.wte.weight``) is one
+``nn.Parameter`` that ``state_dict`` lists under every module holding it: it is canonical
+under its first name only (``named_parameters``' own rule), and loading fills the others.
 """
 
 from __future__ import annotations
@@ -20,8 +24,23 @@ from archspec.weights import NON_CANONICAL_SUFFIX, check_tensors, described, rea
 
 
 def canonical_state(module: nn.Module) -> dict[str, torch.Tensor]:
-    """``module``'s canonical tensors by name (its state_dict without bookkeeping)."""
-    return {k: v for k, v in module.state_dict().items() if not k.endswith("." + NON_CANONICAL_SUFFIX)}
+    """``module``'s canonical tensors by name (its state_dict without bookkeeping or a tied
+    parameter's second names)."""
+    aliases = tied_aliases(module)
+    return {
+        k: v for k, v in module.state_dict().items() if not k.endswith("." + NON_CANONICAL_SUFFIX) and k not in aliases
+    }
+
+
+def tied_aliases(module: nn.Module) -> dict[str, str]:
+    """Each later name of a parameter that several modules hold, with its first (canonical) name."""
+    first: dict[int, str] = {}
+    aliases: dict[str, str] = {}
+    for name, parameter in module.named_parameters(remove_duplicate=False):
+        canonical = first.setdefault(id(parameter), name)
+        if canonical != name:
+            aliases[name] = canonical
+    return aliases
 
 
 def save_weights(module: nn.Module, path: str | Path) -> None:
@@ -41,6 +60,7 @@ def load_weights(module: nn.Module, path: str | Path) -> None:
     """Load canonical weights from ``path`` into ``module``: all of them, or none (a SpecError).
     The file's header is checked against the module before any tensor is read."""
     tensors = read_checked(path, described(canonical_state(module), _dtype), "pt")
+    tensors |= {alias: tensors[canonical] for alias, canonical in tied_aliases(module).items()}
     with torch.no_grad():
         module.load_state_dict(tensors, strict=True)  # torch's counters (num_batches_tracked) are optional
 

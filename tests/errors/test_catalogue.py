@@ -189,6 +189,19 @@ CASES: dict[str, Case] = {
     "repeat_not_int.yaml": Case(r"a repeat count must be a whole number", 8, 15, trace="body"),
     "for_not_list.yaml": Case(r"'for' needs a list to loop over", 7, 17, trace="body"),
     "for_unpack_mismatch.yaml": Case(r"cannot unpack \[2\] into n, c", 8, 20, trace="body"),
+    "tie_unknown_step.yaml": Case(
+        r"ties its weight to 'transformer.wet', which is no step",
+        8,
+        39,
+        trace="lm_head › linear",
+        hint=r"'transformer.wte'",
+    ),
+    "tie_later_step.yaml": Case(
+        r"ties its weight to 'tail', which is a later step", 5, 35, trace="head › linear", hint="swap"
+    ),
+    "tie_shape_mismatch.yaml": Case(
+        r"needs its weight as \[10, 8\], but 'wte.weight' is \[20, 8\]", 6, 39, trace="lm_head › linear", hint="rows"
+    ),
 }
 
 # Cases checked one process each with the plain (human) output, one per stage of the compiler.

@@ -26,6 +26,17 @@ _LAYOUT_HELPERS = ("channels_last", "channels_first")
 
 register_helper(
     Helper(
+        "submodule",
+        '''def submodule(module: nnx.Module, path: str) -> nnx.Module:
+    """The layer at ``path`` ("embed.0") under ``module``: by position in an nnx.Sequential, else by name."""
+    for part in path.split("."):
+        module = module.layers[int(part)] if isinstance(module, nnx.Sequential) else getattr(module, part)
+    return module''',
+    )
+)
+
+register_helper(
+    Helper(
         "NamedLayers",
         '''class NamedLayers(nnx.Module):
     """Layers applied in the order they were added, each under its own name (torch's ``nn.Sequential``
@@ -110,6 +121,10 @@ class ModuleEmitter(ClassEmitter):
     def named_base(self) -> str:
         self._helper("NamedLayers")
         return "NamedLayers"
+
+    def layer_by_path(self, path: str) -> str:
+        self._helper("submodule")
+        return f'submodule(self, "{path}")'
 
     def pass_through(self) -> str:
         self._helper("identity")

@@ -39,7 +39,8 @@ register_helper(
 
 @LOWERINGS.register(Embedding)
 def embedding(op: Embedding, ctx: LoweringContext) -> ModuleCall:
-    return ModuleCall("Embedding", (ctx.attr("num"), ctx.attr("dim")), helper="Embedding", rngs=True)
+    args = (ctx.attr("num"), ctx.attr("dim"))
+    return ModuleCall("Embedding", args, helper="Embedding", rngs=True, variables=(("weight", "embedding"),))
 
 
 @LOWERINGS.register(Positions)

@@ -24,11 +24,39 @@ register_helper(
         needs=("jnp",),
     )
 )
+register_helper(
+    Helper(
+        "TiedLinear",
+        '''class TiedLinear(nnx.Module):
+    """A linear layer whose weight [out, in] is another layer's (GPT-2's lm_head multiplies by its
+    token embedding's table): the network's constructor sets ``weight`` to that layer's variable,
+    so both read and train one array, saved once, under the name ``tied_to``."""
+
+    def __init__(
+        self, in_features: int, out_features: int, *, tied_to: str, use_bias: bool = True, rngs: nnx.Rngs
+    ) -> None:
+        self.tied_to = tied_to
+        self.weight = nnx.Param(nnx.initializers.lecun_normal()(rngs.params(), (out_features, in_features)))
+        self.bias = nnx.Param(jnp.zeros((out_features,))) if use_bias else None
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        features_last = x if x.ndim == 2 else jnp.moveaxis(x, -2, -1)  # channels-last holds [N, T, D] as [N, D, T]
+        y = features_last @ self.weight[...].T
+        if self.bias is not None:
+            y = y + self.bias[...]
+        return y if x.ndim == 2 else jnp.moveaxis(y, -1, -2)''',
+        needs=("jnp",),
+    )
+)
 
 
 @LOWERINGS.register(Linear)
 def linear(op: Linear, ctx: LoweringContext) -> ModuleCall:
     options = ctx.options(("use_bias", ctx.attr("bias"), True))
+    for tie in ctx.tied.values():  # the network's constructor then hands it the owner's variable
+        args = (ctx.literal(ctx.input.shape[-1]), ctx.attr("out_features"))
+        tied_to = (("tied_to", ctx.literal(tie.canonical)),)
+        return ModuleCall("TiedLinear", args, (*tied_to, *options), helper="TiedLinear", rngs=True)
     if ctx.input.rank == 2:
         return ModuleCall("nnx.Linear", (ctx.channels(), ctx.attr("out_features")), options, rngs=True)
     args = (ctx.features(), ctx.attr("out_features"))

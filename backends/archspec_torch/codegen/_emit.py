@@ -63,6 +63,9 @@ class ModuleEmitter(ClassEmitter):
         value = source if lowered.factor is None else f"{source} * {factor_source(lowered.factor)}"
         return f"nn.Parameter({value})"
 
+    def layer_by_path(self, path: str) -> str:
+        return f'self.get_submodule("{path}")'
+
     def pass_through(self) -> str:
         return "nn.Identity()"
 

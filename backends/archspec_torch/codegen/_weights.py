@@ -39,8 +39,12 @@ def load_weights(model: nn.Module, path: str | pathlib.Path = WEIGHTS) -> nn.Mod
     """
     from safetensors import safe_open
 
-    # BatchNorm's num_batches_tracked counters are torch bookkeeping, not canonical weights.
-    expected = {{k: v for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}}
+    # BatchNorm's num_batches_tracked counters are torch bookkeeping, not canonical weights; a
+    # parameter two modules share (a tied lm_head) is canonical under its first name only.
+    canonical = {{name for name, _ in model.named_parameters()}} | {{name for name, _ in model.named_buffers()}}
+    expected = {{
+        k: v for k, v in model.state_dict().items() if k in canonical and not k.endswith("num_batches_tracked")
+    }}
     with safe_open(path, framework="pt") as file:
         names = {{k for k in file.keys() if not k.endswith("num_batches_tracked")}}  # noqa: SIM118
         problems = [f"missing: {{k}}" for k in expected if k not in names]
@@ -57,7 +61,7 @@ def load_weights(model: nn.Module, path: str | pathlib.Path = WEIGHTS) -> nn.Mod
     ]
     if problems:
         raise ValueError(f"{{path}} does not fit {{type(model).__name__}}, nothing loaded: " + "; ".join(problems))
-    model.load_state_dict(tensors)
+    model.load_state_dict(tensors, strict=False)  # every canonical tensor is there; a tie's other names share it
     return model
 '''
 

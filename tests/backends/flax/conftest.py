@@ -23,6 +23,7 @@ SMALL: dict[str, tuple[list[int | str] | None, dict[str, object]]] = {
     "densenet121": (["N", 3, 64, 64], {"classes": 10, "block_config": [2, 2, 2, 2]}),  # XLA compiles 2 of each
     "efficientnet_b0": (["N", 3, 64, 64], {"classes": 10}),
     "googlenet": (["N", 1, 32, 32], {}),
+    "gpt2": (["N", 16], {"n_layer": 2, "n_embd": 64, "n_head": 4, "vocab_size": 97, "n_positions": 16}),
     "inception_small": (None, {}),
     "lenet_bn": (None, {}),
     "mobilenet_v2": (["N", 3, 32, 32], {"classes": 10}),

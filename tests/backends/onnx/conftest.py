@@ -18,7 +18,7 @@ np = pytest.importorskip("numpy")
 onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
-from onnx_support import INPUTS, ROOT, SPECS, example_input, lively_weights  # noqa: E402, F401
+from onnx_support import INPUTS, PARAMS, ROOT, SPECS, example_input, lively_weights  # noqa: E402, F401
 
 import archspec  # noqa: E402
 from archspec import api  # noqa: E402
@@ -34,6 +34,7 @@ class SpecCase:
     report: ShapeReport
     weights: Path
     input_shape: list[int | str] | None
+    params: dict[str, Any] = field(default_factory=dict)
     _cache: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -51,7 +52,7 @@ class SpecCase:
         if "torch" not in self._cache:
             pytest.importorskip("torch")
             self._cache["torch"] = archspec.build(
-                self.path, backend="torch", weights=self.weights, input_shape=self.input_shape
+                self.path, backend="torch", weights=self.weights, input_shape=self.input_shape, params=self.params
             )
         return self._cache["torch"]
 
@@ -65,11 +66,11 @@ def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     if path not in _CASES:
         from archspec_onnx import random_weights, save_weights
 
-        shape = INPUTS.get(path.stem)
-        report = api.shapes(path, None, shape)
+        shape, params = INPUTS.get(path.stem), PARAMS.get(path.stem, {})
+        report = api.shapes(path, params or None, shape)
         weights = tmp_path_factory.mktemp(path.stem) / "weights.safetensors"
         save_weights(lively_weights(random_weights(report, seed=0)), weights)
-        _CASES[path] = SpecCase(path, report, weights, shape)
+        _CASES[path] = SpecCase(path, report, weights, shape, params)
     return _CASES[path]
 
 

@@ -1,5 +1,5 @@
 """Helpers of the onnx backend tests (a module name no other test directory uses): spec paths,
-the smaller inputs of the 224x224 specs, lively batchnorm weights and seeded inputs."""
+the smaller inputs of the 224x224 specs (and sizes of GPT-2), lively batchnorm weights and seeded inputs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from archspec.infer import ShapeReport
+from archspec.parity import draw_input
 
 ROOT = Path(__file__).resolve().parents[3]
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
@@ -30,6 +31,12 @@ INPUTS: dict[str, list[int | str]] = {
     "regnet_y_400mf": ["N", 3, 64, 64],
     "unet": ["N", 1, 32, 32],  # the smallest input its four poolings halve evenly
     "convnext_tiny": ["N", 3, 64, 64],
+    "gpt2": ["N", 16],
+}
+
+#: Smaller sizes for the specs whose full size is too slow to export and run here.
+PARAMS: dict[str, dict[str, Any]] = {
+    "gpt2": {"n_layer": 2, "n_embd": 64, "n_head": 4, "vocab_size": 97, "n_positions": 16},
 }
 
 
@@ -48,5 +55,6 @@ def lively_weights(weights: dict[str, Any], seed: int = 1) -> dict[str, Any]:
 
 
 def example_input(report: ShapeReport, batch: int = 2, seed: int = 0) -> Any:
-    shape = [batch if isinstance(d, str) else d for d in report.graph.input.shape]
-    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+    """A seeded input: N(0, 1) values, or ids in range for a network over token ids."""
+    shape = tuple(batch if isinstance(d, str) else d for d in report.graph.input.shape)
+    return draw_input(report.graph, shape, np.random.default_rng(seed))

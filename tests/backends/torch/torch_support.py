@@ -19,8 +19,15 @@ if str(FIXTURES) not in sys.path:
 
 
 def example_input(report, batch: int = 2, seed: int = 0):
-    """A seeded input of the network's input shape with the symbolic batch set to ``batch``."""
+    """A seeded input of the network's input shape with every symbol (the batch, a sequence length)
+    set to ``batch``: N(0, 1) values, or ids in range for a network over token ids."""
     shape = [batch if isinstance(d, str) else d for d in report.graph.input.shape]
+    if report.graph.input.is_integer:
+        import numpy as np
+
+        from archspec.parity import draw_input
+
+        return torch.as_tensor(draw_input(report.graph, tuple(shape), np.random.default_rng(seed)))
     generator = torch.Generator().manual_seed(seed)
     return torch.randn(*shape, generator=generator)
 
