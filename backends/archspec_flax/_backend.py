@@ -29,8 +29,10 @@ if TYPE_CHECKING:
 
 del _ops
 
-#: Names a layer attribute cannot take: nnx.Module's own, and the network's data_format.
-RESERVED_ATTRIBUTES = NNX_MODULE_ATTRIBUTES | frozenset({"data_format", "layers"})
+#: Names a layer attribute cannot take: nnx.Module's own, and the network's data_format. ``layers``
+#: is nnx.Sequential's list, but the classes with named layers are plain modules (or NamedLayers),
+#: so a step may take it: torchvision's ViT keeps its blocks at ``encoder.layers``.
+RESERVED_ATTRIBUTES = NNX_MODULE_ATTRIBUTES | frozenset({"data_format"})
 
 
 class FlaxOptions(BackendOptions):

@@ -108,8 +108,17 @@ def test_hostile_names_are_refused_or_emitted_safely(name: str, place: str, tmp_
 
 
 def test_keywords_and_nnx_attributes_are_refused_as_layer_names_and_helpers_are_not_shadowed() -> None:
-    for name in ("class", "None", "data_format", "layers"):
+    for name in ("class", "None", "data_format"):
         with pytest.raises(SpecError, match=f"the layer name '{name}' .* cannot be a Flax NNX attribute name"):
             archspec.emit(_places(name)["step"], backend="flax")
     source = archspec.emit(_places("MaxPool")["block parameter"], backend="flax").source
     assert "class MaxPool(nnx.Module):" in source and "def __init__(self, in_channels, c, *" in source
+
+
+def test_a_step_may_be_named_layers_as_in_torchvisions_vit() -> None:
+    # nnx.Sequential holds its list in `layers`, but a class of named steps is a plain module:
+    # the name stays in the canonical weights (ViT's encoder.layers.encoder_layer_0...)
+    from archspec_flax.weights import canonical_state
+
+    spec = _spec(network={"dag": {"layers": "conv(4, 1)", "out": {"in": ["input", "layers"], "do": "concat"}}})
+    assert set(canonical_state(archspec.build(spec, backend="flax"))) == {"layers.weight", "layers.bias"}
