@@ -72,6 +72,17 @@ def test_cli_parity_of_convnext_tiny_at_reduced_depth(mode: tuple[str, ...]):
         assert grads["features"] == 4 * 9 + 4 + 3 * 4
 
 
+def test_cli_parity_of_a_small_vit_b_16():
+    pytest.importorskip("torch")
+    pytest.importorskip("flax")
+    pytest.importorskip("onnxruntime")
+    small = [f"{name}={value}" for name, value in [("image_size", 32), ("patch_size", 8), ("num_layers", 2)]]
+    small += ["num_heads=4", "hidden_dim=64", "mlp_dim=128", "classes=10"]
+    sets = [arg for value in small for arg in ("--set", value)]
+    done = _cli("parity", "specs/vit_b_16.yaml", "--backends", "torch,flax,onnx", "--input", "2x3x32x32", *sets)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_cli_parity_exits_1_over_tolerance():
     pytest.importorskip("torch")
     pytest.importorskip("flax")

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("densenet121", "densenet121"),
         ("regnet_y_400mf", "regnet_y_400mf"),
         ("convnext_tiny", "convnext_tiny"),
+        ("vit_b_16", "vit_b_16"),
     ],
 )
 def test_zoo_specs_have_the_reference_parameter_count(spec: str, reference: str) -> None:

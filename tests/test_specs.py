@@ -54,6 +54,7 @@ def test_specs_are_found() -> None:
         "densenet121",
         "convnext_tiny",
         "gpt2",
+        "vit_b_16",
     }
     assert classics | zoo | {"squeezenet1_1", "shufflenet_v2_x1_0", "regnet_y_400mf"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
@@ -459,6 +460,17 @@ def test_gpt2_matches_hugging_face() -> None:
     assert report.total_params == 124_439_808  # GPT2LMHeadModel(GPT2Config()), lm_head tied to wte
     assert tuple(report.output.shape) == (1, 1024, 50257)
     assert report.info["lm_head"].params == {}  # the tied weight is transformer.wte's, counted there
+
+
+def test_vit_b_16_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "vit_b_16.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 86_567_656  # torchvision.models.vit_b_16()
+    assert tuple(report.output.shape) == (1, 1000)
+    encoder = {row.path: tuple(row.shape) for row in report.table(1)}["encoder"]
+    assert encoder == (1, 14 * 14 + 1, 768)  # the class token and 196 patches
+    # the position embedding follows image_size and patch_size
+    small = api.shapes(SPECS / "vit_b_16.yaml", {"image_size": 32, "patch_size": 8}, input_shape=[1, 3, 32, 32])
+    assert {row.path: tuple(row.shape) for row in small.table(1)}["encoder"] == (1, 4 * 4 + 1, 768)
 
 
 def test_densenet121_matches_torchvision() -> None:

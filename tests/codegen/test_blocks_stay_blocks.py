@@ -174,6 +174,13 @@ def test_convnext_block_is_one_class_over_dim_and_its_stages_a_loop() -> None:
     assert "for i in range(depth):" in source
 
 
+def test_vit_encoder_block_is_one_class_and_its_layers_a_loop() -> None:
+    source = archspec.emit(ROOT / "specs/vit_b_16.yaml").source
+    assert source.count("class EncoderBlock(") == 1 and "class EncoderBlock2" not in source
+    assert "for i in range(num_layers):" in source and 'f"encoder_layer_{i}"' in source
+    assert "self.class_token = nn.Parameter(" in source and "self.pos_embedding = nn.Parameter(" in source
+
+
 def test_a_block_on_a_features_last_tensor_does_not_write_its_features_for_input_channels() -> None:
     # input.channels is axis 1 of [N, H, W, C] (H), which the class does not follow: with H == C a
     # class taking the followed size as in_channels would read C where the spec says H

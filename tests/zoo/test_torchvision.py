@@ -35,6 +35,17 @@ INPUT = [2, 3, 64, 64]  # a batch of two: train-mode BatchNorm needs more than o
 TOLERANCE = 1e-4  # archspec parity's default atol and rtol
 
 
+#: A small ViT: the spec's params and VisionTransformer's arguments share these names.
+SMALL_VIT = (
+    ("image_size", INPUT[-1]),
+    ("patch_size", 16),
+    ("num_layers", 2),
+    ("num_heads", 4),
+    ("hidden_dim", 64),
+    ("mlp_dim", 128),
+)
+
+
 @dataclass(frozen=True)
 class Zoo:
     """A spec (with params set) and the torchvision.models constructor it transcribes."""
@@ -74,6 +85,16 @@ ZOO = [
     # layer norms and layer scales, no BatchNorm; stochastic depth as for efficientnet_b0: the same
     # masks under one seed, with torchvision's probabilities (0.1 at the last block)
     Zoo("convnext_tiny", "convnext_tiny"),
+    # ViT-B/16's structure at 64x64 (16 patches), two encoder blocks of width 64: torchvision's
+    # VisionTransformer class with the same arguments (vit_b_16() itself is held to the parameter
+    # count and the strict load below); dropout p=0 as in vit_b_16(), so the train step is exact too
+    Zoo(
+        "vit_b_16",
+        "VisionTransformer",
+        params=(*SMALL_VIT, ("classes", 10)),
+        reference_kwargs=(*SMALL_VIT, ("num_classes", 10)),
+        label="vit_b_16-small",
+    ),
 ]
 #: The train step once more without stochastic depth (eval mode does not depend on it).
 TRAIN_ZOO = [
@@ -104,7 +125,9 @@ def _reference(zoo: Zoo) -> Any:
 def _calibrated_reference(zoo: Zoo) -> Any:
     """torchvision's model with random BatchNorm scales and shifts, and running statistics taken
     from one batch of random images, so that eval-mode activations keep their scale to the end;
-    layer scales (ConvNeXt's) drawn around 1, so that every residual branch shows in the output."""
+    layer scales (ConvNeXt's) drawn around 1, so that every residual branch shows in the output;
+    what torchvision's ViT starts at zero (class token, classification head) drawn at random, as a
+    zero head would make every output 0."""
     torch.manual_seed(0)
     model = getattr(torchvision().models, zoo.reference)(**dict(zoo.reference_kwargs))
     generator = torch.Generator().manual_seed(1)
@@ -115,9 +138,11 @@ def _calibrated_reference(zoo: Zoo) -> Any:
             norm.weight.copy_(0.5 + torch.rand(norm.num_features, generator=generator))
             norm.bias.copy_(0.1 * torch.randn(norm.num_features, generator=generator))
             norm.momentum = 1.0  # the running statistics become this batch's
-        for name, scale in model.named_parameters():
+        for name, parameter in model.named_parameters():
             if name.endswith("layer_scale"):  # ConvNeXt's 1e-6 would let no block's output count
-                scale.copy_(0.5 + torch.rand(scale.shape, generator=generator))
+                parameter.copy_(0.5 + torch.rand(parameter.shape, generator=generator))
+            elif name == "class_token" or name.startswith("heads."):  # ViT's zeros
+                parameter.copy_(torch.randn(parameter.shape, generator=generator))
         model.train()(torch.randn([4, *INPUT[1:]], generator=generator))
     for norm, momentum in zip(norms, momenta, strict=True):
         norm.momentum = momentum
@@ -204,3 +229,13 @@ def test_torchvisions_weights_build_every_backend(zoo: Zoo, backend: str, tmp_pa
         mine = model(x.numpy())
     diff, rel, ok = compare(theirs, mine, TOLERANCE, TOLERANCE)
     assert ok, f"{zoo.spec} on {backend}: max abs difference {diff:.3g}, relative {rel:.3g}"
+
+
+def test_vit_b_16_loads_torchvisions_full_size_state_dict() -> None:
+    """The zoo entry above is a small ViT; vit_b_16() itself has the same names at full size."""
+    torch.manual_seed(0)
+    reference = torchvision().models.vit_b_16()
+    ours = archspec.build(SPECS / "vit_b_16.yaml", "torch", input_shape=[1, 3, 224, 224])
+    assert list(ours.state_dict()) == list(reference.state_dict())
+    assert ours.load_state_dict(reference.state_dict(), strict=True)
+    assert sum(p.numel() for p in ours.parameters()) == 86_567_656

@@ -43,6 +43,19 @@ SMALL: dict[str, tuple[list[int | str] | None, dict[str, object]]] = {
     "squeezenet1_1": (["N", 3, 64, 64], {"classes": 10}),
     "unet": (["N", 1, 32, 32], {"width": 8}),
     "vgg11": (["N", 1, 32, 32], {"ratio": 8}),
+    # 16 patches of 8x8, two encoder blocks: the same structure as ViT-B/16
+    "vit_b_16": (
+        ["N", 3, 32, 32],
+        {
+            "image_size": 32,
+            "patch_size": 8,
+            "num_layers": 2,
+            "num_heads": 4,
+            "hidden_dim": 64,
+            "mlp_dim": 128,
+            "classes": 10,
+        },
+    ),
 }
 
 

@@ -32,11 +32,21 @@ INPUTS: dict[str, list[int | str]] = {
     "unet": ["N", 1, 32, 32],  # the smallest input its four poolings halve evenly
     "convnext_tiny": ["N", 3, 64, 64],
     "gpt2": ["N", 16],
+    "vit_b_16": ["N", 3, 32, 32],
 }
 
 #: Smaller sizes for the specs whose full size is too slow to export and run here.
 PARAMS: dict[str, dict[str, Any]] = {
     "gpt2": {"n_layer": 2, "n_embd": 64, "n_head": 4, "vocab_size": 97, "n_positions": 16},
+    "vit_b_16": {
+        "image_size": 32,
+        "patch_size": 8,
+        "num_layers": 2,
+        "num_heads": 4,
+        "hidden_dim": 64,
+        "mlp_dim": 128,
+        "classes": 10,
+    },
 }
 
 
