@@ -7,13 +7,15 @@ not load against: ``import torchvision`` fails while registering fake (meta) ker
 ``torchvision::nms`` and its other detection ops. The model definitions need none of those
 ops, so :func:`torchvision` imports it with those registrations skipped. ``transformers``
 imports torchvision when it is installed, so :func:`transformers` goes through the same door.
-This is the one place that does it.
+This is the one place that does it. It also maps a Hugging Face GPT-2 state dict onto
+specs/gpt2.yaml's names (:func:`gpt2_weights_from_hugging_face`), for the tests and benchmarks.
 """
 
 from __future__ import annotations
 
 import functools
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -59,3 +61,31 @@ def _has_op(torch: ModuleType, qualified: str) -> bool:
         return hasattr(getattr(torch.ops, namespace), name)
     except (AttributeError, RuntimeError):
         return False
+
+
+#: Hugging Face's Conv1D layers of a GPT-2 block, by specs/gpt2.yaml's names for them.
+_GPT2_CONV1D = {
+    "attn.c_attn.weight": "attn.in_proj_weight",
+    "attn.c_attn.bias": "attn.in_proj_bias",
+    "attn.c_proj.weight": "attn.out_proj.weight",
+    "attn.c_proj.bias": "attn.out_proj.bias",
+    "mlp.c_fc.weight": "mlp.c_fc.weight",
+    "mlp.c_proj.weight": "mlp.c_proj.weight",
+}
+
+
+def gpt2_weights_from_hugging_face(state: dict[str, Any]) -> dict[str, Any]:
+    """A Hugging Face GPT-2 state dict in specs/gpt2.yaml's names and layouts: Hugging Face's Conv1D
+    weights are [in, out] and transposed; its q, k, v order and head split are nn.MultiheadAttention's."""
+    out = {}
+    for name, tensor in state.items():
+        if name.endswith((".attn.bias", ".attn.masked_bias")):
+            continue  # the causal mask buffers of older versions
+        prefix, _, rest = name.partition(".h.")
+        if rest:
+            layer, _, local = rest.partition(".")
+            if local in _GPT2_CONV1D:
+                name = f"{prefix}.h.{layer}.{_GPT2_CONV1D[local]}"
+                tensor = tensor.t() if local.endswith("weight") else tensor
+        out[name] = tensor.contiguous()
+    return out

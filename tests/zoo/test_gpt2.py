@@ -2,9 +2,10 @@
 
 Hugging Face keeps its projections as ``Conv1D`` (weight [in, out]) and packs q, k and v in one
 ``c_attn``; the spec's attention keeps ``nn.MultiheadAttention``'s layout (``in_proj_weight``
-[3 * width, width], the same q, k, v order and head split). :func:`from_hugging_face` maps one
-state dict onto the other: transposes and renames, nothing else (``lm_head.weight`` is listed by
-both state dicts, the token embedding's tensor under a second name).
+[3 * width, width], the same q, k, v order and head split).
+``references.gpt2_weights_from_hugging_face`` (shared with benchmarks/bench_zoo.py) maps one state
+dict onto the other: transposes and renames, nothing else (``lm_head.weight`` is listed by both
+state dicts, the token embedding's tensor under a second name).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from references import transformers
+from references import gpt2_weights_from_hugging_face, transformers
 
 import archspec
 from archspec.backends import get_backend
@@ -26,32 +27,6 @@ SPEC = Path(__file__).resolve().parents[2] / "specs" / "gpt2.yaml"
 #: A reduced GPT-2: 2 layers of 4 heads at width 64, a vocabulary of 97, 16 positions.
 SMALL = {"n_layer": 2, "n_embd": 64, "n_head": 4, "vocab_size": 97, "n_positions": 16}
 TOKENS = 16
-
-#: Hugging Face's Conv1D layers of a block, by the spec's names for them.
-_CONV1D = {
-    "attn.c_attn.weight": "attn.in_proj_weight",
-    "attn.c_attn.bias": "attn.in_proj_bias",
-    "attn.c_proj.weight": "attn.out_proj.weight",
-    "attn.c_proj.bias": "attn.out_proj.bias",
-    "mlp.c_fc.weight": "mlp.c_fc.weight",
-    "mlp.c_proj.weight": "mlp.c_proj.weight",
-}
-
-
-def from_hugging_face(state: dict[str, Any]) -> dict[str, Any]:
-    """A Hugging Face GPT-2 state dict in the spec's names and layouts (Conv1D weights transposed)."""
-    out = {}
-    for name, tensor in state.items():
-        if name.endswith((".attn.bias", ".attn.masked_bias")):
-            continue  # the causal mask buffers of older versions
-        prefix, _, rest = name.partition(".h.")
-        if rest:
-            layer, _, local = rest.partition(".")
-            if local in _CONV1D:
-                name = f"{prefix}.h.{layer}.{_CONV1D[local]}"
-                tensor = tensor.t() if local.endswith("weight") else tensor
-        out[name] = tensor.contiguous()
-    return out
 
 
 def _reference() -> Any:
@@ -85,7 +60,7 @@ def test_full_sizes_have_hugging_faces_parameter_counts(sizes: dict[str, int], c
 def test_small_gpt2_gives_hugging_faces_logits_in_eval_and_train_mode() -> None:
     reference, compiled = _reference(), _compiled()
     assert sum(p.numel() for p in compiled.parameters()) == sum(p.numel() for p in reference.parameters())
-    compiled.load_state_dict(from_hugging_face(reference.state_dict()), strict=True)
+    compiled.load_state_dict(gpt2_weights_from_hugging_face(reference.state_dict()), strict=True)
     assert compiled.lm_head.weight is compiled.transformer.wte.weight
     ids = _ids()
     for train in (False, True):  # every dropout is p=0
