@@ -113,6 +113,15 @@ TRAIN_ZOO = [
         reference_kwargs=(("stochastic_depth_prob", 0.0),),
         label="convnext_tiny-no-stochastic-depth",
     ),
+    # every dropout of the encoder (after the position embedding, in the attention, after it and in
+    # the MLPs) draws its mask in torchvision's order, so one seed gives the same train step
+    Zoo(
+        "vit_b_16",
+        "VisionTransformer",
+        params=(*SMALL_VIT, ("classes", 10), ("dropout", 0.1), ("attention_dropout", 0.1)),
+        reference_kwargs=(*SMALL_VIT, ("num_classes", 10), ("dropout", 0.1), ("attention_dropout", 0.1)),
+        label="vit_b_16-small-dropout",
+    ),
 ]
 
 
