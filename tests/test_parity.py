@@ -72,15 +72,18 @@ def test_cli_parity_of_convnext_tiny_at_reduced_depth(mode: tuple[str, ...]):
         assert grads["features"] == 4 * 9 + 4 + 3 * 4
 
 
-def test_cli_parity_of_a_small_vit_b_16():
+@pytest.mark.parametrize("mode", [("--mode", "eval", "--backends", "torch,flax,onnx"), ("--mode", "train", "--grad")])
+def test_cli_parity_of_a_small_vit_b_16(mode: tuple[str, ...]):
     pytest.importorskip("torch")
     pytest.importorskip("flax")
     pytest.importorskip("onnxruntime")
-    small = [f"{name}={value}" for name, value in [("image_size", 32), ("patch_size", 8), ("num_layers", 2)]]
-    small += ["num_heads=4", "hidden_dim=64", "mlp_dim=128", "classes=10"]
-    sets = [arg for value in small for arg in ("--set", value)]
-    done = _cli("parity", "specs/vit_b_16.yaml", "--backends", "torch,flax,onnx", "--input", "2x3x32x32", *sets)
+    small = {"image_size": 32, "patch_size": 8, "num_layers": 2, "num_heads": 4, "hidden_dim": 64, "mlp_dim": 128}
+    sets = [arg for name, value in {**small, "classes": 10}.items() for arg in ("--set", f"{name}={value}")]
+    done = _cli("parity", "specs/vit_b_16.yaml", *mode, "--input", "2x3x32x32", *sets, "--format", "json")
     assert done.returncode == 0, done.stdout + done.stderr
+    grads = {r["name"]: r["tensors"] for r in json.loads(done.stdout)["rows"] if r["kind"] == "grad"}
+    if "--grad" in mode:  # the position embedding, 2 blocks of 12 tensors, the final layer norm's 2
+        assert grads["encoder"] == 1 + 2 * 12 + 2 and grads["class_token"] == 1
 
 
 def test_cli_parity_exits_1_over_tolerance():
