@@ -22,6 +22,7 @@ PICTURES = [
     ("googlenet_depth2.png", "googlenet.yaml", 2, False),
     ("resnet18.png", "resnet18.yaml", None, False),
     ("squeezenet1_1_dag.png", "squeezenet1_1.yaml", None, False),  # Fire modules are DAGs with named nodes
+    ("unet_depth2.png", "unet.yaml", 2, False),  # a DAG whose skip connections span the network
 ]
 
 
