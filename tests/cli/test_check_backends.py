@@ -93,7 +93,7 @@ def test_an_op_one_backend_lacks_is_reported_by_check_with_its_name(
 
 
 def test_a_backend_limitation_is_located_and_names_the_backend(run: Any, tmp_path: Path) -> None:
-    spec = _spec(tmp_path, "  training: conv(4, 1)\n  layers: relu\n")  # nn.Module and nnx.Sequential names
+    spec = _spec(tmp_path, "  training: conv(4, 1)\n  sow: relu\n")  # an nn.Module name and an nnx.Module one
     code, out, _ = run("check", spec, "-f", "json")
     (result,) = json.loads(out)
     assert code == 1 and result["backends"] == {"flax": "refuses", "onnx": "ok", "torch": "refuses"}
