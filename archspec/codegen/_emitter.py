@@ -634,12 +634,7 @@ class ClassEmitter:
         if built.inline is not None:
             return built.inline(args)
         attr = self._attribute(key, path, layer)
-        if built.choice is not None:
-            test, then, otherwise = built.choice
-            init += [f"{indent}if {test}:", *then.setup, f"{indent}{INDENT}self.{attr} = {then.source}"]
-            init += [f"{indent}else:", *otherwise.setup, f"{indent}{INDENT}self.{attr} = {otherwise.source}"]
-        else:
-            init += [*built.setup, f"{indent}self.{attr} = {built.source}"]
+        init += _assigned(f"self.{attr}", built, indent)
         if built.read:
             return self.attribute_read(attr)
         if built.entry is not None:
@@ -1382,6 +1377,21 @@ def _appended(items: list[_Item], name: str, indent: str, add_named: str = "") -
                     lines.append(f"{indent}else:")
                     lines += _appended(item.otherwise, name, indent + INDENT, add_named)
     return lines
+
+
+def _assigned(target: str, built: Built, indent: str) -> list[str]:
+    """``target = built`` at ``indent``; an ``if`` assigns it in each branch, and so does an ``if``
+    nested in a branch (not through a variable of its own, which ruff's SIM108 would rewrite)."""
+    if built.choice is None:
+        return [*built.setup, f"{indent}{target} = {built.source}"]
+    test, then, otherwise = built.choice
+    inner = indent + INDENT
+    return [
+        f"{indent}if {test}:",
+        *_assigned(target, then, inner),
+        f"{indent}else:",
+        *_assigned(target, otherwise, inner),
+    ]
 
 
 def _left(items: list[_Item], sizes: tuple[Term, ...]) -> tuple[Term, ...]:

@@ -14,7 +14,7 @@ import pytest
 import archspec
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "archspec: 1\nname: t\ninput: [N, 3, 8, 8]\n"
+HEAD = "archspec: 1\nname: t\ninput: [N, 4, 8, 8]\n"
 
 CASES = {
     # a loop whose copies add nothing (its body a loop of none) wrote an empty 'for' (IndentationError)
@@ -41,6 +41,21 @@ network:
   - if: n > 1
     then: relu
     else: relu
+""",
+    # an if nested in an if's branch, assigned through a variable of its own (ruff SIM108)
+    "if_in_an_if": """params: {n: 2, m: 2}
+blocks:
+  unit(c): [conv(c, 1), relu]
+network:
+  - conv(4, 1)
+  - body:
+      if: m > 1
+      then: conv(4, 1)
+      else:
+        if: n > 1
+        then: 'conv(4, 2, padding=[[0, 1], [0, 1]]) -> dropout(0.1)'
+        else: unit(8)
+  - relu
 """,
     # a network whose whole body is a for with named copies: the flax class iterated its data_format
     "network_is_a_named_loop": """params: {n: 2}
@@ -85,3 +100,11 @@ def test_an_if_with_branches_alike_is_written_once(tmp_path: Path) -> None:
     source = archspec.emit(spec).source
     assert " if n > 1" not in source and "if n > 1:" not in source
     assert "nn.Conv2d(4, 8, 1)," in source
+
+
+def test_an_if_in_an_if_assigns_the_attribute_in_every_branch(tmp_path: Path) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text(HEAD + CASES["if_in_an_if"])
+    source = archspec.emit(spec).source
+    assert "            if n > 1:\n                self.body = nn.Sequential(" in source
+    assert "                self.body = Unit(in_channels, 8)" in source
