@@ -40,7 +40,7 @@ def load_program(path: str | Path) -> Program:
         libraries.add_used(library, doc, stack=[top], own=frozenset(library.blocks))
         raise IsLibrary(
             "this file is a block library (no 'network'): nothing to expand",
-            Location(doc.file),
+            doc.key_locs.get(("blocks",)) or doc.loc(("blocks",)),
             found="blocks " + ", ".join(library.blocks),
             hint="'use:' it from a spec that has name, input (or inputs) and network",
             library=library,

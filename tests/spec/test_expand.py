@@ -220,8 +220,9 @@ def test_use_errors(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"cannot find block library 'lib/none\.yaml'"):
         api.to_graph(write(tmp_path, HEAD + "use: [lib/none.yaml]\nnetwork: relu\n"))
     lib = write(tmp_path, "archspec: 1\nblocks:\n  x: relu\n", "lib.yaml")
-    with pytest.raises(SpecError, match="is a block library"):
+    with pytest.raises(SpecError, match="is a block library") as info:
         api.to_graph(lib)
+    assert info.value.loc is not None and info.value.loc.line == 2  # at its blocks, what makes it one
 
 
 # ------------------------------------------------------------------ --set and --input
