@@ -235,6 +235,8 @@ class ClassEmitter:
         #: Per lowered node, the attributes its module holds a canonical parameter under where the
         #: names differ (Flax's ``nnx.Embed`` holds ``weight`` as ``embedding``): what ties assign.
         self.variables: dict[str, dict[str, str]] = {}
+        #: Scratch expansions written so far (see :meth:`_scratch`), against :data:`_SCRATCH_BUDGET`.
+        self.scratches = 0
 
     # ------------------------------------------------------------------ hooks
     def imports(self) -> list[str]:
@@ -1167,9 +1169,12 @@ class ClassEmitter:
         accept: Callable[[Any], bool] = lambda result: True,
     ) -> Any:
         """``render`` run on a scratch expansion of ``layer`` at ``path`` (a branch this instance
-        does not take), with this instance's values; None where that is no valid network."""
-        if frame.scratch >= _MAX_SCRATCH or len(xs) != 1:
+        does not take), with this instance's values; None where that is no valid network, or where
+        this file has had its budget of them (the branch is then written as this instance takes it:
+        correct, and the class follows fewer params)."""
+        if frame.scratch >= _MAX_SCRATCH or len(xs) != 1 or self.scratches >= _SCRATCH_BUDGET:
             return None
+        self.scratches += 1
         reads, nodes, input_type = (GRAPH_INPUT,), [], frame.view.type(xs[0])
         producer = frame.view.nodes.get(xs[0])
         if producer is not None and len(producer.inputs) == 1:
@@ -1433,6 +1438,10 @@ def _flat(items: list[_Item]) -> list[str] | None:
 # ---------------------------------------------------------------------- small pieces
 #: Scratch expansions inside scratch expansions (an ``if`` in a branch not taken) go this deep.
 _MAX_SCRATCH = 3
+#: Scratch expansions per written file. Branches that hold blocks whose own branches hold more
+#: of them multiply (a block whose untaken branch calls itself three times: 3 + 9 + 27 per call,
+#: for every copy); the specs in specs/ need at most 85 (MobileNetV3-Small).
+_SCRATCH_BUDGET = 256
 _MERGE_WORDS: dict[type, str] = {Concat: "concat", Add: "add", Mul: "mul"}
 
 

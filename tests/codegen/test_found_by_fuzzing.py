@@ -64,6 +64,26 @@ network:
   name: block{i}
   do: conv(4, 1)
 """,
+    # a block whose untaken branch calls it again among two more of it: the branches the writer
+    # expands to write them multiplied (7,000 expansions, seconds per file, past the fuzz deadline)
+    "branches_that_multiply": """params: {c: 4, n: 1}
+blocks:
+  unit(c):
+    if: n > 1
+    then: conv(4, 3, padding='same') -> conv(4, 3, padding='same') -> tanh
+    else: unit(c) -> stage(2, 4) -> silu
+  stage(n, c):
+    repeat: n
+    do: unit(c)
+network:
+  body:
+    repeat: n
+    do:
+      if: n > 1
+      then: unit(c) -> stage(2, 4) -> silu
+      else: maxpool(3, stride=1, padding=1)
+  head: flatten -> linear(3)
+""",
 }
 
 
@@ -108,3 +128,21 @@ def test_an_if_in_an_if_assigns_the_attribute_in_every_branch(tmp_path: Path) ->
     source = archspec.emit(spec).source
     assert "            if n > 1:\n                self.body = nn.Sequential(" in source
     assert "                self.body = Unit(in_channels, 8)" in source
+
+
+def test_the_branches_written_from_scratch_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archspec.codegen import _emitter
+
+    written: dict[int, int] = {}
+    scratch = _emitter.ClassEmitter._scratch
+
+    def counted(self: _emitter.ClassEmitter, *args: object, **kwargs: object) -> object:
+        result = scratch(self, *args, **kwargs)  # type: ignore[arg-type]
+        written[id(self)] = self.scratches
+        return result
+
+    monkeypatch.setattr(_emitter.ClassEmitter, "_scratch", counted)
+    spec = tmp_path / "net.yaml"
+    spec.write_text(HEAD + CASES["branches_that_multiply"])
+    archspec.emit(spec)
+    assert 0 < max(written.values()) <= _emitter._SCRATCH_BUDGET
