@@ -1,5 +1,7 @@
 """``attention``: multi-head self-attention over a token sequence, as ``torch.nn.MultiheadAttention``
-(``batch_first=True``) calls it on ``(x, x, x)``.
+(``batch_first=True``) calls it on ``(x, x, x)``; ``window_attention``: Swin's attention within
+(shifted) windows of a feature map, as torchvision's ``ShiftedWindowAttention``
+(:class:`WindowAttention`, which says how it counts its MACs).
 
 MACs, for [N, T, D] with the projections' biases (``bias=true``)::
 

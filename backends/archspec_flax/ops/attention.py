@@ -7,6 +7,10 @@ it), ``is_causal`` for the causal mask. Two cases take the explicit softmax(q ká
 instead: dropout on the attention weights (train mode, nonzero rate), which needs the weights the
 fused kernel never forms, dropped as PyTorch drops them; and float64, since the fused kernel
 computes its softmax in float32 whatever its inputs' dtype.
+
+``window_attention`` â†’ :class:`WindowAttention`, torchvision's ``ShiftedWindowAttention`` in jnp
+(the window partition and its inverse as reshapes and transposes, ``jnp.roll`` for the shift), the
+relative-position index and the shift mask computed where it is traced.
 """
 
 from __future__ import annotations

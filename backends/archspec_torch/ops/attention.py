@@ -3,6 +3,10 @@ one sequence, so its parameters are torch's own (``in_proj_weight``, ``out_proj.
 it runs torch's fused kernels: ``scaled_dot_product_attention``, and in eval mode without
 gradients the fast path torchvision's ViT gets.
 
+``window_attention`` → :class:`WindowAttention`, torchvision's ``ShiftedWindowAttention`` written
+out (the backend imports no torchvision): the same parameters and buffer, the same operations
+in the same order, so the same outputs to the last bit.
+
 A causal mask is passed both as the float mask nn.MultiheadAttention checks shapes against and
 as ``is_causal``, with which it hands ``scaled_dot_product_attention`` the flag instead of the mask.
 """
