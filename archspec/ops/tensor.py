@@ -352,6 +352,10 @@ class PatchMerge(Op):
 
     op_name = "patch_merge"
 
+    def channels(self, given: str) -> str | None:
+        # the features of a features-last map, which is what a class follows there
+        return f"4 * {given}"
+
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
         if x.rank != 4 or not x.features_last:
