@@ -59,7 +59,8 @@ class WindowAttention(nnx.Module):
         wh, ww = self.window_size
         padded_h, padded_w = -(-height // wh) * wh, -(-width // ww) * ww
         # a window that covers the whole map along an axis leaves nothing to shift there
-        shift = [0 if w >= size else s for s, w, size in zip(self.shift_size, self.window_size, (padded_h, padded_w))]
+        sizes = (padded_h, padded_w)
+        shift = [0 if w >= size else s for s, w, size in zip(self.shift_size, self.window_size, sizes, strict=True)]
         x = jnp.pad(x, ((0, 0), (0, padded_h - height), (0, padded_w - width), (0, 0)))
         x = jnp.roll(x, (-shift[0], -shift[1]), axis=(1, 2))
         rows, cols, tokens = padded_h // wh, padded_w // ww, wh * ww

@@ -48,7 +48,7 @@ class WindowAttention(nn.Module):
         index = (offsets[..., 0] + wh - 1) * (2 * ww - 1) + offsets[..., 1] + ww - 1
         self.register_buffer("relative_position_index", index.flatten())
 
-    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:  # noqa: ANN001
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args) -> None:
         # the index follows from the window size: optional in a state dict, as BatchNorm's counter is
         state_dict.setdefault(prefix + "relative_position_index", self.relative_position_index)
         super()._load_from_state_dict(state_dict, prefix, *args)
@@ -59,7 +59,8 @@ class WindowAttention(nn.Module):
         x = F.pad(x, (0, 0, 0, (ww - width % ww) % ww, 0, (wh - height % wh) % wh))
         padded_h, padded_w = x.shape[1], x.shape[2]
         # a window that covers the whole map along an axis leaves nothing to shift there
-        shift = [0 if w >= size else s for s, w, size in zip(self.shift_size, self.window_size, (padded_h, padded_w))]
+        sizes = (padded_h, padded_w)
+        shift = [0 if w >= size else s for s, w, size in zip(self.shift_size, self.window_size, sizes, strict=True)]
         if sum(shift) > 0:
             x = torch.roll(x, shifts=(-shift[0], -shift[1]), dims=(1, 2))
         windows, tokens = (padded_h // wh) * (padded_w // ww), wh * ww
