@@ -8,18 +8,29 @@ are equal to the last bit (``torch.equal``), not merely close.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 from references import torchvision
 
 import archspec
+from archspec.backends import get_backend
 from archspec.errors import SpecError
 from archspec.ir import TensorType
 from archspec.ops.attention import WindowAttention
+from archspec.weights import read_safetensors
 
 torch = pytest.importorskip("torch")
+
+
+def read_weights(path: Path) -> dict[str, Any]:
+    from safetensors.numpy import load_file
+
+    return read_safetensors(path, load_file)
 
 
 def _spec(layer: str, shape: list[int | str]) -> dict[str, Any]:
@@ -130,3 +141,49 @@ def test_channels_other_than_dim_are_refused_at_the_dim() -> None:
 def test_attributes_are_checked_when_written(attributes: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         WindowAttention(**attributes)
+
+
+@pytest.mark.parametrize("backend", ["torch", "flax", "onnx"])
+def test_torchvisions_state_dict_index_and_all_builds_every_backend(backend: str, tmp_path: Path) -> None:
+    """A file holding torchvision's index too (a state dict saved as it is) loads anywhere: the
+    index is bookkeeping, and every backend computes the same one."""
+    from safetensors.torch import save_file
+
+    chosen = get_backend(backend)
+    models = torchvision().models.swin_transformer
+    theirs = models.ShiftedWindowAttention(8, [3, 3], [1, 1], num_heads=2).eval()
+    with torch.no_grad():
+        theirs.relative_position_bias_table.normal_()
+    weights = tmp_path / "attn.safetensors"
+    save_file({f"attn.{k}": v.contiguous() for k, v in theirs.state_dict().items()}, str(weights))
+    assert "attn.relative_position_index" in read_weights(weights)
+    model = archspec.build(_spec("window_attention(8, 2, 3, shift=1)", [2, 7, 6, 8]), backend, weights)
+    x = torch.randn(2, 8, 7, 6, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        want = theirs(x.permute(0, 2, 3, 1)).numpy()
+    got = np.asarray(chosen.run(model, x.numpy()).output)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_a_compiled_file_loads_canonical_weights_without_the_index(tmp_path: Path) -> None:
+    import importlib.util
+    import subprocess
+    import sys
+
+    spec = tmp_path / "swin_op.yaml"
+    spec.write_text(json.dumps(_spec("window_attention(8, 2, 2, shift=1)", ["N", 4, 4, 8])))
+    reference = archspec.build(spec, "torch").eval()
+    weights = tmp_path / "w.safetensors"
+    get_backend("torch").save_weights(reference, weights)
+    assert "attn.relative_position_index" not in read_weights(weights)  # not canonical
+    out = tmp_path / "model.py"
+    command = [sys.executable, "-m", "archspec", "compile", str(spec), "-o", str(out), "--weights", str(weights)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    loaded = importlib.util.spec_from_file_location("compiled_swin_op", out)
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    model = module.load_weights(module.SwinOp()).eval()
+    x = torch.randn(2, 8, 4, 4, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        assert torch.equal(model(x), reference(x))
