@@ -177,12 +177,13 @@ class WindowAttention(Op):
 
     def padded(self, height: int, width: int) -> tuple[int, int]:
         """The map's size padded at the bottom and right to whole windows."""
-        return tuple(-(-size // w) * w for size, w in zip((height, width), self.window, strict=True))  # type: ignore[return-value]
+        wh, ww = self.window
+        return -(-height // wh) * wh, -(-width // ww) * ww
 
     def effective_shift(self, height: int, width: int) -> tuple[int, int]:
         """``shift`` on a map of this (unpadded) size: 0 along an axis one window covers."""
-        padded = self.padded(height, width)
-        return tuple(0 if w >= p else s for s, w, p in zip(self.shift, self.window, padded, strict=True))  # type: ignore[return-value]
+        (padded_h, padded_w), (wh, ww), (sh, sw) = self.padded(height, width), self.window, self.shift
+        return 0 if wh >= padded_h else sh, 0 if ww >= padded_w else sw
 
     def relative_position_index(self) -> list[int]:
         """torchvision's ``relative_position_index``, flattened: for query i and key j of a window
