@@ -160,9 +160,9 @@ register_helper(
 )
 
 
-def _one_if_square(sizes: tuple[int, int]) -> int | tuple[int, int]:
+def _one_if_square(sizes: tuple[int, ...]) -> int | tuple[int, ...]:
     """``(7, 7)`` as ``7``, as torchvision's Swin and its spec write a square window."""
-    return sizes[0] if sizes[0] == sizes[1] else sizes
+    return sizes[0] if len(set(sizes)) == 1 else sizes
 
 
 @LOWERINGS.register(WindowAttention)
