@@ -187,3 +187,12 @@ def test_a_compiled_file_loads_canonical_weights_without_the_index(tmp_path: Pat
     x = torch.randn(2, 8, 4, 4, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
         assert torch.equal(model(x), reference(x))
+
+
+def test_a_map_of_symbolic_size_builds_in_torch_and_is_refused_by_onnx_at_the_step() -> None:
+    spec = _spec("window_attention(8, 2, 4, shift=2)", ["N", "H", "W", 8])
+    model = archspec.build(spec, "torch")
+    assert model(torch.randn(1, 8, 9, 6)).shape == (1, 9, 6, 8)  # any size, padded to whole windows
+    with pytest.raises(SpecError, match="window_attention's map size must be a known size") as caught:
+        archspec.build(spec, "onnx")
+    assert caught.value.loc is not None and "window_attention" in " ".join(caught.value.trace)
