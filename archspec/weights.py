@@ -18,9 +18,17 @@ from typing import Any, TypeVar
 
 from archspec.errors import Location, SpecError
 
-#: Tensors a framework keeps beside the canonical ones (torch's BatchNorm batch counter): ignored
-#: in a file, so that a state dict saved straight from torch loads anywhere.
-NON_CANONICAL_SUFFIX = "num_batches_tracked"
+#: Tensors a framework keeps beside the canonical ones, by the end of their names: ignored in a
+#: file, so that a state dict saved straight from torch loads anywhere. torch's BatchNorm batch
+#: counter, and the relative-position index torchvision's Swin keeps beside its bias table (a
+#: function of the window size, which every backend computes for itself).
+NON_CANONICAL_SUFFIXES = ("num_batches_tracked", "relative_position_index")
+
+
+def is_canonical(name: str) -> bool:
+    """Whether ``name`` can be a canonical tensor, not framework bookkeeping (see :data:`NON_CANONICAL_SUFFIXES`)."""
+    return not name.endswith(tuple("." + suffix for suffix in NON_CANONICAL_SUFFIXES))
+
 
 Tensors = TypeVar("Tensors")
 #: A tensor described for the comparison: its shape and its dtype's name (``float32``).
@@ -171,9 +179,7 @@ def check_tensors(expected: Mapping[str, Described], found: Mapping[str, Describ
     """Raise one SpecError listing every missing, unexpected, misshapen or mistyped tensor."""
     notes = [f"missing: {k} {tuple(shape)}" for k, (shape, _) in expected.items() if k not in found]
     notes += [
-        f"unexpected: {k} {tuple(shape)}"
-        for k, (shape, _) in found.items()
-        if k not in expected and not k.endswith("." + NON_CANONICAL_SUFFIX)
+        f"unexpected: {k} {tuple(shape)}" for k, (shape, _) in found.items() if k not in expected and is_canonical(k)
     ]
     for key, (want_shape, want_dtype) in expected.items():
         if key not in found:

@@ -86,6 +86,21 @@ def test_cli_parity_of_a_small_vit_b_16(mode: tuple[str, ...]):
         assert grads["encoder"] == 1 + 2 * 12 + 2 and grads["class_token"] == 1
 
 
+@pytest.mark.parametrize("mode", [("--mode", "eval", "--backends", "torch,flax,onnx"), ("--mode", "train", "--grad")])
+def test_cli_parity_of_a_small_swin_t(mode: tuple[str, ...]):
+    pytest.importorskip("torch")
+    pytest.importorskip("flax")
+    pytest.importorskip("onnxruntime")
+    # 16x16 and 8x8 maps of 4x4 windows: every second block's windows shifted and masked
+    small = {"embed_dim": 24, "depths": "[2,2]", "num_heads": "[2,4]", "window_size": 4, "classes": 10}
+    sets = [arg for name, value in small.items() for arg in ("--set", f"{name}={value}")]
+    done = _cli("parity", "specs/swin_t.yaml", *mode, "--input", "2x3x64x64", *sets, "--format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    grads = {r["name"]: r["tensors"] for r in json.loads(done.stdout)["rows"] if r["kind"] == "grad"}
+    if "--grad" in mode:  # the stem's conv and norm, 4 blocks of 13 tensors (5 of attn), a patch merging's 3
+        assert grads["features"] == 4 + 4 * 13 + 3
+
+
 def test_cli_parity_exits_1_over_tolerance():
     pytest.importorskip("torch")
     pytest.importorskip("flax")

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
         ("regnet_y_400mf", "regnet_y_400mf"),
         ("convnext_tiny", "convnext_tiny"),
         ("vit_b_16", "vit_b_16"),
+        ("swin_t", "swin_t"),
     ],
 )
 def test_zoo_specs_have_the_reference_parameter_count(spec: str, reference: str) -> None:

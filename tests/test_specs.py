@@ -55,6 +55,7 @@ def test_specs_are_found() -> None:
         "convnext_tiny",
         "gpt2",
         "vit_b_16",
+        "swin_t",
     }
     assert classics | zoo | {"squeezenet1_1", "shufflenet_v2_x1_0", "regnet_y_400mf"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
@@ -471,6 +472,21 @@ def test_vit_b_16_matches_torchvision() -> None:
     # the position embedding follows image_size and patch_size
     small = api.shapes(SPECS / "vit_b_16.yaml", {"image_size": 32, "patch_size": 8}, input_shape=[1, 3, 32, 32])
     assert {row.path: tuple(row.shape) for row in small.table(1)}["encoder"] == (1, 4 * 4 + 1, 768)
+
+
+def test_swin_t_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "swin_t.yaml", input_shape=[1, 3, 224, 224])
+    assert report.total_params == 28_288_354  # torchvision.models.swin_t()
+    assert tuple(report.output.shape) == (1, 1000)
+    stages = {row.path: tuple(row.shape) for row in report.table(2)}
+    # stage 0 at 56x56 (96 channels), then each patch merging halves the map and doubles the channels
+    assert [stages[f"features.{i}"] for i in (1, 3, 5, 7)] == [
+        (1, 56, 56, 96),
+        (1, 28, 28, 192),
+        (1, 14, 14, 384),
+        (1, 7, 7, 768),
+    ]
+    assert [type(report.graph.node(f"features.{i}.gather").op).op_name for i in (2, 4, 6)] == ["patch_merge"] * 3
 
 
 def test_densenet121_matches_torchvision() -> None:

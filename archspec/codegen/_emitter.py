@@ -1535,10 +1535,16 @@ def _with_input(
 ) -> tuple[Term | None, Env]:
     """A class's own parameter for its input's channels (or features), and its env with it."""
     t = view.type(xs[0]) if len(xs) == 1 else None
-    if t is None or t.features_last or _size(t) is None:  # ``input.channels`` is axis 1, not what is followed
+    if t is None or _size(t) is None:
         return None, env
-    name = Namespace({*env.values, *(taken or {})}).new("in_channels" if t.rank > 2 else "in_features")
-    return Term(_size(t), parameter(name)), env.child({name: _size(t)}, input_channels=name)
+    name = Namespace({*env.values, *(taken or {})}).new(
+        "in_channels" if t.rank > 2 and not t.features_last else "in_features"
+    )
+    # a features-last map's class follows its features (Swin's blocks on [N, H, W, C]), but
+    # ``input.channels`` is axis 1 all the same: the parameter is not what it reads
+    return Term(_size(t), parameter(name)), env.child(
+        {name: _size(t)}, input_channels=None if t.features_last else name
+    )
 
 
 def _step_name(path: str, default: str) -> str:

@@ -10,12 +10,12 @@ family          ops
 ``pool``        maxpool, avgpool, maxpool1d, avgpool1d, global_avgpool,
                 global_maxpool, adaptive_avgpool
 ``tensor``      flatten, permute, reshape, select, channel_shuffle, chunk,
-                dropout, drop_path, identity
+                patch_merge, dropout, drop_path, identity
 ``param``       param
 ``merge``       concat, add, mul
 ``resize``      upsample, upsample1d
 ``embedding``   embedding, positions (integer ids in)
-``attention``   attention
+``attention``   attention, window_attention
 ==============  ==========================================================
 
 MACs (multiply-accumulates) follow torchinfo's "Total mult-adds": a layer with

@@ -1,5 +1,5 @@
 """Layout and pass-through ops: ``flatten``, ``permute``, ``reshape``, ``select``,
-``channel_shuffle``, ``chunk``, ``dropout``, ``drop_path``, ``identity``. All count 0 MACs.
+``channel_shuffle``, ``chunk``, ``patch_merge``, ``dropout``, ``drop_path``, ``identity``. All count 0 MACs.
 
 Axes are counted as PyTorch counts them, negative ones from the end. The batch axis 0 stays
 first and whole: an op that would move, merge or drop it is refused, since the batch is
@@ -338,6 +338,35 @@ class Chunk(Op):
         shape = list(x.shape)
         shape[axis] = size // self.chunks
         return TensorType(tuple(shape), x.dtype)
+
+
+@register
+class PatchMerge(Op):
+    """Swin's patch merging gather (torchvision's ``_patch_merging_pad``): a features-last map
+    [N, H, W, C], zero-padded at the bottom and right to even sizes, becomes [N, H/2, W/2, 4C],
+    each position holding its 2x2 neighbourhood's channels side by side in torchvision's order:
+    ``x[0::2, 0::2]``, ``x[1::2, 0::2]``, ``x[0::2, 1::2]``, ``x[1::2, 1::2]`` (the row offset
+    varies fastest). torchvision's ``PatchMerging`` is this, a ``layernorm`` and a
+    ``linear(2 * C, bias=false)``. It takes no arguments.
+    """
+
+    op_name = "patch_merge"
+
+    def channels(self, given: str) -> str | None:
+        # the features of a features-last map, which is what a class follows there
+        return f"4 * {given}"
+
+    def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
+        (x,) = inputs
+        if x.rank != 4 or not x.features_last:
+            raise ShapeError(
+                "patch_merge gathers 2x2 neighbourhoods of a features-last map [N, H, W, C]",
+                expected="[N, H, W, C]",
+                found=f"{x}{'' if x.rank != 4 else ', channels-first'}",
+                hint="move the channels last first: permute([0, 2, 3, 1])" if x.rank == 4 else None,
+            )
+        height, width, channels = (static(size, "patch_merge's map size") for size in x.shape[1:])
+        return TensorType((x.shape[0], -(-height // 2), -(-width // 2), 4 * channels), x.dtype, features_last=True)
 
 
 @register

@@ -16,6 +16,7 @@ norms               ``scale``             ``weight``
 ``BatchNorm``       ``mean``, ``var``     ``running_mean``, ``running_var``
 ``nnx.Embed``       ``embedding``         ``weight`` [num, dim]
 ``SelfAttention``   ``in_proj_weight``    ``in_proj_weight`` [3D, D] (and ``in_proj_bias``), as torch's
+``WindowAttention`` its bias table       ``relative_position_bias_table``, as torchvision's Swin
 any                 ``bias``              ``bias``
 a ``param`` step    its own name          the same: channels-last [1, D, T] to [1, T, D]
 ==================  ===================  ===========================================
@@ -96,6 +97,7 @@ _NAMES = {
     "embedding": "weight",
     "in_proj_weight": "in_proj_weight",
     "in_proj_bias": "in_proj_bias",
+    "relative_position_bias_table": "relative_position_bias_table",
 }
 
 

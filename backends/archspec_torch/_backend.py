@@ -18,6 +18,7 @@ from archspec.infer import ShapeReport
 from archspec.io import atomic_write_text
 from archspec.ir import GRAPH_INPUT, GRAPH_OUTPUT, Graph
 from archspec.ops import Op
+from archspec.weights import is_canonical
 from archspec_torch import ops as _ops  # registers the lowerings
 from archspec_torch._lowering import LOWERINGS
 from archspec_torch._reserved import NN_MODULE_ATTRIBUTES
@@ -151,7 +152,7 @@ class TorchBackend:
         if cotangent is not None:
             grads.update((name, numpy(x.grad)) for name, x in xs.items() if x.grad is not None)
             grads.update((name, numpy(p.grad)) for name, p in model.named_parameters() if p.grad is not None)
-        state = {name: numpy(buf) for name, buf in model.named_buffers() if not name.endswith("num_batches_tracked")}
+        state = {name: numpy(buf) for name, buf in model.named_buffers() if is_canonical(name)}
         return RunResult(
             {k: numpy(v) for k, v in outs.items()}, {p: numpy(t) for p, t in captured.items()}, state, grads
         )

@@ -5,7 +5,9 @@ state_dict name (``b3.0.branch2.2.weight``, ``block1.1.running_mean``), in PyTor
 layouts. torch's ``num_batches_tracked`` counters are not canonical: torch reads
 them only for cumulative averaging (``momentum=None``), which archspec never uses,
 so they are neither saved nor expected; ``load_state_dict`` of a canonical dict
-works unchanged because torch's BatchNorm treats the counter as optional.
+works unchanged because torch's BatchNorm treats the counter as optional. Nor is
+``window_attention``'s ``relative_position_index`` (a function of its window), which
+its module treats as optional in the same way.
 
 A tied parameter (GPT-2's ``lm_head.weight`` is ``transformer.wte.weight``) is one
 ``nn.Parameter`` that ``state_dict`` lists under every module holding it: it is canonical
@@ -20,16 +22,14 @@ import torch
 from torch import nn
 
 from archspec.io import atomic_write
-from archspec.weights import NON_CANONICAL_SUFFIX, check_tensors, described, read_checked
+from archspec.weights import check_tensors, described, is_canonical, read_checked
 
 
 def canonical_state(module: nn.Module) -> dict[str, torch.Tensor]:
     """``module``'s canonical tensors by name (its state_dict without bookkeeping or a tied
     parameter's second names)."""
     aliases = tied_aliases(module)
-    return {
-        k: v for k, v in module.state_dict().items() if not k.endswith("." + NON_CANONICAL_SUFFIX) and k not in aliases
-    }
+    return {k: v for k, v in module.state_dict().items() if is_canonical(k) and k not in aliases}
 
 
 def tied_aliases(module: nn.Module) -> dict[str, str]:
@@ -62,7 +62,7 @@ def load_weights(module: nn.Module, path: str | Path) -> None:
     tensors = read_checked(path, described(canonical_state(module), _dtype), "pt")
     tensors |= {alias: tensors[canonical] for alias, canonical in tied_aliases(module).items()}
     with torch.no_grad():
-        module.load_state_dict(tensors, strict=True)  # torch's counters (num_batches_tracked) are optional
+        module.load_state_dict(tensors, strict=True)  # the non-canonical buffers are optional
 
 
 def _dtype(dtype: torch.dtype) -> str:

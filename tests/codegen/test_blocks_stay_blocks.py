@@ -181,16 +181,21 @@ def test_vit_encoder_block_is_one_class_and_its_layers_a_loop() -> None:
     assert "self.class_token = nn.Parameter(" in source and "self.pos_embedding = nn.Parameter(" in source
 
 
-def test_a_block_on_a_features_last_tensor_does_not_write_its_features_for_input_channels() -> None:
-    # input.channels is axis 1 of [N, H, W, C] (H), which the class does not follow: with H == C a
-    # class taking the followed size as in_channels would read C where the spec says H
+@pytest.mark.parametrize(("height", "written"), [(6, "6"), (4, "4")])
+def test_a_block_on_a_features_last_tensor_does_not_write_its_features_for_input_channels(
+    height: int, written: str
+) -> None:
+    # input.channels is axis 1 of [N, H, W, C] (H), not the features C the class follows (and takes
+    # as in_features, so that one class serves every width, as Swin's blocks need): with H == C a
+    # class reading its in_features for input.channels would read C where the spec says H
     spec = {
         "archspec": 1,
         "name": "t",
-        "input": ["N", 6, 6, 6],
+        "input": ["N", 6, height, 6],
         "blocks": {"mlp": ["linear(input.channels)", "gelu"]},
         "network": ["permute([0, 2, 3, 1])", "mlp", "permute([0, 3, 1, 2])"],
     }
     source = archspec.emit(spec).source
     mlp = source[source.index("class Mlp(") : source.index("class T(")]
-    assert "in_channels" not in mlp and "nn.Linear(6, 6)" in mlp
+    assert "in_channels" not in mlp and f"nn.Linear(in_features, {written})" in mlp
+    assert "Mlp(6)" in source

@@ -21,6 +21,8 @@ Network = str | dict[str, Any]
 
 #: The merge ops, the keys of a spec's merge step.
 MERGES = ("concat", "add", "mul")
+#: The step before an op that reads a features-last map (:attr:`Case.features_last`).
+CHANNELS_LAST = "permute([0, 2, 3, 1])"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class Case:
     #: The op under test when it is a merge's branch rather than the merge: a ``param``, which
     #: reads no input, so the network's input reaches the output only through another branch.
     subject: str | None = None
+    #: The op reads a features-last map [N, H, W, C] (Swin's ops): the input, of ``shape``
+    #: [N, C, H, W], reaches it through a step ``permute([0, 2, 3, 1])``, in the reference too.
+    features_last: bool = False
 
     @property
     def op(self) -> str:
@@ -67,7 +72,8 @@ class Case:
         """The one-op spec, as an in-memory dict, with a symbolic batch as specs are written."""
         shape = ["N", *self.shape[1:]]
         declared = {"shape": shape, "dtype": "int64"} if self.ids else shape
-        return {"archspec": 1, "name": "optable", "input": declared, "network": self.network}
+        network = {"permute": CHANNELS_LAST, self.op: self.network} if self.features_last else self.network
+        return {"archspec": 1, "name": "optable", "input": declared, "network": network}
 
 
 def parse_call(text: str) -> tuple[str, list[Any], dict[str, Any]]:
@@ -383,4 +389,21 @@ CASES: list[Case] = [
     Case("train-dropout-p0", "attention(8, 2, dropout=0.0, causal=true)", (2, 5, 8), train=True),
     Case("float64", "attention(8, 2)", (2, 5, 8), dtype="float64"),
     Case("causal-float64", "attention(8, 4, causal=true)", (2, 6, 8), dtype="float64"),
+    # ---------------------------------------------------------------- window_attention, patch_merge: [N, H, W, C]
+    # (inputs [N, C, H, W], permuted features-last first); odd sizes pad to whole windows
+    Case("shifted", "window_attention(8, 2, 3, shift=1)", (2, 8, 6, 6), features_last=True),
+    Case("padded-shifted", "window_attention(6, 3, [2, 3], shift=[1, 2])", (2, 6, 5, 7), features_last=True),
+    Case("one-window-no-shift", "window_attention(4, 1, 4, shift=2)", (2, 4, 3, 4), features_last=True),
+    Case("unshifted-no-bias", "window_attention(8, 4, 2, bias=false)", (1, 8, 4, 6), features_last=True),
+    Case(
+        "train-dropout-p0",
+        "window_attention(4, 2, 2, shift=1, dropout=0.0)",
+        (2, 4, 4, 4),
+        train=True,
+        features_last=True,
+    ),
+    Case("float64", "window_attention(8, 2, 3, shift=1)", (2, 8, 7, 6), dtype="float64", features_last=True),
+    Case("even", "patch_merge", (2, 3, 4, 6), features_last=True),
+    Case("odd-padded", "patch_merge", (2, 2, 5, 3), features_last=True),
+    Case("float64", "patch_merge", (2, 3, 3, 4), dtype="float64", features_last=True),
 ]

@@ -275,6 +275,66 @@ def attention(
     )
 
 
+def window_attention(
+    site: Site,
+    dim: int,
+    heads: int,
+    window: int | list[int],
+    shift: int | list[int] = 0,
+    dropout: float = 0.0,
+    bias: bool = True,
+) -> torch.Tensor:
+    """Written from the definition, one window at a time (not torchvision's batched partition,
+    which the torch backend follows): each window of the padded map rolled by -shift attends
+    within itself, the score of query p and key q biased by the table's row for the offset p - q
+    and by -100 where the roll joined p and q from different bands of the map."""
+    x = site.x  # [N, H, W, C]
+    (wh, ww), shifts = _per_axis(window, 2), _per_axis(shift, 2)
+    table = site.param("relative_position_bias_table", ((2 * wh - 1) * (2 * ww - 1), heads))
+    site.expect_weights(
+        "qkv.weight", "proj.weight", "relative_position_bias_table", *(["qkv.bias", "proj.bias"] if bias else [])
+    )
+    qkv_weight, proj_weight = site.param("qkv.weight", (3 * dim, dim)), site.param("proj.weight", (dim, dim))
+    qkv_bias, proj_bias = (
+        (site.param("qkv.bias", (3 * dim,)), site.param("proj.bias", (dim,))) if bias else (None, None)
+    )
+    n, height, width, _ = x.shape
+    padded = [-(-size // w) * w for size, w in zip((height, width), (wh, ww), strict=True)]
+    shifts = [0 if w >= size else s for s, w, size in zip(shifts, (wh, ww), padded, strict=True)]
+    rolled = F.pad(x, (0, 0, 0, padded[1] - width, 0, padded[0] - height)).roll([-s for s in shifts], (1, 2))
+
+    def bands(size: int, w: int, s: int) -> torch.Tensor:  # 0, 1, 2 along one axis of the rolled map
+        return torch.tensor([0 if s == 0 or i < size - w else 1 if i < size - s else 2 for i in range(size)])
+
+    region = bands(padded[0], wh, shifts[0])[:, None] * 3 + bands(padded[1], ww, shifts[1])[None, :]
+    rows, cols = torch.meshgrid(torch.arange(wh), torch.arange(ww), indexing="ij")
+    rows, cols = rows.flatten(), cols.flatten()
+    offset_row = (rows[:, None] - rows[None, :] + wh - 1) * (2 * ww - 1) + cols[:, None] - cols[None, :] + ww - 1
+    position_bias = table[offset_row].permute(2, 0, 1)  # [heads, tokens, tokens]
+    out = torch.zeros_like(rolled)
+    for top in range(0, padded[0], wh):
+        for left in range(0, padded[1], ww):
+            tokens = rolled[:, top : top + wh, left : left + ww].reshape(n, wh * ww, dim)
+            q, k, v = F.linear(tokens, qkv_weight, qkv_bias).reshape(n, wh * ww, 3, heads, dim // heads).unbind(2)
+            scores = torch.einsum("nqhd,nkhd->nhqk", q, k) / (dim // heads) ** 0.5 + position_bias
+            labels = region[top : top + wh, left : left + ww].flatten()
+            scores = scores - 100.0 * (labels[:, None] != labels[None, :])
+            weights = F.dropout(scores.softmax(-1), dropout, training=site.train)
+            attended = torch.einsum("nhqk,nkhd->nqhd", weights, v).reshape(n, wh * ww, dim)
+            out[:, top : top + wh, left : left + ww] = F.linear(attended, proj_weight, proj_bias).reshape(
+                n, wh, ww, dim
+            )
+    return out.roll(shifts, (1, 2))[:, :height, :width]
+
+
+def patch_merge(site: Site) -> torch.Tensor:
+    """Each 2x2 neighbourhood of the zero-padded [N, H, W, C] map, its four positions' channels
+    side by side: (0, 0), (1, 0), (0, 1), (1, 1) as (row, column) offsets."""
+    x = site.x
+    x = F.pad(x, (0, 0, 0, x.shape[2] % 2, 0, x.shape[1] % 2))
+    return torch.cat([x[:, row::2, col::2] for col in (0, 1) for row in (0, 1)], dim=-1)
+
+
 def _t(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
@@ -285,6 +345,8 @@ REFERENCES: dict[str, Callable[..., torch.Tensor]] = {
     "embedding": embedding,
     "positions": positions,
     "attention": attention,
+    "window_attention": window_attention,
+    "patch_merge": patch_merge,
     "conv1d": functools.partial(_conv, 1),
     "linear": linear,
     "batchnorm": batchnorm,

@@ -30,7 +30,7 @@ import pytest
 torch = pytest.importorskip("torch")
 safetensors_numpy = pytest.importorskip("safetensors.numpy")
 
-from optable_cases import CASES, MERGES, Case, Network, parse_call  # noqa: E402
+from optable_cases import CASES, CHANNELS_LAST, MERGES, Case, Network, parse_call  # noqa: E402
 from optable_reference import REFERENCES, Site  # noqa: E402
 
 import archspec  # noqa: E402
@@ -122,7 +122,8 @@ def expected(case: Case, folders: pytest.TempPathFactory) -> Expected:
     for name in params:
         tensors[name].requires_grad_(True)
     x_tensor = torch.tensor(x, requires_grad=not case.ids)
-    output = evaluate(case.network, x_tensor, tensors, case.train)
+    reaching = evaluate(CHANNELS_LAST, x_tensor, {}, case.train) if case.features_last else x_tensor
+    output = evaluate(case.network, reaching, tensors, case.train)
     if not integer_output:
         (output * torch.from_numpy(cotangent)).sum().backward()
     grads = {"input": x_tensor.grad, **{name: tensors[name].grad for name in params}}

@@ -24,6 +24,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from pydantic import ValidationError  # noqa: E402
+from references import torchvision  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
@@ -31,6 +32,7 @@ from archspec import api  # noqa: E402
 from archspec.errors import SpecError  # noqa: E402
 from archspec.ir import TensorType  # noqa: E402
 from archspec.ops import REGISTRY, Op  # noqa: E402
+from archspec.weights import is_canonical  # noqa: E402
 
 Shape = tuple[int, ...]
 Attrs = dict[str, Any]
@@ -146,6 +148,8 @@ TORCH: dict[str, Callable[[Attrs, list[Shape]], Any]] = {
     "embedding": lambda a, s: nn.Embedding(a["num"], a["dim"]),
     "positions": lambda a, s: (None, lambda x: torch.arange(x.shape[1]).expand(x.shape[0], -1)),
     "attention": lambda a, s: _self_attention(a),
+    "window_attention": lambda a, s: _window_attention(a),
+    "patch_merge": lambda a, s: (None, torchvision().models.swin_transformer._patch_merging_pad),
 }
 
 
@@ -155,8 +159,29 @@ class Ids(tuple[int, ...]):
     dtype = "int64"
 
 
+class FeaturesLast(tuple[int, ...]):
+    """The shape of a features-last map [N, H, W, C] (as ``permute`` makes one: Swin's), where a
+    plain tuple of rank 4 is channels-first."""
+
+
 def _dtype(shape: Shape) -> str:
     return shape.dtype if isinstance(shape, Ids) else "float32"
+
+
+def _type(shape: Shape, batch: int | str | None = None) -> TensorType:
+    dims = shape if batch is None else (batch, *shape[1:])
+    return TensorType(tuple(dims), _dtype(shape), features_last=isinstance(shape, FeaturesLast))
+
+
+def _window_attention(a: Attrs) -> Any:
+    window, shift = (_t(a.get(k, 0)) for k in ("window", "shift"))
+    pair = [window, window] if isinstance(window, int) else list(window)
+    shifts = [shift, shift] if isinstance(shift, int) else list(shift)
+    bias = a.get("bias", True)
+    module = torchvision().models.swin_transformer.ShiftedWindowAttention(
+        a["dim"], pair, shifts, a["heads"], qkv_bias=bias, proj_bias=bias
+    )
+    return module, module
 
 
 def _self_attention(a: Attrs) -> Any:
@@ -180,7 +205,7 @@ def run_torch(name: str, attrs: dict[str, Any], shapes: list[Shape]) -> tuple[An
 def check_op(name: str, attrs: dict[str, Any], *shapes: Shape) -> Op:
     """Check one op against PyTorch: output shape and dtype, parameters, buffers, symbolic batch."""
     op = REGISTRY[name].model_validate(attrs)
-    types = tuple(TensorType(s, _dtype(s)) for s in shapes)
+    types = tuple(_type(s) for s in shapes)
     out = op.infer(types)
     y, module = run_torch(name, attrs, list(shapes))
     assert out.shape == tuple(y.shape), f"{name}{attrs}: archspec {out.shape}, torch {tuple(y.shape)}"
@@ -188,11 +213,12 @@ def check_op(name: str, attrs: dict[str, Any], *shapes: Shape) -> Op:
     params = {k: tuple(p.shape) for k, p in module.named_parameters()} if module is not None else {}
     assert op.params(types) == params
     buffers = {k: tuple(b.shape) for k, b in module.named_buffers()} if module is not None else {}
-    buffers.pop("num_batches_tracked", None)  # PyTorch's step counter; not part of the spec's meaning
+    # PyTorch's step counter, torchvision's Swin index: bookkeeping, not part of the spec's meaning
+    buffers = {k: shape for k, shape in buffers.items() if is_canonical(f"module.{k}")}
     assert op.buffers(types) == buffers
     if not params:
         assert op.macs(types, out) == 0
-    symbolic = tuple(TensorType(("N", *s[1:]), _dtype(s)) for s in shapes)
+    symbolic = tuple(_type(s, "N") for s in shapes)
     assert op.infer(symbolic).shape == ("N", *out.shape[1:])
     assert op.params(symbolic) == params
     return op
@@ -368,6 +394,11 @@ CASES: dict[str, list[tuple[dict[str, Any], list[Shape]]]] = {
         ({"dim": 6, "heads": 3, "bias": False}, [(2, 4, 6)]),
         ({"dim": 4, "heads": 1, "causal": True}, [(2, 3, 4)]),
     ],
+    "window_attention": [
+        ({"dim": 8, "heads": 2, "window": 3, "shift": 1}, [FeaturesLast((2, 6, 6, 8))]),
+        ({"dim": 6, "heads": 3, "window": [2, 3], "bias": False}, [FeaturesLast((2, 5, 7, 6))]),
+    ],
+    "patch_merge": [({}, [FeaturesLast((2, 4, 6, 3))]), ({}, [FeaturesLast((2, 5, 3, 2))])],
 }
 
 

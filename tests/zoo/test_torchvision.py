@@ -6,7 +6,8 @@ its BatchNorm scales and shifts are then drawn at random and its running statist
 batch of random images, so that no two norms are alike and a swapped pair cannot pass. Both torch
 modules run the same ops in the same order, so eval outputs, the train-mode output and the
 updated running statistics are compared with ``torch.equal``. The same weights as a canonical
-safetensors file (the state dict less ``num_batches_tracked``) build the flax and onnx modules,
+safetensors file (the state dict less ``num_batches_tracked`` and Swin's relative-position
+index) build the flax and onnx modules,
 which agree with torchvision within archspec parity's convention:
 ``max|ours - theirs| <= atol + rtol * max|theirs|``, both 1e-4.
 
@@ -27,6 +28,7 @@ from references import torchvision
 
 import archspec
 from archspec.parity import compare
+from archspec.weights import is_canonical
 
 torch = pytest.importorskip("torch")
 
@@ -46,6 +48,14 @@ SMALL_VIT = (
 )
 
 
+#: A small Swin: the spec's params against SwinTransformer's arguments (lists where torchvision
+#: takes one size per axis). At 64x64 the stages are 16x16 and 8x8 maps of 4x4 windows, so every
+#: second block's windows are shifted (and masked) in both stages.
+SMALL_SWIN = (("embed_dim", 24), ("depths", (2, 2)), ("num_heads", (2, 4)))
+SMALL_SWIN_SPEC = (*SMALL_SWIN, ("patch_size", 4), ("window_size", 4), ("classes", 10))
+SMALL_SWIN_REFERENCE = (*SMALL_SWIN, ("patch_size", (4, 4)), ("window_size", (4, 4)), ("num_classes", 10))
+
+
 @dataclass(frozen=True)
 class Zoo:
     """A spec (with params set) and the torchvision.models constructor it transcribes."""
@@ -55,6 +65,9 @@ class Zoo:
     params: tuple[tuple[str, Any], ...] = ()  # the spec's params that are set (hashable: tuples for lists)
     reference_kwargs: tuple[tuple[str, Any], ...] = ()  # the constructor's arguments
     label: str = ""  # the test id, where another entry already goes by the reference's name
+    #: Whether the state dict lists its keys in torchvision's order too: a spec's steps are in the
+    #: order they run, and torchvision's Swin PatchMerging makes its reduction before its norm.
+    key_order: bool = True
 
     def __str__(self) -> str:
         return self.label or self.reference
@@ -95,6 +108,17 @@ ZOO = [
         reference_kwargs=(*SMALL_VIT, ("num_classes", 10)),
         label="vit_b_16-small",
     ),
+    # Swin-T's structure at 64x64, two stages of two blocks (swin_t() itself is held to the
+    # parameter count and the strict load below), stochastic depth rising to swin_t()'s 0.2: the
+    # masks are drawn in torchvision's order, so the train step is identical under one seed
+    Zoo(
+        "swin_t",
+        "SwinTransformer",
+        params=SMALL_SWIN_SPEC,
+        reference_kwargs=(*SMALL_SWIN_REFERENCE, ("stochastic_depth_prob", 0.2)),
+        label="swin_t-small",
+        key_order=False,
+    ),
 ]
 #: The train step once more without stochastic depth (eval mode does not depend on it).
 TRAIN_ZOO = [
@@ -122,6 +146,14 @@ TRAIN_ZOO = [
         reference_kwargs=(*SMALL_VIT, ("num_classes", 10), ("dropout", 0.1), ("attention_dropout", 0.1)),
         label="vit_b_16-small-dropout",
     ),
+    Zoo(
+        "swin_t",
+        "SwinTransformer",
+        params=(*SMALL_SWIN_SPEC, ("stochastic_depth_prob", 0.0)),
+        reference_kwargs=(*SMALL_SWIN_REFERENCE, ("stochastic_depth_prob", 0.0)),
+        label="swin_t-small-no-stochastic-depth",
+        key_order=False,
+    ),
 ]
 
 
@@ -136,7 +168,8 @@ def _calibrated_reference(zoo: Zoo) -> Any:
     from one batch of random images, so that eval-mode activations keep their scale to the end;
     layer scales (ConvNeXt's) drawn around 1, so that every residual branch shows in the output;
     what torchvision's ViT starts at zero (class token, classification head) drawn at random, as a
-    zero head would make every output 0."""
+    zero head would make every output 0; Swin's relative position biases drawn larger than their
+    init (std 0.02), so that a bias gathered from the wrong row shows in every backend's output."""
     torch.manual_seed(0)
     model = getattr(torchvision().models, zoo.reference)(**dict(zoo.reference_kwargs))
     generator = torch.Generator().manual_seed(1)
@@ -150,8 +183,8 @@ def _calibrated_reference(zoo: Zoo) -> Any:
         for name, parameter in model.named_parameters():
             if name.endswith("layer_scale"):  # ConvNeXt's 1e-6 would let no block's output count
                 parameter.copy_(0.5 + torch.rand(parameter.shape, generator=generator))
-            elif name == "class_token" or name.startswith("heads."):  # ViT's zeros
-                parameter.copy_(torch.randn(parameter.shape, generator=generator))
+            elif name == "class_token" or name.startswith("heads.") or name.endswith("position_bias_table"):
+                parameter.copy_(torch.randn(parameter.shape, generator=generator))  # ViT's zeros, Swin's 0.02s
         model.train()(torch.randn([4, *INPUT[1:]], generator=generator))
     for norm, momentum in zip(norms, momenta, strict=True):
         norm.momentum = momentum
@@ -168,13 +201,14 @@ def _input() -> Any:
 
 
 def _canonical(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
+    return {k: v for k, v in state.items() if is_canonical(k)}
 
 
 @pytest.mark.parametrize("zoo", ZOO, ids=str)
 def test_the_state_dict_keys_are_torchvisions(zoo: Zoo) -> None:
     reference, ours = _reference(zoo), _compiled(zoo)
-    assert list(_canonical(ours.state_dict())) == list(_canonical(reference.state_dict()))
+    keys = list if zoo.key_order else sorted
+    assert keys(_canonical(ours.state_dict())) == keys(_canonical(reference.state_dict()))
     assert ours.load_state_dict(reference.state_dict(), strict=True)  # no missing or unexpected keys
     # archspec's canonical weights leave torch's bookkeeping out; torch loads them strictly as well
     assert ours.load_state_dict(_canonical(reference.state_dict()), strict=True)
@@ -248,3 +282,13 @@ def test_vit_b_16_loads_torchvisions_full_size_state_dict() -> None:
     assert list(ours.state_dict()) == list(reference.state_dict())
     assert ours.load_state_dict(reference.state_dict(), strict=True)
     assert sum(p.numel() for p in ours.parameters()) == 86_567_656
+
+
+def test_swin_t_loads_torchvisions_full_size_state_dict() -> None:
+    """The zoo entry above is a small Swin; swin_t() itself has the same names at full size."""
+    torch.manual_seed(0)
+    reference = torchvision().models.swin_t()
+    ours = archspec.build(SPECS / "swin_t.yaml", "torch", input_shape=[1, 3, 224, 224])
+    assert sorted(ours.state_dict()) == sorted(reference.state_dict())
+    assert ours.load_state_dict(reference.state_dict(), strict=True)
+    assert sum(p.numel() for p in ours.parameters()) == 28_288_354

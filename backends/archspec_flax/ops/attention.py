@@ -7,11 +7,15 @@ it), ``is_causal`` for the causal mask. Two cases take the explicit softmax(q ká
 instead: dropout on the attention weights (train mode, nonzero rate), which needs the weights the
 fused kernel never forms, dropped as PyTorch drops them; and float64, since the fused kernel
 computes its softmax in float32 whatever its inputs' dtype.
+
+``window_attention`` â†’ :class:`WindowAttention`, torchvision's ``ShiftedWindowAttention`` in jnp
+(the window partition and its inverse as reshapes and transposes, ``jnp.roll`` for the shift), the
+relative-position index and the shift mask computed where it is traced.
 """
 
 from __future__ import annotations
 
-from archspec.ops.attention import Attention
+from archspec.ops.attention import Attention, WindowAttention
 from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
 
 register_helper(
@@ -72,3 +76,101 @@ def attention(op: Attention, ctx: LoweringContext) -> ModuleCall:
     )
     args = (ctx.attr("dim"), ctx.attr("heads"))
     return ModuleCall("SelfAttention", args, options, helper="SelfAttention", rngs=True)
+
+
+register_helper(
+    Helper(
+        "WindowAttention",
+        '''class WindowAttention(nnx.Module):
+    """Swin's (shifted) window attention with torchvision's parameters (``qkv`` and ``proj`` linear
+    layers, ``relative_position_bias_table`` [(2 wh - 1) (2 ww - 1), heads]) on the spec's
+    [N, H, W, C]: the map is padded to whole windows and rolled by ``shift_size``, each window
+    attends to itself with a learned bias per relative position (and -100 between regions the
+    roll put side by side), and the map is rolled back and cropped."""
+
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        window_size: int | tuple[int, int],
+        *,
+        shift_size: int | tuple[int, int] = 0,
+        dropout: float = 0.0,
+        bias: bool = True,
+        rngs: nnx.Rngs,
+    ) -> None:
+        self.window_size = (window_size, window_size) if isinstance(window_size, int) else tuple(window_size)
+        self.shift_size = (shift_size, shift_size) if isinstance(shift_size, int) else tuple(shift_size)
+        self.num_heads = num_heads
+        self.qkv = nnx.Linear(dim, 3 * dim, use_bias=bias, rngs=rngs)
+        self.proj = nnx.Linear(dim, dim, use_bias=bias, rngs=rngs)
+        wh, ww = self.window_size
+        init = nnx.initializers.truncated_normal(stddev=0.02)  # torchvision's init of the table
+        self.relative_position_bias_table = nnx.Param(init(rngs.params(), ((2 * wh - 1) * (2 * ww - 1), num_heads)))
+        self.dropout = nnx.Dropout(dropout, rngs=rngs)
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = channels_first(x)  # [N, H, W, C]
+        n, height, width, channels = x.shape
+        wh, ww = self.window_size
+        padded_h, padded_w = -(-height // wh) * wh, -(-width // ww) * ww
+        # a window that covers the whole map along an axis leaves nothing to shift there
+        sizes = (padded_h, padded_w)
+        shift = [0 if w >= size else s for s, w, size in zip(self.shift_size, self.window_size, sizes, strict=True)]
+        x = jnp.pad(x, ((0, 0), (0, padded_h - height), (0, padded_w - width), (0, 0)))
+        x = jnp.roll(x, (-shift[0], -shift[1]), axis=(1, 2))
+        rows, cols, tokens = padded_h // wh, padded_w // ww, wh * ww
+        x = x.reshape(n, rows, wh, cols, ww, channels).transpose(0, 1, 3, 2, 4, 5).reshape(-1, tokens, channels)
+        qkv = self.qkv(x).reshape(-1, tokens, 3, self.num_heads, channels // self.num_heads)
+        q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]  # each [windows, tokens, heads, head_dim]
+        scores = jnp.einsum("bqhd,bkhd->bhqk", q * (channels // self.num_heads) ** -0.5, k)
+        scores = scores + self.relative_position_bias()
+        if sum(shift) > 0:
+            masked = scores.reshape(n, rows * cols, self.num_heads, tokens, tokens) + self.shift_mask(
+                padded_h, padded_w, shift
+            ).astype(scores.dtype)[:, None]
+            scores = masked.reshape(-1, self.num_heads, tokens, tokens)
+        weights = self.dropout(jax.nn.softmax(scores, axis=-1))
+        x = self.proj(jnp.einsum("bhqk,bkhd->bqhd", weights, v).reshape(-1, tokens, channels))
+        x = x.reshape(n, rows, cols, wh, ww, channels).transpose(0, 1, 3, 2, 4, 5).reshape(n, padded_h, padded_w, -1)
+        x = jnp.roll(x, (shift[0], shift[1]), axis=(1, 2))
+        return channels_last(x[:, :height, :width])
+
+    def relative_position_bias(self) -> jax.Array:
+        """[heads, tokens, tokens]: for query p and key q of a window, the table's row for p - q."""
+        wh, ww = self.window_size
+        rows, cols = jnp.divmod(jnp.arange(wh * ww), ww)
+        index = (rows[:, None] - rows[None, :] + wh - 1) * (2 * ww - 1) + cols[:, None] - cols[None, :] + ww - 1
+        return jnp.moveaxis(self.relative_position_bias_table[...][index], -1, 0)
+
+    def shift_mask(self, padded_h: int, padded_w: int, shift: list[int]) -> jax.Array:
+        """[windows, tokens, tokens]: 0 between positions of one region of the rolled map, -100
+        between positions the roll brought together from different ones."""
+        wh, ww = self.window_size
+        regions = jnp.zeros((padded_h, padded_w))
+        h_slices = ((0, -wh), (-wh, -shift[0]), (-shift[0], None))
+        w_slices = ((0, -ww), (-ww, -shift[1]), (-shift[1], None))
+        for count, (h, w) in enumerate((h, w) for h in h_slices for w in w_slices):
+            regions = regions.at[h[0] : h[1], w[0] : w[1]].set(count)
+        regions = regions.reshape(padded_h // wh, wh, padded_w // ww, ww).transpose(0, 2, 1, 3).reshape(-1, wh * ww)
+        return jnp.where(regions[:, None, :] != regions[:, :, None], -100.0, 0.0)''',
+        needs=("jnp",),
+        uses=("channels_first", "channels_last"),
+    )
+)
+
+
+def _one_if_square(sizes: tuple[int, ...]) -> int | tuple[int, ...]:
+    """``(7, 7)`` as ``7``, as torchvision's Swin and its spec write a square window."""
+    return sizes[0] if len(set(sizes)) == 1 else sizes
+
+
+@LOWERINGS.register(WindowAttention)
+def window_attention(op: WindowAttention, ctx: LoweringContext) -> ModuleCall:
+    options = ctx.options(
+        ("shift_size", ctx.attr("shift", _one_if_square(op.shift)), 0),
+        ("dropout", ctx.attr("dropout"), 0.0),
+        ("bias", ctx.attr("bias"), True),
+    )
+    args = (ctx.attr("dim"), ctx.attr("heads"), ctx.attr("window", _one_if_square(op.window)))
+    return ModuleCall("WindowAttention", args, options, helper="WindowAttention", rngs=True)

@@ -1,6 +1,7 @@
 """``flatten`` → :class:`Flatten`, ``permute`` → :class:`Permute`, ``reshape`` → :class:`Reshape`,
 ``select`` → :class:`Select`, ``channel_shuffle`` → :class:`ChannelShuffle`, ``chunk`` →
-:class:`Chunk` (on the spec's axis where channels-last holds it), ``dropout`` →
+:class:`Chunk` (on the spec's axis where channels-last holds it), ``patch_merge`` →
+:func:`patch_merge`, ``dropout`` →
 ``nnx.Dropout``, ``drop_path`` → ``nnx.Dropout`` with one draw per sample (its mask broadcast over
 every other axis), ``identity`` → :func:`identity`.
 
@@ -22,7 +23,18 @@ makes the others layout changes of the reshape, so the readable form costs nothi
 
 from __future__ import annotations
 
-from archspec.ops.tensor import ChannelShuffle, Chunk, Dropout, DropPath, Flatten, Identity, Permute, Reshape, Select
+from archspec.ops.tensor import (
+    ChannelShuffle,
+    Chunk,
+    Dropout,
+    DropPath,
+    Flatten,
+    Identity,
+    PatchMerge,
+    Permute,
+    Reshape,
+    Select,
+)
 from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, channels_last_axis, register_helper
 
 _SPEC_LAYOUT = ("channels_first", "channels_last")
@@ -129,6 +141,20 @@ register_helper(
 )
 register_helper(
     Helper(
+        "patch_merge",
+        '''def patch_merge(x: jax.Array) -> jax.Array:
+    """Swin's patch merging gather (torchvision's _patch_merging_pad) on the spec's [N, H, W, C]:
+    padded to even sizes, each 2x2 neighbourhood's channels side by side, [N, H/2, W/2, 4C]."""
+    x = channels_first(x)
+    x = jnp.pad(x, ((0, 0), (0, x.shape[1] % 2), (0, x.shape[2] % 2), (0, 0)))
+    corners = (x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2])
+    return channels_last(jnp.concatenate(corners, axis=-1))''',
+        needs=("jnp",),
+        uses=_SPEC_LAYOUT,
+    )
+)
+register_helper(
+    Helper(
         "identity",
         '''def identity(x: jax.Array) -> jax.Array:
     """The input, unchanged (a residual block's shortcut)."""
@@ -181,6 +207,11 @@ def drop_path(op: DropPath, ctx: LoweringContext) -> ModuleCall:
     every_axis_but_the_batch = tuple(range(1, ctx.input.rank))
     options = (("broadcast_dims", ctx.literal(every_axis_but_the_batch)),)
     return ModuleCall("nnx.Dropout", (ctx.attr("p"),), options, rngs=True)
+
+
+@LOWERINGS.register(PatchMerge)
+def patch_merge(op: PatchMerge, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("patch_merge", helper="patch_merge", bare=True)
 
 
 @LOWERINGS.register(Identity)

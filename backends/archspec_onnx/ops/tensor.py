@@ -2,7 +2,8 @@
 other axes; ``permute`` → ``Transpose``; ``reshape`` → ``Reshape`` (its 0, "keep this size", is
 ONNX's own); ``select`` → ``Gather`` of one scalar index; ``channel_shuffle`` → ``Reshape``,
 ``Transpose``, ``Reshape``; ``chunk`` → ``Slice`` (one part: ``Split`` would compute
-every part and leave all but one unused); ``dropout``, ``drop_path`` and ``identity`` compute nothing in the eval
+every part and leave all but one unused); ``patch_merge`` → ``Pad`` (odd sizes), ``Reshape``,
+``Transpose``, ``Reshape``; ``dropout``, ``drop_path`` and ``identity`` compute nothing in the eval
 graph and are removed."""
 
 from __future__ import annotations
@@ -10,7 +11,18 @@ from __future__ import annotations
 import numpy as np
 
 from archspec.ops._base import static
-from archspec.ops.tensor import ChannelShuffle, Chunk, Dropout, DropPath, Flatten, Identity, Permute, Reshape, Select
+from archspec.ops.tensor import (
+    ChannelShuffle,
+    Chunk,
+    Dropout,
+    DropPath,
+    Flatten,
+    Identity,
+    PatchMerge,
+    Permute,
+    Reshape,
+    Select,
+)
 from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
 
@@ -61,6 +73,23 @@ def chunk(op: Chunk, ctx: LoweringContext) -> None:
     starts = ctx.const("starts", [op.index * part], dtype=np.int64)
     ends = ctx.const("ends", [(op.index + 1) * part], dtype=np.int64)
     ctx.emit("Slice", [ctx.x, starts, ends, ctx.const("axes", [axis], dtype=np.int64)])
+
+
+@LOWERINGS.register(PatchMerge)
+def patch_merge(op: PatchMerge, ctx: LoweringContext) -> None:
+    # [N, H, W, C] -> [N, H/2, 2 (row), W/2, 2 (column), C] -> column and row offsets beside the
+    # channels, the row varying fastest as in torchvision's x0, x1, x2, x3 -> [N, H/2, W/2, 4C]
+    height, width, channels = (static(size, "patch_merge's map size") for size in ctx.input.shape[1:])
+    x = ctx.x
+    if height % 2 or width % 2:
+        pads = ctx.const("pads", [0, 0, 0, 0, 0, height % 2, width % 2, 0], dtype=np.int64)
+        x = ctx.emit("Pad", [x, pads], to=ctx.tmp("padded"))
+    rows, cols = (height + 1) // 2, (width + 1) // 2
+    split = ctx.emit(
+        "Reshape", [x, ctx.const("split", [0, rows, 2, cols, 2, channels], dtype=np.int64)], to=ctx.tmp("split")
+    )
+    gathered = ctx.emit("Transpose", [split], to=ctx.tmp("gathered"), perm=[0, 1, 3, 4, 2, 5])
+    ctx.emit("Reshape", [gathered, ctx.const("merged", [0, rows, cols, 4 * channels], dtype=np.int64)])
 
 
 @LOWERINGS.register(Dropout, DropPath, Identity)

@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 
 from archspec.backends import EmittedSource
+from archspec.weights import NON_CANONICAL_SUFFIXES
 
 _HELPER = '''
 
@@ -39,14 +40,14 @@ def load_weights(model: nn.Module, path: str | pathlib.Path = WEIGHTS) -> nn.Mod
     """
     from safetensors import safe_open
 
-    # BatchNorm's num_batches_tracked counters are torch bookkeeping, not canonical weights; a
-    # parameter two modules share (a tied lm_head) is canonical under its first name only.
+    # BatchNorm's num_batches_tracked counters are torch bookkeeping, not canonical weights (as is
+    # a window attention's relative_position_index, a function of its window); a parameter two
+    # modules share (a tied lm_head) is canonical under its first name only.
+    bookkeeping = {non_canonical}
     canonical = {{name for name, _ in model.named_parameters()}} | {{name for name, _ in model.named_buffers()}}
-    expected = {{
-        k: v for k, v in model.state_dict().items() if k in canonical and not k.endswith("num_batches_tracked")
-    }}
+    expected = {{k: v for k, v in model.state_dict().items() if k in canonical and not k.endswith(bookkeeping)}}
     with safe_open(path, framework="pt") as file:
-        names = {{k for k in file.keys() if not k.endswith("num_batches_tracked")}}  # noqa: SIM118
+        names = {{k for k in file.keys() if not k.endswith(bookkeeping)}}  # noqa: SIM118
         problems = [f"missing: {{k}}" for k in expected if k not in names]
         problems += [f"unexpected: {{k}}" for k in sorted(names) if k not in expected]
         for k in (k for k in expected if k in names):
@@ -81,6 +82,10 @@ def add_weights_loader(emitted: EmittedSource, weights: str | Path, output: str 
     lines = emitted.source.splitlines(keepends=True)
     first_import = next(i for i, line in enumerate(lines) if line.startswith(("import ", "from ")))
     lines.insert(first_import, "import pathlib\n\n")
-    helper = _HELPER.format(weights=weights_reference(weights, output), entry=emitted.entry)
+    helper = _HELPER.format(
+        weights=weights_reference(weights, output),
+        entry=emitted.entry,
+        non_canonical=tuple("." + suffix for suffix in NON_CANONICAL_SUFFIXES),
+    )
     source = "".join(lines).rstrip("\n") + "\n" + helper
     return dataclasses.replace(emitted, source=source, imports=("import pathlib", *emitted.imports))

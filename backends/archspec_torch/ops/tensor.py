@@ -2,12 +2,24 @@
 (torchvision's ``ops.misc.Permute``), ``reshape`` → :class:`Reshape`, ``select`` → :class:`Select`,
 ``channel_shuffle`` → ``nn.ChannelShuffle``, ``chunk`` → :class:`Chunk` (``x.chunk(chunks,
 dim)[index]``: a view, so never overwritten in place, see :mod:`archspec_torch._inplace`),
-``dropout`` → ``nn.Dropout`` (identity in eval mode), ``drop_path`` → :class:`StochasticDepth`
+``patch_merge`` → :class:`PatchMerge` (torchvision's ``_patch_merging_pad``), ``dropout`` →
+``nn.Dropout`` (identity in eval mode), ``drop_path`` → :class:`StochasticDepth`
 (torchvision's, mode "row"), ``identity`` → ``nn.Identity``."""
 
 from __future__ import annotations
 
-from archspec.ops.tensor import ChannelShuffle, Chunk, Dropout, DropPath, Flatten, Identity, Permute, Reshape, Select
+from archspec.ops.tensor import (
+    ChannelShuffle,
+    Chunk,
+    Dropout,
+    DropPath,
+    Flatten,
+    Identity,
+    PatchMerge,
+    Permute,
+    Reshape,
+    Select,
+)
 from archspec_torch._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
 
 # torch has no module for these three; as modules they sit in an nn.Sequential like any layer
@@ -100,6 +112,22 @@ register_helper(
     )
 )
 
+register_helper(
+    Helper(
+        "PatchMerge",
+        '''class PatchMerge(nn.Module):
+    """Swin's patch merging gather, torchvision's _patch_merging_pad: [N, H, W, C], padded to even
+    sizes, to [N, H/2, W/2, 4C], each 2x2 neighbourhood's channels side by side."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[-3], x.shape[-2]
+        x = F.pad(x, (0, 0, 0, width % 2, 0, height % 2))
+        corners = (x[..., 0::2, 0::2, :], x[..., 1::2, 0::2, :], x[..., 0::2, 1::2, :], x[..., 1::2, 1::2, :])
+        return torch.cat(corners, -1)''',
+        needs=("torch", "F"),
+    )
+)
+
 
 @LOWERINGS.register(Flatten)
 def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
@@ -131,6 +159,11 @@ def channel_shuffle(op: ChannelShuffle, ctx: LoweringContext) -> ModuleCall:
 def chunk(op: Chunk, ctx: LoweringContext) -> ModuleCall:
     dim = ctx.options(("dim", ctx.attr("axis"), 1))
     return ModuleCall("Chunk", (ctx.attr("chunks"), ctx.attr("index")), dim, helper="Chunk")
+
+
+@LOWERINGS.register(PatchMerge)
+def patch_merge(op: PatchMerge, ctx: LoweringContext) -> ModuleCall:
+    return ModuleCall("PatchMerge", helper="PatchMerge")
 
 
 @LOWERINGS.register(Dropout)

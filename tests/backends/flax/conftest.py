@@ -56,6 +56,11 @@ SMALL: dict[str, tuple[list[int | str] | None, dict[str, object]]] = {
             "classes": 10,
         },
     ),
+    # two stages of two blocks, 16x16 and 8x8 maps of 4x4 windows: shifted windows in both
+    "swin_t": (
+        ["N", 3, 64, 64],
+        {"embed_dim": 24, "depths": [2, 2], "num_heads": [2, 4], "window_size": 4, "classes": 10},
+    ),
 }
 
 

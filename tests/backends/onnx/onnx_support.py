@@ -33,6 +33,7 @@ INPUTS: dict[str, list[int | str]] = {
     "convnext_tiny": ["N", 3, 64, 64],
     "gpt2": ["N", 16],
     "vit_b_16": ["N", 3, 32, 32],
+    "swin_t": ["N", 3, 64, 64],
 }
 
 #: Smaller sizes for the specs whose full size is too slow to export and run here.
@@ -47,6 +48,8 @@ PARAMS: dict[str, dict[str, Any]] = {
         "mlp_dim": 128,
         "classes": 10,
     },
+    # two stages of two blocks, 16x16 and 8x8 maps of 4x4 windows: shifted windows in both
+    "swin_t": {"embed_dim": 24, "depths": [2, 2], "num_heads": [2, 4], "window_size": 4, "classes": 10},
 }
 
 

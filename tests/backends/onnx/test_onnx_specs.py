@@ -107,6 +107,7 @@ NEWER_OPSET = {
     "convnext_tiny": (17, "LayerNormalization"),
     "gpt2": (17, "LayerNormalization"),
     "vit_b_16": (17, "LayerNormalization"),
+    "swin_t": (17, "LayerNormalization"),
 }
 
 
