@@ -1,13 +1,15 @@
-"""The Flax modules compiled from specs/googlenet.yaml, specs/resnet18.yaml and
-specs/mobilenet_v3_small.yaml compute what their hand-written Flax NNX twins compute
-(fixtures/flax_handwritten.py, the twins benchmarks/bench_flax.py times them against).
+"""The Flax modules compiled from specs/googlenet.yaml, specs/resnet18.yaml,
+specs/mobilenet_v3_small.yaml and specs/vit_b_16.yaml compute what their hand-written Flax NNX twins
+compute (fixtures/flax_handwritten.py and fixtures/flax_vit.py, the twins benchmarks/bench_flax.py
+times them against).
 
 One set of seeded canonical weights (``archspec.parity.draw_weights``) goes into the compiled module
 through a safetensors file (``archspec.build(..., weights=)``) and into the twin through the
 fixture's own mapping (renamed, conv kernels OIHW -> HWIO, linear weights transposed). Both run in
 eval mode under ``jax.jit``; the compiled module takes NCHW (the spec's layout), the twin NHWC.
 ResNet-18 and MobileNetV3-Small run at 64x64 with 10 classes to keep the tests fast (global average
-pooling takes any size).
+pooling takes any size); the ViT is a small one (32x32 images, 8x8 patches, 2 layers of width 64
+with 4 heads, 10 classes), set through the spec's params and the twin's arguments of the same names.
 """
 
 from __future__ import annotations
@@ -48,12 +50,26 @@ CASES = {
         {"classes": 10},
         ("features.4.block.2.fc1.weight", "features.layers.4.block.layers.2.fc1.kernel"),
     ),
+    "vit_b_16": (
+        ["N", 3, 32, 32],
+        {
+            "image_size": 32,
+            "patch_size": 8,
+            "num_layers": 2,
+            "hidden_dim": 64,
+            "num_heads": 4,
+            "mlp_dim": 128,
+            "classes": 10,
+        },
+        ("encoder.layers.encoder_layer_1.self_attention.in_proj_weight", "encoder.layers.1.self_attention.qkv.kernel"),
+    ),
 }
 
 
-def _twin(name: str, classes: int) -> nnx.Module:
-    """The hand-written module, built abstractly (its weights all come from the canonical file)."""
-    return nnx.eval_shape(lambda: HANDWRITTEN[name](classes))
+def _twin(name: str, classes: int, **config: int) -> nnx.Module:
+    """The hand-written module, built abstractly (its weights all come from the canonical file);
+    ``config``: the spec's params other than ``classes``, which the twin takes under the same names."""
+    return nnx.eval_shape(lambda: HANDWRITTEN[name](classes, **config))
 
 
 @pytest.mark.parametrize("name", list(HANDWRITTEN))
@@ -72,7 +88,8 @@ def test_eval_outputs_agree(name, tmp_path):
     weights = draw_weights(report, seed=7)
     save_file(weights, str(tmp_path / "w.safetensors"))
     compiled = archspec.build(spec, "flax", tmp_path / "w.safetensors", input_shape=shape, **params)
-    handwritten = _twin(name, report.output.shape[-1])
+    config = {k: v for k, v in params.items() if k != "classes"}
+    handwritten = _twin(name, report.output.shape[-1], **config)
     assert weight_mapping(name, weights, handwritten)[canonical] == theirs
     load_canonical(name, handwritten, weights)
     compiled.eval()
