@@ -41,7 +41,17 @@ from archspec.codegen._context import LoweringContext
 from archspec.codegen._drafts import Draft, Parameter, Site, resolve, same_lines
 from archspec.codegen._namespace import MODULE_NAMES, Namespace, is_free_identifier
 from archspec.codegen._terms import SPEC_CONSTANTS, BoundEnv, Env, Term, expression, parameter
-from archspec.codegen._text import INDENT, MAX_LINE, call_source, dedented, docstring, file_stem, literal_lines
+from archspec.codegen._text import (
+    INDENT,
+    MAX_LINE,
+    RUFF_LINE,
+    call_source,
+    dedented,
+    docstring,
+    file_stem,
+    literal_lines,
+    one_line,
+)
 from archspec.errors import InternalError, SpecError
 from archspec.infer import ShapeReport, infer_shapes
 from archspec.ir import GRAPH_INPUT, GRAPH_OUTPUT, Graph, Node, Scope, ScopeKind, TensorType
@@ -860,8 +870,10 @@ class ClassEmitter:
             return Built(inline, out, mine.output)
         var = frame.local.new(_step_name(path, "layer"))
         outer = indent.removesuffix(INDENT)
-        setup = [f"{outer}if {test}:", *then.setup, f"{indent}{var} = {then.source}"]
-        setup += [f"{outer}else:", *otherwise.setup, f"{indent}{var} = {otherwise.source}"]
+        setup = _ternary(var, (test, then, otherwise), outer)
+        if setup is None:
+            setup = [f"{outer}if {test}:", *then.setup, f"{indent}{var} = {then.source}"]
+            setup += [f"{outer}else:", *otherwise.setup, f"{indent}{var} = {otherwise.source}"]
         return Built(var, out, mine.output, setup, choice=(test, then, otherwise))
 
     # ------------------------------------------------------------------ lists
@@ -1389,6 +1401,9 @@ def _assigned(target: str, built: Built, indent: str) -> list[str]:
     nested in a branch (not through a variable of its own, which ruff's SIM108 would rewrite)."""
     if built.choice is None:
         return [*built.setup, f"{indent}{target} = {built.source}"]
+    ternary = _ternary(target, built.choice, indent)
+    if ternary is not None:
+        return ternary
     test, then, otherwise = built.choice
     inner = indent + INDENT
     return [
@@ -1412,6 +1427,16 @@ def _listing(func: str, arguments: list[str], indent: str) -> str:
         return call_source(func, arguments, indent)
     inner = indent + INDENT
     return f"{func}(\n" + "".join(f"{inner}{a},\n" for a in arguments) + f"{indent})"
+
+
+def _ternary(target: str, choice: tuple[str, Built, Built], indent: str) -> list[str] | None:
+    """``target = then if test else otherwise`` as one line where that fits ruff's line length,
+    as ruff (SIM108) wants it; None where a branch needs statements first or it does not fit."""
+    test, then, otherwise = choice
+    if then.setup or otherwise.setup:
+        return None
+    line = f"{indent}{target} = {one_line(then.source)} if {test} else {one_line(otherwise.source)}"
+    return [line] if len(line) <= RUFF_LINE else None
 
 
 def _flat(items: list[_Item]) -> list[str] | None:

@@ -9,6 +9,9 @@ from typing import Any
 from archspec.codegen._terms import literal
 
 MAX_LINE = 110
+#: The line length ruff holds generated code to (pyproject.toml): where a statement fits it on
+#: one line, ruff's rules (SIM108) want it written on one line.
+RUFF_LINE = 120
 INDENT = "    "
 
 
@@ -19,6 +22,19 @@ def call_source(func: str, arguments: list[str], indent: str) -> str:
         return line
     inner = indent + INDENT
     return f"{func}(\n" + "".join(f"{inner}{a},\n" for a in arguments) + f"{indent})"
+
+
+def one_line(source: str) -> str:
+    """An expression written one item per line (:func:`call_source`, a Sequential's layers) on one
+    line, as ruff reads it when it asks whether a statement would fit: ``f(\n    a,\n)`` is ``f(a)``."""
+    text = ""
+    for part in (line.strip() for line in source.splitlines()):
+        if part.startswith((")", "]")):
+            text = text.removesuffix(",")
+        elif text and not text.endswith(("(", "[")):
+            text += " "
+        text += part
+    return text
 
 
 @functools.lru_cache(maxsize=1024)

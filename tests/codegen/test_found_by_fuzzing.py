@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,21 @@ def test_the_branches_written_from_scratch_are_bounded(tmp_path: Path, monkeypat
     spec.write_text(HEAD + CASES["branches_that_multiply"])
     archspec.emit(spec)
     assert 0 < max(written.values()) <= _emitter._SCRATCH_BUDGET
+
+
+def test_a_choice_that_fits_one_line_once_joined_is_written_as_a_ternary() -> None:
+    # The long profile: a list item chosen between a Sequential written one layer per line and an
+    # empty one was an if statement assigning it, which ruff (SIM108) joins into one line of 111.
+    from archspec.codegen._emitter import Built, _assigned
+    from archspec.codegen._terms import Term
+
+    lrn = " " * 20 + "nn.LocalResponseNorm(3),\n"
+    two = f"nn.Sequential(\n{lrn}{lrn}" + " " * 16 + ")"
+    then, otherwise = Built(two, Term(4), "a"), Built("nn.Sequential()", Term(4), "a")
+    chosen = Built("layer", Term(4), "a", ["(the if statement)"], choice=("n > 1", then, otherwise))
+    assert _assigned("layer", chosen, " " * 12) == [
+        " " * 12
+        + "layer = nn.Sequential(nn.LocalResponseNorm(3), nn.LocalResponseNorm(3)) if n > 1 else nn.Sequential()"
+    ]
+    wide = Built(two.replace("(3)", "(300000)"), Term(4), "a")  # 123 characters on one line: an if statement
+    assert _assigned("layer", replace(chosen, choice=("n > 1", wide, otherwise)), " " * 12)[0] == " " * 12 + "if n > 1:"
