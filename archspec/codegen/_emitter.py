@@ -520,11 +520,12 @@ class ClassEmitter:
                 return self._named_steps(steps, path, xs, ins, indent, params, local, values, init)
             case Concat() | Add() | Mul():
                 branches = _branches(body)
-                if numbered(branches):
+                if numbered(branches):  # a list class of its own, which a Module class here cannot be
+                    where = "the network's class" if root else "one side of an 'if' between module bodies"
                     raise SpecError(
-                        "numbered branches are held in a list, which the network's class cannot be",
+                        f"numbered branches are held in a list, which {where} cannot be",
                         body.loc,
-                        hint="make the merge a named step of the network ('convs: {concat: {0: ..., 1: ...}}')",
+                        hint="make the merge a named step ('convs: {concat: {0: ..., 1: ...}}')",
                     )
                 args, outs = [], []
                 for key, branch in _named(branches):

@@ -154,3 +154,13 @@ def test_numbered_branches_cannot_be_the_network_class_itself(tmp_path: Path) ->
     with pytest.raises(SpecError, match="the network's class cannot be") as info:
         archspec.emit(spec, backend="torch")
     assert "make the merge a named step" in (info.value.hint or "")
+
+
+def test_numbered_branches_cannot_be_one_side_of_an_if_between_module_bodies(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pick = "if: wide\n    then: {concat: {0: conv(c, 1), 1: conv(c, 1)}}\n    else: {concat: {0: conv(c, 1)}}\n"
+    network = "network:\n  a: pick(4)\n  b: relu\n"
+    spec = write(tmp_path, f"params: {{wide: true}}\nblocks:\n  pick(c):\n    {pick}{network}")
+    with pytest.raises(SpecError, match="one side of an 'if' between module bodies cannot be") as info:
+        archspec.emit(spec, backend="torch")
+    assert info.value.loc is not None and info.value.loc.line == 8
