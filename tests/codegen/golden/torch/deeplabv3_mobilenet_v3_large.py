@@ -243,7 +243,9 @@ class Deeplabv3MobilenetV3Large(nn.Module):
     convolution and a 1x1 classifier; the class scores are upsampled bilinearly to the input's size and
     returned as {"out": scores}, as torchvision's segmentation models return them. The backbone's
     BatchNorms have MobileNetV3's eps 0.001 and PyTorch momentum 0.01 (update_rate), the head's
-    PyTorch's defaults. Any input from 32x32 goes through (the features are then 2x2).
+    PyTorch's defaults. Inputs of any size go through (64x64 gives 4x4 features). The auxiliary head of
+    aux_loss=True is not here: it reads the backbone's fifth layer (backbone.4) from outside the
+    backbone, which a spec cannot express yet.
     """
 
     def __init__(self, classes=21, inverted_residual_setting=None) -> None:
