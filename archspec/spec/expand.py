@@ -7,7 +7,8 @@ listed branches of ``concat``/``add``/``mul`` are ``branch1``, ``branch2``, ...,
 keep their names and numbered ones (``{0: a, 1: b}``) their numbers. A ``repeat`` or ``for``
 inside a list adds its copies to that list, as a Python loop appending to an ``nn.Sequential``
 would (a loop in a loop too), and an ``if`` there adds what it chooses (nothing, false and
-without ``else``). Errors name the block stack (``b3 › inception#2 › branch 3 › conv#3``) and the source location.
+without ``else``). Errors name the block stack (``b3 › inception#2 › branch 3 › conv#3``)
+and the source location.
 
 Expressions read a block's input as ``input`` (``input.channels``; see
 :mod:`archspec.spec.input_shape`): the first such read infers the types of the nodes added so

@@ -164,3 +164,13 @@ def test_numbered_branches_cannot_be_one_side_of_an_if_between_module_bodies(tmp
     with pytest.raises(SpecError, match="one side of an 'if' between module bodies cannot be") as info:
         archspec.emit(spec, backend="torch")
     assert info.value.loc is not None and info.value.loc.line == 8
+
+
+def test_a_numbered_branch_that_is_a_tensor_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    """A learnable tensor is a branch of a named merge (a layer scale), but a list holds layers."""
+    pytest.importorskip("torch")
+    spec = write(tmp_path, "network:\n  scaled:\n    mul:\n      0: identity\n      1: param([3, 1, 1])\n")
+    assert api.shapes(spec).output.shape == ("N", 3, 8, 8)
+    with pytest.raises(SpecError, match="numbered branch 1 is no layer a list can hold") as info:
+        archspec.emit(spec, backend="torch")
+    assert info.value.loc is not None and info.value.loc.line == 8
