@@ -866,7 +866,13 @@ class ClassEmitter:
         """A named sequence, branches or a DAG inside a class: a class of its own, taking the names
         of the class around it that it reads."""
         values = dict(frame.env.values)
-        in_term, env = _with_input(frame.env.child({}), xs, frame.view, taken=values)
+        around, scope = frame.env.input_channels, frame.env.child({})
+        if around in values and len(ins) == 1 and ins[0].source == around:
+            # its input has the channels the class around it takes (ASPP's convs read the block's
+            # input): one parameter, under the same name, not also the outer one as in_channels_2
+            del values[around]
+            scope = Env(values)
+        in_term, env = _with_input(scope, xs, frame.view, taken=values)
         inner = Frame(
             env,
             frame.spec_env,
