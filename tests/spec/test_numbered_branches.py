@@ -97,6 +97,9 @@ def test_torch_writes_the_branches_as_a_module_list_that_concatenates_them(tmp_p
     spec = write(tmp_path, ASPP)
     source = archspec.emit(spec, backend="torch").source
     assert "class Convs(nn.ModuleList):" in source
+    # its input is the block's: it takes the block's in_channels under that name, not in_channels_2
+    assert "self.convs = Convs(in_channels, channels)" in source
+    assert "def __init__(self, in_channels, channels) -> None:\n        super().__init__(\n            [" in source
     assert "return torch.cat([branch(x) for branch in self], dim=1)" in source
     assert "nn.Conv2d(3 * channels, channels, 1)" in source  # the projection reads three branches' width
     model = archspec.build(spec)

@@ -327,12 +327,12 @@ class AsppPooling(nnx.Sequential):
 class Convs(nnx.List):
     """Branches on one input, merged by concat."""
 
-    def __init__(self, in_channels_2, atrous_rates, out_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, atrous_rates, out_channels, *, rngs: nnx.Rngs) -> None:
         super().__init__(
             [
                 nnx.Sequential(
                     nnx.Conv(
-                        in_channels_2,
+                        in_channels,
                         out_channels,
                         (1, 1),
                         padding=((0, 0), (0, 0)),
@@ -342,10 +342,10 @@ class Convs(nnx.List):
                     BatchNorm(out_channels, momentum=0.9, rngs=rngs),
                     nnx.relu,
                 ),
-                AsppConv(in_channels_2, out_channels, atrous_rates[0], rngs=rngs),
-                AsppConv(in_channels_2, out_channels, atrous_rates[1], rngs=rngs),
-                AsppConv(in_channels_2, out_channels, atrous_rates[2], rngs=rngs),
-                AsppPooling(in_channels_2, out_channels, rngs=rngs),
+                AsppConv(in_channels, out_channels, atrous_rates[0], rngs=rngs),
+                AsppConv(in_channels, out_channels, atrous_rates[1], rngs=rngs),
+                AsppConv(in_channels, out_channels, atrous_rates[2], rngs=rngs),
+                AsppPooling(in_channels, out_channels, rngs=rngs),
             ]
         )
 

@@ -182,18 +182,18 @@ class AsppPooling(nn.Sequential):
 class Convs(nn.ModuleList):
     """Branches on one input, merged by concat."""
 
-    def __init__(self, in_channels_2, atrous_rates, out_channels) -> None:
+    def __init__(self, in_channels, atrous_rates, out_channels) -> None:
         super().__init__(
             [
                 nn.Sequential(
-                    nn.Conv2d(in_channels_2, out_channels, 1, bias=False),
+                    nn.Conv2d(in_channels, out_channels, 1, bias=False),
                     nn.BatchNorm2d(out_channels),
                     nn.ReLU(inplace=True),
                 ),
-                AsppConv(in_channels_2, out_channels, atrous_rates[0]),
-                AsppConv(in_channels_2, out_channels, atrous_rates[1]),
-                AsppConv(in_channels_2, out_channels, atrous_rates[2]),
-                AsppPooling(in_channels_2, out_channels),
+                AsppConv(in_channels, out_channels, atrous_rates[0]),
+                AsppConv(in_channels, out_channels, atrous_rates[1]),
+                AsppConv(in_channels, out_channels, atrous_rates[2]),
+                AsppPooling(in_channels, out_channels),
             ]
         )
 
