@@ -35,3 +35,10 @@ def test_zoo_specs_have_the_reference_parameter_count(spec: str, reference: str)
     model = getattr(torchvision().models, reference)()
     expected = sum(p.numel() for p in model.parameters())
     assert api.shapes(ROOT / "specs" / f"{spec}.yaml").total_params == expected
+
+
+def test_deeplabv3_has_the_reference_parameter_count() -> None:
+    """torchvision's segmentation model without its aux head (weights_backbone=None: no download)."""
+    model = torchvision().models.segmentation.deeplabv3_mobilenet_v3_large(weights=None, weights_backbone=None)
+    expected = sum(p.numel() for p in model.parameters())
+    assert api.shapes(ROOT / "specs" / "deeplabv3_mobilenet_v3_large.yaml").total_params == expected

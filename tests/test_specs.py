@@ -56,6 +56,7 @@ def test_specs_are_found() -> None:
         "gpt2",
         "vit_b_16",
         "swin_t",
+        "deeplabv3_mobilenet_v3_large",
     }
     assert classics | zoo | {"squeezenet1_1", "shufflenet_v2_x1_0", "regnet_y_400mf"} <= names
     assert {"inception", "conv_bn_relu", "vgg_block", "nin_block", "residual", "inverted_residual"} <= {
@@ -191,6 +192,24 @@ def test_mobilenet_v3_small_matches_torchvision() -> None:
     ]  # the depthwise convolution, its norm and ReLU
     squeezed = {n.name: n.op.out_channels for n in graph.nodes if n.name.endswith(".fc1")}
     assert squeezed["features.7.block.2.fc1"] == 32  # torchvision's _make_divisible(120 // 4, 8)
+
+
+def test_deeplabv3_mobilenet_v3_large_matches_torchvision() -> None:
+    report = api.shapes(SPECS / "deeplabv3_mobilenet_v3_large.yaml", input_shape=[1, 3, 520, 520])
+    # torchvision.models.segmentation.deeplabv3_mobilenet_v3_large(num_classes=21): no aux head
+    assert report.total_params == 11_025_477
+    assert tuple(report.output.shape) == (1, 21, 520, 520)  # scores at the input's size
+    # the dilated last stage keeps the features at a sixteenth of the input (33x33 of 520x520)
+    assert tuple(report.info["backbone.16.2"].output.shape) == (1, 960, 33, 33)  # its last hardswish
+    convs = [n for n in report.graph.nodes if n.name.startswith("classifier.0.convs.") and n.op_name == "conv"]
+    assert [n.name for n in convs] == [
+        "classifier.0.convs.0.0",
+        "classifier.0.convs.1.0",
+        "classifier.0.convs.2.0",
+        "classifier.0.convs.3.0",
+        "classifier.0.convs.4.1",
+    ]  # ASPP's numbered branches; the image pooling branch pools first
+    assert [n.op.dilation for n in convs] == [(1, 1), (12, 12), (24, 24), (36, 36), (1, 1)]
 
 
 def test_mobilenet_v3_squeeze_channels_round_as_torchvisions_make_divisible() -> None:

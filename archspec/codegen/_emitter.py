@@ -59,7 +59,22 @@ from archspec.ops.merge import Concat as ConcatOp
 from archspec.spec.expand import TEMPLATE_FIELD, Expander, Program, arg_source, lower
 from archspec.spec.expr import INPUT
 from archspec.spec.input_shape import InputShape
-from archspec.spec.model import Add, Block, Call, Concat, Dag, Expr, For, If, Layer, Located, Mul, Repeat, Seq
+from archspec.spec.model import (
+    Add,
+    Block,
+    Call,
+    Concat,
+    Dag,
+    Expr,
+    For,
+    If,
+    Layer,
+    Located,
+    Mul,
+    Repeat,
+    Seq,
+    numbered,
+)
 
 _OUT_SIZE_FIELDS = ("out_channels", "out_features")
 
@@ -77,6 +92,8 @@ class FunctionCall(Protocol):
 
     needs: tuple[str, ...]
     helpers: tuple[str, ...]  # helpers of the file it calls
+    #: Its expression over one list expression of all its inputs (numbered branches), or None.
+    over: Callable[[str], str] | None
 
     def render(self, args: list[str]) -> str: ...
 
@@ -197,9 +214,11 @@ class ClassEmitter:
     """Writes one graph's spec as a Python module of a framework's classes (see the module docstring)."""
 
     # ------------------------------------------------------------------ the framework's vocabulary
-    #: ``nn.Sequential``, ``nn.Module``: the bases of generated classes.
+    #: ``nn.Sequential``, ``nn.Module``, ``nn.ModuleList``: the bases of generated classes (the
+    #: last holds numbered branches, ``{0: a, 1: b}``, and merges them in its forward).
     sequential_base: ClassVar[str]
     module_base: ClassVar[str]
+    list_base: ClassVar[str]
     #: The method adding a layer to a class by name (``self.add_module``), and the names of the
     #: class's own attributes beyond a module's, which no layer may take.
     add_named: ClassVar[str]
@@ -409,10 +428,14 @@ class ClassEmitter:
         ins = (in_term,) if in_term is not None else tuple(Term(_size(frame.view.type(x))) for x in xs)
         entry = None
         sites: dict[str, Site] = {}
+        first: list[str] = []  # the first lines of __init__: a Module's super().__init__()
         if _is_list(body) or _is_named_loop(body):
             built = self._sequence(body, path, xs, ins, frame, INDENT * 2, own=True)
             init, forward, out, entry = built.setup, self.root_sequential_call() if root else [], built.out, built.entry
-            base, first = self.named_base() if _is_named_loop(body) else self.sequential_base, []
+            base = self.named_base() if _is_named_loop(body) else self.sequential_base
+        elif isinstance(body, Concat | Add | Mul) and numbered(_branches(body)) and not root:
+            init, forward, out = self._numbered_branches(body, path, xs, ins, frame, INDENT * 2)
+            base = self.list_base
         else:
             init, forward, out = self._module(body, path, xs, ins, frame, INDENT * 2, sites, root)
             base, first = self.module_base, self.module_init()
@@ -508,7 +531,14 @@ class ClassEmitter:
                 steps = [(key, item, frame) for key, item in body.seq.items()]
                 return self._named_steps(steps, path, xs, ins, indent, params, local, values, init)
             case Concat() | Add() | Mul():
-                branches = body.concat if isinstance(body, Concat) else body.add if isinstance(body, Add) else body.mul
+                branches = _branches(body)
+                if numbered(branches):  # a list class of its own, which a Module class here cannot be
+                    where = "the network's class" if root else "one side of an 'if' between module bodies"
+                    raise SpecError(
+                        f"numbered branches are held in a list, which {where} cannot be",
+                        body.loc,
+                        hint="make the merge a named step ('convs: {concat: {0: ..., 1: ...}}')",
+                    )
                 args, outs = [], []
                 for key, branch in _named(branches):
                     built = self._layer(branch, _join(path, key), xs, ins, frame, indent)
@@ -522,6 +552,41 @@ class ClassEmitter:
             case If():
                 return self._if_class(body, path, xs, ins, frame, indent, sites, params, local, root)
         raise InternalError(f"a {type(body).__name__} is not the body of a module class")
+
+    def _numbered_branches(
+        self, body: Concat | Add | Mul, path: str, xs: tuple[str, ...], ins: tuple[Term, ...], frame: Frame, indent: str
+    ) -> tuple[list[str], list[str], Term]:
+        """A class that is the list of numbered branches (``{0: a, 1: b}``) and merges what each
+        gives in forward, as torchvision's ASPP does over its ``nn.ModuleList``: ``__init__``
+        lines, the forward method and the output size."""
+        setup: list[str] = []
+        sources: list[str] = []
+        outs: list[Term] = []
+        for key, branch in _named(_branches(body)):
+            built = self._layer(branch, _join(path, key), xs, ins, frame, indent + INDENT)
+            if built.inline is not None or built.entry is not None or built.read:
+                raise SpecError(
+                    f"numbered branch {key} is no layer a list can hold (a merge, or a tensor)",
+                    branch.loc,
+                    hint="make it a layer that reads the merge's input (a call, a list, a block)",
+                )
+            setup += built.setup
+            sources.append(built.source)
+            outs.append(built.out)
+        node = frame.view.graph.node(path or _MERGE_WORDS[type(body)])
+        lowered, out = self._lower(node, tuple(outs), frame)
+        merge = self._inline(node, lowered)
+        local = Namespace(MODULE_NAMES | self.forward_reserved)
+        x, branch_name = local.new("x"), local.new("branch")
+        if lowered.over is not None:
+            result = lowered.over(f"[{branch_name}({x}) for {branch_name} in self]")
+        else:
+            result = merge([f"self[{i}]({x})" for i in range(len(sources))])
+        inner = indent + INDENT
+        items = [f"{inner}{INDENT}{_deeper(source)}," for source in sources]  # written one level in
+        init = [*setup, f"{indent}super().__init__(", f"{inner}[", *items, f"{inner}]", f"{indent})"]
+        method = f"{INDENT}def {self.call_method}(self, {x}: {self.tensor_type}) -> {self.tensor_type}:"
+        return init, ["", method, f"{INDENT * 2}return {result}"], out
 
     def _named_steps(
         self,
@@ -813,7 +878,13 @@ class ClassEmitter:
         """A named sequence, branches or a DAG inside a class: a class of its own, taking the names
         of the class around it that it reads."""
         values = dict(frame.env.values)
-        in_term, env = _with_input(frame.env.child({}), xs, frame.view, taken=values)
+        around, scope = frame.env.input_channels, frame.env.child({})
+        if around in values and len(ins) == 1 and ins[0].source == around:
+            # its input has the channels the class around it takes (ASPP's convs read the block's
+            # input): one parameter, under the same name, not also the outer one as in_channels_2
+            del values[around]
+            scope = Env(values)
+        in_term, env = _with_input(scope, xs, frame.view, taken=values)
         inner = Frame(
             env,
             frame.spec_env,
@@ -1472,6 +1543,10 @@ _MERGE_WORDS: dict[type, str] = {Concat: "concat", Add: "add", Mul: "mul"}
 
 def _join(path: str, part: str | int) -> str:
     return f"{path}.{part}" if path else str(part)
+
+
+def _branches(merge: Concat | Add | Mul) -> list[Layer] | dict[str, Layer]:
+    return merge.concat if isinstance(merge, Concat) else merge.add if isinstance(merge, Add) else merge.mul
 
 
 def _named(branches: list[Layer] | dict[str, Layer]) -> Iterator[tuple[str, Layer]]:

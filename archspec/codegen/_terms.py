@@ -145,13 +145,14 @@ def _python(text: str) -> ast.expr:
 
 @functools.lru_cache(maxsize=4096)
 def _combined(kind: str, texts: tuple[str, ...]) -> Expression:
-    """The sum (``kind='+'``) or tuple (``kind='()'``) of expressions given by their sources."""
+    """The sum (``kind='+'``), product (``'*'``) or tuple (``'()'``) of expressions given by their sources."""
     items = [_python(t) for t in texts]
     if kind == "()":
         return _expression(ast.Tuple(items, ast.Load()))
+    operator = ast.Mult() if kind == "*" else ast.Add()
     body = items[0]
     for item in items[1:]:
-        body = ast.BinOp(body, ast.Add(), item)
+        body = ast.BinOp(body, operator, item)
     return _expression(body)
 
 
@@ -230,9 +231,16 @@ class Env:
 
     def sum(self, value: Any, terms: list[Term]) -> Term:
         """``a + b + ...`` when some term is an expression (a literal one kept as its value:
-        ``in_channels + 32``), else the literal ``value``."""
+        ``in_channels + 32``), else the literal ``value``; ``n * a`` for three or more copies of
+        one expression (ASPP's five branches of ``out_channels``, as torchvision writes
+        ``len(self.convs) * out_channels``), where two read best as the join of two
+        (``8 * width + 8 * width``, a U-Net's skip connection)."""
         if all(t.is_literal for t in terms):
             return Term(value)
+        sources = {t.source for t in terms}
+        if len(terms) > 2 and len(sources) == 1:
+            (source,) = sources
+            return self.check(value, _combined("*", (str(len(terms)), source)))
         return self.check(value, _combined("+", tuple(t.source for t in terms)))
 
     def substitute(self, value: Any, expression: Expression | None, arguments: Mapping[str, Term]) -> Term:

@@ -3,11 +3,12 @@
 Blocks are instantiated with their arguments, expressions evaluated, repetitions
 unrolled and every op's attributes validated by its model. Paths mirror the spec:
 named steps keep their names (``b1``), listed steps are numbered from 0 (``b3.0``),
-listed branches of ``concat``/``add``/``mul`` are ``branch1``, ``branch2``, ... and named ones
-keep their names. A ``repeat`` or ``for`` inside a list adds its copies to that list,
-as a Python loop appending to an ``nn.Sequential`` would (a loop in a loop too), and an
-``if`` there adds what it chooses (nothing, false and without ``else``). Errors name
-the block stack (``b3 › inception#2 › branch 3 › conv#3``) and the source location.
+listed branches of ``concat``/``add``/``mul`` are ``branch1``, ``branch2``, ..., named ones
+keep their names and numbered ones (``{0: a, 1: b}``) their numbers. A ``repeat`` or ``for``
+inside a list adds its copies to that list, as a Python loop appending to an ``nn.Sequential``
+would (a loop in a loop too), and an ``if`` there adds what it chooses (nothing, false and
+without ``else``). Errors name the block stack (``b3 › inception#2 › branch 3 › conv#3``)
+and the source location.
 
 Expressions read a block's input as ``input`` (``input.channels``; see
 :mod:`archspec.spec.input_shape`): the first such read infers the types of the nodes added so
@@ -53,6 +54,7 @@ from archspec.spec.model import (
     Repeat,
     Seq,
     Spec,
+    is_number,
 )
 
 #: Bounds on what a small spec can ask for (``((relu * 1000) * 1000) * 1000`` is 30 characters):
@@ -403,13 +405,32 @@ class Expander:
         self, branches: list[Layer] | dict[str, Layer], trace: tuple[str, ...]
     ) -> Iterator[tuple[str, str, Layer]]:
         """Each branch's path key, its name in block stacks, and its layer: a listed branch is
-        ``branch1`` (``branch 1``), a named one its name."""
+        ``branch1`` (``branch 1``), a named one its name, a numbered one its number (``0``)."""
         if isinstance(branches, list):
             for i, branch in enumerate(branches, start=1):
                 yield f"branch{i}", f"branch {i}", branch
             return
-        for key, branch in branches.items():
-            if not _NAME.match(key):
+        numbers = [key for key in branches if is_number(key)]
+        for position, (key, branch) in enumerate(branches.items()):
+            if numbers and not is_number(key):
+                raise SpecError(
+                    f"branch '{key}' is named, but branch '{numbers[0]}' is numbered",
+                    branch.loc,
+                    trace,
+                    expected="branches all named, or all numbered 0, 1, 2, ... (a list of branches)",
+                    found=key,
+                    hint=f"number it {position}, or name every branch",
+                )
+            if numbers and key != str(position):
+                raise SpecError(
+                    "numbered branches count 0, 1, 2, ... in the order they are written",
+                    branch.loc,
+                    trace,
+                    expected=str(position),
+                    found=key,
+                    hint="they are the items of a list (a torch nn.ModuleList), numbered as a list's steps are",
+                )
+            if not numbers and not _NAME.match(key):
                 raise SpecError(
                     f"branch name '{key}' is not a plain name",
                     branch.loc,

@@ -13,6 +13,7 @@ A layer is one of::
     {add: [layer, ...]}                                    branches on one input, summed
     {mul: [layer, ...]}                                    ... multiplied (size-1 axes broadcast)
     {add: {name: layer, ...}}                              named branches (also concat, mul)
+    {concat: {0: layer, 1: layer, ...}}                    numbered branches, held in a list (nn.ModuleList)
     {repeat: n, do: layer}                                 n copies in sequence
     {for: [a, b], in: pairs, do: layer}                    one copy per item, names bound
     {if: cond, then: layer, else: layer}                   choose at expansion time
@@ -76,12 +77,26 @@ class Seq(Located):
 
 
 #: The branches of a merge: a list (paths ``branch1``, ``branch2``, ...) or a mapping whose names
-#: are the branches' paths (``{conv: ..., shortcut: identity}``), tagged like :class:`Seq`'s steps.
+#: are the branches' paths (``{conv: ..., shortcut: identity}``; numbers ``{0: ..., 1: ...}``: see
+#: :func:`numbered`), tagged like :class:`Seq`'s steps.
 Branches = Annotated[
     Annotated[list["Layer"], Tag("list"), Field(min_length=1)]
     | Annotated[dict[str, "Layer"], Tag("dict"), Field(min_length=1)],
     Discriminator(lambda branches: "dict" if isinstance(branches, dict) else "list"),
 ]
+
+
+def numbered(branches: list[Layer] | dict[str, Layer]) -> bool:
+    """Whether a merge's branches are numbered, ``{0: a, 1: b, ...}``: held in a list under the
+    merge's step (paths ``convs.0``, ``convs.1``: torchvision's ASPP keeps its branches in an
+    ``nn.ModuleList``) instead of under names. The expander holds numbered branches to ``0, 1, 2,
+    ...`` in order, and refuses a mix of numbered and named ones."""
+    return isinstance(branches, dict) and all(is_number(key) for key in branches)
+
+
+def is_number(key: str) -> bool:
+    """Whether a branch's key is a number (``0``, ``12``), not a name."""
+    return key.isascii() and key.isdigit()
 
 
 class Concat(Located):

@@ -62,6 +62,9 @@ class FunctionCall:
     render: Callable[[Sequence[str]], str]
     needs: tuple[str, ...] = ()  # top-level names it uses: "jnp"
     helpers: tuple[str, ...] = ()  # helpers of the file it calls
+    #: Its expression over a list of its inputs written as one expression (numbered branches:
+    #: ``[branch(x) for branch in self]``), where it reads them alike; None: only ``render``.
+    over: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,8 @@ def export(
     check_opset(opset)
     plan = fold_plan(graph) if fold_bn else {}
     effective = fold_weights(graph, weights, plan) if plan else weights
-    nodes, values, used = _lower(graph, report, effective, opset, plan)
+    declared: dict[str, TensorType] = {}
+    nodes, values, used = _lower(graph, report, effective, opset, plan, declared)
     initializers = [numpy_helper.from_array(array, name) for name, array in used.items()]
     onnx_graph = helper.make_graph(
         nodes,
@@ -121,6 +122,7 @@ def export(
         [value_info(name, t) for name, t in graph.inputs.items()],
         [value_info(name, t) for name, t in report.outputs.items()],
         initializer=initializers,
+        value_info=[value_info(name, t) for name, t in declared.items() if name not in report.outputs],
     )
     opsets = [helper.make_opsetid("", opset)]
     model = helper.make_model(
@@ -155,7 +157,7 @@ def check(graph: Graph, report: ShapeReport, *, opset: int = DEFAULT_OPSET) -> N
         for node in graph.nodes
         for name, shape in (*report.info[node.name].params.items(), *report.info[node.name].buffers.items())
     }
-    _lower(graph, report, weights, opset, {})
+    _lower(graph, report, weights, opset, {}, {})
 
 
 def _lower(
@@ -164,9 +166,11 @@ def _lower(
     weights: dict[str, np.ndarray],
     opset: int,
     plan: dict[str, str],
+    declared: dict[str, TensorType],
 ) -> tuple[list[onnx.NodeProto], dict[str, str], dict[str, np.ndarray]]:
     """Every node's lowering, in order: the ONNX nodes, each IR path's value (an output's is its
-    name) and the weights the nodes read, by canonical name."""
+    name) and the weights the nodes read, by canonical name; ``declared`` gathers the values whose
+    shapes the lowerings write into the model."""
     absorbed = {bn: conv for conv, bn in plan.items()}
     output_of = {node: name for name, node in graph.outputs.items()}
     taken = {*graph.inputs, *graph.outputs}  # the graph's own value names: no node's value takes one
@@ -191,6 +195,7 @@ def _lower(
             weights,
             nodes,
             used,
+            declared,
         )
         alias = LOWERINGS.lower(node, ctx)
         values[node.name] = alias if alias is not None else out

@@ -57,6 +57,7 @@ class LoweringContext:
         weights: dict[str, np.ndarray],
         nodes: list[onnx.NodeProto],
         used: dict[str, np.ndarray],
+        declared: dict[str, TensorType] | None = None,
     ) -> None:
         self.node = node
         self.inputs = inputs
@@ -67,6 +68,7 @@ class LoweringContext:
         self._weights = weights
         self._nodes = nodes
         self._used = used
+        self._declared = declared if declared is not None else {}
         self._count = 0
 
     @property
@@ -110,6 +112,12 @@ class LoweringContext:
         tensor = numpy_helper.from_array(np.asarray(value, dtype=dtype), name)
         self._nodes.append(helper.make_node("Constant", [], [name], name=name, value=tensor))
         return name
+
+    def declare_output(self) -> None:
+        """Write this node's output shape into the model (a ``value_info``), for an ONNX op whose
+        shape inference loses a dim that archspec knows: ``Resize`` gives its batch a fresh
+        symbol, where the input's ``N`` carries through."""
+        self._declared[self.out] = self.output
 
     def require_opset(self, minimum: int, why: str) -> None:
         """A SpecError unless the export's opset is at least ``minimum``."""

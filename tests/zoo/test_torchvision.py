@@ -11,8 +11,9 @@ index) build the flax and onnx modules,
 which agree with torchvision within archspec parity's convention:
 ``max|ours - theirs| <= atol + rtol * max|theirs|``, both 1e-4.
 
-The input is 64x64 instead of 224x224 to keep the tests fast: every network ends in global
-average pooling, so nothing but the spatial sizes changes.
+The input is 64x64 instead of 224x224 to keep the tests fast: every classifier ends in global
+average pooling, so nothing but the spatial sizes changes; DeepLabV3's scores are 64x64 too (its
+features 4x4, its image pooling branch 1x1).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Zoo:
     """A spec (with params set) and the torchvision.models constructor it transcribes."""
 
     spec: str
-    reference: str
+    reference: str  # a name in torchvision.models, dotted below it: segmentation.deeplabv3_...
     params: tuple[tuple[str, Any], ...] = ()  # the spec's params that are set (hashable: tuples for lists)
     reference_kwargs: tuple[tuple[str, Any], ...] = ()  # the constructor's arguments
     label: str = ""  # the test id, where another entry already goes by the reference's name
@@ -119,6 +120,13 @@ ZOO = [
         label="swin_t-small",
         key_order=False,
     ),
+    # {"out": scores} at the input's size; the train step draws the ASPP projection's dropout
+    # mask (p=0.5) as torchvision does (same seed). weights_backbone=None: nothing is downloaded
+    Zoo(
+        "deeplabv3_mobilenet_v3_large",
+        "segmentation.deeplabv3_mobilenet_v3_large",
+        reference_kwargs=(("weights", None), ("weights_backbone", None)),
+    ),
 ]
 #: The train step once more without stochastic depth (eval mode does not depend on it).
 TRAIN_ZOO = [
@@ -171,7 +179,8 @@ def _calibrated_reference(zoo: Zoo) -> Any:
     zero head would make every output 0; Swin's relative position biases drawn larger than their
     init (std 0.02), so that a bias gathered from the wrong row shows in every backend's output."""
     torch.manual_seed(0)
-    model = getattr(torchvision().models, zoo.reference)(**dict(zoo.reference_kwargs))
+    constructor = functools.reduce(getattr, zoo.reference.split("."), torchvision().models)
+    model = constructor(**dict(zoo.reference_kwargs))
     generator = torch.Generator().manual_seed(1)
     norms = [module for module in model.modules() if isinstance(module, torch.nn.BatchNorm2d)]
     momenta = [norm.momentum for norm in norms]  # 0.1, or MobileNetV3's 0.01
@@ -204,6 +213,11 @@ def _canonical(state: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in state.items() if is_canonical(k)}
 
 
+def _outputs(output: Any) -> dict[str, Any]:
+    """A model's outputs by name: a classifier's one tensor, or a segmentation model's dict."""
+    return dict(output) if isinstance(output, dict) else {"output": output}
+
+
 @pytest.mark.parametrize("zoo", ZOO, ids=str)
 def test_the_state_dict_keys_are_torchvisions(zoo: Zoo) -> None:
     reference, ours = _reference(zoo), _compiled(zoo)
@@ -220,10 +234,15 @@ def test_eval_outputs_are_identical(zoo: Zoo) -> None:
     ours.load_state_dict(reference.state_dict(), strict=True)
     x = _input()
     with torch.inference_mode():
-        theirs, mine = reference(x), ours(x)
-    assert mine.shape == (2, dict(zoo.params).get("classes", 1000))
-    assert torch.equal(mine, theirs)
-    assert (theirs[0] - theirs[1]).abs().max() > 1e-2 * theirs.abs().max()  # the input reaches the output
+        theirs, mine = _outputs(reference(x)), _outputs(ours(x))
+    assert mine.keys() == theirs.keys()
+    for name, output in theirs.items():
+        assert torch.equal(mine[name], output)
+        assert (output[0] - output[1]).abs().max() > 1e-2 * output.abs().max()  # the input reaches the output
+    if zoo.reference.startswith("segmentation."):  # torchvision's 21 scores per pixel, at the input's size
+        assert all(output.shape == (2, 21, *INPUT[2:]) for output in theirs.values())
+    else:
+        assert theirs["output"].shape == (2, dict(zoo.params).get("classes", 1000))
 
 
 @pytest.mark.parametrize("zoo", TRAIN_ZOO, ids=str)
@@ -237,8 +256,10 @@ def test_a_train_step_is_identical(zoo: Zoo) -> None:
     for model in (reference, ours):
         torch.manual_seed(3)
         with torch.no_grad():
-            outputs.append(model(x))
-    assert torch.equal(*outputs)
+            outputs.append(_outputs(model(x)))
+    theirs_out, mine_out = outputs
+    assert mine_out.keys() == theirs_out.keys()
+    assert all(torch.equal(mine_out[name], output) for name, output in theirs_out.items())
     theirs, mine = reference.state_dict(), ours.state_dict()
     assert mine.keys() == theirs.keys()
     assert all(torch.equal(mine[k], theirs[k]) for k in theirs)
@@ -263,15 +284,17 @@ def test_torchvisions_weights_build_every_backend(zoo: Zoo, backend: str, tmp_pa
         model.eval()
     x = _input()
     with torch.inference_mode():
-        theirs = reference(x).numpy()
+        theirs = {name: output.numpy() for name, output in _outputs(reference(x)).items()}
     if backend == "flax":  # one compiled program: op-by-op, every op of a new shape compiles on its own
         from flax import nnx
 
-        mine = nnx.jit(lambda module, x: module(x))(model, x.numpy())
+        mine = _outputs(nnx.jit(lambda module, x: module(x))(model, x.numpy()))
     else:
-        mine = model(x.numpy())
-    diff, rel, ok = compare(theirs, mine, TOLERANCE, TOLERANCE)
-    assert ok, f"{zoo.spec} on {backend}: max abs difference {diff:.3g}, relative {rel:.3g}"
+        mine = _outputs(model(x.numpy()))
+    assert mine.keys() == theirs.keys()
+    for name, output in theirs.items():
+        diff, rel, ok = compare(output, mine[name], TOLERANCE, TOLERANCE)
+        assert ok, f"{zoo.spec} on {backend}, {name}: max abs difference {diff:.3g}, relative {rel:.3g}"
 
 
 def test_vit_b_16_loads_torchvisions_full_size_state_dict() -> None:

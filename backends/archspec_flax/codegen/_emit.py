@@ -61,6 +61,7 @@ class ModuleEmitter(ClassEmitter):
     """Writes one graph as a Python module of Flax NNX classes."""
 
     sequential_base = "nnx.Sequential"
+    list_base = "nnx.List"
     module_base = "nnx.Module"
     add_named = "self.add"
     named_reserved = frozenset({"add", "layer_names"})

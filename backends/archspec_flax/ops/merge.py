@@ -33,7 +33,10 @@ def concat(op: Concat, ctx: LoweringContext) -> FunctionCall:
         ]
         return f"jnp.concatenate([{', '.join(joined)}], axis={written})"
 
-    return FunctionCall(render, needs=("jnp",))
+    def over(inputs: str) -> str:
+        return f"jnp.concatenate({inputs}, axis={written})"
+
+    return FunctionCall(render, needs=("jnp",), over=None if expanded else over)
 
 
 @LOWERINGS.register(Add)

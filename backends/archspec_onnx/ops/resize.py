@@ -25,6 +25,7 @@ from archspec_onnx._lowering import LOWERINGS, LoweringContext
 
 @LOWERINGS.register(Upsample, Upsample1d)
 def upsample(op: Upsample | Upsample1d, ctx: LoweringContext) -> None:
+    ctx.declare_output()  # onnx.shape_inference gives Resize's output a batch of its own
     if op.size is not None:
         shape = ctx.emit("Shape", [ctx.x], to=ctx.tmp("shape"))
         start, end = ctx.const("start", [0], np.int64), ctx.const("end", [2], np.int64)

@@ -20,6 +20,7 @@ class ModuleEmitter(ClassEmitter):
     """Writes one graph as a Python module of torch classes."""
 
     sequential_base = "nn.Sequential"
+    list_base = "nn.ModuleList"
     module_base = "nn.Module"
     add_named = "self.add_module"
     named_reserved = frozenset({"append", "extend", "insert", "pop"})  # nn.Sequential's own

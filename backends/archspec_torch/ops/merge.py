@@ -22,7 +22,10 @@ def concat(op: Concat, ctx: LoweringContext) -> FunctionCall:
         joined = [f"{x}.expand({inputs[full]}.shape[0], {keep})" if i in expanded else x for i, x in enumerate(inputs)]
         return f"torch.cat([{', '.join(joined)}], dim={op.axis})"
 
-    return FunctionCall(render, needs=("torch",))
+    def over(inputs: str) -> str:
+        return f"torch.cat({inputs}, dim={op.axis})"
+
+    return FunctionCall(render, needs=("torch",), over=None if expanded else over)
 
 
 @LOWERINGS.register(Add)

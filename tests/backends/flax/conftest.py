@@ -20,6 +20,7 @@ SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 SMALL: dict[str, tuple[list[int | str] | None, dict[str, object]]] = {
     "alexnet": (["N", 1, 67, 67], {}),
     "convnext_tiny": (["N", 3, 64, 64], {"classes": 10, "depths": [1, 1, 2, 1]}),  # XLA compiles each block
+    "deeplabv3_mobilenet_v3_large": (["N", 3, 64, 64], {}),  # features 4x4, the ASPP's pooling branch 1x1
     "densenet121": (["N", 3, 64, 64], {"classes": 10, "block_config": [2, 2, 2, 2]}),  # XLA compiles 2 of each
     "efficientnet_b0": (["N", 3, 64, 64], {"classes": 10}),
     "googlenet": (["N", 1, 32, 32], {}),

@@ -50,7 +50,21 @@ ILL_CONDITIONED = {
     "resnet50",
     "resnext50_32x4d",
     "shufflenet_v2_x1_0",
+    "deeplabv3_mobilenet_v3_large",
 }
+
+#: Nets whose float32 gradients miss the exact ones by more than the tolerance in eval mode too,
+#: so their eval step is proven in float64 as well. DeepLabV3's gradients pass back through
+#: seventeen MobileNetV3 blocks, and its final upsampling sums 256 score pixels into each cell of
+#: its 4x4 features: torch's own float32 gradients are 7e-5 of a tensor's scale from the float64
+#: ones there, flax's 1.4e-4 (the ASPP's image pooling, at 1x1, also makes the train step one
+#: of the ill-conditioned ones above).
+EVAL_ILL_CONDITIONED = {"deeplabv3_mobilenet_v3_large"}
+
+#: The float64 tolerance of the nets above, where rounding is ~1e-12 and a lowering bug of order 1.
+#: PyTorch's hardsigmoid gradient multiplies by float32's 1/6 in float64 too (3e-8 off), once per
+#: squeeze-and-excitation gate, so MobileNetV3's gradients are held to 1e-6 instead of 1e-7.
+FLOAT64_TOLERANCE = {"deeplabv3_mobilenet_v3_large": 1e-6}
 
 #: How much further from the float64 truth flax's float32 may be than torch's float32, per tensor.
 #: Measured on MobileNetV2: median 0.8, largest 3.8 over 260 tensors; a lowering bug is O(1/rounding).
@@ -63,7 +77,18 @@ def _failures(report) -> list[str]:
 
 def test_eval_outputs_agree(spec_case):
     spec_path, shape, params = spec_case
-    report = parity(str(spec_path), ["torch", "flax"], mode="eval", grad=True, input_shape=shape, params=params)
+    ill = spec_path.stem in EVAL_ILL_CONDITIONED
+    report = parity(
+        str(spec_path),
+        ["torch", "flax"],
+        mode="eval",
+        grad=True,
+        input_shape=shape,
+        params=params,
+        dtype="float64" if ill else "float32",
+        atol=FLOAT64_TOLERANCE.get(spec_path.stem, 1e-7) if ill else 1e-4,
+        rtol=FLOAT64_TOLERANCE.get(spec_path.stem, 1e-7) if ill else 1e-4,
+    )
     assert report.rows and report.ok, _failures(report)
     assert {"stage", "output", "grad"} <= {r.kind for r in report.rows}
 
@@ -80,8 +105,8 @@ def test_train_step_agrees(spec_case):
         input_shape=shape,
         params=params,
         dtype="float64" if ill else "float32",
-        atol=1e-7 if ill else 1e-4,
-        rtol=1e-7 if ill else 1e-4,
+        atol=FLOAT64_TOLERANCE.get(spec_path.stem, 1e-7) if ill else 1e-4,
+        rtol=FLOAT64_TOLERANCE.get(spec_path.stem, 1e-7) if ill else 1e-4,
     )
     assert {"output", "grad"} <= {r.kind for r in report.rows}  # "state" too where the net has BatchNorm
     assert report.ok, _failures(report)
@@ -103,9 +128,18 @@ SEEDS = range(1, 9)
 #: The ill-conditioned nets whose float32 train step is held to torch's error. ResNet-50, ResNeXt-50
 #: and DenseNet-121 at these sizes have so many ReLUs that every input tried puts one across its kink
 #: in a float32 run; their train steps are proven in float64 (test_train_step_agrees). ShuffleNetV2's
-#: float32 step passes this test, but its two extra compiles cost half a minute of CI: float64 only.
+#: float32 step passes this test, but its two extra compiles cost half a minute of CI: float64 only;
+#: so for DeepLabV3, whose float32 gradients (measured in eval mode) are within twice torch's error.
 FLOAT32_CHECKED = sorted(
-    ILL_CONDITIONED - {"resnet50", "resnext50_32x4d", "densenet121", "shufflenet_v2_x1_0", "regnet_y_400mf"}
+    ILL_CONDITIONED
+    - {
+        "resnet50",
+        "resnext50_32x4d",
+        "densenet121",
+        "shufflenet_v2_x1_0",
+        "regnet_y_400mf",
+        "deeplabv3_mobilenet_v3_large",
+    }
 )
 
 

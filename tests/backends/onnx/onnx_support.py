@@ -34,6 +34,7 @@ INPUTS: dict[str, list[int | str]] = {
     "gpt2": ["N", 16],
     "vit_b_16": ["N", 3, 32, 32],
     "swin_t": ["N", 3, 64, 64],
+    "deeplabv3_mobilenet_v3_large": ["N", 3, 64, 64],  # features 4x4, the ASPP's pooling branch 1x1
 }
 
 #: Smaller sizes for the specs whose full size is too slow to export and run here.

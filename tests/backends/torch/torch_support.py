@@ -18,6 +18,12 @@ if str(FIXTURES) not in sys.path:
     sys.path.insert(0, str(FIXTURES))
 
 
+def outputs(value) -> dict:
+    """A module's outputs by name: the ``{name: tensor}`` of a spec that names its outputs, else
+    its one tensor as ``output``."""
+    return dict(value) if isinstance(value, dict) else {"output": value}
+
+
 def example_input(report, batch: int = 2, seed: int = 0):
     """A seeded input of the network's input shape with every symbol (the batch, a sequence length)
     set to ``batch``: N(0, 1) values, or ids in range for a network over token ids."""
