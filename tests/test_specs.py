@@ -215,7 +215,7 @@ def test_deeplabv3_mobilenet_v3_large_matches_torchvision() -> None:
 def test_mobilenet_v3_squeeze_channels_round_as_torchvisions_make_divisible() -> None:
     """A quarter of 44 or 108 channels (11, 27) rounds down to under 90% of itself (8, 24), which
     torchvision's _make_divisible corrects to the next multiple of 8 (16, 32)."""
-    setting = [[16, 3, expanded, 16, True, "RE", 1, 1] for expanded in (44, 108, 240)]
+    setting = [[3, expanded, 16, True, "RE", 1, 1] for expanded in (44, 108, 240)]
     report = api.shapes(SPECS / "mobilenet_v3_small.yaml", {"inverted_residual_setting": setting})
     squeezed = [n.op.out_channels for n in report.graph.nodes if n.name.endswith(".fc1")]
     assert squeezed == [16, 32, 64]

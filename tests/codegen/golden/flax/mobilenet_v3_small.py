@@ -104,13 +104,13 @@ class ConvNormActivation(nnx.Sequential):
 
 
 class SqueezeExcitation(nnx.Module):
-    """The spec's block ``squeeze_excitation(input_channels, squeeze_channels)``."""
+    """The spec's block ``squeeze_excitation(squeeze_channels)``."""
 
-    def __init__(self, in_channels, input_channels, squeeze_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, squeeze_channels, *, rngs: nnx.Rngs) -> None:
         self.avgpool = global_avg_pool
         self.fc1 = nnx.Conv(in_channels, squeeze_channels, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs)
         self.activation = nnx.relu
-        self.fc2 = nnx.Conv(squeeze_channels, input_channels, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs)
+        self.fc2 = nnx.Conv(squeeze_channels, in_channels, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs)
         self.scale_activation = nnx.hard_sigmoid
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -123,14 +123,13 @@ class SqueezeExcitation(nnx.Module):
 
 
 class InvertedResidualBlock(nnx.Sequential):
-    """The spec's block ``inverted_residual_block(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, squeeze_channels)``.
+    """The spec's block ``inverted_residual_block(kernel, expanded_channels, out_channels, use_se,
+    activation, stride, dilation, squeeze_channels)``.
     """
 
     def __init__(
         self,
         in_channels,
-        input_channels,
         kernel,
         expanded_channels,
         out_channels,
@@ -143,7 +142,7 @@ class InvertedResidualBlock(nnx.Sequential):
         rngs: nnx.Rngs,
     ) -> None:
         layers = []
-        if expanded_channels != input_channels:
+        if expanded_channels != in_channels:
             layers.append(ConvNormActivation(
                 in_channels,
                 expanded_channels,
@@ -162,12 +161,7 @@ class InvertedResidualBlock(nnx.Sequential):
             rngs=rngs,
         ))
         if use_se:
-            layers.append(SqueezeExcitation(
-                expanded_channels,
-                expanded_channels,
-                squeeze_channels,
-                rngs=rngs,
-            ))
+            layers.append(SqueezeExcitation(expanded_channels, squeeze_channels, rngs=rngs))
         layers.append(
             ConvNormActivation(expanded_channels, out_channels, 1, activation=None, rngs=rngs)
         )
@@ -175,14 +169,13 @@ class InvertedResidualBlock(nnx.Sequential):
 
 
 class InvertedResidual(nnx.Module):
-    """The spec's block ``inverted_residual(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
+    """The spec's block ``inverted_residual(kernel, expanded_channels, out_channels, use_se, activation,
+    stride, dilation, quarter, rounded, squeeze_channels)``.
     """
 
     def __init__(
         self,
         in_channels,
-        input_channels,
         kernel,
         expanded_channels,
         out_channels,
@@ -202,11 +195,10 @@ class InvertedResidual(nnx.Module):
             rounded = max(8, (quarter + 4) // 8 * 8)
         if squeeze_channels is None:
             squeeze_channels = rounded + 8 if rounded < 0.9 * quarter else rounded
-        self.condition = stride == 1 and input_channels == out_channels
+        self.condition = stride == 1 and in_channels == out_channels
         if self.condition:
             self.block = InvertedResidualBlock(
                 in_channels,
-                input_channels,
                 kernel,
                 expanded_channels,
                 out_channels,
@@ -221,7 +213,6 @@ class InvertedResidual(nnx.Module):
         else:
             self.block = InvertedResidualBlock(
                 in_channels,
-                input_channels,
                 kernel,
                 expanded_channels,
                 out_channels,
@@ -246,8 +237,8 @@ class MobilenetV3Small(nnx.Module):
     convolution to 576 channels, global average pooling and a classifier (linear to 1024, hardswish,
     dropout, linear). Every BatchNorm has torchvision's eps 0.001 and PyTorch momentum 0.01
     (update_rate). `features` is one list, as torchvision appends every block to it. The setting is
-    torchvision's table; its input channels are written out because a block cannot read its input's
-    channels yet.
+    torchvision's table less its input channels, which each block reads from its input (the blocks are
+    specs/blocks/mobilenet_v3.yaml, shared with DeepLabV3).
     """
 
     def __init__(
@@ -262,38 +253,27 @@ class MobilenetV3Small(nnx.Module):
     ) -> None:
         if inverted_residual_setting is None:
             inverted_residual_setting = [
-                [16, 3, 16, 16, True, "RE", 2, 1],
-                [16, 3, 72, 24, False, "RE", 2, 1],
-                [24, 3, 88, 24, False, "RE", 1, 1],
-                [24, 5, 96, 40, True, "HS", 2, 1],
-                [40, 5, 240, 40, True, "HS", 1, 1],
-                [40, 5, 240, 40, True, "HS", 1, 1],
-                [40, 5, 120, 48, True, "HS", 1, 1],
-                [48, 5, 144, 48, True, "HS", 1, 1],
-                [48, 5, 288, 96, True, "HS", 2, 1],
-                [96, 5, 576, 96, True, "HS", 1, 1],
-                [96, 5, 576, 96, True, "HS", 1, 1],
+                [3, 16, 16, True, "RE", 2, 1],
+                [3, 72, 24, False, "RE", 2, 1],
+                [3, 88, 24, False, "RE", 1, 1],
+                [5, 96, 40, True, "HS", 2, 1],
+                [5, 240, 40, True, "HS", 1, 1],
+                [5, 240, 40, True, "HS", 1, 1],
+                [5, 120, 48, True, "HS", 1, 1],
+                [5, 144, 48, True, "HS", 1, 1],
+                [5, 288, 96, True, "HS", 2, 1],
+                [5, 576, 96, True, "HS", 1, 1],
+                [5, 576, 96, True, "HS", 1, 1],
             ]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        features = [
-            ConvNormActivation(
-                3,
-                inverted_residual_setting[0][0],
-                3,
-                stride=2,
-                activation="HS",
-                rngs=rngs,
-            ),
-        ]
-        channels = inverted_residual_setting[0][0]
-        for cin, k, exp, cout, se, act, s, d in inverted_residual_setting:
-            features.append(
-                InvertedResidual(channels, cin, k, exp, cout, se, act, s, d, rngs=rngs)
-            )
+        features = [ConvNormActivation(3, 16, 3, stride=2, activation="HS", rngs=rngs)]
+        channels = 16
+        for k, exp, cout, se, act, s, d in inverted_residual_setting:
+            features.append(InvertedResidual(channels, k, exp, cout, se, act, s, d, rngs=rngs))
             channels = cout
         features.append(ConvNormActivation(
             channels,
-            6 * inverted_residual_setting[-1][3],
+            6 * inverted_residual_setting[-1][2],
             1,
             activation="HS",
             rngs=rngs,
@@ -302,7 +282,7 @@ class MobilenetV3Small(nnx.Module):
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
         self.classifier = nnx.Sequential(
-            nnx.Linear(6 * inverted_residual_setting[-1][3], last_channel, rngs=rngs),
+            nnx.Linear(6 * inverted_residual_setting[-1][2], last_channel, rngs=rngs),
             nnx.hard_swish,
             nnx.Dropout(dropout, rngs=rngs),
             nnx.Linear(last_channel, classes, rngs=rngs),

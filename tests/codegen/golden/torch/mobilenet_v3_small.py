@@ -40,14 +40,14 @@ class ConvNormActivation(nn.Sequential):
 
 
 class SqueezeExcitation(nn.Module):
-    """The spec's block ``squeeze_excitation(input_channels, squeeze_channels)``."""
+    """The spec's block ``squeeze_excitation(squeeze_channels)``."""
 
-    def __init__(self, in_channels, input_channels, squeeze_channels) -> None:
+    def __init__(self, in_channels, squeeze_channels) -> None:
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(in_channels, squeeze_channels, 1)
         self.activation = nn.ReLU(inplace=True)
-        self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
+        self.fc2 = nn.Conv2d(squeeze_channels, in_channels, 1)
         self.scale_activation = nn.Hardsigmoid(inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -60,14 +60,13 @@ class SqueezeExcitation(nn.Module):
 
 
 class InvertedResidualBlock(nn.Sequential):
-    """The spec's block ``inverted_residual_block(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, squeeze_channels)``.
+    """The spec's block ``inverted_residual_block(kernel, expanded_channels, out_channels, use_se,
+    activation, stride, dilation, squeeze_channels)``.
     """
 
     def __init__(
         self,
         in_channels,
-        input_channels,
         kernel,
         expanded_channels,
         out_channels,
@@ -78,7 +77,7 @@ class InvertedResidualBlock(nn.Sequential):
         squeeze_channels,
     ) -> None:
         layers = []
-        if expanded_channels != input_channels:
+        if expanded_channels != in_channels:
             layers.append(
                 ConvNormActivation(in_channels, expanded_channels, 1, activation=activation)
             )
@@ -92,22 +91,19 @@ class InvertedResidualBlock(nn.Sequential):
             activation=activation,
         ))
         if use_se:
-            layers.append(
-                SqueezeExcitation(expanded_channels, expanded_channels, squeeze_channels)
-            )
+            layers.append(SqueezeExcitation(expanded_channels, squeeze_channels))
         layers.append(ConvNormActivation(expanded_channels, out_channels, 1, activation=None))
         super().__init__(*layers)
 
 
 class InvertedResidual(nn.Module):
-    """The spec's block ``inverted_residual(input_channels, kernel, expanded_channels, out_channels,
-    use_se, activation, stride, dilation, quarter, rounded, squeeze_channels)``.
+    """The spec's block ``inverted_residual(kernel, expanded_channels, out_channels, use_se, activation,
+    stride, dilation, quarter, rounded, squeeze_channels)``.
     """
 
     def __init__(
         self,
         in_channels,
-        input_channels,
         kernel,
         expanded_channels,
         out_channels,
@@ -126,11 +122,10 @@ class InvertedResidual(nn.Module):
             rounded = max(8, (quarter + 4) // 8 * 8)
         if squeeze_channels is None:
             squeeze_channels = rounded + 8 if rounded < 0.9 * quarter else rounded
-        self.condition = stride == 1 and input_channels == out_channels
+        self.condition = stride == 1 and in_channels == out_channels
         if self.condition:
             self.block = InvertedResidualBlock(
                 in_channels,
-                input_channels,
                 kernel,
                 expanded_channels,
                 out_channels,
@@ -144,7 +139,6 @@ class InvertedResidual(nn.Module):
         else:
             self.block = InvertedResidualBlock(
                 in_channels,
-                input_channels,
                 kernel,
                 expanded_channels,
                 out_channels,
@@ -168,41 +162,39 @@ class MobilenetV3Small(nn.Module):
     convolution to 576 channels, global average pooling and a classifier (linear to 1024, hardswish,
     dropout, linear). Every BatchNorm has torchvision's eps 0.001 and PyTorch momentum 0.01
     (update_rate). `features` is one list, as torchvision appends every block to it. The setting is
-    torchvision's table; its input channels are written out because a block cannot read its input's
-    channels yet.
+    torchvision's table less its input channels, which each block reads from its input (the blocks are
+    specs/blocks/mobilenet_v3.yaml, shared with DeepLabV3).
     """
 
     def __init__(self, classes=1000, dropout=0.2, last_channel=1024, inverted_residual_setting=None) -> None:
         super().__init__()
         if inverted_residual_setting is None:
             inverted_residual_setting = [
-                [16, 3, 16, 16, True, "RE", 2, 1],
-                [16, 3, 72, 24, False, "RE", 2, 1],
-                [24, 3, 88, 24, False, "RE", 1, 1],
-                [24, 5, 96, 40, True, "HS", 2, 1],
-                [40, 5, 240, 40, True, "HS", 1, 1],
-                [40, 5, 240, 40, True, "HS", 1, 1],
-                [40, 5, 120, 48, True, "HS", 1, 1],
-                [48, 5, 144, 48, True, "HS", 1, 1],
-                [48, 5, 288, 96, True, "HS", 2, 1],
-                [96, 5, 576, 96, True, "HS", 1, 1],
-                [96, 5, 576, 96, True, "HS", 1, 1],
+                [3, 16, 16, True, "RE", 2, 1],
+                [3, 72, 24, False, "RE", 2, 1],
+                [3, 88, 24, False, "RE", 1, 1],
+                [5, 96, 40, True, "HS", 2, 1],
+                [5, 240, 40, True, "HS", 1, 1],
+                [5, 240, 40, True, "HS", 1, 1],
+                [5, 120, 48, True, "HS", 1, 1],
+                [5, 144, 48, True, "HS", 1, 1],
+                [5, 288, 96, True, "HS", 2, 1],
+                [5, 576, 96, True, "HS", 1, 1],
+                [5, 576, 96, True, "HS", 1, 1],
             ]
-        features = [
-            ConvNormActivation(3, inverted_residual_setting[0][0], 3, stride=2, activation="HS"),
-        ]
-        channels = inverted_residual_setting[0][0]
-        for cin, k, exp, cout, se, act, s, d in inverted_residual_setting:
-            features.append(InvertedResidual(channels, cin, k, exp, cout, se, act, s, d))
+        features = [ConvNormActivation(3, 16, 3, stride=2, activation="HS")]
+        channels = 16
+        for k, exp, cout, se, act, s, d in inverted_residual_setting:
+            features.append(InvertedResidual(channels, k, exp, cout, se, act, s, d))
             channels = cout
         features.append(
-            ConvNormActivation(channels, 6 * inverted_residual_setting[-1][3], 1, activation="HS")
+            ConvNormActivation(channels, 6 * inverted_residual_setting[-1][2], 1, activation="HS")
         )
         self.features = nn.Sequential(*features)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.classifier = nn.Sequential(
-            nn.Linear(6 * inverted_residual_setting[-1][3], last_channel),
+            nn.Linear(6 * inverted_residual_setting[-1][2], last_channel),
             nn.Hardswish(inplace=True),
             nn.Dropout(dropout),
             nn.Linear(last_channel, classes),
