@@ -7,6 +7,10 @@ it), ``is_causal`` for the causal mask. Two cases take the explicit softmax(q ká
 instead: dropout on the attention weights (train mode, nonzero rate), which needs the weights the
 fused kernel never forms, dropped as PyTorch drops them; and float64, since the fused kernel
 computes its softmax in float32 whatever its inputs' dtype.
+
+Tokens are features-last, held as the spec has them ([N, T, D]), so ``SelfAttention`` takes them as
+they are; a [N, T, D] the spec reads channels-first (a network's float input) is held [N, D, T] and
+gets :class:`TransposedSelfAttention`, which moves the tokens' features last around it.
 """
 
 from __future__ import annotations
@@ -18,9 +22,9 @@ register_helper(
     Helper(
         "SelfAttention",
         '''class SelfAttention(nnx.Module):
-    """Multi-head self-attention with nn.MultiheadAttention's parameters: ``in_proj_weight`` [3D, D]
-    stacks the q, k and v projections, ``out_proj`` is a linear layer. On the spec's [N, T, D], held
-    channels-last as [N, D, T]; with ``causal``, position t attends to positions 0..t only."""
+    """Multi-head self-attention of tokens [N, T, D] with nn.MultiheadAttention's parameters:
+    ``in_proj_weight`` [3D, D] stacks the q, k and v projections, ``out_proj`` is a linear layer;
+    with ``causal``, position t attends to positions 0..t only."""
 
     def __init__(
         self,
@@ -41,7 +45,6 @@ register_helper(
         self.dropout = nnx.Dropout(dropout, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = jnp.moveaxis(x, -2, -1)  # [N, T, D]
         n, tokens, width = x.shape
         qkv = x @ self.in_proj_weight[...].T
         if self.in_proj_bias is not None:
@@ -57,8 +60,20 @@ register_helper(
                 scores = jnp.where(jnp.tril(jnp.ones((tokens, tokens), bool)), scores, -jnp.inf)
             weights = self.dropout(jax.nn.softmax(scores, axis=-1))
             attended = jnp.einsum("nhqk,nkhd->nqhd", weights, v)
-        return jnp.moveaxis(self.out_proj(attended.reshape(n, tokens, width)), -1, -2)''',
+        return self.out_proj(attended.reshape(n, tokens, width))''',
         needs=("jnp",),
+    )
+)
+register_helper(
+    Helper(
+        "TransposedSelfAttention",
+        '''class TransposedSelfAttention(SelfAttention):
+    """SelfAttention of a [N, T, D] the spec reads channels-first, held channels-last as [N, D, T]."""
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return jnp.moveaxis(super().__call__(jnp.moveaxis(x, -2, -1)), -1, -2)''',
+        needs=("jnp",),
+        uses=("SelfAttention",),
     )
 )
 
@@ -71,4 +86,5 @@ def attention(op: Attention, ctx: LoweringContext) -> ModuleCall:
         ("bias", ctx.attr("bias"), True),
     )
     args = (ctx.attr("dim"), ctx.attr("heads"))
-    return ModuleCall("SelfAttention", args, options, helper="SelfAttention", rngs=True)
+    held = "SelfAttention" if ctx.input.features_last else "TransposedSelfAttention"
+    return ModuleCall(held, args, options, helper=held, rngs=True)
