@@ -13,7 +13,8 @@ the held arrays. A ``permute`` is a transpose of the held array, or nothing at a
 arrays agree: ConvNeXt's ``permute([0, 2, 3, 1])`` of an NCHW map held NHWC gives [N, H, W, C],
 held as it is, and ViT's ``permute([0, 2, 1])`` of patches [N, D, T] held [N, T, D] gives tokens
 [N, T, D]. ``flatten`` reshapes the held array where it holds the flattened axes side by side in
-the spec's order (ViT's ``flatten(2)`` of an NHWC map: axes 1 and 2 of the array); elsewhere, and
+the spec's order (ViT's ``flatten(2)`` of an NHWC map: axes 1 and 2 of the array; a classifier's
+[N, C, 1, 1], held [N, 1, 1, C], whose size-1 axes order nothing); elsewhere, and
 for ``reshape``, the helper first transposes the array to the spec's order (``to_spec``), so the
 elements are ordered as PyTorch orders them and every linear layer keeps its canonical weight (no
 permuted copy to keep in sync with a layout), and the result to the order the output is held in
@@ -181,9 +182,11 @@ def flatten(op: Flatten, ctx: LoweringContext) -> ModuleCall:
     rank = ctx.input.rank
     first, last = op.axes(rank)
     held = held_order(ctx.input)
-    at = [held.index(axis) for axis in range(first, last + 1)]
-    side_by_side = at == list(range(at[0], at[-1] + 1))
-    if side_by_side:  # flattened as held: the result's axes are the held ones, the run made one
+    at = sorted(held.index(axis) for axis in range(first, last + 1))
+    # the held array can be flattened as it is where it holds the flattened axes side by side, those
+    # of a size other than 1 in the spec's order (a size-1 axis moves no element: [N, 1, 1, C] is [N, C])
+    sized = [held[p] for p in at if ctx.input.shape[held[p]] != 1]
+    if at == list(range(at[0], at[-1] + 1)) and sized == sorted(sized):
         start, end, to_spec = at[0], at[-1], None
         merged = [axis if axis < first else first if axis <= last else axis - (last - first) for axis in held]
         result = list(dict.fromkeys(merged))  # the run's axes, now one, once
