@@ -1458,8 +1458,8 @@ def _named(branches: list[Layer] | dict[str, Layer]) -> Iterator[tuple[str, Laye
 
 def _size(t: TensorType) -> Any:
     """The size a class follows from layer to layer: the channels (axis 1), or the features of a
-    tensor ``permute`` made features-last (ConvNeXt's MLP: [N, H, W, C]), as a person names them."""
-    axis = t.rank - 1 if t.features_last else 1
+    features-last tensor (tokens [N, T, D], ConvNeXt's MLP on [N, H, W, C]), as a person names them."""
+    axis = t.features_axis
     return t.shape[axis] if t.rank >= 2 and isinstance(t.shape[axis], int) else None
 
 
