@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from archspec.errors import SpecError, did_you_mean
@@ -192,7 +192,27 @@ def infer_shapes(graph: Graph, *, max_params: int | None = None, max_activation:
             )
         types[node.name] = out
         info[node.name] = node_info
+    _sources_take_their_layout(graph, info)
     return ShapeReport(graph, info)
+
+
+def _sources_take_their_layout(graph: Graph, info: dict[str, NodeInfo]) -> None:
+    """Mark features-last each source (a ``param``: no batch, no layout of its own) that only
+    features-last merges of its rank read, as ViT's class token and position embedding: it is
+    then held as what it meets is (see :class:`~archspec.ir.TensorType`)."""
+    readers: dict[str, list[Node]] = {}
+    for node in graph.nodes:
+        for name in node.inputs:
+            readers.setdefault(name, []).append(node)
+    outputs = set(graph.outputs.values())
+    for node in graph.nodes:
+        own = info[node.name].output
+        if type(node.op).arity != 0 or own.rank < 3 or node.name in outputs or node.name not in readers:
+            continue
+        met = [info[reader.name].output for reader in readers[node.name]]
+        merged = all(type(reader.op).arity is None for reader in readers[node.name])
+        if merged and all(t.features_last and t.rank == own.rank for t in met):
+            info[node.name] = replace(info[node.name], output=replace(own, features_last=True))
 
 
 def infer_node(node: Node, inputs: tuple[TensorType, ...]) -> NodeInfo:
@@ -201,6 +221,7 @@ def infer_node(node: Node, inputs: tuple[TensorType, ...]) -> NodeInfo:
     SpecError located at the node (or at the attribute at fault)."""
     try:
         node.op.check_dtypes(inputs)
+        node.op.check_layout(inputs)
         out = node.op.infer(inputs)
         params = node.op.params(inputs)
         buffers = node.op.buffers(inputs)

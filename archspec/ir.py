@@ -61,13 +61,31 @@ def tensor_name(node: str, name: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TensorType:
-    """A tensor's shape (ints, or symbols such as ``"N"``) and dtype.
+    """A tensor's shape (ints, or symbols such as ``"N"``) and dtype, and which axis holds its features.
 
-    A feature map is [N, C, *S]: its features (channels) are axis 1. ``features_last`` marks
-    one that ``permute`` turned into [N, *S, C], as torchvision's ConvNeXt does before its
-    LayerNorm and Linear layers; ops that act on the last axis take it as the features there
-    rather than as a spatial axis. Shapes of rank 2 and 3 ([N, F], [N, T, F]) have their
-    features last anyway and never set it.
+    A tensor of rank 3 or more is channels-first unless ``features_last`` says otherwise: a feature
+    map [N, C, *S] has its features (channels) at axis 1, as the network's inputs do. A
+    features-last one holds them in its last axis: a token sequence [N, T, D], or a feature map that
+    ``permute`` made channels-last ([N, H, W, C], as torchvision's ConvNeXt does before its LayerNorm
+    and Linear layers). The rule, op by op:
+
+    * ``embedding`` makes one ([N, T] ids give [N, T, D]); ``permute`` makes one when it moves the
+      features (axis 1 of a channels-first input, the last of a features-last one) last, and a
+      channels-first one when it moves them elsewhere ([N, T, D] → [N, D, T]).
+    * Ops that keep the features keep it: ``linear``, ``layernorm``, ``attention``, activations,
+      ``dropout``; ``flatten``, ``select`` and ``reshape`` keep it while the last axis survives whole
+      ([N, H, W, C] → [N, H*W, C]); [N, T, D] → [N, D] by ``select`` is rank 2.
+    * A merge is features-last when one of its inputs of its rank is (a class token concatenated
+      with tokens, a position embedding added to them); a ``param``, which has no batch and no layout
+      of its own, is features-last when every step that reads it is such a merge
+      (:func:`archspec.infer.infer_shapes`).
+    * Ops that read axis 1 as channels (convolutions, pools, batch norm, ...) refuse a features-last
+      input: a ``permute`` first says which axis is meant.
+
+    Ranks 1 and 2 ([N], [N, F]) have their features last anyway and never set it. Backends use the
+    flag to hold a tensor in the layout its ops want: Flax keeps channels-first maps channels-last
+    and features-last tensors exactly as the spec has them; code generation follows the last axis
+    of a features-last tensor as the size a class passes on (``nn.LayerNorm(hidden_dim)``).
     """
 
     shape: Shape
@@ -77,6 +95,11 @@ class TensorType:
     @property
     def rank(self) -> int:
         return len(self.shape)
+
+    @property
+    def features_axis(self) -> int:
+        """The axis that holds the features: the last of a features-last tensor or of [N, F], else 1."""
+        return self.rank - 1 if self.features_last or self.rank <= 2 else 1
 
     @property
     def is_integer(self) -> bool:

@@ -44,8 +44,8 @@ class LoweringContext:
 
     def features(self, index: int = 0) -> Term:
         """Input ``index``'s size along the axis ``linear`` and ``layernorm`` act on: the last. It is
-        the class's term where the class follows it (axis 1 of [N, F], the last axis of a tensor
-        ``permute`` made features-last), else the size."""
+        the class's term where the class follows it (axis 1 of [N, F], the last axis of a
+        features-last tensor: tokens, a permuted [N, H, W, C]), else the size."""
         x = self.inputs[index]
         if x.features_last or x.rank == 2:
             return self._channels[index]

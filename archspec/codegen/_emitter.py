@@ -76,7 +76,9 @@ from archspec.spec.model import (
     numbered,
 )
 
-_OUT_SIZE_FIELDS = ("out_channels", "out_features")
+#: The attributes that size an op's output: its channels (axis 1), or its last axis.
+_OUT_SIZE_FIELDS = ("out_channels", "out_features", "dim")
+_LAST_AXIS_FIELDS = ("out_features", "dim")
 
 
 class Helper(Protocol):
@@ -449,7 +451,9 @@ class ClassEmitter:
                 params.insert(0, p)
                 needed |= _names(p.computed)
         read = frame.used | needed
-        in_param = in_term.source if in_term is not None and in_term.source in read else None
+        # the input's size as a parameter of its own, unless it is one the class takes anyway
+        own = in_term is not None and in_term.source in read and in_term.source not in {p.name for p in params}
+        in_param = in_term.source if own and in_term is not None else None
         if in_param is not None:
             params.insert(0, Parameter(in_param))
         arguments = ["self", *(p.declaration for p in params), *self.extra_parameters(frame.threaded, root)]
@@ -791,6 +795,8 @@ class ClassEmitter:
         else:
             values = {p.name: args[p.name] for p in block.params if self._usable_parameter(p.name)}
             in_term, env = _with_input(Env(values), (merged[0],) if merged else xs, frame.view)
+            if in_term is None and not merged:
+                in_term = _passed_size(ins[0], given, values, xs, frame.view)
             inner = Frame(env, spec_env, frame.view, self._local(values), call.call, entered=entered, block=call.call)
             inner.scratch, inner.merged = frame.scratch, in_term if merged else None
             signature = [self._parameter(p, values, env) for p in block.params if p.name in values]
@@ -885,6 +891,8 @@ class ClassEmitter:
             del values[around]
             scope = Env(values)
         in_term, env = _with_input(scope, xs, frame.view, taken=values)
+        if in_term is None and _follows_last_axis(xs, frame.view) and ins[0].names and ins[0].names <= values.keys():
+            in_term = ins[0]  # the class takes the names it reads: its input's size is the same expression
         inner = Frame(
             env,
             frame.spec_env,
@@ -1338,12 +1346,12 @@ class ClassEmitter:
         if value is None:
             return Term(None)
         field_name = next((name for name in _OUT_SIZE_FIELDS if name in type(node.op).model_fields), None)
-        # out_features sizes the last axis, the followed one on [N, F] or a features-last map: a
-        # linear over tokens ([N, T, F]) keeps axis 1, as a layer norm does
+        # out_features (an embedding's dim) sizes the last axis, the followed one on [N, F] and on
+        # features-last tensors: a linear over a channels-first [N, C, L] keeps axis 1
         last_followed = ctx.output.rank == 2 or ctx.output.features_last
-        if field_name is not None and (field_name != "out_features" or last_followed):
+        if field_name is not None and (field_name not in _LAST_AXIS_FIELDS or last_followed):
             return ctx.attr(field_name)
-        if isinstance(node.op, ConcatOp) and node.op.axis % ctx.output.rank == 1:
+        if isinstance(node.op, ConcatOp) and node.op.axis % ctx.output.rank == ctx.output.features_axis:
             return ctx.env.sum(value, list(sizes))
         # an op that keeps the size, or a merge, which has the size of an input of its rank (one of
         # lower rank, a learnable [C, 1, 1] scale, follows no size of the output's)
@@ -1559,8 +1567,8 @@ def _named(branches: list[Layer] | dict[str, Layer]) -> Iterator[tuple[str, Laye
 
 def _size(t: TensorType) -> Any:
     """The size a class follows from layer to layer: the channels (axis 1), or the features of a
-    tensor ``permute`` made features-last (ConvNeXt's MLP: [N, H, W, C]), as a person names them."""
-    axis = t.rank - 1 if t.features_last else 1
+    features-last tensor (tokens [N, T, D], ConvNeXt's MLP on [N, H, W, C]), as a person names them."""
+    axis = t.features_axis
     return t.shape[axis] if t.rank >= 2 and isinstance(t.shape[axis], int) else None
 
 
@@ -1635,16 +1643,29 @@ def _with_input(
 ) -> tuple[Term | None, Env]:
     """A class's own parameter for its input's channels (or features), and its env with it."""
     t = view.type(xs[0]) if len(xs) == 1 else None
-    if t is None or _size(t) is None:
+    if t is None or t.features_last or _size(t) is None:  # ``input.channels`` is axis 1, not what is followed
         return None, env
-    name = Namespace({*env.values, *(taken or {})}).new(
-        "in_channels" if t.rank > 2 and not t.features_last else "in_features"
-    )
-    # a features-last map's class follows its features (Swin's blocks on [N, H, W, C]), but
-    # ``input.channels`` is axis 1 all the same: the parameter is not what it reads
-    return Term(_size(t), parameter(name)), env.child(
-        {name: _size(t)}, input_channels=None if t.features_last else name
-    )
+    name = Namespace({*env.values, *(taken or {})}).new("in_channels" if t.rank > 2 else "in_features")
+    return Term(_size(t), parameter(name)), env.child({name: _size(t)}, input_channels=name)
+
+
+def _follows_last_axis(xs: tuple[str, ...], view: View) -> bool:
+    """Whether a class reads one features-last input, whose followed size is its last axis."""
+    return len(xs) == 1 and view.type(xs[0]).features_last and _size(view.type(xs[0])) is not None
+
+
+def _passed_size(
+    size: Term, given: Mapping[str, tuple[Term, bool]], values: Mapping[str, Any], xs: tuple[str, ...], view: View
+) -> Term | None:
+    """A block's input size as the parameter its caller passes that size as, for a features-last
+    input: torchvision's ``EncoderBlock(num_heads, hidden_dim, ...)`` takes the width of its tokens
+    as ``hidden_dim``, never as an ``in_channels`` of its own (which ``input.channels``, axis 1, is not)."""
+    if size.expr is None or not _follows_last_axis(xs, view):
+        return None
+    for name, (term, _) in given.items():
+        if name in values and term.expr is not None and term.source == size.source:
+            return Term(size.value, parameter(name))
+    return None
 
 
 def _step_name(path: str, default: str) -> str:
@@ -1702,13 +1723,14 @@ def _loop_names(program: Program) -> frozenset[str]:
 
 def other_values(value: Any) -> list[Any]:
     """Other values of a network param's kind, to check that the network class follows it (none
-    for a string or null): ints +1, floats halved, bools flipped, a list item by item, and a list
-    one item shorter (a table of stages whose changed entries make no valid network still has
-    one stage fewer)."""
+    for a string or null): ints +1, then doubled (a width must stay a multiple of a head count:
+    ViT's hidden_dim 769 makes no valid network with 12 heads, 1536 does), floats halved, bools
+    flipped, a list item by item, and a list one item shorter (a table of stages whose changed
+    entries make no valid network still has one stage fewer)."""
     if isinstance(value, bool):
         return [not value]
     if isinstance(value, int):
-        return [value + 1]
+        return [value + 1] if value * 2 in (value, value + 1) else [value + 1, value * 2]
     if isinstance(value, float):
         return [value / 2]
     if isinstance(value, list) and value:

@@ -74,6 +74,10 @@ class Op(BaseModel):
     #: Attributes that are probabilities of randomly dropping values (dropout's ``p``): parity
     #: sets them to 0 in train mode, since no two frameworks draw the same random masks.
     random_rates: ClassVar[tuple[str, ...]] = ()
+    #: Whether the op reads axis 1 of its input as the channels (convolutions, pools, batch norm):
+    #: it refuses a features-last input (see :class:`~archspec.ir.TensorType`), whose axis 1 is
+    #: a spatial axis or the tokens, rather than mix channels up with them.
+    reads_channels: ClassVar[bool] = False
 
     @model_validator(mode="before")
     @classmethod
@@ -133,6 +137,21 @@ class Op(BaseModel):
                     expected="a float32 tensor",
                     found=f"{x.dtype} {x}",
                     hint="turn ids into vectors first: embedding(num, dim) maps [N, T] ids to [N, T, dim]",
+                )
+
+    def check_layout(self, inputs: tuple[TensorType, ...]) -> None:
+        """Refuse a features-last input to an op that :attr:`reads_channels` (runs before :meth:`infer`)."""
+        if not self.reads_channels:
+            return
+        for x in inputs:
+            if x.features_last and x.rank >= 3:
+                back = [0, x.rank - 1, *range(1, x.rank - 1)]
+                raise ShapeError(
+                    f"{self.op_name} reads axis 1 as its channels, but its input {x} holds its features "
+                    "in its last axis (a token sequence, or a feature map permuted channels-last)",
+                    expected="a channels-first input, [N, C, ...] with the features at axis 1",
+                    found=f"{x}, features last",
+                    hint=f"permute({back}) first to move the features to axis 1",
                 )
 
     # ---------------------------------------------------------------- helpers

@@ -38,6 +38,8 @@ class _ConvBase(Op):
     ``(lo, hi)`` pair per spatial dim whichever form the spec used.
     """
 
+    reads_channels = True
+
     spatial_fields = ("kernel", "stride", "dilation")
 
     out_channels: PositiveInt
@@ -150,6 +152,8 @@ class ConvTranspose(Op):
     ``bias`` (true). Each spatial size becomes
     ``(size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1``.
     """
+
+    reads_channels = True
 
     op_name = "conv_transpose"
     spatial = 2

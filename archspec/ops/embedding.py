@@ -25,7 +25,8 @@ from archspec.ops._base import Op, ShapeError, expect_rank, register
 @register
 class Embedding(Op):
     """A table of ``num`` learnable vectors of size ``dim``, looked up by integer ids: input
-    [N] or [N, T] of ids in ``0 .. num - 1`` (int64), output [N, dim] or [N, T, dim] (float32);
+    [N] or [N, T] of ids in ``0 .. num - 1`` (int64), output [N, dim] or tokens [N, T, dim] (float32,
+    features-last);
     weight ``weight`` [num, dim], as ``torch.nn.Embedding``'s.
 
     An id out of range is an error in torch and onnxruntime; jax clamps it (its gathers never
@@ -51,7 +52,7 @@ class Embedding(Op):
                 "to project real vectors, use linear(dim)",
             )
         expect_rank(self, ids, (1, 2), "[N] or [N, T] ids")
-        return TensorType((*ids.shape, self.dim), FLOAT)
+        return TensorType((*ids.shape, self.dim), FLOAT, features_last=ids.rank == 2)  # tokens [N, T, dim]
 
     def params(self, inputs: tuple[TensorType, ...]) -> dict[str, Shape]:
         return {"weight": (self.num, self.dim)}

@@ -53,7 +53,7 @@ class Concat(Op):
         shape[axis] = total
         if batch is not None:
             shape[0] = batch
-        return TensorType(tuple(shape), same_dtype(self, inputs))
+        return TensorType(tuple(shape), same_dtype(self, inputs), _features_last(inputs, len(shape)))
 
     def batch(self, inputs: tuple[TensorType, ...]) -> Dim | None:
         """The batch an input of batch 1 is expanded to (the others' one batch), or None when no
@@ -107,8 +107,8 @@ class Mul(Op):
 
 
 def _broadcast_all(op: Op, inputs: tuple[TensorType, ...], hint: str) -> TensorType:
-    """The type ``inputs`` broadcast to, or a ShapeError naming the first that does not fit. It is
-    features-last (ConvNeXt's [N, H, W, C]) where the inputs of its rank are."""
+    """The type ``inputs`` broadcast to, or a ShapeError naming the first that does not fit (see
+    :func:`_features_last` for its layout)."""
     shape = inputs[0].shape
     for i, x in enumerate(inputs[1:], start=2):
         broadcast = broadcast_shapes(shape, x.shape)
@@ -123,8 +123,13 @@ def _broadcast_all(op: Op, inputs: tuple[TensorType, ...], hint: str) -> TensorT
                 hint=hint,
             )
         shape = broadcast
-    features_last = all(x.features_last for x in inputs if x.rank == len(shape))
-    return TensorType(shape, same_dtype(op, inputs), features_last)
+    return TensorType(shape, same_dtype(op, inputs), _features_last(inputs, len(shape)))
+
+
+def _features_last(inputs: tuple[TensorType, ...], rank: int) -> bool:
+    """A merge's output is features-last when an input of its rank is: tokens joined with a class
+    token, or summed with a position embedding (a ``param``, which takes the layout it meets)."""
+    return any(x.features_last for x in inputs if x.rank == rank)
 
 
 def broadcast_shapes(a: Shape, b: Shape) -> Shape | None:

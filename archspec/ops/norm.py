@@ -31,6 +31,8 @@ class BatchNorm(Op):
     ``weight`` and ``bias``). Buffers: ``running_mean``, ``running_var``.
     """
 
+    reads_channels = True
+
     op_name = "batchnorm"
     misnamed: ClassVar[dict[str, str]] = {
         "momentum": "'momentum' means opposite things in PyTorch and Flax; archspec calls it "
@@ -144,6 +146,8 @@ class LocalResponseNorm(Op):
     ``size`` channels centred on c (zero-padded). Arguments: ``size``, ``alpha`` (1e-4),
     ``beta`` (0.75), ``k`` (1.0).
     """
+
+    reads_channels = True
 
     op_name = "lrn"
 

@@ -25,6 +25,8 @@ class _WindowPool(Op):
     ``(lo, hi)`` pair per spatial axis, both ends alike, as for convolutions.
     """
 
+    reads_channels = True
+
     spatial_fields = ("kernel", "stride", "dilation")
 
     kernel: tuple[PositiveInt, ...]
@@ -146,6 +148,8 @@ class AvgPool1d(_AvgPool):
 
 
 class _GlobalPool(Op):
+    reads_channels = True
+
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         (x,) = inputs
         expect_rank(self, x, (3, 4, 5), "[N, C, ...]")
@@ -170,6 +174,8 @@ class GlobalMaxPool(_GlobalPool):
 class AdaptiveAvgPool(Op):
     """Average pooling to a fixed ``output_size`` (int or [h, w]), windows as in PyTorch:
     output cell i covers input rows floor(i*H/h) .. ceil((i+1)*H/h)."""
+
+    reads_channels = True
 
     op_name = "adaptive_avgpool"
     spatial = 2

@@ -48,6 +48,8 @@ class _Upsample(Op):
     one int per axis (or None).
     """
 
+    reads_channels = True
+
     misnamed: ClassVar[dict[str, str]] = {
         "scale_factor": "archspec calls PyTorch's scale_factor 'scale': upsample(scale=2)",
         "output_size": "archspec calls the output size 'size': upsample(size=[h, w])",

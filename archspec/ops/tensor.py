@@ -43,7 +43,8 @@ def _not_the_batch(op: str, attr: str, axis: int, x: TensorType, what: str) -> N
 class Flatten(Op):
     """Collapse axes ``start_dim`` to ``end_dim`` (both included) into one, in row-major order,
     as ``torch.flatten``: [N, C, H, W] → [N, C*H*W] by default, [N, C, H, W] → [N, C, H*W] with
-    ``flatten(2)`` (patches as tokens, after a transpose). The batch axis is never flattened.
+    ``flatten(2)`` (patches as tokens, after a transpose). The batch axis is never flattened. A
+    features-last input stays so when its last axis is not flattened ([N, H, W, C] → [N, H*W, C]).
 
     Arguments: ``start_dim`` (1), ``end_dim`` (-1, the last axis).
     """
@@ -75,7 +76,9 @@ class Flatten(Op):
                 attr="end_dim",
             )
         merged = math.prod(static(d, "flattened axis") for d in x.shape[start : end + 1])
-        return TensorType((*x.shape[:start], merged, *x.shape[end + 1 :]), x.dtype)
+        shape = (*x.shape[:start], merged, *x.shape[end + 1 :])
+        # [N, H, W, C] -> [N, H*W, C] keeps its features last; merged into other axes they are not
+        return TensorType(shape, x.dtype, _keeps_features_last(x, len(shape), end != x.rank - 1))
 
 
 @register
@@ -83,7 +86,8 @@ class Permute(Op):
     """Reorder the axes, as ``torch.permute``: output axis i is input axis ``dims[i]``.
     ``permute([0, 2, 3, 1])`` turns [N, C, H, W] channels-last ([N, H, W, C]), as torchvision's
     ConvNeXt does before its LayerNorm and Linear layers; ``permute([0, 3, 1, 2])`` turns it back;
-    ``permute([0, 2, 1])`` turns [N, D, T] into tokens [N, T, D]. The batch axis stays first.
+    ``permute([0, 2, 1])`` turns [N, D, T] into tokens [N, T, D]. The batch axis stays first. The
+    output is features-last when the input's features end up last (see :class:`~archspec.ir.TensorType`).
 
     Arguments: ``dims``, one axis per input axis (negative ones from the end).
     """
@@ -129,10 +133,9 @@ class Permute(Op):
                 found=f"{list(self.dims)}",
                 attr="dims",
             )
-        # the channels (axis 1, or the last one of an already channels-last map) end up last
-        channels = x.rank - 1 if x.features_last else 1
+        # features-last where the features (axis 1, or the last one of a features-last input) end up last
         return TensorType(
-            tuple(x.shape[a] for a in order), x.dtype, features_last=x.rank >= 4 and order[-1] == channels
+            tuple(x.shape[a] for a in order), x.dtype, features_last=x.rank >= 3 and order[-1] == x.features_axis
         )
 
 
@@ -141,7 +144,8 @@ class Reshape(Op):
     """Give the elements a new shape, in row-major order, as ``torch.reshape``, with ONNX
     Reshape's 0: an entry 0 keeps the input's size at that position (``reshape([0, 4, -1])``
     keeps the batch, however large; a symbolic batch must be kept so), one entry -1 takes
-    whatever size makes the element counts equal, and the others are sizes.
+    whatever size makes the element counts equal, and the others are sizes. A features-last input
+    stays so when the last axis keeps its size (its runs of features are then whole).
 
     Arguments: ``shape``, one entry per output axis.
     """
@@ -208,7 +212,14 @@ class Reshape(Op):
                 found=f"{list(self.shape)}: {_count(tuple(out))} elements",
                 attr="shape",
             )
-        return TensorType(tuple(out), x.dtype)
+        # row-major order keeps each run along the last axis whole when its size is the same
+        return TensorType(tuple(out), x.dtype, _keeps_features_last(x, len(out), out[-1] == x.shape[-1]))
+
+
+def _keeps_features_last(x: TensorType, rank: int, last_axis_whole: bool) -> bool:
+    """Whether a layout op's output of ``rank`` axes is features-last: its input was, and the op
+    kept the input's last axis whole and last."""
+    return x.features_last and rank >= 3 and last_axis_whole
 
 
 def _count(shape: tuple[Dim, ...]) -> str:
@@ -250,7 +261,8 @@ class Select(Op):
                 found=f"{self.index}, for the input {x}",
                 attr="index",
             )
-        return TensorType((*x.shape[:axis], *x.shape[axis + 1 :]), x.dtype)
+        shape = (*x.shape[:axis], *x.shape[axis + 1 :])
+        return TensorType(shape, x.dtype, _keeps_features_last(x, len(shape), axis != x.rank - 1))
 
 
 @register
@@ -259,6 +271,8 @@ class ChannelShuffle(Op):
     C / groups, are read column by column (torch's ``nn.ChannelShuffle``, torchvision's
     ``channel_shuffle``: reshape to [N, groups, C / groups, *S], swap those two axes, reshape back).
     Arguments: ``groups``, which must divide C."""
+
+    reads_channels = True
 
     op_name = "channel_shuffle"
 

@@ -20,7 +20,7 @@ from archspec.io import atomic_write_text
 from archspec.ir import Graph
 from archspec.ops import Op
 from archspec_flax import ops as _ops  # registers the lowerings
-from archspec_flax._lowering import LOWERINGS
+from archspec_flax._lowering import LOWERINGS, held_order
 from archspec_flax._reserved import NNX_MODULE_ATTRIBUTES
 from archspec_flax.codegen._emit import ModuleEmitter
 
@@ -106,7 +106,8 @@ class FlaxBackend:
         # the classes emit writes, the network class's params unchecked (see ClassEmitter.emit)
         emitted = ModuleEmitter(graph, report, RESERVED_ATTRIBUTES).emit(checked_signature=False)
         entry = getattr(load_source(emitted, "archspec_generated_flax"), emitted.entry)
-        return _runtime.instantiate(entry, resolved.data_format, resolved.seed, weights)
+        held = _channels_last_outputs(graph, report)
+        return _runtime.instantiate(entry, resolved.data_format, resolved.seed, weights, held)
 
     def check(self, graph: Graph, report: ShapeReport) -> None:
         """Every lowering rule runs in :meth:`emit`, which writes source and builds nothing."""
@@ -143,3 +144,9 @@ class FlaxBackend:
 
     def __repr__(self) -> str:
         return "<archspec backend 'flax'>"
+
+
+def _channels_last_outputs(graph: Graph, report: ShapeReport) -> frozenset[str]:
+    """The nodes and composites whose outputs the generated module holds channels-last."""
+    nodes = {name for name, info in report.info.items() if held_order(info.output) != tuple(range(info.output.rank))}
+    return frozenset(nodes | {scope.path for scope in graph.scopes if scope.output in nodes})

@@ -14,8 +14,13 @@ types, terms for its arguments), and turns them into either
 * a :class:`TensorAttribute`: a learnable tensor (``param``) held by the class around the node,
   ``nnx.Param(jnp.ones((c, 1, 1)) * 1e-06, learnable_tensor=True)``, read as ``self.<step>[...]``.
 
-Inside a generated module every tensor of rank 3 or more is channels-last (NHWC, NLC):
-rules see the spec's NCHW types and translate axes with :func:`channels_last_axis`.
+Inside a generated module a channels-first feature map of rank 3 or more is held channels-last
+(NHWC, NLC), as Flax's convolutions and pools want it; a features-last tensor (a token sequence
+[N, T, D], a map ``permute`` made [N, H, W, C]: see :class:`archspec.ir.TensorType`) and one of rank
+2 or less are held exactly as the spec has them, as a hand-written NNX transformer holds its
+tokens. Rules see the spec's types and translate axes with :func:`held_axis`; an op whose input and
+output are held differently (ViT's ``permute`` of patches into tokens) converts there, and nowhere
+else.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 from archspec.backends import Lowerings
 from archspec.codegen import LoweringContext as BaseContext
 from archspec.codegen import Term, tuple_term
+from archspec.ir import TensorType
 
 
 @dataclass(frozen=True)
@@ -70,12 +76,14 @@ class FunctionCall:
 @dataclass(frozen=True)
 class TensorAttribute(ModuleCall):
     """``nnx.Param(constructor(*args, **kwargs), learnable_tensor=True)``: the constructor makes
-    the initial value, channels-last like every tensor of rank 3 or more here; the variable is
-    an attribute of the class around the node, named by its step. The metadata tells
-    :mod:`archspec_flax.weights` that its canonical name is its path and its layout the spec's."""
+    the initial value, held as its type says (:func:`held_order`); the variable is an attribute of
+    the class around the node, named by its step. The metadata tells :mod:`archspec_flax.weights`
+    that its canonical name is its path, and with ``channels_last=True`` that it is held with the
+    spec's axis 1 last (else as the spec has it)."""
 
     needs: tuple[str, ...] = ()  # top-level names the constructor uses: "jnp"
     factor: Term | None = None  # the value is ``constructor(...) * factor``: a float whatever the factor is
+    channels_last: bool = False
 
     @property
     def terms(self) -> tuple[Term, ...]:
@@ -85,12 +93,24 @@ class TensorAttribute(ModuleCall):
 Lowered = ModuleCall | FunctionCall
 
 
-def channels_last_axis(axis: int, rank: int) -> int:
-    """The position of NCHW axis ``axis`` in the channels-last layout of a rank-``rank`` tensor."""
-    axis %= rank
-    if rank <= 2 or axis == 0:
-        return axis
-    return rank - 1 if axis == 1 else axis - 1
+def held_order(t: TensorType) -> tuple[int, ...]:
+    """The spec's axis at each axis of the array a generated module holds for ``t``: a channels-first
+    map of rank 3 or more is held channels-last (``(0, 2, 3, 1)``), anything else as the spec has it."""
+    if t.rank <= 2 or t.features_last:
+        return tuple(range(t.rank))
+    return (0, *range(2, t.rank), 1)
+
+
+def held_axis(axis: int, t: TensorType) -> int:
+    """Where the array held for ``t`` has the spec's axis ``axis`` (negative ones from the end)."""
+    return held_order(t).index(axis % t.rank)
+
+
+def transposition(held: Sequence[int], wanted: Sequence[int]) -> tuple[int, ...] | None:
+    """The ``jnp.transpose`` axes that take an array whose axes are the spec's ``held`` to one whose
+    axes are the spec's ``wanted`` (the same axes in another order); None when the orders agree."""
+    axes = tuple(held.index(axis) for axis in wanted)
+    return None if axes == tuple(range(len(axes))) else axes
 
 
 class LoweringContext(BaseContext):
@@ -141,7 +161,7 @@ def register_helper(helper: Helper) -> Helper:
     return helper
 
 
-#: Every generated file defines these: the root converts NCHW to channels-last and back.
+#: The root converts NCHW inputs to channels-last, and channels-first outputs back, with these.
 register_helper(
     Helper(
         "channels_last",
@@ -164,8 +184,9 @@ register_helper(
     Helper(
         "to_rank",
         '''def to_rank(x: jax.Array, rank: int) -> jax.Array:
-    """A channels-last tensor as the channels-last tensor of ``rank`` axes it broadcasts as in the
-    spec's NCHW, where NumPy aligns shapes on their last axes (a [C, 1, 1] scale is [1, C, 1, 1])."""
+    """A channels-last tensor (or one of rank 2 or less) as the channels-last tensor of ``rank`` axes
+    it broadcasts as in the spec's NCHW, where NumPy aligns shapes on their last axes (a [C, 1, 1]
+    scale is [1, C, 1, 1])."""
     spec = channels_first(x)
     return channels_last(spec.reshape((1,) * (rank - spec.ndim) + spec.shape))''',
         uses=("channels_first", "channels_last"),

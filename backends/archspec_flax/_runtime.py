@@ -20,12 +20,21 @@ from archspec.errors import SpecError
 from archspec.ir import GRAPH_INPUT, GRAPH_OUTPUT
 from archspec_flax import weights as canonical
 
+#: The attribute of a built network that names the layers whose outputs it holds channels-last
+#: (private, so no step can take it), read when :func:`run` captures them.
+CHANNELS_LAST = "_archspec_channels_last"
+
 
 def instantiate(
-    entry: Callable[..., nnx.Module], data_format: str, seed: int, weights: str | Path | None
+    entry: Callable[..., nnx.Module],
+    data_format: str,
+    seed: int,
+    weights: str | Path | None,
+    channels_last: frozenset[str] = frozenset(),
 ) -> nnx.Module:
     """``entry`` (a generated network class) constructed in ``data_format``, initialised from
-    ``seed``, with canonical ``weights`` when given.
+    ``seed``, with canonical ``weights`` when given; ``channels_last`` names the paths whose
+    outputs it holds channels-last (the others it holds as the spec has them).
 
     With ``weights``, the module is first built abstractly (``nnx.eval_shape``: no random
     initialisation to throw away), the file is checked against it (every mismatch at once,
@@ -39,10 +48,12 @@ def instantiate(
         return entry(data_format=data_format)
 
     if weights is None:
-        return create()
-    model = nnx.eval_shape(create)
-    canonical.load_weights(model, weights)
-    _materialise(model, seed)
+        model = create()
+    else:
+        model = nnx.eval_shape(create)
+        canonical.load_weights(model, weights)
+        _materialise(model, seed)
+    setattr(model, CHANNELS_LAST, channels_last)
     return model
 
 
@@ -131,7 +142,9 @@ def run(
     for entry in stats:
         entry.variable[...] = np.asarray(new_stats[entry.name]).astype(entry.variable[...].dtype)
     state = {e.name: np.asarray(new_stats[e.name]) for e in stats}
-    captured_nchw = {p: np.asarray(_nchw(v)) for p, v in captured.items()}
+    # a module built elsewhere (from compiled source) is taken to hold every such output channels-last
+    held = getattr(model, CHANNELS_LAST, None)
+    captured_nchw = {p: np.asarray(_nchw(v) if held is None or p in held else v) for p, v in captured.items()}
     return RunResult({k: np.asarray(outs[k]) for k in order}, captured_nchw, state, grads)
 
 

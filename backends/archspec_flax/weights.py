@@ -12,18 +12,19 @@ NNX layer           variable             canonical name and layout
 ``ConvTranspose``   ``kernel`` (H W O I)  ``weight`` (I O H W): transposed
 ``nnx.Linear``      ``kernel`` [in, out]  ``weight`` [out, in]: transposed
 norms               ``scale``             ``weight``
-``LayerNorm``       ``scale``, ``bias``   ``weight``, ``bias``; over C, H, W: [H, W, C] to [C, H, W]
+``LayerNorm``       ``scale``, ``bias``   ``weight``, ``bias``; over C, H, W held NHWC: [H, W, C] to [C, H, W]
 ``BatchNorm``       ``mean``, ``var``     ``running_mean``, ``running_var``
 ``nnx.Embed``       ``embedding``         ``weight`` [num, dim]
 ``SelfAttention``   ``in_proj_weight``    ``in_proj_weight`` [3D, D] (and ``in_proj_bias``), as torch's
 ``WindowAttention`` its bias table       ``relative_position_bias_table``, as torchvision's Swin
 any                 ``bias``              ``bias``
-a ``param`` step    its own name          the same: channels-last [1, D, T] to [1, T, D]
+a ``param`` step    its own name          the same; held channels-last, [1, 1, C] to [C, 1, 1]
 ==================  ===================  ===========================================
 
 A ``param`` step's variable carries the metadata ``learnable_tensor=True``: its name is its
-step's, whatever it is (a step may be called ``bias``), and it is held channels-last like any
-tensor of rank 3 or more.
+step's, whatever it is (a step may be called ``bias``). It is held as the spec has it (ViT's class
+token and position embedding, held as the tokens they meet are), unless it also carries
+``channels_last=True``: then the spec's axis 1 is its last (a layer scale met by channels-last maps).
 
 A transposed convolution's kernel is in ``nnx.ConvTranspose``'s ``transpose_kernel`` layout,
 which the generated ``ConvTranspose`` always uses; it then permutes as a convolution's does.
@@ -104,8 +105,9 @@ _NAMES = {
 def _convert(
     owner: Any, leaf: str, ndim: int, variable: nnx.Variable[Any]
 ) -> tuple[str, tuple[int, ...] | None] | None:
-    if variable.get_metadata().get("learnable_tensor", False):
-        return leaf, ((0, ndim - 1, *range(1, ndim - 1)) if ndim > 2 else None)
+    metadata = variable.get_metadata()
+    if metadata.get("learnable_tensor", False):
+        return leaf, ((0, ndim - 1, *range(1, ndim - 1)) if metadata.get("channels_last", False) else None)
     name = _NAMES.get(leaf)
     if name is None:
         return None
@@ -113,7 +115,8 @@ def _convert(
         return name, _kernel_perm(ndim)
     if leaf in ("mean", "var") and not isinstance(owner, nnx.BatchNorm):
         return None
-    if isinstance(owner, nnx.LayerNorm) and ndim > 1 and _holds_channels(owner.feature_axes):
+    over_channels = getattr(owner, "channels_last", True) and _holds_channels(getattr(owner, "feature_axes", ()))
+    if isinstance(owner, nnx.LayerNorm) and ndim > 1 and over_channels:
         return name, _channels_first_perm(ndim)
     return name, None
 

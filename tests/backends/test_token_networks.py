@@ -102,7 +102,37 @@ def test_convnext_block_has_the_names_and_outputs_of_torchvisions() -> None:
     _same_as_torch_reference(CONVNEXT_BLOCK, block, (2, 8, 7, 7))
 
 
-@pytest.mark.parametrize("spec", [PATCHIFY, CONVNEXT_BLOCK], ids=lambda spec: spec["name"])
+#: The layout ops on features-last tensors, which flax holds as the spec has them: a channels-first
+#: map summed with a features-last one (transposed to match), its positions flattened into tokens,
+#: a layer norm over two axes, a reshape back, a row selected, a learnable tensor, a linear layer.
+FEATURES_LAST_OPS = {
+    "archspec": 1,
+    "name": "features_last_ops",
+    "input": ["N", 4, 4, 4],
+    "network": {
+        "dag": {
+            "conv": "conv(4, 1)",
+            "last": "permute([0, 2, 3, 1])",
+            "mixed": {"in": ["last", "conv"], "do": "add"},
+            "tokens": "flatten(1, 2)",
+            "ln": "layernorm(2)",
+            "grid": "reshape([0, 4, 4, 4])",
+            "row": "select(1, 1)",
+            "bias": "param([1, 4, 4], init=normal, std=1.0)",
+            "biased": {"in": ["row", "bias"], "do": "add"},
+            "head": "linear(3)",
+        }
+    },
+}
+
+
+def test_the_layout_ops_keep_tokens_features_last() -> None:
+    report = archspec.shapes(FEATURES_LAST_OPS)
+    marked = [step for step, info in report.info.items() if info.output.features_last]
+    assert marked == ["last", "mixed", "tokens", "ln", "grid", "row", "bias", "biased", "head"]
+
+
+@pytest.mark.parametrize("spec", [PATCHIFY, CONVNEXT_BLOCK, FEATURES_LAST_OPS], ids=lambda spec: spec["name"])
 def test_flax_and_onnx_agree_with_torch_on_the_same_weights(spec: dict[str, Any]) -> None:
     report = parity(spec, _installed("torch", "flax", "onnx"), grad=True, batch=3)
     failed = [row for row in report.rows if not row.ok]

@@ -179,6 +179,21 @@ def test_vit_encoder_block_is_one_class_and_its_layers_a_loop() -> None:
     assert source.count("class EncoderBlock(") == 1 and "class EncoderBlock2" not in source
     assert "for i in range(num_layers):" in source and 'f"encoder_layer_{i}"' in source
     assert "self.class_token = nn.Parameter(" in source and "self.pos_embedding = nn.Parameter(" in source
+    # the tokens' width is followed as torchvision's EncoderBlock(num_heads, hidden_dim, ...) takes it
+    block = source[source.index("class EncoderBlock(") : source.index("class EncoderLayers(")]
+    assert "nn.LayerNorm(hidden_dim, eps=1e-06)" in block and "nn.Linear(hidden_dim, mlp_dim)" in block
+    assert "768" not in block and "in_channels" not in block
+
+
+def test_flax_holds_tokens_as_they_are_and_converts_only_at_patchify() -> None:
+    # conv -> flatten(2) -> permute([0, 2, 1]): the NHWC map flattened as it is held, the permute
+    # nothing; no layer on the tokens moves an axis
+    source = archspec.emit(ROOT / "specs/vit_b_16.yaml", backend="flax").source
+    assert "Flatten(end_dim=2),\n            identity," in source
+    assert source.count("moveaxis") == 1  # channels_last, of the NCHW image the network takes
+    for moving in ("LastAxisLinear", "TransposedSelfAttention", "Permute(", "channels_first(", "to_spec="):
+        assert moving not in source
+    assert "nnx.LayerNorm(hidden_dim, epsilon=1e-06, use_fast_variance=False, rngs=rngs)" in source
 
 
 @pytest.mark.parametrize(("height", "written"), [(6, "6"), (4, "4")])

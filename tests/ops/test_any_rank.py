@@ -43,12 +43,77 @@ def test_permute_to_channels_last_marks_the_channels_as_the_last_axis() -> None:
     assert not Permute(dims=(0, 1, 3, 2)).infer((FEATURE_MAP,)).features_last  # H and W swapped
 
 
-def test_the_ops_on_the_last_axis_keep_the_mark_and_the_reshaping_ones_drop_it() -> None:
+def test_the_ops_on_the_last_axis_keep_the_mark_and_the_reshaping_ones_keep_it_while_it_stays_whole() -> None:
     assert Linear(out_features=4).infer((CHANNELS_LAST,)) == TensorType(("N", 5, 6, 4), features_last=True)
     assert LayerNorm().infer((CHANNELS_LAST,)) == CHANNELS_LAST
-    assert not Flatten(start_dim=1, end_dim=2).infer((CHANNELS_LAST,)).features_last
-    assert not Reshape(shape=(0, 30, 8)).infer((CHANNELS_LAST,)).features_last
-    assert not Select(axis=1, index=0).infer((CHANNELS_LAST,)).features_last
+    # [N, H, W, C] -> [N, H*W, C]: tokens, their features still last
+    assert Flatten(start_dim=1, end_dim=2).infer((CHANNELS_LAST,)) == TensorType(("N", 30, 8), features_last=True)
+    assert Reshape(shape=(0, 30, 8)).infer((CHANNELS_LAST,)).features_last
+    assert Select(axis=1, index=0).infer((CHANNELS_LAST,)) == TensorType(("N", 6, 8), features_last=True)
+    # the features merged with another axis, or a rank of 2, leave nothing to mark
+    assert not Flatten(start_dim=2).infer((CHANNELS_LAST,)).features_last
+    assert not Reshape(shape=(0, 5, 48)).infer((CHANNELS_LAST,)).features_last
+    assert not Select(axis=-1, index=0).infer((CHANNELS_LAST,)).features_last
+    assert not Flatten().infer((CHANNELS_LAST,)).features_last
+
+
+# ------------------------------------------------------------------ token sequences
+def test_tokens_are_features_last_from_their_embedding_or_patchify_to_the_class_token() -> None:
+    report = api.shapes(
+        {
+            "archspec": 1,
+            "name": "t",
+            "input": ["N", 3, 8, 8],
+            "network": {
+                "dag": {
+                    "conv": "conv(16, 4, stride=4)",
+                    "patches": "flatten(2) -> permute([0, 2, 1])",
+                    "class_token": "param([1, 1, 16])",
+                    "tokens": {"in": ["class_token", "patches"], "do": "concat(axis=1)"},
+                    "position": "param([1, 5, 16])",
+                    "embedded": {"in": ["tokens", "position"], "do": "add"},
+                    "ln": "layernorm",
+                    "attention": "attention(16, 2)",
+                    "first": "select(1, 0)",
+                }
+            },
+        }
+    )
+    last = {name: info.output.features_last for name, info in report.info.items()}
+    assert last == {
+        "conv": False,
+        "patches.0": False,  # [N, 16, 4]: the channels still at axis 1
+        "patches.1": True,
+        "class_token": True,  # read only by a features-last merge of its rank: held as the tokens are
+        "tokens": True,
+        "position": True,
+        "embedded": True,
+        "ln": True,
+        "attention": True,
+        "first": False,  # [N, 16]
+    }
+    ids = {"archspec": 1, "name": "t", "input": {"shape": ["N", 5], "dtype": "int64"}}
+    assert api.shapes({**ids, "network": "embedding(9, 4) -> linear(3)"}).output.features_last
+
+
+def test_a_param_read_by_a_channels_first_map_or_by_a_layer_keeps_no_mark() -> None:
+    spec = {"archspec": 1, "name": "t", "input": ["N", 4, 5]}
+    report = api.shapes({**spec, "network": {"add": ["identity", "param([1, 4, 5])"]}})
+    assert not report.info["branch2"].output.features_last  # [N, C, L] met: it stays channels-first
+    tokens = {"archspec": 1, "name": "t", "input": {"shape": ["N", 4], "dtype": "int64"}}
+    read_by_a_layer = {"p": "param([1, 4, 5])", "ln": "layernorm", "sum": {"in": ["ln", "tokens"], "do": "add"}}
+    dag = {"tokens": {"in": ["input"], "do": "embedding(9, 5)"}, **read_by_a_layer}
+    report = api.shapes({**tokens, "network": {"dag": dag}})
+    assert report.info["sum"].output.features_last and not report.info["p"].output.features_last
+
+
+def test_an_op_that_reads_channels_refuses_a_features_last_input(tmp_path: Path) -> None:
+    error = _error_at(tmp_path, "permute([0, 2, 3, 1]) -> conv(4, 1)")
+    assert "conv reads axis 1 as its channels, but its input [N, 8, 8, 3] holds its features" in error.message
+    assert error.hint == "permute([0, 3, 1, 2]) first to move the features to axis 1"
+    error = _error_at(tmp_path, "conv1d(4, 1) -> permute([0, 2, 1]) -> maxpool1d(2)", "[N, 3, 8]")
+    assert error.message.startswith("maxpool1d reads axis 1 as its channels")
+    assert error.hint == "permute([0, 2, 1]) first to move the features to axis 1"
 
 
 def test_linear_and_layernorm_act_on_the_channels_of_a_channels_last_map_as_convnext_does() -> None:

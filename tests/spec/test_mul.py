@@ -125,4 +125,6 @@ def test_a_features_last_tensor_stays_features_last_through_add_and_mul() -> Non
     tokens = TensorType(("N", 4, 4, 8), features_last=True)  # permute([0, 2, 3, 1]) of [N, 8, 4, 4]
     for name in ("add", "mul"):
         assert REGISTRY[name]().infer((tokens, TensorType((8,)))).features_last
-        assert not REGISTRY[name]().infer((tokens, TensorType(("N", 4, 4, 8)))).features_last
+        # one features-last input of the output's rank decides: the other is held to match it
+        assert REGISTRY[name]().infer((tokens, TensorType(("N", 4, 4, 8)))).features_last
+        assert not REGISTRY[name]().infer((TensorType(("N", 8, 4, 4)), TensorType((4, 4)))).features_last

@@ -113,5 +113,7 @@ def test_emitted_source_has_one_block_class_and_a_loop_over_layers(backend: str)
     report = archspec.shapes(SPEC)
     source = get_backend(backend).emit(report.graph, report).source
     assert source.count("class Gpt2Block(") == 1
-    assert "for _ in range(n_layer)])" in source and source.count("Gpt2Block(768, 12") == 1
+    assert "for _ in range(n_layer)])" in source and source.count("Gpt2Block(n_embd, n_head") == 1
+    # the block follows its tokens' width as Hugging Face's GPT2Block(config) does: no literal 768
+    assert "LayerNorm(width" in source and "Linear(width, 4 * width" in source and "(768" not in source
     assert "self.lm_head.weight = self.transformer.wte." in source

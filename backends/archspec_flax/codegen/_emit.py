@@ -4,13 +4,15 @@ The walk is :class:`archspec.codegen.ClassEmitter`'s, shared with the torch back
 Flax NNX's vocabulary for it (``nnx.Sequential``, ``nnx.Module`` with a ``__call__``), its
 imports, and what only Flax needs: classes whose layers have variables take ``rngs``
 (keyword-only, as NNX modules do) and hand it down; a parameter-free layer may be a bare
-function (``nnx.relu``); and the network's class converts its NCHW input to channels-last
-and its output back, unless built with ``data_format="NHWC"``.
+function (``nnx.relu``); and the network's class converts its NCHW inputs to channels-last and its
+channels-first outputs back, unless built with ``data_format="NHWC"`` (token ids, tokens and
+[N, F] are held as the spec has them, and pass as they are).
 """
 
 from __future__ import annotations
 
 from archspec.codegen import INDENT, ClassEmitter, Namespace, call_source, factor_source
+from archspec.ir import TensorType
 from archspec_flax._lowering import (
     HELPERS,
     LOWERINGS,
@@ -19,6 +21,7 @@ from archspec_flax._lowering import (
     LoweringContext,
     ModuleCall,
     TensorAttribute,
+    held_order,
     register_helper,
 )
 
@@ -77,8 +80,6 @@ class ModuleEmitter(ClassEmitter):
     context_type = LoweringContext
 
     def imports(self) -> list[str]:
-        for name in _LAYOUT_HELPERS:
-            self._helper(name)
         imports = ["import jax"]
         if "jnp" in self.needs:
             imports.append("import jax.numpy as jnp")
@@ -88,12 +89,24 @@ class ModuleEmitter(ClassEmitter):
         return imports
 
     def root_sequential_call(self) -> list[str]:
+        into = any(_channels_last(t) for t in self.graph.inputs.values())
+        back = any(_channels_last(t) for t in self.report.outputs.values())
+        if not (into or back):  # nnx.Sequential's own __call__
+            return []
         body = [
             'nchw = self.data_format == "NCHW"',
-            "out = super().__call__(channels_last(x) if nchw else x)",
-            "return channels_first(out) if nchw else out",
+            f"out = super().__call__({self._into('x') if into else 'x'})",
+            f"return {self._back('out') if back else 'out'}",
         ]
         return ["", f"{INDENT}def __call__(self, x: jax.Array) -> jax.Array:", *(f"{INDENT * 2}{b}" for b in body)]
+
+    def _into(self, x: str) -> str:
+        self._helper("channels_last")
+        return f"channels_last({x}) if nchw else {x}"
+
+    def _back(self, y: str) -> str:
+        self._helper("channels_first")
+        return f"channels_first({y}) if nchw else {y}"
 
     def root_init(self, init: list[str], threaded: set[str]) -> None:
         init.append(f'{INDENT * 2}self.data_format = data_format  # "NCHW" (the spec\'s) or "NHWC"')
@@ -107,17 +120,27 @@ class ModuleEmitter(ClassEmitter):
         return ["*", "rngs: nnx.Rngs"] if rngs else []
 
     def root_forward(self, lines: list[str], params: list[str], result: str, local: Namespace) -> str:
-        lines[:0] = [
-            'nchw = self.data_format == "NCHW"',
-            *(f"{x} = channels_last({x}) if nchw else {x}" for x in params),
-        ]
+        into = [x for x, t in zip(params, self.graph.inputs.values(), strict=True) if _channels_last(t)]
+        back = {name: _channels_last(t) for name, t in self.report.outputs.items()}
+        if not (into or any(back.values())):  # ids, tokens, [N, F]: held as the spec has them
+            return result
+        lines[:0] = ['nchw = self.data_format == "NCHW"', *(f"{x} = {self._into(x)}" for x in into)]
+        if not any(back.values()):
+            return result
         if not result.isidentifier():
             out = local.new("out")
             lines.append(f"{out} = {result}")
             result = out
-        if self.graph.named_outputs:  # {name: array}, each array back in NCHW
+        if not self.graph.named_outputs:
+            return self._back(result)
+        if all(back.values()):  # {name: array}, each array back in NCHW
+            self._helper("channels_first")
             return f"{{name: channels_first(y) for name, y in {result}.items()}} if nchw else {result}"
-        return f"channels_first({result}) if nchw else {result}"
+        items = []
+        for name, last in back.items():
+            value = f'{result}["{name}"]'
+            items.append(f'"{name}": ({self._back(value)})' if last else f'"{name}": {value}')
+        return "{" + ", ".join(items) + "}"
 
     def named_base(self) -> str:
         self._helper("NamedLayers")
@@ -142,7 +165,13 @@ class ModuleEmitter(ClassEmitter):
             return source
         self.needs.update(lowered.needs)
         value = source if lowered.factor is None else f"{source} * {factor_source(lowered.factor)}"
-        return f"nnx.Param({value}, learnable_tensor=True)"
+        layout = ", channels_last=True" if lowered.channels_last else ""
+        return f"nnx.Param({value}, learnable_tensor=True{layout})"
 
     def attribute_read(self, attr: str) -> str:
         return f"self.{attr}[...]"
+
+
+def _channels_last(t: TensorType) -> bool:
+    """Whether generated modules hold ``t`` channels-last, where the spec has it channels-first."""
+    return held_order(t) != tuple(range(t.rank))

@@ -21,7 +21,7 @@ from archspec.ops.activation import (
     Softmax,
     Tanh,
 )
-from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, channels_last_axis, register_helper
+from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, held_axis, register_helper
 
 _PLAIN: dict[type[Op], str] = {
     Relu: "nnx.relu",
@@ -97,6 +97,6 @@ def gelu(op: Gelu, ctx: LoweringContext) -> ModuleCall:
 @LOWERINGS.register(Softmax)
 def softmax(op: Softmax, ctx: LoweringContext) -> ModuleCall:
     rank = ctx.input.rank
-    axis = channels_last_axis(op.axis, rank)
-    written = axis - rank if axis == rank - 1 else axis  # the channels as -1
+    axis = held_axis(op.axis, ctx.input)
+    written = axis - rank if axis == rank - 1 else axis  # the last axis as -1
     return ModuleCall("Softmax", kwargs=ctx.options(("axis", ctx.literal(written), -1)), helper="Softmax")

@@ -8,6 +8,10 @@ instead: dropout on the attention weights (train mode, nonzero rate), which need
 fused kernel never forms, dropped as PyTorch drops them; and float64, since the fused kernel
 computes its softmax in float32 whatever its inputs' dtype.
 
+Tokens are features-last, held as the spec has them ([N, T, D]), so ``SelfAttention`` takes them as
+they are; a [N, T, D] the spec reads channels-first (a network's float input) is held [N, D, T] and
+gets :class:`TransposedSelfAttention`, which moves the tokens' features last around it.
+
 ``window_attention`` → :class:`WindowAttention`, torchvision's ``ShiftedWindowAttention`` in jnp
 (the window partition and its inverse as reshapes and transposes, ``jnp.roll`` for the shift), the
 relative-position index and the shift mask computed where it is traced.
@@ -22,9 +26,9 @@ register_helper(
     Helper(
         "SelfAttention",
         '''class SelfAttention(nnx.Module):
-    """Multi-head self-attention with nn.MultiheadAttention's parameters: ``in_proj_weight`` [3D, D]
-    stacks the q, k and v projections, ``out_proj`` is a linear layer. On the spec's [N, T, D], held
-    channels-last as [N, D, T]; with ``causal``, position t attends to positions 0..t only."""
+    """Multi-head self-attention of tokens [N, T, D] with nn.MultiheadAttention's parameters:
+    ``in_proj_weight`` [3D, D] stacks the q, k and v projections, ``out_proj`` is a linear layer;
+    with ``causal``, position t attends to positions 0..t only."""
 
     def __init__(
         self,
@@ -45,7 +49,6 @@ register_helper(
         self.dropout = nnx.Dropout(dropout, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = jnp.moveaxis(x, -2, -1)  # [N, T, D]
         n, tokens, width = x.shape
         qkv = x @ self.in_proj_weight[...].T
         if self.in_proj_bias is not None:
@@ -61,8 +64,20 @@ register_helper(
                 scores = jnp.where(jnp.tril(jnp.ones((tokens, tokens), bool)), scores, -jnp.inf)
             weights = self.dropout(jax.nn.softmax(scores, axis=-1))
             attended = jnp.einsum("nhqk,nkhd->nqhd", weights, v)
-        return jnp.moveaxis(self.out_proj(attended.reshape(n, tokens, width)), -1, -2)''',
+        return self.out_proj(attended.reshape(n, tokens, width))''',
         needs=("jnp",),
+    )
+)
+register_helper(
+    Helper(
+        "TransposedSelfAttention",
+        '''class TransposedSelfAttention(SelfAttention):
+    """SelfAttention of a [N, T, D] the spec reads channels-first, held channels-last as [N, D, T]."""
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return jnp.moveaxis(super().__call__(jnp.moveaxis(x, -2, -1)), -1, -2)''',
+        needs=("jnp",),
+        uses=("SelfAttention",),
     )
 )
 
@@ -75,7 +90,8 @@ def attention(op: Attention, ctx: LoweringContext) -> ModuleCall:
         ("bias", ctx.attr("bias"), True),
     )
     args = (ctx.attr("dim"), ctx.attr("heads"))
-    return ModuleCall("SelfAttention", args, options, helper="SelfAttention", rngs=True)
+    held = "SelfAttention" if ctx.input.features_last else "TransposedSelfAttention"
+    return ModuleCall(held, args, options, helper=held, rngs=True)
 
 
 register_helper(
@@ -110,8 +126,7 @@ register_helper(
         self.dropout = nnx.Dropout(dropout, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = channels_first(x)  # [N, H, W, C]
-        n, height, width, channels = x.shape
+        n, height, width, channels = x.shape  # features-last: held as the spec has it
         wh, ww = self.window_size
         padded_h, padded_w = -(-height // wh) * wh, -(-width // ww) * ww
         # a window that covers the whole map along an axis leaves nothing to shift there
@@ -134,7 +149,7 @@ register_helper(
         x = self.proj(jnp.einsum("bhqk,bkhd->bqhd", weights, v).reshape(-1, tokens, channels))
         x = x.reshape(n, rows, cols, wh, ww, channels).transpose(0, 1, 3, 2, 4, 5).reshape(n, padded_h, padded_w, -1)
         x = jnp.roll(x, (shift[0], shift[1]), axis=(1, 2))
-        return channels_last(x[:, :height, :width])
+        return x[:, :height, :width]
 
     def relative_position_bias(self) -> jax.Array:
         """[heads, tokens, tokens]: for query p and key q of a window, the table's row for p - q."""
@@ -155,7 +170,6 @@ register_helper(
         regions = regions.reshape(padded_h // wh, wh, padded_w // ww, ww).transpose(0, 2, 1, 3).reshape(-1, wh * ww)
         return jnp.where(regions[:, None, :] != regions[:, :, None], -100.0, 0.0)''',
         needs=("jnp",),
-        uses=("channels_first", "channels_last"),
     )
 )
 

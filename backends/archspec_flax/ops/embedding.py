@@ -1,37 +1,28 @@
-"""``embedding`` → :class:`Embedding`, an ``nnx.Embed`` (its ``embedding`` table is the canonical
-``weight`` [num, dim], untransposed) whose vectors come out channels-last; ``positions`` → the
-:func:`positions` helper.
+"""``embedding`` → ``nnx.Embed`` (its ``embedding`` table is the canonical ``weight`` [num, dim],
+untransposed); ``positions`` → :class:`Positions`.
 
-Channels-last holds the spec's [N, T, dim] as [N, dim, T], so the looked-up [N, T, dim] is moved
-once; ids ([N, T], rank 2) are held as the spec writes them.
+The looked-up vectors ([N, dim], or tokens [N, T, dim], features-last) are held as the spec has
+them, so ``nnx.Embed`` gives them as they are.
 """
 
 from __future__ import annotations
 
 from archspec.ops.embedding import Embedding, Positions
-from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
+from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, held_axis, register_helper
 
 register_helper(
     Helper(
-        "Embedding",
-        '''class Embedding(nnx.Embed):
-    """nnx.Embed in the channels-last layout: ids [N] give [N, dim]; ids [N, T] give the spec's
-    [N, T, dim], held as [N, dim, T]."""
-
-    def __call__(self, ids: jax.Array) -> jax.Array:
-        vectors = super().__call__(ids)
-        return jnp.moveaxis(vectors, -1, 1) if vectors.ndim > 2 else vectors''',
-        needs=("jnp",),
-    )
-)
-register_helper(
-    Helper(
-        "positions",
-        '''def positions(x: jax.Array) -> jax.Array:
+        "Positions",
+        '''class Positions(nnx.Module):
     """The position of each element along the spec's axis 1, for every sample: [N, T] holding
-    0, 1, ..., T - 1 (the spec's axis 1 is the array's last from rank 3 on, channels-last)."""
-    tokens = x.shape[1] if x.ndim == 2 else x.shape[-1]
-    return jnp.broadcast_to(jnp.arange(tokens), (x.shape[0], tokens))''',
+    0, 1, ..., T - 1; ``axis`` is where the array holds that axis (-1 for a channels-last map)."""
+
+    def __init__(self, axis: int = 1) -> None:
+        self.axis = axis
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        tokens = x.shape[self.axis]
+        return jnp.broadcast_to(jnp.arange(tokens), (x.shape[0], tokens))''',
         needs=("jnp",),
     )
 )
@@ -40,9 +31,11 @@ register_helper(
 @LOWERINGS.register(Embedding)
 def embedding(op: Embedding, ctx: LoweringContext) -> ModuleCall:
     args = (ctx.attr("num"), ctx.attr("dim"))
-    return ModuleCall("Embedding", args, helper="Embedding", rngs=True, variables=(("weight", "embedding"),))
+    return ModuleCall("nnx.Embed", args, rngs=True, variables=(("weight", "embedding"),))
 
 
 @LOWERINGS.register(Positions)
 def positions(op: Positions, ctx: LoweringContext) -> ModuleCall:
-    return ModuleCall("positions", helper="positions", bare=True)
+    axis = held_axis(1, ctx.input)
+    written = -1 if axis == ctx.input.rank - 1 and axis != 1 else axis
+    return ModuleCall("Positions", kwargs=ctx.options(("axis", ctx.literal(written), 1)), helper="Positions")

@@ -1,5 +1,6 @@
 """``batchnorm`` → :class:`BatchNorm` (``nnx.BatchNorm`` with PyTorch's variance update),
-``layernorm`` → ``nnx.LayerNorm`` (channels-last, so ``axis=1`` is its default last axis),
+``layernorm`` → ``nnx.LayerNorm`` (on a channels-last map ``axis=1`` is its default last axis; on
+tokens, held as the spec has them, so is the spec's last axis),
 ``lrn`` → :class:`LocalResponseNorm`.
 
 The spec's ``update_rate`` (weight of the new batch statistic) is Flax's ``1 - momentum``.
@@ -13,7 +14,7 @@ two passes (``use_fast_variance=False`` for LayerNorm), never as E[x²] - E[x]²
 from __future__ import annotations
 
 from archspec.ops.norm import BatchNorm, LayerNorm, LocalResponseNorm
-from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
+from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, held_axis, register_helper
 
 register_helper(
     Helper(
@@ -49,8 +50,9 @@ register_helper(
     Helper(
         "LayerNorm",
         '''class LayerNorm(nnx.LayerNorm):
-    """nnx.LayerNorm over several axes (``axes`` of the channels-last array, which hold the spec's
-    last axes), with its scale and bias shaped as those axes (nnx.LayerNorm keeps them flat)."""
+    """nnx.LayerNorm over several axes (``axes`` of the array, which hold the spec's last axes),
+    with its scale and bias shaped as those axes (nnx.LayerNorm keeps them flat). ``channels_last``:
+    the array is a channels-last map, whose axes come in another order than the spec's."""
 
     def __init__(
         self,
@@ -60,8 +62,10 @@ register_helper(
         epsilon: float = 1e-5,
         use_scale: bool = True,
         use_bias: bool = True,
+        channels_last: bool = True,
         rngs: nnx.Rngs,
     ) -> None:
+        self.channels_last = channels_last
         size = 1
         for n in shape:
             size *= n
@@ -122,22 +126,22 @@ def batchnorm(op: BatchNorm, ctx: LoweringContext) -> ModuleCall:
 
 @LOWERINGS.register(LayerNorm)
 def layernorm(op: LayerNorm, ctx: LoweringContext) -> ModuleCall:
-    # Over the spec's normalised axes, wherever channels-last holds them: the channels (axis=1)
-    # are the last axis; W of NCHW is axis -2 of NHWC; C, H, W are -3, -2, -1. Several axes get
-    # :class:`LayerNorm`, whose scale and bias are shaped as those axes in channels-last order
-    # ([H, W, C]); the canonical weight is in the spec's ([C, H, W]), and archspec_flax.weights
-    # transposes between the two.
-    from archspec_flax._lowering import channels_last_axis
-
+    # Over the spec's normalised axes, wherever the array holds them: on a channels-last map the
+    # channels (axis=1) are the last axis, W of NCHW is axis -2 of NHWC, C, H, W are -3, -2, -1;
+    # on tokens the axes are the spec's. Several axes get :class:`LayerNorm`, whose scale and bias
+    # are shaped as those axes in the array's order ([H, W, C] on a channels-last map); the
+    # canonical weight is in the spec's ([C, H, W]), and archspec_flax.weights transposes between
+    # the two.
     rank = ctx.input.rank
-    # Negative channels-last axes (the weights' conversion reads -1 as the channels), in order.
-    spec_axis_at = {channels_last_axis(axis, rank) - rank: axis for axis in op.normalised_axes(rank)}
+    # Negative axes of the array (the weights' conversion reads -1 as the channels), in order.
+    spec_axis_at = {held_axis(axis, ctx.input) - rank: axis for axis in op.normalised_axes(rank)}
     axes = sorted(spec_axis_at)
     shape = tuple(ctx.input.shape[spec_axis_at[axis]] for axis in axes)
     eps = ctx.attr("eps")
     affine = ctx.options(("use_scale", ctx.attr("affine"), True), ("use_bias", ctx.attr("affine"), True))
     if len(axes) > 1:
-        options = (("axes", ctx.literal(tuple(axes))), *ctx.options(("epsilon", eps, 1e-5)), *affine)
+        as_spec = ctx.options(("channels_last", ctx.literal(not ctx.input.features_last), True))
+        options = (("axes", ctx.literal(tuple(axes))), *ctx.options(("epsilon", eps, 1e-5)), *affine, *as_spec)
         return ModuleCall("LayerNorm", (ctx.literal(shape),), options, helper="LayerNorm", rngs=True)
     (axis,) = axes
     spec_axis = spec_axis_at[axis]

@@ -13,6 +13,7 @@ from torch_support import ROOT, example_input, outputs, randomise
 
 import archspec
 from archspec import api
+from archspec.errors import SpecError
 
 torch = pytest.importorskip("torch")
 
@@ -111,15 +112,26 @@ def test_compile_cli_writes_the_file(tmp_path):
     assert bad.returncode == 2 and "no backend 'tensorflow'" in bad.stderr
 
 
-def _other_value(value):
-    """A different value of a network param's kind: what a person might pass the network class."""
+def _other_values(value):
+    """Different values of a network param's kind: what a person might pass the network class (a
+    width doubled where + 3 is no multiple of the head count)."""
     if isinstance(value, bool):
-        return not value
+        return [not value]
     if isinstance(value, int):
-        return value + 3
+        return [value + 3, value * 2]
     if isinstance(value, float):
-        return value / 2
-    return None
+        return [value / 2]
+    return []
+
+
+def _valid_build(spec, name, values):
+    """The first of ``values`` of param ``name`` that makes a valid network, and archspec.build's module."""
+    for value in values:
+        try:
+            return value, archspec.build(spec, **{name: value}).eval()
+        except SpecError:
+            continue
+    return None, None
 
 
 def _class_arguments_against_set(spec, tmp_path):
@@ -135,11 +147,10 @@ def _class_arguments_against_set(spec, tmp_path):
 
     taken = {n: p.default for n, p in inspect.signature(network).parameters.items() if n != "self"}
     for name, default in taken.items():
-        value = _other_value(default)
-        if value is None:
+        value, expected = _valid_build(spec, name, _other_values(default))
+        if expected is None:
             continue
         ours = network(**{name: value}).eval()
-        expected = archspec.build(spec, **{name: value}).eval()
         assert {k: v.shape for k, v in ours.state_dict().items()} == {
             k: v.shape for k, v in expected.state_dict().items()
         }, (spec, name)

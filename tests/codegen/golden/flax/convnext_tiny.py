@@ -5,32 +5,9 @@ import jax.numpy as jnp
 from flax import nnx
 
 
-def channels_first(x: jax.Array) -> jax.Array:
-    """Channels-last back to NCHW (or NCL, NCDHW); [N, F] stays as it is."""
-    return jnp.moveaxis(x, -1, 1) if x.ndim > 2 else x
-
-
-def channels_last(x: jax.Array) -> jax.Array:
-    """NCHW (or NCL, NCDHW) to channels-last; [N, F] stays as it is."""
-    return jnp.moveaxis(x, 1, -1) if x.ndim > 2 else x
-
-
-class Permute(nnx.Module):
-    """torch.permute of the spec's (channels-first) axes: output axis i is input axis dims[i]."""
-
-    def __init__(self, dims: tuple[int, ...]) -> None:
-        self.dims = tuple(dims)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return channels_last(jnp.transpose(channels_first(x), self.dims))
-
-
-class LastAxisLinear(nnx.Linear):
-    """nnx.Linear over the spec's last axis of a channels-last array of rank 3 or more, which
-    holds it at axis -2 (the spec's [N, T, D] is the array [N, D, T])."""
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return jnp.moveaxis(super().__call__(jnp.moveaxis(x, -2, -1)), -1, -2)
+def identity(x: jax.Array) -> jax.Array:
+    """The input, unchanged (a residual block's shortcut)."""
+    return x
 
 
 class Gelu(nnx.Module):
@@ -43,9 +20,20 @@ class Gelu(nnx.Module):
         return nnx.gelu(x, approximate=self.approximate)
 
 
+def channels_first(x: jax.Array) -> jax.Array:
+    """Channels-last back to NCHW (or NCL, NCDHW); [N, F] stays as it is."""
+    return jnp.moveaxis(x, -1, 1) if x.ndim > 2 else x
+
+
+def channels_last(x: jax.Array) -> jax.Array:
+    """NCHW (or NCL, NCDHW) to channels-last; [N, F] stays as it is."""
+    return jnp.moveaxis(x, 1, -1) if x.ndim > 2 else x
+
+
 def to_rank(x: jax.Array, rank: int) -> jax.Array:
-    """A channels-last tensor as the channels-last tensor of ``rank`` axes it broadcasts as in the
-    spec's NCHW, where NumPy aligns shapes on their last axes (a [C, 1, 1] scale is [1, C, 1, 1])."""
+    """A channels-last tensor (or one of rank 2 or less) as the channels-last tensor of ``rank`` axes
+    it broadcasts as in the spec's NCHW, where NumPy aligns shapes on their last axes (a [C, 1, 1]
+    scale is [1, C, 1, 1])."""
     spec = channels_first(x)
     return channels_last(spec.reshape((1,) * (rank - spec.ndim) + spec.shape))
 
@@ -55,18 +43,32 @@ def global_avg_pool(x: jax.Array) -> jax.Array:
     return jnp.mean(x, axis=tuple(range(1, x.ndim - 1)), keepdims=True)
 
 
-class Flatten(nnx.Module):
-    """Flatten axes ``start_dim`` to ``end_dim`` in the spec's NCHW order (channels moved back to
-    axis 1 first), so the features come out as PyTorch's nn.Flatten orders them."""
+def transposed(x: jax.Array, axes: tuple[int, ...] | None) -> jax.Array:
+    """``x`` with its axes in the order ``axes`` (jnp.transpose), or as it is for None."""
+    return x if axes is None else jnp.transpose(x, axes)
 
-    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+
+class Flatten(nnx.Module):
+    """torch.flatten of axes ``start_dim`` to ``end_dim``, after transposing the array by ``to_spec``
+    and before transposing the result by ``to_held`` (see :func:`transposed`)."""
+
+    def __init__(
+        self,
+        start_dim: int = 1,
+        end_dim: int = -1,
+        *,
+        to_spec: tuple[int, ...] | None = None,
+        to_held: tuple[int, ...] | None = None,
+    ) -> None:
         self.start_dim = start_dim
         self.end_dim = end_dim
+        self.to_spec = to_spec
+        self.to_held = to_held
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = channels_first(x)
+        x = transposed(x, self.to_spec)
         start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
-        return channels_last(x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :]))
+        return transposed(x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :]), self.to_held)
 
 
 class CnBlock(nnx.Module):
@@ -75,21 +77,14 @@ class CnBlock(nnx.Module):
     def __init__(self, in_channels, dim, layer_scale, stochastic_depth_prob, *, rngs: nnx.Rngs) -> None:
         self.block = nnx.Sequential(
             nnx.Conv(in_channels, dim, (7, 7), padding=((3, 3), (3, 3)), feature_group_count=dim, rngs=rngs),
-            Permute((0, 2, 3, 1)),
-            nnx.LayerNorm(
-                dim,
-                reduction_axes=-2,
-                feature_axes=-2,
-                epsilon=1e-06,
-                use_fast_variance=False,
-                rngs=rngs,
-            ),
-            LastAxisLinear(dim, 4 * dim, rngs=rngs),
+            identity,
+            nnx.LayerNorm(dim, epsilon=1e-06, use_fast_variance=False, rngs=rngs),
+            nnx.Linear(dim, 4 * dim, rngs=rngs),
             Gelu(False),
-            LastAxisLinear(4 * dim, dim, rngs=rngs),
-            Permute((0, 3, 1, 2)),
+            nnx.Linear(4 * dim, dim, rngs=rngs),
+            identity,
         )
-        self.layer_scale = nnx.Param(jnp.ones([dim, 1, 1]) * layer_scale, learnable_tensor=True)
+        self.layer_scale = nnx.Param(jnp.ones([dim, 1, 1]) * layer_scale, learnable_tensor=True, channels_last=True)
         self.stochastic_depth = nnx.Dropout(stochastic_depth_prob, broadcast_dims=(1, 2, 3), rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -230,5 +225,4 @@ class ConvnextTiny(nnx.Module):
         x = channels_last(x) if nchw else x
         x = self.features(x)
         x = self.avgpool(x)
-        out = self.classifier(x)
-        return channels_first(out) if nchw else out
+        return self.classifier(x)

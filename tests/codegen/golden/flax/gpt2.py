@@ -5,26 +5,22 @@ import jax.numpy as jnp
 from flax import nnx
 
 
-class Embedding(nnx.Embed):
-    """nnx.Embed in the channels-last layout: ids [N] give [N, dim]; ids [N, T] give the spec's
-    [N, T, dim], held as [N, dim, T]."""
-
-    def __call__(self, ids: jax.Array) -> jax.Array:
-        vectors = super().__call__(ids)
-        return jnp.moveaxis(vectors, -1, 1) if vectors.ndim > 2 else vectors
-
-
-def positions(x: jax.Array) -> jax.Array:
+class Positions(nnx.Module):
     """The position of each element along the spec's axis 1, for every sample: [N, T] holding
-    0, 1, ..., T - 1 (the spec's axis 1 is the array's last from rank 3 on, channels-last)."""
-    tokens = x.shape[1] if x.ndim == 2 else x.shape[-1]
-    return jnp.broadcast_to(jnp.arange(tokens), (x.shape[0], tokens))
+    0, 1, ..., T - 1; ``axis`` is where the array holds that axis (-1 for a channels-last map)."""
+
+    def __init__(self, axis: int = 1) -> None:
+        self.axis = axis
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        tokens = x.shape[self.axis]
+        return jnp.broadcast_to(jnp.arange(tokens), (x.shape[0], tokens))
 
 
 class SelfAttention(nnx.Module):
-    """Multi-head self-attention with nn.MultiheadAttention's parameters: ``in_proj_weight`` [3D, D]
-    stacks the q, k and v projections, ``out_proj`` is a linear layer. On the spec's [N, T, D], held
-    channels-last as [N, D, T]; with ``causal``, position t attends to positions 0..t only."""
+    """Multi-head self-attention of tokens [N, T, D] with nn.MultiheadAttention's parameters:
+    ``in_proj_weight`` [3D, D] stacks the q, k and v projections, ``out_proj`` is a linear layer;
+    with ``causal``, position t attends to positions 0..t only."""
 
     def __init__(
         self,
@@ -45,7 +41,6 @@ class SelfAttention(nnx.Module):
         self.dropout = nnx.Dropout(dropout, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = jnp.moveaxis(x, -2, -1)  # [N, T, D]
         n, tokens, width = x.shape
         qkv = x @ self.in_proj_weight[...].T
         if self.in_proj_bias is not None:
@@ -61,15 +56,7 @@ class SelfAttention(nnx.Module):
                 scores = jnp.where(jnp.tril(jnp.ones((tokens, tokens), bool)), scores, -jnp.inf)
             weights = self.dropout(jax.nn.softmax(scores, axis=-1))
             attended = jnp.einsum("nhqk,nkhd->nqhd", weights, v)
-        return jnp.moveaxis(self.out_proj(attended.reshape(n, tokens, width)), -1, -2)
-
-
-class LastAxisLinear(nnx.Linear):
-    """nnx.Linear over the spec's last axis of a channels-last array of rank 3 or more, which
-    holds it at axis -2 (the spec's [N, T, D] is the array [N, D, T])."""
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return jnp.moveaxis(super().__call__(jnp.moveaxis(x, -2, -1)), -1, -2)
+        return self.out_proj(attended.reshape(n, tokens, width))
 
 
 class Gelu(nnx.Module):
@@ -85,40 +72,39 @@ class Gelu(nnx.Module):
 class TiedLinear(nnx.Module):
     """A linear layer whose weight [out, in] is another layer's (GPT-2's lm_head multiplies by its
     token embedding's table): the network's constructor sets ``weight`` to that layer's variable,
-    so both read and train one array, saved once, under the name ``tied_to``."""
+    so both read and train one array, saved once, under the name ``tied_to``. It maps the array's
+    last axis, or with ``features_axis=-2`` the spec's last axis of a channels-first [N, C, L] held as
+    [N, L, C]."""
 
     def __init__(
-        self, in_features: int, out_features: int, *, tied_to: str, use_bias: bool = True, rngs: nnx.Rngs
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        tied_to: str,
+        use_bias: bool = True,
+        features_axis: int = -1,
+        rngs: nnx.Rngs,
     ) -> None:
         self.tied_to = tied_to
+        self.features_axis = features_axis
         self.weight = nnx.Param(nnx.initializers.lecun_normal()(rngs.params(), (out_features, in_features)))
         self.bias = nnx.Param(jnp.zeros((out_features,))) if use_bias else None
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        features_last = x if x.ndim == 2 else jnp.moveaxis(x, -2, -1)  # channels-last holds [N, T, D] as [N, D, T]
-        y = features_last @ self.weight[...].T
+        y = jnp.moveaxis(x, self.features_axis, -1) @ self.weight[...].T
         if self.bias is not None:
             y = y + self.bias[...]
-        return y if x.ndim == 2 else jnp.moveaxis(y, -1, -2)
-
-
-def channels_last(x: jax.Array) -> jax.Array:
-    """NCHW (or NCL, NCDHW) to channels-last; [N, F] stays as it is."""
-    return jnp.moveaxis(x, 1, -1) if x.ndim > 2 else x
-
-
-def channels_first(x: jax.Array) -> jax.Array:
-    """Channels-last back to NCHW (or NCL, NCDHW); [N, F] stays as it is."""
-    return jnp.moveaxis(x, -1, 1) if x.ndim > 2 else x
+        return jnp.moveaxis(y, -1, self.features_axis)
 
 
 class Mlp(nnx.Module):
     """Layers of the spec."""
 
     def __init__(self, width, *, rngs: nnx.Rngs) -> None:
-        self.c_fc = LastAxisLinear(768, 4 * width, rngs=rngs)
+        self.c_fc = nnx.Linear(width, 4 * width, rngs=rngs)
         self.act = Gelu(True)
-        self.c_proj = LastAxisLinear(3072, width, rngs=rngs)
+        self.c_proj = nnx.Linear(4 * width, width, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         x = self.c_fc(x)
@@ -130,23 +116,9 @@ class Gpt2Block(nnx.Module):
     """The spec's block ``gpt2_block(width, heads)``."""
 
     def __init__(self, width, heads, *, rngs: nnx.Rngs) -> None:
-        self.ln_1 = nnx.LayerNorm(
-            768,
-            reduction_axes=-2,
-            feature_axes=-2,
-            epsilon=1e-05,
-            use_fast_variance=False,
-            rngs=rngs,
-        )
+        self.ln_1 = nnx.LayerNorm(width, epsilon=1e-05, use_fast_variance=False, rngs=rngs)
         self.attn = SelfAttention(width, heads, causal=True, rngs=rngs)
-        self.ln_2 = nnx.LayerNorm(
-            768,
-            reduction_axes=-2,
-            feature_axes=-2,
-            epsilon=1e-05,
-            use_fast_variance=False,
-            rngs=rngs,
-        )
+        self.ln_2 = nnx.LayerNorm(width, epsilon=1e-05, use_fast_variance=False, rngs=rngs)
         self.mlp = Mlp(width, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -161,19 +133,12 @@ class Gpt2Block(nnx.Module):
 class Transformer(nnx.Module):
     """Layers of the spec."""
 
-    def __init__(self, vocab_size, n_positions, n_layer, *, rngs: nnx.Rngs) -> None:
-        self.wte = Embedding(vocab_size, 768, rngs=rngs)
-        self.pos = positions
-        self.wpe = Embedding(n_positions, 768, rngs=rngs)
-        self.h = nnx.Sequential(*[Gpt2Block(768, 12, rngs=rngs) for _ in range(n_layer)])
-        self.ln_f = nnx.LayerNorm(
-            768,
-            reduction_axes=-2,
-            feature_axes=-2,
-            epsilon=1e-05,
-            use_fast_variance=False,
-            rngs=rngs,
-        )
+    def __init__(self, vocab_size, n_positions, n_embd, n_layer, n_head, *, rngs: nnx.Rngs) -> None:
+        self.wte = nnx.Embed(vocab_size, n_embd, rngs=rngs)
+        self.pos = Positions()
+        self.wpe = nnx.Embed(n_positions, n_embd, rngs=rngs)
+        self.h = nnx.Sequential(*[Gpt2Block(n_embd, n_head, rngs=rngs) for _ in range(n_layer)])
+        self.ln_f = nnx.LayerNorm(n_embd, epsilon=1e-05, use_fast_variance=False, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         wte = self.wte(x)
@@ -200,20 +165,19 @@ class Gpt2(nnx.Module):
         self,
         vocab_size=50257,
         n_positions=1024,
+        n_embd=768,
         n_layer=12,
+        n_head=12,
         *,
         data_format: str = "NCHW",
         rngs: nnx.Rngs | None = None,
     ) -> None:
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        self.transformer = Transformer(vocab_size, n_positions, n_layer, rngs=rngs)
-        self.lm_head = TiedLinear(768, vocab_size, tied_to="transformer.wte.weight", use_bias=False, rngs=rngs)
+        self.transformer = Transformer(vocab_size, n_positions, n_embd, n_layer, n_head, rngs=rngs)
+        self.lm_head = TiedLinear(n_embd, vocab_size, tied_to="transformer.wte.weight", use_bias=False, rngs=rngs)
         self.lm_head.weight = self.transformer.wte.embedding
         self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        nchw = self.data_format == "NCHW"
-        x = channels_last(x) if nchw else x
         x = self.transformer(x)
-        out = self.lm_head(x)
-        return channels_first(out) if nchw else out
+        return self.lm_head(x)

@@ -61,28 +61,37 @@ def global_avg_pool(x: jax.Array) -> jax.Array:
     return jnp.mean(x, axis=tuple(range(1, x.ndim - 1)), keepdims=True)
 
 
-def channels_first(x: jax.Array) -> jax.Array:
-    """Channels-last back to NCHW (or NCL, NCDHW); [N, F] stays as it is."""
-    return jnp.moveaxis(x, -1, 1) if x.ndim > 2 else x
+def transposed(x: jax.Array, axes: tuple[int, ...] | None) -> jax.Array:
+    """``x`` with its axes in the order ``axes`` (jnp.transpose), or as it is for None."""
+    return x if axes is None else jnp.transpose(x, axes)
+
+
+class Flatten(nnx.Module):
+    """torch.flatten of axes ``start_dim`` to ``end_dim``, after transposing the array by ``to_spec``
+    and before transposing the result by ``to_held`` (see :func:`transposed`)."""
+
+    def __init__(
+        self,
+        start_dim: int = 1,
+        end_dim: int = -1,
+        *,
+        to_spec: tuple[int, ...] | None = None,
+        to_held: tuple[int, ...] | None = None,
+    ) -> None:
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+        self.to_spec = to_spec
+        self.to_held = to_held
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        x = transposed(x, self.to_spec)
+        start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
+        return transposed(x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :]), self.to_held)
 
 
 def channels_last(x: jax.Array) -> jax.Array:
     """NCHW (or NCL, NCDHW) to channels-last; [N, F] stays as it is."""
     return jnp.moveaxis(x, 1, -1) if x.ndim > 2 else x
-
-
-class Flatten(nnx.Module):
-    """Flatten axes ``start_dim`` to ``end_dim`` in the spec's NCHW order (channels moved back to
-    axis 1 first), so the features come out as PyTorch's nn.Flatten orders them."""
-
-    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
-        self.start_dim = start_dim
-        self.end_dim = end_dim
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        x = channels_first(x)
-        start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
-        return channels_last(x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :]))
 
 
 class NinBlock(nnx.Sequential):
@@ -136,4 +145,4 @@ class Nin(nnx.Sequential):
     def __call__(self, x: jax.Array) -> jax.Array:
         nchw = self.data_format == "NCHW"
         out = super().__call__(channels_last(x) if nchw else x)
-        return channels_first(out) if nchw else out
+        return out

@@ -5,38 +5,37 @@ import jax.numpy as jnp
 from flax import nnx
 
 
-def channels_first(x: jax.Array) -> jax.Array:
-    """Channels-last back to NCHW (or NCL, NCDHW); [N, F] stays as it is."""
-    return jnp.moveaxis(x, -1, 1) if x.ndim > 2 else x
-
-
-def channels_last(x: jax.Array) -> jax.Array:
-    """NCHW (or NCL, NCDHW) to channels-last; [N, F] stays as it is."""
-    return jnp.moveaxis(x, 1, -1) if x.ndim > 2 else x
+def transposed(x: jax.Array, axes: tuple[int, ...] | None) -> jax.Array:
+    """``x`` with its axes in the order ``axes`` (jnp.transpose), or as it is for None."""
+    return x if axes is None else jnp.transpose(x, axes)
 
 
 class Flatten(nnx.Module):
-    """Flatten axes ``start_dim`` to ``end_dim`` in the spec's NCHW order (channels moved back to
-    axis 1 first), so the features come out as PyTorch's nn.Flatten orders them."""
+    """torch.flatten of axes ``start_dim`` to ``end_dim``, after transposing the array by ``to_spec``
+    and before transposing the result by ``to_held`` (see :func:`transposed`)."""
 
-    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+    def __init__(
+        self,
+        start_dim: int = 1,
+        end_dim: int = -1,
+        *,
+        to_spec: tuple[int, ...] | None = None,
+        to_held: tuple[int, ...] | None = None,
+    ) -> None:
         self.start_dim = start_dim
         self.end_dim = end_dim
+        self.to_spec = to_spec
+        self.to_held = to_held
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = channels_first(x)
+        x = transposed(x, self.to_spec)
         start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
-        return channels_last(x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :]))
+        return transposed(x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :]), self.to_held)
 
 
-class Permute(nnx.Module):
-    """torch.permute of the spec's (channels-first) axes: output axis i is input axis dims[i]."""
-
-    def __init__(self, dims: tuple[int, ...]) -> None:
-        self.dims = tuple(dims)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return channels_last(jnp.transpose(channels_first(x), self.dims))
+def identity(x: jax.Array) -> jax.Array:
+    """The input, unchanged (a residual block's shortcut)."""
+    return x
 
 
 def normal(shape: tuple[int, ...], std: float, *, rngs: nnx.Rngs) -> jax.Array:
@@ -45,9 +44,9 @@ def normal(shape: tuple[int, ...], std: float, *, rngs: nnx.Rngs) -> jax.Array:
 
 
 class SelfAttention(nnx.Module):
-    """Multi-head self-attention with nn.MultiheadAttention's parameters: ``in_proj_weight`` [3D, D]
-    stacks the q, k and v projections, ``out_proj`` is a linear layer. On the spec's [N, T, D], held
-    channels-last as [N, D, T]; with ``causal``, position t attends to positions 0..t only."""
+    """Multi-head self-attention of tokens [N, T, D] with nn.MultiheadAttention's parameters:
+    ``in_proj_weight`` [3D, D] stacks the q, k and v projections, ``out_proj`` is a linear layer;
+    with ``causal``, position t attends to positions 0..t only."""
 
     def __init__(
         self,
@@ -68,7 +67,6 @@ class SelfAttention(nnx.Module):
         self.dropout = nnx.Dropout(dropout, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = jnp.moveaxis(x, -2, -1)  # [N, T, D]
         n, tokens, width = x.shape
         qkv = x @ self.in_proj_weight[...].T
         if self.in_proj_bias is not None:
@@ -84,15 +82,7 @@ class SelfAttention(nnx.Module):
                 scores = jnp.where(jnp.tril(jnp.ones((tokens, tokens), bool)), scores, -jnp.inf)
             weights = self.dropout(jax.nn.softmax(scores, axis=-1))
             attended = jnp.einsum("nhqk,nkhd->nqhd", weights, v)
-        return jnp.moveaxis(self.out_proj(attended.reshape(n, tokens, width)), -1, -2)
-
-
-class LastAxisLinear(nnx.Linear):
-    """nnx.Linear over the spec's last axis of a channels-last array of rank 3 or more, which
-    holds it at axis -2 (the spec's [N, T, D] is the array [N, D, T])."""
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return jnp.moveaxis(super().__call__(jnp.moveaxis(x, -2, -1)), -1, -2)
+        return self.out_proj(attended.reshape(n, tokens, width))
 
 
 class Gelu(nnx.Module):
@@ -123,44 +113,36 @@ class NamedLayers(nnx.Module):
 
 
 class Select(nnx.Module):
-    """torch.select of the spec's (channels-first) axes: the slice at ``index`` along ``axis``,
-    without that axis."""
+    """torch.select: the slice at ``index`` along ``axis``, without that axis; the result is
+    transposed by ``to_held`` (see :func:`transposed`)."""
 
-    def __init__(self, axis: int, index: int) -> None:
+    def __init__(self, axis: int, index: int, *, to_held: tuple[int, ...] | None = None) -> None:
         self.axis = axis
         self.index = index
+        self.to_held = to_held
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        return channels_last(jnp.take(channels_first(x), self.index, axis=self.axis))
+        return transposed(jnp.take(x, self.index, axis=self.axis), self.to_held)
+
+
+def channels_last(x: jax.Array) -> jax.Array:
+    """NCHW (or NCL, NCDHW) to channels-last; [N, F] stays as it is."""
+    return jnp.moveaxis(x, 1, -1) if x.ndim > 2 else x
 
 
 class EncoderBlock(nnx.Module):
     """The spec's block ``encoder_block(hidden_dim, num_heads, mlp_dim, dropout, attention_dropout)``."""
 
     def __init__(self, hidden_dim, num_heads, mlp_dim, dropout, attention_dropout, *, rngs: nnx.Rngs) -> None:
-        self.ln_1 = nnx.LayerNorm(
-            768,
-            reduction_axes=-2,
-            feature_axes=-2,
-            epsilon=1e-06,
-            use_fast_variance=False,
-            rngs=rngs,
-        )
+        self.ln_1 = nnx.LayerNorm(hidden_dim, epsilon=1e-06, use_fast_variance=False, rngs=rngs)
         self.self_attention = SelfAttention(hidden_dim, num_heads, dropout=attention_dropout, rngs=rngs)
         self.dropout = nnx.Dropout(dropout, rngs=rngs)
-        self.ln_2 = nnx.LayerNorm(
-            768,
-            reduction_axes=-2,
-            feature_axes=-2,
-            epsilon=1e-06,
-            use_fast_variance=False,
-            rngs=rngs,
-        )
+        self.ln_2 = nnx.LayerNorm(hidden_dim, epsilon=1e-06, use_fast_variance=False, rngs=rngs)
         self.mlp = nnx.Sequential(
-            LastAxisLinear(768, mlp_dim, rngs=rngs),
+            nnx.Linear(hidden_dim, mlp_dim, rngs=rngs),
             Gelu(False),
             nnx.Dropout(dropout, rngs=rngs),
-            LastAxisLinear(3072, hidden_dim, rngs=rngs),
+            nnx.Linear(mlp_dim, hidden_dim, rngs=rngs),
             nnx.Dropout(dropout, rngs=rngs),
         )
 
@@ -215,7 +197,7 @@ class Encoder(nnx.Module):
         *,
         rngs: nnx.Rngs,
     ) -> None:
-        self.pos_embedding = nnx.Param(normal((1, 768, 197), 0.02, rngs=rngs), learnable_tensor=True)
+        self.pos_embedding = nnx.Param(normal([1, seq_length, hidden_dim], 0.02, rngs=rngs), learnable_tensor=True)
         self.dropout = nnx.Dropout(dropout, rngs=rngs)
         self.layers = EncoderLayers(
             num_layers,
@@ -226,14 +208,7 @@ class Encoder(nnx.Module):
             attention_dropout,
             rngs=rngs,
         )
-        self.ln = nnx.LayerNorm(
-            768,
-            reduction_axes=-2,
-            feature_axes=-2,
-            epsilon=1e-06,
-            use_fast_variance=False,
-            rngs=rngs,
-        )
+        self.ln = nnx.LayerNorm(hidden_dim, epsilon=1e-06, use_fast_variance=False, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         embedded = x + self.pos_embedding[...]
@@ -265,7 +240,12 @@ class VitB16(nnx.Module):
 
     def __init__(
         self,
+        image_size=224,
+        patch_size=16,
         num_layers=12,
+        num_heads=12,
+        hidden_dim=768,
+        mlp_dim=3072,
         dropout=0.0,
         attention_dropout=0.0,
         classes=1000,
@@ -274,15 +254,31 @@ class VitB16(nnx.Module):
         rngs: nnx.Rngs | None = None,
     ) -> None:
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        self.conv_proj = nnx.Conv(3, 768, (16, 16), padding=((0, 0), (0, 0)), strides=(16, 16), rngs=rngs)
-        self.patches = nnx.Sequential(
-            Flatten(start_dim=2),
-            Permute((0, 2, 1)),
+        self.conv_proj = nnx.Conv(
+            3,
+            hidden_dim,
+            (patch_size, patch_size),
+            padding=((0, 0), (0, 0)),
+            strides=(patch_size, patch_size),
+            rngs=rngs,
         )
-        self.class_token = nnx.Param(jnp.zeros((1, 768, 1)), learnable_tensor=True)
-        self.encoder = Encoder(197, num_layers, 768, 12, 3072, dropout, attention_dropout, rngs=rngs)
+        self.patches = nnx.Sequential(
+            Flatten(end_dim=2),
+            identity,
+        )
+        self.class_token = nnx.Param(jnp.zeros([1, 1, hidden_dim]), learnable_tensor=True)
+        self.encoder = Encoder(
+            image_size // patch_size * (image_size // patch_size) + 1,
+            num_layers,
+            hidden_dim,
+            num_heads,
+            mlp_dim,
+            dropout,
+            attention_dropout,
+            rngs=rngs,
+        )
         self.class_features = Select(1, 0)
-        self.heads = Heads(768, classes, rngs=rngs)
+        self.heads = Heads(hidden_dim, classes, rngs=rngs)
         self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -290,8 +286,7 @@ class VitB16(nnx.Module):
         x = channels_last(x) if nchw else x
         conv_proj = self.conv_proj(x)
         patches = self.patches(conv_proj)
-        tokens = jnp.concatenate([jnp.broadcast_to(self.class_token[...], (patches.shape[0], *self.class_token[...].shape[1:])), patches], axis=-1)
+        tokens = jnp.concatenate([jnp.broadcast_to(self.class_token[...], (patches.shape[0], *self.class_token[...].shape[1:])), patches], axis=1)
         encoder = self.encoder(tokens)
         class_features = self.class_features(encoder)
-        out = self.heads(class_features)
-        return channels_first(out) if nchw else out
+        return self.heads(class_features)

@@ -33,9 +33,9 @@ class Mlp(nn.Module):
 
     def __init__(self, width) -> None:
         super().__init__()
-        self.c_fc = nn.Linear(768, 4 * width)
+        self.c_fc = nn.Linear(width, 4 * width)
         self.act = nn.GELU(approximate="tanh")
-        self.c_proj = nn.Linear(3072, width)
+        self.c_proj = nn.Linear(4 * width, width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.c_fc(x)
@@ -48,9 +48,9 @@ class Gpt2Block(nn.Module):
 
     def __init__(self, width, heads) -> None:
         super().__init__()
-        self.ln_1 = nn.LayerNorm(768)
+        self.ln_1 = nn.LayerNorm(width)
         self.attn = SelfAttention(width, heads, causal=True)
-        self.ln_2 = nn.LayerNorm(768)
+        self.ln_2 = nn.LayerNorm(width)
         self.mlp = Mlp(width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -65,13 +65,13 @@ class Gpt2Block(nn.Module):
 class Transformer(nn.Module):
     """Layers of the spec."""
 
-    def __init__(self, vocab_size, n_positions, n_layer) -> None:
+    def __init__(self, vocab_size, n_positions, n_embd, n_layer, n_head) -> None:
         super().__init__()
-        self.wte = nn.Embedding(vocab_size, 768)
+        self.wte = nn.Embedding(vocab_size, n_embd)
         self.pos = Positions()
-        self.wpe = nn.Embedding(n_positions, 768)
-        self.h = nn.Sequential(*[Gpt2Block(768, 12) for _ in range(n_layer)])
-        self.ln_f = nn.LayerNorm(768)
+        self.wpe = nn.Embedding(n_positions, n_embd)
+        self.h = nn.Sequential(*[Gpt2Block(n_embd, n_head) for _ in range(n_layer)])
+        self.ln_f = nn.LayerNorm(n_embd)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         wte = self.wte(x)
@@ -94,10 +94,10 @@ class Gpt2(nn.Module):
     n_layer=48 n_embd=1600 n_head=25 gpt2-xl.
     """
 
-    def __init__(self, vocab_size=50257, n_positions=1024, n_layer=12) -> None:
+    def __init__(self, vocab_size=50257, n_positions=1024, n_embd=768, n_layer=12, n_head=12) -> None:
         super().__init__()
-        self.transformer = Transformer(vocab_size, n_positions, n_layer)
-        self.lm_head = nn.Linear(768, vocab_size, bias=False)
+        self.transformer = Transformer(vocab_size, n_positions, n_embd, n_layer, n_head)
+        self.lm_head = nn.Linear(n_embd, vocab_size, bias=False)
         self.lm_head.weight = self.transformer.wte.weight
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

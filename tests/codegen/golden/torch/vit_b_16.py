@@ -49,15 +49,15 @@ class EncoderBlock(nn.Module):
 
     def __init__(self, hidden_dim, num_heads, mlp_dim, dropout, attention_dropout) -> None:
         super().__init__()
-        self.ln_1 = nn.LayerNorm(768, eps=1e-06)
+        self.ln_1 = nn.LayerNorm(hidden_dim, eps=1e-06)
         self.self_attention = SelfAttention(hidden_dim, num_heads, dropout=attention_dropout)
         self.dropout = nn.Dropout(dropout)
-        self.ln_2 = nn.LayerNorm(768, eps=1e-06)
+        self.ln_2 = nn.LayerNorm(hidden_dim, eps=1e-06)
         self.mlp = nn.Sequential(
-            nn.Linear(768, mlp_dim),
+            nn.Linear(hidden_dim, mlp_dim),
             nn.GELU(),
             nn.Dropout(dropout),
-            nn.Linear(3072, hidden_dim),
+            nn.Linear(mlp_dim, hidden_dim),
             nn.Dropout(dropout),
         )
 
@@ -95,7 +95,7 @@ class Encoder(nn.Module):
         self.pos_embedding = nn.Parameter(torch.normal(0.0, 0.02, [1, seq_length, hidden_dim]))
         self.dropout = nn.Dropout(dropout)
         self.layers = EncoderLayers(num_layers, hidden_dim, num_heads, mlp_dim, dropout, attention_dropout)
-        self.ln = nn.LayerNorm(768, eps=1e-06)
+        self.ln = nn.LayerNorm(hidden_dim, eps=1e-06)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         embedded = x + self.pos_embedding
@@ -131,28 +131,31 @@ class VitB16(nn.Module):
         image_size=224,
         patch_size=16,
         num_layers=12,
+        num_heads=12,
+        hidden_dim=768,
+        mlp_dim=3072,
         dropout=0.0,
         attention_dropout=0.0,
         classes=1000,
     ) -> None:
         super().__init__()
-        self.conv_proj = nn.Conv2d(3, 768, patch_size, stride=patch_size)
+        self.conv_proj = nn.Conv2d(3, hidden_dim, patch_size, stride=patch_size)
         self.patches = nn.Sequential(
             nn.Flatten(start_dim=2),
             Permute([0, 2, 1]),
         )
-        self.class_token = nn.Parameter(torch.zeros((1, 1, 768)))
+        self.class_token = nn.Parameter(torch.zeros([1, 1, hidden_dim]))
         self.encoder = Encoder(
             image_size // patch_size * (image_size // patch_size) + 1,
             num_layers,
-            768,
-            12,
-            3072,
+            hidden_dim,
+            num_heads,
+            mlp_dim,
             dropout,
             attention_dropout,
         )
         self.class_features = Select(1, 0)
-        self.heads = Heads(768, classes)
+        self.heads = Heads(hidden_dim, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         conv_proj = self.conv_proj(x)
