@@ -797,6 +797,8 @@ class ClassEmitter:
             in_term, env = _with_input(Env(values), (merged[0],) if merged else xs, frame.view)
             if in_term is None and not merged:
                 in_term = _passed_size(ins[0], given, values, xs, frame.view)
+            if in_term is None and not merged and _follows_last_axis(xs, frame.view):
+                in_term, env = _with_features(env, xs, frame.view)
             inner = Frame(env, spec_env, frame.view, self._local(values), call.call, entered=entered, block=call.call)
             inner.scratch, inner.merged = frame.scratch, in_term if merged else None
             signature = [self._parameter(p, values, env) for p in block.params if p.name in values]
@@ -1647,6 +1649,15 @@ def _with_input(
         return None, env
     name = Namespace({*env.values, *(taken or {})}).new("in_channels" if t.rank > 2 else "in_features")
     return Term(_size(t), parameter(name)), env.child({name: _size(t)}, input_channels=name)
+
+
+def _with_features(env: Env, xs: tuple[str, ...], view: View) -> tuple[Term, Env]:
+    """A parameter for the features of a class's one features-last input that its caller passes
+    under no name of the class (Swin's blocks on [N, H, W, C]): ``in_features``, so one class
+    serves every width; ``input.channels`` is axis 1 all the same, so it is not what that reads."""
+    size = _size(view.type(xs[0]))
+    name = Namespace(set(env.values)).new("in_features")
+    return Term(size, parameter(name)), env.child({name: size})
 
 
 def _follows_last_axis(xs: tuple[str, ...], view: View) -> bool:

@@ -5,24 +5,9 @@ import jax.numpy as jnp
 from flax import nnx
 
 
-def channels_first(x: jax.Array) -> jax.Array:
-    """Channels-last back to NCHW (or NCL, NCDHW); [N, F] stays as it is."""
-    return jnp.moveaxis(x, -1, 1) if x.ndim > 2 else x
-
-
-def channels_last(x: jax.Array) -> jax.Array:
-    """NCHW (or NCL, NCDHW) to channels-last; [N, F] stays as it is."""
-    return jnp.moveaxis(x, 1, -1) if x.ndim > 2 else x
-
-
-class Permute(nnx.Module):
-    """torch.permute of the spec's (channels-first) axes: output axis i is input axis dims[i]."""
-
-    def __init__(self, dims: tuple[int, ...]) -> None:
-        self.dims = tuple(dims)
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return channels_last(jnp.transpose(channels_first(x), self.dims))
+def identity(x: jax.Array) -> jax.Array:
+    """The input, unchanged (a residual block's shortcut)."""
+    return x
 
 
 class WindowAttention(nnx.Module):
@@ -54,8 +39,7 @@ class WindowAttention(nnx.Module):
         self.dropout = nnx.Dropout(dropout, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = channels_first(x)  # [N, H, W, C]
-        n, height, width, channels = x.shape
+        n, height, width, channels = x.shape  # features-last: held as the spec has it
         wh, ww = self.window_size
         padded_h, padded_w = -(-height // wh) * wh, -(-width // ww) * ww
         # a window that covers the whole map along an axis leaves nothing to shift there
@@ -78,7 +62,7 @@ class WindowAttention(nnx.Module):
         x = self.proj(jnp.einsum("bhqk,bkhd->bqhd", weights, v).reshape(-1, tokens, channels))
         x = x.reshape(n, rows, cols, wh, ww, channels).transpose(0, 1, 3, 2, 4, 5).reshape(n, padded_h, padded_w, -1)
         x = jnp.roll(x, (shift[0], shift[1]), axis=(1, 2))
-        return channels_last(x[:, :height, :width])
+        return x[:, :height, :width]
 
     def relative_position_bias(self) -> jax.Array:
         """[heads, tokens, tokens]: for query p and key q of a window, the table's row for p - q."""
@@ -100,14 +84,6 @@ class WindowAttention(nnx.Module):
         return jnp.where(regions[:, None, :] != regions[:, :, None], -100.0, 0.0)
 
 
-class LastAxisLinear(nnx.Linear):
-    """nnx.Linear over the spec's last axis of a channels-last array of rank 3 or more, which
-    holds it at axis -2 (the spec's [N, T, D] is the array [N, D, T])."""
-
-    def __call__(self, x: jax.Array) -> jax.Array:
-        return jnp.moveaxis(super().__call__(jnp.moveaxis(x, -2, -1)), -1, -2)
-
-
 class Gelu(nnx.Module):
     """GELU; ``approximate=False`` is exact (erf), as torch.nn.GELU() (nnx.gelu defaults to tanh)."""
 
@@ -119,12 +95,12 @@ class Gelu(nnx.Module):
 
 
 def patch_merge(x: jax.Array) -> jax.Array:
-    """Swin's patch merging gather (torchvision's _patch_merging_pad) on the spec's [N, H, W, C]:
-    padded to even sizes, each 2x2 neighbourhood's channels side by side, [N, H/2, W/2, 4C]."""
-    x = channels_first(x)
+    """Swin's patch merging gather (torchvision's _patch_merging_pad) on [N, H, W, C], held as the
+    spec has it (features-last): padded to even sizes, each 2x2 neighbourhood's channels side by
+    side, [N, H/2, W/2, 4C]."""
     x = jnp.pad(x, ((0, 0), (0, x.shape[1] % 2), (0, x.shape[2] % 2), (0, 0)))
     corners = (x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2])
-    return channels_last(jnp.concatenate(corners, axis=-1))
+    return jnp.concatenate(corners, axis=-1)
 
 
 def global_avg_pool(x: jax.Array) -> jax.Array:
@@ -132,18 +108,37 @@ def global_avg_pool(x: jax.Array) -> jax.Array:
     return jnp.mean(x, axis=tuple(range(1, x.ndim - 1)), keepdims=True)
 
 
-class Flatten(nnx.Module):
-    """Flatten axes ``start_dim`` to ``end_dim`` in the spec's NCHW order (channels moved back to
-    axis 1 first), so the features come out as PyTorch's nn.Flatten orders them."""
+def transposed(x: jax.Array, axes: tuple[int, ...] | None) -> jax.Array:
+    """``x`` with its axes in the order ``axes`` (jnp.transpose), or as it is for None."""
+    return x if axes is None else jnp.transpose(x, axes)
 
-    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+
+class Flatten(nnx.Module):
+    """torch.flatten of axes ``start_dim`` to ``end_dim``, after transposing the array by ``to_spec``
+    and before transposing the result by ``to_held`` (see :func:`transposed`)."""
+
+    def __init__(
+        self,
+        start_dim: int = 1,
+        end_dim: int = -1,
+        *,
+        to_spec: tuple[int, ...] | None = None,
+        to_held: tuple[int, ...] | None = None,
+    ) -> None:
         self.start_dim = start_dim
         self.end_dim = end_dim
+        self.to_spec = to_spec
+        self.to_held = to_held
 
     def __call__(self, x: jax.Array) -> jax.Array:
-        x = channels_first(x)
+        x = transposed(x, self.to_spec)
         start, end = self.start_dim % x.ndim, self.end_dim % x.ndim
-        return channels_last(x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :]))
+        return transposed(x.reshape(*x.shape[:start], -1, *x.shape[end + 1 :]), self.to_held)
+
+
+def channels_last(x: jax.Array) -> jax.Array:
+    """NCHW (or NCL, NCDHW) to channels-last; [N, F] stays as it is."""
+    return jnp.moveaxis(x, 1, -1) if x.ndim > 2 else x
 
 
 class SwinBlock(nnx.Module):
@@ -165,14 +160,7 @@ class SwinBlock(nnx.Module):
         *,
         rngs: nnx.Rngs,
     ) -> None:
-        self.norm1 = nnx.LayerNorm(
-            in_features,
-            reduction_axes=-2,
-            feature_axes=-2,
-            epsilon=1e-05,
-            use_fast_variance=False,
-            rngs=rngs,
-        )
+        self.norm1 = nnx.LayerNorm(in_features, epsilon=1e-05, use_fast_variance=False, rngs=rngs)
         self.attn = WindowAttention(
             dim,
             num_heads,
@@ -183,19 +171,12 @@ class SwinBlock(nnx.Module):
         )
         self.attn_dropout = nnx.Dropout(dropout, rngs=rngs)
         self.stochastic_depth = nnx.Dropout(stochastic_depth_prob, broadcast_dims=(1, 2, 3), rngs=rngs)
-        self.norm2 = nnx.LayerNorm(
-            in_features,
-            reduction_axes=-2,
-            feature_axes=-2,
-            epsilon=1e-05,
-            use_fast_variance=False,
-            rngs=rngs,
-        )
+        self.norm2 = nnx.LayerNorm(in_features, epsilon=1e-05, use_fast_variance=False, rngs=rngs)
         self.mlp = nnx.Sequential(
-            LastAxisLinear(in_features, int(dim * mlp_ratio), rngs=rngs),
+            nnx.Linear(in_features, int(dim * mlp_ratio), rngs=rngs),
             Gelu(False),
             nnx.Dropout(dropout, rngs=rngs),
-            LastAxisLinear(int(dim * mlp_ratio), dim, rngs=rngs),
+            nnx.Linear(int(dim * mlp_ratio), dim, rngs=rngs),
             nnx.Dropout(dropout, rngs=rngs),
         )
         self.mlp_stochastic_depth = nnx.Dropout(stochastic_depth_prob, broadcast_dims=(1, 2, 3), rngs=rngs)
@@ -254,15 +235,8 @@ class PatchMerging(nnx.Module):
 
     def __init__(self, in_features, dim, *, rngs: nnx.Rngs) -> None:
         self.gather = patch_merge
-        self.norm = nnx.LayerNorm(
-            4 * in_features,
-            reduction_axes=-2,
-            feature_axes=-2,
-            epsilon=1e-05,
-            use_fast_variance=False,
-            rngs=rngs,
-        )
-        self.reduction = LastAxisLinear(4 * in_features, 2 * dim, use_bias=False, rngs=rngs)
+        self.norm = nnx.LayerNorm(4 * in_features, epsilon=1e-05, use_fast_variance=False, rngs=rngs)
+        self.reduction = nnx.Linear(4 * in_features, 2 * dim, use_bias=False, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         x = self.gather(x)
@@ -308,15 +282,8 @@ class SwinT(nnx.Module):
                     strides=(patch_size, patch_size),
                     rngs=rngs,
                 ),
-                Permute((0, 2, 3, 1)),
-                nnx.LayerNorm(
-                    96,
-                    reduction_axes=-2,
-                    feature_axes=-2,
-                    epsilon=1e-05,
-                    use_fast_variance=False,
-                    rngs=rngs,
-                ),
+                identity,
+                nnx.LayerNorm(96, epsilon=1e-05, use_fast_variance=False, rngs=rngs),
             ),
             Stage(
                 96,
@@ -378,15 +345,8 @@ class SwinT(nnx.Module):
                 rngs=rngs,
             ),
         )
-        self.norm = nnx.LayerNorm(
-            768,
-            reduction_axes=-2,
-            feature_axes=-2,
-            epsilon=1e-05,
-            use_fast_variance=False,
-            rngs=rngs,
-        )
-        self.permute = Permute((0, 3, 1, 2))
+        self.norm = nnx.LayerNorm(768, epsilon=1e-05, use_fast_variance=False, rngs=rngs)
+        self.permute = identity
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
         self.head = nnx.Linear(768, classes, rngs=rngs)
@@ -400,5 +360,4 @@ class SwinT(nnx.Module):
         x = self.permute(x)
         x = self.avgpool(x)
         x = self.flatten(x)
-        out = self.head(x)
-        return channels_first(out) if nchw else out
+        return self.head(x)
