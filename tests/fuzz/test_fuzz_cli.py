@@ -109,9 +109,12 @@ def test_random_command_lines(profile: Profile, tmp_path: Path) -> None:
 
 
 def _json_errors_located(out: str) -> bool:
-    """Whether ``out`` is a JSON report whose errors all name the file they are in."""
+    """Whether ``out`` is a JSON report (a list of them for several files: ``check``) whose errors
+    all name the file they are in."""
     try:
-        errors = json.loads(out)["errors"]
-    except (ValueError, KeyError, TypeError):
+        report = json.loads(out)
+        reports = report if isinstance(report, list) else [report]
+        errors = [error for one in reports for error in one.get("errors", ())]
+    except (ValueError, AttributeError, TypeError):
         return False
     return bool(errors) and all(error.get("file") for error in errors)
