@@ -20,7 +20,7 @@ listed twice, two outputs of one step.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any, TypeAlias
 
 from archspec.errors import Location, SpecError, did_you_mean, one_of
@@ -204,10 +204,17 @@ def check_inputs_read(spec: Spec, inputs: Mapping[str, TensorType], nodes: Seque
 
 
 def outputs_of(
-    spec: Spec, inputs: Mapping[str, TensorType], steps: Mapping[str, str], last: str, file: str
+    spec: Spec,
+    inputs: Mapping[str, TensorType],
+    steps: Mapping[str, str],
+    last: str,
+    file: str,
+    absent: Set[str] = frozenset(),
 ) -> dict[str, str]:
     """Each output's name and the node that computes it: ``spec.outputs`` resolved against the
-    network's ``steps`` (see :func:`top_level_steps`), or the one output, ``last``."""
+    network's ``steps`` (see :func:`top_level_steps`), or the one output, ``last``. An output
+    naming a DAG node whose ``if`` does not hold (``absent``) is left out: torchvision's
+    segmentation models return ``"aux"`` only with ``aux_loss=True``."""
     if spec.outputs is None:
         return {GRAPH_OUTPUT: last}
     listed = isinstance(spec.outputs, list)
@@ -227,6 +234,8 @@ def outputs_of(
                 found=name,
                 hint="name the output otherwise: a compiled ONNX model would have one value of each name",
             )
+        if step in absent:
+            continue
         node = steps.get(step)
         if node is None or node in inputs:
             raise SpecError(
@@ -246,4 +255,12 @@ def outputs_of(
             )
         of_step[step] = name
         outputs[name] = node
+    if not outputs:
+        raise SpecError(
+            "the network returns nothing: every output names a DAG node whose 'if' does not hold",
+            _where(spec, "outputs", file),
+            expected="at least one output that is always there",
+            found=", ".join(step for _, step in named),
+            hint="list the network's main output beside the conditional ones",
+        )
     return outputs
