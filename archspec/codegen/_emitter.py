@@ -32,7 +32,7 @@ import ast
 import functools
 import hashlib
 import keyword
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol
 
@@ -65,6 +65,7 @@ from archspec.spec.model import (
     Call,
     Concat,
     Dag,
+    DagNode,
     Expr,
     For,
     If,
@@ -630,7 +631,10 @@ class ClassEmitter:
         outputs: dict[str, tuple[str, Term]] = {}
         current, sizes = xs, ins
         lines: list[str] = []
-        for key, node in body.dag.items():
+        # the nodes there for this instance's values (as in its graph)
+        there = {key: node for key, node in body.dag.items() if self.expander.value(node.if_, frame.spec_env, ())}
+        read_steps = _read_steps(there.values())
+        for key, node in there.items():
             if node.in_:
                 named_inputs = dict(zip(xs, ins, strict=True)) if not path else {}  # the network's, by name
                 reads = [
@@ -639,6 +643,17 @@ class ClassEmitter:
                 ]
                 current, sizes = tuple(r[0] for r in reads), tuple(r[1] for r in reads)
             built = self._layer(node.do, _join(path, key), current, sizes, frame, indent)
+            if key in read_steps:  # later nodes read some of its steps: it runs in slices between them
+                var = local.new(key)
+                steps = self._read_in_slices(key, path, node.do, built, read_steps[key], frame, init)
+                cuts = [(local.new(f"{key}_{step}"), step + 1) for step, _ in steps]
+                lines += self.sliced_calls(f"self.{key}", values[current[0]], cuts, var, local)
+                for (step_var, _), (step, (output, size)) in zip(cuts, steps, strict=True):
+                    values[output], outputs[f"{key}.{step}"] = step_var, (output, size)
+                values[built.output] = var
+                outputs[key] = (built.output, built.out)
+                current, sizes = (built.output,), (built.out,)
+                continue
             call = self._use(key, _join(path, key), node.do, built, [values[x] for x in current], init, indent)
             if built.read:  # an attribute: the nodes that read it use it as it is
                 values[built.output] = call
@@ -649,6 +664,36 @@ class ClassEmitter:
             outputs[key] = (built.output, built.out)
             current, sizes = (built.output,), (built.out,)
         return init, self._returning(lines, values, current[0], path), sizes[0]
+
+    def _read_in_slices(
+        self,
+        key: str,
+        path: str,
+        layer: Layer,
+        built: Built,
+        steps: list[int],
+        frame: Frame,
+        init: list[str],
+    ) -> list[tuple[int, tuple[str, Term]]]:
+        """Hold the list ``built`` as attribute ``key``, whose numbered ``steps`` later DAG nodes
+        read (``backbone.4``): each step with the graph value it gives and that value's size."""
+        if built.inline is not None or built.read or built.entry is not None:
+            raise InternalError(f"DAG node '{_join(path, key)}' has its steps read, but it is no list of layers")
+        init += _assigned(f"self.{self._attribute(key, _join(path, key), layer)}", built, INDENT * 2)
+        read: list[tuple[int, tuple[str, Term]]] = []
+        for step in steps:
+            output = frame.view.outputs.get(_join(path, f"{key}.{step}"), _join(path, f"{key}.{step}"))
+            read.append((step, (output, Term(_size(frame.view.type(output))))))
+        return read
+
+    def sliced_calls(
+        self, layers: str, arg: str, cuts: Sequence[tuple[str, int]], target: str, local: Namespace
+    ) -> list[str]:
+        """Forward statements that run the list ``layers`` on ``arg`` once, in slices: each cut
+        ``(name, stop)`` leaves in ``name`` what the steps before ``stop`` give, and ``target`` gets
+        what the whole list gives (``backbone_4 = self.backbone[:5](x)``, then
+        ``backbone = self.backbone[5:](backbone_4)``)."""
+        raise NotImplementedError
 
     def _returns_several(self, path: str) -> bool:
         """Whether the forward written for ``path`` returns the network's named outputs: the
@@ -1539,6 +1584,17 @@ _MAX_SCRATCH = 3
 #: for every copy); the specs in specs/ need at most 85 (MobileNetV3-Small).
 _SCRATCH_BUDGET = 256
 _MERGE_WORDS: dict[type, str] = {Concat: "concat", Add: "add", Mul: "mul"}
+
+
+def _read_steps(nodes: Iterable[DagNode]) -> dict[str, list[int]]:
+    """The numbered steps of each DAG node that later ``nodes`` read (``in: [backbone.4]``), in order."""
+    read: dict[str, set[int]] = {}
+    for node in nodes:
+        for ref in node.in_:
+            owner, _, step = ref.partition(".")
+            if step:  # the expander admits only a number here
+                read.setdefault(owner, set()).add(int(step))
+    return {owner: sorted(steps) for owner, steps in read.items()}
 
 
 def _join(path: str, part: str | int) -> str:

@@ -10,6 +10,8 @@ and its output back, unless built with ``data_format="NHWC"``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from archspec.codegen import INDENT, ClassEmitter, Namespace, call_source, factor_source
 from archspec_flax._lowering import (
     HELPERS,
@@ -118,6 +120,21 @@ class ModuleEmitter(ClassEmitter):
         if self.graph.named_outputs:  # {name: array}, each array back in NCHW
             return f"{{name: channels_first(y) for name, y in {result}.items()}} if nchw else {result}"
         return f"channels_first({result}) if nchw else {result}"
+
+    def sliced_calls(
+        self, layers: str, arg: str, cuts: Sequence[tuple[str, int]], target: str, local: Namespace
+    ) -> list[str]:
+        # nnx.Sequential has no slices: its layers, a list, are run in a loop per slice
+        layer = local.new("layer")
+        lines, start, value = [], "", arg
+        for name, stop in [*cuts, (target, None)]:
+            lines += [
+                f"{name} = {value}",
+                f"for {layer} in {layers}.layers[{start}:{'' if stop is None else stop}]:",
+                f"{INDENT}{name} = {layer}({name})",
+            ]
+            start, value = str(stop), name
+        return lines
 
     def named_base(self) -> str:
         self._helper("NamedLayers")
