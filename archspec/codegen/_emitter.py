@@ -645,9 +645,12 @@ class ClassEmitter:
             built = self._layer(node.do, _join(path, key), current, sizes, frame, indent)
             if key in read_steps:  # later nodes read some of its steps: it runs in slices between them
                 var = local.new(key)
-                steps = self._read_in_slices(key, path, node.do, built, read_steps[key], frame, init)
+                attr, steps = self._read_in_slices(key, path, node.do, built, read_steps[key], frame, init)
                 cuts = [(local.new(f"{key}_{step}"), step + 1) for step, _ in steps]
-                lines += self.sliced_calls(f"self.{key}", values[current[0]], cuts, var, local)
+                args = [values[x] for x in current]
+                # a list that starts by merging its inputs has that merge computed by its caller
+                arg = built.entry(args) if built.entry is not None else args[0]
+                lines += self.sliced_calls(f"self.{attr}", arg, cuts, var, local)
                 for (step_var, _), (step, (output, size)) in zip(cuts, steps, strict=True):
                     values[output], outputs[f"{key}.{step}"] = step_var, (output, size)
                 values[built.output] = var
@@ -674,17 +677,19 @@ class ClassEmitter:
         steps: list[int],
         frame: Frame,
         init: list[str],
-    ) -> list[tuple[int, tuple[str, Term]]]:
+    ) -> tuple[str, list[tuple[int, tuple[str, Term]]]]:
         """Hold the list ``built`` as attribute ``key``, whose numbered ``steps`` later DAG nodes
-        read (``backbone.4``): each step with the graph value it gives and that value's size."""
-        if built.inline is not None or built.read or built.entry is not None:
+        read (``backbone.4``): the attribute, and each step with the graph value it gives and that
+        value's size."""
+        if built.inline is not None or built.read:
             raise InternalError(f"DAG node '{_join(path, key)}' has its steps read, but it is no list of layers")
-        init += _assigned(f"self.{self._attribute(key, _join(path, key), layer)}", built, INDENT * 2)
+        attr = self._attribute(key, _join(path, key), layer)
+        init += _assigned(f"self.{attr}", built, INDENT * 2)
         read: list[tuple[int, tuple[str, Term]]] = []
         for step in steps:
             output = frame.view.outputs.get(_join(path, f"{key}.{step}"), _join(path, f"{key}.{step}"))
             read.append((step, (output, Term(_size(frame.view.type(output))))))
-        return read
+        return attr, read
 
     def sliced_calls(
         self, layers: str, arg: str, cuts: Sequence[tuple[str, int]], target: str, local: Namespace

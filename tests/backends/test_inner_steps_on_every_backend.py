@@ -77,3 +77,25 @@ def test_parity_on_every_backend(mode: str) -> None:
     assert report.ok, report.to_dict()
     outputs = {r.name for r in report.rows if r.kind == "output"}
     assert outputs == {"out", "aux"}
+
+
+def test_a_list_that_starts_by_merging_its_inputs_is_sliced_after_the_merge() -> None:
+    pytest.importorskip("flax")
+    pytest.importorskip("onnxruntime")
+    spec = {
+        "archspec": 1,
+        "name": "merged",
+        "inputs": {"a": ["N", 3, 8, 8], "b": ["N", 2, 8, 8]},
+        "outputs": ["y", "side"],
+        "network": {
+            "dag": {
+                "body": {"in": ["a", "b"], "do": ["concat", "conv(8, 1)", "relu", "conv(4, 1)"]},
+                "y": "global_avgpool",
+                "side": {"in": ["body.1"], "do": "conv(2, 1)"},
+            }
+        },
+    }
+    source = archspec.emit(spec, backend="torch").source
+    assert "body_1 = self.body[:2](torch.cat([a, b], dim=1))\n        body = self.body[2:](body_1)\n" in source
+    report = parity(spec, ("torch", "flax", "onnx"))
+    assert report.ok, report.to_dict()
