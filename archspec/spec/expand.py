@@ -419,31 +419,28 @@ class Expander:
         code reads it by running the list in two slices (``self.backbone[:5]``, then ``[5:]``)."""
         owner, _, step = ref.partition(".")
         if owner not in outputs:
-            known = [name for name, node in layer.dag.items() if _is_list_layer(node.do)]
+            lists = [name for name in outputs if _is_list_layer(layer.dag[name].do)]
             raise SpecError(
                 f"'{ref}' names no step of an earlier node: '{owner}' is not a node before this one",
                 loc,
                 trace,
                 expected="'node.i', step i of an earlier node that is a list of steps"
-                + (f" ({one_of(known)})" if known else ""),
+                + (f" ({one_of(lists)})" if lists else ""),
                 found=ref,
                 hint=did_you_mean(owner, list(outputs)) or "list a DAG's nodes after the nodes they read",
             )
-        steps = sorted(
-            int(name.rsplit(".", 1)[1])
-            for name in (*self.scopes, *self.names)
-            if name.startswith(_join(path, owner) + ".")
-            and is_number(name.rsplit(".", 1)[1])
-            and name.count(".") == _join(path, owner).count(".") + 1
-        )
-        if not _is_list_layer(layer.dag[owner].do) or not is_number(step) or int(step) not in steps:
-            listed = _is_list_layer(layer.dag[owner].do)
+        listed = _is_list_layer(layer.dag[owner].do)
+        prefix = _join(path, owner) + "."
+        # its steps' names: "0", "1", ... (so "01" names none)
+        steps = [name.removeprefix(prefix) for name in (*self.scopes, *self.names) if name.startswith(prefix)]
+        numbers = sorted(int(name) for name in steps if is_number(name))
+        if not listed or not is_number(step) or step not in steps:
             raise SpecError(
                 f"'{ref}' names no step of node '{owner}'",
                 loc,
                 trace,
-                expected=f"one of {owner}.0 to {owner}.{steps[-1]}"
-                if listed and steps
+                expected=f"one of {owner}.0 to {owner}.{numbers[-1]}"
+                if listed and numbers
                 else f"an earlier node that is a list of steps, '{owner}' is not one",
                 found=ref,
                 hint="a DAG node reads a numbered step of a list of steps (its direct step: 'backbone.4'), "

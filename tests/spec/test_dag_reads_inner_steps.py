@@ -109,6 +109,7 @@ def test_a_step_past_the_end_of_the_list_is_an_error_that_says_its_steps(tmp_pat
         ("bdy.1", "'bdy.1' names no step of an earlier node: 'bdy' is not a node before this one"),
         ("body.1.0", "'body.1.0' names no step of node 'body'"),  # a direct step only
         ("body.x", "'body.x' names no step of node 'body'"),
+        ("body.01", "'body.01' names no step of node 'body'"),  # a step's name, not a number's value
     ],
 )
 def test_a_dotted_read_names_a_step_of_an_earlier_list(tmp_path: Path, ref: str, message: str) -> None:
