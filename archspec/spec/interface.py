@@ -10,11 +10,12 @@ Either form of one input may be ``{shape: [N, T], dtype: int64}`` (token ids) in
 Without ``outputs`` a network's output is its last layer's, and a module returns that tensor.
 ``outputs: [out, aux]`` names steps of the network (its DAG's nodes, its named steps), and
 ``outputs: {out: classifier, aux: aux_classifier}`` names them otherwise; a module then returns
-``{name: tensor}`` in that order, as torchvision's segmentation models do.
+``{name: tensor}`` in that order, as torchvision's segmentation models do. An output naming a
+DAG node whose ``if`` does not hold is left out (``"aux"`` without ``aux_loss``).
 
 Every mistake is located where the input or output is declared: an input named like a step
 (whose weights would share its name), one no layer reads, an output naming no step, an output
-listed twice, two outputs of one step.
+listed twice, two outputs of one step, outputs that are all left out.
 """
 
 from __future__ import annotations
