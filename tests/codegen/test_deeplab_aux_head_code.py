@@ -24,6 +24,8 @@ def test_the_aux_head_reads_the_backbone_between_two_slices() -> None:
         '        return {"out": out, "aux": aux}',
     ]
     assert "        self.aux_classifier = FcnHead(40, classes)\n" in source
+    # the slices and FCNHead's 40 channels are this setting's: the class takes no other setting
+    assert "    def __init__(self, classes=21) -> None:\n" in source
 
 
 def test_without_aux_loss_the_backbone_runs_whole() -> None:
@@ -31,3 +33,4 @@ def test_without_aux_loss_the_backbone_runs_whole() -> None:
     code = source[source.index("class Deeplabv3MobilenetV3Large") :]
     code = code[code.index('    """\n') :]  # after the docstring, which tells of the head
     assert "backbone = self.backbone(x)" in code and "aux" not in code
+    assert "    def __init__(self, classes=21, inverted_residual_setting=None) -> None:\n" in code
