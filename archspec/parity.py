@@ -218,7 +218,19 @@ def stages(graph: Graph) -> list[str]:
         if top == node.name and type(node.op).arity in (None, 0):
             continue  # a top-level concat/add is an expression, a param an attribute: no layer
         seen.setdefault(top, None)
-    return list(seen)
+    return [_in_slices(graph, stage) for stage in seen]
+
+
+def _in_slices(graph: Graph, stage: str) -> str:
+    """Where a stage's output is captured: the stage itself, or, where later steps read one of
+    its steps (``backbone.4``) and generated code runs it in slices (whose hooks and wrappers never
+    see the whole), its last step, which gives the stage's output (``backbone.16``)."""
+    inner = stage + "."
+    output = next((scope.output for scope in graph.scopes if scope.path == stage), stage)
+    read = any(
+        x.startswith(inner) and x != output for n in graph.nodes if not n.name.startswith(inner) for x in n.inputs
+    )
+    return ".".join(output.split(".")[:2]) if read and output.startswith(inner) else stage
 
 
 # ---------------------------------------------------------------- comparison

@@ -21,7 +21,7 @@ from typing import cast
 
 from archspec.drawing._text import call, compact
 from archspec.infer import Row, ShapeReport, human
-from archspec.ir import GRAPH_INPUT, Node, Scope, ScopeKind
+from archspec.ir import Node, Scope, ScopeKind
 from archspec.ops import Op
 
 #: A collapsed sequence names its first steps, runs of one kind counted (``inception ×5 → maxpool``).
@@ -242,20 +242,22 @@ class _Builder:
     # --------------------------------------------------------------- the walk
     def build(self) -> Diagram:
         graph, info = self.graph, self.report.info
-        source = self.box(BoxKind.INPUT, GRAPH_INPUT, "input", "", "input", [])
+        # a box per input and per output, named as the spec names them ('input', 'output' for one)
+        sources = {name: self.box(BoxKind.INPUT, name, name, "", "input", []) for name in graph.inputs}
         seen: set[tuple[str, str]] = set()
         for node in graph.nodes:
             target = self.box_for(node)
             for name in node.inputs:
-                origin = source if name == GRAPH_INPUT else self.box_for(graph.node(name))
+                origin = sources[name] if name in sources else self.box_for(graph.node(name))
                 if origin is target or (name, target.id) in seen:
                     continue
                 seen.add((name, target.id))
-                shape = graph.input if name == GRAPH_INPUT else info[name].output
+                shape = graph.inputs[name] if name in sources else info[name].output
                 self.edges.append(Edge(origin.id, target.id, str(shape)))
-        sink = self.box(BoxKind.OUTPUT, "output", "output", "", "output", [])
-        last = source if graph.output == GRAPH_INPUT else self.box_for(graph.node(graph.output))
-        self.edges.append(Edge(last.id, sink.id, str(self.report.output)))
+        for name, node_name in graph.outputs.items():
+            sink = self.box(BoxKind.OUTPUT, name, name, "", "output", [])
+            last = sources[node_name] if node_name in sources else self.box_for(graph.node(node_name))
+            self.edges.append(Edge(last.id, sink.id, str(self.report.outputs[name])))
         return Diagram(
             graph.name,
             graph.doc,

@@ -318,17 +318,21 @@ class Desugarer:
         return out
 
     def dag_node(self, value: Any, path: Path_) -> Any:
-        if isinstance(value, dict) and "do" in value and set(value) <= {"in", "do"}:
+        if isinstance(value, dict) and "do" in value and set(value) <= {"in", "do", "if"}:
             inputs = value.get("in", [])
             locs = {"in": self.doc.loc((*path, "in")), "in.0": self.doc.loc((*path, "in"))}
             if isinstance(inputs, list):
                 locs.update({f"in.{i}": self.doc.loc((*path, "in", i)) for i in range(len(inputs))})
-            return {
+            node = {
                 "in": [inputs] if isinstance(inputs, str) else inputs,
                 "do": self.layer(value["do"], (*path, "do")),
                 "loc": self.doc.loc(path),
                 "locs": locs,
             }
+            if "if" in value:  # a node there only when its condition holds
+                node["if"] = self.arg(value["if"], (*path, "if"))
+                locs["if"] = self.doc.loc((*path, "if"))
+            return node
         return {"do": self.layer(value, path), "loc": self.doc.loc(path)}
 
     def for_clause(self, text: str, loc: Location) -> tuple[list[str], Any]:

@@ -101,6 +101,13 @@ def _join(path: str, part: str | int) -> str:
     return f"{path}.{part}" if path else str(part)
 
 
+def _is_list_layer(layer: Layer) -> bool:
+    """Whether ``layer`` is a list of numbered steps: a list, or a loop (unnamed copies) standing for one."""
+    return (isinstance(layer, Seq) and isinstance(layer.seq, list)) or (
+        isinstance(layer, Repeat) or (isinstance(layer, For) and layer.name is None)
+    )
+
+
 #: The spec's word for each kind of layer (``seq``, ``concat``), as block stacks show it.
 _KIND_WORDS = {kind: word for word, kind in LAYER_KINDS.items()}
 
@@ -134,6 +141,8 @@ class Expander:
         self.worded: dict[tuple[int, tuple[words.Word, ...]], tuple[Call, Call]] = {}
         self.depth = 0
         self.steps = 0
+        #: The network's own DAG nodes whose ``if`` does not hold: an output naming one is left out.
+        self.absent_steps: set[str] = set()
         #: Errors of the network's top-level steps that failed, in order (see ``_recorded``).
         self.errors: list[SpecError] = []
 
@@ -326,6 +335,7 @@ class Expander:
 
     def _dag(self, layer: Dag, path: str, xs: tuple[str, ...], env: Env, trace: tuple[str, ...]) -> str:
         outputs: dict[str, str] = {}
+        absent: set[str] = set()  # the nodes whose 'if' does not hold
         names = list(layer.dag)
         previous = xs
         # The network's own DAG reads the network's named inputs by their names.
@@ -339,6 +349,11 @@ class Expander:
                     sub,
                     hint=f"'{GRAPH_INPUT}' refers to the DAG's input" if key == GRAPH_INPUT else None,
                 )
+            if not self.value(node.if_, env, sub):
+                absent.add(key)
+                if not path and not trace:
+                    self.absent_steps.add(key)
+                continue
             if node.in_:
                 inputs = []
                 for j, ref in enumerate(node.in_):
@@ -358,6 +373,17 @@ class Expander:
                         inputs.append(outputs[ref])
                     elif ref in named_inputs:
                         inputs.append(ref)
+                    elif ref.partition(".")[0] in absent:
+                        raise SpecError(
+                            f"DAG node '{key}' reads '{ref}', which is not there: its 'if' does not hold",
+                            ref_loc,
+                            sub,
+                            expected="a node that is there whenever this one is",
+                            found=ref,
+                            hint=f"give '{key}' the same condition ('if:') as '{ref.partition('.')[0]}'",
+                        )
+                    elif "." in ref:
+                        inputs.append(self._inner_step(layer, path, ref, outputs, ref_loc, sub))
                     elif ref in names[position:]:
                         raise SpecError(
                             f"DAG node '{key}' reads '{ref}', which is defined after it",
@@ -377,6 +403,52 @@ class Expander:
             outputs[key] = self.expand(node.do, _join(path, key), previous, env, sub)
             previous = (outputs[key],)
         return self._close_scope(path, ScopeKind.DAG, "dag", previous, xs, layer.loc, trace)
+
+    def _inner_step(
+        self,
+        layer: Dag,
+        path: str,
+        ref: str,
+        outputs: Mapping[str, str],
+        loc: Location | None,
+        trace: tuple[str, ...],
+    ) -> str:
+        """The value of ``ref``, a numbered step of an earlier node that is a list of steps
+        (``backbone.4``), which the node computes on the way to its own output: as torchvision's
+        ``IntermediateLayerGetter`` takes the features after a layer of its backbone. Generated
+        code reads it by running the list in two slices (``self.backbone[:5]``, then ``[5:]``)."""
+        owner, _, step = ref.partition(".")
+        if owner not in outputs:
+            lists = [name for name in outputs if _is_list_layer(layer.dag[name].do)]
+            raise SpecError(
+                f"'{ref}' names no step of an earlier node: '{owner}' is not a node before this one",
+                loc,
+                trace,
+                expected="'node.i', step i of an earlier node that is a list of steps"
+                + (f" ({one_of(lists)})" if lists else ""),
+                found=ref,
+                hint=did_you_mean(owner, list(outputs)) or "list a DAG's nodes after the nodes they read",
+            )
+        listed = _is_list_layer(layer.dag[owner].do)
+        prefix = _join(path, owner) + "."
+        # its steps' names: "0", "1", ... (so "01" names none)
+        steps = [name.removeprefix(prefix) for name in (*self.scopes, *self.names) if name.startswith(prefix)]
+        numbers = sorted(int(name) for name in steps if is_number(name))
+        if not listed or not is_number(step) or step not in steps:
+            raise SpecError(
+                f"'{ref}' names no step of node '{owner}'",
+                loc,
+                trace,
+                expected=f"one of {owner}.0 to {owner}.{numbers[-1]}"
+                if listed and numbers
+                else f"an earlier node that is a list of steps, '{owner}' is not one",
+                found=ref,
+                hint="a DAG node reads a numbered step of a list of steps (its direct step: 'backbone.4'), "
+                "as a backbone's intermediate features are read",
+            )
+        full = _join(path, ref)
+        scope = self.scopes.get(full)
+        return scope.output if scope is not None else full
 
     # ----------------------------------------------------------------- helpers
     def _branches(
@@ -935,7 +1007,7 @@ def lower(
         name=spec.name,
         inputs=inputs,
         nodes=tuple(expander.nodes),
-        outputs=interface.outputs_of(spec, inputs, steps, out, program.file),
+        outputs=interface.outputs_of(spec, inputs, steps, out, program.file, expander.absent_steps),
         scopes=tuple(expander.scopes.values()),
         doc=spec.doc,
         params=tuple(params.items()),

@@ -10,17 +10,18 @@ Either form of one input may be ``{shape: [N, T], dtype: int64}`` (token ids) in
 Without ``outputs`` a network's output is its last layer's, and a module returns that tensor.
 ``outputs: [out, aux]`` names steps of the network (its DAG's nodes, its named steps), and
 ``outputs: {out: classifier, aux: aux_classifier}`` names them otherwise; a module then returns
-``{name: tensor}`` in that order, as torchvision's segmentation models do.
+``{name: tensor}`` in that order, as torchvision's segmentation models do. An output naming a
+DAG node whose ``if`` does not hold is left out (``"aux"`` without ``aux_loss``).
 
 Every mistake is located where the input or output is declared: an input named like a step
 (whose weights would share its name), one no layer reads, an output naming no step, an output
-listed twice, two outputs of one step.
+listed twice, two outputs of one step, outputs that are all left out.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any, TypeAlias
 
 from archspec.errors import Location, SpecError, did_you_mean, one_of
@@ -204,10 +205,17 @@ def check_inputs_read(spec: Spec, inputs: Mapping[str, TensorType], nodes: Seque
 
 
 def outputs_of(
-    spec: Spec, inputs: Mapping[str, TensorType], steps: Mapping[str, str], last: str, file: str
+    spec: Spec,
+    inputs: Mapping[str, TensorType],
+    steps: Mapping[str, str],
+    last: str,
+    file: str,
+    absent: Set[str] = frozenset(),
 ) -> dict[str, str]:
     """Each output's name and the node that computes it: ``spec.outputs`` resolved against the
-    network's ``steps`` (see :func:`top_level_steps`), or the one output, ``last``."""
+    network's ``steps`` (see :func:`top_level_steps`), or the one output, ``last``. An output
+    naming a DAG node whose ``if`` does not hold (``absent``) is left out: torchvision's
+    segmentation models return ``"aux"`` only with ``aux_loss=True``."""
     if spec.outputs is None:
         return {GRAPH_OUTPUT: last}
     listed = isinstance(spec.outputs, list)
@@ -227,6 +235,8 @@ def outputs_of(
                 found=name,
                 hint="name the output otherwise: a compiled ONNX model would have one value of each name",
             )
+        if step in absent:
+            continue
         node = steps.get(step)
         if node is None or node in inputs:
             raise SpecError(
@@ -246,4 +256,12 @@ def outputs_of(
             )
         of_step[step] = name
         outputs[name] = node
+    if not outputs:
+        raise SpecError(
+            "the network returns nothing: every output names a DAG node whose 'if' does not hold",
+            _where(spec, "outputs", file),
+            expected="at least one output that is always there",
+            found=", ".join(step for _, step in named),
+            hint="list the network's main output beside the conditional ones",
+        )
     return outputs

@@ -19,6 +19,7 @@ A layer is one of::
     {if: cond, then: layer, else: layer}                   choose at expansion time
     {if: cond, then: layer}                                in a list: the layer, or nothing
     {dag: {name: {in: [names], do: layer}, ...}}           a named DAG
+    {dag: {name: {if: cond, in: [a.4], do: layer}, ...}}   a node there only if cond, reading step 4 of node a
 
 An argument is a literal (number, string, bool, null, list) or ``{expr: "c2[0]"}``.
 """
@@ -147,10 +148,15 @@ class If(Located):
 
 
 class DagNode(Located):
-    """A DAG node: the names of its inputs (default: the node before it) and its layer."""
+    """A DAG node: the names of its inputs (default: the node before it) and its layer. An input
+    is an earlier node, or a numbered step of an earlier node that is a list of steps
+    (``backbone.4``: torchvision's ``IntermediateLayerGetter``). With ``if``, the node is there
+    only when the condition holds (an auxiliary head, ``if: aux_loss``); when it does not, no node
+    may read it and an output naming it is left out."""
 
     in_: list[str] = Field(default=[], alias="in")
     do: Layer
+    if_: Arg = Field(default=True, alias="if")
 
 
 class Dag(Located):

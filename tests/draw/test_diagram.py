@@ -22,12 +22,12 @@ def test_at_full_depth_there_is_a_box_per_op_and_an_edge_per_tensor_read(spec: s
     ops = [b for b in boxes if b.kind in (BoxKind.OP, BoxKind.MERGE)]
     assert [b.path for b in ops] == [n.name for n in graph.nodes]
     assert [b.kind for b in boxes].count(BoxKind.INPUT) == 1
-    assert [b.kind for b in boxes].count(BoxKind.OUTPUT) == 1
+    assert [b.kind for b in boxes].count(BoxKind.OUTPUT) == len(graph.outputs)  # DeepLabV3's "out" is named
     by_id = {b.id: b for b in boxes}
     drawn_edges = {(by_id[e.source].path, by_id[e.target].path, e.shape) for e in drawn.edges}
     shape = {n.name: str(report.info[n.name].output) for n in graph.nodes} | {GRAPH_INPUT: str(graph.input)}
     expected = {(i, n.name, shape[i]) for n in graph.nodes for i in n.inputs}
-    expected.add((graph.output, "output", str(report.output)))
+    expected |= {(node, name, str(report.outputs[name])) for name, node in graph.outputs.items()}
     assert drawn_edges == expected
     assert len(drawn.edges) == len(expected)  # a tensor read twice by one op is one edge
 
@@ -132,3 +132,23 @@ def test_long_calls_wrap_between_arguments_not_inside_lists() -> None:
     lines = wrapped(text, 30, 6)
     assert lines == ["inception(c1=128,", "c2=[128, 192], c3=[32, 96],", "c4=64)"]
     assert " ".join(lines) == text
+
+
+def test_named_inputs_and_outputs_each_get_a_box_and_the_edges_of_their_shapes() -> None:
+    """DeepLabV3 with its auxiliary head returns "out" and "aux"; a network of two inputs reads both."""
+    report = archspec.shapes(SPECS / "deeplabv3_mobilenet_v3_large.yaml", params={"aux_loss": True})
+    drawn = diagram(report, depth=1)
+    boxes = {b.id: b for b in drawn.boxes()}
+    outputs = [b for b in boxes.values() if b.kind is BoxKind.OUTPUT]
+    assert [b.name for b in outputs] == ["out", "aux"]
+    into = {boxes[e.target].name: (boxes[e.source].path, e.shape) for e in drawn.edges if boxes[e.target] in outputs}
+    assert into == {"out": ("out", "[N, 21, 520, 520]"), "aux": ("aux", "[N, 21, 520, 520]")}
+    two = {
+        "archspec": 1,
+        "name": "two",
+        "inputs": {"image": ["N", 3, 8, 8], "mask": ["N", 1, 8, 8]},
+        "network": {"dag": {"joined": {"in": ["image", "mask"], "do": "concat"}}},
+    }
+    drawn = diagram(archspec.shapes(two))
+    assert [b.name for b in drawn.boxes() if b.kind is BoxKind.INPUT] == ["image", "mask"]
+    assert sorted(e.shape for e in drawn.edges) == ["[N, 1, 8, 8]", "[N, 3, 8, 8]", "[N, 4, 8, 8]"]

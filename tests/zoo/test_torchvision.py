@@ -127,6 +127,15 @@ ZOO = [
         "segmentation.deeplabv3_mobilenet_v3_large",
         reference_kwargs=(("weights", None), ("weights_backbone", None)),
     ),
+    # aux_loss=True: FCNHead reads backbone.4 from outside the backbone and returns "aux" beside
+    # "out"; the train step draws its dropout mask (p=0.1) after the ASPP's, as torchvision does
+    Zoo(
+        "deeplabv3_mobilenet_v3_large",
+        "segmentation.deeplabv3_mobilenet_v3_large",
+        params=(("aux_loss", True),),
+        reference_kwargs=(("weights", None), ("weights_backbone", None), ("aux_loss", True)),
+        label="deeplabv3_mobilenet_v3_large-aux",
+    ),
 ]
 #: The train step once more without stochastic depth (eval mode does not depend on it).
 TRAIN_ZOO = [
@@ -305,6 +314,22 @@ def test_vit_b_16_loads_torchvisions_full_size_state_dict() -> None:
     assert list(ours.state_dict()) == list(reference.state_dict())
     assert ours.load_state_dict(reference.state_dict(), strict=True)
     assert sum(p.numel() for p in ours.parameters()) == 86_567_656
+
+
+def test_deeplabv3_with_aux_loss_has_torchvisions_parameter_count() -> None:
+    """11,025,477 without the auxiliary head, and FCNHead(40, 21)'s 3,851 parameters with it."""
+    counts = {}
+    for aux_loss in (False, True):
+        torch.manual_seed(0)
+        reference = torchvision().models.segmentation.deeplabv3_mobilenet_v3_large(
+            weights=None, weights_backbone=None, aux_loss=aux_loss
+        )
+        ours = archspec.build(
+            SPECS / "deeplabv3_mobilenet_v3_large.yaml", "torch", input_shape=INPUT, aux_loss=aux_loss
+        )
+        counts[aux_loss] = sum(p.numel() for p in ours.parameters())
+        assert counts[aux_loss] == sum(p.numel() for p in reference.parameters())
+    assert counts == {False: 11_025_477, True: 11_029_328}
 
 
 def test_swin_t_loads_torchvisions_full_size_state_dict() -> None:

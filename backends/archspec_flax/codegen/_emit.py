@@ -11,6 +11,8 @@ channels-first outputs back, unless built with ``data_format="NHWC"`` (token ids
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from archspec.codegen import INDENT, ClassEmitter, Namespace, call_source, factor_source
 from archspec.ir import TensorType
 from archspec_flax._lowering import (
@@ -141,6 +143,21 @@ class ModuleEmitter(ClassEmitter):
             value = f'{result}["{name}"]'
             items.append(f'"{name}": ({self._back(value)})' if last else f'"{name}": {value}')
         return "{" + ", ".join(items) + "}"
+
+    def sliced_calls(
+        self, layers: str, arg: str, cuts: Sequence[tuple[str, int]], target: str, local: Namespace
+    ) -> list[str]:
+        # nnx.Sequential has no slices: its layers, a list, are run in a loop per slice
+        layer = local.new("layer")
+        lines, start, value = [], "", arg
+        for name, stop in [*cuts, (target, None)]:
+            lines += [
+                f"{name} = {value}",
+                f"for {layer} in {layers}.layers[{start}:{'' if stop is None else stop}]:",
+                f"{INDENT}{name} = {layer}({name})",
+            ]
+            start, value = str(stop), name
+        return lines
 
     def named_base(self) -> str:
         self._helper("NamedLayers")

@@ -8,9 +8,10 @@ and the one thing only torch's rules are told: whether an op may run in place
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from archspec.codegen import ClassEmitter, Env, Term, factor_source
+from archspec.codegen import ClassEmitter, Env, Namespace, Term, factor_source
 from archspec.ir import Graph, Node, TensorType
 from archspec_torch._inplace import overwritable_inputs
 from archspec_torch._lowering import HELPERS, LOWERINGS, FunctionCall, LoweringContext, TensorAttribute
@@ -69,6 +70,15 @@ class ModuleEmitter(ClassEmitter):
 
     def pass_through(self) -> str:
         return "nn.Identity()"
+
+    def sliced_calls(
+        self, layers: str, arg: str, cuts: Sequence[tuple[str, int]], target: str, local: Namespace
+    ) -> list[str]:
+        lines, start, value = [], "", arg
+        for name, stop in cuts:  # an nn.Sequential's slice is an nn.Sequential of the same modules
+            lines.append(f"{name} = {layers}[{start}:{stop}]({value})")
+            start, value = str(stop), name
+        return [*lines, f"{target} = {layers}[{start}:]({value})"]
 
     def named_base(self) -> str:
         return "nn.Sequential"  # its forward calls the layers in the order they were added

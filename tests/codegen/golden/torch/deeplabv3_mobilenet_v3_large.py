@@ -234,18 +234,20 @@ class DeeplabHead(nn.Sequential):
 
 class Deeplabv3MobilenetV3Large(nn.Module):
     """DeepLabV3 with a MobileNetV3-Large backbone, as torchvision's
-    deeplabv3_mobilenet_v3_large(num_classes=21) (no auxiliary head), with its module names, so its
-    checkpoints load: the backbone is MobileNetV3-Large's `features` (a 3x3 stride-2 stem, fifteen
-    inverted residual blocks, a 1x1 convolution to 960 channels) with the last stage dilated instead of
-    strided, so the features keep a sixteenth of the input's size; the head is atrous spatial pyramid
-    pooling (five branches on the features, joined on channels: a 1x1 convolution, three 3x3
-    convolutions of dilation 12, 24 and 36, and image pooling upsampled back), a projection, a 3x3
-    convolution and a 1x1 classifier; the class scores are upsampled bilinearly to the input's size and
-    returned as {"out": scores}, as torchvision's segmentation models return them. The backbone's
-    BatchNorms have MobileNetV3's eps 0.001 and PyTorch momentum 0.01 (update_rate), the head's
-    PyTorch's defaults. Inputs of any size go through (64x64 gives 4x4 features). The auxiliary head of
-    aux_loss=True is not here: it reads the backbone's fifth layer (backbone.4) from outside the
-    backbone, which a spec cannot express yet.
+    deeplabv3_mobilenet_v3_large(num_classes=21) (with aux_loss=True where the param aux_loss is true),
+    with its module names, so its checkpoints load: the backbone is MobileNetV3-Large's `features` (a
+    3x3 stride-2 stem, fifteen inverted residual blocks, a 1x1 convolution to 960 channels) with the
+    last stage dilated instead of strided, so the features keep a sixteenth of the input's size; the
+    head is atrous spatial pyramid pooling (five branches on the features, joined on channels: a 1x1
+    convolution, three 3x3 convolutions of dilation 12, 24 and 36, and image pooling upsampled back), a
+    projection, a 3x3 convolution and a 1x1 classifier; the class scores are upsampled bilinearly to the
+    input's size and returned as {"out": scores}, as torchvision's segmentation models return them.
+    With aux_loss, torchvision's auxiliary head (FCNHead: a 3x3 convolution to a quarter of the
+    channels, BatchNorm, ReLU, dropout 0.1, a 1x1 classifier) reads the backbone's fifth layer
+    (backbone.4, the features at an eighth of the input's size), and its scores, upsampled the same way,
+    are returned as "aux" beside "out". The backbone's BatchNorms have MobileNetV3's eps 0.001 and
+    PyTorch momentum 0.01 (update_rate), the head's PyTorch's defaults. Inputs of any size go through
+    (64x64 gives 4x4 features).
     """
 
     def __init__(self, classes=21, inverted_residual_setting=None) -> None:
