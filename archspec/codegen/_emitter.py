@@ -1782,50 +1782,36 @@ def _merge_in_list(step: Layer) -> SpecError:
 
 def _loop_names(program: Program) -> frozenset[str]:
     """Every name a ``for`` of the program binds."""
-    names: set[str] = set()
-
-    def visit(value: Any) -> None:
-        if isinstance(value, For):
-            names.update(value.for_)
-        if isinstance(value, list):
-            for item in value:
-                visit(item)
-        elif isinstance(value, dict):
-            for item in value.values():
-                visit(item)
-        elif isinstance(value, Located):
-            for name in type(value).model_fields:
-                visit(getattr(value, name))
-
-    visit(program.spec.network)
-    for block in program.blocks.values():
-        visit(block.body)
-    return frozenset(names)
+    roots = [program.spec.network, *(block.body for block in program.blocks.values())]
+    loops = (node for root in roots for node in _spec_nodes(root) if isinstance(node, For))
+    return frozenset(name for loop in loops for name in loop.for_)
 
 
 def _reads(layer: Layer, blocks: Mapping[str, Block]) -> frozenset[str]:
     """Every name the expressions of ``layer`` read, through the blocks it calls (and theirs)."""
-    names: set[str] = set()
+    expressions = (node for node in _spec_nodes(layer, blocks) if isinstance(node, Expr))
+    return frozenset(name for node in expressions for name in _names(node.expr))
+
+
+def _spec_nodes(root: Any, blocks: Mapping[str, Block] | None = None) -> Iterator[Located]:
+    """Every spec model object under ``root`` (in lists, mappings and fields; an expression's own
+    parts not), and with ``blocks`` those of every block it calls, each block once."""
     entered: set[str] = set()
-
-    def visit(value: Any) -> None:
-        if isinstance(value, Expr):
-            names.update(_names(value.expr))
-        elif isinstance(value, list):
-            for item in value:
-                visit(item)
+    stack = [root]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, list):
+            stack.extend(value)
         elif isinstance(value, dict):
-            for item in value.values():
-                visit(item)
+            stack.extend(value.values())
         elif isinstance(value, Located):
-            if isinstance(value, Call) and value.call in blocks and value.call not in entered:
+            yield value
+            if isinstance(value, Expr):
+                continue
+            if blocks is not None and isinstance(value, Call) and value.call in blocks and value.call not in entered:
                 entered.add(value.call)
-                visit(blocks[value.call])
-            for name in type(value).model_fields:
-                visit(getattr(value, name))
-
-    visit(layer)
-    return frozenset(names)
+                stack.append(blocks[value.call])
+            stack.extend(getattr(value, name) for name in type(value).model_fields)
 
 
 def other_values(value: Any) -> list[Any]:
