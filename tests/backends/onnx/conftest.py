@@ -58,11 +58,30 @@ class SpecCase:
 
 
 _CASES: dict[Path, SpecCase] = {}
+_HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run this folder's tests of one spec together, so that the ``case`` fixture can let go of
+    the models of the spec before (all specs' models at once are more than this machine's 24 GiB,
+    and CI's test process was killed for it); the other tests keep their places."""
+
+    def spec_of(item: pytest.Item) -> Path | None:
+        callspec = getattr(item, "callspec", None)
+        return callspec.params.get("case") if callspec is not None and item.path.is_relative_to(_HERE) else None
+
+    slots = [i for i, item in enumerate(items) if spec_of(item) is not None]
+    ordered = sorted((items[i] for i in slots), key=lambda item: SPECS.index(spec_of(item)))
+    for i, item in zip(slots, ordered, strict=True):
+        items[i] = item
 
 
 @pytest.fixture(params=SPECS, ids=[p.stem for p in SPECS])
 def case(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SpecCase:
     path = request.param
+    for other in _CASES.values():  # the tests of one spec run together (above): the last spec's are done
+        if other.path != path:
+            other._cache.clear()
     if path not in _CASES:
         from archspec_onnx import random_weights, save_weights
 
