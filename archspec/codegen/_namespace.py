@@ -49,7 +49,9 @@ class Namespace:
 
     def new(self, candidate: str) -> str:
         """A fresh identifier close to ``candidate``."""
-        base = _ILLEGAL.sub("_", candidate) or "value"
+        # no suffix frees a dunder name (``__dict__``: ``__dict___2`` is one too), so it loses them
+        base = _ILLEGAL.sub("_", candidate).lstrip("_") if candidate.startswith("__") else _ILLEGAL.sub("_", candidate)
+        base = base or "value"
         if base[0].isdigit():
             base = ("M" if self._class_style else "v") + base
         name, n = base, 1

@@ -165,3 +165,17 @@ def test_a_choice_that_fits_one_line_once_joined_is_written_as_a_ternary() -> No
     ]
     wide = Built(two.replace("(3)", "(300000)"), Term(4), "a")  # 123 characters on one line: an if statement
     assert _assigned("layer", replace(chosen, choice=("n > 1", wide, otherwise)), " " * 12)[0] == " " * 12 + "if n > 1:"
+
+
+def test_a_dunder_step_name_gives_a_free_local_name(tmp_path: Path) -> None:
+    # The long profile: a step named __dict__ made the namespace try __dict___2, __dict___3, ...
+    # forever (no suffix frees a name that starts with two underscores); now a located error.
+    from archspec.codegen._namespace import Namespace, is_free_identifier
+
+    names = Namespace()
+    assert [names.new("__dict__"), names.new("__dict__"), names.new("__")] == ["dict__", "dict___2", "value"]
+    assert all(is_free_identifier(name) for name in ("dict__", "dict___2"))
+    spec = tmp_path / "net.yaml"
+    spec.write_text(HEAD + "params: {n: 2}\nnetwork:\n  if: n > 1\n  then:\n    __dict__: conv(8, 1)\n  else: relu\n")
+    with pytest.raises(archspec.SpecError, match=r"'__dict__'.*cannot be a torch submodule name"):
+        archspec.emit(spec)
