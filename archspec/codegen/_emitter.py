@@ -199,7 +199,9 @@ class _Loop:
     body: list[_Item]
     before: list[str]
     carry: list[str]
-    #: What every copy leaves in the channel variable, readable after the loop (AnyStage's width_out).
+    #: The channel variable it carries (none: ""), and what every copy leaves in it, readable after
+    #: the loop (AnyStage's width_out).
+    var: str = ""
     left: Term | None = None
 
 
@@ -341,22 +343,18 @@ class ClassEmitter:
         candidates = [k for k, v in params.items() if self._usable_parameter(k) and other_values(v)]
         if not candidates or not checked_signature:
             return self._write(candidates)
-        # The network class takes a param if the source is the same with another value of it (the
-        # first that makes a valid network): all of them changed at once first, then (if that
-        # changes it) one at a time.
+        # The network class takes a param if the source is the same with its other values.
         baseline = type(self)(self.graph, self.report, self.reserved_attributes)._write(candidates)
-        changed = {k: other_values(v)[0] if k in candidates else v for k, v in params.items()}
-        if self._source_with(changed) == baseline.source:
-            return baseline
         followed = [k for k in candidates if self._follows(params, k, baseline.source)]
         return baseline if followed == candidates else self._write(followed)
 
     def _follows(self, params: dict[str, Any], name: str, baseline: str) -> bool:
-        for value in other_values(params[name]):
-            source = self._source_with({**params, name: value})
-            if source is not None:
-                return source == baseline
-        return False
+        """Whether the source is the same with each other value of param ``name`` that makes a
+        valid network (one at least): a table one row shorter can change a size the rows do not
+        (VGG's flatten reads the map size its pools leave)."""
+        sources = [self._source_with({**params, name: value}) for value in other_values(params[name])]
+        valid = [source for source in sources if source is not None]
+        return bool(valid) and all(source == baseline for source in valid)
 
     def _write(self, followed: Sequence[str]) -> EmittedSource:
         root = self._root(followed)
@@ -452,12 +450,8 @@ class ClassEmitter:
         if root:
             init += self._ties()
             self.root_init(init, frame.threaded)
-        params: list[Parameter] = []
-        needed: set[str] = set()  # a default computed from earlier parameters needs them
-        for p in reversed(signature):
-            if keep(p) or p.name in needed:
-                params.insert(0, p)
-                needed |= _names(p.computed)
+        needed = {name for p in signature for name in _names(p.computed)}  # what computed defaults read
+        params = [p for p in signature if keep(p) or p.name in needed]
         read = frame.used | needed
         # the input's size as a parameter of its own, unless it is one the class takes anyway
         own = in_term is not None and in_term.source in read and in_term.source not in {p.name for p in params}
@@ -482,7 +476,7 @@ class ClassEmitter:
             lines=lines,
             params=tuple(params),
             in_param=in_param,
-            out_size=out if not out.is_literal else None,
+            out_size=out if _passable(out, {p.name for p in params} | {in_param or ""}) else None,
             threaded=frozenset(frame.threaded),
             sites=sites,
             entry=entry,
@@ -612,9 +606,13 @@ class ClassEmitter:
         values: dict[str, str],
         init: list[str],
     ) -> tuple[list[str], list[str], Term]:
-        """Named steps, each reading the one before: attributes, and a forward that chains them."""
+        """Named steps, each reading the one before: attributes, and a forward that chains them.
+        A size computed from the class's parameters is kept in a variable that later steps read, as
+        torchvision's DenseNet keeps ``num_features``, not written out again and again; the class's
+        own size is that variable's expression."""
         current, sizes, lines = xs, ins, []
-        for key, item, frame in steps:
+        channels, full = "", Term(None)  # the variable, and its expression in the class's parameters
+        for number, (key, item, frame) in enumerate(steps, start=1):
             built = self._layer(item, _join(path, key), current, sizes, frame, indent)
             call = self._use(key, _join(path, key), item, built, [values[x] for x in current], init, indent)
             if built.read:  # an attribute: later steps read it where they use it
@@ -624,7 +622,16 @@ class ClassEmitter:
                 lines.append(f"{var} = {call}")
                 values[built.output] = var
             current, sizes = (built.output,), (built.out,)
-        return init, self._returning(lines, values, current[0], path), sizes[0]
+            if channels and built.out.source == channels:
+                continue
+            full = frame.env.substitute(built.out.value, built.out.expr, {channels: full}) if channels else built.out
+            if number < len(steps) and _compound(built.out) and not full.is_literal:  # long: see _compound
+                channels = channels or frame.local.new("channels")
+                init.append(f"{indent}{channels} = {frame.write(built.out)}")
+                frame.env.values[channels] = built.out.value
+                frame.running.add(channels)
+                sizes = (Term(built.out.value, parameter(channels)),)
+        return init, self._returning(lines, values, current[0], path), full if channels else sizes[0]
 
     def _dag(
         self,
@@ -854,6 +861,7 @@ class ClassEmitter:
             draft = self.instances[key][1]
         else:
             values = {p.name: args[p.name] for p in block.params if self._usable_parameter(p.name)}
+            values |= {name: spec_env[name] for name in self._globals(call.call)}
             in_term, env = _with_input(Env(values), (merged[0],) if merged else xs, frame.view)
             if in_term is None and not merged:
                 in_term = _passed_size(ins[0], given, values, xs, frame.view)
@@ -862,8 +870,11 @@ class ClassEmitter:
             inner = Frame(env, spec_env, frame.view, self._local(values), call.call, entered=entered, block=call.call)
             inner.scratch, inner.merged = frame.scratch, in_term if merged else None
             signature = [self._parameter(p, values, env) for p in block.params if p.name in values]
+            signature += [Parameter(name, self.defaults[name]) for name in self._globals(call.call)]
             doc = f"The spec's block ``{call.call}({', '.join(p.name for p in block.params)})``."
-            draft = self._draft(block.body, path, xs, in_term, inner, call.call, doc, signature)
+            own = {p.name for p in block.params}
+            keep = lambda p: p.name in own or p.name in inner.used  # noqa: E731
+            draft = self._draft(block.body, path, xs, in_term, inner, call.call, doc, signature, keep=keep)
             self.instances[key] = (frame.view, draft)  # the view is kept alive with its id
         arguments = [(name, term, positional) for name, (term, positional) in given.items()]
         arguments += [  # what the class cannot compute itself
@@ -888,13 +899,28 @@ class ClassEmitter:
         return node.name, self._lower(node, ins, frame)[1]
 
     def _given(self, call: Call, block: Block, args: Mapping[str, Any], frame: Frame) -> dict[str, tuple[Term, bool]]:
-        """The arguments ``call`` gives, as terms of the caller, and whether each is positional."""
+        """The arguments ``call`` gives, as terms of the caller, and whether each is positional;
+        then the network params the block reads, passed on (positionally after a call that gives
+        every parameter so)."""
         given: dict[str, tuple[Term, bool]] = {}
         for param, arg in zip(block.params, call.args, strict=False):
             given[param.name] = (frame.env.term(args[param.name], arg_source(arg)), True)
         for key, arg in call.kwargs.items():
             given[key] = (frame.env.term(args[key], arg_source(arg)), False)
+        every = len(call.args) == len(block.params)
+        for name in self._globals(call.call):
+            given[name] = (frame.env.term(dict(self.graph.params)[name], name), every)
         return given
+
+    @functools.cache  # noqa: B019 (one emitter writes one file)
+    def _globals(self, block: str) -> tuple[str, ...]:
+        """The network params block ``block``'s body reads (and the blocks it calls), in the order
+        the network declares them: its class takes them after its own parameters, with the network's
+        defaults, as torchvision's ``Bottleneck`` takes ``groups=1`` and ``base_width=64``. A name a
+        ``for`` binds or the block's own parameter shadows is not one of them."""
+        definition = self.program.blocks[block]
+        read = _reads(definition.body, self.program.blocks) - self.loop_names - {p.name for p in definition.params}
+        return tuple(name for name, _ in self.graph.params if name in read and self._usable_parameter(name))
 
     def _parameter(self, param: Any, values: Mapping[str, Any], env: Env) -> Parameter:
         """A block parameter in its class's signature: its default as a value, as the expression the
@@ -1186,7 +1212,7 @@ class ClassEmitter:
         indent: str,
     ) -> tuple[list[_Item], int, tuple[str, ...], tuple[Term, ...]] | None:
         """The loop over ``copies`` if each is written the same, else None."""
-        env = frame.env
+        env, start = frame.env, ins[0]
         before: list[str] = []
         var = ""
         if running:
@@ -1230,10 +1256,12 @@ class ClassEmitter:
             return None
         unused = {n for n in names if n not in frame.used}
         targets = ", ".join(f"_{n}" if n in unused else n for n in names) or "_"
-        loop = _Loop(f"for {targets} in {header}", first, before, bodies[0][1])
+        loop = _Loop(f"for {targets} in {header}", first, before, bodies[0][1], var)
         out = Term(env.values[var], parameter(var)) if running else _rechecked(ins[0], env)
-        if running and not ins[0].is_literal and not ins[0].names & {var, *names}:
-            loop.left = ins[0]
+        if running and not ins[0].is_literal and var not in ins[0].names:
+            loop.left = _after(ins[0], names, header, env)
+        elif running and start.names.isdisjoint({var, *names}):
+            loop.left = _summed(start, ins[0], var, header, names, env)
         return [loop], index, xs, (out,)
 
     def _iterable(self, arg: Any, frame: Frame, hoisted: list[str], indent: str) -> str:
@@ -1426,7 +1454,7 @@ class ClassEmitter:
         if kept:
             return next((t for t in kept if not t.is_literal), kept[0])
         given = sizes[0].source if sizes and sizes[0].expr is not None else None
-        rule = node.op.channels(given if given is None or given.isidentifier() else f"({given})") if given else None
+        rule = node.op.channels(given if given.isidentifier() else f"({given})", ctx.input) if given else None
         parsed = expression(rule) if rule is not None else None
         return ctx.env.check(value, parsed) if parsed is not None else Term(value)
 
@@ -1556,10 +1584,78 @@ def _assigned(target: str, built: Built, indent: str) -> list[str]:
 
 
 def _left(items: list[_Item], sizes: tuple[Term, ...]) -> tuple[Term, ...]:
-    """A list's output size: a list ending in a loop that carries the channels gives what each copy
-    leaves, in terms its class's caller can read, not the local variable."""
-    last = items[-1] if items else None
-    return (last.left,) if isinstance(last, _Loop) and last.left is not None else sizes
+    """A list's output size: where it is the channel variable of its last loop that carries one
+    (steps after the loop keep the channels: VGG's max pool), what each copy leaves there, in terms
+    its class's caller can read, not the local variable."""
+    loop = next((item for item in reversed(items) if isinstance(item, _Loop) and item.var), None)
+    if loop is not None and loop.left is not None and sizes[0].source == loop.var:
+        return (loop.left,)
+    return sizes
+
+
+def _passable(size: Term, params: set[str]) -> bool:
+    """Whether a class's output size is one its callers can write in their terms: an expression of
+    its parameters (not of a local variable) short enough for a line of theirs (DenseNet's features
+    give one of 200 characters: the network class then writes the number, and follows less)."""
+    return bool(size.names) and size.names <= params and len(size.source) <= _MAX_SIZE_TEXT
+
+
+def _compound(term: Term) -> bool:
+    """Whether ``term`` computes a size at some length (``num_init_features + block_config[0] *
+    growth_rate``), which later sizes would repeat and grow; ``4 * width`` reads best written out."""
+    return term.expr is not None and len(term.source) >= _MIN_KEPT_TEXT and not isinstance(term.expr.body, ast.Name)
+
+
+def _after(size: Term, names: list[str], header: str, env: Env) -> Term | None:
+    """``size``, what the last copy of a loop over ``header`` leaves, in terms readable after the
+    loop: its loop variables replaced by their last values (``stages[i][0]`` over
+    ``range(len(stages))`` is ``stages[-1][0]``, RegNet's last width); None where that is not exact."""
+    if size.expr is None or not size.names & set(names):
+        return size
+    count = _count(header)
+    if count is None or (_is_range(header) and len(names) != 1):
+        return None
+    text = size.source
+    if not _is_range(header):  # for a, b in rows: the last row's items
+        last = {n: f"{header}[-1]" + (f"[{k}]" if len(names) > 1 else "") for k, n in enumerate(names)}
+    else:
+        if count.startswith("len("):  # X[i] for i in range(len(X)): X[-1]
+            text = text.replace(f"{count[4:-1]}[{names[0]}]", f"{count[4:-1]}[-1]")
+        last = {names[0]: f"{count} - 1"}
+    parsed = expression(text)
+    terms = {name: Term(None, expression(value)) for name, value in last.items()}
+    return _exact(env.substitute(size.value, parsed, terms)) if parsed is not None else None
+
+
+def _summed(start: Term, step: Term, var: str, header: str, names: list[str], env: Env) -> Term | None:
+    """What a loop that adds the same amount to channel variable ``var`` in every copy leaves there
+    (``step``: ``var + growth_rate``), in terms of what it starts from and of how many copies there
+    are (``in_channels + num_layers * growth_rate``, as torchvision's DenseNet counts its features);
+    None if the copies add anything else."""
+    body = step.expr.body if step.expr is not None else None
+    if not (isinstance(body, ast.BinOp) and isinstance(body.op, ast.Add) and ast.unparse(body.left) == var):
+        return None
+    added, count = ast.unparse(body.right), _count(header)
+    if count is None or _names(added) & {var, *names}:
+        return None
+    parsed = expression(f"({start.source}) + ({count}) * ({added})")
+    return _exact(env.check(env.values[var], parsed)) if parsed is not None else None
+
+
+def _is_range(header: str) -> bool:
+    return header.startswith("range(")
+
+
+def _count(header: str) -> str | None:
+    """How many copies a loop over ``header`` makes, as Python (None for ``range(a, b)``)."""
+    if not _is_range(header):
+        return f"len({header})"
+    call = ast.parse(header, mode="eval").body
+    return ast.unparse(call.args[0]) if isinstance(call, ast.Call) and len(call.args) == 1 else None
+
+
+def _exact(term: Term) -> Term | None:
+    return None if term.is_literal else term
 
 
 def _listing(func: str, arguments: list[str], indent: str) -> str:
@@ -1608,6 +1704,10 @@ _MAX_SCRATCH = 3
 #: of them multiply (a block whose untaken branch calls itself three times: 3 + 9 + 27 per call,
 #: for every copy); the specs in specs/ need at most 85 (MobileNetV3-Small).
 _SCRATCH_BUDGET = 256
+#: The shortest size expression kept in a variable along named steps (see :func:`_compound`).
+_MIN_KEPT_TEXT = 40
+#: The longest output size expression a class passes to its callers (see :func:`_passable`).
+_MAX_SIZE_TEXT = 80
 _MERGE_WORDS: dict[type, str] = {Concat: "concat", Add: "add", Mul: "mul"}
 
 

@@ -160,10 +160,11 @@ class Op(BaseModel):
         """Attribute names in the order positional arguments fill them."""
         return tuple(name for name in cls.model_fields if name not in cls.keyword_only)
 
-    def channels(self, given: str) -> str | None:
-        """The output's channels (axis 1) as a Python expression of the input's (``given``), for an op
-        that changes them by a rule of its attributes (``chunk(2, 0)``: ``given // 2``); None for
-        one that keeps them or sets them by an attribute. Generated code writes sizes this way."""
+    def channels(self, given: str, x: TensorType) -> str | None:
+        """The output's channels (axis 1) as a Python expression of those of its input ``x``
+        (``given``), for an op that changes them by a rule of its attributes (``chunk(2, 0)``:
+        ``given // 2``); None for one that keeps them or sets them by an attribute. Generated code
+        writes sizes this way."""
         return None
 
     def check_arity(self, count: int) -> None:

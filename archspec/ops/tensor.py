@@ -80,6 +80,14 @@ class Flatten(Op):
         # [N, H, W, C] -> [N, H*W, C] keeps its features last; merged into other axes they are not
         return TensorType(shape, x.dtype, _keeps_features_last(x, len(shape), end != x.rank - 1))
 
+    def channels(self, given: str, x: TensorType) -> str | None:
+        # the channels times the axes flattened into them, as torchvision's VGG writes 512 * 7 * 7
+        start, end = self.axes(x.rank)
+        kept = x.shape[2 : end + 1]
+        if start != 1 or x.features_last or not kept or not all(isinstance(d, int) for d in kept):
+            return None
+        return " * ".join([given, *(str(d) for d in kept)])
+
 
 @register
 class Permute(Op):
@@ -324,7 +332,7 @@ class Chunk(Op):
             )
         return self
 
-    def channels(self, given: str) -> str | None:
+    def channels(self, given: str, x: TensorType) -> str | None:
         return f"{given} // {self.chunks}" if self.axis == 1 else None
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
@@ -366,7 +374,7 @@ class PatchMerge(Op):
 
     op_name = "patch_merge"
 
-    def channels(self, given: str) -> str | None:
+    def channels(self, given: str, x: TensorType) -> str | None:
         # the features of a features-last map, which is what a class follows there
         return f"4 * {given}"
 

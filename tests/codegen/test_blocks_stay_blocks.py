@@ -108,11 +108,41 @@ def test_densenet_block_adds_its_named_layers_in_a_loop() -> None:
     torch_source = archspec.emit(ROOT / "specs/densenet121.yaml").source
     assert "class DenseBlock(nn.Sequential):" in torch_source
     assert (
-        '        for i in range(num_layers):\n            self.add_module(f"denselayer{i + 1}", DenseLayer(channels))'
-        in torch_source
+        "        for i in range(num_layers):\n"
+        '            self.add_module(f"denselayer{i + 1}", DenseLayer(channels, growth_rate, bn_size))\n'
+        "            channels = channels + growth_rate\n" in torch_source
     )
+    # the network params a block reads are its parameters, with the network's defaults, passed on
+    assert "    def __init__(self, in_channels, growth_rate=32, bn_size=4) -> None:\n" in torch_source
+    assert "        self.denseblock2 = DenseBlock(128, 12, 32, bn_size)\n" in torch_source
+
+
+def test_sizes_computed_along_named_steps_are_kept_in_a_variable() -> None:
+    """torchvision's DenseNet counts ``num_features`` as it adds blocks; the features class does the
+    same where it takes the params (the network class cannot pass on a size of 200 characters, so
+    it takes fewer: see :func:`archspec.codegen._emitter._passable`)."""
+    spec = ROOT / "specs/densenet121.yaml"
+    source = _unchecked_source(spec)
+    assert (
+        "        self.denseblock2 = DenseBlock(channels, block_config[1], growth_rate, bn_size)\n"
+        "        channels = channels + block_config[1] * growth_rate\n"
+        "        self.transition2 = Transition(channels)\n"
+        "        channels = channels // 2\n"
+    ) in source
+    assert "        self.norm5 = nn.BatchNorm2d(channels)\n" in source
+
+
+def _unchecked_source(spec: Path) -> str:
+    """The torch source with the network class taking every param, unchecked."""
+    from archspec_torch._backend import RESERVED_ATTRIBUTES
+    from archspec_torch.codegen._emit import ModuleEmitter
+
+    from archspec.infer import infer_shapes
+
+    graph = api.to_graph(spec)
+    return ModuleEmitter(graph, infer_shapes(graph), RESERVED_ATTRIBUTES).emit(checked_signature=False).source
     flax_source = archspec.emit(ROOT / "specs/densenet121.yaml", backend="flax").source
-    assert 'self.add(f"denselayer{i + 1}", DenseLayer(channels, rngs=rngs))' in flax_source
+    assert 'self.add(f"denselayer{i + 1}", DenseLayer(channels, growth_rate, bn_size, rngs=rngs))' in flax_source
 
 
 NAMED_NETWORK = """archspec: 1
@@ -214,3 +244,35 @@ def test_a_block_on_a_features_last_tensor_does_not_write_its_features_for_input
     mlp = source[source.index("class Mlp(") : source.index("class T(")]
     assert "in_channels" not in mlp and f"nn.Linear(in_features, {written})" in mlp
     assert "Mlp(6)" in source
+
+
+def test_what_a_loop_leaves_is_read_after_it_in_the_params_terms() -> None:
+    """After a loop over a table, the channels are the last row's (``widths[-1]``), and after one
+    that adds the same amount each time, what it started from plus that many times the amount
+    (torchvision's DenseNet: ``num_features + num_layers * growth_rate``): the classes that follow
+    take them as expressions of the network's params, so the network class takes those params."""
+    pytest.importorskip("torch")
+    spec = {
+        "archspec": 1,
+        "name": "loops",
+        "input": ["N", 3, 16, 16],
+        "params": {"widths": [4, 8], "depth": 3, "growth": 2, "classes": 5},
+        "blocks": {
+            "grow(n)": {"for": "i in range(n)", "do": {"concat": ["identity", "conv(growth, 3, padding=1)"]}},
+            "rows": {"for": "w in widths", "do": "conv(w, 3, padding=1) -> relu"},
+        },
+        "network": {
+            "stem": "rows",
+            "dense": "grow(depth)",
+            "head": "global_avgpool -> flatten -> linear(classes)",
+        },
+    }
+    emitted = archspec.emit(spec)
+    assert "nn.Linear(widths[-1] + depth * growth, classes)" in emitted.source
+    network = getattr(load_source(emitted), emitted.entry)
+    assert list(inspect.signature(network).parameters) == ["widths", "depth", "growth", "classes"]
+    for params in ({"widths": [3, 5, 7]}, {"depth": 1, "growth": 6}):
+        ours, expected = network(**params), archspec.build(spec, params=params)
+        assert {k: v.shape for k, v in ours.state_dict().items()} == {
+            k: v.shape for k, v in expected.state_dict().items()
+        }

@@ -24,8 +24,11 @@ def test_the_aux_head_reads_the_backbone_between_two_slices() -> None:
         '        return {"out": out, "aux": aux}',
     ]
     assert "        self.aux_classifier = FcnHead(40, classes)\n" in source
-    # the slices and FCNHead's 40 channels are this setting's: the class takes no other setting
-    assert "    def __init__(self, classes=21) -> None:\n" in source
+    # the slices and FCNHead's 40 channels are this setting's: the class takes no other setting,
+    # and passes the backbone's BatchNorm settings to its blocks as values
+    signature = "    def __init__(self, classes=21, atrous_rates=None, aspp_channels=256, aspp_dropout=0.5) -> None:\n"
+    assert signature in source
+    assert "norm_eps=0.001,\n" in source
 
 
 def test_without_aux_loss_the_backbone_runs_whole() -> None:
@@ -33,4 +36,13 @@ def test_without_aux_loss_the_backbone_runs_whole() -> None:
     code = source[source.index("class Deeplabv3MobilenetV3Large") :]
     code = code[code.index('    """\n') :]  # after the docstring, which tells of the head
     assert "backbone = self.backbone(x)" in code and "aux" not in code
-    assert "    def __init__(self, classes=21, inverted_residual_setting=None) -> None:\n" in code
+    signature = code[code.index("    def __init__(") : code.index(") -> None:")]
+    assert signature.split()[3:] == [
+        "classes=21,",
+        "atrous_rates=None,",
+        "aspp_channels=256,",
+        "aspp_dropout=0.5,",
+        "norm_eps=0.001,",
+        "norm_update_rate=0.01,",
+        "inverted_residual_setting=None,",
+    ]

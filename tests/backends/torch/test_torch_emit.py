@@ -166,7 +166,9 @@ def test_the_network_class_takes_only_params_every_value_follows(spec_path, tmp_
 
 def test_a_param_a_later_size_is_made_of_is_written_as_its_value(tmp_path):
     """The network class takes a param only if the sizes made from it are written in its terms: a
-    width that sets a convolution's channels, flattened into a linear layer's features, is not."""
+    width that sets a convolution's channels, flattened into a linear layer's features, is (the
+    channels times the map's size, as torchvision's VGG writes ``512 * 7 * 7``); the kernel size
+    that map's size is made of is not."""
     spec = {
         "archspec": 1,
         "name": "w1",
@@ -178,7 +180,8 @@ def test_a_param_a_later_size_is_made_of_is_written_as_its_value(tmp_path):
             "head": "flatten -> linear(classes)",
         },
     }
-    assert _class_arguments_against_set(spec, tmp_path) == {"classes": 10, "rate": 0.25}
+    assert _class_arguments_against_set(spec, tmp_path) == {"width": 16, "classes": 10, "rate": 0.25}
+    assert "nn.Linear(width * 12 * 12, classes)" in archspec.emit(spec).source
     chain = dict(spec, params={"width": 16, "classes": 10}, network="conv(width, 3) -> relu -> conv(width, 1)")
     assert _class_arguments_against_set(chain, tmp_path) == {"width": 16}
     # an add of a branch in the param's terms and one of a fixed size holds only at equal sizes

@@ -141,6 +141,7 @@ class ConvNormActivation(nnx.Sequential):
         groups=1,
         dilation=1,
         activation="RE",
+        norm_eps=0.001,
         *,
         rngs: nnx.Rngs,
     ) -> None:
@@ -156,7 +157,7 @@ class ConvNormActivation(nnx.Sequential):
                 use_bias=False,
                 rngs=rngs,
             ),
-            BatchNorm(out_channels, momentum=0.99, epsilon=0.001, rngs=rngs),
+            BatchNorm(out_channels, momentum=0.99, epsilon=norm_eps, rngs=rngs),
         ]
         if activation == 'HS':
             layers.append(nnx.hard_swish)
@@ -200,6 +201,7 @@ class InvertedResidualBlock(nnx.Sequential):
         stride,
         dilation,
         squeeze_channels,
+        norm_eps=0.001,
         *,
         rngs: nnx.Rngs,
     ) -> None:
@@ -210,6 +212,7 @@ class InvertedResidualBlock(nnx.Sequential):
                 expanded_channels,
                 1,
                 activation=activation,
+                norm_eps=norm_eps,
                 rngs=rngs,
             ))
         layers.append(ConvNormActivation(
@@ -220,13 +223,19 @@ class InvertedResidualBlock(nnx.Sequential):
             groups=expanded_channels,
             dilation=dilation,
             activation=activation,
+            norm_eps=norm_eps,
             rngs=rngs,
         ))
         if use_se:
             layers.append(SqueezeExcitation(expanded_channels, squeeze_channels, rngs=rngs))
-        layers.append(
-            ConvNormActivation(expanded_channels, out_channels, 1, activation=None, rngs=rngs)
-        )
+        layers.append(ConvNormActivation(
+            expanded_channels,
+            out_channels,
+            1,
+            activation=None,
+            norm_eps=norm_eps,
+            rngs=rngs,
+        ))
         super().__init__(*layers)
 
 
@@ -248,6 +257,7 @@ class InvertedResidual(nnx.Module):
         quarter=None,
         rounded=None,
         squeeze_channels=None,
+        norm_eps=0.001,
         *,
         rngs: nnx.Rngs,
     ) -> None:
@@ -269,6 +279,7 @@ class InvertedResidual(nnx.Module):
                 stride,
                 dilation,
                 squeeze_channels,
+                norm_eps,
                 rngs=rngs,
             )
             self.identity = identity
@@ -283,6 +294,7 @@ class InvertedResidual(nnx.Module):
                 stride,
                 dilation,
                 squeeze_channels,
+                norm_eps,
                 rngs=rngs,
             )
 
@@ -356,7 +368,7 @@ class Convs(nnx.List):
 class Aspp(nnx.Module):
     """The spec's block ``aspp(atrous_rates, out_channels)``."""
 
-    def __init__(self, in_channels, atrous_rates, out_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, atrous_rates, out_channels, aspp_dropout=0.5, *, rngs: nnx.Rngs) -> None:
         self.convs = Convs(in_channels, atrous_rates, out_channels, rngs=rngs)
         self.project = nnx.Sequential(
             nnx.Conv(
@@ -369,7 +381,7 @@ class Aspp(nnx.Module):
             ),
             BatchNorm(out_channels, momentum=0.9, rngs=rngs),
             nnx.relu,
-            nnx.Dropout(0.5, rngs=rngs),
+            nnx.Dropout(aspp_dropout, rngs=rngs),
         )
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -380,13 +392,31 @@ class Aspp(nnx.Module):
 class DeeplabHead(nnx.Sequential):
     """The spec's block ``deeplab_head(num_classes)``."""
 
-    def __init__(self, in_channels, num_classes, *, rngs: nnx.Rngs) -> None:
+    def __init__(
+        self,
+        in_channels,
+        num_classes,
+        atrous_rates=None,
+        aspp_channels=256,
+        aspp_dropout=0.5,
+        *,
+        rngs: nnx.Rngs,
+    ) -> None:
+        if atrous_rates is None:
+            atrous_rates = [12, 24, 36]
         super().__init__(
-            Aspp(in_channels, [12, 24, 36], 256, rngs=rngs),
-            nnx.Conv(256, 256, (3, 3), padding=((1, 1), (1, 1)), use_bias=False, rngs=rngs),
-            BatchNorm(256, momentum=0.9, rngs=rngs),
+            Aspp(in_channels, atrous_rates, aspp_channels, aspp_dropout, rngs=rngs),
+            nnx.Conv(
+                aspp_channels,
+                aspp_channels,
+                (3, 3),
+                padding=((1, 1), (1, 1)),
+                use_bias=False,
+                rngs=rngs,
+            ),
+            BatchNorm(aspp_channels, momentum=0.9, rngs=rngs),
             nnx.relu,
-            nnx.Conv(256, num_classes, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs),
+            nnx.Conv(aspp_channels, num_classes, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs),
         )
 
 
@@ -411,11 +441,17 @@ class Deeplabv3MobilenetV3Large(nnx.Module):
     def __init__(
         self,
         classes=21,
+        atrous_rates=None,
+        aspp_channels=256,
+        aspp_dropout=0.5,
+        norm_eps=0.001,
         inverted_residual_setting=None,
         *,
         data_format: str = "NCHW",
         rngs: nnx.Rngs | None = None,
     ) -> None:
+        if atrous_rates is None:
+            atrous_rates = [12, 24, 36]
         if inverted_residual_setting is None:
             inverted_residual_setting = [
                 [3, 16, 16, False, "RE", 1, 1],
@@ -435,20 +471,41 @@ class Deeplabv3MobilenetV3Large(nnx.Module):
                 [5, 960, 160, True, "HS", 1, 2],
             ]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        backbone = [ConvNormActivation(3, 16, 3, stride=2, activation="HS", rngs=rngs)]
+        backbone = [
+            ConvNormActivation(3, 16, 3, stride=2, activation="HS", norm_eps=norm_eps, rngs=rngs),
+        ]
         channels = 16
         for k, exp, cout, se, act, s, d in inverted_residual_setting:
-            backbone.append(InvertedResidual(channels, k, exp, cout, se, act, s, d, rngs=rngs))
+            backbone.append(InvertedResidual(
+                channels,
+                k,
+                exp,
+                cout,
+                se,
+                act,
+                s,
+                d,
+                norm_eps=norm_eps,
+                rngs=rngs,
+            ))
             channels = cout
         backbone.append(ConvNormActivation(
             channels,
             6 * inverted_residual_setting[-1][2],
             1,
             activation="HS",
+            norm_eps=norm_eps,
             rngs=rngs,
         ))
         self.backbone = nnx.Sequential(*backbone)
-        self.classifier = DeeplabHead(6 * inverted_residual_setting[-1][2], classes, rngs=rngs)
+        self.classifier = DeeplabHead(
+            6 * inverted_residual_setting[-1][2],
+            classes,
+            atrous_rates,
+            aspp_channels,
+            aspp_dropout,
+            rngs=rngs,
+        )
         self.out = Upsample(size=(520, 520), mode="bilinear")
         self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
 

@@ -168,13 +168,27 @@ def channels_last(x: jax.Array) -> jax.Array:
 class DenseLayer(nnx.Module):
     """The spec's block ``dense_layer()``."""
 
-    def __init__(self, in_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, growth_rate=32, bn_size=4, *, rngs: nnx.Rngs) -> None:
         self.norm1 = BatchNorm(in_channels, momentum=0.9, rngs=rngs)
         self.relu1 = nnx.relu
-        self.conv1 = nnx.Conv(in_channels, 128, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs)
-        self.norm2 = BatchNorm(128, momentum=0.9, rngs=rngs)
+        self.conv1 = nnx.Conv(
+            in_channels,
+            bn_size * growth_rate,
+            (1, 1),
+            padding=((0, 0), (0, 0)),
+            use_bias=False,
+            rngs=rngs,
+        )
+        self.norm2 = BatchNorm(bn_size * growth_rate, momentum=0.9, rngs=rngs)
         self.relu2 = nnx.relu
-        self.conv2 = nnx.Conv(128, 32, (3, 3), padding=((1, 1), (1, 1)), use_bias=False, rngs=rngs)
+        self.conv2 = nnx.Conv(
+            bn_size * growth_rate,
+            growth_rate,
+            (3, 3),
+            padding=((1, 1), (1, 1)),
+            use_bias=False,
+            rngs=rngs,
+        )
 
     def __call__(self, x: jax.Array) -> jax.Array:
         norm1 = self.norm1(x)
@@ -189,12 +203,12 @@ class DenseLayer(nnx.Module):
 class DenseBlock(NamedLayers):
     """The spec's block ``dense_block(num_layers)``."""
 
-    def __init__(self, in_channels, num_layers, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, num_layers, growth_rate=32, bn_size=4, *, rngs: nnx.Rngs) -> None:
         super().__init__()
         channels = in_channels
         for i in range(num_layers):
-            self.add(f"denselayer{i + 1}", DenseLayer(channels, rngs=rngs))
-            channels = channels + 32
+            self.add(f"denselayer{i + 1}", DenseLayer(channels, growth_rate, bn_size, rngs=rngs))
+            channels = channels + growth_rate
 
 
 class Transition(nnx.Module):
@@ -216,18 +230,18 @@ class Transition(nnx.Module):
 class Features(nnx.Module):
     """Layers of the spec."""
 
-    def __init__(self, in_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, bn_size, *, rngs: nnx.Rngs) -> None:
         self.conv0 = nnx.Conv(in_channels, 64, (7, 7), padding=((3, 3), (3, 3)), strides=(2, 2), use_bias=False, rngs=rngs)
         self.norm0 = BatchNorm(64, momentum=0.9, rngs=rngs)
         self.relu0 = nnx.relu
         self.pool0 = MaxPool((3, 3), stride=(2, 2), padding=(1, 1))
-        self.denseblock1 = DenseBlock(64, 6, rngs=rngs)
+        self.denseblock1 = DenseBlock(64, 6, 32, bn_size, rngs=rngs)
         self.transition1 = Transition(256, rngs=rngs)
-        self.denseblock2 = DenseBlock(128, 12, rngs=rngs)
+        self.denseblock2 = DenseBlock(128, 12, 32, bn_size, rngs=rngs)
         self.transition2 = Transition(512, rngs=rngs)
-        self.denseblock3 = DenseBlock(256, 24, rngs=rngs)
+        self.denseblock3 = DenseBlock(256, 24, 32, bn_size, rngs=rngs)
         self.transition3 = Transition(1024, rngs=rngs)
-        self.denseblock4 = DenseBlock(512, 16, rngs=rngs)
+        self.denseblock4 = DenseBlock(512, 16, 32, bn_size, rngs=rngs)
         self.norm5 = BatchNorm(1024, momentum=0.9, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -255,9 +269,9 @@ class Densenet121(nnx.Module):
     64).
     """
 
-    def __init__(self, classes=1000, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
+    def __init__(self, bn_size=4, classes=1000, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        self.features = Features(3, rngs=rngs)
+        self.features = Features(3, bn_size, rngs=rngs)
         self.relu = nnx.relu
         self.avgpool = global_avg_pool
         self.flatten = Flatten()

@@ -88,6 +88,7 @@ class ConvNormActivation(nnx.Sequential):
         groups=1,
         dilation=1,
         activation="RE",
+        norm_eps=0.001,
         *,
         rngs: nnx.Rngs,
     ) -> None:
@@ -103,7 +104,7 @@ class ConvNormActivation(nnx.Sequential):
                 use_bias=False,
                 rngs=rngs,
             ),
-            BatchNorm(out_channels, momentum=0.99, epsilon=0.001, rngs=rngs),
+            BatchNorm(out_channels, momentum=0.99, epsilon=norm_eps, rngs=rngs),
         ]
         if activation == 'HS':
             layers.append(nnx.hard_swish)
@@ -147,6 +148,7 @@ class InvertedResidualBlock(nnx.Sequential):
         stride,
         dilation,
         squeeze_channels,
+        norm_eps=0.001,
         *,
         rngs: nnx.Rngs,
     ) -> None:
@@ -157,6 +159,7 @@ class InvertedResidualBlock(nnx.Sequential):
                 expanded_channels,
                 1,
                 activation=activation,
+                norm_eps=norm_eps,
                 rngs=rngs,
             ))
         layers.append(ConvNormActivation(
@@ -167,13 +170,19 @@ class InvertedResidualBlock(nnx.Sequential):
             groups=expanded_channels,
             dilation=dilation,
             activation=activation,
+            norm_eps=norm_eps,
             rngs=rngs,
         ))
         if use_se:
             layers.append(SqueezeExcitation(expanded_channels, squeeze_channels, rngs=rngs))
-        layers.append(
-            ConvNormActivation(expanded_channels, out_channels, 1, activation=None, rngs=rngs)
-        )
+        layers.append(ConvNormActivation(
+            expanded_channels,
+            out_channels,
+            1,
+            activation=None,
+            norm_eps=norm_eps,
+            rngs=rngs,
+        ))
         super().__init__(*layers)
 
 
@@ -195,6 +204,7 @@ class InvertedResidual(nnx.Module):
         quarter=None,
         rounded=None,
         squeeze_channels=None,
+        norm_eps=0.001,
         *,
         rngs: nnx.Rngs,
     ) -> None:
@@ -216,6 +226,7 @@ class InvertedResidual(nnx.Module):
                 stride,
                 dilation,
                 squeeze_channels,
+                norm_eps,
                 rngs=rngs,
             )
             self.identity = identity
@@ -230,6 +241,7 @@ class InvertedResidual(nnx.Module):
                 stride,
                 dilation,
                 squeeze_channels,
+                norm_eps,
                 rngs=rngs,
             )
 
@@ -255,6 +267,7 @@ class MobilenetV3Small(nnx.Module):
         classes=1000,
         dropout=0.2,
         last_channel=1024,
+        norm_eps=0.001,
         inverted_residual_setting=None,
         *,
         data_format: str = "NCHW",
@@ -275,16 +288,30 @@ class MobilenetV3Small(nnx.Module):
                 [5, 576, 96, True, "HS", 1, 1],
             ]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        features = [ConvNormActivation(3, 16, 3, stride=2, activation="HS", rngs=rngs)]
+        features = [
+            ConvNormActivation(3, 16, 3, stride=2, activation="HS", norm_eps=norm_eps, rngs=rngs),
+        ]
         channels = 16
         for k, exp, cout, se, act, s, d in inverted_residual_setting:
-            features.append(InvertedResidual(channels, k, exp, cout, se, act, s, d, rngs=rngs))
+            features.append(InvertedResidual(
+                channels,
+                k,
+                exp,
+                cout,
+                se,
+                act,
+                s,
+                d,
+                norm_eps=norm_eps,
+                rngs=rngs,
+            ))
             channels = cout
         features.append(ConvNormActivation(
             channels,
             6 * inverted_residual_setting[-1][2],
             1,
             activation="HS",
+            norm_eps=norm_eps,
             rngs=rngs,
         ))
         self.features = nnx.Sequential(*features)

@@ -260,12 +260,25 @@ class AnyStage(NamedLayers):
 class TrunkOutput(NamedLayers):
     """Layers of the spec."""
 
-    def __init__(self, in_channels, se_ratio, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, stages, se_ratio, *, rngs: nnx.Rngs) -> None:
         super().__init__()
-        self.add("block1", AnyStage(in_channels, 1, 48, 2, 1, 8, 1.0, se_ratio, rngs=rngs))
-        self.add("block2", AnyStage(48, 2, 104, 2, 3, 8, 1.0, se_ratio, rngs=rngs))
-        self.add("block3", AnyStage(104, 3, 208, 2, 6, 8, 1.0, se_ratio, rngs=rngs))
-        self.add("block4", AnyStage(208, 4, 440, 2, 6, 8, 1.0, se_ratio, rngs=rngs))
+        channels = in_channels
+        for i in range(len(stages)):
+            self.add(
+                f"block{i + 1}",
+                AnyStage(
+                    channels,
+                    i + 1,
+                    stages[i][0],
+                    stages[i][1],
+                    stages[i][2],
+                    stages[i][3],
+                    stages[i][4],
+                    se_ratio,
+                    rngs=rngs,
+                ),
+            )
+            channels = stages[i][0]
 
 
 class RegnetY400mf(nnx.Module):
@@ -282,17 +295,25 @@ class RegnetY400mf(nnx.Module):
         self,
         classes=1000,
         stem_width=32,
+        stages=None,
         se_ratio=0.25,
         *,
         data_format: str = "NCHW",
         rngs: nnx.Rngs | None = None,
     ) -> None:
+        if stages is None:
+            stages = [
+                [48, 2, 1, 8, 1.0],
+                [104, 2, 3, 8, 1.0],
+                [208, 2, 6, 8, 1.0],
+                [440, 2, 6, 8, 1.0],
+            ]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
         self.stem = ConvNormActivation(3, stem_width, 3, stride=2, rngs=rngs)
-        self.trunk_output = TrunkOutput(stem_width, se_ratio, rngs=rngs)
+        self.trunk_output = TrunkOutput(stem_width, stages, se_ratio, rngs=rngs)
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
-        self.fc = nnx.Linear(440, classes, rngs=rngs)
+        self.fc = nnx.Linear(stages[-1][0], classes, rngs=rngs)
         self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
 
     def __call__(self, x: jax.Array) -> jax.Array:

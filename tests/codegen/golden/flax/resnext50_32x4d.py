@@ -194,18 +194,24 @@ class Bottleneck(nnx.Module):
 class MakeLayer(nnx.Sequential):
     """The spec's block ``make_layer(planes, blocks, stride)``."""
 
-    def __init__(self, in_channels, planes, blocks, stride=1, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, planes, blocks, stride=1, groups=32, width_per_group=4, *, rngs: nnx.Rngs) -> None:
         super().__init__(
             Bottleneck(
                 in_channels,
                 planes,
                 stride=stride,
                 downsample=True,
-                groups=32,
-                base_width=4,
+                groups=groups,
+                base_width=width_per_group,
                 rngs=rngs,
             ),
-            *[Bottleneck(planes * 4, planes, groups=32, base_width=4, rngs=rngs) for _ in range(blocks - 1)],
+            *[Bottleneck(
+                    planes * 4,
+                    planes,
+                    groups=groups,
+                    base_width=width_per_group,
+                    rngs=rngs,
+                ) for _ in range(blocks - 1)],
         )
 
 
@@ -217,7 +223,16 @@ class Resnext5032x4d(nnx.Module):
     width_per_group=8` gives ResNeXt-101 (32x8d).
     """
 
-    def __init__(self, layers=None, classes=1000, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
+    def __init__(
+        self,
+        layers=None,
+        groups=32,
+        width_per_group=4,
+        classes=1000,
+        *,
+        data_format: str = "NCHW",
+        rngs: nnx.Rngs | None = None,
+    ) -> None:
         if layers is None:
             layers = [3, 4, 6, 3]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
@@ -225,10 +240,34 @@ class Resnext5032x4d(nnx.Module):
         self.bn1 = BatchNorm(64, momentum=0.9, rngs=rngs)
         self.relu = nnx.relu
         self.maxpool = MaxPool((3, 3), stride=(2, 2), padding=(1, 1))
-        self.layer1 = MakeLayer(64, 64, layers[0], rngs=rngs)
-        self.layer2 = MakeLayer(256, 128, layers[1], stride=2, rngs=rngs)
-        self.layer3 = MakeLayer(512, 256, layers[2], stride=2, rngs=rngs)
-        self.layer4 = MakeLayer(1024, 512, layers[3], stride=2, rngs=rngs)
+        self.layer1 = MakeLayer(64, 64, layers[0], groups=groups, width_per_group=width_per_group, rngs=rngs)
+        self.layer2 = MakeLayer(
+            256,
+            128,
+            layers[1],
+            stride=2,
+            groups=groups,
+            width_per_group=width_per_group,
+            rngs=rngs,
+        )
+        self.layer3 = MakeLayer(
+            512,
+            256,
+            layers[2],
+            stride=2,
+            groups=groups,
+            width_per_group=width_per_group,
+            rngs=rngs,
+        )
+        self.layer4 = MakeLayer(
+            1024,
+            512,
+            layers[3],
+            stride=2,
+            groups=groups,
+            width_per_group=width_per_group,
+            rngs=rngs,
+        )
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
         self.fc = nnx.Linear(2048, classes, rngs=rngs)

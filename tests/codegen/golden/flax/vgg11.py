@@ -111,27 +111,26 @@ class Vgg11(nnx.Sequential):
     Fashion-MNIST.
     """
 
-    def __init__(self, classes=10, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
+    def __init__(self, ratio=1, classes=10, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        super().__init__(
-            VggBlock(1, 1, 64, rngs=rngs),
-            VggBlock(64, 1, 128, rngs=rngs),
-            VggBlock(128, 2, 256, rngs=rngs),
-            VggBlock(256, 2, 512, rngs=rngs),
-            VggBlock(512, 2, 512, rngs=rngs),
-            nnx.Sequential(
-                Flatten(to_spec=(0, 3, 1, 2)),
-                nnx.Linear(25088, 4096, rngs=rngs),
-                nnx.relu,
-            ),
-            nnx.Dropout(0.5, rngs=rngs),
-            nnx.Sequential(
-                nnx.Linear(4096, 4096, rngs=rngs),
-                nnx.relu,
-            ),
-            nnx.Dropout(0.5, rngs=rngs),
-            nnx.Linear(4096, classes, rngs=rngs),
-        )
+        layers = []
+        channels = 1
+        for num_convs, num_channels in [[1, 64], [1, 128], [2, 256], [2, 512], [2, 512]]:
+            layers.append(VggBlock(channels, num_convs, num_channels // ratio, rngs=rngs))
+            channels = num_channels // ratio
+        layers.append(nnx.Sequential(
+            Flatten(to_spec=(0, 3, 1, 2)),
+            nnx.Linear(channels * 7 * 7, 4096, rngs=rngs),
+            nnx.relu,
+        ))
+        layers.append(nnx.Dropout(0.5, rngs=rngs))
+        layers.append(nnx.Sequential(
+            nnx.Linear(4096, 4096, rngs=rngs),
+            nnx.relu,
+        ))
+        layers.append(nnx.Dropout(0.5, rngs=rngs))
+        layers.append(nnx.Linear(4096, classes, rngs=rngs))
+        super().__init__(*layers)
         self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
 
     def __call__(self, x: jax.Array) -> jax.Array:

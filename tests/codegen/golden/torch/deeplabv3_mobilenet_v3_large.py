@@ -18,6 +18,8 @@ class ConvNormActivation(nn.Sequential):
         groups=1,
         dilation=1,
         activation="RE",
+        norm_eps=0.001,
+        norm_update_rate=0.01,
     ) -> None:
         layers = [
             nn.Conv2d(
@@ -30,7 +32,7 @@ class ConvNormActivation(nn.Sequential):
                 groups=groups,
                 bias=False,
             ),
-            nn.BatchNorm2d(out_channels, eps=0.001, momentum=0.01),
+            nn.BatchNorm2d(out_channels, eps=norm_eps, momentum=norm_update_rate),
         ]
         if activation == 'HS':
             layers.append(nn.Hardswish(inplace=True))
@@ -75,12 +77,19 @@ class InvertedResidualBlock(nn.Sequential):
         stride,
         dilation,
         squeeze_channels,
+        norm_eps=0.001,
+        norm_update_rate=0.01,
     ) -> None:
         layers = []
         if expanded_channels != in_channels:
-            layers.append(
-                ConvNormActivation(in_channels, expanded_channels, 1, activation=activation)
-            )
+            layers.append(ConvNormActivation(
+                in_channels,
+                expanded_channels,
+                1,
+                activation=activation,
+                norm_eps=norm_eps,
+                norm_update_rate=norm_update_rate,
+            ))
         layers.append(ConvNormActivation(
             expanded_channels,
             expanded_channels,
@@ -89,10 +98,19 @@ class InvertedResidualBlock(nn.Sequential):
             groups=expanded_channels,
             dilation=dilation,
             activation=activation,
+            norm_eps=norm_eps,
+            norm_update_rate=norm_update_rate,
         ))
         if use_se:
             layers.append(SqueezeExcitation(expanded_channels, squeeze_channels))
-        layers.append(ConvNormActivation(expanded_channels, out_channels, 1, activation=None))
+        layers.append(ConvNormActivation(
+            expanded_channels,
+            out_channels,
+            1,
+            activation=None,
+            norm_eps=norm_eps,
+            norm_update_rate=norm_update_rate,
+        ))
         super().__init__(*layers)
 
 
@@ -114,6 +132,8 @@ class InvertedResidual(nn.Module):
         quarter=None,
         rounded=None,
         squeeze_channels=None,
+        norm_eps=0.001,
+        norm_update_rate=0.01,
     ) -> None:
         super().__init__()
         if quarter is None:
@@ -134,6 +154,8 @@ class InvertedResidual(nn.Module):
                 stride,
                 dilation,
                 squeeze_channels,
+                norm_eps,
+                norm_update_rate,
             )
             self.identity = nn.Identity()
         else:
@@ -147,6 +169,8 @@ class InvertedResidual(nn.Module):
                 stride,
                 dilation,
                 squeeze_channels,
+                norm_eps,
+                norm_update_rate,
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -204,14 +228,14 @@ class Convs(nn.ModuleList):
 class Aspp(nn.Module):
     """The spec's block ``aspp(atrous_rates, out_channels)``."""
 
-    def __init__(self, in_channels, atrous_rates, out_channels) -> None:
+    def __init__(self, in_channels, atrous_rates, out_channels, aspp_dropout=0.5) -> None:
         super().__init__()
         self.convs = Convs(in_channels, atrous_rates, out_channels)
         self.project = nn.Sequential(
             nn.Conv2d(5 * out_channels, out_channels, 1, bias=False),
             nn.BatchNorm2d(out_channels),
             nn.ReLU(inplace=True),
-            nn.Dropout(0.5),
+            nn.Dropout(aspp_dropout),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -222,13 +246,15 @@ class Aspp(nn.Module):
 class DeeplabHead(nn.Sequential):
     """The spec's block ``deeplab_head(num_classes)``."""
 
-    def __init__(self, in_channels, num_classes) -> None:
+    def __init__(self, in_channels, num_classes, atrous_rates=None, aspp_channels=256, aspp_dropout=0.5) -> None:
+        if atrous_rates is None:
+            atrous_rates = [12, 24, 36]
         super().__init__(
-            Aspp(in_channels, [12, 24, 36], 256),
-            nn.Conv2d(256, 256, 3, padding=1, bias=False),
-            nn.BatchNorm2d(256),
+            Aspp(in_channels, atrous_rates, aspp_channels, aspp_dropout),
+            nn.Conv2d(aspp_channels, aspp_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(aspp_channels),
             nn.ReLU(inplace=True),
-            nn.Conv2d(256, num_classes, 1),
+            nn.Conv2d(aspp_channels, num_classes, 1),
         )
 
 
@@ -250,8 +276,19 @@ class Deeplabv3MobilenetV3Large(nn.Module):
     (64x64 gives 4x4 features).
     """
 
-    def __init__(self, classes=21, inverted_residual_setting=None) -> None:
+    def __init__(
+        self,
+        classes=21,
+        atrous_rates=None,
+        aspp_channels=256,
+        aspp_dropout=0.5,
+        norm_eps=0.001,
+        norm_update_rate=0.01,
+        inverted_residual_setting=None,
+    ) -> None:
         super().__init__()
+        if atrous_rates is None:
+            atrous_rates = [12, 24, 36]
         if inverted_residual_setting is None:
             inverted_residual_setting = [
                 [3, 16, 16, False, "RE", 1, 1],
@@ -270,16 +307,48 @@ class Deeplabv3MobilenetV3Large(nn.Module):
                 [5, 960, 160, True, "HS", 1, 2],
                 [5, 960, 160, True, "HS", 1, 2],
             ]
-        backbone = [ConvNormActivation(3, 16, 3, stride=2, activation="HS")]
+        backbone = [
+            ConvNormActivation(
+                3,
+                16,
+                3,
+                stride=2,
+                activation="HS",
+                norm_eps=norm_eps,
+                norm_update_rate=norm_update_rate,
+            ),
+        ]
         channels = 16
         for k, exp, cout, se, act, s, d in inverted_residual_setting:
-            backbone.append(InvertedResidual(channels, k, exp, cout, se, act, s, d))
+            backbone.append(InvertedResidual(
+                channels,
+                k,
+                exp,
+                cout,
+                se,
+                act,
+                s,
+                d,
+                norm_eps=norm_eps,
+                norm_update_rate=norm_update_rate,
+            ))
             channels = cout
-        backbone.append(
-            ConvNormActivation(channels, 6 * inverted_residual_setting[-1][2], 1, activation="HS")
-        )
+        backbone.append(ConvNormActivation(
+            channels,
+            6 * inverted_residual_setting[-1][2],
+            1,
+            activation="HS",
+            norm_eps=norm_eps,
+            norm_update_rate=norm_update_rate,
+        ))
         self.backbone = nn.Sequential(*backbone)
-        self.classifier = DeeplabHead(6 * inverted_residual_setting[-1][2], classes)
+        self.classifier = DeeplabHead(
+            6 * inverted_residual_setting[-1][2],
+            classes,
+            atrous_rates,
+            aspp_channels,
+            aspp_dropout,
+        )
         self.out = nn.Upsample(size=520, mode="bilinear")
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -7,14 +7,14 @@ from torch import nn
 class DenseLayer(nn.Module):
     """The spec's block ``dense_layer()``."""
 
-    def __init__(self, in_channels) -> None:
+    def __init__(self, in_channels, growth_rate=32, bn_size=4) -> None:
         super().__init__()
         self.norm1 = nn.BatchNorm2d(in_channels)
         self.relu1 = nn.ReLU(inplace=True)
-        self.conv1 = nn.Conv2d(in_channels, 128, 1, bias=False)
-        self.norm2 = nn.BatchNorm2d(128)
+        self.conv1 = nn.Conv2d(in_channels, bn_size * growth_rate, 1, bias=False)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth_rate)
         self.relu2 = nn.ReLU(inplace=True)
-        self.conv2 = nn.Conv2d(128, 32, 3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(bn_size * growth_rate, growth_rate, 3, padding=1, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         norm1 = self.norm1(x)
@@ -29,12 +29,12 @@ class DenseLayer(nn.Module):
 class DenseBlock(nn.Sequential):
     """The spec's block ``dense_block(num_layers)``."""
 
-    def __init__(self, in_channels, num_layers) -> None:
+    def __init__(self, in_channels, num_layers, growth_rate=32, bn_size=4) -> None:
         super().__init__()
         channels = in_channels
         for i in range(num_layers):
-            self.add_module(f"denselayer{i + 1}", DenseLayer(channels))
-            channels = channels + 32
+            self.add_module(f"denselayer{i + 1}", DenseLayer(channels, growth_rate, bn_size))
+            channels = channels + growth_rate
 
 
 class Transition(nn.Module):
@@ -57,19 +57,19 @@ class Transition(nn.Module):
 class Features(nn.Module):
     """Layers of the spec."""
 
-    def __init__(self, in_channels) -> None:
+    def __init__(self, in_channels, bn_size) -> None:
         super().__init__()
         self.conv0 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
         self.norm0 = nn.BatchNorm2d(64)
         self.relu0 = nn.ReLU(inplace=True)
         self.pool0 = nn.MaxPool2d(3, stride=2, padding=1)
-        self.denseblock1 = DenseBlock(64, 6)
+        self.denseblock1 = DenseBlock(64, 6, 32, bn_size)
         self.transition1 = Transition(256)
-        self.denseblock2 = DenseBlock(128, 12)
+        self.denseblock2 = DenseBlock(128, 12, 32, bn_size)
         self.transition2 = Transition(512)
-        self.denseblock3 = DenseBlock(256, 24)
+        self.denseblock3 = DenseBlock(256, 24, 32, bn_size)
         self.transition3 = Transition(1024)
-        self.denseblock4 = DenseBlock(512, 16)
+        self.denseblock4 = DenseBlock(512, 16, 32, bn_size)
         self.norm5 = nn.BatchNorm2d(1024)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -97,9 +97,9 @@ class Densenet121(nn.Module):
     64).
     """
 
-    def __init__(self, classes=1000) -> None:
+    def __init__(self, bn_size=4, classes=1000) -> None:
         super().__init__()
-        self.features = Features(3)
+        self.features = Features(3, bn_size)
         self.relu = nn.ReLU(inplace=True)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()

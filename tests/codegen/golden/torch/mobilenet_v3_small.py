@@ -18,6 +18,8 @@ class ConvNormActivation(nn.Sequential):
         groups=1,
         dilation=1,
         activation="RE",
+        norm_eps=0.001,
+        norm_update_rate=0.01,
     ) -> None:
         layers = [
             nn.Conv2d(
@@ -30,7 +32,7 @@ class ConvNormActivation(nn.Sequential):
                 groups=groups,
                 bias=False,
             ),
-            nn.BatchNorm2d(out_channels, eps=0.001, momentum=0.01),
+            nn.BatchNorm2d(out_channels, eps=norm_eps, momentum=norm_update_rate),
         ]
         if activation == 'HS':
             layers.append(nn.Hardswish(inplace=True))
@@ -75,12 +77,19 @@ class InvertedResidualBlock(nn.Sequential):
         stride,
         dilation,
         squeeze_channels,
+        norm_eps=0.001,
+        norm_update_rate=0.01,
     ) -> None:
         layers = []
         if expanded_channels != in_channels:
-            layers.append(
-                ConvNormActivation(in_channels, expanded_channels, 1, activation=activation)
-            )
+            layers.append(ConvNormActivation(
+                in_channels,
+                expanded_channels,
+                1,
+                activation=activation,
+                norm_eps=norm_eps,
+                norm_update_rate=norm_update_rate,
+            ))
         layers.append(ConvNormActivation(
             expanded_channels,
             expanded_channels,
@@ -89,10 +98,19 @@ class InvertedResidualBlock(nn.Sequential):
             groups=expanded_channels,
             dilation=dilation,
             activation=activation,
+            norm_eps=norm_eps,
+            norm_update_rate=norm_update_rate,
         ))
         if use_se:
             layers.append(SqueezeExcitation(expanded_channels, squeeze_channels))
-        layers.append(ConvNormActivation(expanded_channels, out_channels, 1, activation=None))
+        layers.append(ConvNormActivation(
+            expanded_channels,
+            out_channels,
+            1,
+            activation=None,
+            norm_eps=norm_eps,
+            norm_update_rate=norm_update_rate,
+        ))
         super().__init__(*layers)
 
 
@@ -114,6 +132,8 @@ class InvertedResidual(nn.Module):
         quarter=None,
         rounded=None,
         squeeze_channels=None,
+        norm_eps=0.001,
+        norm_update_rate=0.01,
     ) -> None:
         super().__init__()
         if quarter is None:
@@ -134,6 +154,8 @@ class InvertedResidual(nn.Module):
                 stride,
                 dilation,
                 squeeze_channels,
+                norm_eps,
+                norm_update_rate,
             )
             self.identity = nn.Identity()
         else:
@@ -147,6 +169,8 @@ class InvertedResidual(nn.Module):
                 stride,
                 dilation,
                 squeeze_channels,
+                norm_eps,
+                norm_update_rate,
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -166,7 +190,15 @@ class MobilenetV3Small(nn.Module):
     specs/blocks/mobilenet_v3.yaml, shared with DeepLabV3).
     """
 
-    def __init__(self, classes=1000, dropout=0.2, last_channel=1024, inverted_residual_setting=None) -> None:
+    def __init__(
+        self,
+        classes=1000,
+        dropout=0.2,
+        last_channel=1024,
+        norm_eps=0.001,
+        norm_update_rate=0.01,
+        inverted_residual_setting=None,
+    ) -> None:
         super().__init__()
         if inverted_residual_setting is None:
             inverted_residual_setting = [
@@ -182,14 +214,40 @@ class MobilenetV3Small(nn.Module):
                 [5, 576, 96, True, "HS", 1, 1],
                 [5, 576, 96, True, "HS", 1, 1],
             ]
-        features = [ConvNormActivation(3, 16, 3, stride=2, activation="HS")]
+        features = [
+            ConvNormActivation(
+                3,
+                16,
+                3,
+                stride=2,
+                activation="HS",
+                norm_eps=norm_eps,
+                norm_update_rate=norm_update_rate,
+            ),
+        ]
         channels = 16
         for k, exp, cout, se, act, s, d in inverted_residual_setting:
-            features.append(InvertedResidual(channels, k, exp, cout, se, act, s, d))
+            features.append(InvertedResidual(
+                channels,
+                k,
+                exp,
+                cout,
+                se,
+                act,
+                s,
+                d,
+                norm_eps=norm_eps,
+                norm_update_rate=norm_update_rate,
+            ))
             channels = cout
-        features.append(
-            ConvNormActivation(channels, 6 * inverted_residual_setting[-1][2], 1, activation="HS")
-        )
+        features.append(ConvNormActivation(
+            channels,
+            6 * inverted_residual_setting[-1][2],
+            1,
+            activation="HS",
+            norm_eps=norm_eps,
+            norm_update_rate=norm_update_rate,
+        ))
         self.features = nn.Sequential(*features)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()

@@ -141,12 +141,24 @@ class AnyStage(nn.Sequential):
 class TrunkOutput(nn.Sequential):
     """Layers of the spec."""
 
-    def __init__(self, in_channels, se_ratio) -> None:
+    def __init__(self, in_channels, stages, se_ratio) -> None:
         super().__init__()
-        self.add_module("block1", AnyStage(in_channels, 1, 48, 2, 1, 8, 1.0, se_ratio))
-        self.add_module("block2", AnyStage(48, 2, 104, 2, 3, 8, 1.0, se_ratio))
-        self.add_module("block3", AnyStage(104, 3, 208, 2, 6, 8, 1.0, se_ratio))
-        self.add_module("block4", AnyStage(208, 4, 440, 2, 6, 8, 1.0, se_ratio))
+        channels = in_channels
+        for i in range(len(stages)):
+            self.add_module(
+                f"block{i + 1}",
+                AnyStage(
+                    channels,
+                    i + 1,
+                    stages[i][0],
+                    stages[i][1],
+                    stages[i][2],
+                    stages[i][3],
+                    stages[i][4],
+                    se_ratio,
+                ),
+            )
+            channels = stages[i][0]
 
 
 class RegnetY400mf(nn.Module):
@@ -159,13 +171,20 @@ class RegnetY400mf(nn.Module):
     expanded, as that quantisation of widths is no part of the network itself.
     """
 
-    def __init__(self, classes=1000, stem_width=32, se_ratio=0.25) -> None:
+    def __init__(self, classes=1000, stem_width=32, stages=None, se_ratio=0.25) -> None:
         super().__init__()
+        if stages is None:
+            stages = [
+                [48, 2, 1, 8, 1.0],
+                [104, 2, 3, 8, 1.0],
+                [208, 2, 6, 8, 1.0],
+                [440, 2, 6, 8, 1.0],
+            ]
         self.stem = ConvNormActivation(3, stem_width, 3, stride=2)
-        self.trunk_output = TrunkOutput(stem_width, se_ratio)
+        self.trunk_output = TrunkOutput(stem_width, stages, se_ratio)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
-        self.fc = nn.Linear(440, classes)
+        self.fc = nn.Linear(stages[-1][0], classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)

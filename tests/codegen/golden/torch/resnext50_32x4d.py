@@ -47,17 +47,17 @@ class Bottleneck(nn.Module):
 class MakeLayer(nn.Sequential):
     """The spec's block ``make_layer(planes, blocks, stride)``."""
 
-    def __init__(self, in_channels, planes, blocks, stride=1) -> None:
+    def __init__(self, in_channels, planes, blocks, stride=1, groups=32, width_per_group=4) -> None:
         super().__init__(
             Bottleneck(
                 in_channels,
                 planes,
                 stride=stride,
                 downsample=True,
-                groups=32,
-                base_width=4,
+                groups=groups,
+                base_width=width_per_group,
             ),
-            *[Bottleneck(planes * 4, planes, groups=32, base_width=4) for _ in range(blocks - 1)],
+            *[Bottleneck(planes * 4, planes, groups=groups, base_width=width_per_group) for _ in range(blocks - 1)],
         )
 
 
@@ -69,7 +69,7 @@ class Resnext5032x4d(nn.Module):
     width_per_group=8` gives ResNeXt-101 (32x8d).
     """
 
-    def __init__(self, layers=None, classes=1000) -> None:
+    def __init__(self, layers=None, groups=32, width_per_group=4, classes=1000) -> None:
         super().__init__()
         if layers is None:
             layers = [3, 4, 6, 3]
@@ -77,10 +77,10 @@ class Resnext5032x4d(nn.Module):
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        self.layer1 = MakeLayer(64, 64, layers[0])
-        self.layer2 = MakeLayer(256, 128, layers[1], stride=2)
-        self.layer3 = MakeLayer(512, 256, layers[2], stride=2)
-        self.layer4 = MakeLayer(1024, 512, layers[3], stride=2)
+        self.layer1 = MakeLayer(64, 64, layers[0], groups=groups, width_per_group=width_per_group)
+        self.layer2 = MakeLayer(256, 128, layers[1], stride=2, groups=groups, width_per_group=width_per_group)
+        self.layer3 = MakeLayer(512, 256, layers[2], stride=2, groups=groups, width_per_group=width_per_group)
+        self.layer4 = MakeLayer(1024, 512, layers[3], stride=2, groups=groups, width_per_group=width_per_group)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(2048, classes)

@@ -25,23 +25,22 @@ class Vgg11(nn.Sequential):
     Fashion-MNIST.
     """
 
-    def __init__(self, classes=10) -> None:
-        super().__init__(
-            VggBlock(1, 1, 64),
-            VggBlock(64, 1, 128),
-            VggBlock(128, 2, 256),
-            VggBlock(256, 2, 512),
-            VggBlock(512, 2, 512),
-            nn.Sequential(
-                nn.Flatten(),
-                nn.Linear(25088, 4096),
-                nn.ReLU(inplace=True),
-            ),
-            nn.Dropout(0.5),
-            nn.Sequential(
-                nn.Linear(4096, 4096),
-                nn.ReLU(inplace=True),
-            ),
-            nn.Dropout(0.5),
-            nn.Linear(4096, classes),
-        )
+    def __init__(self, ratio=1, classes=10) -> None:
+        layers = []
+        channels = 1
+        for num_convs, num_channels in [[1, 64], [1, 128], [2, 256], [2, 512], [2, 512]]:
+            layers.append(VggBlock(channels, num_convs, num_channels // ratio))
+            channels = num_channels // ratio
+        layers.append(nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(channels * 7 * 7, 4096),
+            nn.ReLU(inplace=True),
+        ))
+        layers.append(nn.Dropout(0.5))
+        layers.append(nn.Sequential(
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
+        ))
+        layers.append(nn.Dropout(0.5))
+        layers.append(nn.Linear(4096, classes))
+        super().__init__(*layers)
