@@ -179,6 +179,9 @@ class Frame:
     merged: Term | None = None
     #: Local variables holding a running channel count (``channels``), reusable by inner loops.
     running: set[str] = field(default_factory=set)
+    #: Whether an ``if``'s size is written as the ``if`` chooses it, even where one branch's is
+    #: exact here: a loop whose copies take different branches then writes each copy the same.
+    alike: bool = False
 
     def write(self, term: Term) -> str:
         self.used |= term.names
@@ -266,6 +269,7 @@ class ClassEmitter:
         self.drafts: dict[int, Draft] = {}
         self.instances: dict[tuple[int, str, int, int], tuple[View, Draft]] = {}
         self.loop_names = _loop_names(self.program)
+        self.block_globals: dict[str, tuple[str, ...]] = {}  # see _globals
         #: Per lowered node, the attributes its module holds a canonical parameter under where the
         #: names differ (Flax's ``nnx.Embed`` holds ``weight`` as ``embedding``): what ties assign.
         self.variables: dict[str, dict[str, str]] = {}
@@ -625,7 +629,8 @@ class ClassEmitter:
             if channels and built.out.source == channels:
                 continue
             full = frame.env.substitute(built.out.value, built.out.expr, {channels: full}) if channels else built.out
-            if number < len(steps) and _compound(built.out) and not full.is_literal:  # long: see _compound
+            started = channels or len(built.out.source) >= _MIN_KEPT_TEXT  # once kept, kept up to date
+            if number < len(steps) and started and _compound(built.out) and not full.is_literal:
                 channels = channels or frame.local.new("channels")
                 init.append(f"{indent}{channels} = {frame.write(built.out)}")
                 frame.env.values[channels] = built.out.value
@@ -912,15 +917,18 @@ class ClassEmitter:
             given[name] = (frame.env.term(dict(self.graph.params)[name], name), every)
         return given
 
-    @functools.cache  # noqa: B019 (one emitter writes one file)
     def _globals(self, block: str) -> tuple[str, ...]:
         """The network params block ``block``'s body reads (and the blocks it calls), in the order
         the network declares them: its class takes them after its own parameters, with the network's
         defaults, as torchvision's ``Bottleneck`` takes ``groups=1`` and ``base_width=64``. A name a
         ``for`` binds or the block's own parameter shadows is not one of them."""
-        definition = self.program.blocks[block]
-        read = _reads(definition.body, self.program.blocks) - self.loop_names - {p.name for p in definition.params}
-        return tuple(name for name, _ in self.graph.params if name in read and self._usable_parameter(name))
+        if block not in self.block_globals:
+            definition = self.program.blocks[block]
+            read = _reads(definition.body, self.program.blocks) - self.loop_names - {p.name for p in definition.params}
+            self.block_globals[block] = tuple(
+                name for name, _ in self.graph.params if name in read and self._usable_parameter(name)
+            )
+        return self.block_globals[block]
 
     def _parameter(self, param: Any, values: Mapping[str, Any], env: Env) -> Parameter:
         """A block parameter in its class's signature: its default as a value, as the expression the
@@ -1030,8 +1038,8 @@ class ClassEmitter:
         if theirs is None or same_lines([*theirs.setup, theirs.source], [*mine.setup, mine.source], self.drafts):
             return _shallower(mine)  # written where the if is, not in its body (or the same either way)
         then, otherwise = (mine, theirs) if value else (theirs, mine)
-        out = _preferred([then.out, otherwise.out], mine.out.value, frame.env)
         test = frame.write(cond)
+        out = _preferred([then.out, otherwise.out], mine.out.value, frame.env, test)
         inline = f"{then.source} if {test} else {otherwise.source}"
         if not then.setup and not otherwise.setup and "\n" not in inline and len(indent) + len(inline) <= MAX_LINE - 20:
             return Built(inline, out, mine.output)
@@ -1149,9 +1157,11 @@ class ClassEmitter:
         free = all(is_free_identifier(n) and not frame.env.defines(n) for n in names)
         if free and copies:
             carried = ins[0].expr is not None and ins[0].source in frame.running
-            for running in (True, False) if carried else (False, True):  # inside a loop that carries one: carry it too
-                saved = _Saved.of(frame, self)
+            order = (True, False) if carried else (False, True)  # inside a loop that carries one: carry it too
+            for alike, running in [(alike, running) for alike in (False, True) for running in order]:
+                saved, frame.alike = _Saved.of(frame, self), alike
                 loop = self._copies_alike(step, copies, names, header, running, path, index, xs, ins, frame, indent)
+                frame.alike = False
                 if loop is not None:
                     loop[0][0].before[:0] = hoisted  # type: ignore[union-attr]
                     return loop
@@ -1336,7 +1346,7 @@ class ClassEmitter:
         if same_lines(_appended(theirs[0], "_", indent), _appended(mine[0], "_", indent), self.drafts):
             return self._items([taken], path, index, xs, ins, frame, indent)[:4] if taken else ([], index, xs, ins)
         then, otherwise = (mine, theirs) if value else (theirs, mine)
-        out = _preferred([then[3][0], otherwise[3][0]], mine[3][0].value, frame.env)
+        out = _preferred([then[3][0], otherwise[3][0]], mine[3][0].value, frame.env, cond.source, frame.alike)
         return [_When(frame.write(cond), then[0], otherwise[0])], mine[1], mine[2], (out,)
 
     # ------------------------------------------------------------------ scratch expansions
@@ -1601,9 +1611,8 @@ def _passable(size: Term, params: set[str]) -> bool:
 
 
 def _compound(term: Term) -> bool:
-    """Whether ``term`` computes a size at some length (``num_init_features + block_config[0] *
-    growth_rate``), which later sizes would repeat and grow; ``4 * width`` reads best written out."""
-    return term.expr is not None and len(term.source) >= _MIN_KEPT_TEXT and not isinstance(term.expr.body, ast.Name)
+    """Whether ``term`` computes a size (``channels // 2``), rather than naming one."""
+    return term.expr is not None and not isinstance(term.expr.body, ast.Name | ast.Subscript)
 
 
 def _after(size: Term, names: list[str], header: str, env: Env) -> Term | None:
@@ -1704,7 +1713,8 @@ _MAX_SCRATCH = 3
 #: of them multiply (a block whose untaken branch calls itself three times: 3 + 9 + 27 per call,
 #: for every copy); the specs in specs/ need at most 85 (MobileNetV3-Small).
 _SCRATCH_BUDGET = 256
-#: The shortest size expression kept in a variable along named steps (see :func:`_compound`).
+#: The shortest size expression that starts a variable along named steps (``4 * width`` reads
+#: best written out; ``num_init_features + block_config[0] * growth_rate`` would grow with every step).
 _MIN_KEPT_TEXT = 40
 #: The longest output size expression a class passes to its callers (see :func:`_passable`).
 _MAX_SIZE_TEXT = 80
@@ -1775,14 +1785,21 @@ def _returning(lines: list[str], result: str) -> list[str]:
     return [*lines, f"return {result}"]
 
 
-def _preferred(candidates: list[Term], actual: Any, env: Env) -> Term:
+def _preferred(candidates: list[Term], actual: Any, env: Env, test: str | None = None, alike: bool = False) -> Term:
     """The first candidate whose expression gives ``actual`` here (a branch's size that the other
-    branch's also is), else ``actual`` as a literal."""
-    for term in candidates:
-        if term.expr is not None:
-            checked = env.check(actual, term.expr)
-            if not checked.is_literal:
-                return checked
+    branch's also is), else, given the ``if``'s ``test``, the size of each branch as the ``if``
+    chooses it, else ``actual`` as a literal. ``alike``: the chosen size first, where the branches'
+    are written apart, so that every copy of a loop writes the same (``channels if k % 2 == 0 else
+    2 * dim``: a Swin stage keeps the width, patch merging doubles it; see :attr:`Frame.alike`)."""
+    chosen = None
+    sources = [t.source for t in candidates if not t.is_literal]
+    if test is not None and len(sources) == 2 and sources[0] != sources[1]:
+        chosen = expression(f"({sources[0]}) if {test} else ({sources[1]})")
+    written = [t.expr for t in candidates]
+    for expr in [chosen, *written] if alike else [*written, chosen]:
+        term = env.check(actual, expr) if expr is not None else Term(actual)
+        if not term.is_literal:
+            return term
     return Term(actual)
 
 
@@ -1918,8 +1935,9 @@ def other_values(value: Any) -> list[Any]:
     """Other values of a network param's kind, to check that the network class follows it (none
     for a string or null): ints +1, then doubled (a width must stay a multiple of a head count:
     ViT's hidden_dim 769 makes no valid network with 12 heads, 1536 does), floats halved, bools
-    flipped, a list item by item, and a list one item shorter (a table of stages whose changed
-    entries make no valid network still has one stage fewer)."""
+    flipped, a list item by item (each item's first other value, then each one's last: Swin's heads
+    doubled still divide its widths, one more head each does not), and a list one item shorter (a
+    table of stages whose changed entries make no valid network still has one stage fewer)."""
     if isinstance(value, bool):
         return [not value]
     if isinstance(value, int):
@@ -1928,6 +1946,6 @@ def other_values(value: Any) -> list[Any]:
         return [value / 2]
     if isinstance(value, list) and value:
         changed = [other_values(v) for v in value]
-        each = [[c[0] for c in changed]] if all(changed) else []
-        return each + ([value[:-1]] if len(value) > 1 else [])
+        each = [[c[0] for c in changed], [c[-1] for c in changed]] if all(changed) else []
+        return [v for k, v in enumerate(each) if v not in each[:k]] + ([value[:-1]] if len(value) > 1 else [])
     return []

@@ -340,3 +340,33 @@ def test_swin_t_loads_torchvisions_full_size_state_dict() -> None:
     assert sorted(ours.state_dict()) == sorted(reference.state_dict())
     assert ours.load_state_dict(reference.state_dict(), strict=True)
     assert sum(p.numel() for p in ours.parameters()) == 28_288_354
+
+
+@pytest.mark.parametrize(
+    ("spec", "params", "reference"),
+    [
+        ("swin_t", {"depths": [2, 2, 18, 2]}, "swin_s"),
+        ("swin_t", {"embed_dim": 128, "depths": [2, 2, 18, 2], "num_heads": [4, 8, 16, 32]}, "swin_b"),
+        ("resnext50_32x4d", {"width_per_group": 8, "layers": [3, 4, 23, 3]}, "resnext101_32x8d"),
+        ("resnext50_32x4d", {"groups": 1, "width_per_group": 128}, "wide_resnet50_2"),
+        ("regnet_y_400mf", {"stages": [[64, 2, 1, 16, 1.0], [144, 2, 2, 16, 1.0]]}, None),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_the_compiled_network_class_is_torchvisions_sibling_with_its_params(
+    spec: str, params: dict[str, Any], reference: str | None
+) -> None:
+    """The emitted network class takes the spec's params, so constructing it with torchvision's
+    settings for a sibling network gives that network: its state dict loads strictly, same
+    parameter count (a RegNet table of another shape: the same as ``archspec.build`` with it)."""
+    from archspec.codegen import load_source
+
+    emitted = archspec.emit(SPECS / f"{spec}.yaml")
+    ours = getattr(load_source(emitted), emitted.entry)(**params)
+    expected = (
+        getattr(torchvision().models, reference)()
+        if reference is not None
+        else archspec.build(SPECS / f"{spec}.yaml", "torch", params=params)
+    )
+    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in expected.parameters())
+    assert ours.load_state_dict(expected.state_dict(), strict=True)

@@ -261,6 +261,9 @@ class SwinT(nnx.Module):
     def __init__(
         self,
         patch_size=4,
+        embed_dim=96,
+        depths=None,
+        num_heads=None,
         window_size=7,
         mlp_ratio=4.0,
         dropout=0.0,
@@ -271,85 +274,51 @@ class SwinT(nnx.Module):
         data_format: str = "NCHW",
         rngs: nnx.Rngs | None = None,
     ) -> None:
+        if depths is None:
+            depths = [2, 2, 6, 2]
+        if num_heads is None:
+            num_heads = [3, 6, 12, 24]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        self.features = nnx.Sequential(
+        features = [
             nnx.Sequential(
                 nnx.Conv(
                     3,
-                    96,
+                    embed_dim,
                     (patch_size, patch_size),
                     padding=((0, 0), (0, 0)),
                     strides=(patch_size, patch_size),
                     rngs=rngs,
                 ),
                 identity,
-                nnx.LayerNorm(96, epsilon=1e-05, use_fast_variance=False, rngs=rngs),
+                nnx.LayerNorm(embed_dim, epsilon=1e-05, use_fast_variance=False, rngs=rngs),
             ),
-            Stage(
-                96,
-                96,
-                2,
-                3,
-                window_size,
-                0,
-                12,
-                mlp_ratio,
-                dropout,
-                attention_dropout,
-                stochastic_depth_prob,
-                rngs=rngs,
-            ),
-            PatchMerging(96, 96, rngs=rngs),
-            Stage(
-                192,
-                192,
-                2,
-                6,
-                window_size,
-                2,
-                12,
-                mlp_ratio,
-                dropout,
-                attention_dropout,
-                stochastic_depth_prob,
-                rngs=rngs,
-            ),
-            PatchMerging(192, 192, rngs=rngs),
-            Stage(
-                384,
-                384,
-                6,
-                12,
-                window_size,
-                4,
-                12,
-                mlp_ratio,
-                dropout,
-                attention_dropout,
-                stochastic_depth_prob,
-                rngs=rngs,
-            ),
-            PatchMerging(384, 384, rngs=rngs),
-            Stage(
-                768,
-                768,
-                2,
-                24,
-                window_size,
-                10,
-                12,
-                mlp_ratio,
-                dropout,
-                attention_dropout,
-                stochastic_depth_prob,
-                rngs=rngs,
-            ),
-        )
-        self.norm = nnx.LayerNorm(768, epsilon=1e-05, use_fast_variance=False, rngs=rngs)
+        ]
+        channels = embed_dim
+        for k in range(2 * len(depths) - 1):
+            if k % 2 == 0:
+                features.append(Stage(
+                    channels,
+                    embed_dim * 2 ** (k // 2),
+                    depths[k // 2],
+                    num_heads[k // 2],
+                    window_size,
+                    sum(depths[:k // 2]),
+                    sum(depths),
+                    mlp_ratio,
+                    dropout,
+                    attention_dropout,
+                    stochastic_depth_prob,
+                    rngs=rngs,
+                ))
+            else:
+                features.append(PatchMerging(channels, embed_dim * 2 ** (k // 2), rngs=rngs))
+            channels = channels if k % 2 == 0 else 2 * (embed_dim * 2 ** (k // 2))
+        self.features = nnx.Sequential(*features)
+        self.norm = nnx.LayerNorm(channels, epsilon=1e-05, use_fast_variance=False, rngs=rngs)
         self.permute = identity
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
-        self.head = nnx.Linear(768, classes, rngs=rngs)
+        self.head = nnx.Linear(channels, classes, rngs=rngs)
         self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
 
     def __call__(self, x: jax.Array) -> jax.Array:

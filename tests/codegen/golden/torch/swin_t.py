@@ -235,6 +235,9 @@ class SwinT(nn.Module):
     def __init__(
         self,
         patch_size=4,
+        embed_dim=96,
+        depths=None,
+        num_heads=None,
         window_size=7,
         mlp_ratio=4.0,
         dropout=0.0,
@@ -243,73 +246,42 @@ class SwinT(nn.Module):
         classes=1000,
     ) -> None:
         super().__init__()
-        self.features = nn.Sequential(
+        if depths is None:
+            depths = [2, 2, 6, 2]
+        if num_heads is None:
+            num_heads = [3, 6, 12, 24]
+        features = [
             nn.Sequential(
-                nn.Conv2d(3, 96, patch_size, stride=patch_size),
+                nn.Conv2d(3, embed_dim, patch_size, stride=patch_size),
                 Permute([0, 2, 3, 1]),
-                nn.LayerNorm(96),
+                nn.LayerNorm(embed_dim),
             ),
-            Stage(
-                96,
-                96,
-                2,
-                3,
-                window_size,
-                0,
-                12,
-                mlp_ratio,
-                dropout,
-                attention_dropout,
-                stochastic_depth_prob,
-            ),
-            PatchMerging(96, 96),
-            Stage(
-                192,
-                192,
-                2,
-                6,
-                window_size,
-                2,
-                12,
-                mlp_ratio,
-                dropout,
-                attention_dropout,
-                stochastic_depth_prob,
-            ),
-            PatchMerging(192, 192),
-            Stage(
-                384,
-                384,
-                6,
-                12,
-                window_size,
-                4,
-                12,
-                mlp_ratio,
-                dropout,
-                attention_dropout,
-                stochastic_depth_prob,
-            ),
-            PatchMerging(384, 384),
-            Stage(
-                768,
-                768,
-                2,
-                24,
-                window_size,
-                10,
-                12,
-                mlp_ratio,
-                dropout,
-                attention_dropout,
-                stochastic_depth_prob,
-            ),
-        )
-        self.norm = nn.LayerNorm(768)
+        ]
+        channels = embed_dim
+        for k in range(2 * len(depths) - 1):
+            if k % 2 == 0:
+                features.append(Stage(
+                    channels,
+                    embed_dim * 2 ** (k // 2),
+                    depths[k // 2],
+                    num_heads[k // 2],
+                    window_size,
+                    sum(depths[:k // 2]),
+                    sum(depths),
+                    mlp_ratio,
+                    dropout,
+                    attention_dropout,
+                    stochastic_depth_prob,
+                ))
+            else:
+                features.append(PatchMerging(channels, embed_dim * 2 ** (k // 2)))
+            channels = channels if k % 2 == 0 else 2 * (embed_dim * 2 ** (k // 2))
+        self.features = nn.Sequential(*features)
+        self.norm = nn.LayerNorm(channels)
         self.permute = Permute([0, 3, 1, 2])
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
-        self.head = nn.Linear(768, classes)
+        self.head = nn.Linear(channels, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)
