@@ -867,11 +867,10 @@ class ClassEmitter:
         else:
             values = {p.name: args[p.name] for p in block.params if self._usable_parameter(p.name)}
             values |= {name: spec_env[name] for name in self._globals(call.call)}
-            in_term, env = _with_input(Env(values), (merged[0],) if merged else xs, frame.view)
-            if in_term is None and not merged:
-                in_term = _passed_size(ins[0], given, values, xs, frame.view)
-            if in_term is None and not merged and _follows_last_axis(xs, frame.view):
-                in_term, env = _with_features(env, xs, frame.view)
+            if merged:  # the merge's channels, computed by the caller
+                in_term, env = _input_size(Env(values), (merged[0],), frame.view, merged[1], taken={})
+            else:
+                in_term, env = _input_size(Env(values), xs, frame.view, ins[0], given=given)
             inner = Frame(env, spec_env, frame.view, self._local(values), call.call, entered=entered, block=call.call)
             inner.scratch, inner.merged = frame.scratch, in_term if merged else None
             signature = [self._parameter(p, values, env) for p in block.params if p.name in values]
@@ -986,9 +985,7 @@ class ClassEmitter:
             # input): one parameter, under the same name, not also the outer one as in_channels_2
             del values[around]
             scope = Env(values)
-        in_term, env = _with_input(scope, xs, frame.view, taken=values)
-        if in_term is None and _follows_last_axis(xs, frame.view) and ins[0].names and ins[0].names <= values.keys():
-            in_term = ins[0]  # the class takes the names it reads: its input's size is the same expression
+        in_term, env = _input_size(scope, xs, frame.view, ins[0], taken=values)
         inner = Frame(
             env,
             frame.spec_env,
@@ -1828,43 +1825,36 @@ def _read(frame: Frame) -> Callable[[Parameter], bool]:
     return lambda parameter: parameter.name in frame.used
 
 
-def _with_input(
-    env: Env, xs: tuple[str, ...], view: View, taken: Mapping[str, Any] | None = None
+def _input_size(
+    env: Env,
+    xs: tuple[str, ...],
+    view: View,
+    size: Term,
+    given: Mapping[str, tuple[Term, bool]] | None = None,
+    taken: Mapping[str, Any] | None = None,
 ) -> tuple[Term | None, Env]:
-    """A class's own parameter for its input's channels (or features), and its env with it."""
+    """A class's parameter for the size of its input (``xs``, given as ``size`` by its caller) that
+    it follows (see :func:`_size`), and its env with it: for channels, ``in_channels`` (``in_features``
+    on [N, F]), which ``input.channels`` reads. For the features of a features-last input, which
+    ``input.channels`` (axis 1) does not read: a block takes the parameter its caller passes them as
+    (torchvision's ``EncoderBlock(num_heads, hidden_dim, ...)``), else ``in_features`` of its own, so
+    one class serves every width (Swin's blocks on [N, H, W, C]); the class of a block's steps
+    (``taken``: the names of the class around it) the same expression, over names it takes."""
     t = view.type(xs[0]) if len(xs) == 1 else None
-    if t is None or t.features_last or _size(t) is None:  # ``input.channels`` is axis 1, not what is followed
+    value = _size(t) if t is not None else None
+    if t is None or value is None:
         return None, env
-    name = Namespace({*env.values, *(taken or {})}).new("in_channels" if t.rank > 2 else "in_features")
-    return Term(_size(t), parameter(name)), env.child({name: _size(t)}, input_channels=name)
-
-
-def _with_features(env: Env, xs: tuple[str, ...], view: View) -> tuple[Term, Env]:
-    """A parameter for the features of a class's one features-last input that its caller passes
-    under no name of the class (Swin's blocks on [N, H, W, C]): ``in_features``, so one class
-    serves every width; ``input.channels`` is axis 1 all the same, so it is not what that reads."""
-    size = _size(view.type(xs[0]))
+    if not t.features_last:
+        name = Namespace({*env.values, *(taken or {})}).new("in_channels" if t.rank > 2 else "in_features")
+        return Term(value, parameter(name)), env.child({name: value}, input_channels=name)
+    if given is None:
+        return (size if size.names and size.names <= (taken or {}).keys() else None), env
+    if size.expr is not None:
+        for name, (term, _) in given.items():
+            if name in env.values and term.expr is not None and term.source == size.source:
+                return Term(value, parameter(name)), env
     name = Namespace(set(env.values)).new("in_features")
-    return Term(size, parameter(name)), env.child({name: size})
-
-
-def _follows_last_axis(xs: tuple[str, ...], view: View) -> bool:
-    """Whether a class reads one features-last input, whose followed size is its last axis."""
-    return len(xs) == 1 and view.type(xs[0]).features_last and _size(view.type(xs[0])) is not None
-
-
-def _passed_size(
-    size: Term, given: Mapping[str, tuple[Term, bool]], values: Mapping[str, Any], xs: tuple[str, ...], view: View
-) -> Term | None:
-    """A block's input size as the parameter its caller passes that size as, for a features-last
-    input: torchvision's ``EncoderBlock(num_heads, hidden_dim, ...)`` takes the width of its tokens
-    as ``hidden_dim``, never as an ``in_channels`` of its own (which ``input.channels``, axis 1, is not)."""
-    if size.expr is None or not _follows_last_axis(xs, view):
-        return None
-    for name, (term, _) in given.items():
-        if name in values and term.expr is not None and term.source == size.source:
-            return Term(size.value, parameter(name))
-    return None
+    return Term(value, parameter(name)), env.child({name: value})
 
 
 def _step_name(path: str, default: str) -> str:
