@@ -72,6 +72,31 @@ def test_the_network_class_built_with_other_values_is_the_spec_built_with_them(s
         }, (spec.stem, name)
 
 
+#: Network params a network class does not take, and why: the class is written for their values.
+NOT_TAKEN: dict[str, dict[str, str]] = {
+    "deeplabv3_mobilenet_v3_large": {"aux_loss": "a DAG node's if is decided where the class is written"},
+    "densenet121": {
+        # the features' width, a 200-character expression of them, is too long to pass to the head
+        "growth_rate": "the classifier's features",
+        "block_config": "the classifier's features",
+        "num_init_features": "the classifier's features",
+    },
+    # the unit's channels are x // 2 + c // 2, equal to c only when x == c: no expression knows it
+    "shufflenet_v2_x1_0": {"stages_out_channels": "a stage's output channels"},
+    "vgg11": {"conv_arch": "the map size flattened into the first linear layer depends on its length"},
+}
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_the_network_class_takes_every_param_but_those_known(spec: Path) -> None:
+    emitted = archspec.emit(spec, backend="torch")
+    network = emitted.source[emitted.source.index(f"class {emitted.entry}(") :]
+    signature = network[network.index("def __init__(") : network.index(") -> None:")]
+    taken = {part.strip().split("=")[0] for part in signature.removeprefix("def __init__(").split(",")} - {"self", ""}
+    params = {name for name, _ in api.to_graph(spec).params}
+    assert params - taken == set(NOT_TAKEN.get(spec.stem, {}))
+
+
 def _valid(spec: Path, params: dict[str, object]) -> bool:
     try:
         api.shapes(spec, params=params)
