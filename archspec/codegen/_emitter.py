@@ -347,8 +347,18 @@ class ClassEmitter:
         candidates = [k for k, v in params.items() if self._usable_parameter(k) and other_values(v)]
         if not candidates or not checked_signature:
             return self._write(candidates)
-        # The network class takes a param if the source is the same with its other values.
+        # The network class takes a param if the source is the same with its other values: all of
+        # them changed at once first (their first other values, then their second, ...), then (if
+        # that changes it or makes no valid network) one at a time.
         baseline = type(self)(self.graph, self.report, self.reserved_attributes)._write(candidates)
+        others = {k: other_values(params[k]) for k in candidates}
+        rounds = [{**params, **{k: v[min(n, len(v) - 1)] for k, v in others.items()}} for n in range(3)]
+        if all(
+            self._source_with(changed) == baseline.source
+            for n, changed in enumerate(rounds)
+            if changed not in rounds[:n]
+        ):
+            return baseline
         followed = [k for k in candidates if self._follows(params, k, baseline.source)]
         return baseline if followed == candidates else self._write(followed)
 
