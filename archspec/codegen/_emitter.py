@@ -1657,7 +1657,13 @@ def _after(size: Term, names: list[str], header: str, env: Env) -> Term | None:
         last = {n: f"{header}[-1]" + (f"[{k}]" if len(names) > 1 else "") for k, n in enumerate(names)}
     else:
         if count.startswith("len("):  # X[i] for i in range(len(X)): X[-1]
-            text = text.replace(f"{count[4:-1]}[{names[0]}]", f"{count[4:-1]}[-1]")
+            tree = ast.parse(text, mode="eval")
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.Subscript) or ast.unparse(node.value) != count[4:-1]:
+                    continue
+                if isinstance(node.slice, ast.Name) and node.slice.id == names[0]:
+                    node.slice = ast.parse("-1", mode="eval").body
+            text = ast.unparse(tree)
         last = {names[0]: f"{count} - 1"}
     parsed = expression(text)
     terms = {name: Term(None, expression(value)) for name, value in last.items()}
