@@ -1005,9 +1005,11 @@ class ClassEmitter:
         of the class around it that it reads."""
         values = dict(frame.env.values)
         around, scope = frame.env.input_channels, frame.env.child({})
-        if around in values and len(ins) == 1 and ins[0].source == around:
+        reads_input = any(INPUT in _names(n.expr) for n in _spec_nodes(layer) if isinstance(n, Expr))
+        if around in values and len(ins) == 1 and (ins[0].source == around or not reads_input):
             # its input has the channels the class around it takes (ASPP's convs read the block's
-            # input): one parameter, under the same name, not also the outer one as in_channels_2
+            # input), or it never reads the block's input (a concat of its own input and more):
+            # one parameter, in_channels, not also the outer one as in_channels_2
             del values[around]
             scope = Env(values)
         in_term, env = _input_size(scope, xs, frame.view, ins[0], taken=values)

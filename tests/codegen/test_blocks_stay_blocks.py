@@ -294,6 +294,9 @@ def test_what_a_loop_leaves_is_read_after_it_in_the_params_terms() -> None:
     }
     emitted = archspec.emit(spec)
     assert "nn.Linear(widths[-1] + depth * growth, classes)" in emitted.source
+    # the concat's class never reads the block's input: its own is in_channels, not in_channels_2
+    assert "class GrowConcat(nn.Module):" in emitted.source
+    assert "    def __init__(self, in_channels, growth) -> None:\n" in emitted.source
     network = getattr(load_source(emitted), emitted.entry)
     assert list(inspect.signature(network).parameters) == ["widths", "depth", "growth", "classes"]
     for params in ({"widths": [3, 5, 7]}, {"depth": 1, "growth": 6}):
