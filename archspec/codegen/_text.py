@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import re
 from typing import Any
@@ -119,3 +120,67 @@ def literal_lines(value: Any, indent: str) -> str:
     if not isinstance(value, list) or len(indent) + len(text) <= MAX_LINE - 20:
         return text
     return "[\n" + "".join(f"{indent}{INDENT}{literal(item)},\n" for item in value) + f"{indent}]"
+
+
+def wrapped(source: str) -> str:
+    """Generated ``source`` with each line longer than ruff's limit that is a whole statement or
+    one item of a bracket (``padding=(...),``) split at its outermost brackets, one item per line,
+    and deeper where an item is still too long, as ruff's formatter splits them. The rest of the
+    generator wraps as it writes; this catches what only the whole line shows (a long target
+    before a call, a long item inside one)."""
+    lines = source.split("\n")
+    out: list[str] = []
+    for line in lines:
+        out.extend(_split_line(line) if len(line) > RUFF_LINE else [line])
+    return "\n".join(out)
+
+
+def _split_line(line: str) -> list[str]:
+    indent = line[: len(line) - len(line.lstrip())]
+    text = line.strip()
+    item = text.endswith(",")  # an item of a bracket opened on an earlier line, else a statement
+    try:
+        tree = ast.parse(f"_({text})" if item else text)
+    except SyntaxError:
+        return [line]
+    if len(tree.body) != 1:
+        return [line]
+    value = getattr(tree.body[0], "value", None)
+    offset = 2 if item else 0
+    if item:
+        items = [*value.args, *value.keywords] if isinstance(value, ast.Call) else []
+        if len(items) != 1 or isinstance(items[0], ast.Starred):
+            return [line]
+        value = items[0].value if isinstance(items[0], ast.keyword) else items[0]
+    if not isinstance(value, ast.expr) or value.lineno != 1 or value.end_lineno != 1:
+        return [line]
+    start, end = value.col_offset - offset, (value.end_col_offset or 0) - offset
+    split = _split_expression(text[start:end], indent)
+    if split is None:
+        return [line]
+    return [indent + text[:start] + split[0], *split[1:-1], split[-1] + text[end:]]
+
+
+def _split_expression(text: str, indent: str) -> list[str] | None:
+    """``text`` (one expression) opened at its outermost bracket: the opening, one item per line a
+    level deeper (each split again where still too long), the closing at ``indent``; None if it
+    has no bracket to open."""
+    node = ast.parse(text, mode="eval").body
+    if isinstance(node, ast.Call):
+        opening, closing = text[: node.func.end_col_offset] + "(", ")"
+        items: list[ast.AST] = [*node.args, *node.keywords]
+    elif isinstance(node, ast.List | ast.Tuple) and text[0] + text[-1] in ("[]", "()"):
+        opening, closing, items = text[0], text[-1], list(node.elts)
+    else:
+        return None
+    if not items:
+        return None
+    inner = indent + INDENT
+    lines = [opening]
+    for item in items:
+        segment = ast.get_source_segment(text, item)
+        if segment is None:
+            return None
+        long = f"{inner}{segment},"
+        lines.extend(_split_line(long) if len(long) > RUFF_LINE else [long])
+    return [*lines, indent + closing]

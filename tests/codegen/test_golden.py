@@ -10,6 +10,9 @@ After a deliberate change to the code generator, rewrite them and read the diff:
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +45,19 @@ def test_every_golden_file_belongs_to_a_spec() -> None:
     expected = {(b, s.stem) for b in BACKENDS for s in SPECS}
     found = {(p.parent.name, p.stem) for p in GOLDEN.glob("*/*.py")}
     assert found <= expected, f"golden files of no spec: {sorted(found - expected)}"
+
+
+def test_every_golden_file_passes_ruff(tmp_path: Path) -> None:
+    """The golden files are the emitted source, so this holds every spec's torch and flax source to
+    the project's ruff rules (checked in a copy: pyproject.toml excludes the folder in the tree)."""
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed")
+    copy = tmp_path / "golden"
+    shutil.copytree(GOLDEN, copy)
+    result = subprocess.run(
+        [ruff, "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(copy)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

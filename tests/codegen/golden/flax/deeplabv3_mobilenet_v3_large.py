@@ -150,7 +150,10 @@ class ConvNormActivation(nnx.Sequential):
                 in_channels,
                 out_channels,
                 (kernel_size, kernel_size),
-                padding=(((kernel_size - 1) // 2 * dilation, (kernel_size - 1) // 2 * dilation), ((kernel_size - 1) // 2 * dilation, (kernel_size - 1) // 2 * dilation)),
+                padding=(
+                    ((kernel_size - 1) // 2 * dilation, (kernel_size - 1) // 2 * dilation),
+                    ((kernel_size - 1) // 2 * dilation, (kernel_size - 1) // 2 * dilation),
+                ),
                 strides=(stride, stride),
                 kernel_dilation=(dilation, dilation),
                 feature_group_count=groups,

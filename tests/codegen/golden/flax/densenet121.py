@@ -231,7 +231,15 @@ class Features(nnx.Module):
     """Layers of the spec."""
 
     def __init__(self, in_channels, bn_size, *, rngs: nnx.Rngs) -> None:
-        self.conv0 = nnx.Conv(in_channels, 64, (7, 7), padding=((3, 3), (3, 3)), strides=(2, 2), use_bias=False, rngs=rngs)
+        self.conv0 = nnx.Conv(
+            in_channels,
+            64,
+            (7, 7),
+            padding=((3, 3), (3, 3)),
+            strides=(2, 2),
+            use_bias=False,
+            rngs=rngs,
+        )
         self.norm0 = BatchNorm(64, momentum=0.9, rngs=rngs)
         self.relu0 = nnx.relu
         self.pool0 = MaxPool((3, 3), stride=(2, 2), padding=(1, 1))

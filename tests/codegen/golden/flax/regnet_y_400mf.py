@@ -110,7 +110,10 @@ class ConvNormActivation(nnx.Sequential):
                 in_channels,
                 out_channels,
                 (kernel_size, kernel_size),
-                padding=(((kernel_size - 1) // 2, (kernel_size - 1) // 2), ((kernel_size - 1) // 2, (kernel_size - 1) // 2)),
+                padding=(
+                    ((kernel_size - 1) // 2, (kernel_size - 1) // 2),
+                    ((kernel_size - 1) // 2, (kernel_size - 1) // 2),
+                ),
                 strides=(stride, stride),
                 feature_group_count=groups,
                 use_bias=False,

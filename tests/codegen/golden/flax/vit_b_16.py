@@ -286,7 +286,10 @@ class VitB16(nnx.Module):
         x = channels_last(x) if nchw else x
         conv_proj = self.conv_proj(x)
         patches = self.patches(conv_proj)
-        tokens = jnp.concatenate([jnp.broadcast_to(self.class_token[...], (patches.shape[0], *self.class_token[...].shape[1:])), patches], axis=1)
+        tokens = jnp.concatenate(
+            [jnp.broadcast_to(self.class_token[...], (patches.shape[0], *self.class_token[...].shape[1:])), patches],
+            axis=1,
+        )
         encoder = self.encoder(tokens)
         class_features = self.class_features(encoder)
         return self.heads(class_features)
