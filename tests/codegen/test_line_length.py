@@ -36,3 +36,28 @@ def test_a_long_constructor_signature_is_wrapped_one_parameter_per_line(backend:
     assert not too_long, too_long
     assert "    def __init__(\n        self,\n        in_channels,\n" in source
     assert "\n    ) -> None:\n" in source
+
+
+def test_a_line_past_ruffs_limit_is_split_at_its_outermost_brackets() -> None:
+    """What only the whole line shows (a long target before a call, one item of a bracket that
+    is long by itself) is split as ruff's formatter splits it, deeper where an item still is."""
+    from archspec.codegen._text import RUFF_LINE, wrapped
+
+    width = "(kernel_size - 1) // 2 * dilation"
+    source = (
+        "class A:\n"
+        "    def __init__(self) -> None:\n"
+        "        self.a_long_attribute_name = nnx.Conv(in_channels, 64, (7, 7), "
+        f"padding=(({width}, {width}), (1, 1)), rngs=rngs)\n"
+        "        self.b = nnx.Conv(\n"
+        f"            padding=(({width}, {width}), ({width}, {width})),\n"
+        "        )\n"
+        "        # a comment the generator wrote is left as it is, whatever its length" + "." * 60 + "\n"
+    )
+    out = wrapped(source)
+    ast.parse(out)
+    assert [line for line in out.splitlines() if len(line) > RUFF_LINE] == [out.splitlines()[-1]]
+    assert "        self.a_long_attribute_name = nnx.Conv(\n            in_channels,\n            64,\n" in out
+    pair = f"                ({width}, {width}),\n"
+    assert f"            padding=(\n{pair}{pair}            ),\n" in out
+    assert wrapped(out) == out
