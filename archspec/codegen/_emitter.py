@@ -1572,7 +1572,7 @@ def _appended(items: list[_Item], name: str, indent: str, add_named: str = "") -
     for item in items:
         match item:
             case _One(key=str()):
-                lines += item.built.setup
+                lines += _setup(item.built, indent)
                 source = item.built.source
                 line = f"{indent}{add_named}({item.key}, {source})"
                 if "\n" not in line and len(line) <= MAX_LINE + len(INDENT):  # one level in until dedented
@@ -1586,7 +1586,7 @@ def _appended(items: list[_Item], name: str, indent: str, add_named: str = "") -
                         f"{indent})",
                     ]
             case _One():
-                lines += item.built.setup
+                lines += _setup(item.built, indent)
                 line = f"{indent}{name}.append({item.built.source})"
                 if "\n" in line or len(line) <= MAX_LINE + len(INDENT):  # it is one level in until dedented
                     lines.append(line)
@@ -1712,14 +1712,23 @@ def _listing(func: str, arguments: list[str], indent: str) -> str:
     return f"{func}(\n" + "".join(f"{inner}{a},\n" for a in arguments) + f"{indent})"
 
 
-def _ternary(target: str, choice: tuple[str, Built, Built], indent: str) -> list[str] | None:
+def _ternary(target: str, choice: tuple[str, Built, Built], indent: str, deeper: int = 0) -> list[str] | None:
     """``target = then if test else otherwise`` as one line where that fits ruff's line length,
-    as ruff (SIM108) wants it; None where a branch needs statements first or it does not fit."""
+    as ruff (SIM108) wants it; None where a branch needs statements first or it does not fit.
+    ``deeper``: how many characters of ``indent`` the line loses before it is written."""
     test, then, otherwise = choice
     if then.setup or otherwise.setup:
         return None
     line = f"{indent}{target} = {one_line(then.source)} if {test} else {one_line(otherwise.source)}"
-    return [line] if len(line) <= RUFF_LINE else None
+    return [line] if len(line) - deeper <= RUFF_LINE else None
+
+
+def _setup(built: Built, indent: str) -> list[str]:
+    """The statements before a list's item, written one level in until dedented (see
+    :func:`_appended`): an ``if`` that chooses it is one line where that fits once dedented."""
+    if built.choice is None:
+        return built.setup
+    return _ternary(built.source, built.choice, indent, deeper=len(INDENT)) or built.setup
 
 
 def _flat(items: list[_Item]) -> list[str] | None:
