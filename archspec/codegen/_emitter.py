@@ -274,6 +274,7 @@ class ClassEmitter:
         self.instances: dict[tuple[int, str, int, int], tuple[View, Draft]] = {}
         self.loop_names = _loop_names(self.program)
         self.block_globals: dict[str, tuple[str, ...]] = {}  # see _globals
+        self.network_values: dict[str, Any] = dict(graph.params)  # the network params' values in this graph
         #: Per lowered node, the attributes its module holds a canonical parameter under where the
         #: names differ (Flax's ``nnx.Embed`` holds ``weight`` as ``embedding``): what ties assign.
         self.variables: dict[str, dict[str, str]] = {}
@@ -892,7 +893,7 @@ class ClassEmitter:
             draft = self.instances[key][1]
         else:
             values = {p.name: args[p.name] for p in block.params if self._usable_parameter(p.name)}
-            values |= {name: spec_env[name] for name in self._globals(call.call)}
+            values |= {name: self.network_values[name] for name in self._globals(call.call)}
             if merged:  # the merge's channels, computed by the caller
                 in_term, env = _input_size(Env(values), (merged[0],), frame.view, merged[1], taken={})
             else:
@@ -938,8 +939,11 @@ class ClassEmitter:
         for key, arg in call.kwargs.items():
             given[key] = (frame.env.term(args[key], arg_source(arg)), False)
         every = len(call.args) == len(block.params)
+        # a caller's own parameter of that name is another value: the network's is then written as it is
+        shadowing = {p.name for p in self.program.blocks[frame.block].params} if frame.block is not None else set()
         for name in self._globals(call.call):
-            given[name] = (frame.env.term(dict(self.graph.params)[name], name), every)
+            value = self.network_values[name]
+            given[name] = (Term(value) if name in shadowing else frame.env.term(value, name), every)
         return given
 
     def _globals(self, block: str) -> tuple[str, ...]:
@@ -1006,8 +1010,7 @@ class ClassEmitter:
         of the class around it that it reads."""
         values = dict(frame.env.values)
         around, scope = frame.env.input_channels, frame.env.child({})
-        reads_input = any(INPUT in _names(n.expr) for n in _spec_nodes(layer) if isinstance(n, Expr))
-        if around in values and len(ins) == 1 and (ins[0].source == around or not reads_input):
+        if around in values and len(ins) == 1 and (ins[0].source == around or not _reads_input(layer)):
             # its input has the channels the class around it takes (ASPP's convs read the block's
             # input), or it never reads the block's input (a concat of its own input and more):
             # one parameter, in_channels, not also the outer one as in_channels_2
@@ -1934,6 +1937,11 @@ def _merge_in_list(step: Layer) -> SpecError:
         step.loc,
         hint="merge branches with 'concat: [...]', 'add: [...]' or 'mul: [...]'",
     )
+
+
+def _reads_input(layer: Layer) -> bool:
+    """Whether an expression of ``layer`` itself (not of the blocks it calls) reads ``input``."""
+    return any(INPUT in _names(n.expr) for n in _spec_nodes(layer) if isinstance(n, Expr))
 
 
 def _loop_names(program: Program) -> frozenset[str]:

@@ -304,3 +304,20 @@ def test_what_a_loop_leaves_is_read_after_it_in_the_params_terms() -> None:
         assert {k: v.shape for k, v in ours.state_dict().items()} == {
             k: v.shape for k, v in expected.state_dict().items()
         }
+
+
+def test_a_network_param_a_caller_shadows_is_passed_as_its_value() -> None:
+    """``outer(width)`` calls ``inner``, which reads the network's ``width``: inside ``outer`` that
+    name is outer's own parameter, another value, so the network's is passed as the number (it was
+    ``Inner(width, width)`` where the two happened to be equal, and a numbered ``Outer2`` elsewhere)."""
+    spec = {
+        "archspec": 1,
+        "name": "shadow",
+        "input": ["N", 4, 8, 8],
+        "params": {"width": 8},
+        "blocks": {"inner": "conv(width, 1) -> relu", "outer(width)": "conv(width, 3, padding=1) -> inner"},
+        "network": ["outer(8)", "outer(16)"],
+    }
+    emitted = archspec.emit(spec)
+    assert list(emitted.classes.values()).count("outer") == 1
+    assert "            Inner(width, 8),\n" in emitted.source
