@@ -4,13 +4,11 @@ module that runs, and where the bug was in the text, the text is checked."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from ruff_check import ruff_check
 
 import archspec
 
@@ -102,16 +100,11 @@ network:
 
 
 def _ruff(source: str, tmp_path: Path) -> None:
-    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
-    if ruff is None:
-        pytest.skip("ruff is not installed")
     path = tmp_path / "model.py"
     path.write_text(source)
-    result = subprocess.run(
-        [ruff, "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(path)],
-        capture_output=True,
-        text=True,
-    )
+    result = ruff_check(path)
+    if result is None:
+        pytest.skip("ruff is not installed")
     assert result.returncode == 0, result.stdout + source
 
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from ruff_check import ruff_check
 
 import archspec
 
@@ -50,14 +49,9 @@ def test_every_golden_file_belongs_to_a_spec() -> None:
 def test_every_golden_file_passes_ruff(tmp_path: Path) -> None:
     """The golden files are the emitted source, so this holds every spec's torch and flax source to
     the project's ruff rules (checked in a copy: pyproject.toml excludes the folder in the tree)."""
-    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
-    if ruff is None:
-        pytest.skip("ruff is not installed")
     copy = tmp_path / "golden"
     shutil.copytree(GOLDEN, copy)
-    result = subprocess.run(
-        [ruff, "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(copy)],
-        capture_output=True,
-        text=True,
-    )
+    result = ruff_check(copy)
+    if result is None:
+        pytest.skip("ruff is not installed")
     assert result.returncode == 0, result.stdout + result.stderr

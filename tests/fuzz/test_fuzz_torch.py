@@ -9,15 +9,13 @@ source parses, imports only torch, and, all of them together at the end, passes 
 from __future__ import annotations
 
 import ast
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from hypothesis import given
+from ruff_check import ruff_check
 
 from archspec import api
 
@@ -80,12 +78,7 @@ def test_plausible_networks_build_and_run_in_torch(profile: Profile, tmp_path: P
     folder.mkdir()
     for i, source in enumerate(dict.fromkeys(sources)):
         (folder / f"model_{i}.py").write_text(source)
-    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
-    if ruff is None:
+    result = ruff_check(folder)
+    if result is None:
         pytest.skip("ruff is not installed")
-    result = subprocess.run(
-        [ruff, "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(folder)],
-        capture_output=True,
-        text=True,
-    )
     assert result.returncode == 0, result.stdout[-4000:]

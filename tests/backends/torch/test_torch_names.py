@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import ast
 import math
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch_support import ROOT
+from ruff_check import ruff_check
 
 import archspec
 from archspec.errors import SpecError, SpecErrors
 
 torch = pytest.importorskip("torch")
+
 from archspec.codegen import docstring as _docstring  # noqa: E402
 from archspec.codegen import literal  # noqa: E402
 
@@ -205,12 +203,7 @@ def test_specs_with_non_finite_numbers_build(network: str) -> None:
 
 
 def _ruff(path: Path) -> None:
-    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
-    if ruff is None:
+    result = ruff_check(path)
+    if result is None:
         return
-    result = subprocess.run(
-        [ruff, "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(path)],
-        capture_output=True,
-        text=True,
-    )
     assert result.returncode == 0, result.stdout

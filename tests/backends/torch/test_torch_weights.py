@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ruff_check import ruff_check
 from torch_support import ROOT, example_input, randomise
 
 import archspec
@@ -75,10 +76,8 @@ def test_compile_with_weights_writes_a_standalone_file_that_loads_them(tmp_path)
     """`archspec compile --weights`: checked, then model.py defines load_weights(model, path=WEIGHTS)."""
     import ast
     import importlib.util
-    import shutil
     import subprocess
     import sys
-    from pathlib import Path
 
     spec = ROOT / "specs" / "lenet_bn.yaml"
     reference = archspec.build(spec, classes=3)
@@ -97,10 +96,8 @@ def test_compile_with_weights_writes_a_standalone_file_that_loads_them(tmp_path)
     top_level = {n.names[0].name.split(".")[0] for n in ast.parse(source).body if isinstance(n, ast.Import)}
     top_level |= {n.module.split(".")[0] for n in ast.parse(source).body if isinstance(n, ast.ImportFrom)}
     assert top_level == {"pathlib", "torch"}  # safetensors only inside load_weights
-    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
-    if ruff is not None:
-        check = [ruff, "check", "--no-cache", "--config", str(ROOT / "pyproject.toml"), str(out)]
-        lint = subprocess.run(check, capture_output=True, text=True)
+    lint = ruff_check(out)
+    if lint is not None:
         assert lint.returncode == 0, lint.stdout
 
     loaded = importlib.util.spec_from_file_location("compiled_with_weights", out)
