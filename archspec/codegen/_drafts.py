@@ -83,6 +83,14 @@ class Draft:
     threaded: frozenset[str]
     sites: dict[str, Site] = field(default_factory=dict)
     entry: Any = None  # a list class whose first step merges several values: its caller computes it
+    #: An output size in the parameters' terms too long to pass (:attr:`out_size` is then None),
+    #: and the line that keeps it as ``self.out_channels`` for callers to read, written where
+    #: ``__init__`` ends (``init_end``) once one does (``out_read``), as torchvision's DenseNet
+    #: reads the ``num_features`` it kept.
+    wide_out: Term | None = None
+    out_line: str = ""
+    init_end: int = 0
+    out_read: bool = False
 
     @property
     def token(self) -> str:
@@ -236,16 +244,22 @@ def resolve(root: Draft, drafts: dict[int, Draft], reserved: set[str]) -> list[N
             group.append(draft)
     names = Namespace(MODULE_NAMES | reserved, class_style=True)
     named: dict[int, str] = {}
-    known: dict[tuple[str, str], str] = {}
-    classes: list[NamedClass] = []
+    known: dict[tuple[str, str], Draft] = {}  # each class, by label and text, as its first draft
+    read: set[str] = set()  # the classes whose output size a caller reads from self.out_channels
     for draft in order:
-        body = "\n".join(_with_sites(draft))
-        body = _TOKEN.sub(lambda m: named[int(m.group(1))], body)
-        header = f"class \x02({draft.base}):"
-        key = (draft.label, body)
-        name = known.get(key)
-        if name is None:
-            name = known[key] = names.new(camel_case(draft.label))
-            classes.append(NamedClass(name, header.replace("\x02", name) + "\n" + body, draft.block))
-        named[draft.uid] = name
+        body = _TOKEN.sub(lambda m: named[int(m.group(1))], "\n".join(_with_sites(draft)))
+        first = known.setdefault((draft.label, body), draft)
+        if first is draft:
+            named[draft.uid] = names.new(camel_case(draft.label))
+        named[draft.uid] = named[first.uid]
+        if draft.out_read:
+            read.add(named[draft.uid])
+    classes: list[NamedClass] = []
+    for draft in known.values():
+        name = named[draft.uid]
+        if name in read:
+            lines = [*draft.lines[: draft.init_end], draft.out_line, *draft.lines[draft.init_end :]]
+            draft = Draft(**{**draft.__dict__, "lines": lines})
+        body = _TOKEN.sub(lambda m: named[int(m.group(1))], "\n".join(_with_sites(draft)))
+        classes.append(NamedClass(name, f"class {name}({draft.base}):\n{body}", draft.block))
     return classes

@@ -157,6 +157,10 @@ class Built:
     #: A value the class holds (a learnable tensor, the lowering of an op of no inputs): forward
     #: reads the attribute instead of calling it.
     read: bool = False
+    #: An instance whose output size its class keeps as ``out_channels``: given the attribute it
+    #: is assigned to, the statement that reads the size into a variable, and the size as that
+    #: variable (see :attr:`Draft.wide_out`).
+    out_read: Callable[[str], tuple[str, Term]] | None = None
 
 
 @dataclass
@@ -186,6 +190,9 @@ class Frame:
     #: The ``if`` steps of the walk whose branches' sizes were written apart, where ``alike``
     #: matters (one list for the class: copies of the frame add to it).
     choices: list[str] = field(default_factory=list)
+    #: The output size of named steps in the variable they keep it in (``channels + growth``),
+    #: where that is shorter than in the class's parameters' terms.
+    kept_out: Term | None = None
 
     def write(self, term: Term) -> str:
         self.used |= term.names
@@ -490,6 +497,10 @@ class ClassEmitter:
         if in_param is not None:
             params.insert(0, Parameter(in_param))
         arguments = ["self", *(p.declaration for p in params), *self.extra_parameters(frame.threaded, root)]
+        names = {p.name for p in params} | {in_param or ""}
+        passable = _passable(out, names)
+        kept = frame.kept_out if frame.kept_out is not None and isinstance(body, Seq) else out
+        wide = not passable and out.names and out.names <= names and len(kept.source) <= _MAX_SIZE_TEXT
         lines = [
             docstring(doc, INDENT),
             "",
@@ -507,10 +518,13 @@ class ClassEmitter:
             lines=lines,
             params=tuple(params),
             in_param=in_param,
-            out_size=out if _passable(out, {p.name for p in params} | {in_param or ""}) else None,
+            out_size=out if passable else None,
             threaded=frozenset(frame.threaded),
             sites=sites,
             entry=entry,
+            wide_out=out if wide and not any(f"self.{_OUT_ATTRIBUTE} " in line for line in lines) else None,
+            out_line=f"{INDENT * 2}self.{_OUT_ATTRIBUTE} = {kept.source}",
+            init_end=len(lines) - len(forward),
         )
         self.drafts[draft.uid] = draft
         return draft
@@ -663,6 +677,7 @@ class ClassEmitter:
                 frame.env.values[channels] = built.out.value
                 frame.running.add(channels)
                 sizes = (Term(built.out.value, parameter(channels)),)
+        frame.kept_out = sizes[0] if channels else None
         return init, self._returning(lines, values, current[0], path), full if channels else sizes[0]
 
     def _dag(
@@ -815,6 +830,9 @@ class ClassEmitter:
             return built.inline(args)
         attr = self._attribute(key, path, layer)
         init += _assigned(f"self.{attr}", built, indent)
+        if built.out_read is not None:  # later steps read its size from it
+            line, built.out = built.out_read(f"self.{attr}")
+            init.append(indent + line)
         if built.read:
             return self.attribute_read(attr)
         if built.entry is not None:
@@ -1001,7 +1019,17 @@ class ClassEmitter:
         out = Term(actual)
         if draft.out_size is not None:
             out = frame.env.substitute(actual, draft.out_size.expr, given)
-        return Built(call_source(draft.token, written, indent), out, output, entry=draft.entry)
+        built = Built(call_source(draft.token, written, indent), out, output, entry=draft.entry)
+        if draft.wide_out is not None and not frame.env.substitute(actual, draft.wide_out.expr, given).is_literal:
+
+            def read(attribute: str) -> tuple[str, Term]:
+                draft.out_read = True
+                var = frame.local.new("channels")
+                frame.env.values[var] = actual
+                return f"{var} = {attribute}.{_OUT_ATTRIBUTE}", Term(actual, parameter(var))
+
+            built.out_read = read
+        return built
 
     def _anonymous(
         self, layer: Layer, path: str, xs: tuple[str, ...], ins: tuple[Term, ...], frame: Frame, indent: str
@@ -1767,6 +1795,8 @@ _SCRATCH_BUDGET = 256
 _MIN_KEPT_TEXT = 40
 #: The longest output size expression a class passes to its callers (see :func:`_passable`).
 _MAX_SIZE_TEXT = 80
+#: The attribute a class keeps a size too long to pass in (see :attr:`Draft.wide_out`).
+_OUT_ATTRIBUTE = "out_channels"
 _MERGE_WORDS: dict[type, str] = {Concat: "concat", Add: "add", Mul: "mul"}
 
 

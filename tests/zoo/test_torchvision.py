@@ -350,6 +350,8 @@ def test_swin_t_loads_torchvisions_full_size_state_dict() -> None:
         ("resnext50_32x4d", {"width_per_group": 8, "layers": [3, 4, 23, 3]}, "resnext101_32x8d"),
         ("resnext50_32x4d", {"groups": 1, "width_per_group": 128}, "wide_resnet50_2"),
         ("regnet_y_400mf", {"stages": [[64, 2, 1, 16, 1.0], [144, 2, 2, 16, 1.0]]}, None),
+        ("densenet121", {"block_config": [6, 12, 32, 32]}, "densenet169"),
+        ("densenet121", {"growth_rate": 48, "block_config": [6, 12, 36, 24], "num_init_features": 96}, "densenet161"),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )

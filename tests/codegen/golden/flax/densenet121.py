@@ -230,27 +230,35 @@ class Transition(nnx.Module):
 class Features(nnx.Module):
     """Layers of the spec."""
 
-    def __init__(self, in_channels, bn_size, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, in_channels, growth_rate, block_config, num_init_features, bn_size, *, rngs: nnx.Rngs) -> None:
         self.conv0 = nnx.Conv(
             in_channels,
-            64,
+            num_init_features,
             (7, 7),
             padding=((3, 3), (3, 3)),
             strides=(2, 2),
             use_bias=False,
             rngs=rngs,
         )
-        self.norm0 = BatchNorm(64, momentum=0.9, rngs=rngs)
+        self.norm0 = BatchNorm(num_init_features, momentum=0.9, rngs=rngs)
         self.relu0 = nnx.relu
         self.pool0 = MaxPool((3, 3), stride=(2, 2), padding=(1, 1))
-        self.denseblock1 = DenseBlock(64, 6, 32, bn_size, rngs=rngs)
-        self.transition1 = Transition(256, rngs=rngs)
-        self.denseblock2 = DenseBlock(128, 12, 32, bn_size, rngs=rngs)
-        self.transition2 = Transition(512, rngs=rngs)
-        self.denseblock3 = DenseBlock(256, 24, 32, bn_size, rngs=rngs)
-        self.transition3 = Transition(1024, rngs=rngs)
-        self.denseblock4 = DenseBlock(512, 16, 32, bn_size, rngs=rngs)
-        self.norm5 = BatchNorm(1024, momentum=0.9, rngs=rngs)
+        self.denseblock1 = DenseBlock(num_init_features, block_config[0], growth_rate, bn_size, rngs=rngs)
+        channels = num_init_features + block_config[0] * growth_rate
+        self.transition1 = Transition(channels, rngs=rngs)
+        channels = channels // 2
+        self.denseblock2 = DenseBlock(channels, block_config[1], growth_rate, bn_size, rngs=rngs)
+        channels = channels + block_config[1] * growth_rate
+        self.transition2 = Transition(channels, rngs=rngs)
+        channels = channels // 2
+        self.denseblock3 = DenseBlock(channels, block_config[2], growth_rate, bn_size, rngs=rngs)
+        channels = channels + block_config[2] * growth_rate
+        self.transition3 = Transition(channels, rngs=rngs)
+        channels = channels // 2
+        self.denseblock4 = DenseBlock(channels, block_config[3], growth_rate, bn_size, rngs=rngs)
+        channels = channels + block_config[3] * growth_rate
+        self.norm5 = BatchNorm(channels, momentum=0.9, rngs=rngs)
+        self.out_channels = channels
 
     def __call__(self, x: jax.Array) -> jax.Array:
         x = self.conv0(x)
@@ -277,13 +285,26 @@ class Densenet121(nnx.Module):
     64).
     """
 
-    def __init__(self, bn_size=4, classes=1000, *, data_format: str = "NCHW", rngs: nnx.Rngs | None = None) -> None:
+    def __init__(
+        self,
+        growth_rate=32,
+        block_config=None,
+        num_init_features=64,
+        bn_size=4,
+        classes=1000,
+        *,
+        data_format: str = "NCHW",
+        rngs: nnx.Rngs | None = None,
+    ) -> None:
+        if block_config is None:
+            block_config = [6, 12, 24, 16]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
-        self.features = Features(3, bn_size, rngs=rngs)
+        self.features = Features(3, growth_rate, block_config, num_init_features, bn_size, rngs=rngs)
+        channels = self.features.out_channels
         self.relu = nnx.relu
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
-        self.classifier = nnx.Linear(1024, classes, rngs=rngs)
+        self.classifier = nnx.Linear(channels, classes, rngs=rngs)
         self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
 
     def __call__(self, x: jax.Array) -> jax.Array:

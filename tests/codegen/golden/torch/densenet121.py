@@ -57,20 +57,28 @@ class Transition(nn.Module):
 class Features(nn.Module):
     """Layers of the spec."""
 
-    def __init__(self, in_channels, bn_size) -> None:
+    def __init__(self, in_channels, growth_rate, block_config, num_init_features, bn_size) -> None:
         super().__init__()
-        self.conv0 = nn.Conv2d(in_channels, 64, 7, stride=2, padding=3, bias=False)
-        self.norm0 = nn.BatchNorm2d(64)
+        self.conv0 = nn.Conv2d(in_channels, num_init_features, 7, stride=2, padding=3, bias=False)
+        self.norm0 = nn.BatchNorm2d(num_init_features)
         self.relu0 = nn.ReLU(inplace=True)
         self.pool0 = nn.MaxPool2d(3, stride=2, padding=1)
-        self.denseblock1 = DenseBlock(64, 6, 32, bn_size)
-        self.transition1 = Transition(256)
-        self.denseblock2 = DenseBlock(128, 12, 32, bn_size)
-        self.transition2 = Transition(512)
-        self.denseblock3 = DenseBlock(256, 24, 32, bn_size)
-        self.transition3 = Transition(1024)
-        self.denseblock4 = DenseBlock(512, 16, 32, bn_size)
-        self.norm5 = nn.BatchNorm2d(1024)
+        self.denseblock1 = DenseBlock(num_init_features, block_config[0], growth_rate, bn_size)
+        channels = num_init_features + block_config[0] * growth_rate
+        self.transition1 = Transition(channels)
+        channels = channels // 2
+        self.denseblock2 = DenseBlock(channels, block_config[1], growth_rate, bn_size)
+        channels = channels + block_config[1] * growth_rate
+        self.transition2 = Transition(channels)
+        channels = channels // 2
+        self.denseblock3 = DenseBlock(channels, block_config[2], growth_rate, bn_size)
+        channels = channels + block_config[2] * growth_rate
+        self.transition3 = Transition(channels)
+        channels = channels // 2
+        self.denseblock4 = DenseBlock(channels, block_config[3], growth_rate, bn_size)
+        channels = channels + block_config[3] * growth_rate
+        self.norm5 = nn.BatchNorm2d(channels)
+        self.out_channels = channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv0(x)
@@ -97,13 +105,16 @@ class Densenet121(nn.Module):
     64).
     """
 
-    def __init__(self, bn_size=4, classes=1000) -> None:
+    def __init__(self, growth_rate=32, block_config=None, num_init_features=64, bn_size=4, classes=1000) -> None:
         super().__init__()
-        self.features = Features(3, bn_size)
+        if block_config is None:
+            block_config = [6, 12, 24, 16]
+        self.features = Features(3, growth_rate, block_config, num_init_features, bn_size)
+        channels = self.features.out_channels
         self.relu = nn.ReLU(inplace=True)
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
-        self.classifier = nn.Linear(1024, classes)
+        self.classifier = nn.Linear(channels, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.features(x)
