@@ -158,9 +158,9 @@ class Built:
     #: reads the attribute instead of calling it.
     read: bool = False
     #: An instance whose output size its class keeps as ``out_channels``: given the attribute it
-    #: is assigned to, the statement that reads the size into a variable, and the size as that
-    #: variable (see :attr:`Draft.wide_out`).
-    out_read: Callable[[str], tuple[str, Term]] | None = None
+    #: is assigned to and a variable (None: a new one), the statement that reads the size into
+    #: the variable, and the size as that variable (see :attr:`Draft.wide_out`).
+    out_read: Callable[[str, str | None], tuple[str, Term]] | None = None
 
 
 @dataclass
@@ -193,6 +193,8 @@ class Frame:
     #: The output size of named steps in the variable they keep it in (``channels + growth``),
     #: where that is shorter than in the class's parameters' terms.
     kept_out: Term | None = None
+    #: The variables sizes read from ``out_channels`` are kept in (see :attr:`Built.out_read`).
+    read_sizes: set[str] = field(default_factory=set)
 
     def write(self, term: Term) -> str:
         self.used |= term.names
@@ -500,7 +502,7 @@ class ClassEmitter:
         names = {p.name for p in params} | {in_param or ""}
         passable = _passable(out, names)
         kept = frame.kept_out if frame.kept_out is not None and isinstance(body, Seq) else out
-        wide = not passable and out.names and out.names <= names and len(kept.source) <= _MAX_SIZE_TEXT
+        wide = not passable and out.names and len(kept.source) <= _MAX_SIZE_TEXT
         lines = [
             docstring(doc, INDENT),
             "",
@@ -659,7 +661,9 @@ class ClassEmitter:
         channels, full = "", Term(None)  # the variable, and its expression in the class's parameters
         for number, (key, item, frame) in enumerate(steps, start=1):
             built = self._layer(item, _join(path, key), current, sizes, frame, indent)
-            call = self._use(key, _join(path, key), item, built, [values[x] for x in current], init, indent)
+            # a size read from the step before is read by this step only: its variable is free again
+            reused = sizes[0].source if sizes[0].source in frame.read_sizes else None
+            call = self._use(key, _join(path, key), item, built, [values[x] for x in current], init, indent, reused)
             if built.read:  # an attribute: later steps read it where they use it
                 values[built.output] = call
             else:
@@ -823,15 +827,24 @@ class ClassEmitter:
         return [f"{indent}\x01{key}:init\x01"], [f"\x01{key}:forward\x01"], out
 
     def _use(
-        self, key: str, path: str, layer: Layer, built: Built, args: list[str], init: list[str], indent: str
+        self,
+        key: str,
+        path: str,
+        layer: Layer,
+        built: Built,
+        args: list[str],
+        init: list[str],
+        indent: str,
+        reused: str | None = None,
     ) -> str:
-        """Add ``built`` to the class as attribute ``key`` (at ``path``); the forward expression that calls it."""
+        """Add ``built`` to the class as attribute ``key`` (at ``path``); the forward expression that
+        calls it. A size it keeps for later steps is read into variable ``reused`` where given."""
         if built.inline is not None:
             return built.inline(args)
         attr = self._attribute(key, path, layer)
         init += _assigned(f"self.{attr}", built, indent)
         if built.out_read is not None:  # later steps read its size from it
-            line, built.out = built.out_read(f"self.{attr}")
+            line, built.out = built.out_read(f"self.{attr}", reused)
             init.append(indent + line)
         if built.read:
             return self.attribute_read(attr)
@@ -1020,12 +1033,18 @@ class ClassEmitter:
         if draft.out_size is not None:
             out = frame.env.substitute(actual, draft.out_size.expr, given)
         built = Built(call_source(draft.token, written, indent), out, output, entry=draft.entry)
-        if draft.wide_out is not None and not frame.env.substitute(actual, draft.wide_out.expr, given).is_literal:
+        params = {p.name for p in draft.params} | {draft.in_param or ""}
+        if draft.wide_out is not None and (
+            not frame.env.substitute(actual, draft.wide_out.expr, given).is_literal
+            if draft.wide_out.names <= params
+            else any(not term.is_literal for term in given.values())
+        ):
 
-            def read(attribute: str) -> tuple[str, Term]:
+            def read(attribute: str, var: str | None) -> tuple[str, Term]:
                 draft.out_read = True
-                var = frame.local.new("channels")
+                var = var or frame.local.new("channels")
                 frame.env.values[var] = actual
+                frame.read_sizes.add(var)
                 return f"{var} = {attribute}.{_OUT_ATTRIBUTE}", Term(actual, parameter(var))
 
             built.out_read = read

@@ -75,8 +75,6 @@ def test_the_network_class_built_with_other_values_is_the_spec_built_with_them(s
 #: Network params a network class does not take, and why: the class is written for their values.
 NOT_TAKEN: dict[str, dict[str, str]] = {
     "deeplabv3_mobilenet_v3_large": {"aux_loss": "a DAG node's if is decided where the class is written"},
-    # the unit's channels are x // 2 + c // 2, equal to c only when x == c: no expression knows it
-    "shufflenet_v2_x1_0": {"stages_out_channels": "a stage's output channels"},
     "vgg11": {"conv_arch": "the map size flattened into the first linear layer depends on its length"},
 }
 
@@ -156,6 +154,19 @@ def test_sizes_computed_along_named_steps_are_kept_in_a_variable() -> None:
     ) in source
     assert "        self.classifier = nn.Linear(channels, classes)\n" in source
     assert source.count("self.out_channels =") == 1  # only the class whose size a caller reads keeps it
+
+
+def test_a_size_only_a_class_knows_is_read_from_it() -> None:
+    """A ShuffleNet unit gives ``x // 2 + c // 2`` channels, ``c`` only where ``x == c``: no
+    expression of the stage's params is exact, so the stage keeps its count (torchvision's
+    ``input_channels = output_channels``) and the network reads it after each stage."""
+    source = archspec.emit(ROOT / "specs/shufflenet_v2_x1_0.yaml").source
+    assert "        super().__init__(*layers)\n        self.out_channels = channels\n" in source
+    assert (
+        "        channels = self.stage2.out_channels\n"
+        "        self.stage3 = Stage(channels, stages_out_channels[1], stages_out_channels[2], stages_repeats[1])\n"
+        "        channels = self.stage3.out_channels\n"
+    ) in source
 
 
 NAMED_NETWORK = """archspec: 1

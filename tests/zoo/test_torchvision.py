@@ -352,6 +352,8 @@ def test_swin_t_loads_torchvisions_full_size_state_dict() -> None:
         ("regnet_y_400mf", {"stages": [[64, 2, 1, 16, 1.0], [144, 2, 2, 16, 1.0]]}, None),
         ("densenet121", {"block_config": [6, 12, 32, 32]}, "densenet169"),
         ("densenet121", {"growth_rate": 48, "block_config": [6, 12, 36, 24], "num_init_features": 96}, "densenet161"),
+        ("shufflenet_v2_x1_0", {"stages_out_channels": [24, 48, 96, 192, 1024]}, "shufflenet_v2_x0_5"),
+        ("shufflenet_v2_x1_0", {"stages_out_channels": [24, 244, 488, 976, 2048]}, "shufflenet_v2_x2_0"),
     ],
     ids=lambda value: value if isinstance(value, str) else None,
 )

@@ -230,6 +230,7 @@ class Stage(nnx.Sequential):
             layers.append(ShuffleUnit(channels, output_channels, output_channels, 1, rngs=rngs))
             channels = channels // 2 + output_channels // 2
         super().__init__(*layers)
+        self.out_channels = channels
 
 
 class ShufflenetV2X10(nnx.Module):
@@ -246,30 +247,69 @@ class ShufflenetV2X10(nnx.Module):
         self,
         classes=1000,
         stages_repeats=None,
+        stages_out_channels=None,
         *,
         data_format: str = "NCHW",
         rngs: nnx.Rngs | None = None,
     ) -> None:
         if stages_repeats is None:
             stages_repeats = [4, 8, 4]
+        if stages_out_channels is None:
+            stages_out_channels = [24, 116, 232, 464, 1024]
         rngs = rngs if rngs is not None else nnx.Rngs(0)
         self.conv1 = nnx.Sequential(
-            nnx.Conv(3, 24, (3, 3), padding=((1, 1), (1, 1)), strides=(2, 2), use_bias=False, rngs=rngs),
-            BatchNorm(24, momentum=0.9, rngs=rngs),
+            nnx.Conv(
+                3,
+                stages_out_channels[0],
+                (3, 3),
+                padding=((1, 1), (1, 1)),
+                strides=(2, 2),
+                use_bias=False,
+                rngs=rngs,
+            ),
+            BatchNorm(stages_out_channels[0], momentum=0.9, rngs=rngs),
             nnx.relu,
         )
         self.maxpool = MaxPool((3, 3), stride=(2, 2), padding=(1, 1))
-        self.stage2 = Stage(24, 24, 116, stages_repeats[0], rngs=rngs)
-        self.stage3 = Stage(116, 116, 232, stages_repeats[1], rngs=rngs)
-        self.stage4 = Stage(232, 232, 464, stages_repeats[2], rngs=rngs)
+        self.stage2 = Stage(
+            stages_out_channels[0],
+            stages_out_channels[0],
+            stages_out_channels[1],
+            stages_repeats[0],
+            rngs=rngs,
+        )
+        channels = self.stage2.out_channels
+        self.stage3 = Stage(
+            channels,
+            stages_out_channels[1],
+            stages_out_channels[2],
+            stages_repeats[1],
+            rngs=rngs,
+        )
+        channels = self.stage3.out_channels
+        self.stage4 = Stage(
+            channels,
+            stages_out_channels[2],
+            stages_out_channels[3],
+            stages_repeats[2],
+            rngs=rngs,
+        )
+        channels = self.stage4.out_channels
         self.conv5 = nnx.Sequential(
-            nnx.Conv(464, 1024, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs),
-            BatchNorm(1024, momentum=0.9, rngs=rngs),
+            nnx.Conv(
+                channels,
+                stages_out_channels[4],
+                (1, 1),
+                padding=((0, 0), (0, 0)),
+                use_bias=False,
+                rngs=rngs,
+            ),
+            BatchNorm(stages_out_channels[4], momentum=0.9, rngs=rngs),
             nnx.relu,
         )
         self.avgpool = global_avg_pool
         self.flatten = Flatten()
-        self.fc = nnx.Linear(1024, classes, rngs=rngs)
+        self.fc = nnx.Linear(stages_out_channels[4], classes, rngs=rngs)
         self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
 
     def __call__(self, x: jax.Array) -> jax.Array:

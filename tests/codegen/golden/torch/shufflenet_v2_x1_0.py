@@ -86,6 +86,7 @@ class Stage(nn.Sequential):
             layers.append(ShuffleUnit(channels, output_channels, output_channels, 1))
             channels = channels // 2 + output_channels // 2
         super().__init__(*layers)
+        self.out_channels = channels
 
 
 class ShufflenetV2X10(nn.Module):
@@ -98,27 +99,37 @@ class ShufflenetV2X10(nn.Module):
     channel shuffle of two groups, so the halves mix.
     """
 
-    def __init__(self, classes=1000, stages_repeats=None) -> None:
+    def __init__(self, classes=1000, stages_repeats=None, stages_out_channels=None) -> None:
         super().__init__()
         if stages_repeats is None:
             stages_repeats = [4, 8, 4]
+        if stages_out_channels is None:
+            stages_out_channels = [24, 116, 232, 464, 1024]
         self.conv1 = nn.Sequential(
-            nn.Conv2d(3, 24, 3, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(24),
+            nn.Conv2d(3, stages_out_channels[0], 3, stride=2, padding=1, bias=False),
+            nn.BatchNorm2d(stages_out_channels[0]),
             nn.ReLU(inplace=True),
         )
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        self.stage2 = Stage(24, 24, 116, stages_repeats[0])
-        self.stage3 = Stage(116, 116, 232, stages_repeats[1])
-        self.stage4 = Stage(232, 232, 464, stages_repeats[2])
+        self.stage2 = Stage(
+            stages_out_channels[0],
+            stages_out_channels[0],
+            stages_out_channels[1],
+            stages_repeats[0],
+        )
+        channels = self.stage2.out_channels
+        self.stage3 = Stage(channels, stages_out_channels[1], stages_out_channels[2], stages_repeats[1])
+        channels = self.stage3.out_channels
+        self.stage4 = Stage(channels, stages_out_channels[2], stages_out_channels[3], stages_repeats[2])
+        channels = self.stage4.out_channels
         self.conv5 = nn.Sequential(
-            nn.Conv2d(464, 1024, 1, bias=False),
-            nn.BatchNorm2d(1024),
+            nn.Conv2d(channels, stages_out_channels[4], 1, bias=False),
+            nn.BatchNorm2d(stages_out_channels[4]),
             nn.ReLU(inplace=True),
         )
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
-        self.fc = nn.Linear(1024, classes)
+        self.fc = nn.Linear(stages_out_channels[4], classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv1(x)
