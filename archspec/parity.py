@@ -215,8 +215,10 @@ def stages(graph: Graph) -> list[str]:
     seen: dict[str, None] = {}
     for node in graph.nodes:
         top = node.name.split(".", 1)[0]
-        if top == node.name and type(node.op).arity in (None, 0):
-            continue  # a top-level concat/add is an expression, a param an attribute: no layer
+        if top == node.name and (type(node.op).arity in (None, 0) or len(node.inputs) > 1):
+            # a top-level concat/add (or a resize to another input's size) is an expression, a
+            # param an attribute: no layer
+            continue
         seen.setdefault(top, None)
     return [_in_slices(graph, stage) for stage in seen]
 

@@ -34,7 +34,7 @@ import hashlib
 import keyword
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
 from archspec.backends import EmittedSource, LoweringBug, Lowerings
 from archspec.codegen._context import LoweringContext
@@ -151,6 +151,9 @@ class Built:
     inline: Callable[[list[str]], str] | None = None
     #: A list whose first step merges several values: its caller computes that merge.
     entry: Callable[[list[str]], str] | None = None
+    #: The values an inline op reads after the one its step is given: the layer's input, whose
+    #: size an ``upsample`` follows (see :mod:`archspec.ops.resize`).
+    reads: tuple[str, ...] = ()
     #: An ``if`` too long for one line: its condition and branches, which an attribute is
     #: assigned from in an ``if`` statement (``source`` and ``setup`` do it through a variable).
     choice: tuple[str, Built, Built] | None = None
@@ -195,6 +198,13 @@ class Frame:
     kept_out: Term | None = None
     #: The variables sizes read from ``out_channels`` are kept in (see :attr:`Built.out_read`).
     read_sizes: set[str] = field(default_factory=set)
+    #: The values the class is given, which an op may read besides its step's input (a resize to
+    #: the size of the block's input); elsewhere the op is written for this instance's sizes.
+    given: tuple[str, ...] = ()
+    #: The last step of the class's own list, and that step where it reads the class's input too:
+    #: the class's forward computes it after the list, as torchvision's ASPPPooling resizes.
+    last_step: Layer | None = None
+    tail: Built | None = None
 
     def write(self, term: Term) -> str:
         self.used |= term.names
@@ -316,9 +326,14 @@ class ClassEmitter:
         """The first lines of a Module class's ``__init__`` body."""
         return []
 
-    def root_sequential_call(self) -> list[str]:
-        """The method lines the network's class gets when it is a Sequential (none by default)."""
-        return []
+    def sequential_call(self, tail: Callable[[list[str]], str] | None, root: bool) -> list[str]:
+        """The method lines a Sequential class gets: none by default, or, where its last step
+        reads its input too (``tail``, given that step's input and the class's), one that runs
+        the layers then that step, as torchvision's ASPPPooling resizes to its input's size."""
+        if tail is None:
+            return []
+        method = f"{INDENT}def {self.call_method}(self, x: {self.tensor_type}) -> {self.tensor_type}:"
+        return ["", method, f"{INDENT * 2}return {tail([f'super().{self.call_method}(x)', 'x'])}"]
 
     def root_init(self, init: list[str], threaded: set[str]) -> None:
         """Adjust the network class's ``__init__`` body."""
@@ -474,12 +489,14 @@ class ClassEmitter:
     ) -> Draft:
         """Write the class whose ``__init__`` builds ``body`` for one instance (``frame``)."""
         ins = (in_term,) if in_term is not None else tuple(Term(_size(frame.view.type(x))) for x in xs)
+        frame.given = xs
         entry = None
         sites: dict[str, Site] = {}
         first: list[str] = []  # the first lines of __init__: a Module's super().__init__()
         if _is_list(body) or _is_named_loop(body):
             built = self._sequence(body, path, xs, ins, frame, INDENT * 2, own=True)
-            init, forward, out, entry = built.setup, self.root_sequential_call() if root else [], built.out, built.entry
+            init, out, entry = built.setup, built.out, built.entry
+            forward = self.sequential_call(frame.tail.inline if frame.tail and frame.tail.inline else None, root)
             base = self.named_base() if _is_named_loop(body) else self.sequential_base
         elif isinstance(body, Concat | Add | Mul) and numbered(_branches(body)) and not root:
             init, forward, out = self._numbered_branches(body, path, xs, ins, frame, INDENT * 2)
@@ -595,7 +612,7 @@ class ClassEmitter:
                 args, outs = [], []
                 for key, branch in _named(branches):
                     built = self._layer(branch, _join(path, key), xs, ins, frame, indent)
-                    args.append(self._use(key, _join(path, key), branch, built, [values[x] for x in xs], init, indent))
+                    args.append(self._use(key, _join(path, key), branch, built, _args(values, xs, built), init, indent))
                     outs.append(built.out)
                 node = frame.view.graph.node(path or _MERGE_WORDS[type(body)])
                 lowered, out = self._lower(node, tuple(outs), frame)
@@ -663,7 +680,7 @@ class ClassEmitter:
             built = self._layer(item, _join(path, key), current, sizes, frame, indent)
             # a size read from the step before is read by this step only: its variable is free again
             reused = sizes[0].source if sizes[0].source in frame.read_sizes else None
-            call = self._use(key, _join(path, key), item, built, [values[x] for x in current], init, indent, reused)
+            call = self._use(key, _join(path, key), item, built, _args(values, current, built), init, indent, reused)
             if built.read:  # an attribute: later steps read it where they use it
                 values[built.output] = call
             else:
@@ -726,7 +743,7 @@ class ClassEmitter:
                 outputs[key] = (built.output, built.out)
                 current, sizes = (built.output,), (built.out,)
                 continue
-            call = self._use(key, _join(path, key), node.do, built, [values[x] for x in current], init, indent)
+            call = self._use(key, _join(path, key), node.do, built, _args(values, current, built), init, indent)
             if built.read:  # an attribute: the nodes that read it use it as it is
                 values[built.output] = call
             else:
@@ -872,13 +889,20 @@ class ClassEmitter:
             case _:
                 return self._anonymous(layer, path, xs, ins, frame, indent)
 
-    def _op(self, call: Call, path: str, ins: tuple[Term, ...], frame: Frame, indent: str) -> Built:
+    def _op(
+        self, call: Call, path: str, ins: tuple[Term, ...], frame: Frame, indent: str, follow: bool = True
+    ) -> Built:
+        """An op: a module, or an expression of forward (a merge, an op reading more than its step's
+        input: ``follow`` it where the class is given that, else its size in this instance)."""
         node = frame.view.graph.node(path or call.call)
         if type(node.op).arity == 0:  # a source reads nothing: the sizes of where it stands are not its own
             ins = ()
-        lowered, out = self._lower(node, ins, frame)
-        if type(node.op).arity is None:  # a merge: written inline in forward
-            return Built("", out, node.name, inline=self._inline(node, lowered))
+        reads = node.inputs[len(ins) :] if type(node.op).arity is not None else ()
+        if not (follow and set(reads) <= set(frame.given)):
+            reads = ()
+        lowered, out = self._lower(node, ins, frame, len(ins) + len(reads) if type(node.op).arity else None)
+        if type(node.op).arity is None or reads:  # a merge, or a step reading more: inline in forward
+            return Built("", out, node.name, inline=self._inline(node, lowered), reads=reads)
         if isinstance(lowered, self.function_type):
             raise LoweringBug(f"the {self.lowerings.backend} lowering of {node.op_name} is inline, but it is no merge")
         frame.used.update(n for t in lowered.terms for n in t.names)
@@ -888,8 +912,9 @@ class ClassEmitter:
             self._helper(lowered.helper)
         return Built(self.layer_source(lowered, indent), out, node.name, read=type(node.op).arity == 0)
 
-    def _lower(self, node: Node, ins: tuple[Term, ...], frame: Frame) -> tuple[Any, Term]:
-        inputs = tuple(frame.view.type(i) for i in node.inputs)
+    def _lower(self, node: Node, ins: tuple[Term, ...], frame: Frame, count: int | None = None) -> tuple[Any, Term]:
+        """The lowering of ``node``, given its first ``count`` inputs (all by default), and its size."""
+        inputs = tuple(frame.view.type(i) for i in node.inputs[:count])
         output = frame.view.type(node.name)
         ctx = self.context(node, inputs, output, frame.env, ins, frame.view.graph)
         return self.lowerings.lower(node, ctx), self._out_size(node, ctx, ins)
@@ -1147,7 +1172,11 @@ class ClassEmitter:
             added = _appended(items, "", indent + INDENT, self.add_named)
             return Built("", sizes[0], current[0], [f"{indent}super().__init__()", *dedented(added)])
         steps = layer.seq if isinstance(layer, Seq) and isinstance(layer.seq, list) else [layer]
+        if own:
+            frame.last_step = steps[-1]
         items, _, current, sizes, entry = self._items(steps, path, 0, xs, ins, frame, indent + INDENT)
+        if frame.tail is not None and (frame.tail.reads != xs or entry is not None):
+            raise InternalError(f"the last step of list {path!r} reads {frame.tail.reads}, not the list's input")
         sizes = _left(items, sizes)
         func = "super().__init__" if own else self.sequential_base
         flat = _flat(items)
@@ -1191,6 +1220,11 @@ class ClassEmitter:
                     new, index, xs, ins = self._when(step, path, index, xs, ins, frame, indent, settled)
                 case _:
                     built = self._layer(step, _join(path, index), xs, ins, frame, indent)
+                    if built.reads and step is frame.last_step:  # the class's forward computes it
+                        frame.tail = built
+                        return items, index + 1, (built.output,), (built.out,), entry
+                    if built.reads:  # a step of the list: written for this instance's size
+                        built = self._op(cast(Call, step), _join(path, index), ins, frame, indent, follow=False)
                     if built.inline is not None or built.entry is not None:
                         if index != 0 or len(xs) < 2 or entry is not None:
                             raise _merge_in_list(step)
@@ -1977,6 +2011,11 @@ def _anonymous_doc(layer: Layer) -> str:
     if isinstance(layer, Concat | Add | Mul):
         return f"Branches on one input, merged by {_MERGE_WORDS[type(layer)]}."
     return "Layers of the spec."
+
+
+def _args(values: Mapping[str, str], xs: Sequence[str], built: Built) -> list[str]:
+    """The forward expressions of what ``built`` is given: ``xs``, then what it reads besides."""
+    return [values[x] for x in (*xs, *built.reads)]
 
 
 def _merge_in_list(step: Layer) -> SpecError:

@@ -22,6 +22,12 @@ The meaning is PyTorch's ``nn.Upsample``, stated here so every backend computes 
 
 ``align_corners`` only has a meaning for interpolation: PyTorch refuses it with ``nearest``,
 and so does archspec.
+
+A size written as the block's input's own (``size=input.shape[2:]``, or ``[input.shape[2],
+input.shape[3]]``) is that input's size whatever it is, as torchvision's DeepLab interpolates to
+``x.shape[-2:]``: the expander makes that input the op's second input (see :attr:`_Upsample.follows`),
+and every backend reads the size from it at run time, so compiled code serves inputs of other
+sizes too.
 """
 
 from __future__ import annotations
@@ -49,6 +55,8 @@ class _Upsample(Op):
     """
 
     reads_channels = True
+    #: The attribute that, written as the input's own size, is read from the input at run time.
+    follows: ClassVar[str] = "size"
 
     misnamed: ClassVar[dict[str, str]] = {
         "scale_factor": "archspec calls PyTorch's scale_factor 'scale': upsample(scale=2)",
@@ -115,8 +123,14 @@ class _Upsample(Op):
         (PyTorch's shortcut in its 2-D nearest kernel)."""
         return not self.interpolates and self.spatial == 2
 
+    def check_arity(self, count: int) -> None:
+        if count != 2 or self.size is None:  # the second input gives the size: see the module docstring
+            super().check_arity(count)
+
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
-        (x,) = inputs
+        x = inputs[0]
+        if len(inputs) == 2 and inputs[1].shape[2:] != self.size:  # the expander's bug, never a user's
+            raise ShapeError(f"{self.op_name} follows the size of {inputs[1]}, but its size is {list(self.size or ())}")
         rank = self.spatial + 2
         fitting = {3: "upsample1d", 4: "upsample"}.get(x.rank)
         hint = f"a {x.rank}-D input takes '{fitting}'" if fitting and fitting != self.op_name else None

@@ -35,7 +35,7 @@ from archspec.ir import GRAPH_INPUT, Graph, Node, Scope, ScopeKind, TensorType
 from archspec.ops import REGISTRY, Op, ShapeError, merge
 from archspec.spec import expr as exprs
 from archspec.spec import interface, words
-from archspec.spec.input_shape import InputShape
+from archspec.spec.input_shape import InputShape, is_spatial_size
 from archspec.spec.interface import InputShapes
 from archspec.spec.model import (
     LAYER_KINDS,
@@ -215,12 +215,29 @@ class Expander:
         name = path or layer.call
         if op_cls.arity == 0:  # a source (a learnable tensor): it reads nothing where it is written
             xs = ()
+        _, exprs, attr_locs = self._call_site(op_cls, layer)
+        reference = self._followed(op, dict(exprs), env)
         try:
             op.check_arity(len(xs))
         except ShapeError as exc:
             raise exc.with_context(layer.loc, trace) from None
-        _, exprs, attr_locs = self._call_site(op_cls, layer)
+        if reference is not None:
+            xs = (*xs, reference)
         return self._add_node(Node(name, op, xs, layer.loc, trace, exprs, attr_locs=attr_locs))
+
+    @staticmethod
+    def _followed(op: Op, sources: Mapping[str, str], env: Env) -> str | None:
+        """The tensor whose size an op reads at run time, where the spec wrote its size as that of
+        the layer's input (see :mod:`archspec.ops.resize`); else None."""
+        field = getattr(op, "follows", None)
+        source = sources.get(field) if field is not None else None
+        reference = env.get(exprs.INPUT)
+        if source is None or not isinstance(reference, InputShape) or reference.tensor is None:
+            return None
+        spatial = type(op).spatial
+        if not is_spatial_size(source, spatial) or len(reference.attribute("shape")) != spatial + 2:
+            return None
+        return reference.tensor
 
     def _with_words(self, call: Call, given: tuple[words.Word, ...]) -> Call:
         """``call`` with its bare words spelt out as strings (see :mod:`archspec.spec.words`): the
@@ -767,7 +784,7 @@ class Expander:
     # ------------------------------------------------------------ input shapes
     def input_shape(self, xs: tuple[str, ...]) -> InputShape:
         """What ``input`` is in a block called on ``xs``: read (and inferred) only if asked."""
-        return InputShape(lambda: self.input_type(xs))
+        return InputShape(lambda: self.input_type(xs), xs[0] if len(xs) == 1 else None)
 
     def input_type(self, xs: tuple[str, ...]) -> TensorType:
         """The type of the one tensor ``xs`` names, inferring the nodes added since the last read."""

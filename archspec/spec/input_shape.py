@@ -16,6 +16,7 @@ asks the expander for the type (which infers the nodes added before, once each).
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from typing import Any
 
@@ -63,9 +64,11 @@ class InputShape(HasAttributes):
 
     described = "the layer's input tensor"
 
-    def __init__(self, resolve: Callable[[], TensorType]) -> None:
+    def __init__(self, resolve: Callable[[], TensorType], tensor: str | None = None) -> None:
         self._resolve = resolve
         self._type: TensorType | None = None
+        #: The graph value it is (None for a block given several inputs, which has no ``input``).
+        self.tensor = tensor
 
     def attribute(self, name: str) -> Any:
         read = ATTRIBUTES.get(name)
@@ -82,3 +85,41 @@ class InputShape(HasAttributes):
 
     def __repr__(self) -> str:
         return INPUT
+
+
+def is_spatial_size(source: str, spatial: int) -> bool:
+    """Whether expression ``source`` is exactly the input's size along its ``spatial`` last axes,
+    the size of an [N, C, *S] input: ``input.shape[2:]``, ``input.shape[-2:]`` or ``[input.shape[2],
+    input.shape[3]]`` (in 1-D also ``input.shape[2]``), which the input gives whatever its size."""
+    try:
+        tree = ast.parse(source.strip(), mode="eval").body
+    except SyntaxError:
+        return False
+    starts = (2, -spatial)
+    if isinstance(tree, ast.Subscript) and _is_shape(tree.value) and isinstance(tree.slice, ast.Slice):
+        lower, upper, step = tree.slice.lower, tree.slice.upper, tree.slice.step
+        return upper is None and step is None and _integer(lower) in starts
+    items = tree.elts if isinstance(tree, ast.List | ast.Tuple) else [tree] if spatial == 1 else []
+    axes = [
+        _integer(item.slice) if isinstance(item, ast.Subscript) and _is_shape(item.value) else None for item in items
+    ]
+    return len(axes) == spatial and any(axes == list(range(start, start + spatial)) for start in starts)
+
+
+def _is_shape(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "shape"
+        and isinstance(node.value, ast.Name)
+        and node.value.id == INPUT
+    )
+
+
+def _integer(node: ast.expr | None) -> int | None:
+    """The int a literal (``2``, ``-2``) is, else None."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _integer(node.operand)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    return None

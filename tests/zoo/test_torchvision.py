@@ -306,6 +306,38 @@ def test_torchvisions_weights_build_every_backend(zoo: Zoo, backend: str, tmp_pa
         assert ok, f"{zoo.spec} on {backend}, {name}: max abs difference {diff:.3g}, relative {rel:.3g}"
 
 
+@pytest.mark.parametrize("backend", ["torch", "flax"])
+def test_deeplabv3_serves_inputs_of_other_sizes_as_torchvision_does(backend: str, tmp_path: Path) -> None:
+    """torchvision's DeepLab resizes its scores, and its ASPP's image pooling, to the size of the
+    input it is given (``F.interpolate(x, size=input_shape)``); the spec writes those sizes as its
+    input's (``size=[input.shape[2], input.shape[3]]``), so the compiled network, built for
+    INPUT's size, serves a larger, non-square input as torchvision does."""
+    from safetensors.torch import save_file
+
+    zoo = next(z for z in ZOO if z.label == "deeplabv3_mobilenet_v3_large-aux")
+    reference = _reference(zoo).eval()
+    x = torch.randn([2, 3, 72, 104], generator=torch.Generator().manual_seed(4))
+    with torch.inference_mode():
+        theirs = _outputs(reference(x))
+    assert all(output.shape == (2, 21, 72, 104) for output in theirs.values())
+    if backend == "torch":
+        ours = _compiled(zoo).eval()
+        ours.load_state_dict(reference.state_dict(), strict=True)
+        with torch.inference_mode():
+            mine = _outputs(ours(x))
+        assert all(torch.equal(mine[name], output) for name, output in theirs.items())
+        return
+    pytest.importorskip("flax")
+    weights = tmp_path / "deeplab.safetensors"
+    save_file({k: v.contiguous() for k, v in _canonical(reference.state_dict()).items()}, str(weights))
+    model = _compiled(zoo, "flax", weights)
+    model.eval()
+    outputs = _outputs(model(x.numpy()))
+    for name, output in theirs.items():
+        diff, rel, ok = compare(output.numpy(), outputs[name], TOLERANCE, TOLERANCE)
+        assert ok, f"flax, {name}: max abs difference {diff:.3g}, relative {rel:.3g}"
+
+
 def test_vit_b_16_loads_torchvisions_full_size_state_dict() -> None:
     """The zoo entry above is a small ViT; vit_b_16() itself has the same names at full size."""
     torch.manual_seed(0)

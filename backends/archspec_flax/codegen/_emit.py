@@ -11,7 +11,7 @@ channels-first outputs back, unless built with ``data_format="NHWC"`` (token ids
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from archspec.codegen import INDENT, ClassEmitter, Namespace, call_source, factor_source
 from archspec.ir import TensorType
@@ -90,16 +90,20 @@ class ModuleEmitter(ClassEmitter):
             imports.append("from jax import lax")
         return imports
 
-    def root_sequential_call(self) -> list[str]:
-        into = any(_channels_last(t) for t in self.graph.inputs.values())
-        back = any(_channels_last(t) for t in self.report.outputs.values())
-        if not (into or back):  # nnx.Sequential's own __call__
-            return []
-        body = [
-            'nchw = self.data_format == "NCHW"',
-            f"out = super().__call__({self._into('x') if into else 'x'})",
-            f"return {self._back('out') if back else 'out'}",
-        ]
+    def sequential_call(self, tail: Callable[[list[str]], str] | None, root: bool) -> list[str]:
+        into = root and any(_channels_last(t) for t in self.graph.inputs.values())
+        back = root and any(_channels_last(t) for t in self.report.outputs.values())
+        if not (into or back):
+            return super().sequential_call(tail, root)
+        x = "x"
+        body = ['nchw = self.data_format == "NCHW"']
+        if into:
+            x = "inner" if tail is not None else self._into("x")  # the tail reads it in the layers' layout
+            if tail is not None:
+                body.append(f"inner = {self._into('x')}")
+        out = "super().__call__(" + x + ")"
+        body.append(f"out = {tail([out, x]) if tail is not None else out}")
+        body.append(f"return {self._back('out') if back else 'out'}")
         return ["", f"{INDENT}def __call__(self, x: jax.Array) -> jax.Array:", *(f"{INDENT * 2}{b}" for b in body)]
 
     def _into(self, x: str) -> str:

@@ -8,13 +8,14 @@ cells each output cell reads, exactly as PyTorch's kernels do (see :mod:`archspe
 and gathers them with ``jnp.take`` one spatial axis at a time: nearest copies one cell,
 (bi)linear blends two. Nearest indices are computed in float32, as PyTorch computes them, so a
 product that lands just below a whole number is floored as PyTorch floors it, and PyTorch's
-shortcuts are taken where its kernels take them (see :mod:`archspec.ops.resize`).
+shortcuts are taken where its kernels take them (see :mod:`archspec.ops.resize`). A size that is
+another array's is read from it where the op runs, by :func:`resize_to`.
 """
 
 from __future__ import annotations
 
 from archspec.ops.resize import Upsample, Upsample1d
-from archspec_flax._lowering import LOWERINGS, Helper, LoweringContext, ModuleCall, register_helper
+from archspec_flax._lowering import LOWERINGS, FunctionCall, Helper, LoweringContext, ModuleCall, register_helper
 
 register_helper(
     Helper(
@@ -80,8 +81,25 @@ register_helper(
 )
 
 
+register_helper(
+    Helper(
+        "resize_to",
+        '''def resize_to(
+    x: jax.Array, like: jax.Array, mode: str = "nearest", align_corners: bool = False
+) -> jax.Array:
+    """``x`` resized to the spatial size of ``like`` (channels-last), as PyTorch's
+    ``F.interpolate(x, size=like.shape[2:])`` resizes NCHW arrays."""
+    return Upsample(size=like.shape[1:-1], mode=mode, align_corners=align_corners)(x)''',
+        uses=("Upsample",),
+    )
+)
+
+
 @LOWERINGS.register(Upsample, Upsample1d)
-def upsample(op: Upsample | Upsample1d, ctx: LoweringContext) -> ModuleCall:
+def upsample(op: Upsample | Upsample1d, ctx: LoweringContext) -> ModuleCall | FunctionCall:
+    if len(ctx.inputs) == 2:  # the second input's size, read where the op runs
+        sampling = f', mode="{op.mode}"' * (op.mode != "nearest") + ", align_corners=True" * op.align_corners
+        return FunctionCall(lambda xs: f"resize_to({xs[0]}, {xs[1]}{sampling})", helpers=("resize_to",))
     options = ctx.options(  # the one of size and scale that is given: the other is None, left out
         ("size", ctx.literal(None) if op.size is None else ctx.per_dim("size"), None),
         ("scale", ctx.literal(None) if op.scale is None else ctx.per_dim("scale"), None),

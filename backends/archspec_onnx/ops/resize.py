@@ -11,7 +11,8 @@ PyTorch's.
 A scale is given as Resize's ``scales`` input, so the runtime maps by the scale itself, as
 PyTorch does (except along an axis the scale leaves its size, which PyTorch copies: its scale is
 written as 1); a size as the ``sizes`` input, which opset 17 needs for every axis: the batch and
-channels are read from the input's shape (the batch is symbolic).
+channels are read from the input's shape (the batch is symbolic). A size that is another
+tensor's (see :mod:`archspec.ops.resize`) is read from that tensor's shape too.
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ def upsample(op: Upsample | Upsample1d, ctx: LoweringContext) -> None:
         shape = ctx.emit("Shape", [ctx.x], to=ctx.tmp("shape"))
         start, end = ctx.const("start", [0], np.int64), ctx.const("end", [2], np.int64)
         batch_channels = ctx.emit("Slice", [shape, start, end], to=ctx.tmp("batch_channels"))
-        spatial = ctx.const("size", list(op.size), np.int64)
+        if len(ctx.inputs) == 2:  # the second input's size (Shape's own start= is opset 15's)
+            like = ctx.emit("Shape", [ctx.values[1]], to=ctx.tmp("like_shape"))
+            spatial = ctx.emit(
+                "Slice", [like, end, ctx.const("last", [ctx.input.rank], np.int64)], to=ctx.tmp("like_size")
+            )
+        else:
+            spatial = ctx.const("size", list(op.size), np.int64)
         target = ctx.emit("Concat", [batch_channels, spatial], to=ctx.tmp("sizes"), axis=0)
         ctx.emit("Resize", [ctx.x, "", "", target], **sampling(op))
         return

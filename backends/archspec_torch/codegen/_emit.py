@@ -8,7 +8,7 @@ and the one thing only torch's rules are told: whether an op may run in place
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from archspec.codegen import ClassEmitter, Env, Namespace, Term, factor_source
@@ -86,3 +86,8 @@ class ModuleEmitter(ClassEmitter):
     def module_init(self) -> list[str]:
         self.needs.add("torch")  # forward's annotations
         return ["        super().__init__()"]
+
+    def sequential_call(self, tail: Callable[[list[str]], str] | None, root: bool) -> list[str]:
+        if tail is not None:
+            self.needs.add("torch")  # forward's annotations
+        return super().sequential_call(tail, root)

@@ -117,6 +117,14 @@ class Upsample(nnx.Module):
         return low, high, jnp.clip(source - low, 0.0, 1.0)
 
 
+def resize_to(
+    x: jax.Array, like: jax.Array, mode: str = "nearest", align_corners: bool = False
+) -> jax.Array:
+    """``x`` resized to the spatial size of ``like`` (channels-last), as PyTorch's
+    ``F.interpolate(x, size=like.shape[2:])`` resizes NCHW arrays."""
+    return Upsample(size=like.shape[1:-1], mode=mode, align_corners=align_corners)(x)
+
+
 def channels_last(x: jax.Array) -> jax.Array:
     """NCHW (or NCL, NCDHW) to channels-last; [N, F] stays as it is."""
     return jnp.moveaxis(x, 1, -1) if x.ndim > 2 else x
@@ -335,8 +343,10 @@ class AsppPooling(nnx.Sequential):
             nnx.Conv(in_channels, out_channels, (1, 1), padding=((0, 0), (0, 0)), use_bias=False, rngs=rngs),
             BatchNorm(out_channels, momentum=0.9, rngs=rngs),
             nnx.relu,
-            Upsample(size=(33, 33), mode="bilinear"),
         )
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return resize_to(super().__call__(x), x, mode="bilinear")
 
 
 class Convs(nnx.List):
@@ -509,7 +519,6 @@ class Deeplabv3MobilenetV3Large(nnx.Module):
             aspp_dropout,
             rngs=rngs,
         )
-        self.out = Upsample(size=(520, 520), mode="bilinear")
         self.data_format = data_format  # "NCHW" (the spec's) or "NHWC"
 
     def __call__(self, x: jax.Array) -> dict[str, jax.Array]:
@@ -517,6 +526,6 @@ class Deeplabv3MobilenetV3Large(nnx.Module):
         x = channels_last(x) if nchw else x
         backbone = self.backbone(x)
         classifier = self.classifier(backbone)
-        out = self.out(classifier)
+        out = resize_to(classifier, x, mode="bilinear")
         out_2 = {"out": out}
         return {name: channels_first(y) for name, y in out_2.items()} if nchw else out_2
