@@ -78,6 +78,10 @@ class Op(BaseModel):
     #: it refuses a features-last input (see :class:`~archspec.ir.TensorType`), whose axis 1 is
     #: a spatial axis or the tokens, rather than mix channels up with them.
     reads_channels: ClassVar[bool] = False
+    #: An attribute that, where the spec writes it as the layer's input's own spatial size
+    #: (``size=input.shape[2:]``), is read from that input at run time: the expander gives the op
+    #: the input as a second input (:mod:`archspec.ops.resize`). None: every attribute is a value.
+    follows: ClassVar[str | None] = None
 
     @model_validator(mode="before")
     @classmethod

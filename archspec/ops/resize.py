@@ -55,8 +55,7 @@ class _Upsample(Op):
     """
 
     reads_channels = True
-    #: The attribute that, written as the input's own size, is read from the input at run time.
-    follows: ClassVar[str] = "size"
+    follows = "size"
 
     misnamed: ClassVar[dict[str, str]] = {
         "scale_factor": "archspec calls PyTorch's scale_factor 'scale': upsample(scale=2)",
@@ -129,8 +128,14 @@ class _Upsample(Op):
 
     def infer(self, inputs: tuple[TensorType, ...]) -> TensorType:
         x = inputs[0]
-        if len(inputs) == 2 and inputs[1].shape[2:] != self.size:  # the expander's bug, never a user's
-            raise ShapeError(f"{self.op_name} follows the size of {inputs[1]}, but its size is {list(self.size or ())}")
+        if len(inputs) == 2 and inputs[1].shape[2:] != self.size:
+            raise ShapeError(
+                f"{self.op_name} given a second input takes that input's size, but its size is {list(self.size or ())}",
+                expected=f"size={list(inputs[1].shape[2:])}, the second input's",
+                found=f"second input {inputs[1]}",
+                hint="in a block, size=input.shape[2:] resizes to the block's input",
+                attr="size",
+            )
         rank = self.spatial + 2
         fitting = {3: "upsample1d", 4: "upsample"}.get(x.rank)
         hint = f"a {x.rank}-D input takes '{fitting}'" if fitting and fitting != self.op_name else None

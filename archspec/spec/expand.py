@@ -229,7 +229,7 @@ class Expander:
     def _followed(op: Op, sources: Mapping[str, str], env: Env) -> str | None:
         """The tensor whose size an op reads at run time, where the spec wrote its size as that of
         the layer's input (see :mod:`archspec.ops.resize`); else None."""
-        field = getattr(op, "follows", None)
+        field = type(op).follows
         source = sources.get(field) if field is not None else None
         reference = env.get(exprs.INPUT)
         if source is None or not isinstance(reference, InputShape) or reference.tensor is None:

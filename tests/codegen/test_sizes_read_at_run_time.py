@@ -4,6 +4,7 @@ becomes the op's second input, and the compiled network serves inputs of other s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 import archspec
 from archspec import api
 from archspec.backends import get_backend
+from archspec.errors import SpecError
 from archspec.parity import parity
 from archspec.spec.program import program_from_data
 
@@ -120,3 +122,13 @@ def test_where_generated_code_has_no_handle_on_the_input_it_writes_the_size(body
     assert "nn.Upsample(size=8)" in source
     assert "interpolate" not in source
     assert parity(program, ("torch", "flax", "onnx")).ok
+
+
+def test_a_second_input_a_dag_gives_must_have_the_size_given() -> None:
+    """A DAG may give upsample a second input itself: its size must then be that input's."""
+    dag = {"dag": {"a": "avgpool(2)", "up": {"in": ["a", "input"], "do": "upsample(size=[3, 3])"}}}
+    with pytest.raises(SpecError, match=re.escape("upsample given a second input takes that input's size")) as caught:
+        api.shapes(program_from_data(_spec(dag)))
+    assert caught.value.loc is not None and caught.value.loc.line is not None
+    dag["dag"]["up"]["do"] = "upsample(size=[8, 8])"
+    assert _inputs(_spec(dag)) == {"up": ("a", "input")}

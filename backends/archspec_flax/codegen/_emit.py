@@ -95,13 +95,12 @@ class ModuleEmitter(ClassEmitter):
         back = root and any(_channels_last(t) for t in self.report.outputs.values())
         if not (into or back):
             return super().sequential_call(tail, root)
-        x = "x"
         body = ['nchw = self.data_format == "NCHW"']
-        if into:
-            x = "inner" if tail is not None else self._into("x")  # the tail reads it in the layers' layout
-            if tail is not None:
-                body.append(f"inner = {self._into('x')}")
-        out = "super().__call__(" + x + ")"
+        x = self._into("x") if into else "x"
+        if tail is not None and into:  # the tail reads the input in the layers' layout, as they do
+            body.append(f"inner = {x}")
+            x = "inner"
+        out = f"super().__call__({x})"
         body.append(f"out = {tail([out, x]) if tail is not None else out}")
         body.append(f"return {self._back('out') if back else 'out'}")
         return ["", f"{INDENT}def __call__(self, x: jax.Array) -> jax.Array:", *(f"{INDENT * 2}{b}" for b in body)]
