@@ -32,6 +32,7 @@ import ast
 import functools
 import hashlib
 import keyword
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol, cast
@@ -40,7 +41,7 @@ from archspec.backends import EmittedSource, LoweringBug, Lowerings
 from archspec.codegen._context import LoweringContext
 from archspec.codegen._drafts import Draft, Parameter, Site, resolve, same_lines
 from archspec.codegen._namespace import MODULE_NAMES, Namespace, is_free_identifier
-from archspec.codegen._terms import SPEC_CONSTANTS, BoundEnv, Env, Term, expression, parameter
+from archspec.codegen._terms import SPEC_CONSTANTS, BoundEnv, Env, Term, expression, parameter, same_value
 from archspec.codegen._text import (
     INDENT,
     MAX_LINE,
@@ -137,6 +138,31 @@ class View:
         info = self.report.info.get(name)
         return info.output if info is not None else self.graph.inputs[name]
 
+    @functools.cached_property
+    def reads(self) -> dict[str, set[str]]:
+        """The values each block call reads from outside it, by its path."""
+        reads: dict[str, set[str]] = {path: set() for path in self.calls}
+        for node in self.graph.nodes:
+            parts = node.name.split(".")
+            for path in (".".join(parts[:i]) for i in range(1, len(parts) + 1)):
+                if path in reads:
+                    reads[path].update(x for x in node.inputs if x != path and not x.startswith(path + "."))
+        return reads
+
+    def input_parameter(self, block: Block, name: str) -> str | None:
+        """The parameter of ``block`` (called ``name``) that is its input's channels wherever the
+        network calls it, if one is (ConvNeXt's ``cn_block(dim)``): its class takes its input's size
+        as that parameter, as torchvision's ``CNBlock(dim, ...)`` does, not as an ``in_channels`` too."""
+        candidates, called = [p.name for p in block.params], False
+        for path, chain in self.calls.items():
+            for scope in (s for s in chain if s.label == name):
+                outside = self.reads[path]
+                size = _size(self.type(next(iter(outside)))) if len(outside) == 1 else None
+                args = dict(scope.args)
+                candidates = [p for p in candidates if type(args.get(p)) is int and args[p] == size]
+                called = True
+        return candidates[0] if candidates and called else None
+
 
 @dataclass
 class Built:
@@ -161,9 +187,9 @@ class Built:
     #: reads the attribute instead of calling it.
     read: bool = False
     #: An instance whose output size its class keeps as ``out_channels``: given the attribute it
-    #: is assigned to and a variable (None: a new one), the statement that reads the size into
-    #: the variable, and the size as that variable (see :attr:`Draft.wide_out`).
-    out_read: Callable[[str, str | None], tuple[str, Term]] | None = None
+    #: is assigned to, the statement that reads the size into a variable, and the size as that
+    #: variable (see :attr:`Draft.wide_out`).
+    out_read: Callable[[str], tuple[str, Term]] | None = None
 
 
 @dataclass
@@ -196,8 +222,6 @@ class Frame:
     #: The output size of named steps in the variable they keep it in (``channels + growth``),
     #: where that is shorter than in the class's parameters' terms.
     kept_out: Term | None = None
-    #: The variables sizes read from ``out_channels`` are kept in (see :attr:`Built.out_read`).
-    read_sizes: set[str] = field(default_factory=set)
     #: The values the class is given, which an op may read besides its step's input (a resize to
     #: the size of the block's input); elsewhere the op is written for this instance's sizes.
     given: tuple[str, ...] = ()
@@ -519,7 +543,7 @@ class ClassEmitter:
         names = {p.name for p in params} | {in_param or ""}
         passable = _passable(out, names)
         kept = frame.kept_out if frame.kept_out is not None and isinstance(body, Seq) else out
-        wide = not passable and out.names and len(kept.source) <= _MAX_SIZE_TEXT
+        wide = not passable and out.names and out.names <= names and len(kept.source) <= _MAX_SIZE_TEXT
         lines = [
             docstring(doc, INDENT),
             "",
@@ -678,9 +702,7 @@ class ClassEmitter:
         channels, full = "", Term(None)  # the variable, and its expression in the class's parameters
         for number, (key, item, frame) in enumerate(steps, start=1):
             built = self._layer(item, _join(path, key), current, sizes, frame, indent)
-            # a size read from the step before is read by this step only: its variable is free again
-            reused = sizes[0].source if sizes[0].source in frame.read_sizes else None
-            call = self._use(key, _join(path, key), item, built, _args(values, current, built), init, indent, reused)
+            call = self._use(key, _join(path, key), item, built, _args(values, current, built), init, indent)
             if built.read:  # an attribute: later steps read it where they use it
                 values[built.output] = call
             else:
@@ -699,6 +721,8 @@ class ClassEmitter:
                 frame.running.add(channels)
                 sizes = (Term(built.out.value, parameter(channels)),)
         frame.kept_out = sizes[0] if channels else None
+        if channels:
+            init[:] = _read_stores(init, channels)
         return init, self._returning(lines, values, current[0], path), full if channels else sizes[0]
 
     def _dag(
@@ -852,16 +876,15 @@ class ClassEmitter:
         args: list[str],
         init: list[str],
         indent: str,
-        reused: str | None = None,
     ) -> str:
         """Add ``built`` to the class as attribute ``key`` (at ``path``); the forward expression that
-        calls it. A size it keeps for later steps is read into variable ``reused`` where given."""
+        calls it."""
         if built.inline is not None:
             return built.inline(args)
         attr = self._attribute(key, path, layer)
         init += _assigned(f"self.{attr}", built, indent)
         if built.out_read is not None:  # later steps read its size from it
-            line, built.out = built.out_read(f"self.{attr}", reused)
+            line, built.out = built.out_read(f"self.{attr}")
             init.append(indent + line)
         if built.read:
             return self.attribute_read(attr)
@@ -953,7 +976,11 @@ class ClassEmitter:
             if merged:  # the merge's channels, computed by the caller
                 in_term, env = _input_size(Env(values), (merged[0],), frame.view, merged[1], taken={})
             else:
-                in_term, env = _input_size(Env(values), xs, frame.view, ins[0], given=given)
+                # decided over the network's calls, so that scratch expansions write the same class
+                same = self.view.input_parameter(block, call.call)
+                size = _size(frame.view.type(xs[0])) if len(xs) == 1 else None
+                same = same if same in values and same_value(values[same], size) else None
+                in_term, env = _input_size(Env(values), xs, frame.view, ins[0], given, same=same)
             inner = Frame(env, spec_env, frame.view, self._local(values), call.call, entered=entered, block=call.call)
             inner.scratch, inner.merged = frame.scratch, in_term if merged else None
             signature = [self._parameter(p, values, env) for p in block.params if p.name in values]
@@ -1058,18 +1085,12 @@ class ClassEmitter:
         if draft.out_size is not None:
             out = frame.env.substitute(actual, draft.out_size.expr, given)
         built = Built(call_source(draft.token, written, indent), out, output, entry=draft.entry)
-        params = {p.name for p in draft.params} | {draft.in_param or ""}
-        if draft.wide_out is not None and (
-            not frame.env.substitute(actual, draft.wide_out.expr, given).is_literal
-            if draft.wide_out.names <= params
-            else any(not term.is_literal for term in given.values())
-        ):
+        if draft.wide_out is not None and not frame.env.substitute(actual, draft.wide_out.expr, given).is_literal:
 
-            def read(attribute: str, var: str | None) -> tuple[str, Term]:
+            def read(attribute: str) -> tuple[str, Term]:
                 draft.out_read = True
-                var = var or frame.local.new("channels")
+                var = frame.local.new("channels")
                 frame.env.values[var] = actual
-                frame.read_sizes.add(var)
                 return f"{var} = {attribute}.{_OUT_ATTRIBUTE}", Term(actual, parameter(var))
 
             built.out_read = read
@@ -1967,6 +1988,7 @@ def _input_size(
     size: Term,
     given: Mapping[str, tuple[Term, bool]] | None = None,
     taken: Mapping[str, Any] | None = None,
+    same: str | None = None,
 ) -> tuple[Term | None, Env]:
     """A class's parameter for the size of its input (``xs``, given as ``size`` by its caller) that
     it follows (see :func:`_size`), and its env with it: for channels, ``in_channels`` (``in_features``
@@ -1974,11 +1996,14 @@ def _input_size(
     ``input.channels`` (axis 1) does not read: a block takes the parameter its caller passes them as
     (torchvision's ``EncoderBlock(num_heads, hidden_dim, ...)``), else ``in_features`` of its own, so
     one class serves every width (Swin's blocks on [N, H, W, C]); the class of a block's steps
-    (``taken``: the names of the class around it) the same expression, over names it takes."""
+    (``taken``: the names of the class around it) the same expression, over names it takes. A
+    block's parameter that is its input's channels in every call (``same``) is that parameter."""
     t = view.type(xs[0]) if len(xs) == 1 else None
     value = _size(t) if t is not None else None
     if t is None or value is None:
         return None, env
+    if not t.features_last and same is not None:
+        return Term(value, parameter(same)), env.child({}, input_channels=same)
     if not t.features_last:
         name = Namespace({*env.values, *(taken or {})}).new("in_channels" if t.rank > 2 else "in_features")
         return Term(value, parameter(name)), env.child({name: value}, input_channels=name)
@@ -2011,6 +2036,20 @@ def _anonymous_doc(layer: Layer) -> str:
     if isinstance(layer, Concat | Add | Mul):
         return f"Branches on one input, merged by {_MERGE_WORDS[type(layer)]}."
     return "Layers of the spec."
+
+
+def _read_stores(lines: list[str], var: str) -> list[str]:
+    """``lines`` without the assignments to ``var`` that no line reads before the next one (a size
+    kept for steps that were given theirs another way: ShuffleNet's stages take their widths)."""
+    mentions = re.compile(rf"\b{re.escape(var)}\b")
+    store = f"{var} = "
+    kept = []
+    for i, line in enumerate(lines):
+        later = next((later.strip() for later in lines[i + 1 :] if mentions.search(later)), "")
+        stored_again = later.startswith(store) and not mentions.search(later.removeprefix(store))
+        if not (line.strip().startswith(store) and stored_again):
+            kept.append(line)
+    return kept
 
 
 def _args(values: Mapping[str, str], xs: Sequence[str], built: Built) -> list[str]:

@@ -156,17 +156,22 @@ def test_sizes_computed_along_named_steps_are_kept_in_a_variable() -> None:
     assert source.count("self.out_channels =") == 1  # only the class whose size a caller reads keeps it
 
 
-def test_a_size_only_a_class_knows_is_read_from_it() -> None:
-    """A ShuffleNet unit gives ``x // 2 + c // 2`` channels, ``c`` only where ``x == c``: no
-    expression of the stage's params is exact, so the stage keeps its count (torchvision's
-    ``input_channels = output_channels``) and the network reads it after each stage."""
+def test_a_parameter_that_is_the_input_channels_in_every_call_is_the_input_size() -> None:
+    """ShuffleNetV2's unit takes ``input_channels`` and is only ever called on that many channels,
+    so its class takes no ``in_channels`` beside it, as torchvision's ``InvertedResidual(inp, oup,
+    stride)``; its stage is then one expression, and the network passes each stage its widths."""
     source = archspec.emit(ROOT / "specs/shufflenet_v2_x1_0.yaml").source
-    assert "        super().__init__(*layers)\n        self.out_channels = channels\n" in source
+    assert "    def __init__(self, input_channels, output_channels, stride) -> None:\n" in source
     assert (
-        "        channels = self.stage2.out_channels\n"
-        "        self.stage3 = Stage(channels, stages_out_channels[1], stages_out_channels[2], stages_repeats[1])\n"
-        "        channels = self.stage3.out_channels\n"
+        "        super().__init__(\n"
+        "            ShuffleUnit(input_channels, output_channels, 2),\n"
+        "            *[ShuffleUnit(output_channels, output_channels, 1) for _ in range(repeats - 1)],\n"
     ) in source
+    assert "        self.stage3 = Stage(stages_out_channels[1], stages_out_channels[2], stages_repeats[1])\n" in source
+    assert "in_channels, input_channels" not in source
+    assert (
+        "\n        channels = " not in source.split("self.stage4 = ")[0].split("class ShufflenetV2X10")[1]
+    )  # none unread
 
 
 NAMED_NETWORK = """archspec: 1

@@ -74,9 +74,9 @@ class Flatten(nnx.Module):
 class CnBlock(nnx.Module):
     """The spec's block ``cn_block(dim, layer_scale, stochastic_depth_prob)``."""
 
-    def __init__(self, in_channels, dim, layer_scale, stochastic_depth_prob, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, dim, layer_scale, stochastic_depth_prob, *, rngs: nnx.Rngs) -> None:
         self.block = nnx.Sequential(
-            nnx.Conv(in_channels, dim, (7, 7), padding=((3, 3), (3, 3)), feature_group_count=dim, rngs=rngs),
+            nnx.Conv(dim, dim, (7, 7), padding=((3, 3), (3, 3)), feature_group_count=dim, rngs=rngs),
             identity,
             nnx.LayerNorm(dim, epsilon=1e-06, use_fast_variance=False, rngs=rngs),
             nnx.Linear(dim, 4 * dim, rngs=rngs),
@@ -101,7 +101,6 @@ class Stage(nnx.Sequential):
 
     def __init__(
         self,
-        in_channels,
         dim,
         depth,
         first_block,
@@ -111,18 +110,14 @@ class Stage(nnx.Sequential):
         *,
         rngs: nnx.Rngs,
     ) -> None:
-        layers = []
-        channels = in_channels
-        for i in range(depth):
-            layers.append(CnBlock(
-                channels,
-                dim,
-                layer_scale,
-                stochastic_depth_prob * (first_block + i) / (total_blocks - 1),
-                rngs=rngs,
-            ))
-            channels = dim
-        super().__init__(*layers)
+        super().__init__(
+            *[CnBlock(
+                    dim,
+                    layer_scale,
+                    stochastic_depth_prob * (first_block + i) / (total_blocks - 1),
+                    rngs=rngs,
+                ) for i in range(depth)],
+        )
 
 
 class Downsample(nnx.Sequential):
@@ -170,7 +165,6 @@ class ConvnextTiny(nnx.Module):
             ),
             Stage(
                 dims[0],
-                dims[0],
                 depths[0],
                 0,
                 layer_scale,
@@ -180,7 +174,6 @@ class ConvnextTiny(nnx.Module):
             ),
             Downsample(dims[0], dims[1], rngs=rngs),
             Stage(
-                dims[1],
                 dims[1],
                 depths[1],
                 sum(depths[:1]),
@@ -192,7 +185,6 @@ class ConvnextTiny(nnx.Module):
             Downsample(dims[1], dims[2], rngs=rngs),
             Stage(
                 dims[2],
-                dims[2],
                 depths[2],
                 sum(depths[:2]),
                 layer_scale,
@@ -202,7 +194,6 @@ class ConvnextTiny(nnx.Module):
             ),
             Downsample(dims[2], dims[3], rngs=rngs),
             Stage(
-                dims[3],
                 dims[3],
                 depths[3],
                 sum(depths[:3]),

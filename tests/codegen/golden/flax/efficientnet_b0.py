@@ -107,9 +107,9 @@ class ConvNormActivation(nnx.Sequential):
 class SqueezeExcitation(nnx.Module):
     """The spec's block ``squeeze_excitation(input_channels, squeeze_channels)``."""
 
-    def __init__(self, in_channels, input_channels, squeeze_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, input_channels, squeeze_channels, *, rngs: nnx.Rngs) -> None:
         self.avgpool = global_avg_pool
-        self.fc1 = nnx.Conv(in_channels, squeeze_channels, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs)
+        self.fc1 = nnx.Conv(input_channels, squeeze_channels, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs)
         self.activation = nnx.silu
         self.fc2 = nnx.Conv(squeeze_channels, input_channels, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs)
         self.scale_activation = nnx.sigmoid
@@ -126,20 +126,10 @@ class SqueezeExcitation(nnx.Module):
 class MbconvBlock(nnx.Sequential):
     """The spec's block ``mbconv_block(input_channels, out_channels, kernel, stride, expanded_channels)``."""
 
-    def __init__(
-        self,
-        in_channels,
-        input_channels,
-        out_channels,
-        kernel,
-        stride,
-        expanded_channels,
-        *,
-        rngs: nnx.Rngs,
-    ) -> None:
+    def __init__(self, input_channels, out_channels, kernel, stride, expanded_channels, *, rngs: nnx.Rngs) -> None:
         layers = []
         if expanded_channels != input_channels:
-            layers.append(ConvNormActivation(in_channels, expanded_channels, 1, rngs=rngs))
+            layers.append(ConvNormActivation(input_channels, expanded_channels, 1, rngs=rngs))
         layers.append(ConvNormActivation(
             expanded_channels,
             expanded_channels,
@@ -148,12 +138,7 @@ class MbconvBlock(nnx.Sequential):
             groups=expanded_channels,
             rngs=rngs,
         ))
-        layers.append(SqueezeExcitation(
-            expanded_channels,
-            expanded_channels,
-            max(1, input_channels // 4),
-            rngs=rngs,
-        ))
+        layers.append(SqueezeExcitation(expanded_channels, max(1, input_channels // 4), rngs=rngs))
         layers.append(
             ConvNormActivation(expanded_channels, out_channels, 1, activation=False, rngs=rngs)
         )
@@ -167,7 +152,6 @@ class Mbconv(nnx.Module):
 
     def __init__(
         self,
-        in_channels,
         expand_ratio,
         kernel,
         stride,
@@ -182,26 +166,10 @@ class Mbconv(nnx.Module):
             expanded_channels = input_channels * expand_ratio
         self.condition = stride == 1 and input_channels == out_channels
         if self.condition:
-            self.block = MbconvBlock(
-                in_channels,
-                input_channels,
-                out_channels,
-                kernel,
-                stride,
-                expanded_channels,
-                rngs=rngs,
-            )
+            self.block = MbconvBlock(input_channels, out_channels, kernel, stride, expanded_channels, rngs=rngs)
             self.stochastic_depth = nnx.Dropout(stochastic_depth_prob, broadcast_dims=(1, 2, 3), rngs=rngs)
         else:
-            self.block = MbconvBlock(
-                in_channels,
-                input_channels,
-                out_channels,
-                kernel,
-                stride,
-                expanded_channels,
-                rngs=rngs,
-            )
+            self.block = MbconvBlock(input_channels, out_channels, kernel, stride, expanded_channels, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:
         if self.condition:
@@ -253,7 +221,6 @@ class EfficientnetB0(nnx.Module):
             layers = []
             for i in range(n):
                 layers.append(Mbconv(
-                    channels,
                     t,
                     k,
                     s if i == 0 else 1,

@@ -129,9 +129,9 @@ class ConvNormActivation(nnx.Sequential):
 class SqueezeExcitation(nnx.Module):
     """The spec's block ``squeeze_excitation(input_channels, squeeze_channels)``."""
 
-    def __init__(self, in_channels, input_channels, squeeze_channels, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, input_channels, squeeze_channels, *, rngs: nnx.Rngs) -> None:
         self.avgpool = global_avg_pool
-        self.fc1 = nnx.Conv(in_channels, squeeze_channels, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs)
+        self.fc1 = nnx.Conv(input_channels, squeeze_channels, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs)
         self.activation = nnx.relu
         self.fc2 = nnx.Conv(squeeze_channels, input_channels, (1, 1), padding=((0, 0), (0, 0)), rngs=rngs)
         self.scale_activation = nnx.sigmoid
@@ -166,7 +166,7 @@ class BottleneckTransform(nnx.Module):
             w_b = round(width_out * bottleneck_multiplier)
         self.a = ConvNormActivation(in_channels, w_b, 1, rngs=rngs)
         self.b = ConvNormActivation(w_b, w_b, 3, stride=stride, groups=w_b // group_width, rngs=rngs)
-        self.se = SqueezeExcitation(w_b, w_b, round(se_ratio * in_channels), rngs=rngs)
+        self.se = SqueezeExcitation(w_b, round(se_ratio * in_channels), rngs=rngs)
         self.c = ConvNormActivation(w_b, width_out, 1, activation=False, rngs=rngs)
 
     def __call__(self, x: jax.Array) -> jax.Array:

@@ -173,17 +173,17 @@ class MainBranch(nnx.Sequential):
 class ShuffleUnit(nnx.Module):
     """The spec's block ``shuffle_unit(input_channels, output_channels, stride)``."""
 
-    def __init__(self, in_channels, input_channels, output_channels, stride, *, rngs: nnx.Rngs) -> None:
+    def __init__(self, input_channels, output_channels, stride, *, rngs: nnx.Rngs) -> None:
         self.condition = stride == 1
         if self.condition:
             self.x1 = Chunk(2, 0, -1)
             self.x2 = Chunk(2, 1, -1)
-            self.branch2 = MainBranch(in_channels // 2, output_channels // 2, 1, rngs=rngs)
+            self.branch2 = MainBranch(input_channels // 2, output_channels // 2, 1, rngs=rngs)
             self.shuffle = ChannelShuffle(2)
         else:
             self.branch1 = nnx.Sequential(
                 nnx.Conv(
-                    in_channels,
+                    input_channels,
                     input_channels,
                     (3, 3),
                     padding=((1, 1), (1, 1)),
@@ -204,7 +204,7 @@ class ShuffleUnit(nnx.Module):
                 BatchNorm(output_channels // 2, momentum=0.9, rngs=rngs),
                 nnx.relu,
             )
-            self.branch2 = MainBranch(in_channels, output_channels // 2, stride, rngs=rngs)
+            self.branch2 = MainBranch(input_channels, output_channels // 2, stride, rngs=rngs)
             self.shuffle = ChannelShuffle(2)
 
     def __call__(self, x: jax.Array) -> jax.Array:
@@ -223,14 +223,11 @@ class ShuffleUnit(nnx.Module):
 class Stage(nnx.Sequential):
     """The spec's block ``stage(input_channels, output_channels, repeats)``."""
 
-    def __init__(self, in_channels, input_channels, output_channels, repeats, *, rngs: nnx.Rngs) -> None:
-        layers = [ShuffleUnit(in_channels, input_channels, output_channels, 2, rngs=rngs)]
-        channels = output_channels // 2 + output_channels // 2
-        for _ in range(repeats - 1):
-            layers.append(ShuffleUnit(channels, output_channels, output_channels, 1, rngs=rngs))
-            channels = channels // 2 + output_channels // 2
-        super().__init__(*layers)
-        self.out_channels = channels
+    def __init__(self, input_channels, output_channels, repeats, *, rngs: nnx.Rngs) -> None:
+        super().__init__(
+            ShuffleUnit(input_channels, output_channels, 2, rngs=rngs),
+            *[ShuffleUnit(output_channels, output_channels, 1, rngs=rngs) for _ in range(repeats - 1)],
+        )
 
 
 class ShufflenetV2X10(nnx.Module):
@@ -271,30 +268,10 @@ class ShufflenetV2X10(nnx.Module):
             nnx.relu,
         )
         self.maxpool = MaxPool((3, 3), stride=(2, 2), padding=(1, 1))
-        self.stage2 = Stage(
-            stages_out_channels[0],
-            stages_out_channels[0],
-            stages_out_channels[1],
-            stages_repeats[0],
-            rngs=rngs,
-        )
-        channels = self.stage2.out_channels
-        self.stage3 = Stage(
-            channels,
-            stages_out_channels[1],
-            stages_out_channels[2],
-            stages_repeats[1],
-            rngs=rngs,
-        )
-        channels = self.stage3.out_channels
-        self.stage4 = Stage(
-            channels,
-            stages_out_channels[2],
-            stages_out_channels[3],
-            stages_repeats[2],
-            rngs=rngs,
-        )
-        channels = self.stage4.out_channels
+        self.stage2 = Stage(stages_out_channels[0], stages_out_channels[1], stages_repeats[0], rngs=rngs)
+        self.stage3 = Stage(stages_out_channels[1], stages_out_channels[2], stages_repeats[1], rngs=rngs)
+        self.stage4 = Stage(stages_out_channels[2], stages_out_channels[3], stages_repeats[2], rngs=rngs)
+        channels = stages_out_channels[3] // 2 + stages_out_channels[3] // 2
         self.conv5 = nnx.Sequential(
             nnx.Conv(
                 channels,

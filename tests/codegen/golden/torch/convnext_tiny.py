@@ -46,10 +46,10 @@ class StochasticDepth(nn.Module):
 class CnBlock(nn.Module):
     """The spec's block ``cn_block(dim, layer_scale, stochastic_depth_prob)``."""
 
-    def __init__(self, in_channels, dim, layer_scale, stochastic_depth_prob) -> None:
+    def __init__(self, dim, layer_scale, stochastic_depth_prob) -> None:
         super().__init__()
         self.block = nn.Sequential(
-            nn.Conv2d(in_channels, dim, 7, padding=3, groups=dim),
+            nn.Conv2d(dim, dim, 7, padding=3, groups=dim),
             Permute([0, 2, 3, 1]),
             nn.LayerNorm(dim, eps=1e-06),
             nn.Linear(dim, 4 * dim),
@@ -72,18 +72,14 @@ class Stage(nn.Sequential):
     total_blocks)``.
     """
 
-    def __init__(self, in_channels, dim, depth, first_block, layer_scale, stochastic_depth_prob, total_blocks) -> None:
-        layers = []
-        channels = in_channels
-        for i in range(depth):
-            layers.append(CnBlock(
-                channels,
-                dim,
-                layer_scale,
-                stochastic_depth_prob * (first_block + i) / (total_blocks - 1),
-            ))
-            channels = dim
-        super().__init__(*layers)
+    def __init__(self, dim, depth, first_block, layer_scale, stochastic_depth_prob, total_blocks) -> None:
+        super().__init__(
+            *[CnBlock(
+                    dim,
+                    layer_scale,
+                    stochastic_depth_prob * (first_block + i) / (total_blocks - 1),
+                ) for i in range(depth)],
+        )
 
 
 class Downsample(nn.Sequential):
@@ -119,10 +115,9 @@ class ConvnextTiny(nn.Module):
                 nn.Conv2d(3, dims[0], 4, stride=4),
                 AxisLayerNorm(dims[0], eps=1e-06),
             ),
-            Stage(dims[0], dims[0], depths[0], 0, layer_scale, stochastic_depth_prob, sum(depths)),
+            Stage(dims[0], depths[0], 0, layer_scale, stochastic_depth_prob, sum(depths)),
             Downsample(dims[0], dims[1]),
             Stage(
-                dims[1],
                 dims[1],
                 depths[1],
                 sum(depths[:1]),
@@ -133,7 +128,6 @@ class ConvnextTiny(nn.Module):
             Downsample(dims[1], dims[2]),
             Stage(
                 dims[2],
-                dims[2],
                 depths[2],
                 sum(depths[:2]),
                 layer_scale,
@@ -142,7 +136,6 @@ class ConvnextTiny(nn.Module):
             ),
             Downsample(dims[2], dims[3]),
             Stage(
-                dims[3],
                 dims[3],
                 depths[3],
                 sum(depths[:3]),

@@ -44,10 +44,10 @@ class ConvNormActivation(nn.Sequential):
 class SqueezeExcitation(nn.Module):
     """The spec's block ``squeeze_excitation(input_channels, squeeze_channels)``."""
 
-    def __init__(self, in_channels, input_channels, squeeze_channels) -> None:
+    def __init__(self, input_channels, squeeze_channels) -> None:
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc1 = nn.Conv2d(in_channels, squeeze_channels, 1)
+        self.fc1 = nn.Conv2d(input_channels, squeeze_channels, 1)
         self.activation = nn.SiLU(inplace=True)
         self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
         self.scale_activation = nn.Sigmoid()
@@ -64,10 +64,10 @@ class SqueezeExcitation(nn.Module):
 class MbconvBlock(nn.Sequential):
     """The spec's block ``mbconv_block(input_channels, out_channels, kernel, stride, expanded_channels)``."""
 
-    def __init__(self, in_channels, input_channels, out_channels, kernel, stride, expanded_channels) -> None:
+    def __init__(self, input_channels, out_channels, kernel, stride, expanded_channels) -> None:
         layers = []
         if expanded_channels != input_channels:
-            layers.append(ConvNormActivation(in_channels, expanded_channels, 1))
+            layers.append(ConvNormActivation(input_channels, expanded_channels, 1))
         layers.append(ConvNormActivation(
             expanded_channels,
             expanded_channels,
@@ -75,9 +75,7 @@ class MbconvBlock(nn.Sequential):
             stride=stride,
             groups=expanded_channels,
         ))
-        layers.append(
-            SqueezeExcitation(expanded_channels, expanded_channels, max(1, input_channels // 4))
-        )
+        layers.append(SqueezeExcitation(expanded_channels, max(1, input_channels // 4)))
         layers.append(ConvNormActivation(expanded_channels, out_channels, 1, activation=False))
         super().__init__(*layers)
 
@@ -89,7 +87,6 @@ class Mbconv(nn.Module):
 
     def __init__(
         self,
-        in_channels,
         expand_ratio,
         kernel,
         stride,
@@ -103,24 +100,10 @@ class Mbconv(nn.Module):
             expanded_channels = input_channels * expand_ratio
         self.condition = stride == 1 and input_channels == out_channels
         if self.condition:
-            self.block = MbconvBlock(
-                in_channels,
-                input_channels,
-                out_channels,
-                kernel,
-                stride,
-                expanded_channels,
-            )
+            self.block = MbconvBlock(input_channels, out_channels, kernel, stride, expanded_channels)
             self.stochastic_depth = StochasticDepth(stochastic_depth_prob)
         else:
-            self.block = MbconvBlock(
-                in_channels,
-                input_channels,
-                out_channels,
-                kernel,
-                stride,
-                expanded_channels,
-            )
+            self.block = MbconvBlock(input_channels, out_channels, kernel, stride, expanded_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.condition:
@@ -167,7 +150,6 @@ class EfficientnetB0(nn.Module):
             layers = []
             for i in range(n):
                 layers.append(Mbconv(
-                    channels,
                     t,
                     k,
                     s if i == 0 else 1,

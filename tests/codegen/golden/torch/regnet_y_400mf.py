@@ -28,10 +28,10 @@ class ConvNormActivation(nn.Sequential):
 class SqueezeExcitation(nn.Module):
     """The spec's block ``squeeze_excitation(input_channels, squeeze_channels)``."""
 
-    def __init__(self, in_channels, input_channels, squeeze_channels) -> None:
+    def __init__(self, input_channels, squeeze_channels) -> None:
         super().__init__()
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.fc1 = nn.Conv2d(in_channels, squeeze_channels, 1)
+        self.fc1 = nn.Conv2d(input_channels, squeeze_channels, 1)
         self.activation = nn.ReLU(inplace=True)
         self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
         self.scale_activation = nn.Sigmoid()
@@ -56,7 +56,7 @@ class BottleneckTransform(nn.Module):
             w_b = round(width_out * bottleneck_multiplier)
         self.a = ConvNormActivation(in_channels, w_b, 1)
         self.b = ConvNormActivation(w_b, w_b, 3, stride=stride, groups=w_b // group_width)
-        self.se = SqueezeExcitation(w_b, w_b, round(se_ratio * in_channels))
+        self.se = SqueezeExcitation(w_b, round(se_ratio * in_channels))
         self.c = ConvNormActivation(w_b, width_out, 1, activation=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

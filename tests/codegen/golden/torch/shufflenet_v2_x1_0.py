@@ -36,18 +36,18 @@ class MainBranch(nn.Sequential):
 class ShuffleUnit(nn.Module):
     """The spec's block ``shuffle_unit(input_channels, output_channels, stride)``."""
 
-    def __init__(self, in_channels, input_channels, output_channels, stride) -> None:
+    def __init__(self, input_channels, output_channels, stride) -> None:
         super().__init__()
         self.condition = stride == 1
         if self.condition:
             self.x1 = Chunk(2, 0)
             self.x2 = Chunk(2, 1)
-            self.branch2 = MainBranch(in_channels // 2, output_channels // 2, 1)
+            self.branch2 = MainBranch(input_channels // 2, output_channels // 2, 1)
             self.shuffle = nn.ChannelShuffle(2)
         else:
             self.branch1 = nn.Sequential(
                 nn.Conv2d(
-                    in_channels,
+                    input_channels,
                     input_channels,
                     3,
                     stride=stride,
@@ -60,7 +60,7 @@ class ShuffleUnit(nn.Module):
                 nn.BatchNorm2d(output_channels // 2),
                 nn.ReLU(inplace=True),
             )
-            self.branch2 = MainBranch(in_channels, output_channels // 2, stride)
+            self.branch2 = MainBranch(input_channels, output_channels // 2, stride)
             self.shuffle = nn.ChannelShuffle(2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -79,14 +79,11 @@ class ShuffleUnit(nn.Module):
 class Stage(nn.Sequential):
     """The spec's block ``stage(input_channels, output_channels, repeats)``."""
 
-    def __init__(self, in_channels, input_channels, output_channels, repeats) -> None:
-        layers = [ShuffleUnit(in_channels, input_channels, output_channels, 2)]
-        channels = output_channels // 2 + output_channels // 2
-        for _ in range(repeats - 1):
-            layers.append(ShuffleUnit(channels, output_channels, output_channels, 1))
-            channels = channels // 2 + output_channels // 2
-        super().__init__(*layers)
-        self.out_channels = channels
+    def __init__(self, input_channels, output_channels, repeats) -> None:
+        super().__init__(
+            ShuffleUnit(input_channels, output_channels, 2),
+            *[ShuffleUnit(output_channels, output_channels, 1) for _ in range(repeats - 1)],
+        )
 
 
 class ShufflenetV2X10(nn.Module):
@@ -111,17 +108,10 @@ class ShufflenetV2X10(nn.Module):
             nn.ReLU(inplace=True),
         )
         self.maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-        self.stage2 = Stage(
-            stages_out_channels[0],
-            stages_out_channels[0],
-            stages_out_channels[1],
-            stages_repeats[0],
-        )
-        channels = self.stage2.out_channels
-        self.stage3 = Stage(channels, stages_out_channels[1], stages_out_channels[2], stages_repeats[1])
-        channels = self.stage3.out_channels
-        self.stage4 = Stage(channels, stages_out_channels[2], stages_out_channels[3], stages_repeats[2])
-        channels = self.stage4.out_channels
+        self.stage2 = Stage(stages_out_channels[0], stages_out_channels[1], stages_repeats[0])
+        self.stage3 = Stage(stages_out_channels[1], stages_out_channels[2], stages_repeats[1])
+        self.stage4 = Stage(stages_out_channels[2], stages_out_channels[3], stages_repeats[2])
+        channels = stages_out_channels[3] // 2 + stages_out_channels[3] // 2
         self.conv5 = nn.Sequential(
             nn.Conv2d(channels, stages_out_channels[4], 1, bias=False),
             nn.BatchNorm2d(stages_out_channels[4]),
