@@ -153,6 +153,16 @@ class View:
         """The parameter of ``block`` (called ``name``) that is its input's channels wherever the
         network calls it, if one is (ConvNeXt's ``cn_block(dim)``): its class takes its input's size
         as that parameter, as torchvision's ``CNBlock(dim, ...)`` does, not as an ``in_channels`` too."""
+        if name not in self.input_parameters:
+            self.input_parameters[name] = self._input_parameter(block, name)
+        return self.input_parameters[name]
+
+    @functools.cached_property
+    def input_parameters(self) -> dict[str, str | None]:
+        """:meth:`input_parameter` by block, once worked out."""
+        return {}
+
+    def _input_parameter(self, block: Block, name: str) -> str | None:
         candidates, called = [p.name for p in block.params], False
         for path, chain in self.calls.items():
             for scope in (s for s in chain if s.label == name):
