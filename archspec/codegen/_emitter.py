@@ -35,7 +35,7 @@ import keyword
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar, Protocol, cast
+from typing import Any, ClassVar, Protocol
 
 from archspec.backends import EmittedSource, LoweringBug, Lowerings
 from archspec.codegen._context import LoweringContext
@@ -922,16 +922,14 @@ class ClassEmitter:
             case _:
                 return self._anonymous(layer, path, xs, ins, frame, indent)
 
-    def _op(
-        self, call: Call, path: str, ins: tuple[Term, ...], frame: Frame, indent: str, follow: bool = True
-    ) -> Built:
-        """An op: a module, or an expression of forward (a merge, an op reading more than its step's
-        input: ``follow`` it where the class is given that, else its size in this instance)."""
+    def _op(self, call: Call, path: str, ins: tuple[Term, ...], frame: Frame, indent: str) -> Built:
+        """An op: a module, or an expression of forward (a merge, or an op reading more than its
+        step's input where the class is given that; elsewhere written for this instance's size)."""
         node = frame.view.graph.node(path or call.call)
         if type(node.op).arity == 0:  # a source reads nothing: the sizes of where it stands are not its own
             ins = ()
         reads = node.inputs[len(ins) :] if type(node.op).arity is not None else ()
-        if not (follow and set(reads) <= set(frame.given)):
+        if not set(reads) <= set(frame.given):
             reads = ()
         lowered, out = self._lower(node, ins, frame, len(ins) + len(reads) if type(node.op).arity else None)
         if type(node.op).arity is None or reads:  # a merge, or a step reading more: inline in forward
@@ -1255,7 +1253,7 @@ class ClassEmitter:
                         frame.tail = built
                         return items, index + 1, (built.output,), (built.out,), entry
                     if built.reads:  # a step of the list: written for this instance's size
-                        built = self._op(cast(Call, step), _join(path, index), ins, frame, indent, follow=False)
+                        built = self._layer(step, _join(path, index), xs, ins, replace(frame, given=()), indent)
                     if built.inline is not None or built.entry is not None:
                         if index != 0 or len(xs) < 2 or entry is not None:
                             raise _merge_in_list(step)
@@ -2049,15 +2047,15 @@ def _anonymous_doc(layer: Layer) -> str:
 
 
 def _read_stores(lines: list[str], var: str) -> list[str]:
-    """``lines`` without the assignments to ``var`` that no line reads before the next one (a size
-    kept for steps that were given theirs another way: ShuffleNet's stages take their widths)."""
+    """``lines`` without the assignments to ``var`` that the next line naming it assigns again, at
+    the same depth and without reading it (a size kept for steps that were given theirs another
+    way: ShuffleNet's stages take their widths). One in a loop or an ``if`` is left as it is."""
     mentions = re.compile(rf"\b{re.escape(var)}\b")
-    store = f"{var} = "
     kept = []
     for i, line in enumerate(lines):
-        later = next((later.strip() for later in lines[i + 1 :] if mentions.search(later)), "")
-        stored_again = later.startswith(store) and not mentions.search(later.removeprefix(store))
-        if not (line.strip().startswith(store) and stored_again):
+        store = line[: len(line) - len(line.lstrip())] + f"{var} = "
+        later = next((later for later in lines[i + 1 :] if mentions.search(later)), "")
+        if not (line.startswith(store) and later.startswith(store) and not mentions.search(later.removeprefix(store))):
             kept.append(line)
     return kept
 

@@ -156,6 +156,22 @@ def test_sizes_computed_along_named_steps_are_kept_in_a_variable() -> None:
     assert source.count("self.out_channels =") == 1  # only the class whose size a caller reads keeps it
 
 
+def test_only_a_store_assigned_again_at_its_depth_before_any_read_is_dropped() -> None:
+    from archspec.codegen._emitter import _read_stores
+
+    lines = [
+        "        channels = a",  # assigned again before any read: dropped
+        "        channels = b",
+        "        layers.append(X(channels))",
+        "        for _ in range(n):",
+        "            layers.append(Y(channels))",
+        "            channels = c",  # read by the next copy of the loop
+        "        channels = d",
+        "        layers.append(Z(channels))",
+    ]
+    assert _read_stores(lines, "channels") == lines[1:]
+
+
 def test_a_parameter_that_is_the_input_channels_in_every_call_is_the_input_size() -> None:
     """ShuffleNetV2's unit takes ``input_channels`` and is only ever called on that many channels,
     so its class takes no ``in_channels`` beside it, as torchvision's ``InvertedResidual(inp, oup,

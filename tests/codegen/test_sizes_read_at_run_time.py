@@ -132,3 +132,15 @@ def test_a_second_input_a_dag_gives_must_have_the_size_given() -> None:
     assert caught.value.loc is not None and caught.value.loc.line is not None
     dag["dag"]["up"]["do"] = "upsample(size=[8, 8])"
     assert _inputs(_spec(dag)) == {"up": ("a", "input")}
+
+
+def test_a_block_that_is_one_such_resize_is_written_for_the_size_in_the_middle_of_a_list() -> None:
+    """A block whose body is the resize alone is written where it is called, in its caller's terms;
+    its input is the pool's output, 4 x 4."""
+    blocks = {
+        "up(m)": "upsample(size=input.shape[2:], mode=m)",
+        "pooling": ["avgpool(2)", "up('bilinear')", "conv(3, 1)"],
+    }
+    program = program_from_data(_spec(["pooling"], blocks))
+    assert 'nn.Upsample(size=4, mode="bilinear")' in archspec.emit(program).source
+    assert parity(program, ("torch", "flax", "onnx")).ok
