@@ -1111,7 +1111,13 @@ class ClassEmitter:
         of the class around it that it reads."""
         values = dict(frame.env.values)
         around, scope = frame.env.input_channels, frame.env.child({})
-        if around in values and len(ins) == 1 and (ins[0].source == around or not _reads_input(layer)):
+        own = {p.name for p in self.program.blocks[frame.block].params} if frame.block else set()
+        if (
+            around in values
+            and around not in own
+            and len(ins) == 1
+            and (ins[0].source == around or not _reads_input(layer))
+        ):
             # its input has the channels the class around it takes (ASPP's convs read the block's
             # input), or it never reads the block's input (a concat of its own input and more):
             # one parameter, in_channels, not also the outer one as in_channels_2

@@ -246,7 +246,8 @@ def test_convnext_block_is_one_class_over_dim_and_its_stages_a_loop() -> None:
     assert source.count("class CnBlock(") == 1 and "class CnBlock2" not in source
     assert "nn.LayerNorm(dim, eps=1e-06)" in source and "nn.Linear(4 * dim, dim)" in source
     assert "self.layer_scale = nn.Parameter(torch.ones([dim, 1, 1]) * layer_scale)" in source
-    assert "for i in range(depth):" in source
+    assert "for i in range(depth)]" in source  # the stage's blocks, one expression over its depth
+    assert "    def __init__(self, dim, layer_scale, stochastic_depth_prob) -> None:\n" in source  # CNBlock's
 
 
 def test_vit_encoder_block_is_one_class_and_its_layers_a_loop() -> None:

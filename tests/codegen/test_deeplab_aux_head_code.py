@@ -18,9 +18,9 @@ def test_the_aux_head_reads_the_backbone_between_two_slices() -> None:
         "        backbone_4 = self.backbone[:5](x)",
         "        backbone = self.backbone[5:](backbone_4)",
         "        classifier = self.classifier(backbone)",
-        "        out = self.out(classifier)",
+        '        out = F.interpolate(classifier, size=x.shape[-2:], mode="bilinear", align_corners=False)',
         "        aux_classifier = self.aux_classifier(backbone_4)",
-        "        aux = self.aux(aux_classifier)",
+        '        aux = F.interpolate(aux_classifier, size=x.shape[-2:], mode="bilinear", align_corners=False)',
         '        return {"out": out, "aux": aux}',
     ]
     assert "        self.aux_classifier = FcnHead(40, classes)\n" in source

@@ -16,7 +16,7 @@ from archspec.codegen._emitter import MAX_LINE
 SPEC = {
     "archspec": 1,
     "name": "long_signature",
-    "input": ["N", 8, 8, 8],
+    "input": ["N", 3, 8, 8],  # not output_channels: the class takes in_channels too
     "params": {"expanded_channels_of_the_block": 16, "output_channels_of_the_block": 8},
     "blocks": {
         "expand_and_project(expanded_channels, output_channels, kernel_size_of_the_depthwise, stride_of_it)": (
